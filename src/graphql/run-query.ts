@@ -1,0 +1,22 @@
+import type { ApolloServer } from '@apollo/server';
+import type { GraphQLContext } from './context.ts';
+
+export class QueryFailedError extends Error {
+  constructor(readonly errors: readonly { message: string; extensions?: Record<string, unknown> }[]) {
+    super(errors.map((e) => e.message).join('; '));
+  }
+}
+
+/** Runs an operation in-process through the same schema, resolvers and loaders as HTTP clients. */
+export async function runQuery<T>(
+  apollo: ApolloServer<GraphQLContext>,
+  contextValue: GraphQLContext,
+  query: string,
+  variables: Record<string, unknown>,
+): Promise<T> {
+  const response = await apollo.executeOperation({ query, variables }, { contextValue });
+  if (response.body.kind !== 'single') throw new Error('incremental delivery is not used here');
+  const { data, errors } = response.body.singleResult;
+  if (errors?.length) throw new QueryFailedError(errors);
+  return data as T;
+}

@@ -1,0 +1,61 @@
+import { ConfigError, loadConfig } from './config.ts';
+import { DatabaseUnavailableError, openDatabase } from './db/database.ts';
+import { startServer } from './http/server.ts';
+import { isEmpty, seedDatabase } from './importer/seed.ts';
+import { createLogger } from './logger.ts';
+
+/**
+ * `npm start`: connects to DATABASE_URL, or starts the embedded PGlite under PGLITE_DIR,
+ * applies pending migrations, seeds an empty database and serves GraphQL.
+ */
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const logger = createLogger(config.LOG_LEVEL);
+  const db = await openDatabase({
+    url: config.DATABASE_URL,
+    pgliteDir: config.pgliteDir,
+    poolMax: config.DB_POOL_MAX,
+    migrate: true,
+  });
+  logger.info({ database: db.displayUrl }, 'database ready');
+  if (await isEmpty(db)) {
+    const seeded = await seedDatabase(db);
+    logger.info({ roles: seeded.roles.length, postings: seeded.postings.inserted }, 'seeded an empty database');
+  }
+  const production = config.NODE_ENV === 'production';
+  const server = await startServer(
+    { db, logger, production, playground: config.PLAYGROUND === undefined ? undefined : config.PLAYGROUND },
+    config.PORT,
+    config.HOST,
+  );
+  logger.info(`serving ${server.url}/graphql`);
+  process.stderr.write(`Job-market statistics: GraphQL and playground at ${server.url}/graphql\n`);
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    server
+      .close()
+      .then(() => db.close())
+      .then(
+        () => process.exit(0),
+        (error: unknown) => {
+          logger.error({ err: error }, 'shutdown failed');
+          process.exit(1);
+        },
+      );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+main().catch((error: unknown) => {
+  if (error instanceof ConfigError || error instanceof DatabaseUnavailableError) {
+    process.stderr.write(`error: ${error.message}\n`);
+  } else {
+    process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  }
+  process.exit(1);
+});
