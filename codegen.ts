@@ -15,7 +15,7 @@ const config: CodegenConfig = {
         contextType: '../context.ts#GraphQLContext',
         useIndexSignature: false,
         strictScalars: true,
-        scalars: { ID: 'string' },
+        scalars: { ID: 'string', DateTime: { input: 'Date', output: 'Date | string' } },
         enumsAsTypes: true,
         mappers: {
           Role: '../../catalog/role-record.ts#RoleRecord',

@@ -9,7 +9,7 @@ const TSX = path.join(ROOT, 'node_modules/.bin/tsx');
 
 /** Starts `npm start`'s entry point with no DATABASE_URL and waits for its URL. */
 function start(pgliteDir: string): Promise<{ child: ChildProcess; url: string; exited: Promise<number | null> }> {
-  const env = { ...process.env, PGLITE_DIR: pgliteDir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn' };
+  const env: NodeJS.ProcessEnv = { ...process.env, PGLITE_DIR: pgliteDir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn' };
   delete env.DATABASE_URL;
   delete env.TEST_DATABASE_URL;
   const child = spawn(TSX, [path.join(ROOT, 'src/main.ts')], { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'pipe'] });
