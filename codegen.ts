@@ -19,7 +19,12 @@ const config: CodegenConfig = {
         enumsAsTypes: true,
         mappers: {
           Role: '../../catalog/role-record.ts#RoleRecord',
-          RoleStats: '../../stats/role-stats.ts#RoleStatsRecord',
+          RoleStats: '../parents.ts#RoleStatsParent',
+          SalaryStats: '../parents.ts#SalaryStatsParent',
+          TrendPoint: '../../stats/trend.ts#TrendPointRecord',
+          Posting: '../../catalog/posting-record.ts#PostingRecord',
+          Employer: '../../catalog/employers.ts#EmployerRecord',
+          SalaryReport: '../../catalog/salary-reports.ts#SalaryReportRecord',
         },
       },
     },

@@ -1,11 +1,18 @@
-import { ApolloServer } from '@apollo/server';
+import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import type { GraphQLContext } from './context.ts';
+import { createFormatError, DEFAULT_QUERY_LIMITS, queryLimitsPlugin, type QueryLimits } from './limits/index.ts';
 import { resolvers } from './resolvers/index.ts';
 import { loadTypeDefs } from './schema.ts';
 
 export interface ApolloOptions {
   production: boolean;
+  /** Query limits (docs/security.md); defaults to DEFAULT_QUERY_LIMITS. */
+  limits?: QueryLimits;
+  /** Introspection (the playground needs it); on unless GRAPHQL_INTROSPECTION=false. */
+  introspection?: boolean;
+  /** Extra plugins, such as the metrics recorder of src/http/metrics.ts. */
+  plugins?: ApolloServerPlugin<GraphQLContext>[];
 }
 
 /**
@@ -16,9 +23,17 @@ export function createApolloServer(options: ApolloOptions): ApolloServer<GraphQL
   return new ApolloServer<GraphQLContext>({
     typeDefs: loadTypeDefs(),
     resolvers,
-    introspection: true,
+    introspection: options.introspection ?? true,
     includeStacktraceInErrorResponses: !options.production,
     hideSchemaDetailsFromClientErrors: options.production,
-    plugins: [ApolloServerPluginLandingPageDisabled()],
+    parseOptions: { maxTokens: (options.limits ?? DEFAULT_QUERY_LIMITS).maxTokens },
+    // Batches are allowed; src/http/server.ts refuses those larger than limits.maxBatch.
+    allowBatchedHttpRequests: true,
+    formatError: createFormatError({ production: options.production }),
+    plugins: [
+      ApolloServerPluginLandingPageDisabled(),
+      queryLimitsPlugin<GraphQLContext>(options.limits ?? DEFAULT_QUERY_LIMITS),
+      ...(options.plugins ?? []),
+    ],
   });
 }

@@ -12,7 +12,7 @@ export interface GraphQLContext {
 
 /** Builds a fresh context (and fresh DataLoaders) for each operation. */
 export function contextFactory(db: { pool: pg.Pool; prisma: PrismaClient }): () => GraphQLContext {
-  const catalog = new RoleCatalog(db.prisma);
+  const catalog = new RoleCatalog(db.prisma, db.pool);
   return () => {
     const asOf = new Date();
     return { asOf, catalog, loaders: createLoaders(db.pool, catalog, asOf) };

@@ -1,14 +1,63 @@
 import DataLoader from 'dataloader';
 import type pg from 'pg';
+import { employerOpenings, employersByIds, topEmployerPages, type EmployerCount, type EmployerRecord } from '../catalog/employers.ts';
+import type { PostingRecord } from '../catalog/posting-record.ts';
+import { postingPages, postingsByIds, type Page, type PageRequest, type PostingOrder } from '../catalog/postings.ts';
+import type { RoleRecord } from '../catalog/role-record.ts';
 import type { RoleCatalog } from '../catalog/roles.ts';
+import { salaryReportsByIds, type SalaryReportRecord } from '../catalog/salary-reports.ts';
 import type { CareerStep, Responsibility } from '../generated/prisma/client.ts';
-import { loadRoleStats, type RoleStatsRecord } from '../stats/role-stats.ts';
+import { loadPostingFigures, type PostingFiguresRecord } from '../stats/posting-figures.ts';
+import { filterKey, type PostingFilter } from '../stats/posting-filter.ts';
+import {
+  loadHistograms,
+  loadSalaryFigures,
+  salarySpecKey,
+  type HistogramBucket,
+  type HistogramSpec,
+  type SalaryFigures,
+  type SalarySpec,
+} from '../stats/salary-stats.ts';
+import { loadTrends, type TrendInterval, type TrendPointRecord } from '../stats/trend.ts';
 
-export interface Loaders {
-  roleStats: DataLoader<number, RoleStatsRecord>;
-  responsibilities: DataLoader<number, Responsibility[]>;
-  careerSteps: DataLoader<number, CareerStep[]>;
+/**
+ * A loader whose keys carry an id plus shared parameters (a filter, a page size...): keys with
+ * equal parameters are answered together by one set-based statement, so a page of 50 roles
+ * costs as many statements as a page of 5.
+ */
+function groupedLoader<K extends { id: number }, V>(
+  paramsKey: (key: K) => string,
+  load: (ids: number[], sample: K) => Promise<V[]>,
+): DataLoader<K, V, string> {
+  return new DataLoader<K, V, string>(
+    async (keys) => {
+      const groups = new Map<string, { sample: K; indexes: number[] }>();
+      keys.forEach((key, index) => {
+        const group = paramsKey(key);
+        const entry = groups.get(group) ?? { sample: key, indexes: [] };
+        entry.indexes.push(index);
+        groups.set(group, entry);
+      });
+      const results: (V | Error)[] = new Array(keys.length);
+      await Promise.all(
+        [...groups.values()].map(async ({ sample, indexes }) => {
+          const ids = [...new Set(indexes.map((i) => (keys[i] as K).id))];
+          try {
+            const values = await load(ids, sample);
+            const byId = new Map(ids.map((id, i) => [id, values[i] as V]));
+            for (const i of indexes) results[i] = byId.get((keys[i] as K).id) as V;
+          } catch (error) {
+            for (const i of indexes) results[i] = error instanceof Error ? error : new Error(String(error));
+          }
+        }),
+      );
+      return results;
+    },
+    { cacheKeyFn: (key) => `${paramsKey(key)}#${key.id}` },
+  );
 }
+
+const byId = <V>(load: (ids: readonly number[]) => Promise<V[]>) => new DataLoader<number, V>((ids) => load(ids));
 
 function groupByRole<T extends { roleId: number }>(roleIds: readonly number[], rows: T[]): T[][] {
   const groups = new Map<number, T[]>(roleIds.map((id) => [id, []]));
@@ -16,11 +65,69 @@ function groupByRole<T extends { roleId: number }>(roleIds: readonly number[], r
   return roleIds.map((id) => groups.get(id) ?? []);
 }
 
-/** Per-request loaders: each turns the fields asked for a whole page of roles into one SQL statement. */
-export function createLoaders(pool: pg.Pool, catalog: RoleCatalog, asOf: Date): Loaders {
+export interface FilterKey {
+  id: number;
+  filter: PostingFilter;
+}
+export interface SalaryKey {
+  id: number;
+  spec: SalarySpec;
+}
+export interface HistogramKey extends SalaryKey {
+  histogram: HistogramSpec;
+}
+export interface TrendKey extends FilterKey {
+  interval: TrendInterval;
+}
+export interface PostingPageKey extends FilterKey {
+  order: PostingOrder;
+  page: PageRequest;
+}
+export interface EmployerPageKey extends FilterKey {
+  page: PageRequest;
+}
+
+const pageKey = (page: PageRequest) => `${page.first}:${page.offset}`;
+
+/** Per-request loaders: each turns what a page of objects asks for into one SQL statement per distinct set of arguments. */
+export function createLoaders(pool: pg.Pool, catalog: RoleCatalog, asOf: Date) {
   return {
-    roleStats: new DataLoader((ids) => loadRoleStats(pool, ids, asOf)),
-    responsibilities: new DataLoader(async (ids) => groupByRole(ids, await catalog.responsibilitiesOf(ids))),
-    careerSteps: new DataLoader(async (ids) => groupByRole(ids, await catalog.careerStepsOf(ids))),
+    role: byId<RoleRecord | null>((ids) => catalog.byIds(ids)),
+    posting: byId<PostingRecord | null>((ids) => postingsByIds(pool, ids, asOf)),
+    employer: byId<EmployerRecord | null>((ids) => employersByIds(pool, ids)),
+    salaryReport: byId<SalaryReportRecord | null>((ids) => salaryReportsByIds(pool, ids)),
+    employerOpenings: byId<number>((ids) => employerOpenings(pool, ids, asOf)),
+    responsibilities: byId<Responsibility[]>(async (ids) => groupByRole(ids, await catalog.responsibilitiesOf(ids))),
+    careerSteps: byId<CareerStep[]>(async (ids) => groupByRole(ids, await catalog.careerStepsOf(ids))),
+    postingFigures: groupedLoader<FilterKey, PostingFiguresRecord>(
+      (k) => filterKey(k.filter),
+      (ids, k) => loadPostingFigures(pool, ids, k.filter, asOf),
+    ),
+    salaryFigures: groupedLoader<SalaryKey, SalaryFigures>(
+      (k) => salarySpecKey(k.spec),
+      (ids, k) => loadSalaryFigures(pool, ids, k.spec, asOf),
+    ),
+    histogram: groupedLoader<HistogramKey, HistogramBucket[]>(
+      (k) => `${salarySpecKey(k.spec)}|${k.histogram.buckets}|${k.histogram.bucketWidth ?? ''}`,
+      (ids, k) => loadHistograms(pool, ids, k.spec, k.histogram, asOf),
+    ),
+    trend: groupedLoader<TrendKey, TrendPointRecord[]>(
+      (k) => `${k.interval}|${filterKey(k.filter)}`,
+      (ids, k) => loadTrends(pool, ids, k.interval, k.filter, asOf),
+    ),
+    rolePostings: groupedLoader<PostingPageKey, Page<PostingRecord>>(
+      (k) => `${filterKey(k.filter)}|${k.order.field}:${k.order.direction}|${pageKey(k.page)}`,
+      (ids, k) => postingPages(pool, 'role_id', ids, k.filter, k.order, k.page, asOf),
+    ),
+    employerPostings: groupedLoader<PostingPageKey, Page<PostingRecord>>(
+      (k) => `${filterKey(k.filter)}|${k.order.field}:${k.order.direction}|${pageKey(k.page)}`,
+      (ids, k) => postingPages(pool, 'employer_id', ids, k.filter, k.order, k.page, asOf),
+    ),
+    topEmployers: groupedLoader<EmployerPageKey, Page<EmployerCount>>(
+      (k) => `${filterKey(k.filter)}|${pageKey(k.page)}`,
+      (ids, k) => topEmployerPages(pool, ids, k.filter, k.page, asOf),
+    ),
   };
 }
+
+export type Loaders = ReturnType<typeof createLoaders>;

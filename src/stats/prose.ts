@@ -1,4 +1,3 @@
-import type { RoleStatsRecord } from './role-stats.ts';
 import { formatPercent, formatUsd } from './format.ts';
 
 /** Placeholders that role prose may contain, and the figure each stands for. */
@@ -21,8 +20,16 @@ export function unknownPlaceholders(template: string): string[] {
   return [...template.matchAll(PLACEHOLDER)].map((m) => m[1] ?? '').filter((name) => !(name in PROSE_PLACEHOLDERS));
 }
 
+/** The figures that prose placeholders stand for. */
+export interface ProseFigures {
+  openings: number;
+  employers: number;
+  salary: { mean: number | null; median: number | null };
+  degreeRequirement: { employerShare: number | null; postingShare: number | null };
+}
+
 /** Fills a prose template with a role's current figures; unknown placeholders stay visible. */
-export function renderProse(template: string | null, title: string, stats: RoleStatsRecord): string | null {
+export function renderProse(template: string | null, title: string, stats: ProseFigures): string | null {
   if (template === null) return null;
   const values: Record<ProsePlaceholder, string> = {
     title,

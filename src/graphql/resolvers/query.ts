@@ -1,25 +1,32 @@
 import type { QueryResolvers } from '../generated/resolvers-types.ts';
-import { checkFirst, decodeCursor, encodeCursor } from '../pagination.ts';
 import { badUserInput } from '../errors.ts';
+import { toConnection } from '../connection.ts';
+import { toPageRequest } from '../inputs.ts';
+import { resolveNode, nodeKey } from './node.ts';
 
 export const Query: QueryResolvers = {
+  node: (_parent, { id }, ctx) => resolveNode(id, ctx),
   role: (_parent, { slug }, ctx) => {
-    if (slug.length > 200) throw badUserInput('slug', slug.slice(0, 50) + '…', 'must be at most 200 characters');
+    if (slug.length > 200) throw badUserInput('slug', `${slug.slice(0, 50)}…`, 'must be at most 200 characters');
     return ctx.catalog.bySlug(slug);
   },
-  roles: async (_parent, { first, after }, ctx) => {
-    const size = checkFirst(first);
-    const page = await ctx.catalog.page(size, decodeCursor('Role', after));
-    const edges = page.roles.map((role) => ({ cursor: encodeCursor('Role', role.slug), node: role }));
-    return {
-      edges,
-      totalCount: page.totalCount,
-      pageInfo: {
-        hasNextPage: page.hasNextPage,
-        hasPreviousPage: after !== null && after !== undefined,
-        startCursor: edges[0]?.cursor ?? null,
-        endCursor: edges.at(-1)?.cursor ?? null,
+  roles: async (_parent, { first, after, search, orderBy }, ctx) => {
+    const request = toPageRequest('Role', first, after);
+    if (search !== null && search !== undefined && search.length > 200) {
+      throw badUserInput('search', `${search.slice(0, 50)}…`, 'must be at most 200 characters');
+    }
+    const page = await ctx.catalog.list(
+      {
+        ...request,
+        search: search?.trim() || undefined,
+        orderBy: { field: orderBy?.field ?? 'SLUG', direction: orderBy?.direction ?? 'ASC' },
       },
-    };
+      ctx.asOf,
+    );
+    return toConnection('Role', page, request, (role) => ({ node: role }));
+  },
+  employer: async (_parent, { id }, ctx) => {
+    const key = nodeKey(id, 'Employer');
+    return key === null ? null : ctx.loaders.employer.load(key);
   },
 };

@@ -1,17 +1,27 @@
-import type { RoleResolvers } from '../generated/resolvers-types.ts';
-import type { GraphQLContext } from '../context.ts';
 import type { RoleRecord } from '../../catalog/role-record.ts';
 import { needsStats, renderProse } from '../../stats/prose.ts';
+import { OPEN_POSTINGS } from '../../stats/posting-filter.ts';
+import type { GraphQLContext } from '../context.ts';
+import { toConnection } from '../connection.ts';
+import type { RoleResolvers } from '../generated/resolvers-types.ts';
 import { toGlobalId } from '../global-id.ts';
+import { toPageRequest, toPostingFilter, toPostingOrder } from '../inputs.ts';
+import { badUserInput } from '../errors.ts';
+import { TooManyPeriodsError } from '../../stats/trend.ts';
+import { salaryFiguresFor } from './salary-stats.ts';
 
 type ProseField = 'summary' | 'responsibilitiesIntro' | 'careerIntro' | 'careerStepsIntro' | 'conclusion';
 
-/** Prose is stored as templates; statistics are loaded (batched) only when a template has placeholders. */
+/** Prose is stored as templates; figures are loaded (batched) only when a template has placeholders. */
 function prose(field: ProseField) {
   return async (role: RoleRecord, _args: unknown, ctx: GraphQLContext): Promise<string | null> => {
     const template = role[field];
     if (!needsStats(template)) return template;
-    return renderProse(template, role.title, await ctx.loaders.roleStats.load(role.id));
+    const [figures, salary] = await Promise.all([
+      ctx.loaders.postingFigures.load({ id: role.id, filter: OPEN_POSTINGS }),
+      salaryFiguresFor(ctx, role.id, { filter: OPEN_POSTINGS, source: 'ALL', currency: 'USD', excludeOutliers: false }),
+    ]);
+    return renderProse(template, role.title, { ...figures, salary });
   };
 }
 
@@ -24,5 +34,23 @@ export const Role: RoleResolvers = {
   conclusion: prose('conclusion'),
   responsibilities: (role, _args, ctx) => ctx.loaders.responsibilities.load(role.id),
   careerSteps: (role, _args, ctx) => ctx.loaders.careerSteps.load(role.id),
-  stats: (role, _args, ctx) => ctx.loaders.roleStats.load(role.id),
+  stats: (role, { filter }) => ({ roleId: role.id, filter: toPostingFilter(filter) }),
+  postings: async (role, { first, after, filter, orderBy }, ctx) => {
+    const page = toPageRequest('Posting', first, after);
+    const result = await ctx.loaders.rolePostings.load({ id: role.id, filter: toPostingFilter(filter), order: toPostingOrder(orderBy), page });
+    return toConnection('Posting', result, page, (posting) => ({ node: posting }));
+  },
+  topEmployers: async (role, { first, after, filter }, ctx) => {
+    const page = toPageRequest('TopEmployer', first, after, 10);
+    const result = await ctx.loaders.topEmployers.load({ id: role.id, filter: toPostingFilter(filter), page });
+    return toConnection('TopEmployer', result, page, (item) => ({ node: item.employer, postings: item.postings }));
+  },
+  trend: async (role, { interval, filter }, ctx) => {
+    try {
+      return await ctx.loaders.trend.load({ id: role.id, interval, filter: toPostingFilter(filter) });
+    } catch (error) {
+      if (error instanceof TooManyPeriodsError) throw badUserInput('interval', interval, error.message);
+      throw error;
+    }
+  },
 };

@@ -1,0 +1,34 @@
+import type { Seniority } from '../stats/seniority.ts';
+import { senioritySql } from '../stats/seniority.ts';
+
+export interface PostingRecord {
+  id: number;
+  roleId: number;
+  employerId: number;
+  source: string;
+  externalId: string;
+  title: string | null;
+  location: string | null;
+  country: string | null;
+  remote: boolean | null;
+  salaryMin: number | null;
+  salaryMax: number | null;
+  salaryCurrency: string | null;
+  salaryPeriod: 'HOUR' | 'DAY' | 'WEEK' | 'MONTH' | 'YEAR' | null;
+  annualSalaryUsd: number | null;
+  degreeRequired: boolean | null;
+  /** Stated or inferred. */
+  seniority: Seniority | null;
+  postedAt: Date;
+  closedAt: Date | null;
+  open: boolean;
+}
+
+/** Columns of a PostingRecord from posting `p` joined with its observation `o`; `at` is the as-of placeholder. */
+export function postingColumns(at: string): string {
+  return `p.id, p.role_id AS "roleId", p.employer_id AS "employerId", p.source, p.external_id AS "externalId",
+    p.title, p.location, p.country, p.remote, p.salary_min AS "salaryMin", p.salary_max AS "salaryMax",
+    p.salary_currency AS "salaryCurrency", p.salary_period AS "salaryPeriod", o.amount_usd AS "annualSalaryUsd",
+    p.degree_required AS "degreeRequired", ${senioritySql('p')} AS seniority, p.posted_at AS "postedAt", p.closed_at AS "closedAt",
+    (p.posted_at <= ${at} AND (p.closed_at IS NULL OR p.closed_at > ${at})) AS open`;
+}

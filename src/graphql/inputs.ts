@@ -1,0 +1,77 @@
+import { Broken, countryCode, LIMITS } from '../importer/field-rules.ts';
+import type { PostingOrder } from '../catalog/postings.ts';
+import type { PostingFilter } from '../stats/posting-filter.ts';
+import { type HistogramSpec, type SalarySource, type SalarySpec } from '../stats/salary-stats.ts';
+import { badUserInput } from './errors.ts';
+import type {
+  PostingFilter as PostingFilterInput,
+  PostingOrder as PostingOrderInput,
+} from './generated/resolvers-types.ts';
+import { checkFirst, decodeCursor } from './pagination.ts';
+
+/** Turns a `filter` argument into a validated PostingFilter; a bad value names `filter.<field>`. */
+export function toPostingFilter(input: PostingFilterInput | null | undefined, argument = 'filter'): PostingFilter {
+  const filter: PostingFilter = { status: input?.status ?? 'OPEN' };
+  if (!input) return filter;
+  if (input.postedAfter) filter.postedAfter = input.postedAfter;
+  if (input.postedBefore) filter.postedBefore = input.postedBefore;
+  if (filter.postedAfter && filter.postedBefore && filter.postedAfter >= filter.postedBefore) {
+    throw badUserInput(`${argument}.postedBefore`, filter.postedBefore.toISOString(), 'must be later than postedAfter');
+  }
+  if (input.country !== null && input.country !== undefined) {
+    const code = countryCode(input.country.trim());
+    if (code instanceof Broken) throw badUserInput(`${argument}.country`, input.country, code.message);
+    filter.country = code;
+  }
+  if (input.remote !== null && input.remote !== undefined) filter.remote = input.remote;
+  if (input.source !== null && input.source !== undefined) {
+    if (input.source.length === 0 || input.source.length > LIMITS.source) {
+      throw badUserInput(`${argument}.source`, input.source, `must be 1 to ${LIMITS.source} characters`);
+    }
+    filter.source = input.source;
+  }
+  if (input.employer !== null && input.employer !== undefined) {
+    if (input.employer.trim().length === 0 || input.employer.length > LIMITS.company) {
+      throw badUserInput(`${argument}.employer`, input.employer, `must be 1 to ${LIMITS.company} characters`);
+    }
+    filter.employer = input.employer;
+  }
+  if (input.seniority) filter.seniority = input.seniority;
+  return filter;
+}
+
+export function toPostingOrder(input: PostingOrderInput | null | undefined): PostingOrder {
+  return { field: input?.field ?? 'POSTED_AT', direction: input?.direction ?? 'DESC' };
+}
+
+/** `first` (1..100) and `after` (a cursor of the same list) as an offset window. */
+export function toPageRequest(list: string, first: number | null | undefined, after: string | null | undefined, fallback = 20) {
+  const size = checkFirst(first, fallback);
+  const cursor = decodeCursor(list, after);
+  const position = cursor === undefined ? -1 : Number(cursor);
+  if (!Number.isSafeInteger(position) || position < -1) throw badUserInput('after', after, 'must be a cursor returned by this list');
+  return { first: size, offset: position + 1 };
+}
+
+const CURRENCY = /^[A-Za-z]{3}$/;
+
+export function toSalarySpec(
+  filter: PostingFilter,
+  args: { source: SalarySource; currency: string; excludeOutliers: boolean },
+): SalarySpec {
+  if (!CURRENCY.test(args.currency)) throw badUserInput('currency', args.currency, 'must be an ISO 4217 code such as USD or EUR');
+  return { filter, source: args.source, currency: args.currency.toUpperCase(), excludeOutliers: args.excludeOutliers };
+}
+
+export function checkMinSampleSize(value: number): number {
+  if (!Number.isInteger(value) || value < 1 || value > 1_000_000) throw badUserInput('minSampleSize', value, 'must be between 1 and 1000000');
+  return value;
+}
+
+export function toHistogramSpec(buckets: number, bucketWidth: number | null | undefined): HistogramSpec {
+  if (!Number.isInteger(buckets) || buckets < 1 || buckets > 100) throw badUserInput('buckets', buckets, 'must be between 1 and 100');
+  if (bucketWidth === null || bucketWidth === undefined) return { buckets };
+  if (!(bucketWidth > 0) || !Number.isFinite(bucketWidth)) throw badUserInput('bucketWidth', bucketWidth, 'must be a positive number');
+  return { buckets, bucketWidth };
+}
+

@@ -1,0 +1,140 @@
+import type { ApolloServerPlugin } from '@apollo/server';
+import type { GraphQLFormattedError } from 'graphql';
+import { Lexer, Source, TokenKind } from 'graphql';
+import { LimitCode, limitError, plainError, type PlainError } from './errors.ts';
+import { measureOperation } from './shape.ts';
+import { isDatabaseUnavailable } from './unavailable.ts';
+
+export { LimitCode } from './errors.ts';
+export { isDatabaseUnavailable } from './unavailable.ts';
+export { measureOperation } from './shape.ts';
+
+/** The bounds every GraphQL request must stay within (docs/security.md). */
+export interface QueryLimits {
+  maxDepth: number;
+  maxAliases: number;
+  maxCost: number;
+  maxTokens: number;
+  maxBatch: number;
+}
+
+export const DEFAULT_QUERY_LIMITS: QueryLimits = { maxDepth: 10, maxAliases: 30, maxCost: 50_000, maxTokens: 5000, maxBatch: 10 };
+
+/** Seconds a client should wait before retrying while the database is unavailable. */
+export const UNAVAILABLE_RETRY_AFTER = 5;
+
+const TOKEN_LIMIT_MESSAGE = /Document contains more tha[nt] \d+ tokens/;
+
+/** Token limit errors seen while parsing, with their numbers, so that formatError can label them. */
+const tokenErrors = new WeakMap<object, { limit: number; value: number }>();
+
+/** Counts a document's lexical tokens the way graphql's parser does (comments excluded). */
+export function countTokens(text: string): number {
+  const lexer = new Lexer(new Source(text));
+  let count = 0;
+  try {
+    while (lexer.advance().kind !== TokenKind.EOF) count += 1;
+  } catch {
+    // A lexical error ends the count; the parser reports the error itself.
+  }
+  return count;
+}
+
+/**
+ * Depth, alias and cost limits, checked once the operation is known (after validation, with
+ * the request's variables, so `first: $n` is costed with its value), the token limit's error
+ * labelled, and HTTP 503 for responses whose database was unreachable.
+ */
+export function queryLimitsPlugin<TContext extends object>(limits: QueryLimits): ApolloServerPlugin<TContext> {
+  return {
+    async requestDidStart() {
+      return {
+        async parsingDidStart(requestContext) {
+          return async (error?: Error) => {
+            if (!error || !TOKEN_LIMIT_MESSAGE.test(error.message)) return;
+            const value = countTokens(requestContext.source ?? '');
+            // Apollo copies this message into the GRAPHQL_PARSE_FAILED error it sends; formatError relabels it.
+            error.message = `Document has ${value} tokens, more than the limit of ${limits.maxTokens}.`;
+            tokenErrors.set(error, { limit: limits.maxTokens, value });
+          };
+        },
+        async didResolveOperation(requestContext) {
+          const { operation, document, schema } = requestContext;
+          if (!operation) return;
+          const raw = requestContext.request.variables;
+          const variables = raw && typeof raw === 'object' && !Array.isArray(raw) ? (raw as Record<string, unknown>) : {};
+          const shape = measureOperation(schema, document, operation, variables);
+          if (shape.depth > limits.maxDepth) {
+            throw limitError(LimitCode.DEPTH, `Query depth ${shape.depth} exceeds the limit of ${limits.maxDepth}.`, limits.maxDepth, shape.depth);
+          }
+          if (shape.aliases > limits.maxAliases) {
+            throw limitError(LimitCode.ALIASES, `Query uses ${shape.aliases} aliases, more than the limit of ${limits.maxAliases}.`, limits.maxAliases, shape.aliases);
+          }
+          if (shape.cost > limits.maxCost) {
+            throw limitError(
+              LimitCode.COST,
+              `Query cost ${shape.cost} exceeds the limit of ${limits.maxCost} (each field costs the product of the \`first\` of the lists around it; see docs/security.md).`,
+              limits.maxCost,
+              shape.cost,
+            );
+          }
+        },
+        async willSendResponse(requestContext) {
+          const { body, http } = requestContext.response;
+          if (body.kind !== 'single') return;
+          if (body.singleResult.errors?.some((e) => e.extensions?.code === LimitCode.UNAVAILABLE)) {
+            http.status = 503;
+            http.headers.set('retry-after', String(UNAVAILABLE_RETRY_AFTER));
+          }
+        },
+      };
+    },
+  };
+}
+
+function originalOf(error: unknown): unknown {
+  return (error as { originalError?: unknown } | null)?.originalError;
+}
+
+/**
+ * Apollo's formatError: database outages become SERVICE_UNAVAILABLE, the token limit and
+ * disabled introspection get their own codes, and in production an internal error says no
+ * more than "Internal server error" (no SQL, no connection details; Apollo already leaves out
+ * stack traces and field suggestions there).
+ */
+export function createFormatError(options: { production: boolean }): (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError {
+  return (formatted, error) => {
+    const code = formatted.extensions?.code;
+    if ((code === 'INTERNAL_SERVER_ERROR' || code === undefined) && isDatabaseUnavailable(originalOf(error) ?? error)) {
+      return {
+        message: 'The database is unavailable; retry in a few seconds.',
+        ...(formatted.path ? { path: formatted.path } : {}),
+        extensions: { code: LimitCode.UNAVAILABLE, retryAfter: UNAVAILABLE_RETRY_AFTER },
+      };
+    }
+    const tokens = tokenErrors.get(originalOf(error) as object) ?? tokenErrors.get(originalOf(originalOf(error)) as object);
+    if (tokens) {
+      return { message: formatted.message, extensions: { code: LimitCode.TOKENS, limit: tokens.limit, value: tokens.value } };
+    }
+    if (code === 'GRAPHQL_VALIDATION_FAILED' && formatted.message.startsWith('GraphQL introspection is not allowed')) {
+      return {
+        message: 'Introspection is disabled on this server (GRAPHQL_INTROSPECTION=false): the query asked for __schema or __type.',
+        ...(formatted.locations ? { locations: formatted.locations } : {}),
+        extensions: { code: LimitCode.INTROSPECTION },
+      };
+    }
+    if (options.production && code === 'INTERNAL_SERVER_ERROR') {
+      return { message: 'Internal server error', ...(formatted.path ? { path: formatted.path } : {}), extensions: { code } };
+    }
+    return formatted;
+  };
+}
+
+/** A batch (JSON array body) with more operations than allowed, or null. */
+export function checkBatch(body: unknown, maxBatch: number): PlainError | null {
+  if (!Array.isArray(body) || body.length <= maxBatch) return null;
+  return plainError(LimitCode.BATCH, `Batch of ${body.length} operations exceeds the limit of ${maxBatch}.`, {
+    limit: maxBatch,
+    value: body.length,
+  });
+}

@@ -1,0 +1,40 @@
+/**
+ * Recognizes "the database cannot be reached" among the errors that pg, pg-pool, Prisma's pg
+ * adapter and Prisma itself raise, so that clients get SERVICE_UNAVAILABLE (retry later)
+ * instead of an internal error while PostgreSQL restarts or the network fails.
+ */
+
+/** Socket-level codes from Node's net module. */
+const SOCKET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE']);
+
+/**
+ * PostgreSQL SQLSTATEs: class 08 (connection exception), 57P01..57P03 (admin shutdown, crash
+ * shutdown, cannot connect now), 53300 (too many connections).
+ */
+const SQLSTATE = /^(08\d{3}|08P01|57P0[123]|53300)$/;
+
+/** Prisma: P1001 can't reach, P1002 timed out, P1017 server closed the connection, P2024 pool timeout. */
+const PRISMA_CODES = new Set(['P1001', 'P1002', 'P1017', 'P2024']);
+
+const MESSAGES =
+  /(Connection terminated|timeout exceeded when trying to connect|Can't reach database server|Server has closed the connection|terminating connection due to administrator command|the database system is (starting up|shutting down|in recovery mode)|Client has encountered a connection error|connect ECONNREFUSED|Connection refused|DatabaseNotReachable|ConnectionClosed|SocketTimeout)/i;
+
+/** True when the error (or anything it wraps) says the database is unreachable. */
+export function isDatabaseUnavailable(error: unknown, seen = new Set<unknown>()): boolean {
+  if (!error || typeof error !== 'object' || seen.has(error)) return false;
+  seen.add(error);
+  const e = error as {
+    code?: unknown;
+    kind?: unknown;
+    message?: unknown;
+    originalError?: unknown;
+    cause?: unknown;
+    errors?: unknown;
+    meta?: unknown;
+  };
+  if (typeof e.code === 'string' && (SOCKET_CODES.has(e.code) || SQLSTATE.test(e.code) || PRISMA_CODES.has(e.code))) return true;
+  if (typeof e.kind === 'string' && /^(DatabaseNotReachable|ConnectionClosed|SocketTimeout|TooManyConnections)$/.test(e.kind)) return true;
+  if (typeof e.message === 'string' && MESSAGES.test(e.message)) return true;
+  const inner = [e.originalError, e.cause, e.meta, ...(Array.isArray(e.errors) ? e.errors : [])];
+  return inner.some((next) => isDatabaseUnavailable(next, seen));
+}

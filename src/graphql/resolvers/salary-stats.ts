@@ -1,0 +1,66 @@
+import { confidenceOf, TooManyBucketsError, UnknownCurrencyError, type SalaryFigures, type SalarySpec } from '../../stats/salary-stats.ts';
+import type { GraphQLContext } from '../context.ts';
+import { badUserInput } from '../errors.ts';
+import type { RoleStatsResolvers, SalaryStatsResolvers } from '../generated/resolvers-types.ts';
+import { checkMinSampleSize, toHistogramSpec, toSalarySpec } from '../inputs.ts';
+
+/** Loads salary figures, turning an unknown currency into a BAD_USER_INPUT error that names it. */
+export async function salaryFiguresFor(ctx: GraphQLContext, roleId: number, spec: SalarySpec): Promise<SalaryFigures> {
+  try {
+    return await ctx.loaders.salaryFigures.load({ id: roleId, spec });
+  } catch (error) {
+    if (error instanceof UnknownCurrencyError) {
+      throw badUserInput('currency', error.currency, 'must be a currency of the exchange-rate table (or USD)');
+    }
+    throw error;
+  }
+}
+
+const NULL_FIGURES = {
+  mean: null, median: null, min: null, max: null, p10: null, p25: null, p75: null, p90: null,
+  stddev: null, standardError: null, meanConfidenceInterval: null,
+};
+
+export const RoleStats: RoleStatsResolvers = {
+  openings: async (parent, _args, ctx) => (await ctx.loaders.postingFigures.load({ id: parent.roleId, filter: parent.filter })).openings,
+  employers: async (parent, _args, ctx) => (await ctx.loaders.postingFigures.load({ id: parent.roleId, filter: parent.filter })).employers,
+  degreeRequirement: async (parent, _args, ctx) =>
+    (await ctx.loaders.postingFigures.load({ id: parent.roleId, filter: parent.filter })).degreeRequirement,
+  salary: async (parent, args, ctx) => {
+    const minSampleSize = checkMinSampleSize(args.minSampleSize);
+    const spec = toSalarySpec(parent.filter, args);
+    const figures = await salaryFiguresFor(ctx, parent.roleId, spec);
+    const suppressed = figures.count < minSampleSize;
+    return { roleId: parent.roleId, spec, suppressed, figures: suppressed ? { ...figures, ...NULL_FIGURES } : figures };
+  },
+};
+
+export const SalaryStats: SalaryStatsResolvers = {
+  currency: (parent) => parent.spec.currency,
+  count: (parent) => parent.figures.count,
+  sampleSize: (parent) => parent.figures.count,
+  confidence: (parent) => confidenceOf(parent.figures.count),
+  suppressed: (parent) => parent.suppressed,
+  outliersExcluded: (parent) => parent.figures.outliersExcluded,
+  mean: (parent) => parent.figures.mean,
+  median: (parent) => parent.figures.median,
+  min: (parent) => parent.figures.min,
+  max: (parent) => parent.figures.max,
+  p10: (parent) => parent.figures.p10,
+  p25: (parent) => parent.figures.p25,
+  p75: (parent) => parent.figures.p75,
+  p90: (parent) => parent.figures.p90,
+  stddev: (parent) => parent.figures.stddev,
+  standardError: (parent) => parent.figures.standardError,
+  meanConfidenceInterval: (parent) => parent.figures.meanConfidenceInterval,
+  histogram: async (parent, { buckets, bucketWidth }, ctx) => {
+    const histogram = toHistogramSpec(buckets, bucketWidth);
+    if (parent.suppressed || parent.figures.count === 0) return [];
+    try {
+      return await ctx.loaders.histogram.load({ id: parent.roleId, spec: parent.spec, histogram });
+    } catch (error) {
+      if (error instanceof TooManyBucketsError) throw badUserInput('bucketWidth', bucketWidth, error.message);
+      throw error;
+    }
+  },
+};

@@ -1,0 +1,240 @@
+import type pg from 'pg';
+import { usdPerUnitSql } from '../importer/salary-sql.ts';
+import { filterKey, postingCondition, reportCondition, type PostingFilter } from './posting-filter.ts';
+import { SqlParams } from './sql-params.ts';
+import { T_TABLE, T_TABLE_SIZE } from './t-distribution.ts';
+
+export type SalarySource = 'POSTINGS' | 'REPORTS' | 'ALL';
+export type Confidence = 'INSUFFICIENT' | 'LOW' | 'MEDIUM' | 'HIGH';
+
+/** Which observations a salary figure covers and how they are shown. */
+export interface SalarySpec {
+  filter: PostingFilter;
+  source: SalarySource;
+  /** ISO 4217, upper case. */
+  currency: string;
+  excludeOutliers: boolean;
+}
+
+export function salarySpecKey(spec: SalarySpec): string {
+  return JSON.stringify([filterKey(spec.filter), spec.source, spec.currency, spec.excludeOutliers]);
+}
+
+export interface SalaryFigures {
+  count: number;
+  outliersExcluded: number;
+  mean: number | null;
+  median: number | null;
+  min: number | null;
+  max: number | null;
+  p10: number | null;
+  p25: number | null;
+  p75: number | null;
+  p90: number | null;
+  stddev: number | null;
+  standardError: number | null;
+  meanConfidenceInterval: { level: number; lower: number; upper: number } | null;
+}
+
+export class UnknownCurrencyError extends Error {
+  constructor(readonly currency: string) {
+    super(`currency "${currency}" has no exchange rate`);
+  }
+}
+
+/** Modified z-score cut-off (Iglewicz and Hoaglin). */
+export const OUTLIER_CUTOFF = 3.5;
+
+export function confidenceOf(count: number): Confidence {
+  if (count < 5) return 'INSUFFICIENT';
+  if (count < 15) return 'LOW';
+  if (count < 50) return 'MEDIUM';
+  return 'HIGH';
+}
+
+/**
+ * CTEs `obs(role_id, v)` (every observation the spec covers, in the target currency) and
+ * `kept(role_id, v)` (obs less outliers when asked), plus `target(rate)`.
+ */
+function observationCtes(params: SqlParams, ids: string, spec: SalarySpec, at: string): string {
+  const currency = params.add(spec.currency);
+  const parts: string[] = [];
+  if (spec.source !== 'REPORTS') {
+    parts.push(`SELECT p.role_id, o.amount_usd / t.rate AS v
+      FROM salary_observation o JOIN posting p ON p.id = o.posting_id CROSS JOIN target t
+      WHERE p.role_id = ANY(${ids}) AND ${postingCondition('p', spec.filter, at, params)}`);
+  }
+  if (spec.source !== 'POSTINGS') {
+    parts.push(`SELECT o.role_id, o.amount_usd / t.rate AS v
+      FROM salary_observation o CROSS JOIN target t
+      WHERE o.role_id = ANY(${ids}) AND ${reportCondition('o', spec.filter, at, params)}`);
+  }
+  // Converting USD amounts into the target currency uses its rate as of the request.
+  const kept = spec.excludeOutliers
+    ? `center AS (
+         SELECT role_id, percentile_cont(0.5) WITHIN GROUP (ORDER BY v) AS med FROM obs GROUP BY role_id
+       ), spread AS (
+         SELECT o.role_id, c.med,
+                percentile_cont(0.5) WITHIN GROUP (ORDER BY abs(o.v - c.med)) AS mad,
+                avg(abs(o.v - c.med)) AS meanad
+         FROM obs o JOIN center c USING (role_id) GROUP BY o.role_id, c.med
+       ), kept AS (
+         SELECT o.role_id, o.v FROM obs o JOIN spread s USING (role_id)
+         WHERE CASE WHEN s.mad > 0 THEN 0.6745 * abs(o.v - s.med) / s.mad <= ${OUTLIER_CUTOFF}
+                    WHEN s.meanad > 0 THEN abs(o.v - s.med) / (1.253314 * s.meanad) <= ${OUTLIER_CUTOFF}
+                    ELSE true END
+       )`
+    : `kept AS (SELECT role_id, v FROM obs)`;
+  return `target AS (SELECT ${usdPerUnitSql(currency, at)} AS rate),
+    obs AS (${parts.join('\n UNION ALL\n')}),
+    ${kept}`;
+}
+
+interface FigureRow {
+  role_id: number;
+  rate: number | null;
+  n_all: number;
+  count: number;
+  mean: number | null;
+  pct: number[] | null;
+  min: number | null;
+  max: number | null;
+  stddev: number | null;
+  se: number | null;
+  ci_lower: number | null;
+  ci_upper: number | null;
+}
+
+/** Salary figures of each role for one spec, in one statement. */
+export async function loadSalaryFigures(pool: pg.Pool, roleIds: readonly number[], spec: SalarySpec, asOf: Date): Promise<SalaryFigures[]> {
+  const params = new SqlParams();
+  const ids = params.add(roleIds, '::int[]');
+  const at = params.add(asOf, '::timestamptz');
+  const ctes = observationCtes(params, ids, spec, at);
+  const tTable = params.add(T_TABLE, '::float8[]');
+  const sql = `
+WITH ${ctes},
+all_counts AS (SELECT role_id, count(*)::int AS n_all FROM obs GROUP BY role_id),
+figures AS (
+  SELECT role_id, count(*)::int AS count, avg(v) AS mean,
+         percentile_cont(ARRAY[0.1, 0.25, 0.5, 0.75, 0.9]) WITHIN GROUP (ORDER BY v) AS pct,
+         min(v) AS min, max(v) AS max, stddev_samp(v) AS stddev
+  FROM kept GROUP BY role_id
+)
+SELECT ids.role_id, (SELECT rate FROM target) AS rate,
+       coalesce(a.n_all, 0) AS n_all, coalesce(f.count, 0) AS count, f.mean, f.pct, f.min, f.max, f.stddev,
+       f.stddev / sqrt(f.count) AS se,
+       f.mean - (${tTable})[least(f.count - 1, ${T_TABLE_SIZE})] * f.stddev / sqrt(f.count) AS ci_lower,
+       f.mean + (${tTable})[least(f.count - 1, ${T_TABLE_SIZE})] * f.stddev / sqrt(f.count) AS ci_upper
+FROM unnest(${ids}) AS ids(role_id)
+LEFT JOIN all_counts a ON a.role_id = ids.role_id
+LEFT JOIN figures f ON f.role_id = ids.role_id`;
+  const { rows } = await pool.query<FigureRow>(sql, params.values);
+  if (rows[0] && rows[0].rate === null) throw new UnknownCurrencyError(spec.currency);
+  const byId = new Map(rows.map((r) => [r.role_id, r]));
+  return roleIds.map((id) => {
+    const r = byId.get(id);
+    if (!r) throw new Error(`salary figures missing for role ${id}`);
+    const twoOrMore = r.count >= 2;
+    return {
+      count: r.count,
+      outliersExcluded: r.n_all - r.count,
+      mean: r.mean,
+      median: r.pct?.[2] ?? null,
+      min: r.min,
+      max: r.max,
+      p10: r.pct?.[0] ?? null,
+      p25: r.pct?.[1] ?? null,
+      p75: r.pct?.[3] ?? null,
+      p90: r.pct?.[4] ?? null,
+      stddev: twoOrMore ? r.stddev : null,
+      standardError: twoOrMore ? r.se : null,
+      meanConfidenceInterval:
+        twoOrMore && r.ci_lower !== null && r.ci_upper !== null ? { level: 0.95, lower: r.ci_lower, upper: r.ci_upper } : null,
+    };
+  });
+}
+
+export interface HistogramSpec {
+  /** Equal-width buckets over min..max, used when `bucketWidth` is undefined. */
+  buckets: number;
+  bucketWidth?: number;
+}
+
+export interface HistogramBucket {
+  lowerBound: number;
+  upperBound: number;
+  count: number;
+}
+
+export const MAX_WIDTH_BUCKETS = 1000;
+
+export class TooManyBucketsError extends Error {
+  constructor(readonly bucketWidth: number, readonly needed: number) {
+    super(`bucketWidth ${bucketWidth} needs ${needed} buckets to cover min..max; at most ${MAX_WIDTH_BUCKETS}`);
+  }
+}
+
+interface BucketRow {
+  role_id: number;
+  n: number;
+  i: number;
+  lower: number;
+  upper: number;
+  count: number;
+}
+
+/**
+ * Histograms of each role for one spec: `buckets` equal-width buckets from min to max (one
+ * bucket when min = max), or buckets of `bucketWidth` aligned on its multiples. A value on a
+ * boundary belongs to the upper bucket; max belongs to the last bucket.
+ */
+export async function loadHistograms(
+  pool: pg.Pool,
+  roleIds: readonly number[],
+  spec: SalarySpec,
+  histogram: HistogramSpec,
+  asOf: Date,
+): Promise<HistogramBucket[][]> {
+  const params = new SqlParams();
+  const ids = params.add(roleIds, '::int[]');
+  const at = params.add(asOf, '::timestamptz');
+  const ctes = observationCtes(params, ids, spec, at);
+  const layout =
+    histogram.bucketWidth === undefined
+      ? (() => {
+          const n = params.add(histogram.buckets, '::int');
+          return `SELECT role_id, lo AS start, CASE WHEN hi > lo THEN ${n} ELSE 1 END AS n,
+                         CASE WHEN hi > lo THEN (hi - lo) / ${n} ELSE 0 END AS width, hi, true AS equal FROM range`;
+        })()
+      : (() => {
+          const w = params.add(histogram.bucketWidth, '::float8');
+          return `SELECT role_id, floor(lo / ${w}) * ${w} AS start, (floor(hi / ${w}) - floor(lo / ${w}))::int + 1 AS n,
+                         ${w} AS width, hi, false AS equal FROM range`;
+        })();
+  const sql = `
+WITH ${ctes},
+range AS (SELECT role_id, min(v) AS lo, max(v) AS hi FROM kept GROUP BY role_id),
+layout AS (${layout}),
+bucket AS (
+  SELECT l.role_id, l.n, i, l.start + i * l.width AS lower,
+         CASE WHEN l.equal AND i = l.n - 1 THEN l.hi ELSE l.start + (i + 1) * l.width END AS upper
+  FROM layout l CROSS JOIN LATERAL generate_series(0, least(l.n, ${MAX_WIDTH_BUCKETS}) - 1) AS i
+),
+tally AS (
+  SELECT k.role_id,
+         CASE WHEN l.width = 0 THEN 0 ELSE greatest(0, least(floor((k.v - l.start) / l.width)::int, l.n - 1)) END AS i,
+         count(*)::int AS count
+  FROM kept k JOIN layout l USING (role_id) GROUP BY 1, 2
+)
+SELECT b.role_id, b.n, b.i, b.lower, b.upper, coalesce(t.count, 0) AS count
+FROM bucket b LEFT JOIN tally t ON t.role_id = b.role_id AND t.i = b.i
+ORDER BY b.role_id, b.i`;
+  const { rows } = await pool.query<BucketRow>(sql, params.values);
+  const byRole = new Map<number, HistogramBucket[]>(roleIds.map((id) => [id, []]));
+  for (const r of rows) {
+    if (r.n > MAX_WIDTH_BUCKETS && histogram.bucketWidth !== undefined) throw new TooManyBucketsError(histogram.bucketWidth, r.n);
+    byRole.get(r.role_id)?.push({ lowerBound: r.lower, upperBound: r.upper, count: r.count });
+  }
+  return roleIds.map((id) => byRole.get(id) ?? []);
+}

@@ -1,0 +1,9 @@
+/** Collects the values of a parameterized statement; `add` returns the `$n` placeholder. */
+export class SqlParams {
+  readonly values: unknown[] = [];
+
+  add(value: unknown, cast = ''): string {
+    this.values.push(value);
+    return `$${this.values.length}${cast}`;
+  }
+}

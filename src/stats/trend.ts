@@ -1,0 +1,136 @@
+import type pg from 'pg';
+import { degreeFiguresSql, degreeRecord, type DegreeRequirementRecord } from './posting-figures.ts';
+import { postingCondition, reportCondition, type PostingFilter } from './posting-filter.ts';
+import { SqlParams } from './sql-params.ts';
+
+export type TrendInterval = 'MONTH' | 'QUARTER' | 'YEAR';
+
+export interface TrendPointRecord {
+  period: string;
+  start: Date;
+  end: Date;
+  postings: number;
+  openingsAtEnd: number;
+  employers: number;
+  salary: { count: number; mean: number | null; median: number | null };
+  degreeRequirement: DegreeRequirementRecord;
+}
+
+export const MAX_PERIODS = 600;
+
+export class TooManyPeriodsError extends Error {
+  constructor(readonly periods: number) {
+    super(`the range spans ${periods} periods; at most ${MAX_PERIODS}`);
+  }
+}
+
+// Fixed SQL fragments per interval (never user text). Periods are calendar periods in UTC.
+const INTERVALS: Record<TrendInterval, { unit: string; step: string; months: number; label: string }> = {
+  MONTH: { unit: 'month', step: '1 month', months: 1, label: 'YYYY-MM' },
+  QUARTER: { unit: 'quarter', step: '3 months', months: 3, label: 'YYYY-"Q"Q' },
+  YEAR: { unit: 'year', step: '1 year', months: 12, label: 'YYYY' },
+};
+
+interface Row {
+  role_id: number;
+  wanted: number;
+  period: string;
+  start: Date;
+  end: Date;
+  postings: number;
+  openings_at_end: number;
+  employers: number;
+  postings_requiring: number;
+  postings_known: number;
+  employers_requiring: number;
+  employers_known: number;
+  salary_count: number;
+  salary_mean: number | null;
+  salary_median: number | null;
+}
+
+/**
+ * Figures per calendar period of postedAt (docs/methodology.md, "Trends"), for many roles in
+ * one statement. Postings match the filter but its status; a period's openingsAtEnd counts
+ * matching postings posted before its end and not closed by then (closures after the request
+ * instant are not counted yet).
+ */
+export async function loadTrends(
+  pool: pg.Pool,
+  roleIds: readonly number[],
+  interval: TrendInterval,
+  filter: PostingFilter,
+  asOf: Date,
+): Promise<TrendPointRecord[][]> {
+  const { unit, step, months, label } = INTERVALS[interval];
+  const params = new SqlParams();
+  const ids = params.add(roleIds, '::int[]');
+  const at = params.add(asOf, '::timestamptz');
+  const after = params.add(filter.postedAfter ?? null, '::timestamptz');
+  const before = params.add(filter.postedBefore ?? null, '::timestamptz');
+  const bucket = (col: string) => `date_trunc('${unit}', ${col} AT TIME ZONE 'UTC')`;
+  const sql = `
+WITH matching AS (
+  SELECT p.id, p.role_id, p.employer_id, p.degree_required, p.posted_at, p.closed_at, ${bucket('p.posted_at')} AS s
+  FROM posting p
+  WHERE p.role_id = ANY(${ids}) AND p.posted_at <= ${at} AND ${postingCondition('p', filter, at, params, false)}
+), bounds AS (
+  SELECT ids.role_id,
+         date_trunc('${unit}', coalesce(${after}, m.first) AT TIME ZONE 'UTC') AS first_s,
+         date_trunc('${unit}', least(coalesce(${before} - interval '1 microsecond', ${at}), ${at}) AT TIME ZONE 'UTC') AS last_s
+  FROM unnest(${ids}) AS ids(role_id)
+  LEFT JOIN (SELECT role_id, min(posted_at) AS first FROM matching GROUP BY role_id) m ON m.role_id = ids.role_id
+), span AS (
+  SELECT role_id, first_s, last_s,
+         ((extract(year FROM last_s) - extract(year FROM first_s)) * 12 + extract(month FROM last_s) - extract(month FROM first_s))::int / ${months} + 1 AS wanted
+  FROM bounds WHERE first_s IS NOT NULL AND first_s <= last_s
+), period AS (
+  SELECT sp.role_id, sp.wanted, s FROM span sp
+  CROSS JOIN LATERAL generate_series(sp.first_s, least(sp.last_s, sp.first_s + ${MAX_PERIODS - 1} * interval '${step}'), interval '${step}') AS s
+), opened AS (
+  SELECT role_id, s, count(*)::int AS postings, count(DISTINCT employer_id)::int AS employers,
+         count(*) FILTER (WHERE degree_required)::int AS postings_requiring, count(degree_required)::int AS postings_known
+  FROM matching GROUP BY role_id, s
+), closed AS (
+  SELECT role_id, ${bucket('closed_at')} AS s, count(*)::int AS n FROM matching WHERE closed_at <= ${at} GROUP BY 1, 2
+), degree AS (${degreeFiguresSql('matching', 'role_id, s')}
+), salary AS (
+  SELECT role_id, s, count(*)::int AS n, avg(v) AS mean, percentile_cont(0.5) WITHIN GROUP (ORDER BY v) AS median
+  FROM (
+    SELECT m.role_id, m.s, o.amount_usd AS v FROM matching m JOIN salary_observation o ON o.posting_id = m.id
+    UNION ALL
+    SELECT o.role_id, ${bucket('o.observed_at')}, o.amount_usd FROM salary_observation o
+    WHERE o.role_id = ANY(${ids}) AND ${reportCondition('o', filter, at, params)}
+  ) x GROUP BY role_id, s
+)
+SELECT pe.role_id, pe.wanted, to_char(pe.s, '${label}') AS period,
+       pe.s AT TIME ZONE 'UTC' AS start, (pe.s + interval '${step}') AT TIME ZONE 'UTC' AS "end",
+       coalesce(o.postings, 0) AS postings,
+       (sum(coalesce(o.postings, 0) - coalesce(c.n, 0)) OVER (PARTITION BY pe.role_id ORDER BY pe.s))::int AS openings_at_end,
+       coalesce(o.employers, 0) AS employers,
+       coalesce(o.postings_requiring, 0) AS postings_requiring, coalesce(o.postings_known, 0) AS postings_known,
+       coalesce(d.employers_requiring, 0) AS employers_requiring, coalesce(d.employers_known, 0) AS employers_known,
+       coalesce(sa.n, 0) AS salary_count, sa.mean AS salary_mean, sa.median AS salary_median
+FROM period pe
+LEFT JOIN opened o ON o.role_id = pe.role_id AND o.s = pe.s
+LEFT JOIN closed c ON c.role_id = pe.role_id AND c.s = pe.s
+LEFT JOIN degree d ON d.role_id = pe.role_id AND d.s = pe.s
+LEFT JOIN salary sa ON sa.role_id = pe.role_id AND sa.s = pe.s
+ORDER BY pe.role_id, pe.s`;
+  const { rows } = await pool.query<Row>(sql, params.values);
+  const byRole = new Map<number, TrendPointRecord[]>(roleIds.map((id) => [id, []]));
+  for (const r of rows) {
+    if (r.wanted > MAX_PERIODS) throw new TooManyPeriodsError(r.wanted);
+    byRole.get(r.role_id)?.push({
+      period: r.period,
+      start: r.start,
+      end: r.end,
+      postings: r.postings,
+      openingsAtEnd: r.openings_at_end,
+      employers: r.employers,
+      salary: { count: r.salary_count, mean: r.salary_mean, median: r.salary_median },
+      degreeRequirement: degreeRecord(r),
+    });
+  }
+  return roleIds.map((id) => byRole.get(id) ?? []);
+}
