@@ -1,0 +1,265 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import type pg from 'pg';
+import { rawText } from './field-rules.ts';
+import { ErrorsFile } from './errors-file.ts';
+import { ImportFileError } from './import-file-error.ts';
+import { observationsKind, postingsKind, ratesKind, type ImportKindDefinition } from './import-kinds.ts';
+import type {
+  FieldError,
+  ImportFormat,
+  ImportInput,
+  ImportKind,
+  ImportOptions,
+  ImportSummary,
+  RowError,
+  ValidationContext,
+} from './import-types.ts';
+import { RecordReader, type SourceRecord } from './read-records.ts';
+import type { StagedRow } from './staging-table.ts';
+import { supportsCopy } from './supports-copy.ts';
+
+export type { ImportOptions, ImportSummary, RowError } from './import-types.ts';
+
+export const DEFAULT_BATCH_SIZE = 20_000;
+const DEFAULT_MAX_ERRORS = 1000;
+const PROGRESS_EVERY = 1000;
+
+/** The format named by a path's extension: .ndjson and .jsonl are NDJSON, anything else CSV. */
+export function formatFromPath(file: string): ImportFormat {
+  const ext = path.extname(file).toLowerCase();
+  return ext === '.ndjson' || ext === '.jsonl' ? 'ndjson' : 'csv';
+}
+
+async function openInput(input: ImportInput, fileName: string): Promise<Readable> {
+  if (input === '-') return process.stdin;
+  if (typeof input === 'string') {
+    let stat: fs.Stats;
+    try {
+      stat = await fs.promises.stat(input);
+    } catch (error) {
+      const err = error as NodeJS.ErrnoException;
+      throw new ImportFileError(fileName, null, err.code === 'ENOENT' ? 'no such file' : `cannot be read: ${err.message}`);
+    }
+    if (stat.isDirectory()) throw new ImportFileError(fileName, null, 'is a directory, not a file');
+    try {
+      await fs.promises.access(input, fs.constants.R_OK);
+    } catch (error) {
+      throw new ImportFileError(fileName, null, `cannot be read: ${(error as Error).message}`);
+    }
+    return fs.createReadStream(input, { highWaterMark: 1 << 20 });
+  }
+  return input instanceof Readable ? input : new Readable().wrap(input);
+}
+
+async function loadKnownCurrencies(client: pg.ClientBase): Promise<Set<string>> {
+  const result = await client.query<{ currency: string }>('SELECT DISTINCT currency::text AS currency FROM exchange_rate');
+  return new Set(result.rows.map((r) => r.currency.trim()));
+}
+
+const KINDS = { postings: postingsKind, observations: observationsKind, rates: ratesKind } as const;
+
+/**
+ * Imports a postings, observations or rates file (CSV or NDJSON, a path, '-' for stdin, or a
+ * stream). Rows are streamed, validated with the shared zod schemas, de-duplicated per batch
+ * (last occurrence wins), loaded into a TEMP staging table (COPY, or unnest on embedded PGlite)
+ * and upserted set-based, each batch in its own transaction (or all in one with `atomic`).
+ * Parsing the next batch overlaps writing the previous one. Invalid rows are reported, not
+ * written. Throws ImportFileError when the input cannot be read or parsed as a whole.
+ */
+export async function importFile(
+  db: { pool: pg.Pool; embedded?: boolean },
+  kind: ImportKind,
+  input: ImportInput,
+  options: ImportOptions = {},
+): Promise<ImportSummary> {
+  const definition = KINDS[kind] as ImportKindDefinition<unknown> | undefined;
+  if (!definition) throw new Error(`unknown import kind ${JSON.stringify(kind)}: expected postings, observations or rates`);
+  return runImport(definition, db, input, options);
+}
+
+async function runImport<T>(
+  def: ImportKindDefinition<T>,
+  db: { pool: pg.Pool; embedded?: boolean },
+  input: ImportInput,
+  options: ImportOptions,
+): Promise<ImportSummary> {
+  const started = process.hrtime.bigint();
+  const fileName = options.fileName ?? (input === '-' ? 'stdin' : typeof input === 'string' ? input : 'input');
+  const format = options.format ?? (typeof input === 'string' && input !== '-' ? formatFromPath(input) : 'csv');
+  const batchSize = Math.max(1, Math.floor(options.batchSize ?? DEFAULT_BATCH_SIZE));
+  const maxErrors = options.maxErrors ?? DEFAULT_MAX_ERRORS;
+  const dryRun = options.dryRun ?? false;
+  const atomic = options.atomic ?? false;
+  const summary: ImportSummary = {
+    kind: def.kind,
+    read: 0,
+    inserted: 0,
+    updated: 0,
+    unchanged: 0,
+    rejected: 0,
+    seconds: 0,
+    errors: [],
+    warnings: [],
+    dryRun,
+    atomic,
+    rolledBack: false,
+  };
+
+  const stream = await openInput(input, fileName);
+  const reader = new RecordReader(stream, format, fileName);
+  let errorsFile: ErrorsFile | undefined;
+  let client: pg.PoolClient | undefined;
+  let clientBroken = false;
+  let inTransaction = false;
+  let pending: Promise<void> | undefined;
+
+  try {
+    if (options.errorsFile) errorsFile = await ErrorsFile.open(options.errorsFile);
+    client = await db.pool.connect();
+    const conn = client;
+    const copy = options.copy ?? (db.embedded ? false : await supportsCopy(conn));
+    const ctx: ValidationContext = { knownCurrencies: def.needsCurrencies ? await loadKnownCurrencies(conn) : new Set() };
+    if (!dryRun) await def.staging.create(conn);
+    if (atomic && !dryRun) {
+      await conn.query('BEGIN');
+      inTransaction = true;
+    }
+
+    const write = async (rows: StagedRow<T>[], valid: number): Promise<void> => {
+      if (!atomic) await conn.query('BEGIN');
+      try {
+        await def.staging.load(conn, rows, copy);
+        const counts = await def.write(conn, def.staging.name);
+        if (!atomic) await conn.query('COMMIT');
+        summary.inserted += counts.inserted;
+        summary.updated += counts.updated;
+        summary.unchanged += valid - counts.inserted - counts.updated;
+      } catch (error) {
+        if (!atomic) await conn.query('ROLLBACK').catch(() => (clientBroken = true));
+        throw error;
+      }
+    };
+
+    // The batch being filled: rows by key, so that a later duplicate replaces an earlier one.
+    let rows: StagedRow<T>[] = [];
+    let positions = new Map<string, number>();
+    let valid = 0;
+    const flush = async (): Promise<void> => {
+      const batch = rows;
+      const count = valid;
+      rows = [];
+      positions = new Map();
+      valid = 0;
+      if (pending) await pending;
+      pending = undefined;
+      // With --atomic, nothing more is worth writing once a row was rejected: it all rolls back.
+      if (dryRun || count === 0 || (atomic && summary.rejected > 0)) return;
+      const p = write(batch, count);
+      p.catch(() => undefined); // awaited at the next flush or at the end
+      pending = p;
+    };
+
+    const reject = async (record: SourceRecord, errors: readonly FieldError[]): Promise<void> => {
+      summary.rejected += 1;
+      const externalId = def.externalIdField ? rawText(record.values[def.externalIdField]).trim() || null : null;
+      const rowErrors: RowError[] = errors.map((e) => ({ line: record.line, externalId, ...e }));
+      for (const e of rowErrors) if (summary.errors.length < maxErrors) summary.errors.push(e);
+      if (errorsFile) {
+        const columns = reader.columns ?? def.fields;
+        const original = record.cells ?? (record.rawLine !== undefined ? [] : def.fields.map((f) => rawText(record.values[f])));
+        await errorsFile.add(columns, original, rowErrors);
+      }
+    };
+
+    let headerChecked = false;
+    const checkHeader = (): void => {
+      headerChecked = true;
+      const columns = reader.columns;
+      if (!columns) return;
+      const seen = new Set<string>();
+      for (const c of columns) {
+        if (seen.has(c)) throw new ImportFileError(fileName, 1, `the header names the column ${JSON.stringify(c)} twice`);
+        seen.add(c);
+      }
+      const missing = def.requiredFields.filter((f) => !seen.has(f));
+      if (missing.length > 0) {
+        throw new ImportFileError(
+          fileName,
+          1,
+          `the header lacks the required column${missing.length > 1 ? 's' : ''} ${missing.join(', ')} ` +
+            `(a ${def.kind} file has the columns ${def.fields.join(', ')})`,
+        );
+      }
+      const unknown = columns.filter((c) => !(def.fields as readonly string[]).includes(c));
+      if (unknown.length > 0) summary.warnings.push(`ignored unknown column${unknown.length > 1 ? 's' : ''}: ${unknown.join(', ')}`);
+    };
+
+    const unknownKeys = new Set<string>();
+    for await (const record of reader.records()) {
+      if (!headerChecked) checkHeader();
+      summary.read += 1;
+      if (summary.read % PROGRESS_EVERY === 0) options.onProgress?.({ rows: summary.read, bytes: reader.bytes });
+      if (record.problem) {
+        await reject(record, [record.problem]);
+        continue;
+      }
+      if (format === 'ndjson' && unknownKeys.size < 20) {
+        for (const key of Object.keys(record.values)) if (!(def.fields as readonly string[]).includes(key)) unknownKeys.add(key);
+      }
+      const result = def.validate(record.values, ctx);
+      if (!result.ok) {
+        await reject(record, result.errors);
+        continue;
+      }
+      const key = def.key(result.value);
+      const at = positions.get(key);
+      // The COPY text is made now, while the previous batch is being written, so that the
+      // load itself only streams prepared text.
+      const staged: StagedRow<T> = { row: result.value, line: record.line };
+      if (copy && !dryRun) staged.copyLine = def.staging.copyLine(result.value, record.line);
+      if (at === undefined) {
+        positions.set(key, rows.length);
+        rows.push(staged);
+      } else {
+        rows[at] = staged;
+      }
+      valid += 1;
+      if (valid >= batchSize) await flush();
+    }
+    if (format === 'csv' && reader.columns === null) throw new ImportFileError(fileName, 1, 'is empty: a header line is expected');
+    if (!headerChecked) checkHeader();
+    if (unknownKeys.size > 0) summary.warnings.push(`ignored unknown keys: ${[...unknownKeys].join(', ')}`);
+    await flush();
+    if (pending) await pending;
+    pending = undefined;
+
+    if (inTransaction) {
+      inTransaction = false;
+      if (summary.rejected > 0) {
+        await conn.query('ROLLBACK');
+        summary.rolledBack = true;
+        summary.unchanged = 0;
+        summary.inserted = 0;
+        summary.updated = 0;
+      } else {
+        await conn.query('COMMIT');
+      }
+    }
+    if (!dryRun) await def.staging.drop(conn);
+    options.onProgress?.({ rows: summary.read, bytes: reader.bytes });
+    await errorsFile?.close(reader.columns ?? def.fields);
+    errorsFile = undefined;
+  } catch (error) {
+    if (pending) await pending.catch(() => undefined);
+    if (client && inTransaction) await client.query('ROLLBACK').catch(() => (clientBroken = true));
+    await errorsFile?.close(reader.columns ?? def.fields).catch(() => undefined);
+    if (!stream.destroyed && stream !== process.stdin) stream.destroy();
+    throw error;
+  } finally {
+    client?.release(clientBroken ? true : undefined);
+  }
+  summary.seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  return summary;
+}

@@ -1,0 +1,84 @@
+import type { Readable } from 'node:stream';
+
+/** What a file holds: job postings, standalone salary reports or exchange rates. */
+export type ImportKind = 'postings' | 'observations' | 'rates';
+
+export const IMPORT_KINDS: readonly ImportKind[] = ['postings', 'observations', 'rates'];
+
+export type ImportFormat = 'csv' | 'ndjson';
+
+/** One broken rule of one field of one row (what the schemas report). */
+export interface FieldError {
+  field: string;
+  /** The raw value as text ('' when absent). */
+  value: string;
+  /** Stable rule name, e.g. `required`, `slug`, `knownCurrency`; docs/import-format.md lists them. */
+  rule: string;
+  message: string;
+}
+
+/** A rejected row: the field error plus where the record starts in the file (the header is line 1). */
+export interface RowError extends FieldError {
+  line: number;
+  externalId: string | null;
+}
+
+export type RowValidation<T> = { ok: true; value: T } | { ok: false; errors: FieldError[] };
+
+/** What the schemas need from the database: the currencies that have a rate (USD is always known). */
+export interface ValidationContext {
+  knownCurrencies: Set<string>;
+}
+
+export interface ImportProgress {
+  /** Records read so far (valid or not). */
+  rows: number;
+  /** Bytes of input consumed so far. */
+  bytes: number;
+}
+
+export interface ImportOptions {
+  /** Input format; by default from the file extension (.csv, .ndjson, .jsonl), CSV for stdin and streams. */
+  format?: ImportFormat;
+  /** One transaction for the whole file; nothing is written if any row is invalid. */
+  atomic?: boolean;
+  /** Validate and report only; nothing is written (inserted/updated/unchanged stay 0). */
+  dryRun?: boolean;
+  /** Write every rejected row, with its reasons, to this CSV file. */
+  errorsFile?: string;
+  /** Rows per batch (each batch is one transaction unless atomic). Default 20,000. */
+  batchSize?: number;
+  onProgress?: (progress: ImportProgress) => void;
+  /** Name of the input for messages (defaults to the path, or `stdin`/`input`). */
+  fileName?: string;
+  /** How many row errors the summary keeps (all are counted and written to errorsFile). Default 1000. */
+  maxErrors?: number;
+  /**
+   * Load staging with COPY FROM STDIN (true) or with one INSERT ... SELECT FROM unnest(...) per batch
+   * (false). By default COPY unless the server is the embedded PGlite, whose socket cannot do COPY.
+   */
+  copy?: boolean;
+}
+
+export interface ImportSummary {
+  kind: ImportKind;
+  /** Records read (header excluded). */
+  read: number;
+  inserted: number;
+  updated: number;
+  /** Valid rows that changed nothing, including earlier duplicates superseded within a batch. */
+  unchanged: number;
+  /** Rows rejected (a row with several broken rules counts once). */
+  rejected: number;
+  seconds: number;
+  /** The first `maxErrors` errors, in file order. */
+  errors: RowError[];
+  /** Notes that are not errors, e.g. unknown columns that were ignored. */
+  warnings: string[];
+  dryRun: boolean;
+  atomic: boolean;
+  /** True when --atomic rolled everything back because some row was invalid. */
+  rolledBack: boolean;
+}
+
+export type ImportInput = string | NodeJS.ReadableStream | Readable;

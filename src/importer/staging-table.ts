@@ -1,0 +1,91 @@
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+
+/** One column of a staging table and how a validated row fills it (text in PostgreSQL's input syntax, or null). */
+export interface StageColumn<T> {
+  name: string;
+  /** PostgreSQL type of the column, e.g. `text`, `float8`, `"SalaryPeriod"`. */
+  type: string;
+  value(row: T): string | null;
+}
+
+/** A validated row and the line on which its record starts. */
+export interface StagedRow<T> {
+  row: T;
+  line: number;
+  /** The row as one line of COPY text (see copyLine), when prepared ahead of the load. */
+  copyLine?: string;
+}
+
+/**
+ * A session-local TEMP table that receives one batch of validated rows before the set-based
+ * upserts read it. Each batch empties it first. The `line` column keeps the file line.
+ */
+export class StagingTable<T> {
+  constructor(
+    readonly name: string,
+    readonly columns: readonly StageColumn<T>[],
+  ) {}
+
+  async create(client: pg.ClientBase): Promise<void> {
+    const cols = this.columns.map((c) => `${c.name} ${c.type}`).join(', ');
+    await client.query(`DROP TABLE IF EXISTS pg_temp.${this.name}`);
+    await client.query(`CREATE TEMP TABLE ${this.name} (line int NOT NULL, ${cols})`);
+  }
+
+  async drop(client: pg.ClientBase): Promise<void> {
+    await client.query(`DROP TABLE IF EXISTS pg_temp.${this.name}`);
+  }
+
+  /**
+   * Empties the table and loads `rows`, with COPY FROM STDIN (text format) when `copy`, else with
+   * one INSERT ... SELECT FROM unnest($1::int[], $2::text[], ...). Both send every value as the
+   * same text through the same type input functions, so both fill the table identically.
+   */
+  async load(client: pg.ClientBase, rows: readonly StagedRow<T>[], copy: boolean): Promise<void> {
+    await client.query(`TRUNCATE ${this.name}`);
+    if (rows.length === 0) return;
+    const names = ['line', ...this.columns.map((c) => c.name)].join(', ');
+    if (copy) {
+      const stream = client.query(copyFrom(`COPY ${this.name} (${names}) FROM STDIN`));
+      await pipeline(Readable.from(this.copyChunks(rows)), stream);
+    } else {
+      const arrays: (string | number | null)[][] = [rows.map((r) => r.line)];
+      for (const column of this.columns) arrays.push(rows.map((r) => column.value(r.row)));
+      const unnest = ['int', ...this.columns.map((c) => c.type)].map((type, i) => `$${i + 1}::${type}[]`).join(', ');
+      await client.query(`INSERT INTO ${this.name} (${names}) SELECT * FROM unnest(${unnest})`, arrays);
+    }
+    if (process.env.IMPORT_ANALYZE) await client.query(`ANALYZE ${this.name}`);
+  }
+
+  /** One row as a line of COPY text format (tab-separated, newline-terminated). */
+  copyLine(row: T, line: number): string {
+    let text = String(line);
+    for (const column of this.columns) text += '\t' + copyText(column.value(row));
+    return text + '\n';
+  }
+
+  /** The rows in COPY text format, in chunks of about 1 MB. */
+  private *copyChunks(rows: readonly StagedRow<T>[]): Generator<string> {
+    let chunk = '';
+    for (const staged of rows) {
+      chunk += staged.copyLine ?? this.copyLine(staged.row, staged.line);
+      if (chunk.length >= 1 << 20) {
+        yield chunk;
+        chunk = '';
+      }
+    }
+    if (chunk !== '') yield chunk;
+  }
+}
+
+const NEEDS_ESCAPE = /[\\\n\r\t]/;
+const ESCAPES: Record<string, string> = { '\\': '\\\\', '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+
+/** A value in COPY's text format: \N for NULL, backslash, newline, carriage return and tab escaped. */
+export function copyText(value: string | null): string {
+  if (value === null) return '\\N';
+  return NEEDS_ESCAPE.test(value) ? value.replace(/[\\\n\r\t]/g, (c) => ESCAPES[c] as string) : value;
+}

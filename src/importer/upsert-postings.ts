@@ -1,0 +1,101 @@
+import type pg from 'pg';
+import { insertMissingEmployers } from './insert-missing-employers.ts';
+import { insertMissingRoles } from './insert-missing-roles.ts';
+import { normalizeEmployerName } from './normalize-employer.ts';
+import type { PostingRecord } from './posting-schema.ts';
+import { amountUsdSql, annualizedSql, midpointSql } from './salary-sql.ts';
+import { StagingTable } from './staging-table.ts';
+import type { WriteCounts } from './write-counts.ts';
+
+const num = (n: number | null): string | null => (n === null ? null : String(n));
+const bool = (b: boolean | null): string | null => (b === null ? null : b ? 't' : 'f');
+const time = (d: Date | null): string | null => (d === null ? null : d.toISOString());
+
+/** Staging table of one batch of postings. */
+export const postingStagingTable = new StagingTable<PostingRecord>('import_stage_postings', [
+  { name: 'external_id', type: 'text', value: (r) => r.externalId },
+  { name: 'source', type: 'text', value: (r) => r.source },
+  { name: 'role', type: 'text', value: (r) => r.role },
+  { name: 'role_title', type: 'text', value: (r) => r.roleTitle },
+  { name: 'title', type: 'text', value: (r) => r.title },
+  { name: 'company', type: 'text', value: (r) => r.company },
+  { name: 'employer_key', type: 'text', value: (r) => normalizeEmployerName(r.company) },
+  { name: 'location', type: 'text', value: (r) => r.location },
+  { name: 'country', type: 'text', value: (r) => r.country },
+  { name: 'remote', type: 'boolean', value: (r) => bool(r.remote) },
+  { name: 'salary_min', type: 'float8', value: (r) => num(r.salaryMin) },
+  { name: 'salary_max', type: 'float8', value: (r) => num(r.salaryMax) },
+  { name: 'salary_currency', type: 'text', value: (r) => r.salaryCurrency },
+  { name: 'salary_period', type: '"SalaryPeriod"', value: (r) => r.salaryPeriod },
+  { name: 'degree_required', type: 'boolean', value: (r) => bool(r.degreeRequired) },
+  { name: 'seniority', type: '"Seniority"', value: (r) => r.seniority },
+  { name: 'posted_at', type: 'timestamptz', value: (r) => time(r.postedAt) },
+  { name: 'closed_at', type: 'timestamptz', value: (r) => time(r.closedAt) },
+]);
+
+const POSTING_COLUMNS = [
+  'role_id',
+  'employer_id',
+  'title',
+  'location',
+  'country',
+  'remote',
+  'salary_min',
+  'salary_max',
+  'salary_currency',
+  'salary_period',
+  'degree_required',
+  'seniority',
+  'posted_at',
+  'closed_at',
+];
+
+const OBSERVATION_COLUMNS = ['role_id', 'source', 'amount', 'currency', 'period', 'amount_usd', 'observed_at', 'country'];
+
+/**
+ * Upserts the staged postings (one batch, keys already unique) and keeps their salary
+ * observations in step, in one statement:
+ * - missing roles and employers are created first;
+ * - a posting is inserted, or updated (with updated_at) only when some column differs;
+ * - each inserted or updated posting with a salary gets exactly one observation (midpoint,
+ *   annualized, converted to USD), following its role, country and dates; one that lost its salary
+ *   loses its observation. Unchanged postings keep theirs untouched.
+ */
+export async function upsertPostings(client: pg.ClientBase, stagingTable: string): Promise<WriteCounts> {
+  await insertMissingRoles(client, stagingTable);
+  await insertMissingEmployers(client, stagingTable);
+  const amount = annualizedSql(midpointSql('up.salary_min', 'up.salary_max'), 'up.salary_period');
+  const result = await client.query<{ inserted: number; updated: number }>(
+    `WITH up AS (
+       INSERT INTO posting AS p (source, external_id, ${POSTING_COLUMNS.join(', ')})
+       SELECT s.source, s.external_id, r.id, e.id, s.title, s.location, s.country, s.remote, s.salary_min, s.salary_max,
+              s.salary_currency, s.salary_period, s.degree_required, s.seniority, s.posted_at, s.closed_at
+       FROM ${stagingTable} s
+       JOIN role r ON r.slug = s.role
+       JOIN employer e ON e.normalized_name = s.employer_key
+       ON CONFLICT (source, external_id) DO UPDATE SET
+         ${POSTING_COLUMNS.map((c) => `${c} = EXCLUDED.${c}`).join(', ')}, updated_at = now()
+       WHERE (${POSTING_COLUMNS.map((c) => `p.${c}`).join(', ')})
+             IS DISTINCT FROM (${POSTING_COLUMNS.map((c) => `EXCLUDED.${c}`).join(', ')})
+       RETURNING p.id, (p.xmax = 0) AS inserted, p.role_id, p.source, p.country, p.posted_at,
+                 p.salary_min, p.salary_max, p.salary_currency, p.salary_period
+     ),
+     dropped AS (
+       DELETE FROM salary_observation o USING up
+       WHERE o.posting_id = up.id AND up.salary_min IS NULL AND up.salary_max IS NULL
+     ),
+     observed AS (
+       INSERT INTO salary_observation AS o (posting_id, external_id, ${OBSERVATION_COLUMNS.join(', ')})
+       SELECT up.id, NULL, up.role_id, up.source, a.amount, up.salary_currency, up.salary_period,
+              ${amountUsdSql('a.amount', 'up.salary_currency', 'up.posted_at')}, up.posted_at, up.country
+       FROM up CROSS JOIN LATERAL (SELECT ${amount} AS amount) a
+       WHERE up.salary_min IS NOT NULL OR up.salary_max IS NOT NULL
+       ON CONFLICT (posting_id) DO UPDATE SET ${OBSERVATION_COLUMNS.map((c) => `${c} = EXCLUDED.${c}`).join(', ')}
+       WHERE (${OBSERVATION_COLUMNS.map((c) => `o.${c}`).join(', ')})
+             IS DISTINCT FROM (${OBSERVATION_COLUMNS.map((c) => `EXCLUDED.${c}`).join(', ')})
+     )
+     SELECT count(*) FILTER (WHERE inserted)::int AS inserted, count(*) FILTER (WHERE NOT inserted)::int AS updated FROM up`,
+  );
+  const row = result.rows[0];
+  return { inserted: row?.inserted ?? 0, updated: row?.updated ?? 0 };
+}
