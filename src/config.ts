@@ -1,6 +1,11 @@
 import path from 'node:path';
 import { z } from 'zod';
 
+function wholeNumber(min: number, max: number) {
+  const rule = `must be a whole number ${min}..${max}`;
+  return z.coerce.number(rule).int(rule).min(min, rule).max(max, rule);
+}
+
 /** Every environment variable the service reads, with its default. The README's table mirrors this. */
 const envSchema = z.object({
   DATABASE_URL: z
@@ -15,6 +20,29 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   NODE_ENV: z.string().default('development'),
   PLAYGROUND: z.enum(['graphiql', 'sandbox', 'off']).optional(),
+  // Hardening (issue 6; docs/security.md).
+  GRAPHQL_INTROSPECTION: z.enum(['true', 'false'], { error: 'must be true or false' }).default('true'),
+  GRAPHQL_MAX_DEPTH: wholeNumber(1, 100).default(10),
+  GRAPHQL_MAX_ALIASES: wholeNumber(0, 1000).default(30),
+  GRAPHQL_MAX_COST: wholeNumber(1, 10_000_000).default(50_000),
+  GRAPHQL_MAX_TOKENS: wholeNumber(100, 1_000_000).default(5000),
+  GRAPHQL_MAX_BATCH: wholeNumber(1, 100).default(10),
+  BODY_LIMIT_BYTES: wholeNumber(1024, 100 * 1024 * 1024).default(1024 * 1024),
+  RATE_LIMIT_PER_MINUTE: wholeNumber(0, 1_000_000).default(1200),
+  TRUST_PROXY: z
+    .string()
+    .trim()
+    .regex(/^(true|false|\d{1,2})$/, 'must be false, true (one proxy) or the number of proxy hops 0..10')
+    .transform((v) => (v === 'true' ? 1 : v === 'false' ? 0 : Number(v)))
+    .pipe(z.number().max(10, 'must be false, true (one proxy) or the number of proxy hops 0..10'))
+    .default(0),
+  CORS_ORIGINS: z
+    .string()
+    .trim()
+    .regex(/^(https?:\/\/[^\s,/]+\/?)(\s*,\s*https?:\/\/[^\s,/]+\/?)*$/, 'must be a comma-separated list of origins such as https://example.org')
+    .optional(),
+  SHUTDOWN_TIMEOUT_MS: wholeNumber(0, 600_000).default(10_000),
+  DB_CONNECT_TIMEOUT_MS: wholeNumber(100, 60_000).default(2000),
 });
 
 export type Config = z.infer<typeof envSchema> & { pgliteDir: string };

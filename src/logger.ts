@@ -1,12 +1,12 @@
 import pino from 'pino';
 
 /** JSON logs on stderr; the connection string's password and API keys are never logged. */
-export function createLogger(level: string): pino.Logger {
+export function createLogger(level: string, destination: pino.DestinationStream = pino.destination(2)): pino.Logger {
   return pino(
     {
       level,
       redact: { paths: ['req.headers.authorization', 'req.headers.cookie', 'databaseUrl', '*.password'], censor: '[redacted]' },
     },
-    pino.destination(2),
+    destination,
   );
 }

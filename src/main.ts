@@ -1,5 +1,6 @@
 import { ConfigError, loadConfig } from './config.ts';
 import { DatabaseUnavailableError, openDatabase } from './db/database.ts';
+import { parseOrigins } from './http/cors.ts';
 import { startServer } from './http/server.ts';
 import { isEmpty, seedDatabase } from './importer/seed.ts';
 import { createLogger } from './logger.ts';
@@ -16,6 +17,7 @@ async function main(): Promise<void> {
     pgliteDir: config.pgliteDir,
     poolMax: config.DB_POOL_MAX,
     migrate: true,
+    connectTimeoutMs: config.DB_CONNECT_TIMEOUT_MS,
   });
   logger.info({ database: db.displayUrl }, 'database ready');
   if (await isEmpty(db)) {
@@ -24,7 +26,23 @@ async function main(): Promise<void> {
   }
   const production = config.NODE_ENV === 'production';
   const server = await startServer(
-    { db, logger, production, playground: config.PLAYGROUND === undefined ? undefined : config.PLAYGROUND },
+    {
+      db,
+      logger,
+      production,
+      playground: config.PLAYGROUND === undefined ? undefined : config.PLAYGROUND,
+      bodyLimit: config.BODY_LIMIT_BYTES,
+      introspection: config.GRAPHQL_INTROSPECTION === 'true',
+      limits: {
+        maxDepth: config.GRAPHQL_MAX_DEPTH,
+        maxAliases: config.GRAPHQL_MAX_ALIASES,
+        maxCost: config.GRAPHQL_MAX_COST,
+        maxTokens: config.GRAPHQL_MAX_TOKENS,
+        maxBatch: config.GRAPHQL_MAX_BATCH,
+      },
+      rateLimit: { limit: config.RATE_LIMIT_PER_MINUTE, windowMs: 60_000, trustProxy: config.TRUST_PROXY },
+      corsOrigins: parseOrigins(config.CORS_ORIGINS),
+    },
     config.PORT,
     config.HOST,
   );
@@ -35,12 +53,19 @@ async function main(): Promise<void> {
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
-    logger.info({ signal }, 'shutting down');
+    logger.info({ signal, timeoutMs: config.SHUTDOWN_TIMEOUT_MS }, 'shutting down: finishing requests in flight');
+    // Stop accepting, let requests in flight finish (SHUTDOWN_TIMEOUT_MS at most), close the pool.
     server
-      .close()
-      .then(() => db.close())
+      .shutdown(config.SHUTDOWN_TIMEOUT_MS)
+      .then(({ forced }) => {
+        if (forced > 0) logger.warn({ forced }, 'shutdown timeout: requests still running were cut');
+        return db.close();
+      })
       .then(
-        () => process.exit(0),
+        () => {
+          logger.info('stopped');
+          process.exit(0);
+        },
         (error: unknown) => {
           logger.error({ err: error }, 'shutdown failed');
           process.exit(1);

@@ -24,6 +24,8 @@ export interface OpenOptions {
   pgliteDir?: string;
   poolMax?: number;
   migrate?: boolean;
+  /** How long a query waits for a connection before failing (DB_CONNECT_TIMEOUT_MS); 2 s by default. */
+  connectTimeoutMs?: number;
 }
 
 function describeTarget(url: string): string {
@@ -55,7 +57,7 @@ export async function openDatabase(options: OpenOptions): Promise<Database> {
   }
   // PGlite runs one session for all socket connections, so concurrent transactions would
   // interleave: one connection keeps the embedded database correct.
-  const { pool, counter } = createPool(url, embedded ? 1 : (options.poolMax ?? 10), new StatementCounter());
+  const { pool, counter } = createPool(url, embedded ? 1 : (options.poolMax ?? 10), new StatementCounter(), options.connectTimeoutMs);
   try {
     await pool.query('SELECT 1');
     if (options.migrate) await applyMigrations(pool);

@@ -16,8 +16,15 @@ type Query = pg.PoolClient['query'];
  * A pg pool whose clients count the statements they send. Counting at the client level catches
  * pool.query, transactions and Prisma's adapter alike, since all of them end in client.query.
  */
-export function createPool(connectionString: string, max: number, counter = new StatementCounter()): { pool: pg.Pool; counter: StatementCounter } {
-  const pool = new pg.Pool({ connectionString, max, connectionTimeoutMillis: 5_000, idleTimeoutMillis: 30_000 });
+export function createPool(
+  connectionString: string,
+  max: number,
+  counter = new StatementCounter(),
+  connectTimeoutMs = 2_000,
+): { pool: pg.Pool; counter: StatementCounter } {
+  // A short connect timeout makes queries fail fast (SERVICE_UNAVAILABLE) while the database is
+  // unreachable; the pool opens new connections by itself once it is back.
+  const pool = new pg.Pool({ connectionString, max, connectionTimeoutMillis: connectTimeoutMs, idleTimeoutMillis: 30_000 });
   pool.on('connect', (client) => {
     const original = client.query.bind(client) as Query;
     const counted = ((...args: Parameters<Query>) => {

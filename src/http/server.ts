@@ -7,9 +7,14 @@ import { pinoHttp } from 'pino-http';
 import type { Database } from '../db/database.ts';
 import { createApolloServer } from '../graphql/apollo.ts';
 import { contextFactory } from '../graphql/context.ts';
+import { checkBatch, DEFAULT_QUERY_LIMITS, LimitCode, type QueryLimits } from '../graphql/limits/index.ts';
+import { handleCors } from './cors.ts';
 import { checkHealth, checkReadiness } from './health.ts';
 import { playgroundPage } from './playground.ts';
+import { createMetrics } from './metrics.ts';
+import { RateLimiter, type RateLimitOptions } from './rate-limit.ts';
 import { BodyTooLargeError, readBody } from './read-body.ts';
+import { trackConnections } from './shutdown.ts';
 
 export interface ServerOptions {
   db: Database;
@@ -18,12 +23,25 @@ export interface ServerOptions {
   /** 'graphiql' (default outside production), 'off' (default in production). */
   playground?: 'graphiql' | 'sandbox' | 'off';
   bodyLimit?: number;
+  /** Depth, alias, cost, token and batch limits; DEFAULT_QUERY_LIMITS for any left out. */
+  limits?: Partial<QueryLimits>;
+  /** Introspection; on unless false (GRAPHQL_INTROSPECTION). */
+  introspection?: boolean;
+  /** Rate limit of /graphql per API key or client address; off when left out. */
+  rateLimit?: RateLimitOptions;
+  /** Origins that CORS allows, matched exactly; none when left out. */
+  corsOrigins?: string[];
 }
 
 export interface RunningServer {
   url: string;
   server: http.Server;
   close(): Promise<void>;
+  /**
+   * Graceful stop: no new connections, /readyz says 503, requests in flight finish (up to
+   * `timeoutMs`, then they are cut and counted in `forced`), then Apollo stops. The pool stays open.
+   */
+  shutdown(timeoutMs: number): Promise<{ forced: number }>;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,100}$/;
@@ -34,8 +52,8 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
   res.end(text);
 }
 
-function graphqlError(res: ServerResponse, status: number, code: string, message: string): void {
-  sendJson(res, status, { errors: [{ message, extensions: { code } }] });
+function graphqlError(res: ServerResponse, status: number, code: string, message: string, extra: Record<string, unknown> = {}): void {
+  sendJson(res, status, { errors: [{ message, extensions: { code, ...extra } }] });
 }
 
 function wantsHtml(req: IncomingMessage): boolean {
@@ -47,7 +65,11 @@ export async function startServer(options: ServerOptions, port: number, host?: s
   const production = options.production ?? false;
   const playground = options.playground ?? (production ? 'off' : 'graphiql');
   const bodyLimit = options.bodyLimit ?? 1024 * 1024;
-  const apollo = createApolloServer({ production });
+  const limits: QueryLimits = { ...DEFAULT_QUERY_LIMITS, ...options.limits };
+  const metrics = createMetrics(options.db.pool);
+  const rateLimiter = options.rateLimit ? new RateLimiter(options.rateLimit) : undefined;
+  const corsOrigins = new Set(options.corsOrigins ?? []);
+  const apollo = createApolloServer({ production, limits, introspection: options.introspection, plugins: [metrics.plugin()] });
   await apollo.start();
   const createContext = contextFactory(options.db);
   const httpLogger = pinoHttp({
@@ -75,13 +97,17 @@ export async function startServer(options: ServerOptions, port: number, host?: s
       res.end(body);
       return;
     }
+    if (rateLimiter?.handle(req, res)) return;
     let body: unknown = {};
     if (req.method === 'POST') {
       let text: string;
       try {
         text = await readBody(req, bodyLimit);
       } catch (error) {
-        if (error instanceof BodyTooLargeError) return graphqlError(res, 413, 'PAYLOAD_TOO_LARGE', error.message);
+        if (error instanceof BodyTooLargeError) {
+          res.setHeader('connection', 'close');
+          return graphqlError(res, 413, LimitCode.PAYLOAD, error.message, { limit: error.limit, value: error.size });
+        }
         throw error;
       }
       const type = String(req.headers['content-type'] ?? '');
@@ -91,6 +117,8 @@ export async function startServer(options: ServerOptions, port: number, host?: s
         } catch (error) {
           return graphqlError(res, 400, 'BAD_REQUEST', `request body is not valid JSON: ${(error as Error).message}`);
         }
+        const batchError = checkBatch(body, limits.maxBatch);
+        if (batchError) return sendJson(res, 400, { errors: [batchError] });
       } else {
         body = text;
       }
@@ -115,9 +143,19 @@ export async function startServer(options: ServerOptions, port: number, host?: s
 
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? '/').split('?')[0];
-    if (path === '/graphql') return handleGraphQL(req, res);
+    if (path === '/graphql') {
+      if (handleCors(req, res, corsOrigins)) return;
+      return handleGraphQL(req, res);
+    }
+    if (path === '/metrics') {
+      const text = await metrics.text();
+      res.writeHead(200, { 'content-type': metrics.contentType, 'content-length': Buffer.byteLength(text) });
+      res.end(text);
+      return;
+    }
     if (path === '/healthz') return sendJson(res, 200, checkHealth());
     if (path === '/readyz') {
+      if (connections.draining) return sendJson(res, 503, { ready: false, draining: true });
       const readiness = await checkReadiness(options.db);
       return sendJson(res, readiness.ready ? 200 : 503, readiness);
     }
@@ -130,6 +168,11 @@ export async function startServer(options: ServerOptions, port: number, host?: s
   }
 
   const server = http.createServer((req, res) => {
+    const started = process.hrtime.bigint();
+    connections.onRequest(req, res);
+    res.once('finish', () => {
+      metrics.observeHttp((req.url ?? '/').split('?')[0] ?? '/', res.statusCode, Number(process.hrtime.bigint() - started) / 1e9);
+    });
     httpLogger(req, res);
     route(req, res).catch((error: unknown) => {
       req.log.error({ err: error }, 'request failed');
@@ -137,6 +180,7 @@ export async function startServer(options: ServerOptions, port: number, host?: s
       else res.end();
     });
   });
+  const connections = trackConnections(server);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => resolve());
@@ -151,6 +195,11 @@ export async function startServer(options: ServerOptions, port: number, host?: s
       server.closeIdleConnections();
       await closed;
       await apollo.stop();
+    },
+    async shutdown(timeoutMs) {
+      const result = await connections.drain(timeoutMs);
+      await apollo.stop();
+      return result;
     },
   };
 }

@@ -1,6 +1,6 @@
 import pino from 'pino';
 import type { Database } from '../../src/db/database.ts';
-import { startServer, type RunningServer } from '../../src/http/server.ts';
+import { startServer, type RunningServer, type ServerOptions } from '../../src/http/server.ts';
 
 export interface GraphQLResponse<T> {
   status: number;
@@ -8,9 +8,9 @@ export interface GraphQLResponse<T> {
   errors?: { message: string; extensions?: { code?: string; [key: string]: unknown } }[];
 }
 
-/** The real HTTP server on a free port, over the test's database. */
-export function startTestServer(db: Database): Promise<RunningServer> {
-  return startServer({ db, logger: pino({ level: 'silent' }) }, 0, '127.0.0.1');
+/** The real HTTP server on a free port, over the test's database; `options` override the defaults (e.g. a rate limit). */
+export function startTestServer(db: Database, options: Partial<Omit<ServerOptions, 'db'>> = {}): Promise<RunningServer> {
+  return startServer({ db, logger: pino({ level: 'silent' }), ...options }, 0, '127.0.0.1');
 }
 
 /** Sends a GraphQL operation over HTTP, as any client would. */

@@ -92,6 +92,8 @@ export function queryLimitsPlugin<TContext extends object>(limits: QueryLimits):
   };
 }
 
+const LIMIT_CODES = new Set<string>(Object.values(LimitCode));
+
 function originalOf(error: unknown): unknown {
   return (error as { originalError?: unknown } | null)?.originalError;
 }
@@ -111,6 +113,11 @@ export function createFormatError(options: { production: boolean }): (formatted:
         ...(formatted.path ? { path: formatted.path } : {}),
         extensions: { code: LimitCode.UNAVAILABLE, retryAfter: UNAVAILABLE_RETRY_AFTER },
       };
+    }
+    if (typeof code === 'string' && LIMIT_CODES.has(code) && formatted.extensions && 'stacktrace' in formatted.extensions) {
+      // A rejected query is the client's doing: the server's stack says nothing useful.
+      const { stacktrace: _stacktrace, ...extensions } = formatted.extensions;
+      return { ...formatted, extensions };
     }
     const tokens = tokenErrors.get(originalOf(error) as object) ?? tokenErrors.get(originalOf(originalOf(error)) as object);
     if (tokens) {
