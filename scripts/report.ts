@@ -4,6 +4,7 @@ import { openDatabase } from '../src/db/database.ts';
 import { createApolloServer } from '../src/graphql/apollo.ts';
 import { contextFactory } from '../src/graphql/context.ts';
 import { runQuery } from '../src/graphql/run-query.ts';
+import { renderRolePage } from '../src/http/pages/role-page.ts';
 import { renderMarkdown } from '../src/report/markdown.ts';
 import { ROLE_PAGE_QUERY, type RolePageData } from '../src/report/role-page-query.ts';
 import { runCli, UsageError } from './cli.ts';
@@ -11,21 +12,26 @@ import { runCli, UsageError } from './cli.ts';
 const program = new Command('report')
   .description("Prints a role's page, built from a GraphQL query against the service's schema.")
   .argument('<slug>', 'the role, e.g. backend-developer')
-  .option('--format <format>', 'md', 'md')
+  .option('--format <format>', 'md (the Markdown page), html (the page served at /roles/<slug>) or json (the query\'s data)', 'md')
   .addHelpText('after', '\nUses DATABASE_URL, or the embedded database when it is unset.');
 
 runCli(async () => {
   program.parse();
   const [slug] = program.args as [string];
   const { format } = program.opts<{ format: string }>();
-  if (format !== 'md') throw new UsageError(`option --format has invalid value "${format}": must be md`);
+  if (!['md', 'html', 'json'].includes(format)) throw new UsageError(`option --format has invalid value "${format}": must be md, html or json`);
   const config = loadConfig();
   const db = await openDatabase({ url: config.DATABASE_URL, pgliteDir: config.pgliteDir, migrate: true });
   try {
     const apollo = createApolloServer({ production: false });
     const data = await runQuery<{ role: RolePageData | null }>(apollo, contextFactory(db)(), ROLE_PAGE_QUERY, { slug });
     if (!data.role) throw new UsageError(`no role with slug "${slug}"`);
-    process.stdout.write(renderMarkdown(data.role) + '\n');
+    if (format === 'json') process.stdout.write(JSON.stringify(data, null, 2) + '\n');
+    else if (format === 'html') {
+      // The same page as the server's, with the playground link when the server would show it.
+      const playground = (config.PLAYGROUND ?? (config.NODE_ENV === 'production' ? 'off' : 'graphiql')) !== 'off';
+      process.stdout.write(renderRolePage(data.role, { playground }));
+    } else process.stdout.write(renderMarkdown(data.role) + '\n');
   } finally {
     await db.close();
   }

@@ -10,7 +10,8 @@ import { contextFactory } from '../graphql/context.ts';
 import { checkBatch, DEFAULT_QUERY_LIMITS, LimitCode, type QueryLimits } from '../graphql/limits/index.ts';
 import { handleCors } from './cors.ts';
 import { checkHealth, checkReadiness } from './health.ts';
-import { playgroundPage } from './playground.ts';
+import { createPageRoutes, isPagePath } from './pages/routes.ts';
+import { playgroundPage, sandboxPage } from './playground.ts';
 import { createMetrics } from './metrics.ts';
 import { RateLimiter, type RateLimitOptions } from './rate-limit.ts';
 import { BodyTooLargeError, readBody } from './read-body.ts';
@@ -72,6 +73,7 @@ export async function startServer(options: ServerOptions, port: number, host?: s
   const apollo = createApolloServer({ production, limits, introspection: options.introspection, plugins: [metrics.plugin()] });
   await apollo.start();
   const createContext = contextFactory(options.db);
+  const pages = createPageRoutes({ apollo, createContext, playground: playground !== 'off' });
   const httpLogger = pinoHttp({
     logger: options.logger,
     genReqId: (req, res) => {
@@ -84,7 +86,15 @@ export async function startServer(options: ServerOptions, port: number, host?: s
 
   async function handleGraphQL(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
-    if (wantsHtml(req) && !url.searchParams.has('query') && playground !== 'off') {
+    // A browser gets the playground, also with ?query=... (GraphiQL opens that query: the role
+    // pages link to their figures that way); API clients ask for JSON and reach Apollo.
+    if (wantsHtml(req) && playground === 'sandbox') {
+      const html = await sandboxPage();
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-length': Buffer.byteLength(html), 'cache-control': 'no-cache' });
+      res.end(html);
+      return;
+    }
+    if (wantsHtml(req) && playground === 'graphiql') {
       const page = playgroundPage();
       const gzip = /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''));
       const body = gzip ? page.gzip : page.html;
@@ -153,6 +163,7 @@ export async function startServer(options: ServerOptions, port: number, host?: s
       res.end(text);
       return;
     }
+    if (isPagePath(path)) return pages.handle(req, res);
     if (path === '/healthz') return sendJson(res, 200, checkHealth());
     if (path === '/readyz') {
       if (connections.draining) return sendJson(res, 503, { ready: false, draining: true });

@@ -1,6 +1,9 @@
-/** The one GraphQL query behind every rendering of a role page (Markdown report, HTML page). */
+/**
+ * The one GraphQL query behind every rendering of a role page: the Markdown report, the HTML
+ * page (/roles/:slug and `npm run report -- --format html`) and `--format json`.
+ */
 export const ROLE_PAGE_QUERY = /* GraphQL */ `
-  query RolePage($slug: String!) {
+  query RolePage($slug: String!, $buckets: Int = 10) {
     role(slug: $slug) {
       slug
       title
@@ -14,9 +17,13 @@ export const ROLE_PAGE_QUERY = /* GraphQL */ `
       stats {
         openings
         employers
-        salary { currency count mean median min max }
+        salary {
+          currency count sampleSize confidence mean median min max p25 p75
+          histogram(buckets: $buckets) { lowerBound upperBound count }
+        }
         degreeRequirement { employerShare postingShare employersRequiring employersKnown }
       }
+      trend(interval: MONTH) { period openingsAtEnd postings }
     }
   }
 `;
@@ -26,6 +33,8 @@ interface PageItem {
   title: string;
   text: string;
 }
+
+export type Confidence = 'INSUFFICIENT' | 'LOW' | 'MEDIUM' | 'HIGH';
 
 export interface RolePageData {
   slug: string;
@@ -40,7 +49,20 @@ export interface RolePageData {
   stats: {
     openings: number;
     employers: number;
-    salary: { currency: string; count: number; mean: number | null; median: number | null; min: number | null; max: number | null };
+    salary: {
+      currency: string;
+      count: number;
+      sampleSize: number;
+      confidence: Confidence;
+      mean: number | null;
+      median: number | null;
+      min: number | null;
+      max: number | null;
+      p25: number | null;
+      p75: number | null;
+      histogram: { lowerBound: number; upperBound: number; count: number }[];
+    };
     degreeRequirement: { employerShare: number | null; postingShare: number | null; employersRequiring: number; employersKnown: number };
   };
+  trend: { period: string; openingsAtEnd: number; postings: number }[];
 }

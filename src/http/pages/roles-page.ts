@@ -1,0 +1,164 @@
+/**
+ * GET /roles — every role with its openings, mean and median salary and employer degree share,
+ * in a table sortable by each column through plain links (?sort=...&dir=...). Title, openings
+ * and salaries are ordered by the API's `roles(orderBy:)`; the degree share, which the API has
+ * no order for, is ordered here after the same query.
+ */
+import { escapeHtml, formatCount, formatMoney, formatShare, renderLayout } from './layout.ts';
+
+export const SORT_KEYS = ['title', 'openings', 'mean', 'median', 'degree'] as const;
+export type SortKey = (typeof SORT_KEYS)[number];
+export type SortDir = 'asc' | 'desc';
+
+/** The API's order for each column (null: ordered on the page). */
+export const API_ORDER: Record<SortKey, 'TITLE' | 'OPENINGS' | 'MEAN_SALARY' | 'MEDIAN_SALARY' | null> = {
+  title: 'TITLE',
+  openings: 'OPENINGS',
+  mean: 'MEAN_SALARY',
+  median: 'MEDIAN_SALARY',
+  degree: null,
+};
+
+const DEFAULT_DIR: Record<SortKey, SortDir> = { title: 'asc', openings: 'desc', mean: 'desc', median: 'desc', degree: 'desc' };
+
+export const ROLE_LIST_QUERY = /* GraphQL */ `
+  query RoleList($first: Int!, $after: String, $orderBy: RoleOrder) {
+    roles(first: $first, after: $after, orderBy: $orderBy) {
+      totalCount
+      pageInfo { hasNextPage endCursor }
+      edges {
+        node {
+          slug
+          title
+          stats {
+            openings
+            salary { count mean median }
+            degreeRequirement { employerShare employersKnown }
+          }
+        }
+      }
+    }
+  }
+`;
+
+export interface RoleRow {
+  slug: string;
+  title: string;
+  stats: {
+    openings: number;
+    salary: { count: number; mean: number | null; median: number | null };
+    degreeRequirement: { employerShare: number | null; employersKnown: number };
+  };
+}
+
+export interface RoleListPage {
+  roles: {
+    totalCount: number;
+    pageInfo: { hasNextPage: boolean; endCursor: string | null };
+    edges: { node: RoleRow }[];
+  };
+}
+
+export interface RoleSort {
+  sort: SortKey;
+  dir: SortDir;
+}
+
+export class BadSortError extends Error {}
+
+/** Reads ?sort= and ?dir= (title ascending by default); anything else is a BadSortError. */
+export function parseSort(params: URLSearchParams): RoleSort {
+  const sort = params.get('sort') ?? 'title';
+  if (!(SORT_KEYS as readonly string[]).includes(sort)) {
+    throw new BadSortError(`sort must be one of ${SORT_KEYS.join(', ')}; got "${sort}"`);
+  }
+  const dir = params.get('dir') ?? DEFAULT_DIR[sort as SortKey];
+  if (dir !== 'asc' && dir !== 'desc') throw new BadSortError(`dir must be asc or desc; got "${dir}"`);
+  return { sort: sort as SortKey, dir };
+}
+
+/** The variables of ROLE_LIST_QUERY's orderBy for a sort. */
+export function apiOrder(order: RoleSort): { field: string; direction: 'ASC' | 'DESC' } {
+  const field = API_ORDER[order.sort];
+  return field ? { field, direction: order.dir === 'asc' ? 'ASC' : 'DESC' } : { field: 'TITLE', direction: 'ASC' };
+}
+
+/** Orders the rows by a column the API cannot order by (the degree share); missing values last. */
+export function orderOnPage(rows: RoleRow[], order: RoleSort): RoleRow[] {
+  if (API_ORDER[order.sort] !== null) return rows;
+  const sign = order.dir === 'asc' ? 1 : -1;
+  return [...rows].sort((a, b) => {
+    const x = a.stats.degreeRequirement.employerShare;
+    const y = b.stats.degreeRequirement.employerShare;
+    if (x === null || y === null) return x === y ? 0 : x === null ? 1 : -1;
+    return (x - y) * sign;
+  });
+}
+
+const LABELS: Record<SortKey, string> = {
+  title: 'Role',
+  openings: 'Openings',
+  mean: 'Mean salary',
+  median: 'Median salary',
+  degree: 'Employers requiring a degree',
+};
+
+const DIR_WORDS: Record<SortKey, Record<SortDir, string>> = {
+  title: { asc: 'A to Z', desc: 'Z to A' },
+  openings: { asc: 'fewest first', desc: 'most first' },
+  mean: { asc: 'lowest first', desc: 'highest first' },
+  median: { asc: 'lowest first', desc: 'highest first' },
+  degree: { asc: 'lowest first', desc: 'highest first' },
+};
+
+export function sortHref(key: SortKey, current: RoleSort): string {
+  const dir: SortDir = key === current.sort ? (current.dir === 'asc' ? 'desc' : 'asc') : DEFAULT_DIR[key];
+  return `/roles?sort=${key}&dir=${dir}`;
+}
+
+function headerCell(key: SortKey, current: RoleSort): string {
+  const active = key === current.sort;
+  const numeric = key !== 'title';
+  const next = sortHref(key, current);
+  const nextDir = next.endsWith('asc') ? 'asc' : 'desc';
+  const arrow = active ? (current.dir === 'asc' ? '▲' : '▼') : '';
+  const ariaSort = active ? ` aria-sort="${current.dir === 'asc' ? 'ascending' : 'descending'}"` : '';
+  return (
+    `<th scope="col"${numeric ? ' class="num"' : ''}${ariaSort}>` +
+    `<a href="${escapeHtml(next)}" data-sort="${key}">${LABELS[key]}<span class="visually-hidden">, sort ${DIR_WORDS[key][nextDir]}</span>` +
+    `${arrow ? ` <span aria-hidden="true">${arrow}</span>` : ''}</a></th>`
+  );
+}
+
+/** The whole HTML document of the list of roles. */
+export function renderRolesPage(rows: RoleRow[], order: RoleSort, options: { playground: boolean }): string {
+  const body =
+    rows.length === 0
+      ? `<h1>Roles</h1>\n<p>No roles yet. Import postings with <code>npm run import -- postings FILE</code>.</p>\n`
+      : `<h1>Roles</h1>
+<p class="lead">${formatCount(rows.length)} role${rows.length === 1 ? '' : 's'} with live figures from their open postings. Select a column heading to sort by it.</p>
+<table class="roles">
+<caption>Roles, sorted by ${LABELS[order.sort].toLowerCase()} (${DIR_WORDS[order.sort][order.dir]})</caption>
+<thead><tr>${SORT_KEYS.map((k) => headerCell(k, order)).join('')}</tr></thead>
+<tbody>
+${rows
+  .map(
+    (r) =>
+      `<tr data-slug="${escapeHtml(r.slug)}"><th scope="row"><a href="/roles/${encodeURIComponent(r.slug)}">${escapeHtml(r.title)}</a></th>` +
+      `<td class="num">${formatCount(r.stats.openings)}</td>` +
+      `<td class="num">${formatMoney(r.stats.salary.mean)}</td>` +
+      `<td class="num">${formatMoney(r.stats.salary.median)}</td>` +
+      `<td class="num">${formatShare(r.stats.degreeRequirement.employerShare)}</td></tr>`,
+  )
+  .join('\n')}
+</tbody>
+</table>
+<p>Salaries are annual, in US dollars; “n/a” means no figure yet.</p>
+`;
+  return renderLayout({
+    title: 'Roles · Job-market statistics',
+    description: 'Job openings, salaries and degree requirements by role.',
+    body,
+    playground: options.playground,
+  });
+}
