@@ -41,7 +41,7 @@ export async function isolatedContext(browser: Browser, serverUrl: string): Prom
   await context.route('**/*', (route) => {
     const url = route.request().url();
     if (allowed(url)) return route.continue();
-    external.push(url);
+    if (!external.includes(url)) external.push(url);
     return route.abort('blockedbyclient');
   });
   // Anything that reached the network layer without passing the route (workers, websockets).
