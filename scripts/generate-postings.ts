@@ -1,0 +1,146 @@
+/**
+ * Writes a deterministic CSV of synthetic job postings for the import benchmark and the
+ * kill-and-rerun test: varied roles, employers (with spelling variants), countries, salary
+ * ranges in several currencies and periods, quoted titles with commas, quotes and line breaks.
+ * The currencies used (USD, EUR, GBP, CAD) all have a rate in data/exchange-rates.csv.
+ *
+ * As a script: tsx scripts/generate-postings.ts FILE [ROWS]
+ */
+import fs from 'node:fs';
+import { once } from 'node:events';
+
+export const GENERATED_POSTING_HEADER =
+  'externalId,source,role,roleTitle,title,company,location,country,remote,salaryMin,salaryMax,salaryCurrency,salaryPeriod,degreeRequired,seniority,postedAt,closedAt';
+
+const ROLES = [
+  'software-engineer',
+  'data-engineer',
+  'data-scientist',
+  'product-manager',
+  'ux-designer',
+  'devops-engineer',
+  'qa-engineer',
+  'engineering-manager',
+  'security-engineer',
+  'mobile-developer',
+  'frontend-developer',
+  'backend-developer',
+  'ml-engineer',
+  'technical-writer',
+  'sales-engineer',
+  'support-engineer',
+];
+const CITIES: [string, string, string][] = [
+  ['Berlin', 'DE', 'EUR'],
+  ['Munich', 'DE', 'EUR'],
+  ['Paris', 'FR', 'EUR'],
+  ['London', 'GB', 'GBP'],
+  ['Manchester', 'GB', 'GBP'],
+  ['New York, NY', 'US', 'USD'],
+  ['Austin, TX', 'US', 'USD'],
+  ['San Francisco, CA', 'US', 'USD'],
+  ['Toronto', 'CA', 'CAD'],
+  ['Amsterdam', 'NL', 'EUR'],
+];
+const SENIORITY = ['JUNIOR', 'MID', 'SENIOR', 'LEAD', '', ''];
+const WORDS = ['Acme', 'Globex', 'Initech', 'Umbrella', 'Stark', 'Wayne', 'Hooli', 'Vandelay', 'Soylent', 'Tyrell', 'Cyberdyne', 'Aperture'];
+const SUFFIXES = ['GmbH', 'Ltd', 'Inc.', 'SA', 'BV', 'Corp'];
+
+/** Small deterministic PRNG (mulberry32). */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function csv(value: string): string {
+  return /[",\r\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
+}
+
+/** One synthetic posting row (CSV line without the line break) for row number `i`. */
+export function generatedPostingRow(i: number, random: () => number): string {
+  const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)] as T;
+  const role = pick(ROLES);
+  const [city, country, currency] = pick(CITIES);
+  const employerNo = Math.floor(random() * 20_000);
+  const base = `${WORDS[employerNo % WORDS.length]} ${Math.floor(employerNo / WORDS.length)} ${SUFFIXES[employerNo % SUFFIXES.length]}`;
+  // Some rows spell the employer differently: upper case, doubled spaces.
+  const spelling = random();
+  const company = spelling < 0.05 ? base.toUpperCase() : spelling < 0.1 ? base.replace(/ /g, '  ') : base;
+  const seniority = pick(SENIORITY);
+  const words = role.split('-').map((w) => w[0]!.toUpperCase() + w.slice(1));
+  const shape = random();
+  const title =
+    shape < 0.1
+      ? `${seniority ? seniority[0] + seniority.slice(1).toLowerCase() + ' ' : ''}${words.join(' ')}, "Platform"`
+      : shape < 0.12
+        ? `${words.join(' ')}\n(relocation offered)`
+        : `${words.join(' ')}${shape < 0.4 ? ', Remote' : ''}`;
+  const hasSalary = random() < 0.6;
+  const periodRoll = random();
+  const period = periodRoll < 0.8 ? 'YEAR' : periodRoll < 0.9 ? 'MONTH' : 'HOUR';
+  const scale = period === 'YEAR' ? 1 : period === 'MONTH' ? 1 / 12 : 1 / 2080;
+  const low = Math.round((40_000 + random() * 80_000) * scale * 100) / 100;
+  const high = Math.round(low * (1 + random() * 0.4) * 100) / 100;
+  const boundRoll = random();
+  const salaryMin = hasSalary && boundRoll > 0.1 ? String(low) : '';
+  const salaryMax = hasSalary && boundRoll < 0.9 ? String(high) : '';
+  const day = 1 + Math.floor(random() * 700);
+  const posted = new Date(Date.UTC(2024, 0, 1) + day * 86_400_000);
+  const postedAt = random() < 0.5 ? posted.toISOString().slice(0, 10) : posted.toISOString().slice(0, 19) + 'Z';
+  const closedAt = random() < 0.3 ? new Date(posted.getTime() + 30 * 86_400_000).toISOString().slice(0, 10) : '';
+  const degree = pick(['true', 'false', '']);
+  const remote = pick(['true', 'false', 'yes', 'no', '']);
+  return [
+    `gen-${i}`,
+    i % 3 === 0 ? 'board-a' : 'board-b',
+    role,
+    '',
+    csv(title),
+    csv(company),
+    csv(city),
+    country,
+    remote,
+    salaryMin,
+    salaryMax,
+    hasSalary ? currency : '',
+    hasSalary ? period : '',
+    degree,
+    seniority,
+    postedAt,
+    closedAt,
+  ].join(',');
+}
+
+/** Writes `rows` generated postings (plus the header) to `file`; the same seed gives the same file. */
+export async function writeGeneratedPostings(file: string, rows: number, seed = 42): Promise<void> {
+  const random = prng(seed);
+  const out = fs.createWriteStream(file);
+  let buffer = GENERATED_POSTING_HEADER + '\n';
+  for (let i = 1; i <= rows; i++) {
+    buffer += generatedPostingRow(i, random) + '\n';
+    if (buffer.length >= 1 << 20) {
+      if (!out.write(buffer)) await once(out, 'drain');
+      buffer = '';
+    }
+  }
+  out.end(buffer);
+  await once(out, 'finish');
+}
+
+if (require.main === module) {
+  const [file, rows] = process.argv.slice(2);
+  if (!file) {
+    process.stderr.write('usage: tsx scripts/generate-postings.ts FILE [ROWS]\n');
+    process.exit(2);
+  }
+  writeGeneratedPostings(file, Number(rows ?? 1000)).catch((error: unknown) => {
+    process.stderr.write(`${(error as Error).message}\n`);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,26 @@
+import type pg from 'pg';
+
+/**
+ * The full content of the tables the importer writes, without ids and timestamps: foreign keys
+ * are replaced by natural keys (role slug, employer normalized name, posting source/external id),
+ * rows sorted. Two databases with equal snapshots hold the same data.
+ */
+export async function snapshotImportTables(pool: pg.Pool): Promise<Record<string, unknown[]>> {
+  const role = await pool.query('SELECT slug, title FROM role ORDER BY slug');
+  const employer = await pool.query('SELECT name, normalized_name FROM employer ORDER BY normalized_name');
+  const posting = await pool.query(
+    `SELECT p.source, p.external_id, r.slug AS role, e.normalized_name AS employer, p.title, p.location, p.country,
+            p.remote, p.salary_min, p.salary_max, p.salary_currency, p.salary_period, p.degree_required, p.seniority,
+            p.posted_at, p.closed_at
+     FROM posting p JOIN role r ON r.id = p.role_id JOIN employer e ON e.id = p.employer_id
+     ORDER BY p.source, p.external_id`,
+  );
+  const observation = await pool.query(
+    `SELECT o.source, o.external_id, p.source AS posting_source, p.external_id AS posting_external_id, r.slug AS role,
+            o.amount, o.currency, o.period, o.amount_usd, o.observed_at, o.country
+     FROM salary_observation o JOIN role r ON r.id = o.role_id LEFT JOIN posting p ON p.id = o.posting_id
+     ORDER BY o.source, o.external_id NULLS FIRST, p.source, p.external_id`,
+  );
+  const rate = await pool.query('SELECT currency, as_of::text, usd_per_unit FROM exchange_rate ORDER BY currency, as_of');
+  return { role: role.rows, employer: employer.rows, posting: posting.rows, observation: observation.rows, rate: rate.rows };
+}
