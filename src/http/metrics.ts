@@ -1,4 +1,5 @@
 import type { ApolloServerPlugin } from '@apollo/server';
+import { getOperationAST } from 'graphql';
 import type pg from 'pg';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
@@ -174,7 +175,10 @@ export function createMetrics(pool?: pg.Pool): ServerMetrics {
           const started = process.hrtime.bigint();
           return {
             async willSendResponse(requestContext) {
-              const operation = operationLabel(requestContext.operationName ?? requestContext.request.operationName);
+              // Apollo names the operation only once it is valid; for rejected documents, read the name off the parsed document.
+              const { document, request } = requestContext;
+              const named = requestContext.operationName ?? request.operationName ?? (document ? getOperationAST(document, request.operationName)?.name?.value : undefined);
+              const operation = operationLabel(named);
               const body = requestContext.response.body;
               const errors = body.kind === 'single' ? body.singleResult.errors : body.initialResult.errors;
               const code = errors?.[0]?.extensions?.code;
