@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { ARTIFACTS, describeWithBrowser, isolatedContext, launchBrowser } from '../support/browser.ts';
+import { ROOT } from '../support/run.ts';
 import { startSeededServer, type SeededServer } from '../support/seeded-server.ts';
 import { gql } from '../support/server.ts';
 
@@ -91,6 +92,10 @@ describeWithBrowser('in a browser, with the network blocked but for the server',
     await expect(page.getByRole('img', { name: /Open Backend Developer postings at the end of each month/ }).count()).resolves.toBe(1);
     expect(await page.locator('.sample-size').innerText()).toBe('3');
     await page.screenshot({ path: path.join(ARTIFACTS, 'role-backend-developer.png'), fullPage: true });
+    if (process.env.UPDATE_DOCS_IMAGES) {
+      // The README's picture: `UPDATE_DOCS_IMAGES=1 npm test -- test/browser`.
+      await page.screenshot({ path: path.join(ROOT, 'docs/images/role-page.png'), fullPage: true, clip: { x: 0, y: 0, width: 1280, height: 1220 } });
+    }
     expect((page as Page & { jsErrors?: string[] }).jsErrors).toEqual([]);
 
     // The page's playground link opens GraphiQL on the page's figures.
