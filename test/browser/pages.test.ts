@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { ARTIFACTS, describeWithBrowser, isolatedContext, launchBrowser } from '../support/browser.ts';
@@ -39,6 +40,17 @@ describeWithBrowser('in a browser, with the network blocked but for the server',
     expect(response?.status()).toBeLessThan(500);
     (page as Page & { jsErrors?: string[] }).jsErrors = errors;
     return page;
+  }
+
+  /** axe-core's WCAG 2.1 A/AA checks (contrast, names, table and heading markup), injected from node_modules. */
+  async function accessibilityViolations(page: Page): Promise<string[]> {
+    // Evaluated through the DevTools protocol: the pages' Content-Security-Policy forbids scripts.
+    await page.evaluate(fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8'));
+    const result = await page.evaluate(async () => {
+      const axe = (window as unknown as { axe: { run(ctx: unknown, opts: unknown): Promise<{ violations: { id: string; help: string; nodes: { target: unknown }[] }[] }> } }).axe;
+      return axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] } });
+    });
+    return result.violations.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => JSON.stringify(n.target)).join(', ')})`);
   }
 
   /** Text of GraphiQL's result pane once it shows `expected`. */
@@ -91,6 +103,7 @@ describeWithBrowser('in a browser, with the network blocked but for the server',
     }
     await expect(page.getByRole('img', { name: /Open Backend Developer postings at the end of each month/ }).count()).resolves.toBe(1);
     expect(await page.locator('.sample-size').innerText()).toBe('3');
+    expect(await accessibilityViolations(page)).toEqual([]);
     await page.screenshot({ path: path.join(ARTIFACTS, 'role-backend-developer.png'), fullPage: true });
     if (process.env.UPDATE_DOCS_IMAGES) {
       // The README's picture: `UPDATE_DOCS_IMAGES=1 npm test -- test/browser`.
@@ -115,6 +128,7 @@ describeWithBrowser('in a browser, with the network blocked but for the server',
     const row = table.locator('tr[data-slug="backend-developer"]');
     expect((await row.locator('td').allInnerTexts()).map((t) => t.trim())).toEqual(['3', '$88,800', '$87,800', '33%']);
     await page.screenshot({ path: path.join(ARTIFACTS, 'roles.png'), fullPage: true });
+    expect(await accessibilityViolations(page)).toEqual([]);
 
     await page.getByRole('link', { name: /^Mean salary/ }).click();
     await page.waitForURL(/\/roles\?sort=mean&dir=desc$/);
@@ -133,6 +147,7 @@ describeWithBrowser('in a browser, with the network blocked but for the server',
     expect(response?.status()).toBe(404);
     expect(await page.locator('h1').innerText()).toBe('Role not found');
     await page.screenshot({ path: path.join(ARTIFACTS, 'role-not-found.png') });
+    expect(await accessibilityViolations(page)).toEqual([]);
     await page.close();
   });
 });
