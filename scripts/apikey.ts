@@ -1,0 +1,84 @@
+/**
+ * npm run apikey -- create NAME | revoke PREFIX|NAME | list [--json]
+ *
+ * API keys for the GraphQL mutations (docs/mutations.md). Exit status: 0 done, 2 usage error
+ * (or nothing to revoke) or unusable environment (configuration, database).
+ */
+import { Command, CommanderError } from 'commander';
+import { ApiKeyError, createApiKey, listApiKeys, revokeApiKeys, type ApiKeyInfo } from '../src/auth/api-keys.ts';
+import { loadConfig } from '../src/config.ts';
+import { openDatabase, type Database } from '../src/db/database.ts';
+import { runCli, UsageError } from './cli.ts';
+
+async function withDatabase<T>(work: (db: Database) => Promise<T>): Promise<T> {
+  const config = loadConfig();
+  const db = await openDatabase({ url: config.DATABASE_URL, pgliteDir: config.pgliteDir, migrate: true });
+  try {
+    return await work(db);
+  } finally {
+    await db.close();
+  }
+}
+
+const day = (d: Date | null): string => (d ? d.toISOString().replace(/\.\d{3}Z$/, 'Z') : '-');
+
+function table(keys: ApiKeyInfo[]): string {
+  const rows = [
+    ['PREFIX', 'NAME', 'CREATED', 'LAST USED', 'REVOKED'],
+    ...keys.map((k) => [k.prefix, k.name, day(k.createdAt), day(k.lastUsedAt), day(k.revokedAt)]),
+  ];
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  return rows.map((r) => r.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n') + '\n';
+}
+
+function buildProgram(): Command {
+  const program = new Command('apikey')
+    .description('Creates, revokes and lists the API keys that the GraphQL mutations require (Authorization: Bearer <key>).')
+    .addHelpText('after', '\nUses DATABASE_URL, or the embedded database in PGLITE_DIR when it is unset. Keys are stored as SHA-256 hashes.')
+    .exitOverride();
+  program
+    .command('create')
+    .description('create a key; the key is printed once, alone on standard output, and cannot be shown again')
+    .argument('<name>', 'what the key is for, e.g. "ci" or "alice"')
+    .action(async (name: string) => {
+      const created = await withDatabase((db) => createApiKey(db.pool, name));
+      process.stderr.write(
+        `Created API key "${created.name}" (prefix ${created.prefix}). Copy it now: only its hash is stored.\n` +
+          'Send it as the header  Authorization: Bearer <key>\n',
+      );
+      process.stdout.write(`${created.key}\n`);
+    });
+  program
+    .command('revoke')
+    .description('revoke the key with this prefix, or every active key with this name')
+    .argument('<prefix-or-name>', 'the prefix shown by list (or the whole key), or the name')
+    .action(async (target: string) => {
+      const revoked = await withDatabase((db) => revokeApiKeys(db.pool, target));
+      if (revoked.length === 0) throw new UsageError(`no active API key has the prefix or name ${JSON.stringify(target)}`);
+      for (const k of revoked) process.stdout.write(`Revoked API key "${k.name}" (prefix ${k.prefix}).\n`);
+    });
+  program
+    .command('list')
+    .description('list every key: prefix, name, created, last used (to the minute), revoked; never the key or its hash')
+    .option('--json', 'print a JSON array')
+    .action(async (options: { json?: boolean }) => {
+      const keys = await withDatabase((db) => listApiKeys(db.pool));
+      process.stdout.write(options.json ? `${JSON.stringify(keys, null, 2)}\n` : keys.length === 0 ? 'No API keys.\n' : table(keys));
+    });
+  program.commands.forEach((command) => command.exitOverride());
+  return program;
+}
+
+runCli(async () => {
+  try {
+    await buildProgram().parseAsync();
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Commander has printed the message (or the help) already.
+      process.exitCode = error.exitCode === 0 ? 0 : 2;
+      return;
+    }
+    if (error instanceof ApiKeyError) throw new UsageError(error.message);
+    throw error;
+  }
+});
