@@ -137,9 +137,11 @@ export async function startServer(options: ServerOptions, port: number, host?: s
     for (const [key, value] of Object.entries(req.headers)) {
       if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
     }
+    // One RequestInfo per HTTP request: the operations of a batch share its (lazy) API key check.
+    const request = { authorization: req.headers.authorization };
     const result = await apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body },
-      context: async () => createContext(),
+      context: async () => createContext(request),
     });
     for (const [key, value] of result.headers) res.setHeader(key, value);
     res.statusCode = result.status ?? 200;

@@ -1,5 +1,6 @@
 import type { Resolvers } from '../generated/resolvers-types.ts';
 import { DateTime } from '../scalars/date-time.ts';
+import { Mutation } from './mutation.ts';
 import { Employer, Posting, SalaryReport } from './posting.ts';
 import { Query } from './query.ts';
 import { Role } from './role.ts';
@@ -12,6 +13,7 @@ export const resolvers: Resolvers = {
     __resolveType: (node) => (node as unknown as { __typename: 'Role' | 'Employer' | 'Posting' | 'SalaryReport' }).__typename,
   },
   Query,
+  Mutation,
   Role,
   RoleStats,
   SalaryStats,

@@ -1,0 +1,48 @@
+import { closePosting, createPosting, updatePosting } from '../../catalog/posting-writer.ts';
+import { writeRolePage } from '../../catalog/role-page-writer.ts';
+import { reportSalary } from '../../catalog/salary-report-writer.ts';
+import type { GraphQLContext } from '../context.ts';
+import type { MutationResolvers } from '../generated/resolvers-types.ts';
+import { nodeKey } from './node.ts';
+
+/** After a write, what this request's loaders hold may be stale: later fields read afresh. */
+function forgetLoaded(ctx: GraphQLContext): void {
+  for (const loader of Object.values(ctx.loaders)) loader.clearAll();
+}
+
+/**
+ * The writes. Each checks the request's API key first (UNAUTHENTICATED, nothing written) and
+ * then hands its input to src/catalog, which validates it with the import's rules.
+ */
+export const Mutation: MutationResolvers = {
+  createPosting: async (_parent, { input }, ctx) => {
+    await ctx.requireApiKey();
+    const result = await createPosting(ctx.db, input, ctx.asOf);
+    forgetLoaded(ctx);
+    return result;
+  },
+  updatePosting: async (_parent, { input: { id, ...changes } }, ctx) => {
+    await ctx.requireApiKey();
+    const result = await updatePosting(ctx.db, nodeKey(id, 'Posting'), changes, ctx.asOf);
+    forgetLoaded(ctx);
+    return result;
+  },
+  closePosting: async (_parent, { input }, ctx) => {
+    await ctx.requireApiKey();
+    const result = await closePosting(ctx.db, nodeKey(input.id, 'Posting'), input.closedAt ?? ctx.asOf, ctx.asOf);
+    forgetLoaded(ctx);
+    return result;
+  },
+  reportSalary: async (_parent, { input }, ctx) => {
+    await ctx.requireApiKey();
+    const result = await reportSalary(ctx.db, input);
+    forgetLoaded(ctx);
+    return result;
+  },
+  upsertRole: async (_parent, { input }, ctx) => {
+    await ctx.requireApiKey();
+    const result = await writeRolePage(ctx.db.prisma, input);
+    forgetLoaded(ctx);
+    return result;
+  },
+};
