@@ -13,11 +13,16 @@ export function startTestServer(db: Database, options: Partial<Omit<ServerOption
   return startServer({ db, logger: pino({ level: 'silent' }), ...options }, 0, '127.0.0.1');
 }
 
-/** Sends a GraphQL operation over HTTP, as any client would. */
-export async function gql<T>(baseUrl: string, query: string, variables: Record<string, unknown> = {}): Promise<GraphQLResponse<T>> {
+/** Sends a GraphQL operation over HTTP, as any client would; `headers` are added (e.g. an Authorization header). */
+export async function gql<T>(
+  baseUrl: string,
+  query: string,
+  variables: Record<string, unknown> = {},
+  headers: Record<string, string> = {},
+): Promise<GraphQLResponse<T>> {
   const res = await fetch(`${baseUrl}/graphql`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...headers },
     body: JSON.stringify({ query, variables }),
   });
   const body = (await res.json()) as Omit<GraphQLResponse<T>, 'status'>;
