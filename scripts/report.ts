@@ -3,10 +3,9 @@ import { loadConfig } from '../src/config.ts';
 import { openDatabase } from '../src/db/database.ts';
 import { createApolloServer } from '../src/graphql/apollo.ts';
 import { contextFactory } from '../src/graphql/context.ts';
-import { runQuery } from '../src/graphql/run-query.ts';
 import { renderRolePage } from '../src/http/pages/role-page.ts';
 import { renderMarkdown } from '../src/report/markdown.ts';
-import { ROLE_PAGE_QUERY, type RolePageData } from '../src/report/role-page-query.ts';
+import { fetchRolePage } from '../src/report/role-page-query.ts';
 import { runCli, UsageError } from './cli.ts';
 
 const program = new Command('report')
@@ -24,8 +23,10 @@ runCli(async () => {
   const db = await openDatabase({ url: config.DATABASE_URL, pgliteDir: config.pgliteDir, migrate: true });
   try {
     const apollo = createApolloServer({ production: false });
-    const data = await runQuery<{ role: RolePageData | null }>(apollo, contextFactory(db)(), ROLE_PAGE_QUERY, { slug });
-    if (!data.role) throw new UsageError(`no role with slug "${slug}"`);
+    const createContext = contextFactory(db);
+    const role = await fetchRolePage(apollo, () => createContext(), slug);
+    if (!role) throw new UsageError(`no role with slug "${slug}"`);
+    const data = { role };
     if (format === 'json') process.stdout.write(JSON.stringify(data, null, 2) + '\n');
     else if (format === 'html') {
       // The same page as the server's, with the playground link when the server would show it.

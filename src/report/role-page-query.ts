@@ -1,9 +1,13 @@
+import type { ApolloServer } from '@apollo/server';
+import type { GraphQLContext } from '../graphql/context.ts';
+import { QueryFailedError, runQuery } from '../graphql/run-query.ts';
+
 /**
  * The one GraphQL query behind every rendering of a role page: the Markdown report, the HTML
  * page (/roles/:slug and `npm run report -- --format html`) and `--format json`.
  */
 export const ROLE_PAGE_QUERY = /* GraphQL */ `
-  query RolePage($slug: String!, $buckets: Int = 10) {
+  query RolePage($slug: String!, $buckets: Int = 10, $trendInterval: TrendInterval = MONTH) {
     role(slug: $slug) {
       slug
       title
@@ -23,7 +27,7 @@ export const ROLE_PAGE_QUERY = /* GraphQL */ `
         }
         degreeRequirement { employerShare postingShare employersRequiring employersKnown }
       }
-      trend(interval: MONTH) { period openingsAtEnd postings }
+      trend(interval: $trendInterval) { period openingsAtEnd postings }
     }
   }
 `;
@@ -65,4 +69,24 @@ export interface RolePageData {
     degreeRequirement: { employerShare: number | null; postingShare: number | null; employersRequiring: number; employersKnown: number };
   };
   trend: { period: string; openingsAtEnd: number; postings: number }[];
+}
+
+/**
+ * Runs ROLE_PAGE_QUERY for a slug (null when there is no such role). The trend is monthly; when
+ * the role's postings span more months than the API allows in one trend, it is yearly instead.
+ */
+export async function fetchRolePage(
+  apollo: ApolloServer<GraphQLContext>,
+  createContext: () => GraphQLContext,
+  slug: string,
+): Promise<RolePageData | null> {
+  try {
+    return (await runQuery<{ role: RolePageData | null }>(apollo, createContext(), ROLE_PAGE_QUERY, { slug })).role;
+  } catch (error) {
+    const tooLong =
+      error instanceof QueryFailedError &&
+      error.errors.some((e) => e.extensions?.code === 'BAD_USER_INPUT' && e.extensions.argumentName === 'interval');
+    if (!tooLong) throw error;
+    return (await runQuery<{ role: RolePageData | null }>(apollo, createContext(), ROLE_PAGE_QUERY, { slug, trendInterval: 'YEAR' })).role;
+  }
 }

@@ -1,4 +1,6 @@
+import path from 'node:path';
 import { upsertRole } from '../../src/catalog/role-writer.ts';
+import { importFile } from '../../src/importer/import-file.ts';
 import { roleInputSchema } from '../../src/catalog/role-input.ts';
 import { gql } from '../support/server.ts';
 import { startSeededServer, type SeededServer } from '../support/seeded-server.ts';
@@ -162,6 +164,16 @@ describe('GET /roles/:slug', () => {
     expect(html).toContain('&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&lt;img src=x onerror=alert(1)&gt; &amp; &#39;quoted&#39;');
     expect(count(html, '<h1>')).toBe(1);
     expect(html).toContain('<p>No salaries have been reported for this role yet.</p>');
+  });
+
+  it('shows a yearly trend when the postings span more months than one trend allows', async () => {
+    const summary = await importFile(s.db, 'postings', path.join(__dirname, 'fixtures/old-posting.csv'));
+    expect(summary).toMatchObject({ inserted: 1, rejected: 0 });
+    const { status, html } = await page(`${s.url}/roles/archivist`);
+    expect(status).toBe(200);
+    expect(html).toContain('<h2 id="trend">Openings by year</h2>');
+    expect(html).toContain('<tr><th scope="row">1950</th><td class="num">1</td><td class="num">1</td></tr>');
+    expect(html).toMatch(/<dt>Average salary<\/dt><dd>\$50,000</);
   });
 
   it('answers HEAD without a body and other methods with 405', async () => {

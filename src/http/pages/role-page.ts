@@ -115,9 +115,12 @@ ${rows}
 }
 
 function trend(role: RolePageData): string {
+  // Monthly, unless the postings span too many months for one trend (fetchRolePage): then yearly.
+  const unit = role.trend.length > 0 && role.trend.every((p) => /^\d{4}$/.test(p.period)) ? 'year' : 'month';
+  const heading = `Openings by ${unit}`;
   if (role.trend.length === 0) {
     return `<section aria-labelledby="trend">
-<h2 id="trend">Openings by month</h2>
+<h2 id="trend">${heading}</h2>
 <p>No postings yet.</p>
 </section>
 `;
@@ -127,16 +130,16 @@ function trend(role: RolePageData): string {
     .map((p) => `<tr><th scope="row">${escapeHtml(periodLabel(p.period, true))}</th><td class="num">${formatCount(p.openingsAtEnd)}</td><td class="num">${formatCount(p.postings)}</td></tr>`)
     .join('\n');
   return `<section aria-labelledby="trend">
-<h2 id="trend">Openings by month</h2>
+<h2 id="trend">${heading}</h2>
 <figure class="card">
-${trendSvg('trend-chart', `Open ${role.title} postings at the end of each month`, points, 'open postings at the end of each month')}
-<figcaption>Postings still open at the end of each month (for the current month, now).</figcaption>
+${trendSvg('trend-chart', `Open ${role.title} postings at the end of each ${unit}`, points, `open postings at the end of each ${unit}`)}
+<figcaption>Postings still open at the end of each ${unit} (for the current ${unit}, now).</figcaption>
 </figure>
 <details>
 <summary>The trend as a table</summary>
 <table class="trend-table">
-<caption>${escapeHtml(role.title)} postings per month</caption>
-<thead><tr><th scope="col">Month</th><th scope="col" class="num">Open at the end of the month</th><th scope="col" class="num">Posted in the month</th></tr></thead>
+<caption>${escapeHtml(role.title)} postings per ${unit}</caption>
+<thead><tr><th scope="col">${unit === 'year' ? 'Year' : 'Month'}</th><th scope="col" class="num">Open at the end of the ${unit}</th><th scope="col" class="num">Posted in the ${unit}</th></tr></thead>
 <tbody>
 ${rows}
 </tbody>

@@ -6,7 +6,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ApolloServer } from '@apollo/server';
 import type { GraphQLContext } from '../../graphql/context.ts';
 import { runQuery } from '../../graphql/run-query.ts';
-import { ROLE_PAGE_QUERY, type RolePageData } from '../../report/role-page-query.ts';
+import { fetchRolePage } from '../../report/role-page-query.ts';
 import { renderErrorPage, renderRoleNotFound } from './error-page.ts';
 import { renderRolePage } from './role-page.ts';
 import { apiOrder, BadSortError, orderOnPage, parseSort, renderRolesPage, ROLE_LIST_QUERY, type RoleListPage, type RoleRow } from './roles-page.ts';
@@ -84,9 +84,9 @@ export function createPageRoutes(deps: PageDeps) {
         slug = undefined;
       }
       if (slug === undefined) return error(req, res, 404, 'Page not found', `There is no page at ${url.pathname}.`);
-      const data = await runQuery<{ role: RolePageData | null }>(deps.apollo, deps.createContext(), ROLE_PAGE_QUERY, { slug });
-      if (!data.role) return send(req, res, 404, renderRoleNotFound(slug, deps.playground));
-      return send(req, res, 200, renderRolePage(data.role, { playground: deps.playground }));
+      const role = await fetchRolePage(deps.apollo, deps.createContext, slug);
+      if (!role) return send(req, res, 404, renderRoleNotFound(slug, deps.playground));
+      return send(req, res, 200, renderRolePage(role, { playground: deps.playground }));
     } catch (e) {
       (req as IncomingMessage & { log?: { error(obj: unknown, msg: string): void } }).log?.error({ err: e }, 'page failed');
       return error(req, res, 500, 'Something went wrong', 'The figures for this page could not be computed. Please try again later.');
