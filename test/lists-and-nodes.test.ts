@@ -110,7 +110,8 @@ describe('lists, ordering and global ids', () => {
   });
 
   it('ranks a role\'s top employers by open postings, and an employer lists its postings', async () => {
-    const res = await gql<{ role: { topEmployers: Conn<{ id: string; name: string; openings: number }> & { edges: { postings: number }[] } } }>(
+    type TopEmployers = { totalCount: number; edges: { postings: number; node: { id: string; name: string; openings: number } }[] };
+    const res = await gql<{ role: { topEmployers: TopEmployers } }>(
       server.url,
       '{ role(slug: "role-06") { topEmployers(first: 10) { totalCount edges { postings node { id name openings } } } } }',
     );

@@ -52,7 +52,7 @@ const CHANGEABLE: readonly (keyof PostingChanges)[] = [
   'closedAt',
 ];
 
-const NOT_FOUND: UserError[] = [{ field: ['input', 'id'], message: 'is not the id of a posting' }];
+const NOT_FOUND: UserError[] = [{ field: ['input', 'id'], rule: 'postingId', message: 'is not the id of a posting' }];
 
 /** A stored posting as an import row: its role's slug, its employer's name and its own (stated) fields. */
 async function storedRow(db: WriteDatabase, id: number): Promise<Record<string, unknown> | null> {

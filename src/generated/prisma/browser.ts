@@ -52,3 +52,9 @@ export type SalaryObservation = Prisma.SalaryObservationModel
  * 
  */
 export type ExchangeRate = Prisma.ExchangeRateModel
+/**
+ * Model ApiKey
+ * API keys for mutations. Only a SHA-256 hash of the key is stored; `prefix` (the first
+ * characters of the key, not secret) finds the row and names the key in listings.
+ */
+export type ApiKey = Prisma.ApiKeyModel

@@ -674,6 +674,8 @@ export type UserError = {
   /** Path of the input field, e.g. ["input", "salaryMin"]. */
   field: Array<Scalars['String']['output']>;
   message: Scalars['String']['output'];
+  /** Stable name of the broken rule, the same the importer reports (e.g. `positiveNumber`, `salaryRange`). */
+  rule: Scalars['String']['output'];
 };
 
 
@@ -1079,6 +1081,7 @@ export type TrendSalaryResolvers<ContextType = GraphQLContext, ParentType extend
 export type UserErrorResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['UserError'] = ResolversParentTypes['UserError']> = {
   field?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
   message?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  rule?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };
 
 export type Resolvers<ContextType = GraphQLContext> = {
