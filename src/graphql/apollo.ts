@@ -29,6 +29,9 @@ export function createApolloServer(options: ApolloOptions): ApolloServer<GraphQL
     parseOptions: { maxTokens: (options.limits ?? DEFAULT_QUERY_LIMITS).maxTokens },
     // Batches are allowed; src/http/server.ts refuses those larger than limits.maxBatch.
     allowBatchedHttpRequests: true,
+    // src/main.ts drains requests on SIGTERM and stops Apollo last; Apollo's own signal handler
+    // would stop it at once and fail the requests still in flight.
+    stopOnTerminationSignals: false,
     formatError: createFormatError({ production: options.production }),
     plugins: [
       ApolloServerPluginLandingPageDisabled(),

@@ -92,6 +92,8 @@ export interface ServerMetrics {
   text(): Promise<string>;
   /** Counts one HTTP response and its latency. */
   observeHttp(path: string, status: number, seconds: number): void;
+  /** Where the in-flight gauge reads the number of requests being answered. */
+  countInFlight(read: () => number): void;
   /** Records each GraphQL operation: name, outcome (ok or the first error's code) and latency. */
   plugin<TContext extends object>(): ApolloServerPlugin<TContext>;
 }
@@ -149,6 +151,15 @@ export function createMetrics(pool?: pg.Pool): ServerMetrics {
       },
     });
   }
+  let inFlight: () => number = () => 0;
+  new Gauge({
+    name: 'jobstats_http_requests_in_flight',
+    help: 'HTTP requests being answered, this scrape included.',
+    registers: [registry],
+    collect() {
+      this.set(inFlight());
+    },
+  });
   const merged = Registry.merge([registry, processRegistry]);
   const names = new Set<string>();
 
@@ -164,6 +175,9 @@ export function createMetrics(pool?: pg.Pool): ServerMetrics {
   return {
     contentType: merged.contentType,
     text: () => merged.metrics(),
+    countInFlight(read) {
+      inFlight = read;
+    },
     observeHttp(path, status, seconds) {
       const route = ROUTES.has(path) ? path : 'other';
       httpRequests.inc({ route, status: String(status) });

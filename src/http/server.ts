@@ -194,6 +194,7 @@ export async function startServer(options: ServerOptions, port: number, host?: s
     });
   });
   const connections = trackConnections(server);
+  metrics.countInFlight(() => connections.active);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => resolve());

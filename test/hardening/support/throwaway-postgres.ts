@@ -1,0 +1,91 @@
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+
+/**
+ * A PostgreSQL server of the test's own (Debian's initdb and pg_ctl, a temporary data folder,
+ * a free port on 127.0.0.1, trust authentication), so that a test can stop and restart it.
+ * initdb refuses to run as root: then every command runs as the `postgres` user (runuser).
+ */
+export interface ThrowawayPostgres {
+  url: string;
+  port: number;
+  /** Starts the server (again) and waits until it accepts connections. */
+  start(): Promise<void>;
+  /** Stops the server: `fast` disconnects clients cleanly, `immediate` is a crash. */
+  stop(mode?: 'fast' | 'immediate'): Promise<void>;
+  /** Stops it and deletes its data folder. */
+  destroy(): Promise<void>;
+}
+
+/** The newest installed PostgreSQL's bin folder, or undefined when there is none. */
+export function postgresBinDir(): string | undefined {
+  const root = '/usr/lib/postgresql';
+  if (!fs.existsSync(root)) return undefined;
+  const versions = fs
+    .readdirSync(root)
+    .filter((v) => fs.existsSync(path.join(root, v, 'bin', 'initdb')) && fs.existsSync(path.join(root, v, 'bin', 'pg_ctl')))
+    .sort((a, b) => Number(b) - Number(a));
+  return versions[0] ? path.join(root, versions[0], 'bin') : undefined;
+}
+
+function run(command: string, args: string[], asUser?: string): Promise<string> {
+  const [file, argv] = asUser ? ['runuser', ['-u', asUser, '--', command, ...args]] : [command, args];
+  return new Promise((resolve, reject) => {
+    execFile(file, argv, { timeout: 60_000 }, (error, stdout, stderr) => {
+      if (error) reject(new Error(`${command} ${args.join(' ')} failed: ${error.message}\n${stdout}\n${stderr}`));
+      else resolve(stdout);
+    });
+  });
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+export async function startThrowawayPostgres(): Promise<ThrowawayPostgres> {
+  const bin = postgresBinDir();
+  if (!bin) throw new Error('no PostgreSQL server binaries under /usr/lib/postgresql/*/bin');
+  const asUser = process.getuid?.() === 0 ? 'postgres' : undefined;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'jobstats-pg-'));
+  fs.chmodSync(dir, 0o700);
+  if (asUser) {
+    const uid = Number((await run('id', ['-u', asUser])).trim());
+    const gid = Number((await run('id', ['-g', asUser])).trim());
+    fs.chownSync(dir, uid, gid);
+  }
+  const data = path.join(dir, 'data');
+  await run(path.join(bin, 'initdb'), ['-D', data, '-A', 'trust', '-U', 'postgres', '-E', 'UTF8', '--no-sync', '--no-instructions'], asUser);
+  const port = await freePort();
+  const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off`;
+  const pgCtl = (args: string[]) => run(path.join(bin, 'pg_ctl'), ['-D', data, ...args], asUser);
+  let running = false;
+  const instance: ThrowawayPostgres = {
+    url: `postgresql://postgres@127.0.0.1:${port}/postgres`,
+    port,
+    async start() {
+      await pgCtl(['-o', options, '-l', path.join(dir, 'server.log'), '-w', '-t', '30', 'start']);
+      running = true;
+    },
+    async stop(mode = 'fast') {
+      if (!running) return;
+      await pgCtl(['-m', mode, '-w', '-t', '30', 'stop']);
+      running = false;
+    },
+    async destroy() {
+      await instance.stop('immediate').catch(() => undefined);
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  await instance.start();
+  return instance;
+}
