@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { createApiKey } from '../src/auth/api-keys.ts';
 import { seedDatabase } from '../src/importer/seed.ts';
 import type { RunningServer } from '../src/http/server.ts';
 import { createTestDatabase, type TestDatabase } from './support/database.ts';
@@ -57,7 +58,7 @@ describe('docs/api.md', () => {
     await db?.close();
   });
 
-  it.each(['stats(filter:', 'salary(source:', 'histogram(', 'minSampleSize', 'excludeOutliers', 'currency:', 'trend(', 'roles(', 'search:', 'orderBy:', 'postings(', 'topEmployers(', 'node(id:'])(
+  it.each(['stats(filter:', 'salary(source:', 'histogram(', 'minSampleSize', 'excludeOutliers', 'currency:', 'trend(', 'roles(', 'search:', 'orderBy:', 'postings(', 'topEmployers(', 'node(id:', 'createPosting(', 'reportSalary(', 'userErrors'])(
     'has an example using %s',
     (fragment) => {
       expect(all.some((example) => example.query.includes(fragment))).toBe(true);
@@ -66,10 +67,13 @@ describe('docs/api.md', () => {
 
   it('shows, for every example, the answer the service gives on the seeded data', async () => {
     const answers: string[] = [];
+    // Examples marked "# Authorization: Bearer <key>" are sent with a key created for the run.
+    const { key } = await createApiKey(db.pool, 'api-docs');
     for (const example of all) {
+      const auth = example.query.includes('# Authorization: Bearer <key>') ? { authorization: `Bearer ${key}` } : {};
       const res = await fetch(`${server.url}/graphql`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', ...auth },
         body: JSON.stringify({ query: example.query }),
       });
       answers.push(JSON.stringify(readable(await res.json()), null, 2) + '\n');
