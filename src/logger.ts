@@ -5,7 +5,18 @@ export function createLogger(level: string, destination: pino.DestinationStream 
   return pino(
     {
       level,
-      redact: { paths: ['req.headers.authorization', 'req.headers.cookie', 'databaseUrl', '*.password'], censor: '[redacted]' },
+      redact: {
+        paths: [
+          'req.headers.authorization',
+          'req.headers["proxy-authorization"]',
+          'req.headers["x-api-key"]',
+          'req.headers.cookie',
+          'res.headers["set-cookie"]',
+          'databaseUrl',
+          '*.password',
+        ],
+        censor: '[redacted]',
+      },
     },
     destination,
   );
