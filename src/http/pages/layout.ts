@@ -98,6 +98,8 @@ ul.stats li strong{font-variant-numeric:tabular-nums}
 .badge.LOW{background:#fffbeb;color:#92400e;border-color:#fde68a}
 .badge.MEDIUM{background:#eff6ff;color:#1e40af;border-color:#bfdbfe}
 .badge.HIGH{background:#f0fdf4;color:#166534;border-color:#bbf7d0}
+.table-wrap{overflow-x:auto;position:relative}
+thead th{position:relative}
 table{border-collapse:collapse;width:100%;background:var(--card);font-variant-numeric:tabular-nums}
 caption{text-align:left;font-weight:600;padding:.5rem 0;color:var(--ink)}
 th,td{padding:.55rem .75rem;border-bottom:1px solid var(--line);text-align:left;vertical-align:top}
@@ -120,6 +122,7 @@ ol.items li{margin-bottom:.8rem}
 .playground{display:inline-block;margin-top:.5rem;padding:.45rem .9rem;border:1px solid var(--accent);border-radius:.4rem;text-decoration:none;font-weight:600}
 footer.site{border-top:1px solid var(--line);color:var(--muted);font-size:.9rem}
 .error h1{font-size:1.6rem}
+@media (max-width:40rem){h1{font-size:1.5rem}dl.figures dd{font-size:1.5rem}th,td{padding:.45rem .5rem}}
 `.trim().replace(/\n/g, '');
 
 /** A whole HTML document around a page's content. */

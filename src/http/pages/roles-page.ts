@@ -137,6 +137,7 @@ export function renderRolesPage(rows: RoleRow[], order: RoleSort, options: { pla
       ? `<h1>Roles</h1>\n<p>No roles yet. Import postings with <code>npm run import -- postings FILE</code>.</p>\n`
       : `<h1>Roles</h1>
 <p class="lead">${formatCount(rows.length)} role${rows.length === 1 ? '' : 's'} with live figures from their open postings. Select a column heading to sort by it.</p>
+<div class="table-wrap">
 <table class="roles">
 <caption>Roles, sorted by ${LABELS[order.sort].toLowerCase()} (${DIR_WORDS[order.sort][order.dir]})</caption>
 <thead><tr>${SORT_KEYS.map((k) => headerCell(k, order)).join('')}</tr></thead>
@@ -153,6 +154,7 @@ ${rows
   .join('\n')}
 </tbody>
 </table>
+</div>
 <p>Salaries are annual, in US dollars; “n/a” means no figure yet.</p>
 `;
   return renderLayout({
