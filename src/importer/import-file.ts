@@ -19,12 +19,14 @@ import type {
 import { RecordReader, type SourceRecord } from './read-records.ts';
 import type { StagedRow } from './staging-table.ts';
 import { supportsCopy } from './supports-copy.ts';
+import { runBatchStatements } from './write-counts.ts';
 
 export type { ImportOptions, ImportSummary, RowError } from './import-types.ts';
 
-export const DEFAULT_BATCH_SIZE = 20_000;
+export const DEFAULT_BATCH_SIZE = 10_000;
 const DEFAULT_MAX_ERRORS = 1000;
 const PROGRESS_EVERY = 1000;
+const YIELD_EVERY = 200;
 
 /** The format named by a path's extension: .ndjson and .jsonl are NDJSON, anything else CSV. */
 export function formatFromPath(file: string): ImportFormat {
@@ -127,12 +129,12 @@ async function runImport<T>(
       inTransaction = true;
     }
 
+    // One batch: BEGIN with the TRUNCATE, the load, then every upsert statement and the COMMIT
+    // in one round trip.
     const write = async (rows: StagedRow<T>[], valid: number): Promise<void> => {
-      if (!atomic) await conn.query('BEGIN');
       try {
-        await def.staging.load(conn, rows, copy);
-        const counts = await def.write(conn, def.staging.name);
-        if (!atomic) await conn.query('COMMIT');
+        await def.staging.load(conn, rows, copy, atomic ? undefined : 'BEGIN');
+        const counts = await runBatchStatements(conn, [...def.upsertSql(def.staging.name), ...(atomic ? [] : ['COMMIT'])]);
         summary.inserted += counts.inserted;
         summary.updated += counts.updated;
         summary.unchanged += valid - counts.inserted - counts.updated;
@@ -201,6 +203,9 @@ async function runImport<T>(
       if (!headerChecked) checkHeader();
       summary.read += 1;
       if (summary.read % PROGRESS_EVERY === 0) options.onProgress?.({ rows: summary.read, bytes: reader.bytes });
+      // Records buffered by the parser are consumed in microtasks, which would starve the
+      // database callbacks of the batch being written; let them run now and then.
+      if (summary.read % YIELD_EVERY === 0) await new Promise((resolve) => setImmediate(resolve));
       if (record.problem) {
         await reject(record, [record.problem]);
         continue;
@@ -217,8 +222,8 @@ async function runImport<T>(
       const at = positions.get(key);
       // The COPY text is made now, while the previous batch is being written, so that the
       // load itself only streams prepared text.
-      const staged: StagedRow<T> = { row: result.value, line: record.line };
-      if (copy && !dryRun) staged.copyLine = def.staging.copyLine(result.value, record.line);
+      const staged: StagedRow<T> =
+        copy && !dryRun ? { line: record.line, copyLine: def.staging.copyLine(result.value, record.line) } : { line: record.line, row: result.value };
       if (at === undefined) {
         positions.set(key, rows.length);
         rows.push(staged);

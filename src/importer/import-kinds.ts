@@ -1,13 +1,11 @@
-import type pg from 'pg';
 import type { ImportKind, RowValidation, ValidationContext } from './import-types.ts';
 import { OBSERVATION_FIELDS, OBSERVATION_REQUIRED_FIELDS, validateObservationRow, type ObservationRecord } from './observation-schema.ts';
 import { POSTING_FIELDS, POSTING_REQUIRED_FIELDS, validatePostingRow, type PostingRecord } from './posting-schema.ts';
 import { RATE_FIELDS, RATE_REQUIRED_FIELDS, validateRateRow, type RateRecord } from './rate-schema.ts';
 import type { StagingTable } from './staging-table.ts';
-import { observationStagingTable, upsertObservations } from './upsert-observations.ts';
-import { postingStagingTable, upsertPostings } from './upsert-postings.ts';
-import { rateStagingTable, upsertRates } from './upsert-rates.ts';
-import type { WriteCounts } from './write-counts.ts';
+import { observationStagingTable, upsertObservationsSql } from './upsert-observations.ts';
+import { postingStagingTable, upsertPostingsSql } from './upsert-postings.ts';
+import { rateStagingTable, upsertRatesSql } from './upsert-rates.ts';
 
 /** Everything the importer needs to know about one kind of file. */
 export interface ImportKindDefinition<T> {
@@ -23,8 +21,8 @@ export interface ImportKindDefinition<T> {
   /** The row's external id for error reports (null for kinds without one). */
   externalIdField: string | null;
   staging: StagingTable<T>;
-  /** The set-based upserts from the loaded staging table. */
-  write(client: pg.ClientBase, stagingTable: string): Promise<WriteCounts>;
+  /** The set-based upserts from the loaded staging table; one of them returns (inserted, updated). */
+  upsertSql(stagingTable: string): string[];
 }
 
 export const postingsKind: ImportKindDefinition<PostingRecord> = {
@@ -36,7 +34,7 @@ export const postingsKind: ImportKindDefinition<PostingRecord> = {
   key: (r) => `${r.source}\u0000${r.externalId}`,
   externalIdField: 'externalId',
   staging: postingStagingTable,
-  write: upsertPostings,
+  upsertSql: upsertPostingsSql,
 };
 
 export const observationsKind: ImportKindDefinition<ObservationRecord> = {
@@ -48,7 +46,7 @@ export const observationsKind: ImportKindDefinition<ObservationRecord> = {
   key: (r) => `${r.source}\u0000${r.externalId}`,
   externalIdField: 'externalId',
   staging: observationStagingTable,
-  write: upsertObservations,
+  upsertSql: upsertObservationsSql,
 };
 
 export const ratesKind: ImportKindDefinition<RateRecord> = {
@@ -60,5 +58,5 @@ export const ratesKind: ImportKindDefinition<RateRecord> = {
   key: (r) => `${r.currency}\u0000${r.asOf}`,
   externalIdField: null,
   staging: rateStagingTable,
-  write: upsertRates,
+  upsertSql: upsertRatesSql,
 };

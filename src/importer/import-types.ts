@@ -46,7 +46,7 @@ export interface ImportOptions {
   dryRun?: boolean;
   /** Write every rejected row, with its reasons, to this CSV file. */
   errorsFile?: string;
-  /** Rows per batch (each batch is one transaction unless atomic). Default 20,000. */
+  /** Rows per batch (each batch is one transaction unless atomic). Default 10,000. */
   batchSize?: number;
   onProgress?: (progress: ImportProgress) => void;
   /** Name of the input for messages (defaults to the path, or `stdin`/`input`). */

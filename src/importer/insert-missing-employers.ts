@@ -1,18 +1,13 @@
-import type pg from 'pg';
-
 /**
  * Creates the employers that the staged rows name but the employer table lacks, one per
  * normalized name (see normalize-employer.ts), keeping the first spelling in file order.
  * The staging table needs the columns `company`, `employer_key` and `line`.
  */
-export async function insertMissingEmployers(client: pg.ClientBase, stagingTable: string): Promise<number> {
-  const result = await client.query(
-    `INSERT INTO employer (name, normalized_name)
+export function insertMissingEmployersSql(stagingTable: string): string {
+  return `INSERT INTO employer (name, normalized_name)
      SELECT DISTINCT ON (s.employer_key) s.company, s.employer_key
      FROM ${stagingTable} s
      WHERE NOT EXISTS (SELECT 1 FROM employer e WHERE e.normalized_name = s.employer_key)
      ORDER BY s.employer_key, s.line
-     ON CONFLICT (normalized_name) DO NOTHING`,
-  );
-  return result.rowCount ?? 0;
+     ON CONFLICT (normalized_name) DO NOTHING`;
 }

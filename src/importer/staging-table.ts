@@ -11,12 +11,15 @@ export interface StageColumn<T> {
   value(row: T): string | null;
 }
 
-/** A validated row and the line on which its record starts. */
-export interface StagedRow<T> {
-  row: T;
-  line: number;
-  /** The row as one line of COPY text (see copyLine), when prepared ahead of the load. */
-  copyLine?: string;
+/**
+ * A validated row and the line on which its record starts: the row itself, or (for COPY) only
+ * its line of COPY text, prepared ahead of the load, which keeps a batch's memory small.
+ */
+export type StagedRow<T> = { line: number; row: T; copyLine?: undefined } | { line: number; row?: undefined; copyLine: string };
+
+function rowOf<T>(staged: StagedRow<T>): T {
+  if (staged.row === undefined) throw new Error('a row staged as COPY text cannot be loaded with unnest');
+  return staged.row;
 }
 
 /**
@@ -43,9 +46,10 @@ export class StagingTable<T> {
    * Empties the table and loads `rows`, with COPY FROM STDIN (text format) when `copy`, else with
    * one INSERT ... SELECT FROM unnest($1::int[], $2::text[], ...). Both send every value as the
    * same text through the same type input functions, so both fill the table identically.
+   * `before` (e.g. BEGIN) is sent in the same round trip as the TRUNCATE.
    */
-  async load(client: pg.ClientBase, rows: readonly StagedRow<T>[], copy: boolean): Promise<void> {
-    await client.query(`TRUNCATE ${this.name}`);
+  async load(client: pg.ClientBase, rows: readonly StagedRow<T>[], copy: boolean, before?: string): Promise<void> {
+    await client.query(`${before ? `${before}; ` : ''}TRUNCATE ${this.name}`);
     if (rows.length === 0) return;
     const names = ['line', ...this.columns.map((c) => c.name)].join(', ');
     if (copy) {
@@ -53,11 +57,10 @@ export class StagingTable<T> {
       await pipeline(Readable.from(this.copyChunks(rows)), stream);
     } else {
       const arrays: (string | number | null)[][] = [rows.map((r) => r.line)];
-      for (const column of this.columns) arrays.push(rows.map((r) => column.value(r.row)));
+      for (const column of this.columns) arrays.push(rows.map((r) => column.value(rowOf(r))));
       const unnest = ['int', ...this.columns.map((c) => c.type)].map((type, i) => `$${i + 1}::${type}[]`).join(', ');
       await client.query(`INSERT INTO ${this.name} (${names}) SELECT * FROM unnest(${unnest})`, arrays);
     }
-    if (process.env.IMPORT_ANALYZE) await client.query(`ANALYZE ${this.name}`);
   }
 
   /** One row as a line of COPY text format (tab-separated, newline-terminated). */
@@ -71,7 +74,7 @@ export class StagingTable<T> {
   private *copyChunks(rows: readonly StagedRow<T>[]): Generator<string> {
     let chunk = '';
     for (const staged of rows) {
-      chunk += staged.copyLine ?? this.copyLine(staged.row, staged.line);
+      chunk += staged.copyLine ?? this.copyLine(rowOf(staged), staged.line);
       if (chunk.length >= 1 << 20) {
         yield chunk;
         chunk = '';

@@ -1,9 +1,7 @@
-import type pg from 'pg';
-import { insertMissingRoles } from './insert-missing-roles.ts';
+import { insertMissingRolesSql } from './insert-missing-roles.ts';
 import type { ObservationRecord } from './observation-schema.ts';
 import { amountUsdSql, annualizedSql } from './salary-sql.ts';
 import { StagingTable } from './staging-table.ts';
-import type { WriteCounts } from './write-counts.ts';
 
 /** Staging table of one batch of standalone salary reports. */
 export const observationStagingTable = new StagingTable<ObservationRecord>('import_stage_observations', [
@@ -21,14 +19,12 @@ export const observationStagingTable = new StagingTable<ObservationRecord>('impo
 const COLUMNS = ['role_id', 'amount', 'currency', 'period', 'amount_usd', 'observed_at', 'country'];
 
 /**
- * Upserts the staged salary reports (posting_id NULL, identified by source and external_id):
+ * The statements that upsert the staged salary reports (posting_id NULL, identified by source and external_id):
  * amount annualized in its currency, amount_usd converted at the rate of the observation date;
- * a report is rewritten only when some column differs.
+ * a report is rewritten only when some column differs. The last statement returns the counts.
  */
-export async function upsertObservations(client: pg.ClientBase, stagingTable: string): Promise<WriteCounts> {
-  await insertMissingRoles(client, stagingTable);
-  const result = await client.query<{ inserted: number; updated: number }>(
-    `WITH up AS (
+export function upsertObservationsSql(stagingTable: string): string[] {
+  const upsert = `WITH up AS (
        INSERT INTO salary_observation AS o (posting_id, source, external_id, ${COLUMNS.join(', ')})
        SELECT NULL, s.source, s.external_id, r.id, a.amount, s.currency, s.period,
               ${amountUsdSql('a.amount', 's.currency', 's.observed_at')}, s.observed_at, s.country
@@ -39,8 +35,6 @@ export async function upsertObservations(client: pg.ClientBase, stagingTable: st
        WHERE (${COLUMNS.map((c) => `o.${c}`).join(', ')}) IS DISTINCT FROM (${COLUMNS.map((c) => `EXCLUDED.${c}`).join(', ')})
        RETURNING (o.xmax = 0) AS inserted
      )
-     SELECT count(*) FILTER (WHERE inserted)::int AS inserted, count(*) FILTER (WHERE NOT inserted)::int AS updated FROM up`,
-  );
-  const row = result.rows[0];
-  return { inserted: row?.inserted ?? 0, updated: row?.updated ?? 0 };
+     SELECT count(*) FILTER (WHERE inserted)::int AS inserted, count(*) FILTER (WHERE NOT inserted)::int AS updated FROM up`;
+  return [insertMissingRolesSql(stagingTable), upsert];
 }

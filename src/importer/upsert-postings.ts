@@ -1,11 +1,9 @@
-import type pg from 'pg';
-import { insertMissingEmployers } from './insert-missing-employers.ts';
-import { insertMissingRoles } from './insert-missing-roles.ts';
+import { insertMissingEmployersSql } from './insert-missing-employers.ts';
+import { insertMissingRolesSql } from './insert-missing-roles.ts';
 import { normalizeEmployerName } from './normalize-employer.ts';
 import type { PostingRecord } from './posting-schema.ts';
 import { amountUsdSql, annualizedSql, midpointSql } from './salary-sql.ts';
 import { StagingTable } from './staging-table.ts';
-import type { WriteCounts } from './write-counts.ts';
 
 const num = (n: number | null): string | null => (n === null ? null : String(n));
 const bool = (b: boolean | null): string | null => (b === null ? null : b ? 't' : 'f');
@@ -53,20 +51,17 @@ const POSTING_COLUMNS = [
 const OBSERVATION_COLUMNS = ['role_id', 'source', 'amount', 'currency', 'period', 'amount_usd', 'observed_at', 'country'];
 
 /**
- * Upserts the staged postings (one batch, keys already unique) and keeps their salary
- * observations in step, in one statement:
+ * The statements that upsert the staged postings (one batch, keys already unique) and keep their
+ * salary observations in step; the last one returns the counts (inserted, updated):
  * - missing roles and employers are created first;
  * - a posting is inserted, or updated (with updated_at) only when some column differs;
  * - each inserted or updated posting with a salary gets exactly one observation (midpoint,
  *   annualized, converted to USD), following its role, country and dates; one that lost its salary
  *   loses its observation. Unchanged postings keep theirs untouched.
  */
-export async function upsertPostings(client: pg.ClientBase, stagingTable: string): Promise<WriteCounts> {
-  await insertMissingRoles(client, stagingTable);
-  await insertMissingEmployers(client, stagingTable);
+export function upsertPostingsSql(stagingTable: string): string[] {
   const amount = annualizedSql(midpointSql('up.salary_min', 'up.salary_max'), 'up.salary_period');
-  const result = await client.query<{ inserted: number; updated: number }>(
-    `WITH up AS (
+  const upsert = `WITH up AS (
        INSERT INTO posting AS p (source, external_id, ${POSTING_COLUMNS.join(', ')})
        SELECT s.source, s.external_id, r.id, e.id, s.title, s.location, s.country, s.remote, s.salary_min, s.salary_max,
               s.salary_currency, s.salary_period, s.degree_required, s.seniority, s.posted_at, s.closed_at
@@ -94,8 +89,6 @@ export async function upsertPostings(client: pg.ClientBase, stagingTable: string
        WHERE (${OBSERVATION_COLUMNS.map((c) => `o.${c}`).join(', ')})
              IS DISTINCT FROM (${OBSERVATION_COLUMNS.map((c) => `EXCLUDED.${c}`).join(', ')})
      )
-     SELECT count(*) FILTER (WHERE inserted)::int AS inserted, count(*) FILTER (WHERE NOT inserted)::int AS updated FROM up`,
-  );
-  const row = result.rows[0];
-  return { inserted: row?.inserted ?? 0, updated: row?.updated ?? 0 };
+     SELECT count(*) FILTER (WHERE inserted)::int AS inserted, count(*) FILTER (WHERE NOT inserted)::int AS updated FROM up`;
+  return [insertMissingRolesSql(stagingTable), insertMissingEmployersSql(stagingTable), upsert];
 }

@@ -2,7 +2,6 @@ import type pg from 'pg';
 import type { RateRecord } from './rate-schema.ts';
 import { amountUsdSql } from './salary-sql.ts';
 import { StagingTable } from './staging-table.ts';
-import type { WriteCounts } from './write-counts.ts';
 
 /** Staging table of one batch of exchange rates. */
 export const rateStagingTable = new StagingTable<RateRecord>('import_stage_rates', [
@@ -12,36 +11,37 @@ export const rateStagingTable = new StagingTable<RateRecord>('import_stage_rates
 ]);
 
 /**
- * Upserts the staged rates, then recomputes amount_usd of every salary observation in a currency
- * whose rates changed (one set-based UPDATE), so that statistics in USD follow the new rates.
+ * Sets amount_usd of the salary observations whose currency matches `currencyCondition` (a
+ * condition on `so.currency`) from the current rates, rewriting only the rows that change.
  */
-export async function upsertRates(client: pg.ClientBase, stagingTable: string): Promise<WriteCounts> {
-  const result = await client.query<{ inserted: number; updated: number; currencies: string[] | null }>(
+function recomputeAmountsUsdSql(currencyCondition: string): string {
+  return `UPDATE salary_observation o SET amount_usd = n.amount_usd
+     FROM (SELECT so.id, ${amountUsdSql('so.amount', 'so.currency', 'so.observed_at')} AS amount_usd
+           FROM salary_observation so WHERE ${currencyCondition}) n
+     WHERE o.id = n.id AND o.amount_usd IS DISTINCT FROM n.amount_usd`;
+}
+
+/**
+ * The statements that upsert the staged rates (the first returns the counts), then recompute
+ * amount_usd of every salary observation in a staged currency, so that statistics in USD
+ * follow the new rates.
+ */
+export function upsertRatesSql(stagingTable: string): string[] {
+  return [
     `WITH up AS (
        INSERT INTO exchange_rate AS x (currency, as_of, usd_per_unit)
        SELECT s.currency, s.as_of, s.usd_per_unit FROM ${stagingTable} s
        ON CONFLICT (currency, as_of) DO UPDATE SET usd_per_unit = EXCLUDED.usd_per_unit
        WHERE x.usd_per_unit IS DISTINCT FROM EXCLUDED.usd_per_unit
-       RETURNING (x.xmax = 0) AS inserted, x.currency::text AS currency
+       RETURNING (x.xmax = 0) AS inserted
      )
-     SELECT count(*) FILTER (WHERE inserted)::int AS inserted, count(*) FILTER (WHERE NOT inserted)::int AS updated,
-            array_agg(DISTINCT currency) AS currencies
-     FROM up`,
-  );
-  const row = result.rows[0];
-  const currencies = row?.currencies ?? [];
-  if (currencies.length > 0) await recomputeAmountsUsd(client, currencies);
-  return { inserted: row?.inserted ?? 0, updated: row?.updated ?? 0 };
+     SELECT count(*) FILTER (WHERE inserted)::int AS inserted, count(*) FILTER (WHERE NOT inserted)::int AS updated FROM up`,
+    recomputeAmountsUsdSql(`so.currency IN (SELECT DISTINCT s.currency FROM ${stagingTable} s)`),
+  ];
 }
 
-/** Sets amount_usd of the observations in `currencies` from the current rates (only rows that change). */
+/** Recomputes amount_usd of the observations in `currencies` from the current rates; returns the rows changed. */
 export async function recomputeAmountsUsd(client: pg.ClientBase, currencies: readonly string[]): Promise<number> {
-  const result = await client.query(
-    `UPDATE salary_observation o SET amount_usd = n.amount_usd
-     FROM (SELECT so.id, ${amountUsdSql('so.amount', 'so.currency', 'so.observed_at')} AS amount_usd
-           FROM salary_observation so WHERE so.currency = ANY($1::text[])) n
-     WHERE o.id = n.id AND o.amount_usd IS DISTINCT FROM n.amount_usd`,
-    [currencies],
-  );
+  const result = await client.query(recomputeAmountsUsdSql('so.currency = ANY($1::text[])'), [currencies]);
   return result.rowCount ?? 0;
 }

@@ -1,0 +1,168 @@
+/**
+ * npm run bench:import -- [--rows N] [--batch-size N]
+ *
+ * Generates a CSV of N synthetic postings (default 1,000,000), imports it into a fresh database
+ * with the import CLI as a child process (measuring its peak RSS), then times PostgreSQL's own
+ * COPY of the same file into a bare table of text columns, and prints both throughputs, their
+ * ratio and the peak memory. Needs DATABASE_URL (a PostgreSQL server): it creates and drops
+ * its own database there.
+ */
+import { spawn } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { Command, InvalidArgumentError } from 'commander';
+import pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import { redactUrl } from '../src/config.ts';
+import { openDatabase } from '../src/db/database.ts';
+import { importFile } from '../src/importer/import-file.ts';
+import { GENERATED_POSTING_HEADER, writeGeneratedPostings } from './generate-postings.ts';
+
+const ROOT = path.resolve(__dirname, '..');
+const TIME = '/usr/bin/time';
+
+function positiveInteger(value: string): number {
+  const n = Number(value.replace(/_/g, ''));
+  if (!Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError('must be a whole number of at least 1');
+  return n;
+}
+
+interface ChildOutcome {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  seconds: number;
+  peakRssKb: number;
+}
+
+/**
+ * Runs the import CLI in a child process (node --import tsx, so that the measured process is the
+ * importer itself) and measures its peak RSS: with /usr/bin/time -v when present, else by
+ * polling VmHWM in /proc/PID/status.
+ */
+function runImportChild(file: string, databaseUrl: string, batchSize: number | undefined): Promise<ChildOutcome> {
+  const args = ['--import', 'tsx', 'scripts/import.ts', 'postings', file, '--json', ...(batchSize ? ['--batch-size', String(batchSize)] : [])];
+  const useTime = fs.existsSync(TIME);
+  const command = useTime ? TIME : process.execPath;
+  const commandArgs = useTime ? ['-v', process.execPath, ...args] : args;
+  return new Promise((resolve, reject) => {
+    const started = process.hrtime.bigint();
+    const child = spawn(command, commandArgs, { cwd: ROOT, env: { ...process.env, DATABASE_URL: databaseUrl }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    let polledKb = 0;
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const poll = setInterval(() => {
+      if (useTime || !child.pid) return;
+      try {
+        const status = fs.readFileSync(`/proc/${child.pid}/status`, 'utf8');
+        const m = /VmHWM:\s+(\d+) kB/.exec(status);
+        if (m) polledKb = Math.max(polledKb, Number(m[1]));
+      } catch {
+        // The process has ended.
+      }
+    }, 50);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearInterval(poll);
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      const timed = /Maximum resident set size \(kbytes\): (\d+)/.exec(stderr);
+      resolve({ code, stdout, stderr, seconds, peakRssKb: timed ? Number(timed[1]) : polledKb });
+    });
+  });
+}
+
+async function bareCopy(databaseUrl: string, file: string): Promise<number> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    const columns = GENERATED_POSTING_HEADER.split(',').map((c) => `"${c}" text`);
+    await client.query(`CREATE TABLE bench_bare_copy (${columns.join(', ')})`);
+    const started = process.hrtime.bigint();
+    await pipeline(fs.createReadStream(file, { highWaterMark: 1 << 20 }), client.query(copyFrom('COPY bench_bare_copy FROM STDIN WITH (FORMAT csv, HEADER true)')));
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    await client.query('DROP TABLE bench_bare_copy');
+    return seconds;
+  } finally {
+    await client.end();
+  }
+}
+
+const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
+
+async function main(): Promise<number> {
+  const program = new Command('bench:import')
+    .description('Benchmark the postings import against PostgreSQL\'s bare COPY of the same generated CSV (needs DATABASE_URL).')
+    .option('--rows <n>', 'postings to generate', positiveInteger, 1_000_000)
+    .option('--batch-size <n>', 'batch size passed to the import (default: the importer\'s)', positiveInteger)
+    .parse(process.argv);
+  const options = program.opts<{ rows: number; batchSize?: number }>();
+
+  const server = process.env.DATABASE_URL;
+  if (!server) {
+    process.stderr.write(
+      'bench:import needs a PostgreSQL server: set DATABASE_URL (e.g. postgresql://postgres@127.0.0.1:5432/postgres).\n' +
+        'It creates and drops its own database there; the embedded PGlite cannot do COPY and is not benchmarked.\n',
+    );
+    return 2;
+  }
+
+  const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-import-'));
+  const file = path.join(scratch, `postings-${options.rows}.csv`);
+  const name = `jobstats_bench_${process.pid}_${crypto.randomBytes(3).toString('hex')}`;
+  const url = new URL(server);
+  url.pathname = `/${name}`;
+  const admin = new pg.Client({ connectionString: server });
+  let created = false;
+  try {
+    await admin.connect();
+    process.stderr.write(`generating ${fmt(options.rows)} postings into ${file} ...\n`);
+    await writeGeneratedPostings(file, options.rows);
+    const bytes = fs.statSync(file).size;
+    await admin.query(`CREATE DATABASE ${name}`);
+    created = true;
+    const db = await openDatabase({ url: url.toString(), migrate: true });
+    await importFile(db, 'rates', path.join(ROOT, 'data/exchange-rates.csv'));
+    await db.close();
+
+    process.stderr.write(`importing into ${redactUrl(url.toString())} ...\n`);
+    const outcome = await runImportChild(file, url.toString(), options.batchSize);
+    if (outcome.code !== 0) {
+      process.stderr.write(outcome.stderr);
+      throw new Error(`the import exited with status ${outcome.code}`);
+    }
+    const summary = JSON.parse(outcome.stdout) as { read: number; inserted: number; seconds: number };
+    process.stderr.write('timing bare COPY of the same file ...\n');
+    const copySeconds = await bareCopy(url.toString(), file);
+
+    const importRate = summary.read / outcome.seconds;
+    const copyRate = options.rows / copySeconds;
+    const ratio = importRate / copyRate;
+    const rssMb = outcome.peakRssKb / 1024;
+    const lines = [
+      `rows                ${fmt(options.rows)} (${(bytes / 1e6).toFixed(1)} MB CSV)`,
+      `import              ${outcome.seconds.toFixed(2)} s wall (importer's own timer ${summary.seconds.toFixed(2)} s), ${fmt(importRate)} rows/s, inserted ${fmt(summary.inserted)}`,
+      `bare COPY           ${copySeconds.toFixed(2)} s, ${fmt(copyRate)} rows/s`,
+      `import / COPY       ${ratio.toFixed(3)} (goal >= 0.5: ${ratio >= 0.5 ? 'met' : 'NOT met'})`,
+      `import peak RSS     ${rssMb.toFixed(0)} MB (goal < 300 MB: ${rssMb < 300 ? 'met' : 'NOT met'})`,
+    ];
+    process.stdout.write(lines.join('\n') + '\n');
+    return 0;
+  } finally {
+    if (created) await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).catch(() => undefined);
+    await admin.end().catch(() => undefined);
+    fs.rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    process.stderr.write(`bench:import failed: ${(error as Error).message}\n`);
+    process.exit(1);
+  },
+);
