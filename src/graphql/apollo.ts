@@ -1,6 +1,7 @@
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import type { GraphQLContext } from './context.ts';
+import { DocumentCache } from './limits/document-cache.ts';
 import { createFormatError, DEFAULT_QUERY_LIMITS, queryLimitsPlugin, type QueryLimits } from './limits/index.ts';
 import { resolvers } from './resolvers/index.ts';
 import { loadTypeDefs } from './schema.ts';
@@ -32,6 +33,8 @@ export function createApolloServer(options: ApolloOptions): ApolloServer<GraphQL
     // src/main.ts drains requests on SIGTERM and stops Apollo last; Apollo's own signal handler
     // would stop it at once and fail the requests still in flight.
     stopOnTerminationSignals: false,
+    // Parsed documents are cached, but only small ones and not too many (see document-cache.ts).
+    documentStore: new DocumentCache(),
     formatError: createFormatError({ production: options.production }),
     plugins: [
       ApolloServerPluginLandingPageDisabled(),

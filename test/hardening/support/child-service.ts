@@ -18,11 +18,13 @@ export interface ChildService {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   /** Resident memory of the process, in bytes (from /proc). */
   rss(): number;
+  /** Collects garbage (only with `withGc`), then returns the resident memory in bytes. */
+  rssAfterGc(): Promise<number>;
   /** SIGTERM, then waits for the exit. */
   stop(): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-export async function startService(env: Record<string, string | undefined>, timeoutMs = 60_000): Promise<ChildService> {
+export async function startService(env: Record<string, string | undefined>, timeoutMs = 60_000, withGc = false): Promise<ChildService> {
   const port = await freePort();
   const childEnv: Record<string, string> = {};
   for (const [key, value] of Object.entries({
@@ -38,7 +40,8 @@ export async function startService(env: Record<string, string | undefined>, time
   })) {
     if (value !== undefined) childEnv[key] = value;
   }
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/main.ts')], { cwd: ROOT, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+  const entry = withGc ? ['--expose-gc', '--import', 'tsx', path.join(__dirname, 'main-with-gc.ts')] : ['--import', 'tsx', path.join(ROOT, 'src/main.ts')];
+  const child = spawn(process.execPath, entry, { cwd: ROOT, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
   child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
@@ -61,15 +64,22 @@ export async function startService(env: Record<string, string | undefined>, time
     child.kill('SIGKILL');
     throw new Error(`the service did not start:\n${output}`);
   }
+  const rss = () => {
+    const status = fs.readFileSync(`/proc/${child.pid}/status`, 'utf8');
+    return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? NaN) * 1024;
+  };
   return {
     url,
     child,
     output: () => output,
     exited,
-    rss() {
-      const status = fs.readFileSync(`/proc/${child.pid}/status`, 'utf8');
-      const kb = Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? NaN);
-      return kb * 1024;
+    rss,
+    async rssAfterGc() {
+      const before = (output.match(/gc done/g) ?? []).length;
+      child.kill('SIGUSR2');
+      for (let i = 0; i < 200 && (output.match(/gc done/g) ?? []).length === before; i++) await new Promise((r) => setTimeout(r, 25));
+      await new Promise((r) => setTimeout(r, 200));
+      return rss();
     },
     async stop() {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
