@@ -20,6 +20,7 @@ import { RecordReader, type SourceRecord } from './read-records.ts';
 import type { StagedRow } from './staging-table.ts';
 import { supportsCopy } from './supports-copy.ts';
 import { runBatchStatements } from './write-counts.ts';
+import { recordImport } from '../http/metrics.ts';
 
 export type { ImportOptions, ImportSummary, RowError } from './import-types.ts';
 
@@ -78,7 +79,9 @@ export async function importFile(
 ): Promise<ImportSummary> {
   const definition = KINDS[kind] as ImportKindDefinition<unknown> | undefined;
   if (!definition) throw new Error(`unknown import kind ${JSON.stringify(kind)}: expected postings, observations or rates`);
-  return runImport(definition, db, input, options);
+  const summary = await runImport(definition, db, input, options);
+  recordImport(summary); // import totals for /metrics (src/http/metrics.ts)
+  return summary;
 }
 
 async function runImport<T>(
