@@ -70,7 +70,7 @@ describe('docs/api.md', () => {
     // Examples marked "# Authorization: Bearer <key>" are sent with a key created for the run.
     const { key } = await createApiKey(db.pool, 'api-docs');
     for (const example of all) {
-      const auth = example.query.includes('# Authorization: Bearer <key>') ? { authorization: `Bearer ${key}` } : {};
+      const auth: Record<string, string> = example.query.includes('# Authorization: Bearer <key>') ? { authorization: `Bearer ${key}` } : {};
       const res = await fetch(`${server.url}/graphql`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', ...auth },
