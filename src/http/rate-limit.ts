@@ -3,9 +3,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { LimitCode, plainError } from '../graphql/limits/errors.ts';
 
 /**
- * A fixed-window rate limit per client: per API key when the request carries
+ * A fixed-window rate limit per client: per API key when the request carries a valid
  * `Authorization: Bearer <key>` (keyed by the key's SHA-256, never the key itself), otherwise
- * per client address. The address is the socket's peer, or, when `trustProxy` hops are
+ * per client address, so that inventing keys buys no fresh allowance. The address is the socket's peer, or, when `trustProxy` hops are
  * trusted, the address that the outermost trusted proxy saw (read from X-Forwarded-For).
  */
 export interface RateLimitOptions {
@@ -17,6 +17,11 @@ export interface RateLimitOptions {
   trustProxy?: number;
   /** Clients tracked at most; beyond this the oldest windows are dropped early. */
   maxClients?: number;
+  /**
+   * Whether a bearer key is a valid API key. Without it every bearer key counts as its own
+   * client. Answers are cached for a minute, so a key costs one lookup a minute at most.
+   */
+  verifyKey?: (authorization: string) => Promise<boolean>;
 }
 
 export interface RateDecision {
@@ -53,13 +58,21 @@ export function clientAddress(req: IncomingMessage, trustProxy = 0): string {
   return normalizeAddress(chain[Math.max(0, chain.length - 1 - trustProxy)]);
 }
 
-/** The limiter's key for a request: `key:<sha256 of the bearer key>` or `ip:<address>`. */
-export function clientKey(req: IncomingMessage, trustProxy = 0): string {
+/** The SHA-256 of the request's bearer key, or undefined without one. */
+function bearerHash(req: IncomingMessage): string | undefined {
   const auth = req.headers.authorization;
   const match = typeof auth === 'string' ? /^Bearer\s+(\S{1,512})\s*$/i.exec(auth) : null;
-  if (match) return `key:${crypto.createHash('sha256').update(match[1] as string).digest('hex')}`;
-  return `ip:${clientAddress(req, trustProxy)}`;
+  return match ? crypto.createHash('sha256').update(match[1] as string).digest('hex') : undefined;
 }
+
+/** The limiter's key for a request: `key:<sha256 of the bearer key>` or `ip:<address>`. */
+export function clientKey(req: IncomingMessage, trustProxy = 0): string {
+  const hash = bearerHash(req);
+  return hash ? `key:${hash}` : `ip:${clientAddress(req, trustProxy)}`;
+}
+
+const VERIFIED_TTL_MS = 60_000;
+const VERIFIED_MAX = 10_000;
 
 export class RateLimiter {
   readonly limit: number;
@@ -67,6 +80,8 @@ export class RateLimiter {
   readonly trustProxy: number;
   private readonly maxClients: number;
   private readonly windows = new Map<string, Window>();
+  private readonly verified = new Map<string, { valid: boolean; until: number }>();
+  private readonly verifyKey: RateLimitOptions['verifyKey'];
   private nextSweep = 0;
 
   constructor(options: RateLimitOptions) {
@@ -74,6 +89,24 @@ export class RateLimiter {
     this.windowMs = options.windowMs ?? 60_000;
     this.trustProxy = options.trustProxy ?? 0;
     this.maxClients = options.maxClients ?? 100_000;
+    this.verifyKey = options.verifyKey;
+  }
+
+  /** The bucket of a request: its API key's when the key is valid, else its address's. */
+  private async bucketOf(req: IncomingMessage): Promise<string> {
+    const hash = bearerHash(req);
+    const address = `ip:${clientAddress(req, this.trustProxy)}`;
+    if (!hash) return address;
+    if (!this.verifyKey) return `key:${hash}`;
+    const now = Date.now();
+    let entry = this.verified.get(hash);
+    if (!entry || entry.until <= now) {
+      const valid = await this.verifyKey(req.headers.authorization as string).catch(() => false);
+      if (this.verified.size >= VERIFIED_MAX) this.verified.clear();
+      entry = { valid, until: now + VERIFIED_TTL_MS };
+      this.verified.set(hash, entry);
+    }
+    return entry.valid ? `key:${hash}` : address;
   }
 
   get enabled(): boolean {
@@ -118,9 +151,9 @@ export class RateLimiter {
    * Applies the limit to a request: sets the RateLimit-* headers, and over the limit answers
    * 429 with Retry-After and a RATE_LIMITED error. Returns true when it answered.
    */
-  handle(req: IncomingMessage, res: ServerResponse): boolean {
+  async handle(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
     if (!this.enabled) return false;
-    const decision = this.take(clientKey(req, this.trustProxy));
+    const decision = this.take(await this.bucketOf(req));
     const windowSeconds = Math.round(this.windowMs / 1000);
     res.setHeader('ratelimit-limit', String(decision.limit));
     res.setHeader('ratelimit-remaining', String(decision.remaining));

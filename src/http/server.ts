@@ -14,6 +14,7 @@ import { createPageRoutes, isPagePath } from './pages/routes.ts';
 import { playgroundPage, sandboxPage } from './playground.ts';
 import { createMetrics } from './metrics.ts';
 import { RateLimiter, type RateLimitOptions } from './rate-limit.ts';
+import { verifyApiKey } from '../auth/api-keys.ts';
 import { BodyTooLargeError, readBody } from './read-body.ts';
 import { trackConnections } from './shutdown.ts';
 
@@ -68,7 +69,9 @@ export async function startServer(options: ServerOptions, port: number, host?: s
   const bodyLimit = options.bodyLimit ?? 1024 * 1024;
   const limits: QueryLimits = { ...DEFAULT_QUERY_LIMITS, ...options.limits };
   const metrics = createMetrics(options.db.pool);
-  const rateLimiter = options.rateLimit ? new RateLimiter(options.rateLimit) : undefined;
+  const rateLimiter = options.rateLimit
+    ? new RateLimiter({ verifyKey: async (header) => (await verifyApiKey(options.db.pool, header)).ok, ...options.rateLimit })
+    : undefined;
   const corsOrigins = new Set(options.corsOrigins ?? []);
   const apollo = createApolloServer({ production, limits, introspection: options.introspection, plugins: [metrics.plugin()] });
   await apollo.start();
@@ -107,7 +110,7 @@ export async function startServer(options: ServerOptions, port: number, host?: s
       res.end(body);
       return;
     }
-    if (rateLimiter?.handle(req, res)) return;
+    if (await rateLimiter?.handle(req, res)) return;
     let body: unknown = {};
     if (req.method === 'POST') {
       let text: string;

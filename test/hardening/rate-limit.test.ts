@@ -1,4 +1,5 @@
 import type { RunningServer } from '../../src/http/server.ts';
+import { createApiKey } from '../../src/auth/api-keys.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { startTestServer } from '../support/server.ts';
 
@@ -54,10 +55,19 @@ describe('rate limit: 429 with Retry-After and RateLimit-* headers, per API key 
     expect((await fetch(`${direct.url}/healthz`)).status).toBe(200);
   });
 
-  it('gives each API key its own allowance, separate from the address', async () => {
-    for (const key of ['key-one', 'key-two']) {
+  it('gives each valid API key its own allowance, separate from the address', async () => {
+    for (const name of ['key-one', 'key-two']) {
+      const { key } = await createApiKey(db.pool, name);
       for (let i = 0; i < 3; i++) expect((await send(direct.url, { authorization: `Bearer ${key}` })).status).toBe(200);
       expect((await send(direct.url, { authorization: `Bearer ${key}` })).status).toBe(429);
+    }
+  });
+
+  it('counts requests with invented keys against the client address, so new keys buy no allowance', async () => {
+    // The address's allowance is spent (first test): every invented key is refused too.
+    for (let i = 0; i < 5; i++) {
+      const res = await send(direct.url, { authorization: `Bearer jsk_000000000000_invented${i}` });
+      expect(res.status).toBe(429);
     }
   });
 
