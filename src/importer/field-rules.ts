@@ -56,27 +56,43 @@ function issue(ctx: z.core.$RefinementCtx, raw: unknown, broken: Broken): void {
   ctx.addIssue({ code: 'custom', message: broken.message, input: raw, params: { rule: broken.rule } });
 }
 
-/** A required field: absent or blank breaks `required`; otherwise `check` decides. */
-export function required<T>(check: Check<T>) {
-  return z.unknown().transform((raw, ctx): T => {
-    const text = toText(raw);
-    if (text instanceof Broken) return issue(ctx, raw, text), z.NEVER;
-    if (text === undefined) return issue(ctx, raw, new Broken('required', 'is required')), z.NEVER;
-    const value = check(text);
+/**
+ * A field's rule as a plain function: the normalized value, or Broken. The zod schema of the
+ * field runs exactly this function (and turns a Broken into an issue), so the fast path of
+ * `fastRow` and the schema cannot disagree.
+ */
+export type FieldParse<T> = (raw: unknown) => T | Broken;
+
+/** A field schema that also exposes its plain parse function. */
+export type FieldSchema<T> = z.ZodType<T, unknown> & { readonly parseField: FieldParse<T> };
+
+function fieldSchema<T>(parseField: FieldParse<T>): FieldSchema<T> {
+  const schema = z.unknown().transform((raw, ctx): T => {
+    const value = parseField(raw);
     if (value instanceof Broken) return issue(ctx, raw, value), z.NEVER;
     return value;
+  });
+  return Object.assign(schema, { parseField });
+}
+
+/** A required field: absent or blank breaks `required`; otherwise `check` decides. */
+export function required<T>(check: Check<T>): FieldSchema<T> {
+  const isRequired = new Broken('required', 'is required');
+  return fieldSchema((raw): T | Broken => {
+    const text = toText(raw);
+    if (text instanceof Broken) return text;
+    if (text === undefined) return isRequired;
+    return check(text);
   });
 }
 
 /** An optional field: absent or blank gives `fallback`; otherwise `check` decides. */
-export function optional<T, F extends T | null>(check: Check<T>, fallback: F) {
-  return z.unknown().transform((raw, ctx): T | F => {
+export function optional<T, F extends T | null>(check: Check<T>, fallback: F): FieldSchema<T | F> {
+  return fieldSchema((raw): T | F | Broken => {
     const text = toText(raw);
-    if (text instanceof Broken) return issue(ctx, raw, text), z.NEVER;
+    if (text instanceof Broken) return text;
     if (text === undefined) return fallback;
-    const value = check(text);
-    if (value instanceof Broken) return issue(ctx, raw, value), z.NEVER;
-    return value;
+    return check(text);
   });
 }
 
@@ -149,8 +165,12 @@ export const seniority: Check<Seniority> = (value) => {
 const ISO_DATE_TIME =
   /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?(Z|z|[+-]\d{2}(?::?\d{2})?)?)?$/;
 
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/** Days in `month` (1-12) of `year` (Gregorian calendar, as Date uses). */
 function daysInMonth(year: number, month: number): number {
-  return new Date(Date.UTC(year, month, 0)).getUTCDate();
+  if (month === 2 && year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0)) return 29;
+  return DAYS_IN_MONTH[month - 1] as number;
 }
 
 /**
@@ -196,11 +216,14 @@ export const isoDate: Check<string> = (value) => {
   return value;
 };
 
+type RowShape = Record<string, FieldSchema<unknown>>;
+type RowOutput<S extends RowShape> = { [K in keyof S]: z.output<S[K]> };
+
 /**
  * A row object schema: every field of `shape` is read, absent keys counting as empty, so that the
  * per-field rules (required / default) decide; keys outside `shape` are ignored.
  */
-export function rowObject<S extends Record<string, z.ZodType>>(shape: S) {
+export function rowObject<S extends RowShape>(shape: S) {
   const keys = Object.keys(shape);
   return z.preprocess((raw) => {
     if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return raw;
@@ -209,6 +232,25 @@ export function rowObject<S extends Record<string, z.ZodType>>(shape: S) {
     for (const key of keys) full[key] = source[key] ?? null;
     return full;
   }, z.object(shape));
+}
+
+/**
+ * The fast path of `rowObject(shape)`: the same field functions (see FieldSchema) run directly,
+ * giving the same object (same keys, same order, same values) as the schema when every field
+ * passes; undefined as soon as one breaks, for the caller to run the schema, which reports
+ * every issue of the row.
+ */
+export function fastRow<S extends RowShape>(shape: S): (raw: Record<string, unknown>) => RowOutput<S> | undefined {
+  const entries = Object.entries(shape).map(([key, schema]) => [key, schema.parseField] as const);
+  return (raw) => {
+    const out: Record<string, unknown> = {};
+    for (const [key, parseField] of entries) {
+      const value = parseField(raw[key] ?? null);
+      if (value instanceof Broken) return undefined;
+      out[key] = value;
+    }
+    return out as RowOutput<S>;
+  };
 }
 
 /** Adds a cross-field issue (reported on `field` with that field's raw value). */

@@ -1,6 +1,7 @@
 import { StringDecoder } from 'node:string_decoder';
 import { pipeline, Transform, type Readable, type TransformCallback } from 'node:stream';
 import { CsvError, parse } from 'csv-parse';
+import { CsvScanner, CsvScanError, type ScannedRecord } from './csv-scanner.ts';
 import type { FieldError, ImportFormat } from './import-types.ts';
 import { ImportFileError } from './import-file-error.ts';
 
@@ -66,7 +67,96 @@ export class RecordReader {
     return this.format === 'csv' ? this.csvRecords() : this.ndjsonRecords();
   }
 
+  /** The record of a row of cells (after the header), with a columnCount problem if its width is wrong. */
+  private record(cells: string[], line: number): SourceRecord {
+    const columns = this.columns as string[];
+    const values: Record<string, unknown> = {};
+    for (let i = 0; i < columns.length; i++) values[columns[i] as string] = cells[i];
+    const record: SourceRecord = { line, values, cells };
+    if (cells.length !== columns.length) {
+      record.problem = {
+        field: '(record)',
+        value: `${cells.length} fields`,
+        rule: 'columnCount',
+        message: `has ${cells.length} fields but the header has ${columns.length}`,
+      };
+    }
+    return record;
+  }
+
+  private static csvProblem(code: string): string {
+    return code === 'CSV_QUOTE_NOT_CLOSED'
+      ? 'unterminated quoted field'
+      : code === 'CSV_INVALID_CLOSING_QUOTE' || code === 'CSV_NON_TRIMABLE_CHAR_AFTER_CLOSING_QUOTE'
+        ? 'a closing quote is followed by a character other than a comma or a line break'
+        : code === 'INVALID_OPENING_QUOTE'
+          ? 'a quote appears inside an unquoted field'
+          : 'malformed CSV';
+  }
+
+  /**
+   * CSV records from the fast scanner (csv-scanner.ts). A UTF-16LE input (BOM FF FE), which
+   * csv-parse decodes as such, goes to csv-parse instead.
+   */
   private async *csvRecords(): AsyncGenerator<SourceRecord> {
+    const chunks = this.counter as AsyncIterable<Buffer>;
+    pipeline(this.input, this.counter, () => undefined);
+    const iterator = chunks[Symbol.asyncIterator]();
+    let first: IteratorResult<Buffer>;
+    try {
+      first = await iterator.next();
+      // Wait for two bytes to tell a UTF-16LE BOM.
+      while (!first.done && first.value.length < 2) {
+        const more = await iterator.next();
+        if (more.done) break;
+        first = { done: false, value: Buffer.concat([first.value, more.value]) };
+      }
+    } catch (error) {
+      throw new ImportFileError(this.fileName, null, `cannot be read: ${(error as Error).message}`);
+    }
+    async function* rest(): AsyncGenerator<Buffer> {
+      if (!first.done) yield first.value;
+      for (;;) {
+        const next = await iterator.next();
+        if (next.done) return;
+        yield next.value;
+      }
+    }
+    if (!first.done && first.value[0] === 0xff && first.value[1] === 0xfe) {
+      yield* this.csvParseRecords(rest());
+      return;
+    }
+    const scanner = new CsvScanner();
+    const decoder = new StringDecoder('utf8');
+    const self = this;
+    function* emit(scanned: ScannedRecord[]): Generator<SourceRecord> {
+      for (const { cells, line } of scanned) {
+        if (self.columns === null) {
+          self.columns = cells.map((c) => c.trim());
+          continue;
+        }
+        yield self.record(cells, line);
+      }
+    }
+    try {
+      for await (const chunk of rest()) yield* emit(scanner.push(decoder.write(chunk)));
+      yield* emit(scanner.push(decoder.end()));
+      yield* emit(scanner.end());
+    } catch (error) {
+      if (error instanceof ImportFileError) throw error;
+      if (error instanceof CsvScanError) {
+        throw new ImportFileError(
+          this.fileName,
+          error.line,
+          `${RecordReader.csvProblem(error.code)} in the record starting on this line (${error.code}: ${error.message})`,
+        );
+      }
+      throw new ImportFileError(this.fileName, null, `cannot be read: ${(error as Error).message}`);
+    }
+  }
+
+  /** CSV records parsed by csv-parse (the reference for csv-scanner.ts; used for UTF-16LE input). */
+  async *csvParseRecords(source: AsyncIterable<Buffer> | Readable): AsyncGenerator<SourceRecord> {
     // Lines consumed by the records parsed so far: the next record starts after them (and after
     // the empty lines its raw text begins with). Counted here rather than from csv-parse's
     // info.lines, which counts a \r\n inside a quoted field as two lines.
@@ -97,7 +187,7 @@ export class RecordReader {
         return { cells: item.record, line };
       }) as unknown as (record: string[]) => string[],
     });
-    pipeline(this.input, this.counter, parser, () => undefined);
+    pipeline(source, parser, () => undefined);
     try {
       for await (const item of parser as AsyncIterable<{ cells: string[]; line: number }>) {
         const { cells, line } = item;
@@ -105,19 +195,7 @@ export class RecordReader {
           this.columns = cells.map((c) => c.trim());
           continue;
         }
-        const columns = this.columns;
-        const values: Record<string, unknown> = {};
-        for (let i = 0; i < columns.length; i++) values[columns[i] as string] = cells[i];
-        const record: SourceRecord = { line, values, cells };
-        if (cells.length !== columns.length) {
-          record.problem = {
-            field: '(record)',
-            value: `${cells.length} fields`,
-            rule: 'columnCount',
-            message: `has ${cells.length} fields but the header has ${columns.length}`,
-          };
-        }
-        yield record;
+        yield this.record(cells, line);
       }
     } catch (error) {
       if (error instanceof ImportFileError) throw error;
@@ -125,14 +203,7 @@ export class RecordReader {
       if (error instanceof CsvError) {
         const raw = (error as CsvError & { raw?: unknown }).raw;
         const line = linesDone + 1 + (typeof raw === 'string' ? leadingBreaks(raw).lines : 0);
-        const what =
-          error.code === 'CSV_QUOTE_NOT_CLOSED'
-            ? 'unterminated quoted field'
-            : error.code === 'CSV_INVALID_CLOSING_QUOTE' || error.code === 'CSV_NON_TRIMABLE_CHAR_AFTER_CLOSING_QUOTE'
-              ? 'a closing quote is followed by a character other than a comma or a line break'
-              : error.code === 'INVALID_OPENING_QUOTE'
-                ? 'a quote appears inside an unquoted field'
-                : 'malformed CSV';
+        const what = RecordReader.csvProblem(error.code);
         throw new ImportFileError(this.fileName, line, `${what} in the record starting on this line (${error.code}: ${error.message})`);
       }
       throw new ImportFileError(this.fileName, null, `cannot be read: ${err.message}`);

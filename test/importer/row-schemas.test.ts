@@ -1,6 +1,7 @@
 import { normalizeEmployerName } from '../../src/importer/normalize-employer.ts';
-import { validateObservationRow } from '../../src/importer/observation-schema.ts';
-import { validatePostingRow } from '../../src/importer/posting-schema.ts';
+import { runRowSchema } from '../../src/importer/field-rules.ts';
+import { observationSchemaFor, validateObservationRow } from '../../src/importer/observation-schema.ts';
+import { postingSchemaFor, validatePostingRow } from '../../src/importer/posting-schema.ts';
 import { validateRateRow } from '../../src/importer/rate-schema.ts';
 
 const ctx = { knownCurrencies: new Set(['EUR']) };
@@ -141,5 +142,75 @@ describe('employer name normalization', () => {
     ['STRASSE ag', 'strasse ag'],
   ])('%j becomes %j', (name, key) => {
     expect(normalizeEmployerName(name)).toBe(key);
+  });
+});
+
+describe('fast path of the row schemas', () => {
+  // validatePostingRow / validateObservationRow try the schema's field functions directly and run
+  // the zod schema only when a rule breaks. On valid and invalid rows alike, they must give what
+  // the zod schema alone gives.
+  const values: unknown[] = [
+    undefined, null, '', ' ', '  x  ', 'abc', 'data-engineer', 'Data-Engineer', 'a--b', 'x'.repeat(201), 'y'.repeat(2001),
+    '0', '-1', '1', '85000', ' 42.5 ', '1e400', '1,000', '.5', '+3', 12, 0, -5, 1.5, true, false, 'yes', 'No', '1', 'Y',
+    'usd', 'EUR', 'GBP', 'XXX', 'de', 'DE', 'ZZ', 'hour', 'YEAR', 'weekly', 'senior', 'LEAD', 'boss',
+    '2026-01-31', '2026-02-30', '2026-01-31T09:30:00Z', '2026-01-31 09:30', '2026-01-31T09:30:00.123456+02:00', '2025-12-31T23:59:59-0100',
+    '31/01/2026', 'a\u0000b', {}, [], { a: 1 },
+  ];
+  function prng(seed: number): () => number {
+    let a = seed >>> 0;
+    return () => {
+      a = (a + 0x6d2b79f5) >>> 0;
+      let t = a;
+      t = Math.imul(t ^ (t >>> 15), t | 1);
+      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    };
+  }
+  const validPosting = {
+    externalId: 'gen-1', source: 'board-b', role: 'mobile-developer', roleTitle: '', title: 'Mobile Developer', company: 'Tyrell 1420 SA',
+    location: 'Manchester', country: 'GB', remote: 'yes', salaryMin: '109237.97', salaryMax: '129875.95', salaryCurrency: 'EUR',
+    salaryPeriod: 'YEAR', degreeRequired: 'true', seniority: 'MID', postedAt: '2025-09-10T00:00:00Z', closedAt: '2025-10-01',
+  };
+  const validObservation = { externalId: 'o-1', source: 's', role: 'data-engineer', roleTitle: 'Data Engineer', amount: '50', currency: 'EUR', period: 'HOUR', observedAt: '2026-01-02', country: 'de' };
+
+  function mutations(valid: Record<string, unknown>, seed: number): Record<string, unknown>[] {
+    const random = prng(seed);
+    const keys = Object.keys(valid);
+    const rows: Record<string, unknown>[] = [valid, {}, { ...valid, unknown: 'x' }];
+    for (let i = 0; i < 4000; i++) {
+      const row: Record<string, unknown> = { ...valid };
+      const changes = 1 + Math.floor(random() * 3);
+      for (let j = 0; j < changes; j++) {
+        const key = keys[Math.floor(random() * keys.length)] as string;
+        const value = values[Math.floor(random() * values.length)];
+        if (value === undefined) delete row[key];
+        else row[key] = value;
+      }
+      rows.push(row);
+    }
+    return rows;
+  }
+
+  test('postings: the same records and the same errors as the zod schema', () => {
+    const schema = postingSchemaFor(ctx);
+    let valid = 0;
+    for (const raw of mutations(validPosting, 1)) {
+      const result = validatePostingRow(raw, ctx);
+      expect({ raw, result }).toEqual({ raw, result: runRowSchema(schema, raw) });
+      if (result.ok) valid++;
+    }
+    // Both paths were exercised.
+    expect(valid).toBeGreaterThan(100);
+  });
+
+  test('observations: the same records and the same errors as the zod schema', () => {
+    const schema = observationSchemaFor(ctx);
+    let valid = 0;
+    for (const raw of mutations(validObservation, 2)) {
+      const result = validateObservationRow(raw, ctx);
+      expect({ raw, result }).toEqual({ raw, result: runRowSchema(schema, raw) });
+      if (result.ok) valid++;
+    }
+    expect(valid).toBeGreaterThan(100);
   });
 });
