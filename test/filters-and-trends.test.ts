@@ -274,12 +274,24 @@ describe('filters and trends', () => {
     expect(y.data?.role.trend[0]?.period).toBe('2025');
   });
 
-  it('a trend limited by postedAfter/postedBefore covers exactly that range', async () => {
+  it('a trend limited by postedAfter/postedBefore covers exactly that range, counting older postings still open', async () => {
+    const at = Date.now();
     const res = await gql<{ role: { trend: Point[] } }>(server.url, TREND, {
       interval: 'MONTH',
       filter: { postedAfter: '2025-03-01', postedBefore: '2025-07-01' },
     });
-    expect(res.data?.role.trend.map((p) => p.period)).toEqual(['2025-03', '2025-04', '2025-05', '2025-06']);
+    const points = res.data?.role.trend ?? [];
+    expect(points.map((p) => p.period)).toEqual(['2025-03', '2025-04', '2025-05', '2025-06']);
+    for (const point of points) {
+      const start = new Date(point.start).getTime();
+      const end = new Date(point.end).getTime();
+      expect(point.postings).toBe(postings.filter((p) => p.postedAt.getTime() >= start && p.postedAt.getTime() < end).length);
+      const openAtEnd = postings.filter(
+        (p) => p.postedAt.getTime() < end && !(p.closedAt !== null && p.closedAt.getTime() < end && p.closedAt.getTime() <= at),
+      );
+      expect(point.openingsAtEnd).toBe(openAtEnd.length);
+    }
+    expect(postings.some((p) => p.postedAt < new Date('2025-03-01') && (p.closedAt === null || p.closedAt >= new Date('2025-04-01')))).toBe(true);
   });
 
   it('a trend of more than 600 periods is refused', async () => {

@@ -176,7 +176,7 @@ export async function startServer(options: ServerOptions, port: number, host?: s
       return sendJson(res, readiness.ready ? 200 : 503, readiness);
     }
     if (path === '/' && req.method === 'GET') {
-      res.writeHead(302, { location: '/graphql' });
+      res.writeHead(302, { location: playground === 'off' ? '/roles' : '/graphql' });
       res.end();
       return;
     }

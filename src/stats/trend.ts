@@ -51,9 +51,10 @@ interface Row {
 
 /**
  * Figures per calendar period of postedAt (docs/methodology.md, "Trends"), for many roles in
- * one statement. Postings match the filter but its status; a period's openingsAtEnd counts
- * matching postings posted before its end and not closed by then (closures after the request
- * instant are not counted yet).
+ * one statement. Postings match the filter but its status and dates (which choose the
+ * periods); a period's openingsAtEnd counts matching postings posted before its end and not
+ * closed by then, however long ago they were posted (closures after the request instant are
+ * not counted yet).
  */
 export async function loadTrends(
   pool: pg.Pool,
@@ -69,11 +70,14 @@ export async function loadTrends(
   const after = params.add(filter.postedAfter ?? null, '::timestamptz');
   const before = params.add(filter.postedBefore ?? null, '::timestamptz');
   const bucket = (col: string) => `date_trunc('${unit}', ${col} AT TIME ZONE 'UTC')`;
+  // postedAfter/postedBefore choose the periods; a posting from before them that is still open
+  // counts in openingsAtEnd, so the other conditions alone select the postings.
+  const undated: PostingFilter = { ...filter, postedAfter: undefined, postedBefore: undefined };
   const sql = `
 WITH matching AS (
   SELECT p.id, p.role_id, p.employer_id, p.degree_required, p.posted_at, p.closed_at, ${bucket('p.posted_at')} AS s
   FROM posting p
-  WHERE p.role_id = ANY(${ids}) AND p.posted_at <= ${at} AND ${postingCondition('p', filter, at, params, false)}
+  WHERE p.role_id = ANY(${ids}) AND p.posted_at <= ${at} AND ${postingCondition('p', undated, at, params, false)}
 ), bounds AS (
   SELECT ids.role_id,
          date_trunc('${unit}', coalesce(${after}, m.first) AT TIME ZONE 'UTC') AS first_s,
@@ -87,6 +91,11 @@ WITH matching AS (
 ), period AS (
   SELECT sp.role_id, sp.wanted, s FROM span sp
   CROSS JOIN LATERAL generate_series(sp.first_s, least(sp.last_s, sp.first_s + ${MAX_PERIODS - 1} * interval '${step}'), interval '${step}') AS s
+), carried AS (
+  -- Postings from before the first period that are still open when it starts.
+  SELECT sp.role_id, count(*)::int AS n FROM span sp JOIN matching m ON m.role_id = sp.role_id
+  WHERE m.s < sp.first_s AND NOT coalesce(m.closed_at < sp.first_s AT TIME ZONE 'UTC' AND m.closed_at <= ${at}, false)
+  GROUP BY sp.role_id
 ), opened AS (
   SELECT role_id, s, count(*)::int AS postings, count(DISTINCT employer_id)::int AS employers,
          count(*) FILTER (WHERE degree_required)::int AS postings_requiring, count(degree_required)::int AS postings_known
@@ -100,18 +109,19 @@ WITH matching AS (
     SELECT m.role_id, m.s, o.amount_usd AS v FROM matching m JOIN salary_observation o ON o.posting_id = m.id
     UNION ALL
     SELECT o.role_id, ${bucket('o.observed_at')}, o.amount_usd FROM salary_observation o
-    WHERE o.role_id = ANY(${ids}) AND ${reportCondition('o', filter, at, params)}
+    WHERE o.role_id = ANY(${ids}) AND ${reportCondition('o', undated, at, params)}
   ) x GROUP BY role_id, s
 )
 SELECT pe.role_id, pe.wanted, to_char(pe.s, '${label}') AS period,
        pe.s AT TIME ZONE 'UTC' AS start, (pe.s + interval '${step}') AT TIME ZONE 'UTC' AS "end",
        coalesce(o.postings, 0) AS postings,
-       (sum(coalesce(o.postings, 0) - coalesce(c.n, 0)) OVER (PARTITION BY pe.role_id ORDER BY pe.s))::int AS openings_at_end,
+       (coalesce(ca.n, 0) + sum(coalesce(o.postings, 0) - coalesce(c.n, 0)) OVER (PARTITION BY pe.role_id ORDER BY pe.s))::int AS openings_at_end,
        coalesce(o.employers, 0) AS employers,
        coalesce(o.postings_requiring, 0) AS postings_requiring, coalesce(o.postings_known, 0) AS postings_known,
        coalesce(d.employers_requiring, 0) AS employers_requiring, coalesce(d.employers_known, 0) AS employers_known,
        coalesce(sa.n, 0) AS salary_count, sa.mean AS salary_mean, sa.median AS salary_median
 FROM period pe
+LEFT JOIN carried ca ON ca.role_id = pe.role_id
 LEFT JOIN opened o ON o.role_id = pe.role_id AND o.s = pe.s
 LEFT JOIN closed c ON c.role_id = pe.role_id AND c.s = pe.s
 LEFT JOIN degree d ON d.role_id = pe.role_id AND d.s = pe.s
