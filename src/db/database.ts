@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { redactUrl } from '../config.ts';
-import { startEmbeddedPostgres, type EmbeddedPostgres } from './embedded.ts';
+import type { EmbeddedPostgres } from './embedded.ts';
 import { applyMigrations } from './migrate.ts';
 import { createPool, StatementCounter } from './pool.ts';
 import { createPrisma, type PrismaClient } from './prisma.ts';
@@ -46,6 +46,8 @@ export async function openDatabase(options: OpenOptions): Promise<Database> {
   let url = options.url;
   if (!url) {
     try {
+      // Loaded only when needed: PGlite costs some 30 MB of memory (the importer's budget).
+      const { startEmbeddedPostgres } = await import('./embedded.ts');
       embedded = await startEmbeddedPostgres(options.pgliteDir);
     } catch (error) {
       throw new DatabaseUnavailableError(
