@@ -65,9 +65,14 @@ export class StagingTable<T> {
 
   /** One row as a line of COPY text format (tab-separated, newline-terminated). */
   copyLine(row: T, line: number): string {
-    let text = String(line);
-    for (const column of this.columns) text += '\t' + copyText(column.value(row));
-    return text + '\n';
+    // Joined rather than concatenated: one flat string instead of a tree of some 40 pieces that
+    // would be flattened (and collected) later, which cost more than making the values.
+    const columns = this.columns;
+    const parts = new Array<string>(columns.length + 1);
+    parts[0] = String(line);
+    for (let i = 0; i < columns.length; i++) parts[i + 1] = copyText((columns[i] as StageColumn<T>).value(row));
+    parts[columns.length] += '\n';
+    return parts.join('\t');
   }
 
   /** The rows in COPY text format, in chunks of about 1 MB. */
