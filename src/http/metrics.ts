@@ -150,6 +150,26 @@ export function createMetrics(pool?: pg.Pool): ServerMetrics {
         this.set((pool as unknown as { options: { max?: number } }).options.max ?? 10);
       },
     });
+    new Gauge({
+      name: 'jobstats_stored_rows',
+      help: 'Rows stored per table, whichever process imported them (the import CLI runs apart from the server).',
+      labelNames: ['table'] as const,
+      registers: [registry],
+      async collect() {
+        const { rows } = await pool
+          .query<{ roles: number; employers: number; postings: number; observations: number }>(
+            `SELECT (SELECT count(*) FROM role)::int AS roles, (SELECT count(*) FROM employer)::int AS employers,
+                    (SELECT count(*) FROM posting)::int AS postings, (SELECT count(*) FROM salary_observation)::int AS observations`,
+          )
+          .catch(() => ({ rows: [] }));
+        const counts = rows[0];
+        if (!counts) return;
+        this.set({ table: 'role' }, counts.roles);
+        this.set({ table: 'employer' }, counts.employers);
+        this.set({ table: 'posting' }, counts.postings);
+        this.set({ table: 'salary_observation' }, counts.observations);
+      },
+    });
   }
   let inFlight: () => number = () => 0;
   new Gauge({

@@ -71,6 +71,21 @@ describe('/metrics: Prometheus text with operations, latency, pool usage and imp
     expect(sample(text, 'jobstats_import_rows_total', { kind: 'postings', outcome: 'rejected' })).toBeGreaterThanOrEqual(2);
   });
 
+  it('counts stored rows per table, including rows imported by another process', async () => {
+    const counts = (await db.pool.query<{ p: number; e: number }>('SELECT (SELECT count(*) FROM posting)::int AS p, (SELECT count(*) FROM employer)::int AS e')).rows[0];
+    const text = await (await fetch(`${server.url}/metrics`)).text();
+    expect(sample(text, 'jobstats_stored_rows', { table: 'posting' })).toBe(counts?.p);
+    expect(sample(text, 'jobstats_stored_rows', { table: 'employer' })).toBe(counts?.e);
+    await db.pool.query(
+      `INSERT INTO role (slug, title) VALUES ('metrics-role', 'Metrics Role');
+       INSERT INTO employer (name, normalized_name) VALUES ('Metrics Co', 'metrics co');
+       INSERT INTO posting (role_id, employer_id, source, external_id, posted_at)
+         SELECT r.id, e.id, 'metrics', 'm-1', now() FROM role r, employer e WHERE r.slug = 'metrics-role' AND e.normalized_name = 'metrics co'`,
+    );
+    const after = await (await fetch(`${server.url}/metrics`)).text();
+    expect(sample(after, 'jobstats_stored_rows', { table: 'posting' })).toBe((counts?.p ?? 0) + 1);
+  });
+
   it('keeps client-chosen operation names from multiplying series', async () => {
     await gql(server.url, `query ${'X'.repeat(100)} { __typename }`);
     const text = await (await fetch(`${server.url}/metrics`)).text();
