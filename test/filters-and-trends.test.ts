@@ -2,13 +2,9 @@ import type { RunningServer } from '../src/http/server.ts';
 import { createTestDatabase, type TestDatabase } from './support/database.ts';
 import { importRows } from './support/import-rows.ts';
 import { annualUsd, employerKey, mean, percentile, type Rate } from './support/independent-stats.ts';
+import { seededRandom } from './support/random.ts';
 import { gql, startTestServer } from './support/server.ts';
 
-// A deterministic generator, so that the data set is varied but the same on every run.
-function prng(seed: number) {
-  let s = seed;
-  return () => ((s = (s * 1103515245 + 12345) % 2147483648) / 2147483648);
-}
 
 const rates: Rate[] = [{ currency: 'EUR', usdPerUnit: 1.1, asOf: '2025-01-01' }];
 const TITLES = ['Senior Backend Engineer', 'Junior Developer', 'Backend Developer', 'Lead Engineer', 'Sr. API Developer', 'Backend Engineer II', 'Developer'];
@@ -32,7 +28,7 @@ interface Row {
   closedAt: Date | null;
 }
 
-const rnd = prng(42);
+const rnd = seededRandom(42);
 const pick = <T>(items: T[]): T => items[Math.floor(rnd() * items.length)] as T;
 const postings: Row[] = Array.from({ length: 60 }, (_, i) => {
   const postedAt = new Date(Date.UTC(2025, 0, 1) + Math.floor(rnd() * 400) * 86_400_000);

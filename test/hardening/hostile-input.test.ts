@@ -1,17 +1,8 @@
 import { createTestDatabase, serverUrl, type TestDatabase } from '../support/database.ts';
 import { startService, type ChildService } from './support/child-service.ts';
+import { seededRandom } from '../support/random.ts';
 
 /** A small deterministic PRNG (mulberry32), so that a failure can be replayed. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Attack {
   kind: string;
@@ -220,7 +211,7 @@ describe('hostile input: 10,000 generated requests', () => {
   });
 
   it('never answers 5xx, gives every error a code, keeps working and keeps its memory', async () => {
-    const rand = random(20261129);
+    const rand = seededRandom(20261129);
     const attacks = Array.from({ length: TOTAL }, (_, i) => makeAttack(rand, i));
     const problems: Problem[] = [];
     const byKind = new Map<string, number>();

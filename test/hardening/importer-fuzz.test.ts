@@ -2,18 +2,9 @@ import { Readable } from 'node:stream';
 import { ImportFileError } from '../../src/importer/import-file-error.ts';
 import { importFile } from '../../src/importer/import-file.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
+import { seededRandom } from '../support/random.ts';
 
 /** A small deterministic PRNG (mulberry32). */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const FIELDS = ['externalId', 'source', 'role', 'title', 'company', 'country', 'remote', 'salaryMin', 'salaryMax', 'salaryCurrency', 'salaryPeriod', 'degreeRequired', 'postedAt', 'closedAt'] as const;
 type Row = Partial<Record<(typeof FIELDS)[number], unknown>>;
@@ -93,7 +84,7 @@ describe('importer fuzz: malformed CSV and NDJSON', () => {
     ['csv', '\r\n'],
     ['ndjson', '\n'],
   ] as const)('reports every bad row and loses no valid row (%s, %j)', async (format, lineEnding) => {
-    const rand = random(format === 'csv' ? (lineEnding === '\n' ? 1 : 2) : 3);
+    const rand = seededRandom(format === 'csv' ? (lineEnding === '\n' ? 1 : 2) : 3);
     const rows: Row[] = [];
     const valid: string[] = [];
     const bad: string[] = [];
@@ -132,7 +123,7 @@ describe('importer fuzz: malformed CSV and NDJSON', () => {
   }, 60_000);
 
   it('never crashes on random bytes, broken quoting or broken JSON: a summary or an ImportFileError', async () => {
-    const rand = random(99);
+    const rand = seededRandom(99);
     const header = `${FIELDS.join(',')}\n`;
     const inputs: [string, Buffer][] = [];
     for (let i = 0; i < 40; i++) {

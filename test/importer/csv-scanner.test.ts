@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream';
 import { parse } from 'csv-parse';
 import { RecordReader } from '../../src/importer/read-records.ts';
+import { seededRandom } from '../support/random.ts';
 
 /**
  * The fast CSV scanner against csv-parse (with the options the importer gives it): on generated
@@ -89,16 +90,6 @@ async function recordStartLines(bytes: Buffer): Promise<number[]> {
   return lines;
 }
 
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('csv scanner', () => {
   test('agrees with csv-parse on hand-picked inputs', async () => {
@@ -137,7 +128,7 @@ describe('csv scanner', () => {
   });
 
   test('agrees with csv-parse on generated inputs cut into random chunks', async () => {
-    const random = prng(20261129);
+    const random = seededRandom(20261129);
     const alphabet = ['a', 'b', ',', ',', '"', '"', '\n', '\r', '\r\n', ' ', 'é', '\u0000', 'xyz'];
     for (let i = 0; i < 3000; i++) {
       const length = 1 + Math.floor(random() * 30);

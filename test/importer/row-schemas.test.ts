@@ -3,6 +3,7 @@ import { runRowSchema } from '../../src/importer/field-rules.ts';
 import { observationSchemaFor, validateObservationRow } from '../../src/importer/observation-schema.ts';
 import { postingSchemaFor, validatePostingRow } from '../../src/importer/posting-schema.ts';
 import { validateRateRow } from '../../src/importer/rate-schema.ts';
+import { seededRandom } from '../support/random.ts';
 
 const ctx = { knownCurrencies: new Set(['EUR']) };
 const base = { externalId: 'x-1', role: 'data-engineer', company: 'Acme', postedAt: '2025-01-01' };
@@ -156,16 +157,6 @@ describe('fast path of the row schemas', () => {
     '2026-01-31', '2026-02-30', '2026-01-31T09:30:00Z', '2026-01-31 09:30', '2026-01-31T09:30:00.123456+02:00', '2025-12-31T23:59:59-0100',
     '31/01/2026', 'a\u0000b', {}, [], { a: 1 },
   ];
-  function prng(seed: number): () => number {
-    let a = seed >>> 0;
-    return () => {
-      a = (a + 0x6d2b79f5) >>> 0;
-      let t = a;
-      t = Math.imul(t ^ (t >>> 15), t | 1);
-      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    };
-  }
   const validPosting = {
     externalId: 'gen-1', source: 'board-b', role: 'mobile-developer', roleTitle: '', title: 'Mobile Developer', company: 'Tyrell 1420 SA',
     location: 'Manchester', country: 'GB', remote: 'yes', salaryMin: '109237.97', salaryMax: '129875.95', salaryCurrency: 'EUR',
@@ -174,7 +165,7 @@ describe('fast path of the row schemas', () => {
   const validObservation = { externalId: 'o-1', source: 's', role: 'data-engineer', roleTitle: 'Data Engineer', amount: '50', currency: 'EUR', period: 'HOUR', observedAt: '2026-01-02', country: 'de' };
 
   function mutations(valid: Record<string, unknown>, seed: number): Record<string, unknown>[] {
-    const random = prng(seed);
+    const random = seededRandom(seed);
     const keys = Object.keys(valid);
     const rows: Record<string, unknown>[] = [valid, {}, { ...valid, unknown: 'x' }];
     for (let i = 0; i < 4000; i++) {
