@@ -25,6 +25,8 @@ const config: CodegenConfig = {
           Posting: '../../catalog/posting-record.ts#PostingRecord',
           Employer: '../../catalog/employers.ts#EmployerRecord',
           SalaryReport: '../../catalog/salary-reports.ts#SalaryReportRecord',
+          Responsibility: '../../generated/prisma/client.ts#Responsibility as ResponsibilityRecord',
+          CareerStep: '../../generated/prisma/client.ts#CareerStep as CareerStepRecord',
         },
       },
     },

@@ -44,6 +44,7 @@ describe('lists, ordering and global ids', () => {
     );
     await importRows(db, 'postings', rows);
     await db.pool.query(`INSERT INTO responsibility (role_id, position, title, text) SELECT id, 1, 'Build', 'x' FROM role`);
+    await db.pool.query(`INSERT INTO career_step (role_id, position, title, text) SELECT id, 1, 'Learn', 'y' FROM role`);
     server = await startTestServer(db);
   });
 
@@ -148,6 +149,18 @@ describe('lists, ordering and global ids', () => {
     expect(nodes.data?.a).toEqual({ __typename: 'Role', id: ids[0] });
     expect(nodes.data?.b).toEqual({ __typename: 'Posting', id: ids[1] });
     expect(nodes.data?.c).toEqual({ __typename: 'Employer', id: ids[2] });
+    const parts = await gql<{ role: { responsibilities: { id: string }[]; careerSteps: { id: string }[] } }>(
+      server.url,
+      '{ role(slug: "role-03") { responsibilities { id } careerSteps { id } } }',
+    );
+    const partIds = [parts.data?.role.responsibilities[0]?.id, parts.data?.role.careerSteps[0]?.id];
+    const partNodes = await gql<Record<string, { __typename: string; id: string; title: string } | null>>(
+      server.url,
+      `query($a: ID!, $b: ID!) { a: node(id: $a) { __typename id ... on Responsibility { title } } b: node(id: $b) { __typename id ... on CareerStep { title } } }`,
+      { a: partIds[0], b: partIds[1] },
+    );
+    expect(partNodes.data?.a).toEqual({ __typename: 'Responsibility', id: partIds[0], title: 'Build' });
+    expect(partNodes.data?.b).toEqual({ __typename: 'CareerStep', id: partIds[1], title: 'Learn' });
     const forged = Buffer.from('Role:999999').toString('base64url');
     for (const id of [forged, 'garbage', Buffer.from('Nope:1').toString('base64url'), Buffer.from('Role:1 OR 1=1').toString('base64url'), 'x'.repeat(5000)]) {
       const r = await gql<{ node: null }>(server.url, 'query($id: ID!) { node(id: $id) { id } }', { id });

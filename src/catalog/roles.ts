@@ -93,6 +93,18 @@ LEFT JOIN LATERAL (
     });
   }
 
+  async responsibilitiesByIds(ids: readonly number[]): Promise<(Responsibility | null)[]> {
+    const rows = await this.prisma.responsibility.findMany({ where: { id: { in: [...ids] } } });
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    return ids.map((id) => byId.get(id) ?? null);
+  }
+
+  async careerStepsByIds(ids: readonly number[]): Promise<(CareerStep | null)[]> {
+    const rows = await this.prisma.careerStep.findMany({ where: { id: { in: [...ids] } } });
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    return ids.map((id) => byId.get(id) ?? null);
+  }
+
   careerStepsOf(roleIds: readonly number[]): Promise<CareerStep[]> {
     return this.prisma.careerStep.findMany({
       where: { roleId: { in: [...roleIds] } },

@@ -97,6 +97,8 @@ export function createLoaders(pool: pg.Pool, catalog: RoleCatalog, asOf: Date) {
     employer: byId<EmployerRecord | null>((ids) => employersByIds(pool, ids)),
     salaryReport: byId<SalaryReportRecord | null>((ids) => salaryReportsByIds(pool, ids)),
     employerOpenings: byId<number>((ids) => employerOpenings(pool, ids, asOf)),
+    responsibility: byId<Responsibility | null>((ids) => catalog.responsibilitiesByIds(ids)),
+    careerStep: byId<CareerStep | null>((ids) => catalog.careerStepsByIds(ids)),
     responsibilities: byId<Responsibility[]>(async (ids) => groupByRole(ids, await catalog.responsibilitiesOf(ids))),
     careerSteps: byId<CareerStep[]>(async (ids) => groupByRole(ids, await catalog.careerStepsOf(ids))),
     postingFigures: groupedLoader<FilterKey, PostingFiguresRecord>(

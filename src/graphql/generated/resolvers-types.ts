@@ -6,6 +6,7 @@ import { TrendPointRecord } from '../../stats/trend.ts';
 import { PostingRecord } from '../../catalog/posting-record.ts';
 import { EmployerRecord } from '../../catalog/employers.ts';
 import { SalaryReportRecord } from '../../catalog/salary-reports.ts';
+import { Responsibility as ResponsibilityRecord, CareerStep as CareerStepRecord } from '../../generated/prisma/client.ts';
 import { GraphQLContext } from '../context.ts';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = Maybe<T>;
@@ -22,8 +23,9 @@ export type Scalars = {
   DateTime: { input: Date; output: Date | string; }
 };
 
-export type CareerStep = {
+export type CareerStep = Node & {
   __typename?: 'CareerStep';
+  id: Scalars['ID']['output'];
   /** 1-based position on the page. */
   position: Scalars['Int']['output'];
   text: Scalars['String']['output'];
@@ -390,8 +392,9 @@ export type ReportSalaryInput = {
   source?: InputMaybe<Scalars['String']['input']>;
 };
 
-export type Responsibility = {
+export type Responsibility = Node & {
   __typename?: 'Responsibility';
+  id: Scalars['ID']['output'];
   /** 1-based position on the page. */
   position: Scalars['Int']['output'];
   text: Scalars['String']['output'];
@@ -751,8 +754,10 @@ export type DirectiveResolverFn<TResult = Record<PropertyKey, never>, TParent = 
 /** Mapping of interface types */
 export type ResolversInterfaceTypes<_RefType extends Record<string, unknown>> = {
   Node:
+    | ( CareerStepRecord )
     | ( EmployerRecord )
     | ( PostingRecord )
+    | ( ResponsibilityRecord )
     | ( RoleRecord )
     | ( SalaryReportRecord )
   ;
@@ -761,7 +766,7 @@ export type ResolversInterfaceTypes<_RefType extends Record<string, unknown>> = 
 /** Mapping between all available schema types and the resolvers types */
 export type ResolversTypes = {
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
-  CareerStep: ResolverTypeWrapper<CareerStep>;
+  CareerStep: ResolverTypeWrapper<CareerStepRecord>;
   ClosePostingInput: ClosePostingInput;
   Confidence: Confidence;
   ConfidenceInterval: ResolverTypeWrapper<ConfidenceInterval>;
@@ -790,7 +795,7 @@ export type ResolversTypes = {
   PostingStatus: PostingStatus;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   ReportSalaryInput: ReportSalaryInput;
-  Responsibility: ResolverTypeWrapper<Responsibility>;
+  Responsibility: ResolverTypeWrapper<ResponsibilityRecord>;
   Role: ResolverTypeWrapper<RoleRecord>;
   RoleConnection: ResolverTypeWrapper<Omit<RoleConnection, 'edges'> & { edges: Array<ResolversTypes['RoleEdge']> }>;
   RoleEdge: ResolverTypeWrapper<Omit<RoleEdge, 'node'> & { node: ResolversTypes['Role'] }>;
@@ -816,7 +821,7 @@ export type ResolversTypes = {
 /** Mapping between all available schema types and the resolvers parents */
 export type ResolversParentTypes = {
   Boolean: Scalars['Boolean']['output'];
-  CareerStep: CareerStep;
+  CareerStep: CareerStepRecord;
   ClosePostingInput: ClosePostingInput;
   ConfidenceInterval: ConfidenceInterval;
   CreatePostingInput: CreatePostingInput;
@@ -841,7 +846,7 @@ export type ResolversParentTypes = {
   PostingPayload: Omit<PostingPayload, 'posting'> & { posting?: Maybe<ResolversParentTypes['Posting']> };
   Query: Record<PropertyKey, never>;
   ReportSalaryInput: ReportSalaryInput;
-  Responsibility: Responsibility;
+  Responsibility: ResponsibilityRecord;
   Role: RoleRecord;
   RoleConnection: Omit<RoleConnection, 'edges'> & { edges: Array<ResolversParentTypes['RoleEdge']> };
   RoleEdge: Omit<RoleEdge, 'node'> & { node: ResolversParentTypes['Role'] };
@@ -860,9 +865,11 @@ export type ResolversParentTypes = {
 };
 
 export type CareerStepResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['CareerStep'] = ResolversParentTypes['CareerStep']> = {
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   position?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   text?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   title?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 };
 
 export type ConfidenceIntervalResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['ConfidenceInterval'] = ResolversParentTypes['ConfidenceInterval']> = {
@@ -919,7 +926,7 @@ export type MutationResolvers<ContextType = GraphQLContext, ParentType extends R
 };
 
 export type NodeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Node'] = ResolversParentTypes['Node']> = {
-  __resolveType: TypeResolveFn<'Employer' | 'Posting' | 'Role' | 'SalaryReport', ParentType, ContextType>;
+  __resolveType: TypeResolveFn<'CareerStep' | 'Employer' | 'Posting' | 'Responsibility' | 'Role' | 'SalaryReport', ParentType, ContextType>;
 };
 
 export type PageInfoResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['PageInfo'] = ResolversParentTypes['PageInfo']> = {
@@ -976,9 +983,11 @@ export type QueryResolvers<ContextType = GraphQLContext, ParentType extends Reso
 };
 
 export type ResponsibilityResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Responsibility'] = ResolversParentTypes['Responsibility']> = {
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   position?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   text?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   title?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 };
 
 export type RoleResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Role'] = ResolversParentTypes['Role']> = {

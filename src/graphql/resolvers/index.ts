@@ -1,7 +1,9 @@
 import type { Resolvers } from '../generated/resolvers-types.ts';
+import { toGlobalId } from '../global-id.ts';
 import { DateTime } from '../scalars/date-time.ts';
 import { Mutation } from './mutation.ts';
 import { Employer, Posting, SalaryReport } from './posting.ts';
+import { NODE_TYPES } from './node.ts';
 import { Query } from './query.ts';
 import { Role } from './role.ts';
 import { RoleStats, SalaryStats } from './salary-stats.ts';
@@ -10,11 +12,13 @@ export const resolvers: Resolvers = {
   DateTime,
   Node: {
     // resolveNode tags each record with its type.
-    __resolveType: (node) => (node as unknown as { __typename: 'Role' | 'Employer' | 'Posting' | 'SalaryReport' }).__typename,
+    __resolveType: (node) => (node as unknown as { __typename: (typeof NODE_TYPES)[number] }).__typename,
   },
   Query,
   Mutation,
   Role,
+  Responsibility: { id: (item) => toGlobalId('Responsibility', item.id) },
+  CareerStep: { id: (item) => toGlobalId('CareerStep', item.id) },
   RoleStats,
   SalaryStats,
   Posting,

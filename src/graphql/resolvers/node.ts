@@ -1,7 +1,7 @@
 import type { GraphQLContext } from '../context.ts';
 import { fromGlobalId } from '../global-id.ts';
 
-export const NODE_TYPES = ['Role', 'Employer', 'Posting', 'SalaryReport'] as const;
+export const NODE_TYPES = ['Role', 'Employer', 'Posting', 'SalaryReport', 'Responsibility', 'CareerStep'] as const;
 type NodeType = (typeof NODE_TYPES)[number];
 
 /** The numeric key of a global id of `type`, or null when the id is not one (forged ids find nothing). */
@@ -19,13 +19,14 @@ export async function resolveNode(id: string, ctx: GraphQLContext) {
   if (!type) return null;
   const key = nodeKey(id, type);
   if (key === null) return null;
-  const record =
-    type === 'Role'
-      ? await ctx.loaders.role.load(key)
-      : type === 'Employer'
-        ? await ctx.loaders.employer.load(key)
-        : type === 'Posting'
-          ? await ctx.loaders.posting.load(key)
-          : await ctx.loaders.salaryReport.load(key);
+  const loaders = {
+    Role: ctx.loaders.role,
+    Employer: ctx.loaders.employer,
+    Posting: ctx.loaders.posting,
+    SalaryReport: ctx.loaders.salaryReport,
+    Responsibility: ctx.loaders.responsibility,
+    CareerStep: ctx.loaders.careerStep,
+  } as const;
+  const record = await loaders[type].load(key);
   return record ? Object.assign(record, { __typename: type }) : null;
 }
