@@ -30,7 +30,7 @@ async function main(): Promise<void> {
       db,
       logger,
       production,
-      playground: config.PLAYGROUND === undefined ? undefined : config.PLAYGROUND,
+      playground: config.PLAYGROUND,
       bodyLimit: config.BODY_LIMIT_BYTES,
       introspection: config.GRAPHQL_INTROSPECTION === 'true',
       limits: {
