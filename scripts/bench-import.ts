@@ -8,7 +8,6 @@
  * its own database there.
  */
 import { spawn } from 'node:child_process';
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -20,6 +19,7 @@ import { redactUrl } from '../src/config.ts';
 import { openDatabase } from '../src/db/database.ts';
 import { importFile } from '../src/importer/import-file.ts';
 import { GENERATED_POSTING_HEADER, writeGeneratedPostings } from './generate-postings.ts';
+import { createScratchDatabase, type ScratchDatabase } from '../src/db/scratch-database.ts';
 
 const ROOT = path.resolve(__dirname, '..');
 const TIME = '/usr/bin/time';
@@ -113,31 +113,26 @@ async function main(): Promise<number> {
 
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-import-'));
   const file = path.join(scratch, `postings-${options.rows}.csv`);
-  const name = `jobstats_bench_${process.pid}_${crypto.randomBytes(3).toString('hex')}`;
-  const url = new URL(server);
-  url.pathname = `/${name}`;
-  const admin = new pg.Client({ connectionString: server });
-  let created = false;
+  let scratchDb: ScratchDatabase | undefined;
   try {
-    await admin.connect();
     process.stderr.write(`generating ${fmt(options.rows)} postings into ${file} ...\n`);
     await writeGeneratedPostings(file, options.rows);
     const bytes = fs.statSync(file).size;
-    await admin.query(`CREATE DATABASE ${name}`);
-    created = true;
-    const db = await openDatabase({ url: url.toString(), migrate: true });
+    scratchDb = await createScratchDatabase(server, 'jobstats_bench');
+    const url = scratchDb.url;
+    const db = await openDatabase({ url, migrate: true });
     await importFile(db, 'rates', path.join(ROOT, 'data/exchange-rates.csv'));
     await db.close();
 
-    process.stderr.write(`importing into ${redactUrl(url.toString())} ...\n`);
-    const outcome = await runImportChild(file, url.toString(), options.batchSize);
+    process.stderr.write(`importing into ${redactUrl(url)} ...\n`);
+    const outcome = await runImportChild(file, url, options.batchSize);
     if (outcome.code !== 0) {
       process.stderr.write(outcome.stderr);
       throw new Error(`the import exited with status ${outcome.code}`);
     }
     const summary = JSON.parse(outcome.stdout) as { read: number; inserted: number; seconds: number };
     process.stderr.write('timing bare COPY of the same file ...\n');
-    const copySeconds = await bareCopy(url.toString(), file);
+    const copySeconds = await bareCopy(url, file);
 
     const importRate = summary.read / outcome.seconds;
     const copyRate = options.rows / copySeconds;
@@ -153,8 +148,7 @@ async function main(): Promise<number> {
     process.stdout.write(lines.join('\n') + '\n');
     return 0;
   } finally {
-    if (created) await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).catch(() => undefined);
-    await admin.end().catch(() => undefined);
+    await scratchDb?.drop().catch(() => undefined);
     fs.rmSync(scratch, { recursive: true, force: true });
   }
 }

@@ -8,27 +8,17 @@
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
-import pg from 'pg';
+import { freePort } from '../src/db/free-port.ts';
+import { createScratchDatabase } from '../src/db/scratch-database.ts';
 
 const ROOT = path.resolve(__dirname, '..');
 const QUERY = '{ role(slug: "backend-developer") { stats { openings employers salary { mean median } degreeRequirement { employerShare } } } }';
 const duration = Number(process.env.BENCH_DURATION ?? 60);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 64);
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
 async function main(): Promise<void> {
   const base = process.env.DATABASE_URL;
@@ -36,20 +26,9 @@ async function main(): Promise<void> {
   for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
   let cleanup = async () => undefined as void;
   if (base) {
-    const name = `jobstats_bench_${process.pid}`;
-    const admin = new pg.Client({ connectionString: base });
-    await admin.connect();
-    await admin.query(`CREATE DATABASE ${name}`);
-    await admin.end();
-    const url = new URL(base);
-    url.pathname = `/${name}`;
-    env.DATABASE_URL = url.toString();
-    cleanup = async () => {
-      const c = new pg.Client({ connectionString: base });
-      await c.connect();
-      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await c.end();
-    };
+    const scratch = await createScratchDatabase(base, 'jobstats_bench');
+    env.DATABASE_URL = scratch.url;
+    cleanup = scratch.drop;
   } else {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'jobstats-bench-'));
     delete env.DATABASE_URL;

@@ -8,6 +8,7 @@
  */
 import fs from 'node:fs';
 import { once } from 'node:events';
+import { seededRandom } from './seeded-random.ts';
 
 export const GENERATED_POSTING_HEADER =
   'externalId,source,role,roleTitle,title,company,location,country,remote,salaryMin,salaryMax,salaryCurrency,salaryPeriod,degreeRequired,seniority,postedAt,closedAt';
@@ -46,17 +47,6 @@ const SENIORITY = ['JUNIOR', 'MID', 'SENIOR', 'LEAD', '', ''];
 const WORDS = ['Acme', 'Globex', 'Initech', 'Umbrella', 'Stark', 'Wayne', 'Hooli', 'Vandelay', 'Soylent', 'Tyrell', 'Cyberdyne', 'Aperture'];
 const SUFFIXES = ['GmbH', 'Ltd', 'Inc.', 'SA', 'BV', 'Corp'];
 
-/** Small deterministic PRNG (mulberry32). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function csv(value: string): string {
   return /[",\r\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
@@ -119,7 +109,7 @@ export function generatedPostingRow(i: number, random: () => number): string {
 
 /** Writes `rows` generated postings (plus the header) to `file`; the same seed gives the same file. */
 export async function writeGeneratedPostings(file: string, rows: number, seed = 42): Promise<void> {
-  const random = prng(seed);
+  const random = seededRandom(seed);
   const out = fs.createWriteStream(file);
   let buffer = GENERATED_POSTING_HEADER + '\n';
   for (let i = 1; i <= rows; i++) {

@@ -1,9 +1,9 @@
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { listMigrations } from '../src/db/migrate.ts';
+import { createScratchDatabase } from '../src/db/scratch-database.ts';
 import { serverUrl } from './support/database.ts';
 import { runScript } from './support/run.ts';
 
@@ -14,21 +14,10 @@ describe('npm run db:deploy', () => {
     let cleanup: () => Promise<void>;
     let url: string | undefined;
     if (base) {
-      const name = `jobstats_deploy_${crypto.randomBytes(4).toString('hex')}`;
-      const admin = new pg.Client({ connectionString: base });
-      await admin.connect();
-      await admin.query(`CREATE DATABASE ${name}`);
-      await admin.end();
-      const u = new URL(base);
-      u.pathname = `/${name}`;
-      url = u.toString();
+      const scratch = await createScratchDatabase(base, 'jobstats_deploy');
+      url = scratch.url;
       env = { DATABASE_URL: url };
-      cleanup = async () => {
-        const c = new pg.Client({ connectionString: base });
-        await c.connect();
-        await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-        await c.end();
-      };
+      cleanup = scratch.drop;
     } else {
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'jobstats-deploy-'));
       env = { PGLITE_DIR: dir };

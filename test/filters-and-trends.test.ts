@@ -2,7 +2,7 @@ import type { RunningServer } from '../src/http/server.ts';
 import { createTestDatabase, type TestDatabase } from './support/database.ts';
 import { importRows } from './support/import-rows.ts';
 import { annualUsd, employerKey, mean, percentile, type Rate } from './support/independent-stats.ts';
-import { seededRandom } from './support/random.ts';
+import { seededRandom } from '../scripts/seeded-random.ts';
 import { gql, startTestServer } from './support/server.ts';
 
 

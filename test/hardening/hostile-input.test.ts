@@ -1,6 +1,6 @@
 import { createTestDatabase, serverUrl, type TestDatabase } from '../support/database.ts';
 import { startService, type ChildService } from './support/child-service.ts';
-import { seededRandom } from '../support/random.ts';
+import { seededRandom } from '../../scripts/seeded-random.ts';
 
 /** A small deterministic PRNG (mulberry32), so that a failure can be replayed. */
 

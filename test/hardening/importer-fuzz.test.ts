@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import { ImportFileError } from '../../src/importer/import-file-error.ts';
 import { importFile } from '../../src/importer/import-file.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
-import { seededRandom } from '../support/random.ts';
+import { seededRandom } from '../../scripts/seeded-random.ts';
 
 /** A small deterministic PRNG (mulberry32). */
 

@@ -4,7 +4,7 @@ import { createLogger } from '../../src/logger.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { startTestServer } from '../support/server.ts';
 import { startService } from './support/child-service.ts';
-import { freePort } from './support/throwaway-postgres.ts';
+import { freePort } from '../../src/db/free-port.ts';
 
 const API_KEY = 'jsk_live_5ecret-api-key-0f1e2d3c4b5a';
 const PASSWORD = 'pa55-w0rd-in-the-url';

@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { parse } from 'csv-parse';
 import { RecordReader } from '../../src/importer/read-records.ts';
-import { seededRandom } from '../support/random.ts';
+import { seededRandom } from '../../scripts/seeded-random.ts';
 
 /**
  * The fast CSV scanner against csv-parse (with the options the importer gives it): on generated

@@ -3,7 +3,7 @@ import { runRowSchema } from '../../src/importer/field-rules.ts';
 import { observationSchemaFor, validateObservationRow } from '../../src/importer/observation-schema.ts';
 import { postingSchemaFor, validatePostingRow } from '../../src/importer/posting-schema.ts';
 import { validateRateRow } from '../../src/importer/rate-schema.ts';
-import { seededRandom } from '../support/random.ts';
+import { seededRandom } from '../../scripts/seeded-random.ts';
 
 const ctx = { knownCurrencies: new Set(['EUR']) };
 const base = { externalId: 'x-1', role: 'data-engineer', company: 'Acme', postedAt: '2025-01-01' };

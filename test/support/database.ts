@@ -1,6 +1,5 @@
-import crypto from 'node:crypto';
-import pg from 'pg';
 import { openDatabase, type Database } from '../../src/db/database.ts';
+import { createScratchDatabase } from '../../src/db/scratch-database.ts';
 
 export interface TestDatabase extends Database {
   /** Connection string of this test's own database (for child processes such as the import CLI). */
@@ -23,23 +22,14 @@ export async function createTestDatabase(): Promise<TestDatabase> {
     const url = (db.pool as unknown as { options: { connectionString: string } }).options.connectionString;
     return { ...db, url };
   }
-  const name = `jobstats_test_${process.pid}_${crypto.randomBytes(4).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: base });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const url = new URL(base);
-  url.pathname = `/${name}`;
-  const db = await openDatabase({ url: url.toString(), migrate: true });
+  const scratch = await createScratchDatabase(base, 'jobstats_test');
+  const db = await openDatabase({ url: scratch.url, migrate: true });
   return {
     ...db,
-    url: url.toString(),
+    url: scratch.url,
     async close() {
       await db.close();
-      const cleanup = new pg.Client({ connectionString: base });
-      await cleanup.connect();
-      await cleanup.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await cleanup.end();
+      await scratch.drop();
     },
   };
 }

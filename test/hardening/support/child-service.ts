@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { freePort } from './throwaway-postgres.ts';
+import { freePort } from '../../../src/db/free-port.ts';
 
 export const ROOT = path.resolve(__dirname, '../../..');
 
