@@ -42,7 +42,15 @@ function run(command: string, args: string[], asUser?: string): Promise<string> 
 }
 
 
-export async function startThrowawayPostgres(): Promise<ThrowawayPostgres> {
+export interface ThrowawayOptions {
+  /**
+   * Makes the server a streaming replica of this primary (pg_basebackup -R: a copy of its data
+   * folder that follows its WAL), instead of a new initdb cluster.
+   */
+  replicaOf?: { port: number };
+}
+
+export async function startThrowawayPostgres(setup: ThrowawayOptions = {}): Promise<ThrowawayPostgres> {
   const bin = postgresBinDir();
   if (!bin) throw new Error('no PostgreSQL server binaries under /usr/lib/postgresql/*/bin');
   const asUser = process.getuid?.() === 0 ? 'postgres' : undefined;
@@ -54,7 +62,17 @@ export async function startThrowawayPostgres(): Promise<ThrowawayPostgres> {
     fs.chownSync(dir, uid, gid);
   }
   const data = path.join(dir, 'data');
-  await run(path.join(bin, 'initdb'), ['-D', data, '-A', 'trust', '-U', 'postgres', '-E', 'UTF8', '--no-sync', '--no-instructions'], asUser);
+  if (setup.replicaOf) {
+    // initdb's pg_hba.conf trusts replication connections from 127.0.0.1, and wal_level=replica
+    // with max_wal_senders=10 are PostgreSQL's defaults, so any throw-away server can be a primary.
+    await run(
+      path.join(bin, 'pg_basebackup'),
+      ['-D', data, '-R', '-X', 'stream', '-h', '127.0.0.1', '-p', String(setup.replicaOf.port), '-U', 'postgres', '--no-sync'],
+      asUser,
+    );
+  } else {
+    await run(path.join(bin, 'initdb'), ['-D', data, '-A', 'trust', '-U', 'postgres', '-E', 'UTF8', '--no-sync', '--no-instructions'], asUser);
+  }
   const port = await freePort();
   const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off`;
   const pgCtl = (args: string[]) => run(path.join(bin, 'pg_ctl'), ['-D', data, ...args], asUser);
