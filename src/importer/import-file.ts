@@ -126,7 +126,6 @@ async function runImport<T>(
     const conn = client;
     const copy = options.copy ?? (db.embedded ? false : await supportsCopy(conn));
     const ctx: ValidationContext = { knownCurrencies: def.needsCurrencies ? await loadKnownCurrencies(conn) : new Set() };
-    if (!dryRun) await def.staging.create(conn);
     if (atomic && !dryRun) {
       await conn.query('BEGIN');
       inTransaction = true;
@@ -255,7 +254,6 @@ async function runImport<T>(
         await conn.query('COMMIT');
       }
     }
-    if (!dryRun) await def.staging.drop(conn);
     options.onProgress?.({ rows: summary.read, bytes: reader.bytes });
     await errorsFile?.close(reader.columns ?? def.fields);
     errorsFile = undefined;

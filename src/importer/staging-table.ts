@@ -23,8 +23,10 @@ function rowOf<T>(staged: StagedRow<T>): T {
 }
 
 /**
- * A session-local TEMP table that receives one batch of validated rows before the set-based
- * upserts read it. Each batch empties it first. The `line` column keeps the file line.
+ * A TEMP table that receives one batch of validated rows before the set-based upserts read it.
+ * It lives for one transaction (ON COMMIT DROP) and each batch empties it first, so that no
+ * state outlives a transaction: behind a pooler in transaction mode the next transaction may
+ * run on another server connection. The `line` column keeps the file line.
  */
 export class StagingTable<T> {
   constructor(
@@ -32,24 +34,21 @@ export class StagingTable<T> {
     readonly columns: readonly StageColumn<T>[],
   ) {}
 
-  async create(client: pg.ClientBase): Promise<void> {
+  /** Creates the table in the current transaction unless this transaction already has it. */
+  createSql(): string {
     const cols = this.columns.map((c) => `${c.name} ${c.type}`).join(', ');
-    await client.query(`DROP TABLE IF EXISTS pg_temp.${this.name}`);
-    await client.query(`CREATE TEMP TABLE ${this.name} (line int NOT NULL, ${cols})`);
-  }
-
-  async drop(client: pg.ClientBase): Promise<void> {
-    await client.query(`DROP TABLE IF EXISTS pg_temp.${this.name}`);
+    return `CREATE TEMP TABLE IF NOT EXISTS ${this.name} (line int NOT NULL, ${cols}) ON COMMIT DROP`;
   }
 
   /**
    * Empties the table and loads `rows`, with COPY FROM STDIN (text format) when `copy`, else with
    * one INSERT ... SELECT FROM unnest($1::int[], $2::text[], ...). Both send every value as the
    * same text through the same type input functions, so both fill the table identically.
-   * `before` (e.g. BEGIN) is sent in the same round trip as the TRUNCATE.
+   * `before` (e.g. BEGIN) is sent in the same round trip as the CREATE and the TRUNCATE; the
+   * caller is in a transaction by then.
    */
   async load(client: pg.ClientBase, rows: readonly StagedRow<T>[], copy: boolean, before?: string): Promise<void> {
-    await client.query(`${before ? `${before}; ` : ''}TRUNCATE ${this.name}`);
+    await client.query(`${before ? `${before}; ` : ''}${this.createSql()}; TRUNCATE ${this.name}`);
     if (rows.length === 0) return;
     const names = ['line', ...this.columns.map((c) => c.name)].join(', ');
     if (copy) {
