@@ -43,6 +43,33 @@ const envSchema = z.object({
     .optional(),
   SHUTDOWN_TIMEOUT_MS: wholeNumber(0, 600_000).default(10_000),
   DB_CONNECT_TIMEOUT_MS: wholeNumber(100, 60_000).default(2000),
+  // Read replicas (docs/scaling.md).
+  DATABASE_READ_URLS: z
+    .string()
+    .trim()
+    .transform((text, ctx) => {
+      const urls = text.split(',').map((entry) => entry.trim());
+      urls.forEach((entry, index) => {
+        let ok = /^postgres(ql)?:\/\//.test(entry);
+        if (ok) {
+          try {
+            ok = new URL(entry).hostname !== '';
+          } catch {
+            ok = false;
+          }
+        }
+        if (!ok) {
+          ctx.addIssue({
+            code: 'custom',
+            message: `entry ${index + 1} (${JSON.stringify(redactUrl(entry))}) must be a postgres:// or postgresql:// URL with a host`,
+          });
+        }
+      });
+      return urls;
+    })
+    .optional(),
+  DATABASE_READ_MAX_LAG_MS: wholeNumber(0, 3_600_000).default(5000),
+  DATABASE_READ_CHECK_MS: wholeNumber(100, 60_000).default(1000),
 });
 
 export type Config = z.infer<typeof envSchema> & { pgliteDir: string };
@@ -56,7 +83,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (!parsed.success) {
     const lines = parsed.error.issues.map((issue) => {
       const name = String(issue.path[0]);
-      const value = name === 'DATABASE_URL' ? redactUrl(String(env[name])) : String(env[name]);
+      const value = name === 'DATABASE_URL' || name === 'DATABASE_READ_URLS' ? redactUrl(String(env[name])) : String(env[name]);
       return `environment variable ${name}=${JSON.stringify(value)}: ${issue.message}`;
     });
     throw new ConfigError(lines.join('\n'));
@@ -66,5 +93,5 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 
 /** Hides the password of a connection string so that it can be logged. */
 export function redactUrl(url: string): string {
-  return url.replace(/(\/\/[^:/@]+:)[^@]*@/, '$1***@');
+  return url.replace(/(\/\/[^:/@,]+:)[^@,]*@/g, '$1***@');
 }

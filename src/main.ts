@@ -18,6 +18,15 @@ async function main(): Promise<void> {
     poolMax: config.DB_POOL_MAX,
     migrate: true,
     connectTimeoutMs: config.DB_CONNECT_TIMEOUT_MS,
+    readReplicas: config.DATABASE_READ_URLS && {
+      urls: config.DATABASE_READ_URLS,
+      maxLagMs: config.DATABASE_READ_MAX_LAG_MS,
+      checkIntervalMs: config.DATABASE_READ_CHECK_MS,
+      onStateChange: (state) => {
+        if (state.healthy) logger.info({ replica: state.name, lagMs: state.lagMs }, 'replica healthy: reads go to it');
+        else logger.warn({ replica: state.name, reason: state.reason }, 'replica not usable: its reads go elsewhere');
+      },
+    },
   });
   logger.info({ database: db.displayUrl }, 'database ready');
   if (await isEmpty(db)) {

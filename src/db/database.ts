@@ -4,6 +4,7 @@ import type { EmbeddedPostgres } from './embedded.ts';
 import { applyMigrations } from './migrate.ts';
 import { createPool, StatementCounter } from './pool.ts';
 import { createPrisma, type PrismaClient } from './prisma.ts';
+import { ReplicaRouter, type ReplicaState } from './replicas.ts';
 
 export interface Database {
   pool: pg.Pool;
@@ -12,6 +13,8 @@ export interface Database {
   /** Connection string with the password hidden, for messages. */
   displayUrl: string;
   embedded: boolean;
+  /** Streaming replicas for read-only work (DATABASE_READ_URLS); undefined when there are none. */
+  replicas?: ReplicaRouter;
   close(): Promise<void>;
 }
 
@@ -26,6 +29,14 @@ export interface OpenOptions {
   migrate?: boolean;
   /** How long a query waits for a connection before failing (DB_CONNECT_TIMEOUT_MS); 2 s by default. */
   connectTimeoutMs?: number;
+  /** Streaming replicas to read from (DATABASE_READ_URLS), with their lag bound and check interval. */
+  readReplicas?: {
+    urls: readonly string[];
+    maxLagMs: number;
+    checkIntervalMs: number;
+    /** Told once per change of a replica's state. */
+    onStateChange?: (state: ReplicaState) => void;
+  };
 }
 
 function describeTarget(url: string): string {
@@ -74,13 +85,27 @@ export async function openDatabase(options: OpenOptions): Promise<Database> {
     );
   }
   const prisma = createPrisma(pool);
+  let replicas: ReplicaRouter | undefined;
+  if (options.readReplicas?.urls.length && !embedded) {
+    replicas = new ReplicaRouter(pool, options.readReplicas.urls, {
+      maxLagMs: options.readReplicas.maxLagMs,
+      checkIntervalMs: options.readReplicas.checkIntervalMs,
+      poolMax: options.poolMax ?? 10,
+      connectTimeoutMs: options.connectTimeoutMs ?? 2_000,
+      onStateChange: options.readReplicas.onStateChange,
+    });
+    // An unreachable replica is not an error at start: reads use the primary until it is healthy.
+    await replicas.start();
+  }
   return {
     pool,
     prisma,
     counter,
     displayUrl: embedded ? `embedded PGlite (${options.pgliteDir ?? 'in memory'})` : redactUrl(url),
     embedded: Boolean(embedded),
+    replicas,
     async close() {
+      await replicas?.close();
       await prisma.$disconnect().catch(() => undefined);
       await pool.end().catch(() => undefined);
       await embedded?.stop();

@@ -2,6 +2,7 @@ import type { ApolloServerPlugin } from '@apollo/server';
 import { getOperationAST } from 'graphql';
 import type pg from 'pg';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { ReplicaRouter } from '../db/replicas.ts';
 
 /**
  * Prometheus metrics, served as text at /metrics. Each server has its own registry (tests start
@@ -98,7 +99,7 @@ export interface ServerMetrics {
   plugin<TContext extends object>(): ApolloServerPlugin<TContext>;
 }
 
-export function createMetrics(pool?: pg.Pool): ServerMetrics {
+export function createMetrics(pool?: pg.Pool, replicas?: ReplicaRouter): ServerMetrics {
   if (!defaultsCollected) {
     collectDefaultMetrics({ register: processRegistry, prefix: 'jobstats_' });
     defaultsCollected = true;
@@ -130,6 +131,26 @@ export function createMetrics(pool?: pg.Pool): ServerMetrics {
     buckets: LATENCY_BUCKETS,
     registers: [registry],
   });
+  if (replicas) {
+    new Gauge({
+      name: 'jobstats_db_replica_up',
+      help: 'Read replicas: 1 while healthy and within DATABASE_READ_MAX_LAG_MS (reads go to it), else 0.',
+      labelNames: ['replica'] as const,
+      registers: [registry],
+      collect() {
+        for (const state of replicas.states()) this.set({ replica: state.name }, state.healthy ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'jobstats_db_replica_lag_seconds',
+      help: 'Read replicas: how far each is behind the primary, from sampled WAL positions (-1 while unknown).',
+      labelNames: ['replica'] as const,
+      registers: [registry],
+      collect() {
+        for (const state of replicas.states()) this.set({ replica: state.name }, state.lagMs === null ? -1 : state.lagMs / 1000);
+      },
+    });
+  }
   if (pool) {
     new Gauge({
       name: 'jobstats_db_pool_connections',

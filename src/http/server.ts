@@ -68,7 +68,7 @@ export async function startServer(options: ServerOptions, port: number, host?: s
   const playground = options.playground ?? (production ? 'off' : 'graphiql');
   const bodyLimit = options.bodyLimit ?? 1024 * 1024;
   const limits: QueryLimits = { ...DEFAULT_QUERY_LIMITS, ...options.limits };
-  const metrics = createMetrics(options.db.pool);
+  const metrics = createMetrics(options.db.pool, options.db.replicas);
   const rateLimiter = options.rateLimit
     ? new RateLimiter({ verifyKey: async (header) => (await verifyApiKey(options.db.pool, header)).ok, ...options.rateLimit })
     : undefined;
