@@ -18,6 +18,9 @@ async function main(): Promise<void> {
     poolMax: config.DB_POOL_MAX,
     migrate: true,
     connectTimeoutMs: config.DB_CONNECT_TIMEOUT_MS,
+    poolWaitMs: config.DB_POOL_WAIT_MS,
+    statementTimeoutMs: config.DB_STATEMENT_TIMEOUT_MS,
+    statementTimeoutForAll: true,
   });
   logger.info({ database: db.displayUrl }, 'database ready');
   if (await isEmpty(db)) {

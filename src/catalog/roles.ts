@@ -1,5 +1,4 @@
-import type pg from 'pg';
-import type { PrismaClient } from '../db/prisma.ts';
+import type { Queryable } from '../db/read-session.ts';
 import type { CareerStep, Responsibility } from '../generated/prisma/client.ts';
 import { OPEN_POSTINGS, postingCondition, reportCondition } from '../stats/posting-filter.ts';
 import { SqlParams } from '../stats/sql-params.ts';
@@ -19,19 +18,23 @@ const ROLE_COLUMNS = `r.id, r.slug, r.title, r.summary, r.responsibilities_intro
 
 const escapeLike = (text: string) => text.replace(/[\\%_]/g, (c) => `\\${c}`);
 
-/** Reads of the role catalogue. Every method is one SQL statement, whatever the number of roles. */
-export class RoleCatalog {
-  constructor(
-    private readonly prisma: PrismaClient,
-    private readonly pool: pg.Pool,
-  ) {}
+const ITEM_COLUMNS = `id, role_id AS "roleId", position, title, text`;
 
-  bySlug(slug: string): Promise<RoleRecord | null> {
-    return this.prisma.role.findUnique({ where: { slug } });
+/**
+ * Reads of the role catalogue. Every method is one SQL statement, whatever the number of roles.
+ * Plain SQL on a Queryable rather than Prisma, so that a GraphQL operation reads the catalogue
+ * on the same snapshot (and connection) as its figures (src/db/read-session.ts).
+ */
+export class RoleCatalog {
+  constructor(private readonly pool: Queryable) {}
+
+  async bySlug(slug: string): Promise<RoleRecord | null> {
+    const { rows } = await this.pool.query<RoleRecord>(`SELECT ${ROLE_COLUMNS} FROM role r WHERE r.slug = $1`, [slug]);
+    return rows[0] ?? null;
   }
 
   async byIds(ids: readonly number[]): Promise<(RoleRecord | null)[]> {
-    const rows = await this.prisma.role.findMany({ where: { id: { in: [...ids] } } });
+    const { rows } = await this.pool.query<RoleRecord>(`SELECT ${ROLE_COLUMNS} FROM role r WHERE r.id = ANY($1::int[])`, [ids]);
     const byId = new Map(rows.map((r) => [r.id, r]));
     return ids.map((id) => byId.get(id) ?? null);
   }
@@ -86,29 +89,31 @@ LEFT JOIN LATERAL (
     return { items: items.slice(0, request.first), hasNextPage: items.length > request.first, totalCount };
   }
 
-  responsibilitiesOf(roleIds: readonly number[]): Promise<Responsibility[]> {
-    return this.prisma.responsibility.findMany({
-      where: { roleId: { in: [...roleIds] } },
-      orderBy: [{ roleId: 'asc' }, { position: 'asc' }],
-    });
+  async responsibilitiesOf(roleIds: readonly number[]): Promise<Responsibility[]> {
+    const { rows } = await this.pool.query<Responsibility>(
+      `SELECT ${ITEM_COLUMNS} FROM responsibility WHERE role_id = ANY($1::int[]) ORDER BY role_id, position`,
+      [roleIds],
+    );
+    return rows;
   }
 
   async responsibilitiesByIds(ids: readonly number[]): Promise<(Responsibility | null)[]> {
-    const rows = await this.prisma.responsibility.findMany({ where: { id: { in: [...ids] } } });
+    const { rows } = await this.pool.query<Responsibility>(`SELECT ${ITEM_COLUMNS} FROM responsibility WHERE id = ANY($1::int[])`, [ids]);
     const byId = new Map(rows.map((r) => [r.id, r]));
     return ids.map((id) => byId.get(id) ?? null);
   }
 
   async careerStepsByIds(ids: readonly number[]): Promise<(CareerStep | null)[]> {
-    const rows = await this.prisma.careerStep.findMany({ where: { id: { in: [...ids] } } });
+    const { rows } = await this.pool.query<CareerStep>(`SELECT ${ITEM_COLUMNS} FROM career_step WHERE id = ANY($1::int[])`, [ids]);
     const byId = new Map(rows.map((r) => [r.id, r]));
     return ids.map((id) => byId.get(id) ?? null);
   }
 
-  careerStepsOf(roleIds: readonly number[]): Promise<CareerStep[]> {
-    return this.prisma.careerStep.findMany({
-      where: { roleId: { in: [...roleIds] } },
-      orderBy: [{ roleId: 'asc' }, { position: 'asc' }],
-    });
+  async careerStepsOf(roleIds: readonly number[]): Promise<CareerStep[]> {
+    const { rows } = await this.pool.query<CareerStep>(
+      `SELECT ${ITEM_COLUMNS} FROM career_step WHERE role_id = ANY($1::int[]) ORDER BY role_id, position`,
+      [roleIds],
+    );
+    return rows;
   }
 }

@@ -1,11 +1,11 @@
 import DataLoader from 'dataloader';
-import type pg from 'pg';
 import { employerOpenings, employersByIds, topEmployerPages, type EmployerCount, type EmployerRecord } from '../catalog/employers.ts';
 import type { PostingRecord } from '../catalog/posting-record.ts';
 import { postingPages, postingsByIds, type Page, type PageRequest, type PostingOrder } from '../catalog/postings.ts';
 import type { RoleRecord } from '../catalog/role-record.ts';
 import type { RoleCatalog } from '../catalog/roles.ts';
 import { salaryReportsByIds, type SalaryReportRecord } from '../catalog/salary-reports.ts';
+import type { Queryable } from '../db/read-session.ts';
 import type { CareerStep, Responsibility } from '../generated/prisma/client.ts';
 import { loadPostingFigures, type PostingFiguresRecord } from '../stats/posting-figures.ts';
 import { filterKey, type PostingFilter } from '../stats/posting-filter.ts';
@@ -89,8 +89,11 @@ export interface EmployerPageKey extends FilterKey {
 
 const pageKey = (page: PageRequest) => `${page.first}:${page.offset}`;
 
-/** Per-request loaders: each turns what a page of objects asks for into one SQL statement per distinct set of arguments. */
-export function createLoaders(pool: pg.Pool, catalog: RoleCatalog, asOf: Date) {
+/**
+ * Per-request loaders: each turns what a page of objects asks for into one SQL statement per
+ * distinct set of arguments. `pool` is the operation's read session, so all of them read one snapshot.
+ */
+export function createLoaders(pool: Queryable, catalog: RoleCatalog, asOf: Date) {
   return {
     role: byId<RoleRecord | null>((ids) => catalog.byIds(ids)),
     posting: byId<PostingRecord | null>((ids) => postingsByIds(pool, ids, asOf)),

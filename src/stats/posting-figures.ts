@@ -1,4 +1,4 @@
-import type pg from 'pg';
+import type { Queryable } from '../db/read-session.ts';
 import { postingCondition, type PostingFilter } from './posting-filter.ts';
 import { SqlParams } from './sql-params.ts';
 
@@ -55,7 +55,7 @@ export function degreeRecord(r: Omit<Row, 'role_id' | 'openings' | 'employers'>)
 }
 
 /** Openings, employers and degree requirement of each role over the postings matching `filter`, in one statement. */
-export async function loadPostingFigures(pool: pg.Pool, roleIds: readonly number[], filter: PostingFilter, asOf: Date): Promise<PostingFiguresRecord[]> {
+export async function loadPostingFigures(db: Queryable, roleIds: readonly number[], filter: PostingFilter, asOf: Date): Promise<PostingFiguresRecord[]> {
   const params = new SqlParams();
   const ids = params.add(roleIds, '::int[]');
   const at = params.add(asOf, '::timestamptz');
@@ -76,7 +76,7 @@ SELECT ids.role_id,
 FROM unnest(${ids}) AS ids(role_id)
 LEFT JOIN posting_figures pf ON pf.role_id = ids.role_id
 LEFT JOIN degree_figures df ON df.role_id = ids.role_id`;
-  const { rows } = await pool.query<Row>(sql, params.values);
+  const { rows } = await db.query<Row>(sql, params.values);
   const byId = new Map(rows.map((r) => [r.role_id, r]));
   return roleIds.map((id) => {
     const r = byId.get(id);

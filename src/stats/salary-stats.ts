@@ -1,4 +1,4 @@
-import type pg from 'pg';
+import type { Queryable } from '../db/read-session.ts';
 import { usdPerUnitSql } from '../importer/salary-sql.ts';
 import { filterKey, postingCondition, reportCondition, type PostingFilter } from './posting-filter.ts';
 import { SqlParams } from './sql-params.ts';
@@ -106,7 +106,7 @@ interface FigureRow {
 }
 
 /** Salary figures of each role for one spec, in one statement. */
-export async function loadSalaryFigures(pool: pg.Pool, roleIds: readonly number[], spec: SalarySpec, asOf: Date): Promise<SalaryFigures[]> {
+export async function loadSalaryFigures(db: Queryable, roleIds: readonly number[], spec: SalarySpec, asOf: Date): Promise<SalaryFigures[]> {
   const params = new SqlParams();
   const ids = params.add(roleIds, '::int[]');
   const at = params.add(asOf, '::timestamptz');
@@ -129,7 +129,7 @@ SELECT ids.role_id, (SELECT rate FROM target) AS rate,
 FROM unnest(${ids}) AS ids(role_id)
 LEFT JOIN all_counts a ON a.role_id = ids.role_id
 LEFT JOIN figures f ON f.role_id = ids.role_id`;
-  const { rows } = await pool.query<FigureRow>(sql, params.values);
+  const { rows } = await db.query<FigureRow>(sql, params.values);
   if (rows[0] && rows[0].rate === null) throw new UnknownCurrencyError(spec.currency);
   const byId = new Map(rows.map((r) => [r.role_id, r]));
   return roleIds.map((id) => {
@@ -190,7 +190,7 @@ interface BucketRow {
  * boundary belongs to the upper bucket; max belongs to the last bucket.
  */
 export async function loadHistograms(
-  pool: pg.Pool,
+  db: Queryable,
   roleIds: readonly number[],
   spec: SalarySpec,
   histogram: HistogramSpec,
@@ -230,7 +230,7 @@ tally AS (
 SELECT b.role_id, b.n, b.i, b.lower, b.upper, coalesce(t.count, 0) AS count
 FROM bucket b LEFT JOIN tally t ON t.role_id = b.role_id AND t.i = b.i
 ORDER BY b.role_id, b.i`;
-  const { rows } = await pool.query<BucketRow>(sql, params.values);
+  const { rows } = await db.query<BucketRow>(sql, params.values);
   const byRole = new Map<number, HistogramBucket[]>(roleIds.map((id) => [id, []]));
   for (const r of rows) {
     if (r.n > MAX_WIDTH_BUCKETS && histogram.bucketWidth !== undefined) throw new TooManyBucketsError(histogram.bucketWidth, r.n);

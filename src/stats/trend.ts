@@ -1,4 +1,4 @@
-import type pg from 'pg';
+import type { Queryable } from '../db/read-session.ts';
 import { degreeFiguresSql, degreeRecord, type DegreeRequirementRecord } from './posting-figures.ts';
 import { postingCondition, reportCondition, type PostingFilter } from './posting-filter.ts';
 import { SqlParams } from './sql-params.ts';
@@ -57,7 +57,7 @@ interface Row {
  * not counted yet).
  */
 export async function loadTrends(
-  pool: pg.Pool,
+  db: Queryable,
   roleIds: readonly number[],
   interval: TrendInterval,
   filter: PostingFilter,
@@ -127,7 +127,7 @@ LEFT JOIN closed c ON c.role_id = pe.role_id AND c.s = pe.s
 LEFT JOIN degree d ON d.role_id = pe.role_id AND d.s = pe.s
 LEFT JOIN salary sa ON sa.role_id = pe.role_id AND sa.s = pe.s
 ORDER BY pe.role_id, pe.s`;
-  const { rows } = await pool.query<Row>(sql, params.values);
+  const { rows } = await db.query<Row>(sql, params.values);
   const byRole = new Map<number, TrendPointRecord[]>(roleIds.map((id) => [id, []]));
   for (const r of rows) {
     if (r.wanted > MAX_PERIODS) throw new TooManyPeriodsError(r.wanted);
