@@ -21,6 +21,7 @@ async function main(): Promise<void> {
     poolWaitMs: config.DB_POOL_WAIT_MS,
     statementTimeoutMs: config.DB_STATEMENT_TIMEOUT_MS,
     statementTimeoutForAll: true,
+    salaryBounds: { minUsdPerYear: config.SALARY_MIN_USD_PER_YEAR, maxUsdPerYear: config.SALARY_MAX_USD_PER_YEAR },
   });
   logger.info({ database: db.displayUrl }, 'database ready');
   if (await isEmpty(db)) {

@@ -1,6 +1,7 @@
 import type { Queryable } from '../db/read-session.ts';
 import type { CareerStep, Responsibility } from '../generated/prisma/client.ts';
 import { OPEN_POSTINGS, postingCondition, reportCondition } from '../stats/posting-filter.ts';
+import { safeAvg } from '../stats/safe-aggregates.ts';
 import { SqlParams } from '../stats/sql-params.ts';
 import type { Direction, Page, PageRequest } from './postings.ts';
 import type { RoleRecord } from './role-record.ts';
@@ -64,7 +65,7 @@ export class RoleCatalog {
       : '';
     const salary = needsSalary
       ? `LEFT JOIN (
-           SELECT role_id, avg(v) AS mean, percentile_cont(0.5) WITHIN GROUP (ORDER BY v) AS median FROM (
+           SELECT role_id, ${safeAvg('v')} AS mean, percentile_cont(0.5) WITHIN GROUP (ORDER BY v) AS median FROM (
              SELECT p.role_id, o.amount_usd AS v FROM salary_observation o JOIN posting p ON p.id = o.posting_id
              WHERE ${postingCondition('p', OPEN_POSTINGS, at, params)}
              UNION ALL

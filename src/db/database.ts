@@ -21,6 +21,8 @@ export interface Database {
   sessionSettings: ReadSessionSettings;
   /** A lazy one-snapshot read session on the pool (src/db/read-session.ts). */
   openReadSession(signal?: AbortSignal): ReadSession;
+  /** The plausible salary range every write is checked against (SALARY_MIN/MAX_USD_PER_YEAR); the importer's default when undefined. */
+  salaryBounds?: { minUsdPerYear: number; maxUsdPerYear: number };
   /** Connection string with the password hidden, for messages. */
   displayUrl: string;
   embedded: boolean;
@@ -50,6 +52,8 @@ export interface OpenOptions {
    * service sets it, the command-line tools (long imports) do not.
    */
   statementTimeoutForAll?: boolean;
+  /** The plausible salary range of every import and mutation (SALARY_MIN/MAX_USD_PER_YEAR). */
+  salaryBounds?: { minUsdPerYear: number; maxUsdPerYear: number };
 }
 
 function describeTarget(url: string): string {
@@ -115,6 +119,7 @@ export async function openDatabase(options: OpenOptions): Promise<Database> {
     connectTimeoutMs,
     sessionSettings,
     openReadSession: (signal) => new ReadSession(pool, sessionSettings, counter, signal),
+    salaryBounds: options.salaryBounds,
     displayUrl: embedded ? `embedded PGlite (${options.pgliteDir ?? 'in memory'})` : redactUrl(url),
     embedded: Boolean(embedded),
     async close() {

@@ -10,6 +10,8 @@ export interface ContextDatabase {
   pool: pg.Pool;
   prisma: PrismaClient;
   embedded?: boolean;
+  /** The plausible salary range (rule salaryImplausible); the importer's default when undefined. */
+  salaryBounds?: { minUsdPerYear: number; maxUsdPerYear: number };
   /** A lazy one-snapshot read session for one operation (src/db/read-session.ts). */
   openReadSession(signal?: AbortSignal): ReadSession;
 }

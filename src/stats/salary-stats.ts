@@ -1,6 +1,7 @@
 import type { Queryable } from '../db/read-session.ts';
 import { usdPerUnitSql } from '../importer/salary-sql.ts';
 import { filterKey, postingCondition, reportCondition, type PostingFilter } from './posting-filter.ts';
+import { safeAvg, safeStddev } from './safe-aggregates.ts';
 import { SqlParams } from './sql-params.ts';
 import { T_TABLE, T_TABLE_SIZE } from './t-distribution.ts';
 
@@ -76,7 +77,7 @@ function observationCtes(params: SqlParams, ids: string, spec: SalarySpec, at: s
        ), spread AS (
          SELECT o.role_id, c.med,
                 percentile_cont(0.5) WITHIN GROUP (ORDER BY abs(o.v - c.med)) AS mad,
-                avg(abs(o.v - c.med)) AS meanad
+                ${safeAvg('abs(o.v - c.med)')} AS meanad
          FROM obs o JOIN center c USING (role_id) GROUP BY o.role_id, c.med
        ), kept AS (
          SELECT o.role_id, o.v FROM obs o JOIN spread s USING (role_id)
@@ -116,9 +117,9 @@ export async function loadSalaryFigures(db: Queryable, roleIds: readonly number[
 WITH ${ctes},
 all_counts AS (SELECT role_id, count(*)::int AS n_all FROM obs GROUP BY role_id),
 figures AS (
-  SELECT role_id, count(*)::int AS count, avg(v) AS mean,
+  SELECT role_id, count(*)::int AS count, ${safeAvg('v')} AS mean,
          percentile_cont(ARRAY[0.1, 0.25, 0.5, 0.75, 0.9]) WITHIN GROUP (ORDER BY v) AS pct,
-         min(v) AS min, max(v) AS max, stddev_samp(v) AS stddev
+         min(v) AS min, max(v) AS max, ${safeStddev('v')} AS stddev
   FROM kept GROUP BY role_id
 )
 SELECT ids.role_id, (SELECT rate FROM target) AS rate,
@@ -204,12 +205,14 @@ export async function loadHistograms(
     histogram.bucketWidth === undefined
       ? (() => {
           const n = params.add(histogram.buckets, '::int');
-          return `SELECT role_id, lo AS start, CASE WHEN hi > lo THEN ${n} ELSE 1 END AS n,
+          return `SELECT role_id, lo AS start, (CASE WHEN hi > lo THEN ${n} ELSE 1 END)::float8 AS n,
                          CASE WHEN hi > lo THEN (hi - lo) / ${n} ELSE 0 END AS width, hi, true AS equal FROM range`;
         })()
       : (() => {
           const w = params.add(histogram.bucketWidth, '::float8');
-          return `SELECT role_id, floor(lo / ${w}) * ${w} AS start, (floor(hi / ${w}) - floor(lo / ${w}))::int + 1 AS n,
+          // float8, not int: a narrow width over a wide range needs more buckets than an int holds
+          // (reported as TooManyBucketsError, not as an SQL overflow).
+          return `SELECT role_id, floor(lo / ${w}) * ${w} AS start, floor(hi / ${w}) - floor(lo / ${w}) + 1 AS n,
                          ${w} AS width, hi, false AS equal FROM range`;
         })();
   const sql = `
@@ -219,11 +222,11 @@ layout AS (${layout}),
 bucket AS (
   SELECT l.role_id, l.n, i, l.start + i * l.width AS lower,
          CASE WHEN l.equal AND i = l.n - 1 THEN l.hi ELSE l.start + (i + 1) * l.width END AS upper
-  FROM layout l CROSS JOIN LATERAL generate_series(0, least(l.n, ${MAX_WIDTH_BUCKETS}) - 1) AS i
+  FROM layout l CROSS JOIN LATERAL generate_series(0, least(l.n, ${MAX_WIDTH_BUCKETS})::int - 1) AS i
 ),
 tally AS (
   SELECT k.role_id,
-         CASE WHEN l.width = 0 THEN 0 ELSE greatest(0, least(floor((k.v - l.start) / l.width)::int, l.n - 1)) END AS i,
+         CASE WHEN l.width = 0 THEN 0 ELSE greatest(0, least(floor((k.v - l.start) / l.width), l.n - 1, ${MAX_WIDTH_BUCKETS}))::int END AS i,
          count(*)::int AS count
   FROM kept k JOIN layout l USING (role_id) GROUP BY 1, 2
 )

@@ -1,6 +1,7 @@
 import type { Queryable } from '../db/read-session.ts';
 import { degreeFiguresSql, degreeRecord, type DegreeRequirementRecord } from './posting-figures.ts';
 import { postingCondition, reportCondition, type PostingFilter } from './posting-filter.ts';
+import { safeAvg } from './safe-aggregates.ts';
 import { SqlParams } from './sql-params.ts';
 
 export type TrendInterval = 'MONTH' | 'QUARTER' | 'YEAR';
@@ -104,7 +105,7 @@ WITH matching AS (
   SELECT role_id, ${bucket('closed_at')} AS s, count(*)::int AS n FROM matching WHERE closed_at <= ${at} GROUP BY 1, 2
 ), degree AS (${degreeFiguresSql('matching', 'role_id, s')}
 ), salary AS (
-  SELECT role_id, s, count(*)::int AS n, avg(v) AS mean, percentile_cont(0.5) WITHIN GROUP (ORDER BY v) AS median
+  SELECT role_id, s, count(*)::int AS n, ${safeAvg('v')} AS mean, percentile_cont(0.5) WITHIN GROUP (ORDER BY v) AS median
   FROM (
     SELECT m.role_id, m.s, o.amount_usd AS v FROM matching m JOIN salary_observation o ON o.posting_id = m.id
     UNION ALL
