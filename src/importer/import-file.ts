@@ -284,6 +284,8 @@ async function runImport<T>(
   } finally {
     client?.release(clientBroken ? true : undefined);
   }
+  // Rows rejected after conversion (salaryImplausible) are found batch by batch: file order again.
+  summary.errors.sort((a, b) => a.line - b.line);
   summary.seconds = Number(process.hrtime.bigint() - started) / 1e9;
   return summary;
 }
