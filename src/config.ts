@@ -43,6 +43,8 @@ const envSchema = z.object({
     .optional(),
   SHUTDOWN_TIMEOUT_MS: wholeNumber(0, 600_000).default(10_000),
   DB_CONNECT_TIMEOUT_MS: wholeNumber(100, 60_000).default(2000),
+  // Duplicates across sources (issue 12; docs/methodology.md).
+  DEDUPE_WINDOW_DAYS: wholeNumber(0, 3650).default(60),
 });
 
 export type Config = z.infer<typeof envSchema> & { pgliteDir: string };
