@@ -121,7 +121,7 @@ WITH seen AS (
 SELECT coalesce(s.role_id, c.role_id) AS role_id, coalesce(s.source, c.source) AS source,
        coalesce(s.n, 0) AS postings_seen, coalesce(c.n, 0) AS openings
 FROM seen s FULL JOIN counted c ON c.role_id = s.role_id AND c.source = s.source
-ORDER BY 1, 3 DESC, 4 DESC, 2 COLLATE "C"`;
+ORDER BY 1, 3 DESC, 4 DESC, coalesce(s.source, c.source) COLLATE "C"`;
   const { rows } = await pool.query<{ role_id: number; source: string; postings_seen: number; openings: number }>(sql, params.values);
   const byRole = new Map<number, SourceMixRecord[]>(roleIds.map((id) => [id, []]));
   for (const r of rows) byRole.get(r.role_id)?.push({ source: r.source, postingsSeen: r.postings_seen, openings: r.openings });

@@ -102,7 +102,8 @@ export function groupOpenSql(p: string, asOf: string): string {
 export function countedCondition(alias: string, filter: PostingFilter, asOf: string, params: SqlParams, withStatus = true): string {
   if (!dedupes(filter)) return postingCondition(alias, filter, asOf, params, withStatus);
   const p = alias;
-  const parts = [`${p}.group_id = ${p}.id`];
+  // A row written around the importer (group_id null) counts as a group of its own.
+  const parts = [`(${p}.group_id = ${p}.id OR ${p}.group_id IS NULL)`];
   if (withStatus) {
     if (filter.status === 'OPEN') parts.push(`${p}.posted_at <= ${asOf} AND ${groupOpenSql(p, asOf)}`);
     else if (filter.status === 'CLOSED') parts.push(`${p}.posted_at <= ${asOf} AND NOT ${groupOpenSql(p, asOf)}`);
@@ -114,8 +115,8 @@ export function countedCondition(alias: string, filter: PostingFilter, asOf: str
 
 /** The posting whose salary observation a counted row `alias` contributes: the group's earliest member with a salary, or itself. */
 export const salaryPostingSql = (alias: string, filter: PostingFilter): string =>
-  dedupes(filter) ? `${alias}.group_salary_posting_id` : `${alias}.id`;
+  dedupes(filter) ? `(CASE WHEN ${alias}.group_id IS NULL THEN ${alias}.id ELSE ${alias}.group_salary_posting_id END)` : `${alias}.id`;
 
 /** The degree requirement of a counted row `alias`: its group's (the earliest member whose requirement is known), or its own. */
 export const degreeSql = (alias: string, filter: PostingFilter): string =>
-  dedupes(filter) ? `${alias}.group_degree_required` : `${alias}.degree_required`;
+  dedupes(filter) ? `(CASE WHEN ${alias}.group_id IS NULL THEN ${alias}.degree_required ELSE ${alias}.group_degree_required END)` : `${alias}.degree_required`;
