@@ -8,6 +8,7 @@ import { seededRandom } from '../scripts/seeded-random.ts';
 import { createTestDatabase, type TestDatabase } from './support/database.ts';
 import { countedGroups, degreeFigures, groupDuplicates, isOpen, type CountedGroup, type RawPosting } from './support/dedupe-groups.ts';
 import { employerKey, mean, percentile } from './support/independent-stats.ts';
+import { runScript } from './support/run.ts';
 import { gql, startTestServer } from './support/server.ts';
 
 const FIXTURE = path.resolve(__dirname, 'fixtures/dedupe/cross-posted.ndjson');
@@ -336,5 +337,40 @@ describe('duplicates across sources', () => {
       if (before === undefined) delete process.env.DEDUPE_WINDOW_DAYS;
       else process.env.DEDUPE_WINDOW_DAYS = before;
     }
+  });
+
+  it('npm run reprocess groups postings stored before keys existed, in batches, and changes nothing when run again', async () => {
+    await reset();
+    await ORDERS[0]?.load(db, feedRows);
+    // As the migration leaves postings imported before grouping existed: no key, each its own group.
+    await db.pool.query(`UPDATE posting SET dedupe_key = NULL, group_id = id, group_size = 1,
+      group_salary_posting_id = CASE WHEN salary_min IS NOT NULL OR salary_max IS NOT NULL THEN id END, group_degree_required = degree_required`);
+    const before = await gql<{ role: { stats: { duplicatesRemoved: number } } }>(server.url, '{ role(slug: "data-engineer") { stats(filter: { status: ANY }) { duplicatesRemoved } } }');
+    expect(before.data?.role.stats.duplicatesRemoved).toBe(0);
+    const first = await runScript('scripts/reprocess.ts', ['--batch-size', '40', '--json'], { DATABASE_URL: db.url });
+    expect([first.code, first.stderr]).toEqual([0, '']);
+    const summary = JSON.parse(first.stdout) as { postings: number; batches: number; changed: Record<string, number> };
+    expect(summary).toMatchObject({ postings: feedRows.length, batches: Math.ceil(feedRows.length / 40) });
+    expect(summary.changed['dedupe key']).toBe(feedRows.length);
+    await checkGroups(feedRows);
+    await checkStats(feedRows);
+    const second = await runScript('scripts/reprocess.ts', ['--json'], { DATABASE_URL: db.url });
+    expect(second.code).toBe(0);
+    expect((JSON.parse(second.stdout) as { changed: Record<string, number> }).changed).toEqual({ 'dedupe key': 0, groups: 0 });
+  });
+
+  it('npm run reprocess regroups with a changed DEDUPE_WINDOW_DAYS, printing the import\'s progress summary', async () => {
+    await reset();
+    await ORDERS[0]?.load(db, fixtureRows);
+    const narrow = await runScript('scripts/reprocess.ts', [], { DATABASE_URL: db.url, DEDUPE_WINDOW_DAYS: '20' });
+    expect(narrow.code).toBe(0);
+    expect(narrow.stderr).toMatch(/^postings reprocessed \(window 20 days\): read 20 in 1 batches, dedupe key changed 0, groups changed [1-9]\d* in [\d.]+ s/);
+    await checkGroups(fixtureRows, 20);
+    const bad = await runScript('scripts/reprocess.ts', [], { DATABASE_URL: db.url, DEDUPE_WINDOW_DAYS: 'sixty' });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('DEDUPE_WINDOW_DAYS="sixty": must be a whole number 0..3650');
+    const back = await runScript('scripts/reprocess.ts', [], { DATABASE_URL: db.url });
+    expect(back.code).toBe(0);
+    await checkGroups(fixtureRows, 60);
   });
 });
