@@ -373,4 +373,29 @@ describe('duplicates across sources', () => {
     expect(back.code).toBe(0);
     await checkGroups(fixtureRows, 60);
   });
+
+  it('the role page and the report say how many postings were seen, how many duplicates were removed, and the source mix', async () => {
+    await reset();
+    await ORDERS[0]?.load(db, fixtureRows);
+    const expected = expectedStats(fixtureRows.map(toRaw), {}, true, Date.now());
+    expect(expected.duplicatesRemoved).toBeGreaterThan(0);
+    const response = await fetch(`${server.url}/roles/data-engineer`);
+    expect(response.status).toBe(200);
+    const html = await response.text();
+    expect(html).toContain('<h2 id="sources">Postings and sources</h2>');
+    expect(html).toContain(
+      `<p class="dedupe">${expected.postingsSeen} open postings seen, <strong class="duplicates-removed">${expected.duplicatesRemoved} duplicates removed</strong>`,
+    );
+    expect(html).toContain(`which leaves ${expected.openings} openings.</p>`);
+    for (const s of expected.sources) {
+      expect(html).toContain(`<tr><th scope="row">${s.source}</th><td class="num">${s.postingsSeen}</td><td class="num">${s.openings}</td></tr>`);
+    }
+    const report = await runScript('scripts/report.ts', ['data-engineer', '--format', 'json'], { DATABASE_URL: db.url });
+    expect(report.code).toBe(0);
+    const data = JSON.parse(report.stdout) as { role: { stats: { openings: number; postingsSeen: number; duplicatesRemoved: number; sources: unknown[] } } };
+    expect(data.role.stats).toMatchObject({ openings: expected.openings, postingsSeen: expected.postingsSeen, duplicatesRemoved: expected.duplicatesRemoved });
+    expect(data.role.stats.sources).toHaveLength(expected.sources.length);
+    const page = await runScript('scripts/report.ts', ['data-engineer', '--format', 'html'], { DATABASE_URL: db.url });
+    expect(page.stdout).toContain(`${expected.duplicatesRemoved} duplicates removed`);
+  });
 });
