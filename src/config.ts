@@ -49,6 +49,8 @@ const envSchema = z.object({
   // Implausible salaries (issue 10; docs/methodology.md).
   SALARY_MIN_USD_PER_YEAR: z.coerce.number('must be a number').positive('must be a positive number').default(1000),
   SALARY_MAX_USD_PER_YEAR: z.coerce.number('must be a number').positive('must be a positive number').max(1e12, 'must be at most 1e12').default(10_000_000),
+  // Duplicates across sources (issue 12; docs/methodology.md).
+  DEDUPE_WINDOW_DAYS: wholeNumber(0, 3650).default(60),
 });
 
 export type Config = z.infer<typeof envSchema> & { pgliteDir: string };

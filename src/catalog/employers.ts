@@ -1,5 +1,5 @@
 import type { Queryable } from '../db/read-session.ts';
-import { OPEN_POSTINGS, postingCondition, type PostingFilter } from '../stats/posting-filter.ts';
+import { countedCondition, OPEN_POSTINGS, type PostingFilter } from '../stats/posting-filter.ts';
 import { SqlParams } from '../stats/sql-params.ts';
 import type { Page, PageRequest } from './postings.ts';
 
@@ -19,21 +19,24 @@ export async function employersByIds(db: Queryable, ids: readonly number[]): Pro
   return ids.map((id) => byId.get(id) ?? null);
 }
 
-/** Open postings of each employer (all roles), in one statement. */
-export async function employerOpenings(db: Queryable, ids: readonly number[], asOf: Date): Promise<number[]> {
+/** Openings of each employer (all roles): open groups of duplicates, or open postings without dedupe, in one statement. */
+export async function employerOpenings(db: Queryable, ids: readonly number[], asOf: Date, dedupe = true): Promise<number[]> {
   const params = new SqlParams();
   const list = params.add(ids, '::int[]');
   const at = params.add(asOf, '::timestamptz');
   const { rows } = await db.query<{ id: number; n: number }>(
     `SELECT p.employer_id AS id, count(*)::int AS n FROM posting p
-     WHERE p.employer_id = ANY(${list}) AND ${postingCondition('p', OPEN_POSTINGS, at, params)} GROUP BY 1`,
+     WHERE p.employer_id = ANY(${list}) AND ${countedCondition('p', { ...OPEN_POSTINGS, dedupe }, at, params)} GROUP BY 1`,
     params.values,
   );
   const byId = new Map(rows.map((r) => [r.id, r.n]));
   return ids.map((id) => byId.get(id) ?? 0);
 }
 
-/** For each role, its employers ranked by matching postings (then by name), one page each, in one statement. */
+/**
+ * For each role, its employers ranked by matching postings (each group of duplicates once unless
+ * filter.dedupe is false), then by name, one page each, in one statement.
+ */
 export async function topEmployerPages(
   db: Queryable,
   roleIds: readonly number[],
@@ -47,7 +50,7 @@ export async function topEmployerPages(
   const sql = `
 WITH counted AS (
   SELECT p.role_id, p.employer_id, count(*)::int AS postings FROM posting p
-  WHERE p.role_id = ANY(${ids}) AND ${postingCondition('p', filter, at, params)}
+  WHERE p.role_id = ANY(${ids}) AND ${countedCondition('p', filter, at, params)}
   GROUP BY p.role_id, p.employer_id
 ), ranked AS (
   SELECT c.role_id, c.employer_id, c.postings, e.name,

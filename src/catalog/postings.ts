@@ -36,6 +36,21 @@ export async function postingsByIds(db: Queryable, ids: readonly number[], asOf:
   return ids.map((id) => byId.get(id) ?? null);
 }
 
+/** The postings of each group of duplicates (by its earliest posting's id), earliest first, in one statement. */
+export async function postingsByGroups(db: Queryable, groupIds: readonly number[], asOf: Date): Promise<PostingRecord[][]> {
+  const params = new SqlParams();
+  const list = params.add(groupIds, '::int[]');
+  const at = params.add(asOf, '::timestamptz');
+  const { rows } = await db.query<PostingRecord>(
+    `SELECT ${postingColumns(at)} FROM posting p LEFT JOIN salary_observation o ON o.posting_id = p.id
+     WHERE p.group_id = ANY(${list}) ORDER BY p.group_id, p.posted_at, p.source COLLATE "C", p.external_id COLLATE "C"`,
+    params.values,
+  );
+  const byGroup = new Map<number, PostingRecord[]>(groupIds.map((id) => [id, []]));
+  for (const r of rows) if (r.groupId !== null) byGroup.get(r.groupId)?.push(r);
+  return groupIds.map((id) => byGroup.get(id) ?? []);
+}
+
 /**
  * One page of postings for each owner (a role or an employer), in one statement: the
  * postings are numbered per owner in the requested order (ties broken by id) and the window

@@ -1,6 +1,6 @@
 import type { Queryable } from '../db/read-session.ts';
 import type { CareerStep, Responsibility } from '../generated/prisma/client.ts';
-import { OPEN_POSTINGS, postingCondition, reportCondition } from '../stats/posting-filter.ts';
+import { countedCondition, OPEN_POSTINGS, reportCondition, salaryPostingSql } from '../stats/posting-filter.ts';
 import { safeAvg } from '../stats/safe-aggregates.ts';
 import { SqlParams } from '../stats/sql-params.ts';
 import type { Direction, Page, PageRequest } from './postings.ts';
@@ -11,6 +11,8 @@ export type RoleOrderField = 'SLUG' | 'TITLE' | 'OPENINGS' | 'MEAN_SALARY' | 'ME
 export interface RoleListRequest extends PageRequest {
   search?: string;
   orderBy: { field: RoleOrderField; direction: Direction };
+  /** Whether openings and salaries count each group of duplicates once (default true). */
+  dedupe?: boolean;
 }
 
 const ROLE_COLUMNS = `r.id, r.slug, r.title, r.summary, r.responsibilities_intro AS "responsibilitiesIntro",
@@ -53,6 +55,7 @@ export class RoleCatalog {
     const needsOpenings = request.orderBy.field === 'OPENINGS';
     const needsSalary = request.orderBy.field === 'MEAN_SALARY' || request.orderBy.field === 'MEDIAN_SALARY';
     const at = needsOpenings || needsSalary ? params.add(asOf, '::timestamptz') : '';
+    const open = { ...OPEN_POSTINGS, dedupe: request.dedupe ?? true };
     const key = {
       SLUG: 'r.slug',
       TITLE: 'lower(r.title)',
@@ -61,13 +64,13 @@ export class RoleCatalog {
       MEDIAN_SALARY: 'sal.median',
     }[request.orderBy.field];
     const openings = needsOpenings
-      ? `LEFT JOIN (SELECT p.role_id, count(*) AS openings FROM posting p WHERE ${postingCondition('p', OPEN_POSTINGS, at, params)} GROUP BY 1) op ON op.role_id = r.id`
+      ? `LEFT JOIN (SELECT p.role_id, count(*) AS openings FROM posting p WHERE ${countedCondition('p', open, at, params)} GROUP BY 1) op ON op.role_id = r.id`
       : '';
     const salary = needsSalary
       ? `LEFT JOIN (
            SELECT role_id, ${safeAvg('v')} AS mean, percentile_cont(0.5) WITHIN GROUP (ORDER BY v) AS median FROM (
-             SELECT p.role_id, o.amount_usd AS v FROM salary_observation o JOIN posting p ON p.id = o.posting_id
-             WHERE ${postingCondition('p', OPEN_POSTINGS, at, params)}
+             SELECT p.role_id, o.amount_usd AS v FROM posting p JOIN salary_observation o ON o.posting_id = ${salaryPostingSql('p', open)}
+             WHERE ${countedCondition('p', open, at, params)}
              UNION ALL
              SELECT o.role_id, o.amount_usd FROM salary_observation o WHERE ${reportCondition('o', OPEN_POSTINGS, at, params)}
            ) x GROUP BY role_id

@@ -1,13 +1,13 @@
 import DataLoader from 'dataloader';
 import { employerOpenings, employersByIds, topEmployerPages, type EmployerCount, type EmployerRecord } from '../catalog/employers.ts';
 import type { PostingRecord } from '../catalog/posting-record.ts';
-import { postingPages, postingsByIds, type Page, type PageRequest, type PostingOrder } from '../catalog/postings.ts';
+import { postingPages, postingsByGroups, postingsByIds, type Page, type PageRequest, type PostingOrder } from '../catalog/postings.ts';
 import type { RoleRecord } from '../catalog/role-record.ts';
 import type { RoleCatalog } from '../catalog/roles.ts';
 import { salaryReportsByIds, type SalaryReportRecord } from '../catalog/salary-reports.ts';
 import type { Queryable } from '../db/read-session.ts';
 import type { CareerStep, Responsibility } from '../generated/prisma/client.ts';
-import { loadPostingFigures, type PostingFiguresRecord } from '../stats/posting-figures.ts';
+import { loadPostingFigures, loadSourceMix, type PostingFiguresRecord, type SourceMixRecord } from '../stats/posting-figures.ts';
 import { filterKey, type PostingFilter } from '../stats/posting-filter.ts';
 import {
   loadHistograms,
@@ -99,7 +99,11 @@ export function createLoaders(pool: Queryable, catalog: RoleCatalog, asOf: Date)
     posting: byId<PostingRecord | null>((ids) => postingsByIds(pool, ids, asOf)),
     employer: byId<EmployerRecord | null>((ids) => employersByIds(pool, ids)),
     salaryReport: byId<SalaryReportRecord | null>((ids) => salaryReportsByIds(pool, ids)),
-    employerOpenings: byId<number>((ids) => employerOpenings(pool, ids, asOf)),
+    postingGroup: byId<PostingRecord[]>((ids) => postingsByGroups(pool, ids, asOf)),
+    employerOpenings: groupedLoader<{ id: number; dedupe: boolean }, number>(
+      (k) => String(k.dedupe),
+      (ids, k) => employerOpenings(pool, ids, asOf, k.dedupe),
+    ),
     responsibility: byId<Responsibility | null>((ids) => catalog.responsibilitiesByIds(ids)),
     careerStep: byId<CareerStep | null>((ids) => catalog.careerStepsByIds(ids)),
     responsibilities: byId<Responsibility[]>(async (ids) => groupByRole(ids, await catalog.responsibilitiesOf(ids))),
@@ -107,6 +111,10 @@ export function createLoaders(pool: Queryable, catalog: RoleCatalog, asOf: Date)
     postingFigures: groupedLoader<FilterKey, PostingFiguresRecord>(
       (k) => filterKey(k.filter),
       (ids, k) => loadPostingFigures(pool, ids, k.filter, asOf),
+    ),
+    sourceMix: groupedLoader<FilterKey, SourceMixRecord[]>(
+      (k) => filterKey(k.filter),
+      (ids, k) => loadSourceMix(pool, ids, k.filter, asOf),
     ),
     salaryFigures: groupedLoader<SalaryKey, SalaryFigures>(
       (k) => salarySpecKey(k.spec),

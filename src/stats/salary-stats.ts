@@ -1,6 +1,6 @@
 import type { Queryable } from '../db/read-session.ts';
 import { usdPerUnitSql } from '../importer/salary-sql.ts';
-import { filterKey, postingCondition, reportCondition, type PostingFilter } from './posting-filter.ts';
+import { countedCondition, filterKey, reportCondition, salaryPostingSql, type PostingFilter } from './posting-filter.ts';
 import { safeAvg, safeStddev } from './safe-aggregates.ts';
 import { SqlParams } from './sql-params.ts';
 import { T_TABLE, T_TABLE_SIZE } from './t-distribution.ts';
@@ -61,9 +61,10 @@ function observationCtes(params: SqlParams, ids: string, spec: SalarySpec, at: s
   const currency = params.add(spec.currency);
   const parts: string[] = [];
   if (spec.source !== 'REPORTS') {
+    // With dedupe, a group contributes the salary of its earliest member that has one.
     parts.push(`SELECT p.role_id, o.amount_usd / t.rate AS v
-      FROM salary_observation o JOIN posting p ON p.id = o.posting_id CROSS JOIN target t
-      WHERE p.role_id = ANY(${ids}) AND ${postingCondition('p', spec.filter, at, params)}`);
+      FROM posting p JOIN salary_observation o ON o.posting_id = ${salaryPostingSql('p', spec.filter)} CROSS JOIN target t
+      WHERE p.role_id = ANY(${ids}) AND ${countedCondition('p', spec.filter, at, params)}`);
   }
   if (spec.source !== 'POSTINGS') {
     parts.push(`SELECT o.role_id, o.amount_usd / t.rate AS v
