@@ -182,7 +182,12 @@ async function main(argv: string[]): Promise<number> {
   const keepMemoryFlat = memoryGovernor();
   try {
     const config = loadConfig();
-    db = await openDatabase({ url: config.DATABASE_URL, pgliteDir: config.pgliteDir, migrate: true });
+    db = await openDatabase({
+      url: config.DATABASE_URL,
+      pgliteDir: config.pgliteDir,
+      migrate: true,
+      salaryBounds: { minUsdPerYear: config.SALARY_MIN_USD_PER_YEAR, maxUsdPerYear: config.SALARY_MAX_USD_PER_YEAR },
+    });
     const summary = await importFile(db, kind, file, {
       format,
       atomic: options.atomic,

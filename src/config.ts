@@ -70,6 +70,14 @@ const envSchema = z.object({
     .optional(),
   DATABASE_READ_MAX_LAG_MS: wholeNumber(0, 3_600_000).default(5000),
   DATABASE_READ_CHECK_MS: wholeNumber(100, 60_000).default(1000),
+  // Busy is not down (issue 10; docs/security.md).
+  DB_STATEMENT_TIMEOUT_MS: wholeNumber(100, 3_600_000).default(10_000),
+  DB_POOL_WAIT_MS: wholeNumber(10, 60_000).default(5000),
+  // Implausible salaries (issue 10; docs/methodology.md).
+  SALARY_MIN_USD_PER_YEAR: z.coerce.number('must be a number').positive('must be a positive number').default(1000),
+  SALARY_MAX_USD_PER_YEAR: z.coerce.number('must be a number').positive('must be a positive number').max(1e12, 'must be at most 1e12').default(10_000_000),
+  // Duplicates across sources (issue 12; docs/methodology.md).
+  DEDUPE_WINDOW_DAYS: wholeNumber(0, 3650).default(60),
 });
 
 export type Config = z.infer<typeof envSchema> & { pgliteDir: string };
@@ -87,6 +95,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       return `environment variable ${name}=${JSON.stringify(value)}: ${issue.message}`;
     });
     throw new ConfigError(lines.join('\n'));
+  }
+  if (parsed.data.SALARY_MIN_USD_PER_YEAR >= parsed.data.SALARY_MAX_USD_PER_YEAR) {
+    throw new ConfigError(
+      `environment variable SALARY_MIN_USD_PER_YEAR=${JSON.stringify(String(parsed.data.SALARY_MIN_USD_PER_YEAR))}: must be below SALARY_MAX_USD_PER_YEAR (${parsed.data.SALARY_MAX_USD_PER_YEAR})`,
+    );
   }
   return { ...parsed.data, pgliteDir: path.resolve(parsed.data.PGLITE_DIR) };
 }

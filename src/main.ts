@@ -27,6 +27,10 @@ async function main(): Promise<void> {
         else logger.warn({ replica: state.name, reason: state.reason }, 'replica not usable: its reads go elsewhere');
       },
     },
+    poolWaitMs: config.DB_POOL_WAIT_MS,
+    statementTimeoutMs: config.DB_STATEMENT_TIMEOUT_MS,
+    statementTimeoutForAll: true,
+    salaryBounds: { minUsdPerYear: config.SALARY_MIN_USD_PER_YEAR, maxUsdPerYear: config.SALARY_MAX_USD_PER_YEAR },
   });
   logger.info({ database: db.displayUrl }, 'database ready');
   if (await isEmpty(db)) {

@@ -129,7 +129,7 @@ const FILTERS: Filter[] = [
 ];
 
 const STATS = `query($filter: PostingFilter, $source: SalarySource) { role(slug: "backend-developer") {
-  stats(filter: $filter) { openings employers degreeRequirement { employerShare postingShare }
+  stats(filter: $filter, dedupe: false) { openings employers degreeRequirement { employerShare postingShare }
     salary(source: $source) { count mean median } }
   postings(first: 100, filter: $filter) { totalCount edges { node { externalId seniority } } } } }`;
 
@@ -215,7 +215,7 @@ describe('filters and trends', () => {
   });
 
   const TREND = `query($interval: TrendInterval!, $filter: PostingFilter) { role(slug: "backend-developer") {
-    trend(interval: $interval, filter: $filter) { period start end postings openingsAtEnd employers salary { count mean median } degreeRequirement { employerShare } } } }`;
+    trend(interval: $interval, filter: $filter, dedupe: false) { period start end postings openingsAtEnd employers salary { count mean median } degreeRequirement { employerShare } } } }`;
 
   interface Point {
     period: string;

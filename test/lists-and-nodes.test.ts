@@ -114,7 +114,7 @@ describe('lists, ordering and global ids', () => {
     type TopEmployers = { totalCount: number; edges: { postings: number; node: { id: string; name: string; openings: number } }[] };
     const res = await gql<{ role: { topEmployers: TopEmployers } }>(
       server.url,
-      '{ role(slug: "role-06") { topEmployers(first: 10) { totalCount edges { postings node { id name openings } } } } }',
+      '{ role(slug: "role-06") { topEmployers(first: 10, dedupe: false) { totalCount edges { postings node { id name openings(dedupe: false) } } } } }',
     );
     const top = res.data?.role.topEmployers;
     const expected = new Map<string, number>();
@@ -126,7 +126,7 @@ describe('lists, ordering and global ids', () => {
     const employerId = top?.edges[0]?.node.id as string;
     const emp = await gql<{ employer: { name: string; openings: number; postings: { totalCount: number } } }>(
       server.url,
-      'query($id: ID!) { employer(id: $id) { name openings postings(first: 100) { totalCount } } }',
+      'query($id: ID!) { employer(id: $id) { name openings(dedupe: false) postings(first: 100) { totalCount } } }',
       { id: employerId },
     );
     const all = rows.filter((r) => r.company === emp.data?.employer.name).length;

@@ -54,7 +54,7 @@ function writeCsv(dir: string, name: string, header: string[], rows: Record<stri
   return file;
 }
 
-const STATS_QUERY = `query($slug: String!) { role(slug: $slug) { title stats {
+const STATS_QUERY = `query($slug: String!) { role(slug: $slug) { title stats(dedupe: false) {
   openings employers
   salary { currency count mean median min max }
   degreeRequirement { employerShare postingShare employersRequiring employersKnown postingsRequiring postingsKnown } } } }`;

@@ -1,5 +1,5 @@
-import type pg from 'pg';
-import { OPEN_POSTINGS, postingCondition, type PostingFilter } from '../stats/posting-filter.ts';
+import type { Queryable } from '../db/read-session.ts';
+import { countedCondition, OPEN_POSTINGS, type PostingFilter } from '../stats/posting-filter.ts';
 import { SqlParams } from '../stats/sql-params.ts';
 import type { Page, PageRequest } from './postings.ts';
 
@@ -13,29 +13,32 @@ export interface EmployerCount {
   postings: number;
 }
 
-export async function employersByIds(pool: pg.Pool, ids: readonly number[]): Promise<(EmployerRecord | null)[]> {
-  const { rows } = await pool.query<EmployerRecord>('SELECT id, name FROM employer WHERE id = ANY($1::int[])', [ids]);
+export async function employersByIds(db: Queryable, ids: readonly number[]): Promise<(EmployerRecord | null)[]> {
+  const { rows } = await db.query<EmployerRecord>('SELECT id, name FROM employer WHERE id = ANY($1::int[])', [ids]);
   const byId = new Map(rows.map((r) => [r.id, r]));
   return ids.map((id) => byId.get(id) ?? null);
 }
 
-/** Open postings of each employer (all roles), in one statement. */
-export async function employerOpenings(pool: pg.Pool, ids: readonly number[], asOf: Date): Promise<number[]> {
+/** Openings of each employer (all roles): open groups of duplicates, or open postings without dedupe, in one statement. */
+export async function employerOpenings(db: Queryable, ids: readonly number[], asOf: Date, dedupe = true): Promise<number[]> {
   const params = new SqlParams();
   const list = params.add(ids, '::int[]');
   const at = params.add(asOf, '::timestamptz');
-  const { rows } = await pool.query<{ id: number; n: number }>(
+  const { rows } = await db.query<{ id: number; n: number }>(
     `SELECT p.employer_id AS id, count(*)::int AS n FROM posting p
-     WHERE p.employer_id = ANY(${list}) AND ${postingCondition('p', OPEN_POSTINGS, at, params)} GROUP BY 1`,
+     WHERE p.employer_id = ANY(${list}) AND ${countedCondition('p', { ...OPEN_POSTINGS, dedupe }, at, params)} GROUP BY 1`,
     params.values,
   );
   const byId = new Map(rows.map((r) => [r.id, r.n]));
   return ids.map((id) => byId.get(id) ?? 0);
 }
 
-/** For each role, its employers ranked by matching postings (then by name), one page each, in one statement. */
+/**
+ * For each role, its employers ranked by matching postings (each group of duplicates once unless
+ * filter.dedupe is false), then by name, one page each, in one statement.
+ */
 export async function topEmployerPages(
-  pool: pg.Pool,
+  db: Queryable,
   roleIds: readonly number[],
   filter: PostingFilter,
   page: PageRequest,
@@ -47,7 +50,7 @@ export async function topEmployerPages(
   const sql = `
 WITH counted AS (
   SELECT p.role_id, p.employer_id, count(*)::int AS postings FROM posting p
-  WHERE p.role_id = ANY(${ids}) AND ${postingCondition('p', filter, at, params)}
+  WHERE p.role_id = ANY(${ids}) AND ${countedCondition('p', filter, at, params)}
   GROUP BY p.role_id, p.employer_id
 ), ranked AS (
   SELECT c.role_id, c.employer_id, c.postings, e.name,
@@ -60,7 +63,7 @@ FROM unnest(${ids}) AS ids(role_id)
 LEFT JOIN (SELECT role_id, max(total) AS total FROM ranked GROUP BY role_id) t ON t.role_id = ids.role_id
 LEFT JOIN ranked r ON r.role_id = ids.role_id AND r.rn > ${params.add(page.offset)} AND r.rn <= ${params.add(page.offset + page.first + 1)}
 ORDER BY ids.role_id, r.rn`;
-  const { rows } = await pool.query<{ role_id: number; employer_id: number | null; name: string | null; postings: number | null; rn: number | null; total: number }>(
+  const { rows } = await db.query<{ role_id: number; employer_id: number | null; name: string | null; postings: number | null; rn: number | null; total: number }>(
     sql,
     params.values,
   );

@@ -6,6 +6,8 @@ import { fromFieldErrors, type UserError } from './user-errors.ts';
 export interface WriteDatabase {
   pool: pg.Pool;
   embedded?: boolean;
+  /** The plausible salary range (rule salaryImplausible); the importer's default when undefined. */
+  salaryBounds?: { minUsdPerYear: number; maxUsdPerYear: number };
 }
 
 /**

@@ -22,6 +22,8 @@ export interface PostingRecord {
   postedAt: Date;
   closedAt: Date | null;
   open: boolean;
+  /** The earliest posting of its group of duplicates (its own id when it is that one). */
+  groupId: number | null;
 }
 
 /** Columns of a PostingRecord from posting `p` joined with its observation `o`; `at` is the as-of placeholder. */
@@ -30,5 +32,5 @@ export function postingColumns(at: string): string {
     p.title, p.location, p.country, p.remote, p.salary_min AS "salaryMin", p.salary_max AS "salaryMax",
     p.salary_currency AS "salaryCurrency", p.salary_period AS "salaryPeriod", o.amount_usd AS "annualSalaryUsd",
     p.degree_required AS "degreeRequired", ${senioritySql('p')} AS seniority, p.posted_at AS "postedAt", p.closed_at AS "closedAt",
-    (p.posted_at <= ${at} AND (p.closed_at IS NULL OR p.closed_at > ${at})) AS open`;
+    (p.posted_at <= ${at} AND (p.closed_at IS NULL OR p.closed_at > ${at})) AS open, p.group_id AS "groupId"`;
 }

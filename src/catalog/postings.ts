@@ -1,4 +1,4 @@
-import type pg from 'pg';
+import type { Queryable } from '../db/read-session.ts';
 import { postingCondition, type PostingFilter } from '../stats/posting-filter.ts';
 import { SqlParams } from '../stats/sql-params.ts';
 import { postingColumns, type PostingRecord } from './posting-record.ts';
@@ -24,16 +24,31 @@ export interface Page<T> {
 
 const ORDER_COLUMN: Record<PostingOrderField, string> = { POSTED_AT: 'p.posted_at', SALARY: 'o.amount_usd', TITLE: 'p.title' };
 
-export async function postingsByIds(pool: pg.Pool, ids: readonly number[], asOf: Date): Promise<(PostingRecord | null)[]> {
+export async function postingsByIds(db: Queryable, ids: readonly number[], asOf: Date): Promise<(PostingRecord | null)[]> {
   const params = new SqlParams();
   const idList = params.add(ids, '::int[]');
   const at = params.add(asOf, '::timestamptz');
-  const { rows } = await pool.query<PostingRecord>(
+  const { rows } = await db.query<PostingRecord>(
     `SELECT ${postingColumns(at)} FROM posting p LEFT JOIN salary_observation o ON o.posting_id = p.id WHERE p.id = ANY(${idList})`,
     params.values,
   );
   const byId = new Map(rows.map((r) => [r.id, r]));
   return ids.map((id) => byId.get(id) ?? null);
+}
+
+/** The postings of each group of duplicates (by its earliest posting's id), earliest first, in one statement. */
+export async function postingsByGroups(db: Queryable, groupIds: readonly number[], asOf: Date): Promise<PostingRecord[][]> {
+  const params = new SqlParams();
+  const list = params.add(groupIds, '::int[]');
+  const at = params.add(asOf, '::timestamptz');
+  const { rows } = await db.query<PostingRecord>(
+    `SELECT ${postingColumns(at)} FROM posting p LEFT JOIN salary_observation o ON o.posting_id = p.id
+     WHERE p.group_id = ANY(${list}) ORDER BY p.group_id, p.posted_at, p.source COLLATE "C", p.external_id COLLATE "C"`,
+    params.values,
+  );
+  const byGroup = new Map<number, PostingRecord[]>(groupIds.map((id) => [id, []]));
+  for (const r of rows) if (r.groupId !== null) byGroup.get(r.groupId)?.push(r);
+  return groupIds.map((id) => byGroup.get(id) ?? []);
 }
 
 /**
@@ -42,7 +57,7 @@ export async function postingsByIds(pool: pg.Pool, ids: readonly number[], asOf:
  * [offset, offset + first] is kept, one extra row telling whether a next page exists.
  */
 export async function postingPages(
-  pool: pg.Pool,
+  db: Queryable,
   owner: 'role_id' | 'employer_id',
   ownerIds: readonly number[],
   filter: PostingFilter,
@@ -69,7 +84,7 @@ LEFT JOIN (SELECT owner, max(total) AS total FROM numbered GROUP BY owner) t ON 
 LEFT JOIN numbered n ON n.owner = ids.owner AND n.rn > ${params.add(page.offset)} AND n.rn <= ${params.add(page.offset + page.first + 1)}
 ORDER BY ids.owner, n.rn`;
   type Row = PostingRecord & { page_owner: number; page_total: number; owner: number | null; rn: number | null; total: number | null };
-  const { rows } = await pool.query<Row>(sql, params.values);
+  const { rows } = await db.query<Row>(sql, params.values);
   const pages = new Map<number, Page<PostingRecord>>(ownerIds.map((id) => [id, { items: [], hasNextPage: false, totalCount: 0 }]));
   for (const { page_owner: ownerId, page_total: totalCount, owner: _owner, rn, total: _total, ...posting } of rows) {
     const target = pages.get(ownerId);

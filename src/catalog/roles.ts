@@ -1,7 +1,7 @@
-import type pg from 'pg';
-import type { PrismaClient } from '../db/prisma.ts';
+import type { Queryable } from '../db/read-session.ts';
 import type { CareerStep, Responsibility } from '../generated/prisma/client.ts';
-import { OPEN_POSTINGS, postingCondition, reportCondition } from '../stats/posting-filter.ts';
+import { countedCondition, OPEN_POSTINGS, reportCondition, salaryPostingSql } from '../stats/posting-filter.ts';
+import { safeAvg } from '../stats/safe-aggregates.ts';
 import { SqlParams } from '../stats/sql-params.ts';
 import type { Direction, Page, PageRequest } from './postings.ts';
 import type { RoleRecord } from './role-record.ts';
@@ -11,6 +11,8 @@ export type RoleOrderField = 'SLUG' | 'TITLE' | 'OPENINGS' | 'MEAN_SALARY' | 'ME
 export interface RoleListRequest extends PageRequest {
   search?: string;
   orderBy: { field: RoleOrderField; direction: Direction };
+  /** Whether openings and salaries count each group of duplicates once (default true). */
+  dedupe?: boolean;
 }
 
 const ROLE_COLUMNS = `r.id, r.slug, r.title, r.summary, r.responsibilities_intro AS "responsibilitiesIntro",
@@ -19,19 +21,23 @@ const ROLE_COLUMNS = `r.id, r.slug, r.title, r.summary, r.responsibilities_intro
 
 const escapeLike = (text: string) => text.replace(/[\\%_]/g, (c) => `\\${c}`);
 
-/** Reads of the role catalogue. Every method is one SQL statement, whatever the number of roles. */
-export class RoleCatalog {
-  constructor(
-    private readonly prisma: PrismaClient,
-    private readonly pool: pg.Pool,
-  ) {}
+const ITEM_COLUMNS = `id, role_id AS "roleId", position, title, text`;
 
-  bySlug(slug: string): Promise<RoleRecord | null> {
-    return this.prisma.role.findUnique({ where: { slug } });
+/**
+ * Reads of the role catalogue. Every method is one SQL statement, whatever the number of roles.
+ * Plain SQL on a Queryable rather than Prisma, so that a GraphQL operation reads the catalogue
+ * on the same snapshot (and connection) as its figures (src/db/read-session.ts).
+ */
+export class RoleCatalog {
+  constructor(private readonly pool: Queryable) {}
+
+  async bySlug(slug: string): Promise<RoleRecord | null> {
+    const { rows } = await this.pool.query<RoleRecord>(`SELECT ${ROLE_COLUMNS} FROM role r WHERE r.slug = $1`, [slug]);
+    return rows[0] ?? null;
   }
 
   async byIds(ids: readonly number[]): Promise<(RoleRecord | null)[]> {
-    const rows = await this.prisma.role.findMany({ where: { id: { in: [...ids] } } });
+    const { rows } = await this.pool.query<RoleRecord>(`SELECT ${ROLE_COLUMNS} FROM role r WHERE r.id = ANY($1::int[])`, [ids]);
     const byId = new Map(rows.map((r) => [r.id, r]));
     return ids.map((id) => byId.get(id) ?? null);
   }
@@ -49,6 +55,7 @@ export class RoleCatalog {
     const needsOpenings = request.orderBy.field === 'OPENINGS';
     const needsSalary = request.orderBy.field === 'MEAN_SALARY' || request.orderBy.field === 'MEDIAN_SALARY';
     const at = needsOpenings || needsSalary ? params.add(asOf, '::timestamptz') : '';
+    const open = { ...OPEN_POSTINGS, dedupe: request.dedupe ?? true };
     const key = {
       SLUG: 'r.slug',
       TITLE: 'lower(r.title)',
@@ -57,13 +64,13 @@ export class RoleCatalog {
       MEDIAN_SALARY: 'sal.median',
     }[request.orderBy.field];
     const openings = needsOpenings
-      ? `LEFT JOIN (SELECT p.role_id, count(*) AS openings FROM posting p WHERE ${postingCondition('p', OPEN_POSTINGS, at, params)} GROUP BY 1) op ON op.role_id = r.id`
+      ? `LEFT JOIN (SELECT p.role_id, count(*) AS openings FROM posting p WHERE ${countedCondition('p', open, at, params)} GROUP BY 1) op ON op.role_id = r.id`
       : '';
     const salary = needsSalary
       ? `LEFT JOIN (
-           SELECT role_id, avg(v) AS mean, percentile_cont(0.5) WITHIN GROUP (ORDER BY v) AS median FROM (
-             SELECT p.role_id, o.amount_usd AS v FROM salary_observation o JOIN posting p ON p.id = o.posting_id
-             WHERE ${postingCondition('p', OPEN_POSTINGS, at, params)}
+           SELECT role_id, ${safeAvg('v')} AS mean, percentile_cont(0.5) WITHIN GROUP (ORDER BY v) AS median FROM (
+             SELECT p.role_id, o.amount_usd AS v FROM posting p JOIN salary_observation o ON o.posting_id = ${salaryPostingSql('p', open)}
+             WHERE ${countedCondition('p', open, at, params)}
              UNION ALL
              SELECT o.role_id, o.amount_usd FROM salary_observation o WHERE ${reportCondition('o', OPEN_POSTINGS, at, params)}
            ) x GROUP BY role_id
@@ -86,29 +93,31 @@ LEFT JOIN LATERAL (
     return { items: items.slice(0, request.first), hasNextPage: items.length > request.first, totalCount };
   }
 
-  responsibilitiesOf(roleIds: readonly number[]): Promise<Responsibility[]> {
-    return this.prisma.responsibility.findMany({
-      where: { roleId: { in: [...roleIds] } },
-      orderBy: [{ roleId: 'asc' }, { position: 'asc' }],
-    });
+  async responsibilitiesOf(roleIds: readonly number[]): Promise<Responsibility[]> {
+    const { rows } = await this.pool.query<Responsibility>(
+      `SELECT ${ITEM_COLUMNS} FROM responsibility WHERE role_id = ANY($1::int[]) ORDER BY role_id, position`,
+      [roleIds],
+    );
+    return rows;
   }
 
   async responsibilitiesByIds(ids: readonly number[]): Promise<(Responsibility | null)[]> {
-    const rows = await this.prisma.responsibility.findMany({ where: { id: { in: [...ids] } } });
+    const { rows } = await this.pool.query<Responsibility>(`SELECT ${ITEM_COLUMNS} FROM responsibility WHERE id = ANY($1::int[])`, [ids]);
     const byId = new Map(rows.map((r) => [r.id, r]));
     return ids.map((id) => byId.get(id) ?? null);
   }
 
   async careerStepsByIds(ids: readonly number[]): Promise<(CareerStep | null)[]> {
-    const rows = await this.prisma.careerStep.findMany({ where: { id: { in: [...ids] } } });
+    const { rows } = await this.pool.query<CareerStep>(`SELECT ${ITEM_COLUMNS} FROM career_step WHERE id = ANY($1::int[])`, [ids]);
     const byId = new Map(rows.map((r) => [r.id, r]));
     return ids.map((id) => byId.get(id) ?? null);
   }
 
-  careerStepsOf(roleIds: readonly number[]): Promise<CareerStep[]> {
-    return this.prisma.careerStep.findMany({
-      where: { roleId: { in: [...roleIds] } },
-      orderBy: [{ roleId: 'asc' }, { position: 'asc' }],
-    });
+  async careerStepsOf(roleIds: readonly number[]): Promise<CareerStep[]> {
+    const { rows } = await this.pool.query<CareerStep>(
+      `SELECT ${ITEM_COLUMNS} FROM career_step WHERE role_id = ANY($1::int[]) ORDER BY role_id, position`,
+      [roleIds],
+    );
+    return rows;
   }
 }

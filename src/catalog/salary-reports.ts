@@ -1,4 +1,4 @@
-import type pg from 'pg';
+import type { Queryable } from '../db/read-session.ts';
 
 /** A standalone salary report (a salary observation that belongs to no posting). */
 export interface SalaryReportRecord {
@@ -13,8 +13,8 @@ export interface SalaryReportRecord {
   country: string | null;
 }
 
-export async function salaryReportsByIds(pool: pg.Pool, ids: readonly number[]): Promise<(SalaryReportRecord | null)[]> {
-  const { rows } = await pool.query<SalaryReportRecord>(
+export async function salaryReportsByIds(db: Queryable, ids: readonly number[]): Promise<(SalaryReportRecord | null)[]> {
+  const { rows } = await db.query<SalaryReportRecord>(
     `SELECT id, role_id AS "roleId", source, external_id AS "externalId", amount, currency, amount_usd AS "amountUsd",
             observed_at AS "observedAt", country
      FROM salary_observation WHERE id = ANY($1::int[]) AND posting_id IS NULL`,

@@ -5,11 +5,25 @@ import { applyMigrations } from './migrate.ts';
 import { createPool, StatementCounter } from './pool.ts';
 import { createPrisma, type PrismaClient } from './prisma.ts';
 import { ReplicaRouter, type ReplicaState } from './replicas.ts';
+import { ReadSession, type ReadSessionSettings } from './read-session.ts';
+
+/** statement_timeout when none is configured (DB_STATEMENT_TIMEOUT_MS's default). */
+export const DEFAULT_STATEMENT_TIMEOUT_MS = 10_000;
 
 export interface Database {
   pool: pg.Pool;
   prisma: PrismaClient;
   counter: StatementCounter;
+  /** The connection string itself (with its password): for side connections only, never for messages. */
+  url: string;
+  /** How long opening a connection may take (DB_CONNECT_TIMEOUT_MS). */
+  connectTimeoutMs: number;
+  /** Settings of every read session (statement_timeout, cancelling). */
+  sessionSettings: ReadSessionSettings;
+  /** A lazy one-snapshot read session on the pool (src/db/read-session.ts). */
+  openReadSession(signal?: AbortSignal): ReadSession;
+  /** The plausible salary range every write is checked against (SALARY_MIN/MAX_USD_PER_YEAR); the importer's default when undefined. */
+  salaryBounds?: { minUsdPerYear: number; maxUsdPerYear: number };
   /** Connection string with the password hidden, for messages. */
   displayUrl: string;
   embedded: boolean;
@@ -27,7 +41,7 @@ export interface OpenOptions {
   pgliteDir?: string;
   poolMax?: number;
   migrate?: boolean;
-  /** How long a query waits for a connection before failing (DB_CONNECT_TIMEOUT_MS); 2 s by default. */
+  /** How long opening a connection may take before failing (DB_CONNECT_TIMEOUT_MS); 2 s by default. */
   connectTimeoutMs?: number;
   /** Streaming replicas to read from (DATABASE_READ_URLS), with their lag bound and check interval. */
   readReplicas?: {
@@ -37,6 +51,20 @@ export interface OpenOptions {
     /** Told once per change of a replica's state. */
     onStateChange?: (state: ReplicaState) => void;
   };
+  /** How long a query waits for a free connection of a full pool (DB_POOL_WAIT_MS); 5 s by default. */
+  poolWaitMs?: number;
+  /**
+   * statement_timeout of read sessions (SET LOCAL), and the session default of every pool
+   * connection when `statementTimeoutForAll`; 10 s by default.
+   */
+  statementTimeoutMs?: number;
+  /**
+   * Whether statements outside read sessions (writes, imports) get statement_timeout too: the
+   * service sets it, the command-line tools (long imports) do not.
+   */
+  statementTimeoutForAll?: boolean;
+  /** The plausible salary range of every import and mutation (SALARY_MIN/MAX_USD_PER_YEAR). */
+  salaryBounds?: { minUsdPerYear: number; maxUsdPerYear: number };
 }
 
 function describeTarget(url: string): string {
@@ -70,7 +98,13 @@ export async function openDatabase(options: OpenOptions): Promise<Database> {
   }
   // PGlite runs one session for all socket connections, so concurrent transactions would
   // interleave: one connection keeps the embedded database correct.
-  const { pool, counter } = createPool(url, embedded ? 1 : (options.poolMax ?? 10), new StatementCounter(), options.connectTimeoutMs);
+  const statementTimeoutMs = options.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS;
+  const connectTimeoutMs = options.connectTimeoutMs ?? 2_000;
+  const { pool, counter } = createPool(url, embedded ? 1 : (options.poolMax ?? 10), new StatementCounter(), {
+    connectTimeoutMs,
+    poolWaitMs: options.poolWaitMs,
+    statementTimeoutMs: options.statementTimeoutForAll ? statementTimeoutMs : undefined,
+  });
   try {
     await pool.query('SELECT 1');
     if (options.migrate) await applyMigrations(pool);
@@ -97,10 +131,18 @@ export async function openDatabase(options: OpenOptions): Promise<Database> {
     // An unreachable replica is not an error at start: reads use the primary until it is healthy.
     await replicas.start();
   }
+  // PGlite runs every connection in its one backend: cancelling "another" backend would cancel itself.
+  const sessionSettings: ReadSessionSettings = { statementTimeoutMs, cancelUrl: embedded ? undefined : url };
+  const serverUrl = url;
   return {
     pool,
     prisma,
     counter,
+    url: serverUrl,
+    connectTimeoutMs,
+    sessionSettings,
+    openReadSession: (signal) => new ReadSession(pool, sessionSettings, counter, signal),
+    salaryBounds: options.salaryBounds,
     displayUrl: embedded ? `embedded PGlite (${options.pgliteDir ?? 'in memory'})` : redactUrl(url),
     embedded: Boolean(embedded),
     replicas,

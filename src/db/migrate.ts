@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type pg from 'pg';
+import type { Queryable } from './read-session.ts';
 
 export const MIGRATIONS_DIR = path.resolve(__dirname, '../../prisma/migrations');
 
@@ -75,7 +76,7 @@ export async function applyMigrations(pool: pg.Pool, dir = MIGRATIONS_DIR): Prom
 }
 
 /** Names of committed migrations that the database has not applied (empty when up to date). */
-export async function pendingMigrations(pool: pg.Pool, dir = MIGRATIONS_DIR): Promise<string[]> {
+export async function pendingMigrations(pool: Queryable, dir = MIGRATIONS_DIR): Promise<string[]> {
   const table = await pool.query<{ exists: boolean }>(`SELECT to_regclass('"_prisma_migrations"') IS NOT NULL AS exists`);
   const have = new Set<string>();
   if (table.rows[0]?.exists) {

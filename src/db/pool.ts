@@ -5,35 +5,117 @@ import pg from 'pg';
 pg.types.setTypeParser(pg.types.builtins.NUMERIC, (v) => Number.parseFloat(v));
 pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number.parseInt(v, 10));
 
-/** Counts every SQL statement sent through a pool: the N+1 tests and the metrics read it. */
+/**
+ * Counts every SQL statement sent through a pool: the N+1 tests and the metrics read it.
+ * `count` holds the statements that do work; `control` the transaction control of read
+ * sessions (BEGIN ... SET LOCAL, COMMIT), which is the same for any query and counted apart.
+ */
 export class StatementCounter {
   count = 0;
+  control = 0;
 }
 
 type Query = pg.PoolClient['query'];
 
+/** The client's query function before counting, for transaction control (src/db/read-session.ts). */
+export const UNCOUNTED_QUERY = Symbol('uncountedQuery');
+
+export type CountedClient = pg.PoolClient & { [UNCOUNTED_QUERY]?: Query };
+
+/**
+ * Every client of the pool waited DB_POOL_WAIT_MS for a free connection and none came: the
+ * database is reachable but busy. Clients get OVERLOADED (retry later), not "unavailable".
+ */
+export class PoolOverloadedError extends Error {
+  readonly code = 'POOL_OVERLOADED';
+  constructor(readonly waitedMs: number) {
+    super(`no database connection became free within ${waitedMs} ms (DB_POOL_WAIT_MS): the service is overloaded`);
+  }
+}
+
+/** Whether the last attempt to open a connection failed (then waiting for one means "down", not "busy"). */
+export interface Reachability {
+  lastConnectFailedAt: number | null;
+}
+
+export interface PoolOptions {
+  /** How long opening one new connection may take (DB_CONNECT_TIMEOUT_MS); 2 s by default. */
+  connectTimeoutMs?: number;
+  /** How long a query may wait for a free connection of a full pool (DB_POOL_WAIT_MS); 5 s by default. */
+  poolWaitMs?: number;
+  /**
+   * Session default of statement_timeout for statements outside read sessions (set once per
+   * connection); read sessions also SET LOCAL it per transaction, which holds behind a pooler.
+   */
+  statementTimeoutMs?: number;
+}
+
+const QUEUE_TIMEOUT = 'timeout exceeded when trying to connect';
+
 /**
  * A pg pool whose clients count the statements they send. Counting at the client level catches
  * pool.query, transactions and Prisma's adapter alike, since all of them end in client.query.
+ *
+ * pg-pool has one timeout for both waiting for a free client and opening a new one; here the
+ * pool's timeout is the wait (DB_POOL_WAIT_MS) and each client's own connect timeout is
+ * DB_CONNECT_TIMEOUT_MS, and a wait that runs out while the database answers is a
+ * PoolOverloadedError instead of pg-pool's "timeout exceeded when trying to connect".
  */
 export function createPool(
   connectionString: string,
   max: number,
   counter = new StatementCounter(),
-  connectTimeoutMs = 2_000,
-): { pool: pg.Pool; counter: StatementCounter } {
+  options: PoolOptions = {},
+): { pool: pg.Pool; counter: StatementCounter; reachability: Reachability } {
+  const connectTimeoutMs = options.connectTimeoutMs ?? 2_000;
+  const poolWaitMs = options.poolWaitMs ?? 5_000;
+  const reachability: Reachability = { lastConnectFailedAt: null };
+  class TimedClient extends pg.Client {
+    constructor(config?: string | pg.ClientConfig) {
+      super({ ...(typeof config === 'string' ? { connectionString: config } : config), connectionTimeoutMillis: connectTimeoutMs });
+    }
+  }
   // A short connect timeout makes queries fail fast (SERVICE_UNAVAILABLE) while the database is
   // unreachable; the pool opens new connections by itself once it is back.
-  const pool = new pg.Pool({ connectionString, max, connectionTimeoutMillis: connectTimeoutMs, idleTimeoutMillis: 30_000 });
-  pool.on('connect', (client) => {
+  const pool = new pg.Pool({
+    connectionString,
+    max,
+    connectionTimeoutMillis: Math.max(poolWaitMs, 1),
+    idleTimeoutMillis: 30_000,
+    Client: TimedClient,
+    // Before the client is handed out (and before counting starts): runs once per connection.
+    onConnect:
+      options.statementTimeoutMs === undefined
+        ? undefined
+        : (client: pg.ClientBase) => client.query(`SET statement_timeout = ${Math.floor(options.statementTimeoutMs as number)}`) as unknown as void,
+  });
+  pool.on('connect', (client: CountedClient) => {
+    reachability.lastConnectFailedAt = null;
     const original = client.query.bind(client) as Query;
     const counted = ((...args: Parameters<Query>) => {
       counter.count += 1;
       return (original as (...a: Parameters<Query>) => ReturnType<Query>)(...args);
     }) as Query;
     client.query = counted;
+    client[UNCOUNTED_QUERY] = original;
   });
   // An idle client that loses its server must not crash the process; the next query reports it.
   pool.on('error', () => undefined);
-  return { pool, counter };
+
+  const classify = (error: Error): Error => {
+    if (error.message !== QUEUE_TIMEOUT) {
+      if (!/pool after calling end/.test(error.message)) reachability.lastConnectFailedAt = Date.now();
+      return error;
+    }
+    // A full pool whose last connection attempt failed is waiting on a dead server, not a busy one.
+    return reachability.lastConnectFailedAt !== null ? error : new PoolOverloadedError(poolWaitMs);
+  };
+  const connect = pool.connect.bind(pool) as (cb?: (err: Error | undefined, client?: pg.PoolClient, done?: (release?: unknown) => void) => void) => unknown;
+  pool.connect = ((cb?: (err: Error | undefined, client?: pg.PoolClient, done?: (release?: unknown) => void) => void) => {
+    if (cb) return connect((err, client, done) => cb(err ? classify(err) : err, client, done));
+    return (connect() as Promise<pg.PoolClient>).catch((err: Error) => {
+      throw classify(err);
+    });
+  }) as typeof pool.connect;
+  return { pool, counter, reachability };
 }

@@ -17,6 +17,22 @@ export interface ApolloOptions {
 }
 
 /**
+ * Ends each operation's read session (commit, client back to the pool) once its response is
+ * ready, whether it succeeded or not, so that one snapshot covers the whole operation.
+ */
+export function readSessionPlugin(): ApolloServerPlugin<GraphQLContext> {
+  return {
+    async requestDidStart() {
+      return {
+        async willSendResponse({ contextValue }) {
+          await contextValue.reads.end();
+        },
+      };
+    },
+  };
+}
+
+/**
  * The GraphQL server. Apollo's own landing page is off: it loads Apollo Sandbox from a CDN,
  * so src/http serves a self-contained playground instead.
  */
@@ -38,6 +54,7 @@ export function createApolloServer(options: ApolloOptions): ApolloServer<GraphQL
     formatError: createFormatError({ production: options.production }),
     plugins: [
       ApolloServerPluginLandingPageDisabled(),
+      readSessionPlugin(),
       queryLimitsPlugin<GraphQLContext>(options.limits ?? DEFAULT_QUERY_LIMITS),
       ...(options.plugins ?? []),
     ],

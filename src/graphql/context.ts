@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { RoleCatalog } from '../catalog/roles.ts';
 import type { PrismaClient } from '../db/prisma.ts';
+import type { ReadSession } from '../db/read-session.ts';
 import { apiKeyGuard, type ApiKeyGuard } from './api-key-guard.ts';
 import { createLoaders, type Loaders } from './loaders.ts';
 
@@ -9,12 +10,18 @@ export interface ContextDatabase {
   pool: pg.Pool;
   prisma: PrismaClient;
   embedded?: boolean;
+  /** The plausible salary range (rule salaryImplausible); the importer's default when undefined. */
+  salaryBounds?: { minUsdPerYear: number; maxUsdPerYear: number };
+  /** A lazy one-snapshot read session for one operation (src/db/read-session.ts). */
+  openReadSession(signal?: AbortSignal): ReadSession;
 }
 
 /** What a context takes from its HTTP request. */
 export interface RequestInfo {
   /** The Authorization header, checked only when a mutation runs. */
   authorization?: string;
+  /** Aborts when the client disconnects: the operation's statements are cancelled. */
+  signal?: AbortSignal;
 }
 
 export interface GraphQLContext {
@@ -22,15 +29,19 @@ export interface GraphQLContext {
   asOf: Date;
   catalog: RoleCatalog;
   loaders: Loaders;
+  /**
+   * Every read of the operation, on one snapshot; the readSessionPlugin (src/graphql/apollo.ts)
+   * ends it when the response is sent, and the mutations release it before they write.
+   */
+  reads: ReadSession;
   /** For the mutations' writes. */
   db: ContextDatabase;
   /** The request's API key, checked once on the first call (mutations call it; queries never do). */
   requireApiKey: ApiKeyGuard;
 }
 
-/** Builds a fresh context (and fresh DataLoaders) for each operation. */
+/** Builds a fresh context (fresh DataLoaders and a fresh read session) for each operation. */
 export function contextFactory(db: ContextDatabase): (request?: RequestInfo) => GraphQLContext {
-  const catalog = new RoleCatalog(db.prisma, db.pool);
   // The operations of one batched request share one RequestInfo and so one API key check.
   const guards = new WeakMap<RequestInfo, ApiKeyGuard>();
   return (request = {}) => {
@@ -40,6 +51,8 @@ export function contextFactory(db: ContextDatabase): (request?: RequestInfo) => 
       requireApiKey = apiKeyGuard(db.pool, request.authorization);
       guards.set(request, requireApiKey);
     }
-    return { asOf, catalog, loaders: createLoaders(db.pool, catalog, asOf), db, requireApiKey };
+    const reads = db.openReadSession(request.signal);
+    const catalog = new RoleCatalog(reads);
+    return { asOf, catalog, loaders: createLoaders(reads, catalog, asOf), reads, db, requireApiKey };
   };
 }

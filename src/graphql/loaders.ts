@@ -1,13 +1,13 @@
 import DataLoader from 'dataloader';
-import type pg from 'pg';
 import { employerOpenings, employersByIds, topEmployerPages, type EmployerCount, type EmployerRecord } from '../catalog/employers.ts';
 import type { PostingRecord } from '../catalog/posting-record.ts';
-import { postingPages, postingsByIds, type Page, type PageRequest, type PostingOrder } from '../catalog/postings.ts';
+import { postingPages, postingsByGroups, postingsByIds, type Page, type PageRequest, type PostingOrder } from '../catalog/postings.ts';
 import type { RoleRecord } from '../catalog/role-record.ts';
 import type { RoleCatalog } from '../catalog/roles.ts';
 import { salaryReportsByIds, type SalaryReportRecord } from '../catalog/salary-reports.ts';
+import type { Queryable } from '../db/read-session.ts';
 import type { CareerStep, Responsibility } from '../generated/prisma/client.ts';
-import { loadPostingFigures, type PostingFiguresRecord } from '../stats/posting-figures.ts';
+import { loadPostingFigures, loadSourceMix, type PostingFiguresRecord, type SourceMixRecord } from '../stats/posting-figures.ts';
 import { filterKey, type PostingFilter } from '../stats/posting-filter.ts';
 import {
   loadHistograms,
@@ -89,14 +89,21 @@ export interface EmployerPageKey extends FilterKey {
 
 const pageKey = (page: PageRequest) => `${page.first}:${page.offset}`;
 
-/** Per-request loaders: each turns what a page of objects asks for into one SQL statement per distinct set of arguments. */
-export function createLoaders(pool: pg.Pool, catalog: RoleCatalog, asOf: Date) {
+/**
+ * Per-request loaders: each turns what a page of objects asks for into one SQL statement per
+ * distinct set of arguments. `pool` is the operation's read session, so all of them read one snapshot.
+ */
+export function createLoaders(pool: Queryable, catalog: RoleCatalog, asOf: Date) {
   return {
     role: byId<RoleRecord | null>((ids) => catalog.byIds(ids)),
     posting: byId<PostingRecord | null>((ids) => postingsByIds(pool, ids, asOf)),
     employer: byId<EmployerRecord | null>((ids) => employersByIds(pool, ids)),
     salaryReport: byId<SalaryReportRecord | null>((ids) => salaryReportsByIds(pool, ids)),
-    employerOpenings: byId<number>((ids) => employerOpenings(pool, ids, asOf)),
+    postingGroup: byId<PostingRecord[]>((ids) => postingsByGroups(pool, ids, asOf)),
+    employerOpenings: groupedLoader<{ id: number; dedupe: boolean }, number>(
+      (k) => String(k.dedupe),
+      (ids, k) => employerOpenings(pool, ids, asOf, k.dedupe),
+    ),
     responsibility: byId<Responsibility | null>((ids) => catalog.responsibilitiesByIds(ids)),
     careerStep: byId<CareerStep | null>((ids) => catalog.careerStepsByIds(ids)),
     responsibilities: byId<Responsibility[]>(async (ids) => groupByRole(ids, await catalog.responsibilitiesOf(ids))),
@@ -104,6 +111,10 @@ export function createLoaders(pool: pg.Pool, catalog: RoleCatalog, asOf: Date) {
     postingFigures: groupedLoader<FilterKey, PostingFiguresRecord>(
       (k) => filterKey(k.filter),
       (ids, k) => loadPostingFigures(pool, ids, k.filter, asOf),
+    ),
+    sourceMix: groupedLoader<FilterKey, SourceMixRecord[]>(
+      (k) => filterKey(k.filter),
+      (ids, k) => loadSourceMix(pool, ids, k.filter, asOf),
     ),
     salaryFigures: groupedLoader<SalaryKey, SalaryFigures>(
       (k) => salarySpecKey(k.spec),

@@ -80,6 +80,9 @@ const KNOWN_CODES = new Set([
   'TOKEN_LIMIT_EXCEEDED',
   'INTROSPECTION_DISABLED',
   'SERVICE_UNAVAILABLE',
+  'TIMEOUT',
+  'OVERLOADED',
+  'REQUEST_ABORTED',
 ]);
 
 /** Operation names are chosen by clients: only this many distinct ones get their own series. */

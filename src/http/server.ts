@@ -141,7 +141,12 @@ export async function startServer(options: ServerOptions, port: number, host?: s
       if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
     }
     // One RequestInfo per HTTP request: the operations of a batch share its (lazy) API key check.
-    const request = { authorization: req.headers.authorization };
+    // A client that disconnects before its answer has its statements cancelled (src/db/read-session.ts).
+    const abort = new AbortController();
+    res.once('close', () => {
+      if (!res.writableFinished) abort.abort();
+    });
+    const request = { authorization: req.headers.authorization, signal: abort.signal };
     const result = await apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body },
       context: async () => createContext(request),

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { COUNTRY_CODES } from './country-codes.ts';
 import { CURRENCY_CODES } from './currency-codes.ts';
+import { MAX_RAW_SALARY } from './salary-bounds.ts';
 import type { FieldError, RowValidation } from './import-types.ts';
 
 /**
@@ -145,6 +146,15 @@ export const positiveNumber: Check<number> = (value) => {
   if (!DECIMAL.test(value)) return new Broken('positiveNumber', 'must be a positive number such as 85000 or 42.5 (no thousands separators)');
   const n = Number(value);
   if (!Number.isFinite(n) || n <= 0) return new Broken('positiveNumber', 'must be a positive number within range');
+  return n;
+};
+
+/** A salary amount: a positive number no larger than MAX_RAW_SALARY (rule salaryImplausible above it). */
+export const salaryAmount: Check<number> = (value) => {
+  const n = positiveNumber(value);
+  if (typeof n === 'number' && n > MAX_RAW_SALARY) {
+    return new Broken('salaryImplausible', `must be at most ${MAX_RAW_SALARY} before conversion: no salary in any currency and period is that large`);
+  }
   return n;
 };
 

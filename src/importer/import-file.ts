@@ -17,6 +17,7 @@ import type {
   ValidationContext,
 } from './import-types.ts';
 import { RecordReader, type SourceRecord } from './read-records.ts';
+import { DEFAULT_SALARY_BOUNDS, implausibleMessage, type ImplausibleRow, type SalaryBounds } from './salary-bounds.ts';
 import type { StagedRow } from './staging-table.ts';
 import { supportsCopy } from './supports-copy.ts';
 import { runBatchStatements } from './write-counts.ts';
@@ -72,7 +73,7 @@ const KINDS = { postings: postingsKind, observations: observationsKind, rates: r
  * written. Throws ImportFileError when the input cannot be read or parsed as a whole.
  */
 export async function importFile(
-  db: { pool: pg.Pool; embedded?: boolean },
+  db: { pool: pg.Pool; embedded?: boolean; salaryBounds?: SalaryBounds },
   kind: ImportKind,
   input: ImportInput,
   options: ImportOptions = {},
@@ -86,7 +87,7 @@ export async function importFile(
 
 async function runImport<T>(
   def: ImportKindDefinition<T>,
-  db: { pool: pg.Pool; embedded?: boolean },
+  db: { pool: pg.Pool; embedded?: boolean; salaryBounds?: SalaryBounds },
   input: ImportInput,
   options: ImportOptions,
 ): Promise<ImportSummary> {
@@ -97,6 +98,7 @@ async function runImport<T>(
   const maxErrors = options.maxErrors ?? DEFAULT_MAX_ERRORS;
   const dryRun = options.dryRun ?? false;
   const atomic = options.atomic ?? false;
+  const bounds = options.salaryBounds ?? db.salaryBounds ?? DEFAULT_SALARY_BOUNDS;
   const summary: ImportSummary = {
     kind: def.kind,
     read: 0,
@@ -136,6 +138,20 @@ async function runImport<T>(
     const write = async (rows: StagedRow<T>[], valid: number): Promise<void> => {
       try {
         await def.staging.load(conn, rows, copy, atomic ? undefined : 'BEGIN');
+        // Salaries outside the plausible range are only known once converted at the rates the
+        // database holds: such rows leave the staging table here and are reported, not written.
+        if (def.implausibleSql) {
+          const { rows: bad } = await conn.query<ImplausibleRow>(def.implausibleSql(def.staging.name), [bounds.minUsdPerYear, bounds.maxUsdPerYear]);
+          const lines = new Set<number>();
+          for (const b of bad) {
+            lines.add(b.line);
+            const error: RowError = { line: b.line, externalId: b.external_id, field: b.field, value: String(b.value), rule: 'salaryImplausible', message: implausibleMessage(b.usd, bounds) };
+            if (summary.errors.length < maxErrors) summary.errors.push(error);
+            await errorsFile?.add(reader.columns ?? def.fields, [], [error]);
+          }
+          summary.rejected += lines.size;
+          valid -= lines.size;
+        }
         const counts = await runBatchStatements(conn, [...def.upsertSql(def.staging.name), ...(atomic ? [] : ['COMMIT'])]);
         summary.inserted += counts.inserted;
         summary.updated += counts.updated;
@@ -266,6 +282,8 @@ async function runImport<T>(
   } finally {
     client?.release(clientBroken ? true : undefined);
   }
+  // Rows rejected after conversion (salaryImplausible) are found batch by batch: file order again.
+  summary.errors.sort((a, b) => a.line - b.line);
   summary.seconds = Number(process.hrtime.bigint() - started) / 1e9;
   return summary;
 }

@@ -2,6 +2,7 @@ import type { ImportKind, RowValidation, ValidationContext } from './import-type
 import { OBSERVATION_FIELDS, OBSERVATION_REQUIRED_FIELDS, validateObservationRow, type ObservationRecord } from './observation-schema.ts';
 import { POSTING_FIELDS, POSTING_REQUIRED_FIELDS, validatePostingRow, type PostingRecord } from './posting-schema.ts';
 import { RATE_FIELDS, RATE_REQUIRED_FIELDS, validateRateRow, type RateRecord } from './rate-schema.ts';
+import { implausibleObservationsSql, implausiblePostingsSql } from './salary-bounds.ts';
 import type { StagingTable } from './staging-table.ts';
 import { observationStagingTable, upsertObservationsSql } from './upsert-observations.ts';
 import { postingStagingTable, upsertPostingsSql } from './upsert-postings.ts';
@@ -23,6 +24,11 @@ export interface ImportKindDefinition<T> {
   staging: StagingTable<T>;
   /** The set-based upserts from the loaded staging table; one of them returns (inserted, updated). */
   upsertSql(stagingTable: string): string[];
+  /**
+   * Removes the staged rows whose salary is implausible once converted ($1, $2: the bounds in
+   * USD a year) and returns them (src/importer/salary-bounds.ts); none for kinds without salaries.
+   */
+  implausibleSql?(stagingTable: string): string;
 }
 
 export const postingsKind: ImportKindDefinition<PostingRecord> = {
@@ -35,6 +41,7 @@ export const postingsKind: ImportKindDefinition<PostingRecord> = {
   externalIdField: 'externalId',
   staging: postingStagingTable,
   upsertSql: upsertPostingsSql,
+  implausibleSql: implausiblePostingsSql,
 };
 
 export const observationsKind: ImportKindDefinition<ObservationRecord> = {
@@ -47,6 +54,7 @@ export const observationsKind: ImportKindDefinition<ObservationRecord> = {
   externalIdField: 'externalId',
   staging: observationStagingTable,
   upsertSql: upsertObservationsSql,
+  implausibleSql: implausibleObservationsSql,
 };
 
 export const ratesKind: ImportKindDefinition<RateRecord> = {

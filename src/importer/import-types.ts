@@ -58,6 +58,11 @@ export interface ImportOptions {
    * (false). By default COPY unless the server is the embedded PGlite, whose socket cannot do COPY.
    */
   copy?: boolean;
+  /**
+   * The plausible salary range in USD a year (rule salaryImplausible); by default the database's
+   * (`db.salaryBounds`, from SALARY_MIN_USD_PER_YEAR and SALARY_MAX_USD_PER_YEAR), else 1,000..10,000,000.
+   */
+  salaryBounds?: { minUsdPerYear: number; maxUsdPerYear: number };
 }
 
 export interface ImportSummary {

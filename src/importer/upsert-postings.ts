@@ -1,6 +1,7 @@
 import { insertMissingEmployersSql } from './insert-missing-employers.ts';
 import { insertMissingRolesSql } from './insert-missing-roles.ts';
 import { normalizeEmployerName } from './normalize-employer.ts';
+import { dedupeKeyColumn, regroupStagedSql } from './posting-groups.ts';
 import type { PostingRecord } from './posting-schema.ts';
 import { amountUsdSql, annualizedSql, midpointSql } from './salary-sql.ts';
 import { StagingTable } from './staging-table.ts';
@@ -29,6 +30,7 @@ export const postingStagingTable = new StagingTable<PostingRecord>('import_stage
   { name: 'seniority', type: '"Seniority"', value: (r) => r.seniority },
   { name: 'posted_at', type: 'timestamptz', value: (r) => time(r.postedAt) },
   { name: 'closed_at', type: 'timestamptz', value: (r) => time(r.closedAt) },
+  dedupeKeyColumn<PostingRecord>(),
 ]);
 
 const POSTING_COLUMNS = [
@@ -46,6 +48,7 @@ const POSTING_COLUMNS = [
   'seniority',
   'posted_at',
   'closed_at',
+  'dedupe_key',
 ];
 
 const OBSERVATION_COLUMNS = ['role_id', 'source', 'amount', 'currency', 'period', 'amount_usd', 'observed_at', 'country'];
@@ -57,14 +60,15 @@ const OBSERVATION_COLUMNS = ['role_id', 'source', 'amount', 'currency', 'period'
  * - a posting is inserted, or updated (with updated_at) only when some column differs;
  * - each inserted or updated posting with a salary gets exactly one observation (midpoint,
  *   annualized, converted to USD), following its role, country and dates; one that lost its salary
- *   loses its observation. Unchanged postings keep theirs untouched.
+ *   loses its observation. Unchanged postings keep theirs untouched;
+ * - the duplicate groups of every key the batch touched are brought up to date (posting-groups.ts).
  */
 export function upsertPostingsSql(stagingTable: string): string[] {
   const amount = annualizedSql(midpointSql('up.salary_min', 'up.salary_max'), 'up.salary_period');
   const upsert = `WITH up AS (
        INSERT INTO posting AS p (source, external_id, ${POSTING_COLUMNS.join(', ')})
        SELECT s.source, s.external_id, r.id, e.id, s.title, s.location, s.country, s.remote, s.salary_min, s.salary_max,
-              s.salary_currency, s.salary_period, s.degree_required, s.seniority, s.posted_at, s.closed_at
+              s.salary_currency, s.salary_period, s.degree_required, s.seniority, s.posted_at, s.closed_at, s.dedupe_key
        FROM ${stagingTable} s
        JOIN role r ON r.slug = s.role
        JOIN employer e ON e.normalized_name = s.employer_key
@@ -90,5 +94,5 @@ export function upsertPostingsSql(stagingTable: string): string[] {
              IS DISTINCT FROM (${OBSERVATION_COLUMNS.map((c) => `EXCLUDED.${c}`).join(', ')})
      )
      SELECT count(*) FILTER (WHERE inserted)::int AS inserted, count(*) FILTER (WHERE NOT inserted)::int AS updated FROM up`;
-  return [insertMissingRolesSql(stagingTable), insertMissingEmployersSql(stagingTable), upsert];
+  return [insertMissingRolesSql(stagingTable), insertMissingEmployersSql(stagingTable), upsert, ...regroupStagedSql(stagingTable)];
 }

@@ -21,6 +21,9 @@ export const ROLE_PAGE_QUERY = /* GraphQL */ `
       stats {
         openings
         employers
+        postingsSeen
+        duplicatesRemoved
+        sources { source postingsSeen openings }
         salary {
           currency count sampleSize confidence mean median min max p25 p75
           histogram(buckets: $buckets) { lowerBound upperBound count }
@@ -53,6 +56,9 @@ export interface RolePageData {
   stats: {
     openings: number;
     employers: number;
+    postingsSeen: number;
+    duplicatesRemoved: number;
+    sources: { source: string; postingsSeen: number; openings: number }[];
     salary: {
       currency: string;
       count: number;

@@ -1,5 +1,5 @@
-import type pg from 'pg';
-import { postingCondition, type PostingFilter } from './posting-filter.ts';
+import type { Queryable } from '../db/read-session.ts';
+import { countedCondition, degreeSql, postingCondition, type PostingFilter } from './posting-filter.ts';
 import { SqlParams } from './sql-params.ts';
 
 export interface DegreeRequirementRecord {
@@ -12,7 +12,10 @@ export interface DegreeRequirementRecord {
 }
 
 export interface PostingFiguresRecord {
+  /** Groups of duplicates (or postings, without dedupe) matching the filter. */
   openings: number;
+  /** Postings matching the filter, before grouping. */
+  postingsSeen: number;
   employers: number;
   degreeRequirement: DegreeRequirementRecord;
 }
@@ -36,6 +39,7 @@ export function degreeFiguresSql(postings: string, groupBy: string): string {
 interface Row {
   role_id: number;
   openings: number;
+  postings_seen: number;
   employers: number;
   postings_requiring: number;
   postings_known: number;
@@ -43,7 +47,7 @@ interface Row {
   employers_known: number;
 }
 
-export function degreeRecord(r: Omit<Row, 'role_id' | 'openings' | 'employers'>): DegreeRequirementRecord {
+export function degreeRecord(r: Omit<Row, 'role_id' | 'openings' | 'employers' | 'postings_seen'>): DegreeRequirementRecord {
   return {
     employerShare: share(r.employers_requiring, r.employers_known),
     postingShare: share(r.postings_requiring, r.postings_known),
@@ -54,33 +58,72 @@ export function degreeRecord(r: Omit<Row, 'role_id' | 'openings' | 'employers'>)
   };
 }
 
-/** Openings, employers and degree requirement of each role over the postings matching `filter`, in one statement. */
-export async function loadPostingFigures(pool: pg.Pool, roleIds: readonly number[], filter: PostingFilter, asOf: Date): Promise<PostingFiguresRecord[]> {
+/**
+ * Openings, employers and degree requirement of each role over the postings matching `filter`
+ * (each group of duplicates once, unless filter.dedupe is false), and the postings seen before
+ * grouping, in one statement.
+ */
+export async function loadPostingFigures(db: Queryable, roleIds: readonly number[], filter: PostingFilter, asOf: Date): Promise<PostingFiguresRecord[]> {
   const params = new SqlParams();
   const ids = params.add(roleIds, '::int[]');
   const at = params.add(asOf, '::timestamptz');
   const sql = `
 WITH matching AS (
-  SELECT p.role_id, p.employer_id, p.degree_required FROM posting p
-  WHERE p.role_id = ANY(${ids}) AND ${postingCondition('p', filter, at, params)}
+  SELECT p.role_id, p.employer_id, ${degreeSql('p', filter)} AS degree_required FROM posting p
+  WHERE p.role_id = ANY(${ids}) AND ${countedCondition('p', filter, at, params)}
 ), posting_figures AS (
   SELECT role_id, count(*)::int AS openings, count(DISTINCT employer_id)::int AS employers,
          count(*) FILTER (WHERE degree_required)::int AS postings_requiring,
          count(degree_required)::int AS postings_known
   FROM matching GROUP BY role_id
+), seen AS (
+  SELECT p.role_id, count(*)::int AS n FROM posting p
+  WHERE p.role_id = ANY(${ids}) AND ${postingCondition('p', filter, at, params)} GROUP BY p.role_id
 ), degree_figures AS (${degreeFiguresSql('matching', 'role_id')})
 SELECT ids.role_id,
-       coalesce(pf.openings, 0) AS openings, coalesce(pf.employers, 0) AS employers,
+       coalesce(pf.openings, 0) AS openings, coalesce(se.n, 0) AS postings_seen, coalesce(pf.employers, 0) AS employers,
        coalesce(pf.postings_requiring, 0) AS postings_requiring, coalesce(pf.postings_known, 0) AS postings_known,
        coalesce(df.employers_requiring, 0) AS employers_requiring, coalesce(df.employers_known, 0) AS employers_known
 FROM unnest(${ids}) AS ids(role_id)
 LEFT JOIN posting_figures pf ON pf.role_id = ids.role_id
+LEFT JOIN seen se ON se.role_id = ids.role_id
 LEFT JOIN degree_figures df ON df.role_id = ids.role_id`;
-  const { rows } = await pool.query<Row>(sql, params.values);
+  const { rows } = await db.query<Row>(sql, params.values);
   const byId = new Map(rows.map((r) => [r.role_id, r]));
   return roleIds.map((id) => {
     const r = byId.get(id);
     if (!r) throw new Error(`posting figures missing for role ${id}`);
-    return { openings: r.openings, employers: r.employers, degreeRequirement: degreeRecord(r) };
+    return { openings: r.openings, postingsSeen: r.postings_seen, employers: r.employers, degreeRequirement: degreeRecord(r) };
   });
+}
+
+export interface SourceMixRecord {
+  source: string;
+  /** Postings of this source matching the filter, before grouping. */
+  postingsSeen: number;
+  /** Groups (or postings, without dedupe) matching the filter whose earliest member is from this source. */
+  openings: number;
+}
+
+/** Each role's postings per source (before grouping) and openings per source of the earliest member, most postings first, in one statement. */
+export async function loadSourceMix(db: Queryable, roleIds: readonly number[], filter: PostingFilter, asOf: Date): Promise<SourceMixRecord[][]> {
+  const params = new SqlParams();
+  const ids = params.add(roleIds, '::int[]');
+  const at = params.add(asOf, '::timestamptz');
+  const sql = `
+WITH seen AS (
+  SELECT p.role_id, p.source, count(*)::int AS n FROM posting p
+  WHERE p.role_id = ANY(${ids}) AND ${postingCondition('p', filter, at, params)} GROUP BY 1, 2
+), counted AS (
+  SELECT p.role_id, p.source, count(*)::int AS n FROM posting p
+  WHERE p.role_id = ANY(${ids}) AND ${countedCondition('p', filter, at, params)} GROUP BY 1, 2
+)
+SELECT coalesce(s.role_id, c.role_id) AS role_id, coalesce(s.source, c.source) AS source,
+       coalesce(s.n, 0) AS postings_seen, coalesce(c.n, 0) AS openings
+FROM seen s FULL JOIN counted c ON c.role_id = s.role_id AND c.source = s.source
+ORDER BY 1, 3 DESC, 4 DESC, coalesce(s.source, c.source) COLLATE "C"`;
+  const { rows } = await db.query<{ role_id: number; source: string; postings_seen: number; openings: number }>(sql, params.values);
+  const byRole = new Map<number, SourceMixRecord[]>(roleIds.map((id) => [id, []]));
+  for (const r of rows) byRole.get(r.role_id)?.push({ source: r.source, postingsSeen: r.postings_seen, openings: r.openings });
+  return roleIds.map((id) => byRole.get(id) ?? []);
 }

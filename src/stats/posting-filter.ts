@@ -15,7 +15,15 @@ export interface PostingFilter {
   /** Employer name as given; compared after normalization. */
   employer?: string;
   seniority?: Seniority;
+  /**
+   * Whether figures count each group of duplicates once, by its earliest member (the default,
+   * also when undefined), or every posting (false). Lists of postings ignore it.
+   */
+  dedupe?: boolean;
 }
+
+/** Whether figures over `filter` count groups of duplicates once (docs/methodology.md, "Duplicates across sources"). */
+export const dedupes = (filter: PostingFilter): boolean => filter.dedupe !== false;
 
 export const OPEN_POSTINGS: PostingFilter = { status: 'OPEN' };
 
@@ -30,6 +38,7 @@ export function filterKey(filter: PostingFilter): string {
     filter.source ?? null,
     filter.employer === undefined ? null : normalizeEmployerName(filter.employer),
     filter.seniority ?? null,
+    dedupes(filter),
   ]);
 }
 
@@ -70,3 +79,44 @@ export function reportCondition(alias: string, filter: PostingFilter, asOf: stri
   if (filter.source !== undefined) parts.push(`${o}.source = ${params.add(filter.source)}`);
   return parts.join(' AND ');
 }
+
+/** A posting `m` open as of `asOf`. */
+const openSql = (m: string, asOf: string) => `${m}.posted_at <= ${asOf} AND (${m}.closed_at IS NULL OR ${m}.closed_at > ${asOf})`;
+
+/**
+ * Whether the group whose earliest member is `p` is open: any member is. A group of one is
+ * read from its own row; a larger one probes its members through the group_id index.
+ */
+export function groupOpenSql(p: string, asOf: string): string {
+  return `(CASE WHEN ${p}.group_size = 1 THEN ${openSql(p, asOf)}
+    ELSE EXISTS (SELECT 1 FROM posting gm WHERE gm.group_id = ${p}.id AND ${openSql('gm', asOf)}) END)`;
+}
+
+/**
+ * The SQL condition on posting `alias` for what a figure counts under `filter`. With dedupe (the
+ * default) the rows counted are the groups' earliest members, which carry the group's employer,
+ * role, source, country, remote flag, seniority and posting date, so every condition but the
+ * status is the member's own; the status is the group's (open when any member is open, closed
+ * when started and none is). Without dedupe it is postingCondition: every posting counts.
+ */
+export function countedCondition(alias: string, filter: PostingFilter, asOf: string, params: SqlParams, withStatus = true): string {
+  if (!dedupes(filter)) return postingCondition(alias, filter, asOf, params, withStatus);
+  const p = alias;
+  // A row written around the importer (group_id null) counts as a group of its own.
+  const parts = [`(${p}.group_id = ${p}.id OR ${p}.group_id IS NULL)`];
+  if (withStatus) {
+    if (filter.status === 'OPEN') parts.push(`${p}.posted_at <= ${asOf} AND ${groupOpenSql(p, asOf)}`);
+    else if (filter.status === 'CLOSED') parts.push(`${p}.posted_at <= ${asOf} AND NOT ${groupOpenSql(p, asOf)}`);
+    else parts.push(`${p}.posted_at <= ${asOf}`);
+  }
+  parts.push(postingCondition(p, filter, asOf, params, false));
+  return parts.join(' AND ');
+}
+
+/** The posting whose salary observation a counted row `alias` contributes: the group's earliest member with a salary, or itself. */
+export const salaryPostingSql = (alias: string, filter: PostingFilter): string =>
+  dedupes(filter) ? `(CASE WHEN ${alias}.group_id IS NULL THEN ${alias}.id ELSE ${alias}.group_salary_posting_id END)` : `${alias}.id`;
+
+/** The degree requirement of a counted row `alias`: its group's (the earliest member whose requirement is known), or its own. */
+export const degreeSql = (alias: string, filter: PostingFilter): string =>
+  dedupes(filter) ? `(CASE WHEN ${alias}.group_id IS NULL THEN ${alias}.degree_required ELSE ${alias}.group_degree_required END)` : `${alias}.degree_required`;

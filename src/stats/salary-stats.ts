@@ -1,6 +1,7 @@
-import type pg from 'pg';
+import type { Queryable } from '../db/read-session.ts';
 import { usdPerUnitSql } from '../importer/salary-sql.ts';
-import { filterKey, postingCondition, reportCondition, type PostingFilter } from './posting-filter.ts';
+import { countedCondition, filterKey, reportCondition, salaryPostingSql, type PostingFilter } from './posting-filter.ts';
+import { safeAvg, safeStddev } from './safe-aggregates.ts';
 import { SqlParams } from './sql-params.ts';
 import { T_TABLE, T_TABLE_SIZE } from './t-distribution.ts';
 
@@ -60,9 +61,10 @@ function observationCtes(params: SqlParams, ids: string, spec: SalarySpec, at: s
   const currency = params.add(spec.currency);
   const parts: string[] = [];
   if (spec.source !== 'REPORTS') {
+    // With dedupe, a group contributes the salary of its earliest member that has one.
     parts.push(`SELECT p.role_id, o.amount_usd / t.rate AS v
-      FROM salary_observation o JOIN posting p ON p.id = o.posting_id CROSS JOIN target t
-      WHERE p.role_id = ANY(${ids}) AND ${postingCondition('p', spec.filter, at, params)}`);
+      FROM posting p JOIN salary_observation o ON o.posting_id = ${salaryPostingSql('p', spec.filter)} CROSS JOIN target t
+      WHERE p.role_id = ANY(${ids}) AND ${countedCondition('p', spec.filter, at, params)}`);
   }
   if (spec.source !== 'POSTINGS') {
     parts.push(`SELECT o.role_id, o.amount_usd / t.rate AS v
@@ -76,7 +78,7 @@ function observationCtes(params: SqlParams, ids: string, spec: SalarySpec, at: s
        ), spread AS (
          SELECT o.role_id, c.med,
                 percentile_cont(0.5) WITHIN GROUP (ORDER BY abs(o.v - c.med)) AS mad,
-                avg(abs(o.v - c.med)) AS meanad
+                ${safeAvg('abs(o.v - c.med)')} AS meanad
          FROM obs o JOIN center c USING (role_id) GROUP BY o.role_id, c.med
        ), kept AS (
          SELECT o.role_id, o.v FROM obs o JOIN spread s USING (role_id)
@@ -106,7 +108,7 @@ interface FigureRow {
 }
 
 /** Salary figures of each role for one spec, in one statement. */
-export async function loadSalaryFigures(pool: pg.Pool, roleIds: readonly number[], spec: SalarySpec, asOf: Date): Promise<SalaryFigures[]> {
+export async function loadSalaryFigures(db: Queryable, roleIds: readonly number[], spec: SalarySpec, asOf: Date): Promise<SalaryFigures[]> {
   const params = new SqlParams();
   const ids = params.add(roleIds, '::int[]');
   const at = params.add(asOf, '::timestamptz');
@@ -116,9 +118,9 @@ export async function loadSalaryFigures(pool: pg.Pool, roleIds: readonly number[
 WITH ${ctes},
 all_counts AS (SELECT role_id, count(*)::int AS n_all FROM obs GROUP BY role_id),
 figures AS (
-  SELECT role_id, count(*)::int AS count, avg(v) AS mean,
+  SELECT role_id, count(*)::int AS count, ${safeAvg('v')} AS mean,
          percentile_cont(ARRAY[0.1, 0.25, 0.5, 0.75, 0.9]) WITHIN GROUP (ORDER BY v) AS pct,
-         min(v) AS min, max(v) AS max, stddev_samp(v) AS stddev
+         min(v) AS min, max(v) AS max, ${safeStddev('v')} AS stddev
   FROM kept GROUP BY role_id
 )
 SELECT ids.role_id, (SELECT rate FROM target) AS rate,
@@ -129,7 +131,7 @@ SELECT ids.role_id, (SELECT rate FROM target) AS rate,
 FROM unnest(${ids}) AS ids(role_id)
 LEFT JOIN all_counts a ON a.role_id = ids.role_id
 LEFT JOIN figures f ON f.role_id = ids.role_id`;
-  const { rows } = await pool.query<FigureRow>(sql, params.values);
+  const { rows } = await db.query<FigureRow>(sql, params.values);
   if (rows[0] && rows[0].rate === null) throw new UnknownCurrencyError(spec.currency);
   const byId = new Map(rows.map((r) => [r.role_id, r]));
   return roleIds.map((id) => {
@@ -190,7 +192,7 @@ interface BucketRow {
  * boundary belongs to the upper bucket; max belongs to the last bucket.
  */
 export async function loadHistograms(
-  pool: pg.Pool,
+  db: Queryable,
   roleIds: readonly number[],
   spec: SalarySpec,
   histogram: HistogramSpec,
@@ -204,12 +206,14 @@ export async function loadHistograms(
     histogram.bucketWidth === undefined
       ? (() => {
           const n = params.add(histogram.buckets, '::int');
-          return `SELECT role_id, lo AS start, CASE WHEN hi > lo THEN ${n} ELSE 1 END AS n,
+          return `SELECT role_id, lo AS start, (CASE WHEN hi > lo THEN ${n} ELSE 1 END)::float8 AS n,
                          CASE WHEN hi > lo THEN (hi - lo) / ${n} ELSE 0 END AS width, hi, true AS equal FROM range`;
         })()
       : (() => {
           const w = params.add(histogram.bucketWidth, '::float8');
-          return `SELECT role_id, floor(lo / ${w}) * ${w} AS start, (floor(hi / ${w}) - floor(lo / ${w}))::int + 1 AS n,
+          // float8, not int: a narrow width over a wide range needs more buckets than an int holds
+          // (reported as TooManyBucketsError, not as an SQL overflow).
+          return `SELECT role_id, floor(lo / ${w}) * ${w} AS start, floor(hi / ${w}) - floor(lo / ${w}) + 1 AS n,
                          ${w} AS width, hi, false AS equal FROM range`;
         })();
   const sql = `
@@ -219,18 +223,18 @@ layout AS (${layout}),
 bucket AS (
   SELECT l.role_id, l.n, i, l.start + i * l.width AS lower,
          CASE WHEN l.equal AND i = l.n - 1 THEN l.hi ELSE l.start + (i + 1) * l.width END AS upper
-  FROM layout l CROSS JOIN LATERAL generate_series(0, least(l.n, ${MAX_WIDTH_BUCKETS}) - 1) AS i
+  FROM layout l CROSS JOIN LATERAL generate_series(0, least(l.n, ${MAX_WIDTH_BUCKETS})::int - 1) AS i
 ),
 tally AS (
   SELECT k.role_id,
-         CASE WHEN l.width = 0 THEN 0 ELSE greatest(0, least(floor((k.v - l.start) / l.width)::int, l.n - 1)) END AS i,
+         CASE WHEN l.width = 0 THEN 0 ELSE greatest(0, least(floor((k.v - l.start) / l.width), l.n - 1, ${MAX_WIDTH_BUCKETS}))::int END AS i,
          count(*)::int AS count
   FROM kept k JOIN layout l USING (role_id) GROUP BY 1, 2
 )
 SELECT b.role_id, b.n, b.i, b.lower, b.upper, coalesce(t.count, 0) AS count
 FROM bucket b LEFT JOIN tally t ON t.role_id = b.role_id AND t.i = b.i
 ORDER BY b.role_id, b.i`;
-  const { rows } = await pool.query<BucketRow>(sql, params.values);
+  const { rows } = await db.query<BucketRow>(sql, params.values);
   const byRole = new Map<number, HistogramBucket[]>(roleIds.map((id) => [id, []]));
   for (const r of rows) {
     if (r.n > MAX_WIDTH_BUCKETS && histogram.bucketWidth !== undefined) throw new TooManyBucketsError(histogram.bucketWidth, r.n);

@@ -1,6 +1,7 @@
-import type pg from 'pg';
+import type { Queryable } from '../db/read-session.ts';
 import { degreeFiguresSql, degreeRecord, type DegreeRequirementRecord } from './posting-figures.ts';
-import { postingCondition, reportCondition, type PostingFilter } from './posting-filter.ts';
+import { countedCondition, dedupes, degreeSql, reportCondition, salaryPostingSql, type PostingFilter } from './posting-filter.ts';
+import { safeAvg } from './safe-aggregates.ts';
 import { SqlParams } from './sql-params.ts';
 
 export type TrendInterval = 'MONTH' | 'QUARTER' | 'YEAR';
@@ -57,7 +58,7 @@ interface Row {
  * not counted yet).
  */
 export async function loadTrends(
-  pool: pg.Pool,
+  db: Queryable,
   roleIds: readonly number[],
   interval: TrendInterval,
   filter: PostingFilter,
@@ -73,11 +74,31 @@ export async function loadTrends(
   // postedAfter/postedBefore choose the periods; a posting from before them that is still open
   // counts in openingsAtEnd, so the other conditions alone select the postings.
   const undated: PostingFilter = { ...filter, postedAfter: undefined, postedBefore: undefined };
+  // What opens and closes: each matching posting; with dedupe, each run of a group's overlapping
+  // member intervals (a group is open while any member is), closures after now not counted yet.
+  const spans = dedupes(filter)
+    ? `SELECT role_id, s, closed_at FROM matching WHERE group_size = 1
+       UNION ALL
+       SELECT role_id, ${bucket('min(posted_at)')}, nullif(max(coalesce(closed_at, 'infinity')), 'infinity') FROM (
+         SELECT *, sum(fresh) OVER (PARTITION BY gid ORDER BY posted_at, closed_at NULLS LAST ROWS UNBOUNDED PRECEDING) AS run FROM (
+           SELECT gid, role_id, posted_at, closed_at,
+                  CASE WHEN posted_at > max(coalesce(closed_at, 'infinity')) OVER (PARTITION BY gid ORDER BY posted_at, closed_at NULLS LAST
+                       ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) THEN 1 ELSE 0 END AS fresh
+           FROM (
+             SELECT g.id AS gid, g.role_id, gm.posted_at, CASE WHEN gm.closed_at <= ${at} THEN gm.closed_at END AS closed_at
+             FROM matching g JOIN posting gm ON gm.group_id = g.id
+             WHERE g.group_size > 1 AND gm.posted_at <= ${at}
+           ) members
+         ) marked
+       ) runs GROUP BY gid, role_id, run`
+    : `SELECT role_id, s, closed_at FROM matching`;
   const sql = `
 WITH matching AS (
-  SELECT p.id, p.role_id, p.employer_id, p.degree_required, p.posted_at, p.closed_at, ${bucket('p.posted_at')} AS s
+  SELECT p.id, p.role_id, p.employer_id, ${degreeSql('p', filter)} AS degree_required, ${salaryPostingSql('p', filter)} AS salary_id,
+         p.group_size, p.posted_at, p.closed_at, ${bucket('p.posted_at')} AS s
   FROM posting p
-  WHERE p.role_id = ANY(${ids}) AND p.posted_at <= ${at} AND ${postingCondition('p', undated, at, params, false)}
+  WHERE p.role_id = ANY(${ids}) AND p.posted_at <= ${at} AND ${countedCondition('p', undated, at, params, false)}
+), spans AS (${spans}
 ), bounds AS (
   SELECT ids.role_id,
          date_trunc('${unit}', coalesce(${after}, m.first) AT TIME ZONE 'UTC') AS first_s,
@@ -93,20 +114,22 @@ WITH matching AS (
   CROSS JOIN LATERAL generate_series(sp.first_s, least(sp.last_s, sp.first_s + ${MAX_PERIODS - 1} * interval '${step}'), interval '${step}') AS s
 ), carried AS (
   -- Postings from before the first period that are still open when it starts.
-  SELECT sp.role_id, count(*)::int AS n FROM span sp JOIN matching m ON m.role_id = sp.role_id
+  SELECT sp.role_id, count(*)::int AS n FROM span sp JOIN spans m ON m.role_id = sp.role_id
   WHERE m.s < sp.first_s AND NOT coalesce(m.closed_at < sp.first_s AT TIME ZONE 'UTC' AND m.closed_at <= ${at}, false)
   GROUP BY sp.role_id
 ), opened AS (
   SELECT role_id, s, count(*)::int AS postings, count(DISTINCT employer_id)::int AS employers,
          count(*) FILTER (WHERE degree_required)::int AS postings_requiring, count(degree_required)::int AS postings_known
   FROM matching GROUP BY role_id, s
+), started AS (
+  SELECT role_id, s, count(*)::int AS n FROM spans GROUP BY role_id, s
 ), closed AS (
-  SELECT role_id, ${bucket('closed_at')} AS s, count(*)::int AS n FROM matching WHERE closed_at <= ${at} GROUP BY 1, 2
+  SELECT role_id, ${bucket('closed_at')} AS s, count(*)::int AS n FROM spans WHERE closed_at <= ${at} GROUP BY 1, 2
 ), degree AS (${degreeFiguresSql('matching', 'role_id, s')}
 ), salary AS (
-  SELECT role_id, s, count(*)::int AS n, avg(v) AS mean, percentile_cont(0.5) WITHIN GROUP (ORDER BY v) AS median
+  SELECT role_id, s, count(*)::int AS n, ${safeAvg('v')} AS mean, percentile_cont(0.5) WITHIN GROUP (ORDER BY v) AS median
   FROM (
-    SELECT m.role_id, m.s, o.amount_usd AS v FROM matching m JOIN salary_observation o ON o.posting_id = m.id
+    SELECT m.role_id, m.s, o.amount_usd AS v FROM matching m JOIN salary_observation o ON o.posting_id = m.salary_id
     UNION ALL
     SELECT o.role_id, ${bucket('o.observed_at')}, o.amount_usd FROM salary_observation o
     WHERE o.role_id = ANY(${ids}) AND ${reportCondition('o', undated, at, params)}
@@ -115,7 +138,7 @@ WITH matching AS (
 SELECT pe.role_id, pe.wanted, to_char(pe.s, '${label}') AS period,
        pe.s AT TIME ZONE 'UTC' AS start, (pe.s + interval '${step}') AT TIME ZONE 'UTC' AS "end",
        coalesce(o.postings, 0) AS postings,
-       (coalesce(ca.n, 0) + sum(coalesce(o.postings, 0) - coalesce(c.n, 0)) OVER (PARTITION BY pe.role_id ORDER BY pe.s))::int AS openings_at_end,
+       (coalesce(ca.n, 0) + sum(coalesce(st.n, 0) - coalesce(c.n, 0)) OVER (PARTITION BY pe.role_id ORDER BY pe.s))::int AS openings_at_end,
        coalesce(o.employers, 0) AS employers,
        coalesce(o.postings_requiring, 0) AS postings_requiring, coalesce(o.postings_known, 0) AS postings_known,
        coalesce(d.employers_requiring, 0) AS employers_requiring, coalesce(d.employers_known, 0) AS employers_known,
@@ -123,11 +146,12 @@ SELECT pe.role_id, pe.wanted, to_char(pe.s, '${label}') AS period,
 FROM period pe
 LEFT JOIN carried ca ON ca.role_id = pe.role_id
 LEFT JOIN opened o ON o.role_id = pe.role_id AND o.s = pe.s
+LEFT JOIN started st ON st.role_id = pe.role_id AND st.s = pe.s
 LEFT JOIN closed c ON c.role_id = pe.role_id AND c.s = pe.s
 LEFT JOIN degree d ON d.role_id = pe.role_id AND d.s = pe.s
 LEFT JOIN salary sa ON sa.role_id = pe.role_id AND sa.s = pe.s
 ORDER BY pe.role_id, pe.s`;
-  const { rows } = await pool.query<Row>(sql, params.values);
+  const { rows } = await db.query<Row>(sql, params.values);
   const byRole = new Map<number, TrendPointRecord[]>(roleIds.map((id) => [id, []]));
   for (const r of rows) {
     if (r.wanted > MAX_PERIODS) throw new TooManyPeriodsError(r.wanted);

@@ -99,10 +99,16 @@ export type Employer = Node & {
   id: Scalars['ID']['output'];
   /** The first spelling seen. */
   name: Scalars['String']['output'];
-  /** Open postings, all roles. */
+  /** Open postings, all roles: each group of duplicates once unless `dedupe: false`. */
   openings: Scalars['Int']['output'];
   /** The employer's postings, newest first. `first` is 1..100. */
   postings: PostingConnection;
+};
+
+
+/** An employer: one row per normalized name. */
+export type EmployerOpeningsArgs = {
+  dedupe?: InputMaybe<Scalars['Boolean']['input']>;
 };
 
 
@@ -244,6 +250,13 @@ export type Posting = Node & {
   country?: Maybe<Scalars['String']['output']>;
   /** Null when the posting does not say. */
   degreeRequired?: Maybe<Scalars['Boolean']['output']>;
+  /**
+   * The earliest posting of this posting's group of duplicates (same normalized employer, title
+   * and location, posted within the window after the group's first one), or null when this is it.
+   */
+  duplicateOf?: Maybe<Posting>;
+  /** The other postings of its group of duplicates, earliest first (empty when it has none). */
+  duplicates: Array<Posting>;
   employer: Employer;
   externalId: Scalars['String']['output'];
   id: Scalars['ID']['output'];
@@ -336,7 +349,8 @@ export type Query = {
   role?: Maybe<Role>;
   /**
    * Roles. `first` is 1..100. `search` matches the title or slug (case-insensitive substring).
-   * Ordered by slug unless `orderBy` says otherwise.
+   * Ordered by slug unless `orderBy` says otherwise. `dedupe` (default true) is how OPENINGS and
+   * the salary orders count groups of duplicates: once, or (false) every posting.
    */
   roles: RoleConnection;
 };
@@ -375,6 +389,7 @@ export type QueryRoleArgs = {
  */
 export type QueryRolesArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
+  dedupe?: InputMaybe<Scalars['Boolean']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
   orderBy?: InputMaybe<RoleOrder>;
   search?: InputMaybe<Scalars['String']['input']>;
@@ -421,16 +436,23 @@ export type Role = Node & {
   /** Introduction to the list of responsibilities. */
   responsibilitiesIntro?: Maybe<Scalars['String']['output']>;
   slug: Scalars['String']['output'];
-  /** Statistics over the role's postings (open ones unless the filter says otherwise) and its salary reports. */
+  /**
+   * Statistics over the role's postings (open ones unless the filter says otherwise) and its salary
+   * reports. `dedupe` (default true) counts each group of duplicates once; false counts every posting.
+   */
   stats: RoleStats;
   /** The page's salary paragraph, with the role's current figures filled in. */
   summary?: Maybe<Scalars['String']['output']>;
   title: Scalars['String']['output'];
-  /** Employers with the most postings matching the filter (open ones by default). `first` is 1..100. */
+  /**
+   * Employers with the most postings matching the filter (open ones by default), each group of
+   * duplicates once unless `dedupe: false`. `first` is 1..100.
+   */
   topEmployers: EmployerCountConnection;
   /**
    * Figures per period of `postedAt`, oldest first, empty periods included. The range runs from
    * `filter.postedAfter` (or the first matching posting) to `filter.postedBefore` (or now); at most 600 periods.
+   * Each group of duplicates counts once unless `dedupe: false`.
    */
   trend: Array<TrendPoint>;
 };
@@ -447,6 +469,7 @@ export type RolePostingsArgs = {
 
 /** A career, with the prose of its page and live statistics over its postings. */
 export type RoleStatsArgs = {
+  dedupe?: InputMaybe<Scalars['Boolean']['input']>;
   filter?: InputMaybe<PostingFilter>;
 };
 
@@ -454,6 +477,7 @@ export type RoleStatsArgs = {
 /** A career, with the prose of its page and live statistics over its postings. */
 export type RoleTopEmployersArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
+  dedupe?: InputMaybe<Scalars['Boolean']['input']>;
   filter?: InputMaybe<PostingFilter>;
   first?: InputMaybe<Scalars['Int']['input']>;
 };
@@ -461,6 +485,7 @@ export type RoleTopEmployersArgs = {
 
 /** A career, with the prose of its page and live statistics over its postings. */
 export type RoleTrendArgs = {
+  dedupe?: InputMaybe<Scalars['Boolean']['input']>;
   filter?: InputMaybe<PostingFilter>;
   interval: TrendInterval;
 };
@@ -489,7 +514,7 @@ export type RoleOrderField =
   | 'MEAN_SALARY'
   /** Median annual salary in USD; roles without salaries come last. */
   | 'MEDIAN_SALARY'
-  /** Open postings. */
+  /** Openings (groups of duplicates once, unless the list's `dedupe` is false). */
   | 'OPENINGS'
   | 'TITLE';
 
@@ -499,14 +524,23 @@ export type RolePayload = {
   userErrors: Array<UserError>;
 };
 
-/** Figures over a role's postings (open ones by default) as of the request. See docs/methodology.md. */
+/**
+ * Figures over a role's postings (open ones by default) as of the request. Unless `dedupe: false`
+ * was asked, each group of duplicates (the same ad on several sources) counts once, with the
+ * employer, source, country, remote flag, seniority and posting date of its earliest posting.
+ * See docs/methodology.md.
+ */
 export type RoleStats = {
   __typename?: 'RoleStats';
   degreeRequirement: DegreeRequirement;
+  /** postingsSeen - openings: the postings counted inside another posting's group (0 with `dedupe: false`). */
+  duplicatesRemoved: Scalars['Int']['output'];
   /** Distinct employers among them. */
   employers: Scalars['Int']['output'];
-  /** Number of postings matching the filter (open postings by default). */
+  /** Groups of duplicates (postings, with `dedupe: false`) matching the filter: open ones by default. */
   openings: Scalars['Int']['output'];
+  /** Postings matching the filter, before duplicates are grouped. */
+  postingsSeen: Scalars['Int']['output'];
   /**
    * Annual salary statistics from the postings' salaries and/or standalone salary reports.
    * `currency` is an ISO 4217 code of the rates table (default USD). Below `minSampleSize`
@@ -514,10 +548,17 @@ export type RoleStats = {
    * observations whose modified z-score (median absolute deviation) exceeds 3.5.
    */
   salary: SalaryStats;
+  /** Postings seen and openings per source (a group's opening counts for the source of its earliest posting), most postings first. */
+  sources: Array<SourceMix>;
 };
 
 
-/** Figures over a role's postings (open ones by default) as of the request. See docs/methodology.md. */
+/**
+ * Figures over a role's postings (open ones by default) as of the request. Unless `dedupe: false`
+ * was asked, each group of duplicates (the same ad on several sources) counts once, with the
+ * employer, source, country, remote flag, seniority and posting date of its earliest posting.
+ * See docs/methodology.md.
+ */
 export type RoleStatsSalaryArgs = {
   currency?: InputMaybe<Scalars['String']['input']>;
   excludeOutliers?: InputMaybe<Scalars['Boolean']['input']>;
@@ -608,6 +649,16 @@ export type Seniority =
   | 'LEAD'
   | 'MID'
   | 'SENIOR';
+
+/** The postings of one import source among those a statistic covers. */
+export type SourceMix = {
+  __typename?: 'SourceMix';
+  /** Groups of duplicates matching the filter whose earliest posting is from this source. */
+  openings: Scalars['Int']['output'];
+  /** Postings of this source matching the filter, before grouping. */
+  postingsSeen: Scalars['Int']['output'];
+  source: Scalars['String']['output'];
+};
 
 export type TrendInterval =
   | 'MONTH'
@@ -809,6 +860,7 @@ export type ResolversTypes = {
   SalarySource: SalarySource;
   SalaryStats: ResolverTypeWrapper<SalaryStatsParent>;
   Seniority: Seniority;
+  SourceMix: ResolverTypeWrapper<SourceMix>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
   TrendInterval: TrendInterval;
   TrendPoint: ResolverTypeWrapper<TrendPointRecord>;
@@ -856,6 +908,7 @@ export type ResolversParentTypes = {
   SalaryReport: SalaryReportRecord;
   SalaryReportPayload: Omit<SalaryReportPayload, 'salaryReport'> & { salaryReport?: Maybe<ResolversParentTypes['SalaryReport']> };
   SalaryStats: SalaryStatsParent;
+  SourceMix: SourceMix;
   String: Scalars['String']['output'];
   TrendPoint: TrendPointRecord;
   TrendSalary: TrendSalary;
@@ -894,7 +947,7 @@ export type DegreeRequirementResolvers<ContextType = GraphQLContext, ParentType 
 export type EmployerResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Employer'] = ResolversParentTypes['Employer']> = {
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
-  openings?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  openings?: Resolver<ResolversTypes['Int'], ParentType, ContextType, RequireFields<EmployerOpeningsArgs, 'dedupe'>>;
   postings?: Resolver<ResolversTypes['PostingConnection'], ParentType, ContextType, RequireFields<EmployerPostingsArgs, 'first'>>;
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 };
@@ -941,6 +994,8 @@ export type PostingResolvers<ContextType = GraphQLContext, ParentType extends Re
   closedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   country?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   degreeRequired?: Resolver<Maybe<ResolversTypes['Boolean']>, ParentType, ContextType>;
+  duplicateOf?: Resolver<Maybe<ResolversTypes['Posting']>, ParentType, ContextType>;
+  duplicates?: Resolver<Array<ResolversTypes['Posting']>, ParentType, ContextType>;
   employer?: Resolver<ResolversTypes['Employer'], ParentType, ContextType>;
   externalId?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
@@ -979,7 +1034,7 @@ export type QueryResolvers<ContextType = GraphQLContext, ParentType extends Reso
   employer?: Resolver<Maybe<ResolversTypes['Employer']>, ParentType, ContextType, RequireFields<QueryEmployerArgs, 'id'>>;
   node?: Resolver<Maybe<ResolversTypes['Node']>, ParentType, ContextType, RequireFields<QueryNodeArgs, 'id'>>;
   role?: Resolver<Maybe<ResolversTypes['Role']>, ParentType, ContextType, RequireFields<QueryRoleArgs, 'slug'>>;
-  roles?: Resolver<ResolversTypes['RoleConnection'], ParentType, ContextType, RequireFields<QueryRolesArgs, 'first'>>;
+  roles?: Resolver<ResolversTypes['RoleConnection'], ParentType, ContextType, RequireFields<QueryRolesArgs, 'dedupe' | 'first'>>;
 };
 
 export type ResponsibilityResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Responsibility'] = ResolversParentTypes['Responsibility']> = {
@@ -1000,11 +1055,11 @@ export type RoleResolvers<ContextType = GraphQLContext, ParentType extends Resol
   responsibilities?: Resolver<Array<ResolversTypes['Responsibility']>, ParentType, ContextType>;
   responsibilitiesIntro?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   slug?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
-  stats?: Resolver<ResolversTypes['RoleStats'], ParentType, ContextType, Partial<RoleStatsArgs>>;
+  stats?: Resolver<ResolversTypes['RoleStats'], ParentType, ContextType, RequireFields<RoleStatsArgs, 'dedupe'>>;
   summary?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   title?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
-  topEmployers?: Resolver<ResolversTypes['EmployerCountConnection'], ParentType, ContextType, RequireFields<RoleTopEmployersArgs, 'first'>>;
-  trend?: Resolver<Array<ResolversTypes['TrendPoint']>, ParentType, ContextType, RequireFields<RoleTrendArgs, 'interval'>>;
+  topEmployers?: Resolver<ResolversTypes['EmployerCountConnection'], ParentType, ContextType, RequireFields<RoleTopEmployersArgs, 'dedupe' | 'first'>>;
+  trend?: Resolver<Array<ResolversTypes['TrendPoint']>, ParentType, ContextType, RequireFields<RoleTrendArgs, 'dedupe' | 'interval'>>;
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 };
 
@@ -1026,9 +1081,12 @@ export type RolePayloadResolvers<ContextType = GraphQLContext, ParentType extend
 
 export type RoleStatsResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['RoleStats'] = ResolversParentTypes['RoleStats']> = {
   degreeRequirement?: Resolver<ResolversTypes['DegreeRequirement'], ParentType, ContextType>;
+  duplicatesRemoved?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   employers?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   openings?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  postingsSeen?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   salary?: Resolver<ResolversTypes['SalaryStats'], ParentType, ContextType, RequireFields<RoleStatsSalaryArgs, 'currency' | 'excludeOutliers' | 'minSampleSize' | 'source'>>;
+  sources?: Resolver<Array<ResolversTypes['SourceMix']>, ParentType, ContextType>;
 };
 
 export type SalaryReportResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['SalaryReport'] = ResolversParentTypes['SalaryReport']> = {
@@ -1068,6 +1126,12 @@ export type SalaryStatsResolvers<ContextType = GraphQLContext, ParentType extend
   standardError?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
   stddev?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
   suppressed?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+};
+
+export type SourceMixResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['SourceMix'] = ResolversParentTypes['SourceMix']> = {
+  openings?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  postingsSeen?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  source?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };
 
 export type TrendPointResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['TrendPoint'] = ResolversParentTypes['TrendPoint']> = {
@@ -1119,6 +1183,7 @@ export type Resolvers<ContextType = GraphQLContext> = {
   SalaryReport?: SalaryReportResolvers<ContextType>;
   SalaryReportPayload?: SalaryReportPayloadResolvers<ContextType>;
   SalaryStats?: SalaryStatsResolvers<ContextType>;
+  SourceMix?: SourceMixResolvers<ContextType>;
   TrendPoint?: TrendPointResolvers<ContextType>;
   TrendSalary?: TrendSalaryResolvers<ContextType>;
   UserError?: UserErrorResolvers<ContextType>;

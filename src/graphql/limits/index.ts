@@ -3,10 +3,10 @@ import type { GraphQLFormattedError } from 'graphql';
 import { Lexer, Source, TokenKind } from 'graphql';
 import { LimitCode, limitError, plainError, type PlainError } from './errors.ts';
 import { measureOperation } from './shape.ts';
-import { isDatabaseUnavailable } from './unavailable.ts';
+import { classifyDatabaseError, type DatabaseTrouble } from './unavailable.ts';
 
 export { LimitCode } from './errors.ts';
-export { isDatabaseUnavailable } from './unavailable.ts';
+export { classifyDatabaseError, isDatabaseUnavailable } from './unavailable.ts';
 export { measureOperation } from './shape.ts';
 
 /** The bounds every GraphQL request must stay within (docs/security.md). */
@@ -22,6 +22,28 @@ export const DEFAULT_QUERY_LIMITS: QueryLimits = { maxDepth: 10, maxAliases: 30,
 
 /** Seconds a client should wait before retrying while the database is unavailable. */
 export const UNAVAILABLE_RETRY_AFTER = 5;
+
+/** Seconds to wait before retrying a query that timed out or found the service overloaded. */
+export const BUSY_RETRY_AFTER = 2;
+
+/** The error each kind of database trouble becomes (docs/security.md). */
+const TROUBLE: Record<DatabaseTrouble, { code: string; message: string; retryAfter: number }> = {
+  UNAVAILABLE: { code: LimitCode.UNAVAILABLE, message: 'The database is unavailable; retry in a few seconds.', retryAfter: UNAVAILABLE_RETRY_AFTER },
+  TIMEOUT: {
+    code: LimitCode.TIMEOUT,
+    message: 'A database statement took longer than the statement timeout; retry later or ask for less.',
+    retryAfter: BUSY_RETRY_AFTER,
+  },
+  OVERLOADED: {
+    code: LimitCode.OVERLOADED,
+    message: 'The service is overloaded: no database connection became free in time; retry in a few seconds.',
+    retryAfter: BUSY_RETRY_AFTER,
+  },
+  ABORTED: { code: LimitCode.ABORTED, message: 'The request was aborted by its client.', retryAfter: BUSY_RETRY_AFTER },
+};
+
+/** Codes answered with HTTP 503 and Retry-After. */
+const RETRY_CODES = new Set<string>([LimitCode.UNAVAILABLE, LimitCode.TIMEOUT, LimitCode.OVERLOADED]);
 
 const TOKEN_LIMIT_MESSAGE = /Document contains more tha[nt] \d+ tokens/;
 
@@ -82,9 +104,19 @@ export function queryLimitsPlugin<TContext extends object>(limits: QueryLimits):
         async willSendResponse(requestContext) {
           const { body, http } = requestContext.response;
           if (body.kind !== 'single') return;
-          if (body.singleResult.errors?.some((e) => e.extensions?.code === LimitCode.UNAVAILABLE)) {
+          const errors = body.singleResult.errors ?? [];
+          const overloaded = errors.find((e) => e.extensions?.code === LimitCode.OVERLOADED);
+          if (overloaded) {
+            // No connection for the operation means none of it ran: it fails as a whole.
+            body.singleResult = { errors: [{ message: overloaded.message, extensions: overloaded.extensions }] };
+          }
+          const retry = errors
+            .map((e) => e.extensions?.code)
+            .filter((code): code is string => typeof code === 'string' && RETRY_CODES.has(code));
+          if (retry.length > 0) {
             http.status = 503;
-            http.headers.set('retry-after', String(UNAVAILABLE_RETRY_AFTER));
+            const seconds = retry.includes(LimitCode.UNAVAILABLE) ? UNAVAILABLE_RETRY_AFTER : BUSY_RETRY_AFTER;
+            http.headers.set('retry-after', String(seconds));
           }
         },
       };
@@ -99,7 +131,8 @@ function originalOf(error: unknown): unknown {
 }
 
 /**
- * Apollo's formatError: database outages become SERVICE_UNAVAILABLE, the token limit and
+ * Apollo's formatError: database outages become SERVICE_UNAVAILABLE (a statement that ran out
+ * of time TIMEOUT, a pool wait that ran out OVERLOADED), the token limit and
  * disabled introspection get their own codes, and in production an internal error says no
  * more than "Internal server error" (no SQL, no connection details; Apollo already leaves out
  * stack traces and field suggestions there).
@@ -107,11 +140,13 @@ function originalOf(error: unknown): unknown {
 export function createFormatError(options: { production: boolean }): (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError {
   return (formatted, error) => {
     const code = formatted.extensions?.code;
-    if ((code === 'INTERNAL_SERVER_ERROR' || code === undefined) && isDatabaseUnavailable(originalOf(error) ?? error)) {
+    const trouble = code === 'INTERNAL_SERVER_ERROR' || code === undefined ? classifyDatabaseError(originalOf(error) ?? error) : null;
+    if (trouble) {
+      const { code: troubleCode, message, retryAfter } = TROUBLE[trouble];
       return {
-        message: 'The database is unavailable; retry in a few seconds.',
+        message,
         ...(formatted.path ? { path: formatted.path } : {}),
-        extensions: { code: LimitCode.UNAVAILABLE, retryAfter: UNAVAILABLE_RETRY_AFTER },
+        extensions: { code: troubleCode, retryAfter },
       };
     }
     if (typeof code === 'string' && LIMIT_CODES.has(code) && formatted.extensions && 'stacktrace' in formatted.extensions) {

@@ -19,6 +19,36 @@ const PRISMA_CODES = new Set(['P1001', 'P1002', 'P1017', 'P2024']);
 const MESSAGES =
   /(Connection terminated|timeout exceeded when trying to connect|Can't reach database server|Server has closed the connection|terminating connection due to administrator command|the database system is (starting up|shutting down|in recovery mode)|Client has encountered a connection error|connect ECONNREFUSED|Connection refused|DatabaseNotReachable|ConnectionClosed|SocketTimeout)/i;
 
+/** Codes of src/db: a statement that ran out of time, a pool wait that ran out, a client that left. */
+const BUSY_CODES: Record<string, DatabaseTrouble> = {
+  STATEMENT_TIMEOUT: 'TIMEOUT',
+  POOL_OVERLOADED: 'OVERLOADED',
+  REQUEST_ABORTED: 'ABORTED',
+};
+
+/**
+ * What kind of database trouble an error is: TIMEOUT (a statement ran longer than
+ * DB_STATEMENT_TIMEOUT_MS, or the server stopped answering), OVERLOADED (no pool connection
+ * came free within DB_POOL_WAIT_MS while the database answers), ABORTED (the client left and its
+ * statements were cancelled), UNAVAILABLE (the database cannot be reached), or null.
+ */
+export type DatabaseTrouble = 'TIMEOUT' | 'OVERLOADED' | 'ABORTED' | 'UNAVAILABLE';
+
+export function classifyDatabaseError(error: unknown, seen = new Set<unknown>()): DatabaseTrouble | null {
+  if (!error || typeof error !== 'object' || seen.has(error)) return null;
+  seen.add(error);
+  const e = error as { code?: unknown; message?: unknown; originalError?: unknown; cause?: unknown };
+  if (typeof e.code === 'string' && e.code in BUSY_CODES) return BUSY_CODES[e.code] as DatabaseTrouble;
+  // 57014 query_canceled: statement_timeout, outside a read session (writes, the API-key check).
+  if (e.code === '57014' && typeof e.message === 'string' && /statement timeout/.test(e.message)) return 'TIMEOUT';
+  if (e.message === 'Query read timeout') return 'TIMEOUT';
+  for (const next of [e.originalError, e.cause]) {
+    const inner = classifyDatabaseError(next, seen);
+    if (inner) return inner;
+  }
+  return isDatabaseUnavailable(error) ? 'UNAVAILABLE' : null;
+}
+
 /** True when the error (or anything it wraps) says the database is unreachable. */
 export function isDatabaseUnavailable(error: unknown, seen = new Set<unknown>()): boolean {
   if (!error || typeof error !== 'object' || seen.has(error)) return false;

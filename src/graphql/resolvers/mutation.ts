@@ -5,6 +5,15 @@ import type { GraphQLContext } from '../context.ts';
 import type { MutationResolvers } from '../generated/resolvers-types.ts';
 import { nodeKey } from './node.ts';
 
+/**
+ * Before a write, the operation's read snapshot is closed: the write needs a connection (the
+ * embedded database has only one) and the fields after it must see what it wrote, on a new
+ * snapshot taken when they first read.
+ */
+async function beforeWrite(ctx: GraphQLContext): Promise<void> {
+  await ctx.reads.release();
+}
+
 /** After a write, what this request's loaders hold may be stale: later fields read afresh. */
 function forgetLoaded(ctx: GraphQLContext): void {
   for (const loader of Object.values(ctx.loaders)) loader.clearAll();
@@ -16,30 +25,35 @@ function forgetLoaded(ctx: GraphQLContext): void {
  */
 export const Mutation: MutationResolvers = {
   createPosting: async (_parent, { input }, ctx) => {
+    await beforeWrite(ctx);
     await ctx.requireApiKey();
     const result = await createPosting(ctx.db, input, ctx.asOf);
     forgetLoaded(ctx);
     return result;
   },
   updatePosting: async (_parent, { input: { id, ...changes } }, ctx) => {
+    await beforeWrite(ctx);
     await ctx.requireApiKey();
     const result = await updatePosting(ctx.db, nodeKey(id, 'Posting'), changes, ctx.asOf);
     forgetLoaded(ctx);
     return result;
   },
   closePosting: async (_parent, { input }, ctx) => {
+    await beforeWrite(ctx);
     await ctx.requireApiKey();
     const result = await closePosting(ctx.db, nodeKey(input.id, 'Posting'), input.closedAt ?? ctx.asOf, ctx.asOf);
     forgetLoaded(ctx);
     return result;
   },
   reportSalary: async (_parent, { input }, ctx) => {
+    await beforeWrite(ctx);
     await ctx.requireApiKey();
     const result = await reportSalary(ctx.db, input);
     forgetLoaded(ctx);
     return result;
   },
   upsertRole: async (_parent, { input }, ctx) => {
+    await beforeWrite(ctx);
     await ctx.requireApiKey();
     const result = await writeRolePage(ctx.db.prisma, input);
     forgetLoaded(ctx);

@@ -13,11 +13,18 @@ export const Posting: PostingResolvers = {
   id: (posting) => toGlobalId('Posting', posting.id),
   role: (posting, _args, ctx) => required(ctx.loaders.role.load(posting.roleId), `role ${posting.roleId}`),
   employer: (posting, _args, ctx) => required(ctx.loaders.employer.load(posting.employerId), `employer ${posting.employerId}`),
+  duplicateOf: (posting, _args, ctx) =>
+    posting.groupId === null || posting.groupId === posting.id ? null : ctx.loaders.posting.load(posting.groupId),
+  duplicates: async (posting, _args, ctx) => {
+    if (posting.groupId === null) return [];
+    const members = await ctx.loaders.postingGroup.load(posting.groupId);
+    return members.filter((m) => m.id !== posting.id);
+  },
 };
 
 export const Employer: EmployerResolvers = {
   id: (employer) => toGlobalId('Employer', employer.id),
-  openings: (employer, _args, ctx) => ctx.loaders.employerOpenings.load(employer.id),
+  openings: (employer, { dedupe }, ctx) => ctx.loaders.employerOpenings.load({ id: employer.id, dedupe }),
   postings: async (employer, { first, after, filter, orderBy }, ctx) => {
     const page = toPageRequest('Posting', first, after);
     const result = await ctx.loaders.employerPostings.load({

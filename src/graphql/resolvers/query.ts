@@ -10,7 +10,7 @@ export const Query: QueryResolvers = {
     if (slug.length > 200) throw badUserInput('slug', `${slug.slice(0, 50)}…`, 'must be at most 200 characters');
     return ctx.catalog.bySlug(slug);
   },
-  roles: async (_parent, { first, after, search, orderBy }, ctx) => {
+  roles: async (_parent, { first, after, search, orderBy, dedupe }, ctx) => {
     const request = toPageRequest('Role', first, after);
     if (search !== null && search !== undefined && search.length > 200) {
       throw badUserInput('search', `${search.slice(0, 50)}…`, 'must be at most 200 characters');
@@ -20,6 +20,7 @@ export const Query: QueryResolvers = {
         ...request,
         search: search?.trim() || undefined,
         orderBy: { field: orderBy?.field ?? 'SLUG', direction: orderBy?.direction ?? 'ASC' },
+        dedupe,
       },
       ctx.asOf,
     );

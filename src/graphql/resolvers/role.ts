@@ -34,20 +34,20 @@ export const Role: RoleResolvers = {
   conclusion: prose('conclusion'),
   responsibilities: (role, _args, ctx) => ctx.loaders.responsibilities.load(role.id),
   careerSteps: (role, _args, ctx) => ctx.loaders.careerSteps.load(role.id),
-  stats: (role, { filter }) => ({ roleId: role.id, filter: toPostingFilter(filter) }),
+  stats: (role, { filter, dedupe }) => ({ roleId: role.id, filter: { ...toPostingFilter(filter), dedupe } }),
   postings: async (role, { first, after, filter, orderBy }, ctx) => {
     const page = toPageRequest('Posting', first, after);
     const result = await ctx.loaders.rolePostings.load({ id: role.id, filter: toPostingFilter(filter), order: toPostingOrder(orderBy), page });
     return toConnection('Posting', result, page, (posting) => ({ node: posting }));
   },
-  topEmployers: async (role, { first, after, filter }, ctx) => {
+  topEmployers: async (role, { first, after, filter, dedupe }, ctx) => {
     const page = toPageRequest('TopEmployer', first, after, 10);
-    const result = await ctx.loaders.topEmployers.load({ id: role.id, filter: toPostingFilter(filter), page });
+    const result = await ctx.loaders.topEmployers.load({ id: role.id, filter: { ...toPostingFilter(filter), dedupe }, page });
     return toConnection('TopEmployer', result, page, (item) => ({ node: item.employer, postings: item.postings }));
   },
-  trend: async (role, { interval, filter }, ctx) => {
+  trend: async (role, { interval, filter, dedupe }, ctx) => {
     try {
-      return await ctx.loaders.trend.load({ id: role.id, interval, filter: toPostingFilter(filter) });
+      return await ctx.loaders.trend.load({ id: role.id, interval, filter: { ...toPostingFilter(filter), dedupe } });
     } catch (error) {
       if (error instanceof TooManyPeriodsError) throw badUserInput('interval', interval, error.message);
       throw error;

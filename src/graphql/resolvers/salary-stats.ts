@@ -23,6 +23,12 @@ const NULL_FIGURES = {
 
 export const RoleStats: RoleStatsResolvers = {
   openings: async (parent, _args, ctx) => (await ctx.loaders.postingFigures.load({ id: parent.roleId, filter: parent.filter })).openings,
+  postingsSeen: async (parent, _args, ctx) => (await ctx.loaders.postingFigures.load({ id: parent.roleId, filter: parent.filter })).postingsSeen,
+  duplicatesRemoved: async (parent, _args, ctx) => {
+    const figures = await ctx.loaders.postingFigures.load({ id: parent.roleId, filter: parent.filter });
+    return figures.postingsSeen - figures.openings;
+  },
+  sources: (parent, _args, ctx) => ctx.loaders.sourceMix.load({ id: parent.roleId, filter: parent.filter }),
   employers: async (parent, _args, ctx) => (await ctx.loaders.postingFigures.load({ id: parent.roleId, filter: parent.filter })).employers,
   degreeRequirement: async (parent, _args, ctx) =>
     (await ctx.loaders.postingFigures.load({ id: parent.roleId, filter: parent.filter })).degreeRequirement,

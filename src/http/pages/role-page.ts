@@ -29,6 +29,9 @@ query RoleFigures {
     stats {
       openings
       employers
+      postingsSeen
+      duplicatesRemoved
+      sources { source postingsSeen openings }
       salary {
         mean median p25 p75 sampleSize confidence
         histogram(buckets: 10) { lowerBound upperBound count }
@@ -149,6 +152,34 @@ ${rows}
 `;
 }
 
+/** Postings seen, duplicates removed and the source mix (docs/methodology.md, "Duplicates across sources"). */
+function sources(role: RolePageData): string {
+  const { stats } = role;
+  const plural = (n: number, one: string, many: string) => `${formatCount(n)} ${n === 1 ? one : many}`;
+  const summary =
+    `<p class="dedupe">${plural(stats.postingsSeen, 'open posting', 'open postings')} seen, ` +
+    `<strong class="duplicates-removed">${plural(stats.duplicatesRemoved, 'duplicate', 'duplicates')} removed</strong>: ` +
+    `the same ad on several sources (same employer, title and location, posted within the window) counts once, ` +
+    `which leaves ${plural(stats.openings, 'opening', 'openings')}.</p>\n`;
+  if (stats.sources.length === 0) {
+    return `<section aria-labelledby="sources">\n<h2 id="sources">Postings and sources</h2>\n${summary}</section>\n`;
+  }
+  const rows = stats.sources
+    .map((s) => `<tr><th scope="row">${escapeHtml(s.source)}</th><td class="num">${formatCount(s.postingsSeen)}</td><td class="num">${formatCount(s.openings)}</td></tr>`)
+    .join('\n');
+  return `<section aria-labelledby="sources">
+<h2 id="sources">Postings and sources</h2>
+${summary}<table class="sources-table">
+<caption>Open ${escapeHtml(role.title)} postings per source</caption>
+<thead><tr><th scope="col">Source</th><th scope="col" class="num">Postings seen</th><th scope="col" class="num">Openings first seen there</th></tr></thead>
+<tbody>
+${rows}
+</tbody>
+</table>
+</section>
+`;
+}
+
 /** The page body (inside the layout's <main>). */
 export function rolePageBody(role: RolePageData, options: RolePageOptions): string {
   const title = escapeHtml(role.title);
@@ -158,6 +189,7 @@ export function rolePageBody(role: RolePageData, options: RolePageOptions): stri
     role.summary === null ? '' : `<section aria-labelledby="average-salary">\n<h2 id="average-salary">Average Salary</h2>\n${paragraph(role.summary)}</section>\n`,
     distribution(role),
     trend(role),
+    sources(role),
     `<section aria-labelledby="responsibilities">\n<h2 id="responsibilities">Responsibilities</h2>\n${paragraph(role.responsibilitiesIntro)}${items(role.responsibilities)}</section>\n`,
     `<section aria-labelledby="become">\n<h2 id="become">How to become a ${title}?</h2>\n${paragraph(role.careerIntro)}${paragraph(role.careerStepsIntro)}${items(role.careerSteps)}${paragraph(role.conclusion)}</section>\n`,
   ];

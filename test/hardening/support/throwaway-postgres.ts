@@ -18,6 +18,12 @@ export interface ThrowawayPostgres {
   stop(mode?: 'fast' | 'immediate'): Promise<void>;
   /** Stops it and deletes its data folder. */
   destroy(): Promise<void>;
+  /**
+   * SIGSTOP to the postmaster and every backend: the server keeps its sockets open but answers
+   * nothing, like a host that hangs. `thaw()` sends SIGCONT to the same processes.
+   */
+  freeze(): Promise<void>;
+  thaw(): Promise<void>;
 }
 
 /** The newest installed PostgreSQL's bin folder, or undefined when there is none. */
@@ -77,6 +83,15 @@ export async function startThrowawayPostgres(setup: ThrowawayOptions = {}): Prom
   const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off`;
   const pgCtl = (args: string[]) => run(path.join(bin, 'pg_ctl'), ['-D', data, ...args], asUser);
   let running = false;
+  let frozen: number[] = [];
+  const processes = async (): Promise<number[]> => {
+    const postmaster = Number(fs.readFileSync(path.join(data, 'postmaster.pid'), 'utf8').split('\n')[0]);
+    const children = (await run('ps', ['-o', 'pid=', '--ppid', String(postmaster)]).catch(() => ''))
+      .split('\n')
+      .map((line) => Number(line.trim()))
+      .filter((pid) => pid > 0);
+    return [postmaster, ...children];
+  };
   const instance: ThrowawayPostgres = {
     url: `postgresql://postgres@127.0.0.1:${port}/postgres`,
     port,
@@ -89,7 +104,22 @@ export async function startThrowawayPostgres(setup: ThrowawayOptions = {}): Prom
       await pgCtl(['-m', mode, '-w', '-t', '30', 'stop']);
       running = false;
     },
+    async freeze() {
+      frozen = await processes();
+      for (const pid of frozen) process.kill(pid, 'SIGSTOP');
+    },
+    async thaw() {
+      for (const pid of frozen) {
+        try {
+          process.kill(pid, 'SIGCONT');
+        } catch {
+          // already gone
+        }
+      }
+      frozen = [];
+    },
     async destroy() {
+      await instance.thaw();
       await instance.stop('immediate').catch(() => undefined);
       fs.rmSync(dir, { recursive: true, force: true });
     },

@@ -143,7 +143,12 @@ export const PostingScalarFieldEnum = {
   postedAt: 'postedAt',
   closedAt: 'closedAt',
   createdAt: 'createdAt',
-  updatedAt: 'updatedAt'
+  updatedAt: 'updatedAt',
+  dedupeKey: 'dedupeKey',
+  groupId: 'groupId',
+  groupSize: 'groupSize',
+  groupSalaryPostingId: 'groupSalaryPostingId',
+  groupDegreeRequired: 'groupDegreeRequired'
 } as const
 
 export type PostingScalarFieldEnum = (typeof PostingScalarFieldEnum)[keyof typeof PostingScalarFieldEnum]

@@ -32,6 +32,9 @@ export type PostingAvgAggregateOutputType = {
   employerId: number | null
   salaryMin: number | null
   salaryMax: number | null
+  groupId: number | null
+  groupSize: number | null
+  groupSalaryPostingId: number | null
 }
 
 export type PostingSumAggregateOutputType = {
@@ -40,6 +43,9 @@ export type PostingSumAggregateOutputType = {
   employerId: number | null
   salaryMin: number | null
   salaryMax: number | null
+  groupId: number | null
+  groupSize: number | null
+  groupSalaryPostingId: number | null
 }
 
 export type PostingMinAggregateOutputType = {
@@ -62,6 +68,11 @@ export type PostingMinAggregateOutputType = {
   closedAt: Date | null
   createdAt: Date | null
   updatedAt: Date | null
+  dedupeKey: string | null
+  groupId: number | null
+  groupSize: number | null
+  groupSalaryPostingId: number | null
+  groupDegreeRequired: boolean | null
 }
 
 export type PostingMaxAggregateOutputType = {
@@ -84,6 +95,11 @@ export type PostingMaxAggregateOutputType = {
   closedAt: Date | null
   createdAt: Date | null
   updatedAt: Date | null
+  dedupeKey: string | null
+  groupId: number | null
+  groupSize: number | null
+  groupSalaryPostingId: number | null
+  groupDegreeRequired: boolean | null
 }
 
 export type PostingCountAggregateOutputType = {
@@ -106,6 +122,11 @@ export type PostingCountAggregateOutputType = {
   closedAt: number
   createdAt: number
   updatedAt: number
+  dedupeKey: number
+  groupId: number
+  groupSize: number
+  groupSalaryPostingId: number
+  groupDegreeRequired: number
   _all: number
 }
 
@@ -116,6 +137,9 @@ export type PostingAvgAggregateInputType = {
   employerId?: true
   salaryMin?: true
   salaryMax?: true
+  groupId?: true
+  groupSize?: true
+  groupSalaryPostingId?: true
 }
 
 export type PostingSumAggregateInputType = {
@@ -124,6 +148,9 @@ export type PostingSumAggregateInputType = {
   employerId?: true
   salaryMin?: true
   salaryMax?: true
+  groupId?: true
+  groupSize?: true
+  groupSalaryPostingId?: true
 }
 
 export type PostingMinAggregateInputType = {
@@ -146,6 +173,11 @@ export type PostingMinAggregateInputType = {
   closedAt?: true
   createdAt?: true
   updatedAt?: true
+  dedupeKey?: true
+  groupId?: true
+  groupSize?: true
+  groupSalaryPostingId?: true
+  groupDegreeRequired?: true
 }
 
 export type PostingMaxAggregateInputType = {
@@ -168,6 +200,11 @@ export type PostingMaxAggregateInputType = {
   closedAt?: true
   createdAt?: true
   updatedAt?: true
+  dedupeKey?: true
+  groupId?: true
+  groupSize?: true
+  groupSalaryPostingId?: true
+  groupDegreeRequired?: true
 }
 
 export type PostingCountAggregateInputType = {
@@ -190,6 +227,11 @@ export type PostingCountAggregateInputType = {
   closedAt?: true
   createdAt?: true
   updatedAt?: true
+  dedupeKey?: true
+  groupId?: true
+  groupSize?: true
+  groupSalaryPostingId?: true
+  groupDegreeRequired?: true
   _all?: true
 }
 
@@ -299,6 +341,11 @@ export type PostingGroupByOutputType = {
   closedAt: Date | null
   createdAt: Date
   updatedAt: Date
+  dedupeKey: string | null
+  groupId: number | null
+  groupSize: number
+  groupSalaryPostingId: number | null
+  groupDegreeRequired: boolean | null
   _count: PostingCountAggregateOutputType | null
   _avg: PostingAvgAggregateOutputType | null
   _sum: PostingSumAggregateOutputType | null
@@ -344,6 +391,11 @@ export type PostingWhereInput = {
   closedAt?: Prisma.DateTimeNullableFilter<"Posting"> | Date | string | null
   createdAt?: Prisma.DateTimeFilter<"Posting"> | Date | string
   updatedAt?: Prisma.DateTimeFilter<"Posting"> | Date | string
+  dedupeKey?: Prisma.StringNullableFilter<"Posting"> | string | null
+  groupId?: Prisma.IntNullableFilter<"Posting"> | number | null
+  groupSize?: Prisma.IntFilter<"Posting"> | number
+  groupSalaryPostingId?: Prisma.IntNullableFilter<"Posting"> | number | null
+  groupDegreeRequired?: Prisma.BoolNullableFilter<"Posting"> | boolean | null
   role?: Prisma.XOR<Prisma.RoleScalarRelationFilter, Prisma.RoleWhereInput>
   employer?: Prisma.XOR<Prisma.EmployerScalarRelationFilter, Prisma.EmployerWhereInput>
   observation?: Prisma.XOR<Prisma.SalaryObservationNullableScalarRelationFilter, Prisma.SalaryObservationWhereInput> | null
@@ -369,6 +421,11 @@ export type PostingOrderByWithRelationInput = {
   closedAt?: Prisma.SortOrderInput | Prisma.SortOrder
   createdAt?: Prisma.SortOrder
   updatedAt?: Prisma.SortOrder
+  dedupeKey?: Prisma.SortOrderInput | Prisma.SortOrder
+  groupId?: Prisma.SortOrderInput | Prisma.SortOrder
+  groupSize?: Prisma.SortOrder
+  groupSalaryPostingId?: Prisma.SortOrderInput | Prisma.SortOrder
+  groupDegreeRequired?: Prisma.SortOrderInput | Prisma.SortOrder
   role?: Prisma.RoleOrderByWithRelationInput
   employer?: Prisma.EmployerOrderByWithRelationInput
   observation?: Prisma.SalaryObservationOrderByWithRelationInput
@@ -398,6 +455,11 @@ export type PostingWhereUniqueInput = Prisma.AtLeast<{
   closedAt?: Prisma.DateTimeNullableFilter<"Posting"> | Date | string | null
   createdAt?: Prisma.DateTimeFilter<"Posting"> | Date | string
   updatedAt?: Prisma.DateTimeFilter<"Posting"> | Date | string
+  dedupeKey?: Prisma.StringNullableFilter<"Posting"> | string | null
+  groupId?: Prisma.IntNullableFilter<"Posting"> | number | null
+  groupSize?: Prisma.IntFilter<"Posting"> | number
+  groupSalaryPostingId?: Prisma.IntNullableFilter<"Posting"> | number | null
+  groupDegreeRequired?: Prisma.BoolNullableFilter<"Posting"> | boolean | null
   role?: Prisma.XOR<Prisma.RoleScalarRelationFilter, Prisma.RoleWhereInput>
   employer?: Prisma.XOR<Prisma.EmployerScalarRelationFilter, Prisma.EmployerWhereInput>
   observation?: Prisma.XOR<Prisma.SalaryObservationNullableScalarRelationFilter, Prisma.SalaryObservationWhereInput> | null
@@ -423,6 +485,11 @@ export type PostingOrderByWithAggregationInput = {
   closedAt?: Prisma.SortOrderInput | Prisma.SortOrder
   createdAt?: Prisma.SortOrder
   updatedAt?: Prisma.SortOrder
+  dedupeKey?: Prisma.SortOrderInput | Prisma.SortOrder
+  groupId?: Prisma.SortOrderInput | Prisma.SortOrder
+  groupSize?: Prisma.SortOrder
+  groupSalaryPostingId?: Prisma.SortOrderInput | Prisma.SortOrder
+  groupDegreeRequired?: Prisma.SortOrderInput | Prisma.SortOrder
   _count?: Prisma.PostingCountOrderByAggregateInput
   _avg?: Prisma.PostingAvgOrderByAggregateInput
   _max?: Prisma.PostingMaxOrderByAggregateInput
@@ -453,6 +520,11 @@ export type PostingScalarWhereWithAggregatesInput = {
   closedAt?: Prisma.DateTimeNullableWithAggregatesFilter<"Posting"> | Date | string | null
   createdAt?: Prisma.DateTimeWithAggregatesFilter<"Posting"> | Date | string
   updatedAt?: Prisma.DateTimeWithAggregatesFilter<"Posting"> | Date | string
+  dedupeKey?: Prisma.StringNullableWithAggregatesFilter<"Posting"> | string | null
+  groupId?: Prisma.IntNullableWithAggregatesFilter<"Posting"> | number | null
+  groupSize?: Prisma.IntWithAggregatesFilter<"Posting"> | number
+  groupSalaryPostingId?: Prisma.IntNullableWithAggregatesFilter<"Posting"> | number | null
+  groupDegreeRequired?: Prisma.BoolNullableWithAggregatesFilter<"Posting"> | boolean | null
 }
 
 export type PostingCreateInput = {
@@ -472,6 +544,11 @@ export type PostingCreateInput = {
   closedAt?: Date | string | null
   createdAt?: Date | string
   updatedAt?: Date | string
+  dedupeKey?: string | null
+  groupId?: number | null
+  groupSize?: number
+  groupSalaryPostingId?: number | null
+  groupDegreeRequired?: boolean | null
   role: Prisma.RoleCreateNestedOneWithoutPostingsInput
   employer: Prisma.EmployerCreateNestedOneWithoutPostingsInput
   observation?: Prisma.SalaryObservationCreateNestedOneWithoutPostingInput
@@ -497,6 +574,11 @@ export type PostingUncheckedCreateInput = {
   closedAt?: Date | string | null
   createdAt?: Date | string
   updatedAt?: Date | string
+  dedupeKey?: string | null
+  groupId?: number | null
+  groupSize?: number
+  groupSalaryPostingId?: number | null
+  groupDegreeRequired?: boolean | null
   observation?: Prisma.SalaryObservationUncheckedCreateNestedOneWithoutPostingInput
 }
 
@@ -517,6 +599,11 @@ export type PostingUpdateInput = {
   closedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  dedupeKey?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  groupId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  groupSize?: Prisma.IntFieldUpdateOperationsInput | number
+  groupSalaryPostingId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  groupDegreeRequired?: Prisma.NullableBoolFieldUpdateOperationsInput | boolean | null
   role?: Prisma.RoleUpdateOneRequiredWithoutPostingsNestedInput
   employer?: Prisma.EmployerUpdateOneRequiredWithoutPostingsNestedInput
   observation?: Prisma.SalaryObservationUpdateOneWithoutPostingNestedInput
@@ -542,6 +629,11 @@ export type PostingUncheckedUpdateInput = {
   closedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  dedupeKey?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  groupId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  groupSize?: Prisma.IntFieldUpdateOperationsInput | number
+  groupSalaryPostingId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  groupDegreeRequired?: Prisma.NullableBoolFieldUpdateOperationsInput | boolean | null
   observation?: Prisma.SalaryObservationUncheckedUpdateOneWithoutPostingNestedInput
 }
 
@@ -565,6 +657,11 @@ export type PostingCreateManyInput = {
   closedAt?: Date | string | null
   createdAt?: Date | string
   updatedAt?: Date | string
+  dedupeKey?: string | null
+  groupId?: number | null
+  groupSize?: number
+  groupSalaryPostingId?: number | null
+  groupDegreeRequired?: boolean | null
 }
 
 export type PostingUpdateManyMutationInput = {
@@ -584,6 +681,11 @@ export type PostingUpdateManyMutationInput = {
   closedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  dedupeKey?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  groupId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  groupSize?: Prisma.IntFieldUpdateOperationsInput | number
+  groupSalaryPostingId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  groupDegreeRequired?: Prisma.NullableBoolFieldUpdateOperationsInput | boolean | null
 }
 
 export type PostingUncheckedUpdateManyInput = {
@@ -606,6 +708,11 @@ export type PostingUncheckedUpdateManyInput = {
   closedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  dedupeKey?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  groupId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  groupSize?: Prisma.IntFieldUpdateOperationsInput | number
+  groupSalaryPostingId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  groupDegreeRequired?: Prisma.NullableBoolFieldUpdateOperationsInput | boolean | null
 }
 
 export type PostingListRelationFilter = {
@@ -643,6 +750,11 @@ export type PostingCountOrderByAggregateInput = {
   closedAt?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
   updatedAt?: Prisma.SortOrder
+  dedupeKey?: Prisma.SortOrder
+  groupId?: Prisma.SortOrder
+  groupSize?: Prisma.SortOrder
+  groupSalaryPostingId?: Prisma.SortOrder
+  groupDegreeRequired?: Prisma.SortOrder
 }
 
 export type PostingAvgOrderByAggregateInput = {
@@ -651,6 +763,9 @@ export type PostingAvgOrderByAggregateInput = {
   employerId?: Prisma.SortOrder
   salaryMin?: Prisma.SortOrder
   salaryMax?: Prisma.SortOrder
+  groupId?: Prisma.SortOrder
+  groupSize?: Prisma.SortOrder
+  groupSalaryPostingId?: Prisma.SortOrder
 }
 
 export type PostingMaxOrderByAggregateInput = {
@@ -673,6 +788,11 @@ export type PostingMaxOrderByAggregateInput = {
   closedAt?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
   updatedAt?: Prisma.SortOrder
+  dedupeKey?: Prisma.SortOrder
+  groupId?: Prisma.SortOrder
+  groupSize?: Prisma.SortOrder
+  groupSalaryPostingId?: Prisma.SortOrder
+  groupDegreeRequired?: Prisma.SortOrder
 }
 
 export type PostingMinOrderByAggregateInput = {
@@ -695,6 +815,11 @@ export type PostingMinOrderByAggregateInput = {
   closedAt?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
   updatedAt?: Prisma.SortOrder
+  dedupeKey?: Prisma.SortOrder
+  groupId?: Prisma.SortOrder
+  groupSize?: Prisma.SortOrder
+  groupSalaryPostingId?: Prisma.SortOrder
+  groupDegreeRequired?: Prisma.SortOrder
 }
 
 export type PostingSumOrderByAggregateInput = {
@@ -703,6 +828,9 @@ export type PostingSumOrderByAggregateInput = {
   employerId?: Prisma.SortOrder
   salaryMin?: Prisma.SortOrder
   salaryMax?: Prisma.SortOrder
+  groupId?: Prisma.SortOrder
+  groupSize?: Prisma.SortOrder
+  groupSalaryPostingId?: Prisma.SortOrder
 }
 
 export type PostingNullableScalarRelationFilter = {
@@ -818,6 +946,14 @@ export type NullableDateTimeFieldUpdateOperationsInput = {
   set?: Date | string | null
 }
 
+export type NullableIntFieldUpdateOperationsInput = {
+  set?: number | null
+  increment?: number
+  decrement?: number
+  multiply?: number
+  divide?: number
+}
+
 export type PostingCreateNestedOneWithoutObservationInput = {
   create?: Prisma.XOR<Prisma.PostingCreateWithoutObservationInput, Prisma.PostingUncheckedCreateWithoutObservationInput>
   connectOrCreate?: Prisma.PostingCreateOrConnectWithoutObservationInput
@@ -851,6 +987,11 @@ export type PostingCreateWithoutRoleInput = {
   closedAt?: Date | string | null
   createdAt?: Date | string
   updatedAt?: Date | string
+  dedupeKey?: string | null
+  groupId?: number | null
+  groupSize?: number
+  groupSalaryPostingId?: number | null
+  groupDegreeRequired?: boolean | null
   employer: Prisma.EmployerCreateNestedOneWithoutPostingsInput
   observation?: Prisma.SalaryObservationCreateNestedOneWithoutPostingInput
 }
@@ -874,6 +1015,11 @@ export type PostingUncheckedCreateWithoutRoleInput = {
   closedAt?: Date | string | null
   createdAt?: Date | string
   updatedAt?: Date | string
+  dedupeKey?: string | null
+  groupId?: number | null
+  groupSize?: number
+  groupSalaryPostingId?: number | null
+  groupDegreeRequired?: boolean | null
   observation?: Prisma.SalaryObservationUncheckedCreateNestedOneWithoutPostingInput
 }
 
@@ -926,6 +1072,11 @@ export type PostingScalarWhereInput = {
   closedAt?: Prisma.DateTimeNullableFilter<"Posting"> | Date | string | null
   createdAt?: Prisma.DateTimeFilter<"Posting"> | Date | string
   updatedAt?: Prisma.DateTimeFilter<"Posting"> | Date | string
+  dedupeKey?: Prisma.StringNullableFilter<"Posting"> | string | null
+  groupId?: Prisma.IntNullableFilter<"Posting"> | number | null
+  groupSize?: Prisma.IntFilter<"Posting"> | number
+  groupSalaryPostingId?: Prisma.IntNullableFilter<"Posting"> | number | null
+  groupDegreeRequired?: Prisma.BoolNullableFilter<"Posting"> | boolean | null
 }
 
 export type PostingCreateWithoutEmployerInput = {
@@ -945,6 +1096,11 @@ export type PostingCreateWithoutEmployerInput = {
   closedAt?: Date | string | null
   createdAt?: Date | string
   updatedAt?: Date | string
+  dedupeKey?: string | null
+  groupId?: number | null
+  groupSize?: number
+  groupSalaryPostingId?: number | null
+  groupDegreeRequired?: boolean | null
   role: Prisma.RoleCreateNestedOneWithoutPostingsInput
   observation?: Prisma.SalaryObservationCreateNestedOneWithoutPostingInput
 }
@@ -968,6 +1124,11 @@ export type PostingUncheckedCreateWithoutEmployerInput = {
   closedAt?: Date | string | null
   createdAt?: Date | string
   updatedAt?: Date | string
+  dedupeKey?: string | null
+  groupId?: number | null
+  groupSize?: number
+  groupSalaryPostingId?: number | null
+  groupDegreeRequired?: boolean | null
   observation?: Prisma.SalaryObservationUncheckedCreateNestedOneWithoutPostingInput
 }
 
@@ -1014,6 +1175,11 @@ export type PostingCreateWithoutObservationInput = {
   closedAt?: Date | string | null
   createdAt?: Date | string
   updatedAt?: Date | string
+  dedupeKey?: string | null
+  groupId?: number | null
+  groupSize?: number
+  groupSalaryPostingId?: number | null
+  groupDegreeRequired?: boolean | null
   role: Prisma.RoleCreateNestedOneWithoutPostingsInput
   employer: Prisma.EmployerCreateNestedOneWithoutPostingsInput
 }
@@ -1038,6 +1204,11 @@ export type PostingUncheckedCreateWithoutObservationInput = {
   closedAt?: Date | string | null
   createdAt?: Date | string
   updatedAt?: Date | string
+  dedupeKey?: string | null
+  groupId?: number | null
+  groupSize?: number
+  groupSalaryPostingId?: number | null
+  groupDegreeRequired?: boolean | null
 }
 
 export type PostingCreateOrConnectWithoutObservationInput = {
@@ -1073,6 +1244,11 @@ export type PostingUpdateWithoutObservationInput = {
   closedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  dedupeKey?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  groupId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  groupSize?: Prisma.IntFieldUpdateOperationsInput | number
+  groupSalaryPostingId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  groupDegreeRequired?: Prisma.NullableBoolFieldUpdateOperationsInput | boolean | null
   role?: Prisma.RoleUpdateOneRequiredWithoutPostingsNestedInput
   employer?: Prisma.EmployerUpdateOneRequiredWithoutPostingsNestedInput
 }
@@ -1097,6 +1273,11 @@ export type PostingUncheckedUpdateWithoutObservationInput = {
   closedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  dedupeKey?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  groupId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  groupSize?: Prisma.IntFieldUpdateOperationsInput | number
+  groupSalaryPostingId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  groupDegreeRequired?: Prisma.NullableBoolFieldUpdateOperationsInput | boolean | null
 }
 
 export type PostingCreateManyRoleInput = {
@@ -1118,6 +1299,11 @@ export type PostingCreateManyRoleInput = {
   closedAt?: Date | string | null
   createdAt?: Date | string
   updatedAt?: Date | string
+  dedupeKey?: string | null
+  groupId?: number | null
+  groupSize?: number
+  groupSalaryPostingId?: number | null
+  groupDegreeRequired?: boolean | null
 }
 
 export type PostingUpdateWithoutRoleInput = {
@@ -1137,6 +1323,11 @@ export type PostingUpdateWithoutRoleInput = {
   closedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  dedupeKey?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  groupId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  groupSize?: Prisma.IntFieldUpdateOperationsInput | number
+  groupSalaryPostingId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  groupDegreeRequired?: Prisma.NullableBoolFieldUpdateOperationsInput | boolean | null
   employer?: Prisma.EmployerUpdateOneRequiredWithoutPostingsNestedInput
   observation?: Prisma.SalaryObservationUpdateOneWithoutPostingNestedInput
 }
@@ -1160,6 +1351,11 @@ export type PostingUncheckedUpdateWithoutRoleInput = {
   closedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  dedupeKey?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  groupId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  groupSize?: Prisma.IntFieldUpdateOperationsInput | number
+  groupSalaryPostingId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  groupDegreeRequired?: Prisma.NullableBoolFieldUpdateOperationsInput | boolean | null
   observation?: Prisma.SalaryObservationUncheckedUpdateOneWithoutPostingNestedInput
 }
 
@@ -1182,6 +1378,11 @@ export type PostingUncheckedUpdateManyWithoutRoleInput = {
   closedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  dedupeKey?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  groupId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  groupSize?: Prisma.IntFieldUpdateOperationsInput | number
+  groupSalaryPostingId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  groupDegreeRequired?: Prisma.NullableBoolFieldUpdateOperationsInput | boolean | null
 }
 
 export type PostingCreateManyEmployerInput = {
@@ -1203,6 +1404,11 @@ export type PostingCreateManyEmployerInput = {
   closedAt?: Date | string | null
   createdAt?: Date | string
   updatedAt?: Date | string
+  dedupeKey?: string | null
+  groupId?: number | null
+  groupSize?: number
+  groupSalaryPostingId?: number | null
+  groupDegreeRequired?: boolean | null
 }
 
 export type PostingUpdateWithoutEmployerInput = {
@@ -1222,6 +1428,11 @@ export type PostingUpdateWithoutEmployerInput = {
   closedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  dedupeKey?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  groupId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  groupSize?: Prisma.IntFieldUpdateOperationsInput | number
+  groupSalaryPostingId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  groupDegreeRequired?: Prisma.NullableBoolFieldUpdateOperationsInput | boolean | null
   role?: Prisma.RoleUpdateOneRequiredWithoutPostingsNestedInput
   observation?: Prisma.SalaryObservationUpdateOneWithoutPostingNestedInput
 }
@@ -1245,6 +1456,11 @@ export type PostingUncheckedUpdateWithoutEmployerInput = {
   closedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  dedupeKey?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  groupId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  groupSize?: Prisma.IntFieldUpdateOperationsInput | number
+  groupSalaryPostingId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  groupDegreeRequired?: Prisma.NullableBoolFieldUpdateOperationsInput | boolean | null
   observation?: Prisma.SalaryObservationUncheckedUpdateOneWithoutPostingNestedInput
 }
 
@@ -1267,6 +1483,11 @@ export type PostingUncheckedUpdateManyWithoutEmployerInput = {
   closedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  dedupeKey?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  groupId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  groupSize?: Prisma.IntFieldUpdateOperationsInput | number
+  groupSalaryPostingId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  groupDegreeRequired?: Prisma.NullableBoolFieldUpdateOperationsInput | boolean | null
 }
 
 
@@ -1291,6 +1512,11 @@ export type PostingSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs 
   closedAt?: boolean
   createdAt?: boolean
   updatedAt?: boolean
+  dedupeKey?: boolean
+  groupId?: boolean
+  groupSize?: boolean
+  groupSalaryPostingId?: boolean
+  groupDegreeRequired?: boolean
   role?: boolean | Prisma.RoleDefaultArgs<ExtArgs>
   employer?: boolean | Prisma.EmployerDefaultArgs<ExtArgs>
   observation?: boolean | Prisma.Posting$observationArgs<ExtArgs>
@@ -1316,6 +1542,11 @@ export type PostingSelectCreateManyAndReturn<ExtArgs extends runtime.Types.Exten
   closedAt?: boolean
   createdAt?: boolean
   updatedAt?: boolean
+  dedupeKey?: boolean
+  groupId?: boolean
+  groupSize?: boolean
+  groupSalaryPostingId?: boolean
+  groupDegreeRequired?: boolean
   role?: boolean | Prisma.RoleDefaultArgs<ExtArgs>
   employer?: boolean | Prisma.EmployerDefaultArgs<ExtArgs>
 }, ExtArgs["result"]["posting"]>
@@ -1340,6 +1571,11 @@ export type PostingSelectUpdateManyAndReturn<ExtArgs extends runtime.Types.Exten
   closedAt?: boolean
   createdAt?: boolean
   updatedAt?: boolean
+  dedupeKey?: boolean
+  groupId?: boolean
+  groupSize?: boolean
+  groupSalaryPostingId?: boolean
+  groupDegreeRequired?: boolean
   role?: boolean | Prisma.RoleDefaultArgs<ExtArgs>
   employer?: boolean | Prisma.EmployerDefaultArgs<ExtArgs>
 }, ExtArgs["result"]["posting"]>
@@ -1364,9 +1600,14 @@ export type PostingSelectScalar = {
   closedAt?: boolean
   createdAt?: boolean
   updatedAt?: boolean
+  dedupeKey?: boolean
+  groupId?: boolean
+  groupSize?: boolean
+  groupSalaryPostingId?: boolean
+  groupDegreeRequired?: boolean
 }
 
-export type PostingOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "roleId" | "employerId" | "source" | "externalId" | "title" | "location" | "country" | "remote" | "salaryMin" | "salaryMax" | "salaryCurrency" | "salaryPeriod" | "degreeRequired" | "seniority" | "postedAt" | "closedAt" | "createdAt" | "updatedAt", ExtArgs["result"]["posting"]>
+export type PostingOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "roleId" | "employerId" | "source" | "externalId" | "title" | "location" | "country" | "remote" | "salaryMin" | "salaryMax" | "salaryCurrency" | "salaryPeriod" | "degreeRequired" | "seniority" | "postedAt" | "closedAt" | "createdAt" | "updatedAt" | "dedupeKey" | "groupId" | "groupSize" | "groupSalaryPostingId" | "groupDegreeRequired", ExtArgs["result"]["posting"]>
 export type PostingInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   role?: boolean | Prisma.RoleDefaultArgs<ExtArgs>
   employer?: boolean | Prisma.EmployerDefaultArgs<ExtArgs>
@@ -1411,6 +1652,27 @@ export type $PostingPayload<ExtArgs extends runtime.Types.Extensions.InternalArg
     closedAt: Date | null
     createdAt: Date
     updatedAt: Date
+    /**
+     * Normalized title and location (docs/methodology.md, "Duplicates across sources"); with
+     * employerId, the key under which postings are grouped. Null until computed (npm run reprocess).
+     */
+    dedupeKey: string | null
+    /**
+     * The group's earliest member (itself for the earliest member). Maintained by the importer.
+     */
+    groupId: number | null
+    /**
+     * On a group's earliest member: the number of members (1 on the others).
+     */
+    groupSize: number
+    /**
+     * On a group's earliest member: the earliest member that has a salary, if any.
+     */
+    groupSalaryPostingId: number | null
+    /**
+     * On a group's earliest member: the requirement of the earliest member whose requirement is known.
+     */
+    groupDegreeRequired: boolean | null
   }, ExtArgs["result"]["posting"]>
   composites: {}
 }
@@ -1856,6 +2118,11 @@ export interface PostingFieldRefs {
   readonly closedAt: Prisma.FieldRef<"Posting", 'DateTime'>
   readonly createdAt: Prisma.FieldRef<"Posting", 'DateTime'>
   readonly updatedAt: Prisma.FieldRef<"Posting", 'DateTime'>
+  readonly dedupeKey: Prisma.FieldRef<"Posting", 'String'>
+  readonly groupId: Prisma.FieldRef<"Posting", 'Int'>
+  readonly groupSize: Prisma.FieldRef<"Posting", 'Int'>
+  readonly groupSalaryPostingId: Prisma.FieldRef<"Posting", 'Int'>
+  readonly groupDegreeRequired: Prisma.FieldRef<"Posting", 'Boolean'>
 }
     
 

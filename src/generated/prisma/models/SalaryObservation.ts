@@ -613,14 +613,6 @@ export type EnumSalaryPeriodFieldUpdateOperationsInput = {
   set?: $Enums.SalaryPeriod
 }
 
-export type NullableIntFieldUpdateOperationsInput = {
-  set?: number | null
-  increment?: number
-  decrement?: number
-  multiply?: number
-  divide?: number
-}
-
 export type SalaryObservationCreateWithoutRoleInput = {
   source: string
   externalId?: string | null

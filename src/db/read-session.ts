@@ -1,0 +1,207 @@
+import pg from 'pg';
+import { UNCOUNTED_QUERY, type CountedClient, type StatementCounter } from './pool.ts';
+
+/**
+ * What the statements of src/stats and src/catalog need: one query method. A pg.Pool, a pool
+ * client and a ReadSession all fit, so the same function runs on one snapshot or on the pool.
+ */
+export interface Queryable {
+  query<R extends pg.QueryResultRow = pg.QueryResultRow>(text: string, values?: unknown[]): Promise<pg.QueryResult<R>>;
+}
+
+export interface ReadSessionSettings {
+  /** statement_timeout of every statement of the session (DB_STATEMENT_TIMEOUT_MS). */
+  statementTimeoutMs: number;
+  /**
+   * Extra time the client gives a statement beyond statement_timeout before it gives up on the
+   * connection itself: a server that is frozen (SIGSTOP, a dead host) never cancels anything.
+   */
+  clientGraceMs?: number;
+  /** Connection string for a side connection that cancels a running statement; none: no cancelling. */
+  cancelUrl?: string;
+}
+
+/** A statement of the session ran out of time (statement_timeout, or no answer at all from the server). */
+export class StatementTimeoutError extends Error {
+  readonly code = 'STATEMENT_TIMEOUT';
+  constructor(
+    readonly timeoutMs: number,
+    options?: { cause?: unknown },
+  ) {
+    super(`a database statement ran longer than ${timeoutMs} ms (DB_STATEMENT_TIMEOUT_MS)`, options);
+  }
+}
+
+/** The request's client went away: its statements were cancelled and nothing more is run. */
+export class RequestAbortedError extends Error {
+  readonly code = 'REQUEST_ABORTED';
+  constructor() {
+    super('the client disconnected; its database statements were cancelled');
+  }
+}
+
+const QUERY_CANCELED = '57014';
+
+/**
+ * One database snapshot for one GraphQL operation. The first statement takes ONE client from the
+ * pool and opens `BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY` with a `SET LOCAL
+ * statement_timeout` (per transaction, so that it also holds behind a transaction pooler such as
+ * PgBouncer); every later statement runs on that client, so every figure of the operation comes
+ * from the same snapshot, even while an import commits batches. `release()` commits and gives
+ * the client back; the next statement would open a new snapshot (mutations release before they
+ * write, so their answer shows what they wrote, and the embedded database's single connection
+ * is free for the write).
+ *
+ * When `signal` aborts (the HTTP client disconnected), a running statement is cancelled through a
+ * side connection (pg_cancel_backend) and later statements fail at once.
+ */
+export class ReadSession implements Queryable {
+  private client: Promise<CountedClient> | undefined;
+  private failure: Error | undefined;
+  private running = 0;
+  private tail: Promise<void> = Promise.resolve();
+  private readonly onAbort = () => void this.cancel();
+
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly settings: ReadSessionSettings,
+    private readonly counter?: StatementCounter,
+    private readonly signal?: AbortSignal,
+  ) {
+    signal?.addEventListener('abort', this.onAbort, { once: true });
+  }
+
+  /** Whether a snapshot is open (a client is held). */
+  get open(): boolean {
+    return this.client !== undefined;
+  }
+
+  async query<R extends pg.QueryResultRow = pg.QueryResultRow>(text: string, values?: unknown[]): Promise<pg.QueryResult<R>> {
+    if (this.signal?.aborted) throw new RequestAbortedError();
+    if (this.failure) throw this.failure;
+    const pending = (this.client ??= this.begin());
+    const client = await pending;
+    if (this.failure) throw this.failure;
+    // One statement at a time on the client (pg would queue them too, but deprecates it).
+    const previous = this.tail;
+    let done!: () => void;
+    this.tail = new Promise<void>((resolve) => (done = resolve));
+    await previous;
+    try {
+      if (this.signal?.aborted) throw new RequestAbortedError();
+      if (this.failure) throw this.failure;
+      const timeoutMs = this.settings.statementTimeoutMs;
+      this.running += 1;
+      try {
+        return await client.query<R>({ text, values, query_timeout: timeoutMs + this.grace() } as pg.QueryConfig);
+      } catch (error) {
+        throw this.fail(error);
+      } finally {
+        this.running -= 1;
+      }
+    } finally {
+      done();
+    }
+  }
+
+  private grace(): number {
+    return this.settings.clientGraceMs ?? Math.max(1000, this.settings.statementTimeoutMs / 5);
+  }
+
+  /** Commits (or, after a failure, rolls back) and returns the client to the pool. Safe to call twice. */
+  async release(): Promise<void> {
+    const pending = this.client;
+    this.client = undefined;
+    const failure = this.failure;
+    this.failure = undefined;
+    if (!pending) return;
+    let client: CountedClient;
+    try {
+      client = await pending;
+    } catch {
+      return; // never got a client: nothing to give back
+    }
+    await this.tail;
+    if (failure && isConnectionLost(failure)) {
+      client.release(failure);
+      return;
+    }
+    try {
+      await this.control(client, failure ? 'ROLLBACK' : 'COMMIT');
+      client.release();
+    } catch (error) {
+      client.release(error instanceof Error ? error : true);
+    }
+  }
+
+  /** release(), and stops listening to the request's signal. */
+  async end(): Promise<void> {
+    this.signal?.removeEventListener('abort', this.onAbort);
+    await this.release();
+  }
+
+  private async begin(): Promise<CountedClient> {
+    let client: CountedClient;
+    try {
+      client = (await this.pool.connect()) as CountedClient;
+    } catch (error) {
+      // Every later statement of the operation fails the same way instead of waiting again.
+      throw this.fail(error);
+    }
+    if (this.signal?.aborted) {
+      client.release();
+      throw new RequestAbortedError();
+    }
+    try {
+      const ms = Math.floor(this.settings.statementTimeoutMs);
+      await this.control(client, `BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET LOCAL statement_timeout = ${ms}`);
+    } catch (error) {
+      client.release(error instanceof Error ? error : true);
+      throw this.fail(error);
+    }
+    return client;
+  }
+
+  private control(client: CountedClient, sql: string): Promise<unknown> {
+    if (this.counter) this.counter.control += 1;
+    const raw = client[UNCOUNTED_QUERY] ?? client.query.bind(client);
+    return (raw as (config: pg.QueryConfig) => Promise<unknown>)({ text: sql, query_timeout: this.settings.statementTimeoutMs + this.grace() } as pg.QueryConfig);
+  }
+
+  /** Records the first failure: the transaction is aborted, so every later statement fails the same way. */
+  private fail(error: unknown): Error {
+    let failure: Error;
+    if (this.signal?.aborted) failure = new RequestAbortedError();
+    else if (isTimeout(error)) failure = new StatementTimeoutError(this.settings.statementTimeoutMs, { cause: error });
+    else failure = error instanceof Error ? error : new Error(String(error));
+    if (!this.failure) this.failure = failure;
+    return failure;
+  }
+
+  private async cancel(): Promise<void> {
+    const pending = this.client;
+    if (!pending || this.running === 0 || !this.settings.cancelUrl) return;
+    const client = await pending.catch(() => undefined);
+    const pid = (client as (CountedClient & { processID?: number | null }) | undefined)?.processID;
+    if (!pid) return;
+    const side = new pg.Client({ connectionString: this.settings.cancelUrl, connectionTimeoutMillis: 2000 });
+    try {
+      await side.connect();
+      await side.query({ text: 'SELECT pg_cancel_backend($1)', values: [pid], query_timeout: 2000 } as pg.QueryConfig);
+    } catch {
+      // The statement still ends at statement_timeout.
+    } finally {
+      await side.end().catch(() => undefined);
+    }
+  }
+}
+
+function isTimeout(error: unknown): boolean {
+  const e = error as { code?: unknown; message?: unknown } | null;
+  return (e?.code === QUERY_CANCELED && /statement timeout/.test(String(e.message))) || e?.message === 'Query read timeout';
+}
+
+/** After a client-side timeout the connection is in an unknown state: it is closed, not reused. */
+function isConnectionLost(error: Error): boolean {
+  return error instanceof StatementTimeoutError || error instanceof RequestAbortedError || /Connection terminated|ECONNRESET/.test(error.message);
+}

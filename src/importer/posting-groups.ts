@@ -1,0 +1,142 @@
+import { loadConfig } from '../config.ts';
+import type { StageColumn } from './staging-table.ts';
+
+/**
+ * Title and location as compared for duplicates (docs/methodology.md, "Duplicates across
+ * sources"): Unicode NFKC, case folding (upper- then lower-casing, as for employers), NFKC again,
+ * punctuation to space, white space collapsed and trimmed. A missing value is ''.
+ */
+export function normalizeDedupeText(text: string | null | undefined): string {
+  if (!text) return '';
+  return text
+    .normalize('NFKC')
+    .toUpperCase()
+    .toLowerCase()
+    .normalize('NFKC')
+    .replace(/\p{P}/gu, ' ')
+    .replace(/\s+/gu, ' ')
+    .trim();
+}
+
+/**
+ * The stored part of a posting's duplicate key; with its employer it identifies the postings
+ * that may be one ad. Normalized text holds no newline, so the two parts cannot run together.
+ */
+export function dedupeKey(title: string | null | undefined, location: string | null | undefined): string {
+  return `${normalizeDedupeText(title)}\n${normalizeDedupeText(location)}`;
+}
+
+/** The staging column that carries a row's key into `posting.dedupe_key`. */
+export function dedupeKeyColumn<T extends { title: string | null; location: string | null }>(): StageColumn<T> {
+  return { name: 'dedupe_key', type: 'text', value: (r) => dedupeKey(r.title, r.location) };
+}
+
+/** The configured window (DEDUPE_WINDOW_DAYS), read at each batch so that a test or a reprocess can change it. */
+export function dedupeWindowDays(env: NodeJS.ProcessEnv = process.env): number {
+  return loadConfig(env).DEDUPE_WINDOW_DAYS;
+}
+
+function windowLiteral(windowDays: number): string {
+  if (!Number.isSafeInteger(windowDays) || windowDays < 0) throw new Error(`dedupe window must be a whole number of days, got ${windowDays}`);
+  return String(windowDays);
+}
+
+// The canonical order of a key's postings: earliest first, ties by source, then externalId (byte order).
+const CANONICAL = (p: string) => `${p}.posted_at, ${p}.source COLLATE "C", ${p}.external_id COLLATE "C"`;
+
+/**
+ * `touched` is a SELECT of posting rows (id, group_id, employer_id, dedupe_key): the postings just
+ * written. The keys to regroup are theirs and those of every posting in the group a touched
+ * posting was in before (its key may have changed, leaving the old group to be regrouped).
+ */
+const keysCte = (touched: string) => `touched AS (${touched}),
+  keys AS (
+    SELECT DISTINCT x.employer_id AS e, x.dedupe_key AS k FROM (
+      SELECT t.employer_id, t.dedupe_key FROM touched t
+      UNION ALL
+      SELECT m.employer_id, m.dedupe_key FROM touched t JOIN posting m ON m.group_id = t.group_id
+    ) x WHERE x.dedupe_key IS NOT NULL
+  )`;
+
+/**
+ * The statements that regroup the keys of the `touched` postings, in the writer's transaction
+ * (docs/methodology.md, "Duplicates across sources"):
+ * 1. advisory transaction locks on the keys, in key order, so that two writers regroup a key in
+ *    turn (the next statement's snapshot then sees what the other one committed);
+ * 2. per key, the groups' first postings by a walk (a recursive CTE that jumps from a group's
+ *    first posting to the first posting more than the window after it, one index probe a
+ *    group); every posting of the key belongs to the last group started at or before it in the
+ *    canonical order; each posting gets its group, and each group's first posting the group's
+ *    size, salary posting and degree requirement; rows already right are left alone;
+ * 3. a touched posting without a key (stored before keys existed) is a group of one.
+ */
+export function regroupSql(touched: string, windowDays: number = dedupeWindowDays()): string[] {
+  const span = `interval '${windowLiteral(windowDays)} days'`;
+  const lock = `WITH ${keysCte(touched)}
+    SELECT count(*) AS locked FROM (SELECT pg_advisory_xact_lock(e, hashtext(k)) FROM keys ORDER BY e, k COLLATE "C") l`;
+  const regroup = `WITH RECURSIVE ${keysCte(touched)},
+  walk AS (
+    SELECT k.e, k.k, f.id, f.posted_at FROM keys k
+    CROSS JOIN LATERAL (
+      SELECT p.id, p.posted_at FROM posting p WHERE p.employer_id = k.e AND p.dedupe_key = k.k
+      ORDER BY ${CANONICAL('p')} LIMIT 1
+    ) f
+    UNION ALL
+    SELECT w.e, w.k, n.id, n.posted_at FROM walk w
+    CROSS JOIN LATERAL (
+      SELECT p.id, p.posted_at FROM posting p
+      WHERE p.employer_id = w.e AND p.dedupe_key = w.k AND p.posted_at > w.posted_at + ${span}
+      ORDER BY ${CANONICAL('p')} LIMIT 1
+    ) n
+  ),
+  members AS (
+    SELECT p.id, p.employer_id, p.dedupe_key, p.posted_at, p.source, p.external_id, p.salary_min, p.salary_max, p.degree_required,
+           count(w.id) OVER (PARTITION BY p.employer_id, p.dedupe_key ORDER BY ${CANONICAL('p')} ROWS UNBOUNDED PRECEDING) AS g
+    FROM keys k JOIN posting p ON p.employer_id = k.e AND p.dedupe_key = k.k
+    LEFT JOIN walk w ON w.id = p.id
+  ),
+  summary AS (
+    SELECT m.employer_id, m.dedupe_key, m.g,
+           (array_agg(m.id ORDER BY ${CANONICAL('m')}))[1] AS leader,
+           count(*)::int AS size,
+           (array_agg(m.id ORDER BY ${CANONICAL('m')}) FILTER (WHERE m.salary_min IS NOT NULL OR m.salary_max IS NOT NULL))[1] AS salary_id,
+           (array_agg(m.degree_required ORDER BY ${CANONICAL('m')}) FILTER (WHERE m.degree_required IS NOT NULL))[1] AS degree
+    FROM members m GROUP BY m.employer_id, m.dedupe_key, m.g
+  ),
+  wanted AS (
+    SELECT m.id, s.leader AS group_id,
+           CASE WHEN m.id = s.leader THEN s.size ELSE 1 END AS group_size,
+           CASE WHEN m.id = s.leader THEN s.salary_id END AS group_salary_posting_id,
+           CASE WHEN m.id = s.leader THEN s.degree END AS group_degree_required
+    FROM members m JOIN summary s ON s.employer_id = m.employer_id AND s.dedupe_key = m.dedupe_key AND s.g = m.g
+  )
+  UPDATE posting p SET group_id = w.group_id, group_size = w.group_size,
+         group_salary_posting_id = w.group_salary_posting_id, group_degree_required = w.group_degree_required
+  FROM wanted w
+  WHERE p.id = w.id
+    AND (p.group_id, p.group_size, p.group_salary_posting_id, p.group_degree_required)
+        IS DISTINCT FROM (w.group_id, w.group_size, w.group_salary_posting_id, w.group_degree_required)`;
+  const own = `CASE WHEN p.salary_min IS NOT NULL OR p.salary_max IS NOT NULL THEN p.id END`;
+  const singles = `WITH ${keysCte(touched)}
+  UPDATE posting p SET group_id = p.id, group_size = 1, group_salary_posting_id = ${own}, group_degree_required = p.degree_required
+  FROM touched t
+  WHERE p.id = t.id AND p.dedupe_key IS NULL
+    AND (p.group_id, p.group_size, p.group_salary_posting_id, p.group_degree_required)
+        IS DISTINCT FROM (p.id, 1, ${own}, p.degree_required)`;
+  return [lock, regroup, singles];
+}
+
+/**
+ * After a batch's upsert, in the same transaction: regroups the keys of the postings this
+ * transaction inserted or changed (their updated_at is its now()) and of any posting not grouped
+ * yet, so that an older posting imported later, or one whose title, location or employer
+ * changed, takes the groups it affects with it. Unchanged re-imported rows cost nothing.
+ */
+export function regroupStagedSql(stagingTable: string, windowDays: number = dedupeWindowDays()): string[] {
+  return regroupSql(
+    `SELECT p.id, p.group_id, p.employer_id, p.dedupe_key FROM ${stagingTable} s
+     JOIN posting p ON p.source = s.source AND p.external_id = s.external_id
+     WHERE p.updated_at = now()::timestamptz(3) OR p.group_id IS NULL`,
+    windowDays,
+  );
+}

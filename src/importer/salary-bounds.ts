@@ -1,0 +1,73 @@
+import { amountUsdSql, annualizedSql } from './salary-sql.ts';
+
+/**
+ * The plausible range of a salary: every posting's salary bound and every salary report, once
+ * annualized and converted to US dollars, must lie within it (docs/methodology.md, rule
+ * `salaryImplausible`). SALARY_MIN_USD_PER_YEAR and SALARY_MAX_USD_PER_YEAR configure it.
+ */
+export interface SalaryBounds {
+  minUsdPerYear: number;
+  maxUsdPerYear: number;
+}
+
+export const DEFAULT_SALARY_BOUNDS: SalaryBounds = { minUsdPerYear: 1000, maxUsdPerYear: 10_000_000 };
+
+/**
+ * The largest raw salary amount accepted before any conversion (rule `salaryImplausible`):
+ * above any plausible salary in any currency and period, and small enough that annualizing and
+ * converting it can never overflow a double, so such a row is reported instead of failing its batch.
+ */
+export const MAX_RAW_SALARY = 1e15;
+
+/** One staged row whose salary lies outside the bounds. */
+export interface ImplausibleRow {
+  line: number;
+  external_id: string | null;
+  field: string;
+  value: number;
+  usd: number;
+}
+
+function implausibleSql(stagingTable: string, checks: string, bounds: { min: string; max: string }): string {
+  return `WITH checked AS (
+       SELECT s.line, s.external_id, c.field, c.ord, c.value, c.usd
+       FROM ${stagingTable} s CROSS JOIN LATERAL (${checks}) c
+       WHERE c.value IS NOT NULL AND (c.usd < ${bounds.min} OR c.usd > ${bounds.max})
+     ), gone AS (
+       -- A data-modifying CTE always runs, referenced or not.
+       DELETE FROM ${stagingTable} s WHERE s.line IN (SELECT line FROM checked) RETURNING s.line
+     )
+     SELECT line, external_id, field, value, usd FROM checked ORDER BY line, ord`;
+}
+
+/**
+ * Removes from the staged postings every row with a salaryMin or salaryMax outside $1..$2 US
+ * dollars a year (each bound annualized with its period and converted at the rate of postedAt,
+ * as its observation would be) and returns them, one row per offending field.
+ */
+export function implausiblePostingsSql(stagingTable: string): string {
+  const usd = (column: string) => amountUsdSql(annualizedSql(`s.${column}`, 's.salary_period'), 's.salary_currency', 'coalesce(s.posted_at, now())');
+  return implausibleSql(
+    stagingTable,
+    `SELECT 'salaryMin' AS field, 1 AS ord, s.salary_min AS value, ${usd('salary_min')} AS usd
+     UNION ALL SELECT 'salaryMax', 2, s.salary_max, ${usd('salary_max')}`,
+    { min: '$1::float8', max: '$2::float8' },
+  );
+}
+
+/** The same for staged salary reports (their amount, period, currency and observedAt). */
+export function implausibleObservationsSql(stagingTable: string): string {
+  return implausibleSql(
+    stagingTable,
+    `SELECT 'amount' AS field, 1 AS ord, s.amount AS value, ${amountUsdSql(annualizedSql('s.amount', 's.period'), 's.currency', 's.observed_at')} AS usd`,
+    { min: '$1::float8', max: '$2::float8' },
+  );
+}
+
+/** The message of a `salaryImplausible` error found after conversion. */
+export function implausibleMessage(usd: number, bounds: SalaryBounds): string {
+  return (
+    `is ${Math.round(usd)} USD a year once annualized and converted, outside the plausible range ` +
+    `${bounds.minUsdPerYear}..${bounds.maxUsdPerYear} USD a year (SALARY_MIN_USD_PER_YEAR..SALARY_MAX_USD_PER_YEAR)`
+  );
+}
