@@ -21,7 +21,14 @@ export interface Database {
   /** Settings of every read session (statement_timeout, cancelling). */
   sessionSettings: ReadSessionSettings;
   /** A lazy one-snapshot read session on the pool (src/db/read-session.ts). */
-  openReadSession(signal?: AbortSignal): ReadSession;
+  /**
+   * A lazy one-snapshot read session. With replicas it reads from one (chosen at its first
+   * statement) unless pinned to the primary; `client` (a hash of the API key) keeps a client
+   * that has just written on the primary until a replica has its write.
+   */
+  openReadSession(signal?: AbortSignal, client?: string): ReadSession;
+  /** Records that `client` has just written: its reads stay on the primary until a replica has the write. */
+  rememberWrite(client: string): Promise<void>;
   /** The plausible salary range every write is checked against (SALARY_MIN/MAX_USD_PER_YEAR); the importer's default when undefined. */
   salaryBounds?: { minUsdPerYear: number; maxUsdPerYear: number };
   /** Connection string with the password hidden, for messages. */
@@ -141,7 +148,8 @@ export async function openDatabase(options: OpenOptions): Promise<Database> {
     url: serverUrl,
     connectTimeoutMs,
     sessionSettings,
-    openReadSession: (signal) => new ReadSession(pool, sessionSettings, counter, signal),
+    openReadSession: (signal, client) => new ReadSession(pool, sessionSettings, counter, signal, replicas?.route(client)),
+    rememberWrite: async (client) => replicas?.rememberWrite(client),
     salaryBounds: options.salaryBounds,
     displayUrl: embedded ? `embedded PGlite (${options.pgliteDir ?? 'in memory'})` : redactUrl(url),
     embedded: Boolean(embedded),

@@ -70,9 +70,17 @@ export function createPool(
   const connectTimeoutMs = options.connectTimeoutMs ?? 2_000;
   const poolWaitMs = options.poolWaitMs ?? 5_000;
   const reachability: Reachability = { lastConnectFailedAt: null };
+  // statement_timeout for statements outside read sessions travels as a start-up parameter, not a
+  // SET: behind a transaction pooler a SET would stay on a server connection that other clients
+  // then share (PgBouncer drops the parameter instead, so there the read sessions' SET LOCAL is
+  // the only timeout).
+  const statementTimeout = options.statementTimeoutMs === undefined ? {} : { statement_timeout: Math.floor(options.statementTimeoutMs) };
   class TimedClient extends pg.Client {
     constructor(config?: string | pg.ClientConfig) {
-      super({ ...(typeof config === 'string' ? { connectionString: config } : config), connectionTimeoutMillis: connectTimeoutMs });
+      super({ ...(typeof config === 'string' ? { connectionString: config } : config), connectionTimeoutMillis: connectTimeoutMs, ...statementTimeout });
+      // A checked-out client whose server goes away between two statements emits 'error'; the
+      // next statement reports it, so the event itself must not crash the process.
+      this.on('error', () => undefined);
     }
   }
   // A short connect timeout makes queries fail fast (SERVICE_UNAVAILABLE) while the database is
@@ -83,11 +91,6 @@ export function createPool(
     connectionTimeoutMillis: Math.max(poolWaitMs, 1),
     idleTimeoutMillis: 30_000,
     Client: TimedClient,
-    // Before the client is handed out (and before counting starts): runs once per connection.
-    onConnect:
-      options.statementTimeoutMs === undefined
-        ? undefined
-        : (client: pg.ClientBase) => client.query(`SET statement_timeout = ${Math.floor(options.statementTimeoutMs as number)}`) as unknown as void,
   });
   pool.on('connect', (client: CountedClient) => {
     reachability.lastConnectFailedAt = null;

@@ -42,6 +42,40 @@ export class RequestAbortedError extends Error {
 
 const QUERY_CANCELED = '57014';
 
+/** Where a session reads: the primary's pool, or a replica's (src/db/replicas.ts). */
+export interface ReadTarget {
+  pool: pg.Pool;
+  /** 'primary', or the replica's name. */
+  name: string;
+  replica: boolean;
+}
+
+/**
+ * Chooses the session's server when its first statement runs (by then the operation is known
+ * to be a query or a mutation), and hears of a replica that failed under it.
+ */
+export interface ReadRoute {
+  choose(): ReadTarget;
+  lost(target: ReadTarget, reason: string): void;
+  /** The session opened its snapshot on `target` (counted in /metrics). */
+  used(target: ReadTarget): void;
+}
+
+/**
+ * The replica a session read from failed in the middle of the operation. Nothing is retried
+ * inside the session (that would mix two snapshots): the caller runs the whole operation again
+ * on the primary.
+ */
+export class ReplicaLostError extends Error {
+  readonly code = 'REPLICA_LOST';
+  constructor(
+    readonly replica: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`the read replica ${replica} failed during the operation`, options);
+  }
+}
+
 /**
  * One database snapshot for one GraphQL operation. The first statement takes ONE client from the
  * pool and opens `BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY` with a `SET LOCAL
@@ -61,14 +95,25 @@ export class ReadSession implements Queryable {
   private running = 0;
   private tail: Promise<void> = Promise.resolve();
   private readonly onAbort = () => void this.cancel();
+  private primaryOnly = false;
+  /** The server of the open (or last) snapshot. */
+  target: ReadTarget | undefined;
+  /** Set when a replica failed under this session: the operation should run again on the primary. */
+  replicaLost = false;
 
   constructor(
     private readonly pool: pg.Pool,
     private readonly settings: ReadSessionSettings,
     private readonly counter?: StatementCounter,
     private readonly signal?: AbortSignal,
+    private readonly route?: ReadRoute,
   ) {
     signal?.addEventListener('abort', this.onAbort, { once: true });
+  }
+
+  /** Every later snapshot of this session is taken on the primary (mutations, and a retry after a lost replica). */
+  pinPrimary(): void {
+    this.primaryOnly = true;
   }
 
   /** Whether a snapshot is open (a client is held). */
@@ -95,6 +140,11 @@ export class ReadSession implements Queryable {
       try {
         return await client.query<R>({ text, values, query_timeout: timeoutMs + this.grace() } as pg.QueryConfig);
       } catch (error) {
+        if (this.target?.replica && isConnectionError(error)) {
+          this.replicaLost = true;
+          this.route?.lost(this.target, (error as Error).message);
+          throw this.fail(new ReplicaLostError(this.target.name, { cause: error }));
+        }
         throw this.fail(error);
       } finally {
         this.running -= 1;
@@ -141,13 +191,25 @@ export class ReadSession implements Queryable {
   }
 
   private async begin(): Promise<CountedClient> {
-    let client: CountedClient;
+    const primary: ReadTarget = { pool: this.pool, name: 'primary', replica: false };
+    const chosen = this.primaryOnly || !this.route ? primary : this.route.choose();
     try {
-      client = (await this.pool.connect()) as CountedClient;
+      return await this.openOn(chosen);
     } catch (error) {
-      // Every later statement of the operation fails the same way instead of waiting again.
-      throw this.fail(error);
+      if (!chosen.replica || this.signal?.aborted || !isConnectionError(error)) throw this.fail(error);
+      // Nothing was read yet: the primary takes the operation, on one snapshot still.
+      this.route?.lost(chosen, (error as Error).message);
+      try {
+        return await this.openOn(primary);
+      } catch (again) {
+        throw this.fail(again);
+      }
     }
+  }
+
+  /** Takes a client of `target` and opens the snapshot on it. */
+  private async openOn(target: ReadTarget): Promise<CountedClient> {
+    const client = (await target.pool.connect()) as CountedClient;
     if (this.signal?.aborted) {
       client.release();
       throw new RequestAbortedError();
@@ -157,8 +219,10 @@ export class ReadSession implements Queryable {
       await this.control(client, `BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET LOCAL statement_timeout = ${ms}`);
     } catch (error) {
       client.release(error instanceof Error ? error : true);
-      throw this.fail(error);
+      throw error;
     }
+    this.target = target;
+    this.route?.used(target);
     return client;
   }
 
@@ -203,5 +267,22 @@ function isTimeout(error: unknown): boolean {
 
 /** After a client-side timeout the connection is in an unknown state: it is closed, not reused. */
 function isConnectionLost(error: Error): boolean {
-  return error instanceof StatementTimeoutError || error instanceof RequestAbortedError || /Connection terminated|ECONNRESET/.test(error.message);
+  return (
+    error instanceof StatementTimeoutError ||
+    error instanceof RequestAbortedError ||
+    error instanceof ReplicaLostError ||
+    /Connection terminated|ECONNRESET/.test(error.message)
+  );
+}
+
+/** The server went away (shut down, crashed, network cut), as opposed to an error in a statement. */
+function isConnectionError(error: unknown): boolean {
+  const e = error as { code?: unknown; message?: unknown } | null;
+  const code = typeof e?.code === 'string' ? e.code : '';
+  // Class 08 (connection exception), 57P01..57P03 (admin shutdown, crash shutdown, cannot connect now).
+  return (
+    code.startsWith('08') ||
+    /^57P0[123]$/.test(code) ||
+    /Connection terminated|ECONNRESET|ECONNREFUSED|EPIPE|timeout exceeded when trying to connect|not queryable/.test(String(e?.message ?? ''))
+  );
 }

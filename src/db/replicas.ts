@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { redactUrl } from '../config.ts';
 import { createPool } from './pool.ts';
+import type { ReadRoute, ReadTarget } from './read-session.ts';
 
 /** A position in PostgreSQL's write-ahead log (`16/B374D848`), as a number that compares. */
 export function parseLsn(text: string): bigint {
@@ -22,13 +23,6 @@ export interface ReplicaState {
   reason?: string;
 }
 
-export interface ReadTarget {
-  pool: pg.Pool;
-  /** 'primary', or the replica's name. */
-  name: string;
-  replica: boolean;
-}
-
 export interface ReplicaRouterOptions {
   /** A replica further behind than this is not read from (DATABASE_READ_MAX_LAG_MS). */
   maxLagMs: number;
@@ -36,6 +30,7 @@ export interface ReplicaRouterOptions {
   checkIntervalMs: number;
   poolMax: number;
   connectTimeoutMs: number;
+  poolWaitMs?: number;
   /** Told once per change of a replica's state (healthy <-> not). */
   onStateChange?: (state: ReplicaState) => void;
 }
@@ -72,6 +67,8 @@ export class ReplicaRouter {
   private readonly replicas: Replica[];
   private readonly samples: { at: number; lsn: bigint }[] = [];
   private readonly writes = new Map<string, bigint>();
+  /** Read sessions opened per server ('primary' or a replica's name), for /metrics. */
+  readonly reads = new Map<string, number>();
   private next = 0;
   private timer: NodeJS.Timeout | undefined;
   private checking: Promise<void> | undefined;
@@ -84,7 +81,7 @@ export class ReplicaRouter {
     this.replicas = urls.map((url) => ({
       url,
       name: describe(url),
-      pool: createPool(url, options.poolMax, undefined, options.connectTimeoutMs).pool,
+      pool: createPool(url, options.poolMax, undefined, { connectTimeoutMs: options.connectTimeoutMs, poolWaitMs: options.poolWaitMs }).pool,
       healthy: false,
       lagMs: null,
       replayed: 0n,
@@ -179,6 +176,15 @@ export class ReplicaRouter {
     if (usable.length === 0) return { pool: this.primary, name: 'primary', replica: false };
     const replica = usable[this.next++ % usable.length] as Replica;
     return { pool: replica.pool, name: replica.name, replica: true };
+  }
+
+  /** The route of one read session: chosen when its first statement runs. */
+  route(client?: string): ReadRoute {
+    return {
+      choose: () => this.pick(client),
+      lost: (target, reason) => this.markDown(target.name, reason),
+      used: (target) => this.reads.set(target.name, (this.reads.get(target.name) ?? 0) + 1),
+    };
   }
 
   /**

@@ -24,8 +24,14 @@ export function readSessionPlugin(): ApolloServerPlugin<GraphQLContext> {
   return {
     async requestDidStart() {
       return {
-        async willSendResponse({ contextValue }) {
+        async didResolveOperation({ contextValue, operation }) {
+          // Writes and what a mutation reads back go to the primary; only queries use replicas.
+          if (operation?.operation !== 'query') contextValue.reads.pinPrimary();
+        },
+        async willSendResponse({ contextValue, operation }) {
           await contextValue.reads.end();
+          if (contextValue.reads.replicaLost) contextValue.request.replicaLost = true;
+          if (operation?.operation === 'mutation') await contextValue.rememberWrite().catch(() => undefined);
         },
       };
     },

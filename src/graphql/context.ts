@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import type pg from 'pg';
 import { RoleCatalog } from '../catalog/roles.ts';
 import type { PrismaClient } from '../db/prisma.ts';
@@ -12,8 +13,10 @@ export interface ContextDatabase {
   embedded?: boolean;
   /** The plausible salary range (rule salaryImplausible); the importer's default when undefined. */
   salaryBounds?: { minUsdPerYear: number; maxUsdPerYear: number };
-  /** A lazy one-snapshot read session for one operation (src/db/read-session.ts). */
-  openReadSession(signal?: AbortSignal): ReadSession;
+  /** A lazy one-snapshot read session for one operation (src/db/read-session.ts); `client` routes read-your-writes. */
+  openReadSession(signal?: AbortSignal, client?: string): ReadSession;
+  /** Records that `client` has just written, so that its next reads see the write (read replicas). */
+  rememberWrite?(client: string): Promise<void>;
 }
 
 /** What a context takes from its HTTP request. */
@@ -22,6 +25,10 @@ export interface RequestInfo {
   authorization?: string;
   /** Aborts when the client disconnects: the operation's statements are cancelled. */
   signal?: AbortSignal;
+  /** Read on the primary only (a retry after a read replica failed mid-operation). */
+  primaryOnly?: boolean;
+  /** Set when a read replica failed under one of the request's operations: run it again with primaryOnly. */
+  replicaLost?: boolean;
 }
 
 export interface GraphQLContext {
@@ -38,21 +45,43 @@ export interface GraphQLContext {
   db: ContextDatabase;
   /** The request's API key, checked once on the first call (mutations call it; queries never do). */
   requireApiKey: ApiKeyGuard;
+  /** What the context was made from (the read-replica plumbing flags it). */
+  request: RequestInfo;
+  /** The same operation's context again, reading on the primary only (after a replica failed under it). */
+  onPrimary(): GraphQLContext;
+  /** After a mutation: the writer's next reads must see what it wrote. */
+  rememberWrite(): Promise<void>;
 }
 
 /** Builds a fresh context (fresh DataLoaders and a fresh read session) for each operation. */
 export function contextFactory(db: ContextDatabase): (request?: RequestInfo) => GraphQLContext {
   // The operations of one batched request share one RequestInfo and so one API key check.
   const guards = new WeakMap<RequestInfo, ApiKeyGuard>();
-  return (request = {}) => {
+  const create = (request: RequestInfo = {}): GraphQLContext => {
     const asOf = new Date();
     let requireApiKey = guards.get(request);
     if (!requireApiKey) {
       requireApiKey = apiKeyGuard(db.pool, request.authorization);
       guards.set(request, requireApiKey);
     }
-    const reads = db.openReadSession(request.signal);
+    // Read-your-writes is per API key; the hash keeps the key itself out of memory maps.
+    const client = request.authorization ? crypto.createHash('sha256').update(request.authorization).digest('hex') : undefined;
+    const reads = db.openReadSession(request.signal, client);
+    if (request.primaryOnly) reads.pinPrimary();
     const catalog = new RoleCatalog(reads);
-    return { asOf, catalog, loaders: createLoaders(reads, catalog, asOf), reads, db, requireApiKey };
+    return {
+      asOf,
+      catalog,
+      loaders: createLoaders(reads, catalog, asOf),
+      reads,
+      db,
+      requireApiKey,
+      request,
+      onPrimary: () => create({ ...request, primaryOnly: true, replicaLost: false }),
+      rememberWrite: async () => {
+        if (client && db.rememberWrite) await db.rememberWrite(client);
+      },
+    };
   };
+  return create;
 }

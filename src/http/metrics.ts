@@ -135,6 +135,16 @@ export function createMetrics(pool?: pg.Pool, replicas?: ReplicaRouter): ServerM
     registers: [registry],
   });
   if (replicas) {
+    new Counter({
+      name: 'jobstats_db_read_sessions_total',
+      help: 'Read sessions (one per GraphQL query operation or page query) by the server they read from: primary or a replica.',
+      labelNames: ['server'] as const,
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const [server, n] of replicas.reads) this.inc({ server }, n);
+      },
+    });
     new Gauge({
       name: 'jobstats_db_replica_up',
       help: 'Read replicas: 1 while healthy and within DATABASE_READ_MAX_LAG_MS (reads go to it), else 0.',

@@ -6,7 +6,7 @@ import type pino from 'pino';
 import { pinoHttp } from 'pino-http';
 import type { Database } from '../db/database.ts';
 import { createApolloServer } from '../graphql/apollo.ts';
-import { contextFactory } from '../graphql/context.ts';
+import { contextFactory, type RequestInfo } from '../graphql/context.ts';
 import { checkBatch, DEFAULT_QUERY_LIMITS, LimitCode, type QueryLimits } from '../graphql/limits/index.ts';
 import { handleCors } from './cors.ts';
 import { checkHealth, checkReadiness } from './health.ts';
@@ -146,11 +146,14 @@ export async function startServer(options: ServerOptions, port: number, host?: s
     res.once('close', () => {
       if (!res.writableFinished) abort.abort();
     });
-    const request = { authorization: req.headers.authorization, signal: abort.signal };
-    const result = await apollo.executeHTTPGraphQLRequest({
-      httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body },
-      context: async () => createContext(request),
-    });
+    const request: RequestInfo = { authorization: req.headers.authorization, signal: abort.signal };
+    const httpGraphQLRequest = { method: req.method ?? 'GET', headers, search: url.search, body };
+    let result = await apollo.executeHTTPGraphQLRequest({ httpGraphQLRequest, context: async () => createContext(request) });
+    if (request.replicaLost) {
+      // A read replica failed mid-operation: the whole request again on the primary, once.
+      const again: RequestInfo = { ...request, primaryOnly: true, replicaLost: false };
+      result = await apollo.executeHTTPGraphQLRequest({ httpGraphQLRequest, context: async () => createContext(again) });
+    }
     for (const [key, value] of result.headers) res.setHeader(key, value);
     res.statusCode = result.status ?? 200;
     if (result.body.kind === 'complete') {
