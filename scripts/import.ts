@@ -182,7 +182,7 @@ async function main(argv: string[]): Promise<number> {
   const keepMemoryFlat = memoryGovernor();
   try {
     const config = loadConfig();
-    db = await openDatabase({ url: config.DATABASE_URL, pgliteDir: config.pgliteDir, migrate: true });
+    db = await openDatabase({ url: config.DATABASE_URL, pgliteDir: config.pgliteDir, migrate: true, embeddedRole: 'cli' });
     const summary = await importFile(db, kind, file, {
       format,
       atomic: options.atomic,

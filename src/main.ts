@@ -18,12 +18,15 @@ async function main(): Promise<void> {
     poolMax: config.DB_POOL_MAX,
     migrate: true,
     connectTimeoutMs: config.DB_CONNECT_TIMEOUT_MS,
+    embeddedRole: 'service',
   });
   logger.info({ database: db.displayUrl }, 'database ready');
   if (await isEmpty(db)) {
     const seeded = await seedDatabase(db);
     logger.info({ roles: seeded.roles.length, postings: seeded.postings.inserted }, 'seeded an empty database');
   }
+  // Only a migrated, seeded database is handed to the CLIs (npm run import, seed, apikey, ...).
+  db.shareEmbedded();
   const production = config.NODE_ENV === 'production';
   const server = await startServer(
     {
