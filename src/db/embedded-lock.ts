@@ -28,16 +28,19 @@ export interface LockInfo {
   nonce: string;
 }
 
-/** Start time of a process in clock ticks since boot, or null when it cannot be read (no /proc, no process). */
-export function processStartTicks(pid: number): string | null {
+function procStat(pid: number): string[] | null {
   try {
     const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
     // The command name (field 2) may hold spaces and parentheses: count fields after its last ')'.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return fields[19] ?? null;
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   } catch {
     return null;
   }
+}
+
+/** Start time of a process in clock ticks since boot, or null when it cannot be read (no /proc, no process). */
+export function processStartTicks(pid: number): string | null {
+  return procStat(pid)?.[19] ?? null;
 }
 
 /** Whether the lock's holder still runs: its pid exists and, where /proc tells, started when the lock says. */
@@ -48,9 +51,11 @@ export function holderAlive(info: LockInfo): boolean {
     // EPERM: the process exists but belongs to another user.
     if ((error as NodeJS.ErrnoException).code !== 'EPERM') return false;
   }
-  if (info.startTicks === null) return true;
-  const now = processStartTicks(info.pid);
-  return now === null || now === info.startTicks;
+  const stat = procStat(info.pid);
+  if (stat === null) return true;
+  // A zombie (ended, not yet reaped by its parent) holds nothing any more.
+  if (stat[0] === 'Z' || stat[0] === 'X') return false;
+  return info.startTicks === null || stat[19] === info.startTicks;
 }
 
 type ReadResult = { state: 'none' } | { state: 'held'; info: LockInfo } | { state: 'unreadable'; ageMs: number };
