@@ -5,6 +5,8 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { LOCK_FILE, processStartTicks, type LockInfo } from '../src/db/embedded-lock.ts';
+import { PGlite } from '@electric-sql/pglite';
+import { startSessionServer } from '../src/db/embedded-socket.ts';
 import { EmbeddedDatabaseInUseError, startEmbeddedPostgres, type EmbeddedPostgres } from '../src/db/embedded.ts';
 
 // PGlite runs one PostgreSQL session for every connection: these check that the embedded
@@ -141,6 +143,34 @@ describe('the embedded database shared by several connections', () => {
     url.password = 'wrong';
     await expect(connect(url.toString())).rejects.toThrow(/password authentication failed/);
   });
+});
+
+describe('a connection that stops inside a transaction while others wait', () => {
+  it('is closed and rolled back, and the others go on', async () => {
+    const db = new PGlite({});
+    const server = await startSessionServer({ db, token: 'secret', idleInTransactionMs: 300 });
+    const url = `postgresql://postgres:secret@127.0.0.1:${server.port}/postgres`;
+    const a = new pg.Client({ connectionString: url });
+    const b = new pg.Client({ connectionString: url });
+    a.on('error', () => undefined);
+    try {
+      await a.connect();
+      await b.connect();
+      await a.query('CREATE TABLE t (x int)');
+      await a.query('BEGIN');
+      await a.query('INSERT INTO t VALUES (1)');
+      // Alone, a waits as long as it likes; b's query makes it an obstacle, and it is cut.
+      await new Promise((r) => setTimeout(r, 600));
+      const count = await b.query<{ n: number }>('SELECT count(*)::int AS n FROM t');
+      expect(count.rows[0]!.n).toBe(0);
+      await expect(a.query('COMMIT')).rejects.toThrow();
+    } finally {
+      await a.end().catch(() => undefined);
+      await b.end().catch(() => undefined);
+      await server.stop();
+      await db.close();
+    }
+  }, 180_000);
 });
 
 describe('a folder held by another process', () => {

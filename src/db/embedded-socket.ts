@@ -80,6 +80,10 @@ class SessionGate {
   private holder: Connection | null = null;
   private waiting: { conn: Connection; resolve: () => void; reject: (e: Error) => void }[] = [];
 
+  othersWaiting(): boolean {
+    return this.waiting.length > 0;
+  }
+
   heldBy(conn: Connection): boolean {
     return this.holder === conn;
   }
@@ -113,7 +117,8 @@ export interface SessionServerOptions {
   maxConnections?: number;
   /**
    * A connection that keeps the session (inside a transaction) without sending anything for this
-   * long is closed and its transaction rolled back, so that a stopped client cannot block the others.
+   * long while others wait is closed and its transaction rolled back, so that a stopped client
+   * cannot block the others.
    */
   idleInTransactionMs?: number;
 }
@@ -275,10 +280,15 @@ class Connection {
     if (this.idle) {
       this.gate.release(this);
     } else if (!this.isClosed() && this.options.idleInTransactionMs > 0) {
-      this.idleTimer = setTimeout(() => {
-        this.fail('25P03', `terminating the connection: it kept the shared embedded database in a transaction for ${this.options.idleInTransactionMs} ms without a statement`);
-      }, this.options.idleInTransactionMs);
-      this.idleTimer.unref();
+      // Only a connection that blocks others is cut: alone, a slow --atomic import may take its time.
+      const check = () => {
+        if (!this.gate.othersWaiting()) {
+          this.idleTimer = setTimeout(check, 1000).unref();
+          return;
+        }
+        this.fail('25P03', `terminating the connection: it kept the shared embedded database in a transaction for ${this.options.idleInTransactionMs} ms without a statement while others waited`);
+      };
+      this.idleTimer = setTimeout(check, this.options.idleInTransactionMs).unref();
     }
   }
 
@@ -319,6 +329,7 @@ class Connection {
  */
 export async function startSessionServer(options: SessionServerOptions): Promise<SessionServer> {
   const settings: Required<SessionServerOptions> = { maxConnections: 32, idleInTransactionMs: 60_000, ...options };
+  await options.db.waitReady;
   const gate = new SessionGate();
   const connections = new Set<Connection>();
   const server = net.createServer((socket) => {
