@@ -129,7 +129,12 @@ async function serve(db: PGlite, token: string, lock: HeldLock | undefined, desc
   const stop = (): Promise<void> =>
     (stopping ??= (async () => {
       for (const signal of SIGNALS) process.removeListener(signal, onSignal);
-      lock?.update({ ready: false });
+      try {
+        // No new CLI comes in while the service winds down (best effort: the folder may be gone).
+        lock?.update({ ready: false });
+      } catch {
+        // The lock is removed below all the same.
+      }
       try {
         await server.stop();
         await db.close();
