@@ -163,7 +163,11 @@ class Connection {
   }
 
   private fail(code: string, text: string): void {
-    if (this.socket.writable) this.socket.end(errorResponse(code, text));
+    if (this.socket.writable) {
+      this.socket.end(errorResponse(code, text));
+      // A peer that does not close its side is cut all the same.
+      setTimeout(() => this.socket.destroy(), 5_000).unref();
+    }
     void this.close();
   }
 
@@ -297,7 +301,8 @@ class Connection {
     if (this.phase === 'closed') return this.closed;
     this.phase = 'closed';
     clearTimeout(this.idleTimer);
-    this.socket.destroy();
+    // A socket ended with an error message keeps it until it is flushed; any other is cut.
+    if (!this.socket.writableEnded) this.socket.destroy();
     this.gate.forget(this);
     try {
       await this.running?.catch(() => undefined);

@@ -104,9 +104,11 @@ export async function startEmbeddedPostgres(dataDir?: string, options: EmbeddedO
       }
     }
     const line =
-      holder.role === 'service'
-        ? `waiting for the service (pid ${holder.pid}) to finish starting on the embedded database in ${dataDir}`
-        : `waiting for pid ${holder.pid} (${holder.command}) to finish with the embedded database in ${dataDir}`;
+      holder.role === 'service' && holder.ready
+        ? `waiting for the service (pid ${holder.pid}) to answer on the embedded database in ${dataDir} (another command's transaction may hold it)`
+        : holder.role === 'service'
+          ? `waiting for the service (pid ${holder.pid}) to finish starting on the embedded database in ${dataDir}`
+          : `waiting for pid ${holder.pid} (${holder.command}) to finish with the embedded database in ${dataDir}`;
     if (line !== waitingFor) onWait(line);
     waitingFor = line;
     await new Promise((resolve) => setTimeout(resolve, options.pollMs ?? 250));
@@ -123,7 +125,14 @@ async function serve(db: PGlite, token: string, lock: HeldLock | undefined, desc
     lock?.release();
     throw error;
   }
-  lock?.update({ host: server.host, port: server.port });
+  try {
+    lock?.update({ host: server.host, port: server.port });
+  } catch (error) {
+    await server.stop();
+    await db.close().catch(() => undefined);
+    lock?.release();
+    throw error;
+  }
 
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> =>
