@@ -186,6 +186,7 @@ async function main(argv: string[]): Promise<number> {
       url: config.DATABASE_URL,
       pgliteDir: config.pgliteDir,
       migrate: true,
+      embeddedRole: 'cli',
       salaryBounds: { minUsdPerYear: config.SALARY_MIN_USD_PER_YEAR, maxUsdPerYear: config.SALARY_MAX_USD_PER_YEAR },
     });
     const summary = await importFile(db, kind, file, {

@@ -8,7 +8,7 @@ import { runCli } from './cli.ts';
 // without Prisma's native engine (so it works wherever the service runs).
 runCli(async () => {
   const config = loadConfig();
-  const db = await openDatabase({ url: config.DATABASE_URL, pgliteDir: config.pgliteDir });
+  const db = await openDatabase({ url: config.DATABASE_URL, pgliteDir: config.pgliteDir, embeddedRole: 'cli' });
   try {
     const applied = await applyMigrations(db.pool);
     process.stderr.write(

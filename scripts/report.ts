@@ -20,7 +20,7 @@ runCli(async () => {
   const { format } = program.opts<{ format: string }>();
   if (!['md', 'html', 'json'].includes(format)) throw new UsageError(`option --format has invalid value "${format}": must be md, html or json`);
   const config = loadConfig();
-  const db = await openDatabase({ url: config.DATABASE_URL, pgliteDir: config.pgliteDir, migrate: true });
+  const db = await openDatabase({ url: config.DATABASE_URL, pgliteDir: config.pgliteDir, migrate: true, embeddedRole: 'cli' });
   try {
     const apollo = createApolloServer({ production: false });
     const createContext = contextFactory(db);

@@ -22,12 +22,15 @@ async function main(): Promise<void> {
     statementTimeoutMs: config.DB_STATEMENT_TIMEOUT_MS,
     statementTimeoutForAll: true,
     salaryBounds: { minUsdPerYear: config.SALARY_MIN_USD_PER_YEAR, maxUsdPerYear: config.SALARY_MAX_USD_PER_YEAR },
+    embeddedRole: 'service',
   });
   logger.info({ database: db.displayUrl }, 'database ready');
   if (await isEmpty(db)) {
     const seeded = await seedDatabase(db);
     logger.info({ roles: seeded.roles.length, postings: seeded.postings.inserted }, 'seeded an empty database');
   }
+  // Only a migrated, seeded database is handed to the CLIs (npm run import, seed, apikey, ...).
+  db.shareEmbedded();
   const production = config.NODE_ENV === 'production';
   const server = await startServer(
     {

@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { redactUrl } from '../config.ts';
-import type { EmbeddedPostgres } from './embedded.ts';
+import type { EmbeddedPostgres, EmbeddedRole } from './embedded.ts';
 import { applyMigrations } from './migrate.ts';
 import { createPool, StatementCounter } from './pool.ts';
 import { createPrisma, type PrismaClient } from './prisma.ts';
@@ -26,6 +26,8 @@ export interface Database {
   /** Connection string with the password hidden, for messages. */
   displayUrl: string;
   embedded: boolean;
+  /** Embedded database held by a service: lets the CLIs work through it (call once started and seeded). */
+  shareEmbedded(): void;
   close(): Promise<void>;
 }
 
@@ -54,6 +56,8 @@ export interface OpenOptions {
   statementTimeoutForAll?: boolean;
   /** The plausible salary range of every import and mutation (SALARY_MIN/MAX_USD_PER_YEAR). */
   salaryBounds?: { minUsdPerYear: number; maxUsdPerYear: number };
+  /** How this process shares the embedded folder with others (src/db/embedded.ts); `exclusive` by default. */
+  embeddedRole?: EmbeddedRole;
 }
 
 function describeTarget(url: string): string {
@@ -75,12 +79,18 @@ export async function openDatabase(options: OpenOptions): Promise<Database> {
   if (!url) {
     try {
       // Loaded only when needed: PGlite costs some 30 MB of memory (the importer's budget).
-      const { startEmbeddedPostgres } = await import('./embedded.ts');
-      embedded = await startEmbeddedPostgres(options.pgliteDir);
+      const { startEmbeddedPostgres, EmbeddedDatabaseInUseError } = await import('./embedded.ts');
+      try {
+        embedded = await startEmbeddedPostgres(options.pgliteDir, { role: options.embeddedRole });
+      } catch (error) {
+        if (error instanceof EmbeddedDatabaseInUseError) throw new DatabaseUnavailableError(error.message);
+        throw error;
+      }
     } catch (error) {
+      if (error instanceof DatabaseUnavailableError) throw error;
       throw new DatabaseUnavailableError(
         `cannot start the embedded database in ${options.pgliteDir ?? 'memory'}: ${(error as Error).message}. ` +
-          'Another process may hold it; stop it, remove the folder, or set DATABASE_URL to use a PostgreSQL server.',
+          'Check that the folder holds a PGlite database (or is empty), or set DATABASE_URL to use a PostgreSQL server.',
       );
     }
     url = embedded.url;
@@ -120,8 +130,9 @@ export async function openDatabase(options: OpenOptions): Promise<Database> {
     sessionSettings,
     openReadSession: (signal) => new ReadSession(pool, sessionSettings, counter, signal),
     salaryBounds: options.salaryBounds,
-    displayUrl: embedded ? `embedded PGlite (${options.pgliteDir ?? 'in memory'})` : redactUrl(url),
+    displayUrl: embedded ? embedded.description : redactUrl(url),
     embedded: Boolean(embedded),
+    shareEmbedded: () => embedded?.share(),
     async close() {
       await prisma.$disconnect().catch(() => undefined);
       await pool.end().catch(() => undefined);

@@ -114,6 +114,7 @@ async function runImport<T>(
     rolledBack: false,
   };
 
+  const staging = def.staging.unique();
   const stream = await openInput(input, fileName);
   const reader = new RecordReader(stream, format, fileName);
   let errorsFile: ErrorsFile | undefined;
@@ -128,7 +129,7 @@ async function runImport<T>(
     const conn = client;
     const copy = options.copy ?? (db.embedded ? false : await supportsCopy(conn));
     const ctx: ValidationContext = { knownCurrencies: def.needsCurrencies ? await loadKnownCurrencies(conn) : new Set() };
-    if (!dryRun) await def.staging.create(conn);
+    if (!dryRun) await staging.create(conn);
     if (atomic && !dryRun) {
       await conn.query('BEGIN');
       inTransaction = true;
@@ -138,11 +139,11 @@ async function runImport<T>(
     // in one round trip.
     const write = async (rows: StagedRow<T>[], valid: number): Promise<void> => {
       try {
-        await def.staging.load(conn, rows, copy, atomic ? undefined : 'BEGIN');
+        await staging.load(conn, rows, copy, atomic ? undefined : 'BEGIN');
         // Salaries outside the plausible range are only known once converted at the rates the
         // database holds: such rows leave the staging table here and are reported, not written.
         if (def.implausibleSql) {
-          const { rows: bad } = await conn.query<ImplausibleRow>(def.implausibleSql(def.staging.name), [bounds.minUsdPerYear, bounds.maxUsdPerYear]);
+          const { rows: bad } = await conn.query<ImplausibleRow>(def.implausibleSql(staging.name), [bounds.minUsdPerYear, bounds.maxUsdPerYear]);
           const lines = new Set<number>();
           for (const b of bad) {
             lines.add(b.line);
@@ -153,7 +154,7 @@ async function runImport<T>(
           summary.rejected += lines.size;
           valid -= lines.size;
         }
-        const counts = await runBatchStatements(conn, [...def.upsertSql(def.staging.name), ...(atomic ? [] : ['COMMIT'])]);
+        const counts = await runBatchStatements(conn, [...def.upsertSql(staging.name), ...(atomic ? [] : ['COMMIT'])]);
         summary.inserted += counts.inserted;
         summary.updated += counts.updated;
         summary.unchanged += valid - counts.inserted - counts.updated;
@@ -242,7 +243,7 @@ async function runImport<T>(
       // The COPY text is made now, while the previous batch is being written, so that the
       // load itself only streams prepared text.
       const staged: StagedRow<T> =
-        copy && !dryRun ? { line: record.line, copyLine: def.staging.copyLine(result.value, record.line) } : { line: record.line, row: result.value };
+        copy && !dryRun ? { line: record.line, copyLine: staging.copyLine(result.value, record.line) } : { line: record.line, row: result.value };
       if (at === undefined) {
         positions.set(key, rows.length);
         rows.push(staged);
@@ -271,13 +272,15 @@ async function runImport<T>(
         await conn.query('COMMIT');
       }
     }
-    if (!dryRun) await def.staging.drop(conn);
+    if (!dryRun) await staging.drop(conn);
     options.onProgress?.({ rows: summary.read, bytes: reader.bytes });
     await errorsFile?.close(reader.columns ?? def.fields);
     errorsFile = undefined;
   } catch (error) {
     if (pending) await pending.catch(() => undefined);
     if (client && inTransaction) await client.query('ROLLBACK').catch(() => (clientBroken = true));
+    // Its name is this run's own (StagingTable.unique), so nothing later would drop it.
+    if (client && !clientBroken && !dryRun) await staging.drop(client).catch(() => undefined);
     await errorsFile?.close(reader.columns ?? def.fields).catch(() => undefined);
     if (!stream.destroyed && stream !== process.stdin) stream.destroy();
     throw error;

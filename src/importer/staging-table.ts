@@ -22,6 +22,8 @@ function rowOf<T>(staged: StagedRow<T>): T {
   return staged.row;
 }
 
+let uniqueCounter = 0;
+
 /**
  * A session-local TEMP table that receives one batch of validated rows before the set-based
  * upserts read it. Each batch empties it first. The `line` column keeps the file line.
@@ -31,6 +33,14 @@ export class StagingTable<T> {
     readonly name: string,
     readonly columns: readonly StageColumn<T>[],
   ) {}
+
+  /**
+   * The same table under a name of its own: the embedded PGlite has one session for every
+   * connection (the service's and the CLIs'), so two imports must not share a TEMP table.
+   */
+  unique(): StagingTable<T> {
+    return new StagingTable(`${this.name}_${process.pid}_${(uniqueCounter += 1)}`, this.columns);
+  }
 
   async create(client: pg.ClientBase): Promise<void> {
     const cols = this.columns.map((c) => `${c.name} ${c.type}`).join(', ');
