@@ -18,15 +18,12 @@ export const Posting: PostingResolvers = {
 export const Employer: EmployerResolvers = {
   id: (employer) => toGlobalId('Employer', employer.id),
   openings: (employer, _args, ctx) => ctx.loaders.employerOpenings.load(employer.id),
-  postings: async (employer, { first, after, filter, orderBy }, ctx) => {
-    const page = toPageRequest('Posting', first, after);
-    const result = await ctx.loaders.employerPostings.load({
-      id: employer.id,
-      filter: toPostingFilter(filter),
-      order: toPostingOrder(orderBy),
-      page,
-    });
-    return toConnection('Posting', result, page, (posting) => ({ node: posting }));
+  postings: async (employer, { first, after, filter, orderBy }, ctx, info) => {
+    const order = toPostingOrder(orderBy);
+    const orderName = `${order.field}:${order.direction}`;
+    const page = toPageRequest('Posting', orderName, 2, { first, after }, info);
+    const result = await ctx.loaders.employerPostings.load({ id: employer.id, filter: toPostingFilter(filter), order, page });
+    return toConnection('Posting', orderName, result, page, (posting) => ({ node: posting }));
   },
 };
 

@@ -10,8 +10,10 @@ export const Query: QueryResolvers = {
     if (slug.length > 200) throw badUserInput('slug', `${slug.slice(0, 50)}…`, 'must be at most 200 characters');
     return ctx.catalog.bySlug(slug);
   },
-  roles: async (_parent, { first, after, search, orderBy }, ctx) => {
-    const request = toPageRequest('Role', first, after);
+  roles: async (_parent, { first, after, search, orderBy }, ctx, info) => {
+    const order = { field: orderBy?.field ?? 'SLUG', direction: orderBy?.direction ?? 'ASC' } as const;
+    const orderName = `${order.field}:${order.direction}`;
+    const request = toPageRequest('Role', orderName, 2, { first, after }, info);
     if (search !== null && search !== undefined && search.length > 200) {
       throw badUserInput('search', `${search.slice(0, 50)}…`, 'must be at most 200 characters');
     }
@@ -19,11 +21,11 @@ export const Query: QueryResolvers = {
       {
         ...request,
         search: search?.trim() || undefined,
-        orderBy: { field: orderBy?.field ?? 'SLUG', direction: orderBy?.direction ?? 'ASC' },
+        orderBy: order,
       },
       ctx.asOf,
     );
-    return toConnection('Role', page, request, (role) => ({ node: role }));
+    return toConnection('Role', orderName, page, request, (role) => ({ node: role }));
   },
   employer: async (_parent, { id }, ctx) => {
     const key = nodeKey(id, 'Employer');

@@ -35,15 +35,17 @@ export const Role: RoleResolvers = {
   responsibilities: (role, _args, ctx) => ctx.loaders.responsibilities.load(role.id),
   careerSteps: (role, _args, ctx) => ctx.loaders.careerSteps.load(role.id),
   stats: (role, { filter }) => ({ roleId: role.id, filter: toPostingFilter(filter) }),
-  postings: async (role, { first, after, filter, orderBy }, ctx) => {
-    const page = toPageRequest('Posting', first, after);
-    const result = await ctx.loaders.rolePostings.load({ id: role.id, filter: toPostingFilter(filter), order: toPostingOrder(orderBy), page });
-    return toConnection('Posting', result, page, (posting) => ({ node: posting }));
+  postings: async (role, { first, after, filter, orderBy }, ctx, info) => {
+    const order = toPostingOrder(orderBy);
+    const orderName = `${order.field}:${order.direction}`;
+    const page = toPageRequest('Posting', orderName, 2, { first, after }, info);
+    const result = await ctx.loaders.rolePostings.load({ id: role.id, filter: toPostingFilter(filter), order, page });
+    return toConnection('Posting', orderName, result, page, (posting) => ({ node: posting }));
   },
-  topEmployers: async (role, { first, after, filter }, ctx) => {
-    const page = toPageRequest('TopEmployer', first, after, 10);
+  topEmployers: async (role, { first, after, filter }, ctx, info) => {
+    const page = toPageRequest('TopEmployer', 'POSTINGS:DESC', 3, { first, after }, info, 10);
     const result = await ctx.loaders.topEmployers.load({ id: role.id, filter: toPostingFilter(filter), page });
-    return toConnection('TopEmployer', result, page, (item) => ({ node: item.employer, postings: item.postings }));
+    return toConnection('TopEmployer', 'POSTINGS:DESC', result, page, (item) => ({ node: item.employer, postings: item.postings }));
   },
   trend: async (role, { interval, filter }, ctx) => {
     try {

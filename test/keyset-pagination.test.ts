@@ -1,0 +1,126 @@
+import type { RunningServer } from '../src/http/server.ts';
+import { createTestDatabase, type TestDatabase } from './support/database.ts';
+import { importRows } from './support/import-rows.ts';
+import { gql, startTestServer } from './support/server.ts';
+
+const DAY = 86_400_000;
+const ago = (days: number) => new Date(Date.now() - days * DAY);
+
+// One role with 23 open postings: some share a posted day (ties broken by id), a third have no
+// salary and a few no title (nulls sort last), over 5 employers.
+const rows = Array.from({ length: 23 }, (_, k) => ({
+  externalId: `k-${k}`,
+  source: 'keyset',
+  role: 'keyset-role',
+  roleTitle: 'Keyset Role',
+  title: k % 8 === 7 ? undefined : `Posting ${String.fromCharCode(65 + ((k * 7) % 23))}`,
+  company: `Employer ${k % 5}`,
+  salaryMin: k % 3 === 0 ? undefined : 50_000 + ((k * 37) % 11) * 1000,
+  salaryCurrency: k % 3 === 0 ? undefined : 'USD',
+  salaryPeriod: k % 3 === 0 ? undefined : 'YEAR',
+  postedAt: ago(10 + Math.floor(k / 3)),
+}));
+
+type Node = { externalId: string };
+interface Conn {
+  totalCount?: number;
+  edges: { cursor: string; node: Node }[];
+  pageInfo: { hasNextPage: boolean; hasPreviousPage: boolean; endCursor: string | null };
+}
+
+const PAGE = `query($first: Int, $after: String, $order: PostingOrder) { role(slug: "keyset-role") {
+  postings(first: $first, after: $after, orderBy: $order) { edges { cursor node { externalId } } pageInfo { hasNextPage hasPreviousPage endCursor } } } }`;
+
+describe('keyset pagination', () => {
+  let db: TestDatabase;
+  let server: RunningServer;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    await importRows(db, 'postings', rows);
+    server = await startTestServer(db);
+  });
+
+  afterAll(async () => {
+    await server?.close();
+    await db?.close();
+  });
+
+  async function pageThrough(order: { field: string; direction: string }, first: number, between?: () => Promise<void>): Promise<string[]> {
+    const seen: string[] = [];
+    let after: string | null = null;
+    for (let i = 0; i < 50; i++) {
+      const res: { data?: { role: { postings: Conn } }; errors?: unknown } = await gql<{ role: { postings: Conn } }>(server.url, PAGE, { first, after, order });
+      expect(res.errors).toBeUndefined();
+      const conn = res.data!.role.postings;
+      expect(conn.pageInfo.hasPreviousPage).toBe(after !== null);
+      seen.push(...conn.edges.map((e) => e.node.externalId));
+      if (!conn.pageInfo.hasNextPage) return seen;
+      after = conn.pageInfo.endCursor;
+      await between?.();
+    }
+    throw new Error('did not reach the end');
+  }
+
+  async function fullList(order: { field: string; direction: string }): Promise<string[]> {
+    const res = await gql<{ role: { postings: Conn } }>(server.url, PAGE, { first: 100, order });
+    return res.data!.role.postings.edges.map((e) => e.node.externalId);
+  }
+
+  it.each([
+    ['POSTED_AT', 'DESC'],
+    ['POSTED_AT', 'ASC'],
+    ['SALARY', 'ASC'],
+    ['SALARY', 'DESC'],
+    ['TITLE', 'ASC'],
+    ['TITLE', 'DESC'],
+  ])('pages by %s %s visit every posting once, in the order of the whole list (nulls last, ties by id)', async (field, direction) => {
+    const order = { field, direction };
+    const whole = await fullList(order);
+    expect(whole).toHaveLength(rows.length);
+    for (const size of [1, 4, 7]) expect(await pageThrough(order, size)).toEqual(whole);
+  });
+
+  it('does not repeat or skip a posting when postings are inserted before the current page between two requests', async () => {
+    const order = { field: 'POSTED_AT', direction: 'DESC' };
+    const before = await fullList(order);
+    let n = 0;
+    const seen = await pageThrough(order, 5, async () => {
+      // Newer than every listed posting: it sorts before the cursor, so it must not shift the pages.
+      await importRows(db, 'postings', [
+        { externalId: `new-${n++}`, source: 'keyset', role: 'keyset-role', title: 'Inserted', company: 'Employer 9', postedAt: ago(1) },
+      ]);
+    });
+    expect(seen).toEqual(before);
+    expect(new Set(seen).size).toBe(seen.length);
+  });
+
+  it('rejects a cursor of another order, and a forged cursor, naming "after"', async () => {
+    const res = await gql<{ role: { postings: Conn } }>(server.url, PAGE, { first: 2, order: { field: 'SALARY', direction: 'ASC' } });
+    const cursor = res.data!.role.postings.pageInfo.endCursor;
+    const other = await gql<unknown>(server.url, PAGE, { first: 2, after: cursor, order: { field: 'TITLE', direction: 'ASC' } });
+    expect(other.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    expect(other.errors?.[0]?.message).toContain('"after"');
+    expect(other.errors?.[0]?.message).toContain('SALARY:ASC');
+    for (const forged of ['garbage!', Buffer.from('["Posting","SALARY:ASC",1]').toString('base64url'), Buffer.from('{"a":1}').toString('base64url'), 'x'.repeat(20_000)]) {
+      const bad = await gql<unknown>(server.url, PAGE, { first: 2, after: forged, order: { field: 'SALARY', direction: 'ASC' } });
+      expect(bad.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+      expect(bad.errors?.[0]?.message).toContain('"after"');
+    }
+  });
+
+  it('answers totalCount selected through a fragment with the count of matching postings', async () => {
+    const plain = await gql<{ role: { postings: Conn } }>(server.url, '{ role(slug: "keyset-role") { postings(first: 2) { edges { node { externalId } } } } }');
+    expect(plain.errors).toBeUndefined();
+    const counted = await gql<{ role: { postings: Conn } }>(
+      server.url,
+      '{ role(slug: "keyset-role") { postings(first: 2) { ...Total edges { node { externalId } } } } } fragment Total on PostingConnection { totalCount }',
+    );
+    expect(counted.errors).toBeUndefined();
+    const { rows: expected } = await db.pool.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM posting p JOIN role r ON r.id = p.role_id
+       WHERE r.slug = 'keyset-role' AND p.posted_at <= now() AND (p.closed_at IS NULL OR p.closed_at > now())`,
+    );
+    expect(counted.data?.role.postings.totalCount).toBe(expected[0]?.n);
+  });
+});
