@@ -43,6 +43,7 @@ const envSchema = z.object({
     .optional(),
   SHUTDOWN_TIMEOUT_MS: wholeNumber(0, 600_000).default(10_000),
   DB_CONNECT_TIMEOUT_MS: wholeNumber(100, 60_000).default(2000),
+  DB_PREPARED_STATEMENTS: z.enum(['true', 'false'], { error: 'must be true or false' }).default('true'),
 });
 
 export type Config = z.infer<typeof envSchema> & { pgliteDir: string };

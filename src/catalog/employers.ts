@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { hotQuery } from '../db/prepared.ts';
 import { OPEN_POSTINGS, postingCondition, type PostingFilter } from '../stats/posting-filter.ts';
 import { SqlParams } from '../stats/sql-params.ts';
 import type { Page, PageRequest } from './postings.ts';
@@ -73,7 +74,7 @@ LEFT JOIN LATERAL (
   ) x
 ) r ON true
 ORDER BY ids.role_id, r.rn`;
-  const { rows } = await pool.query<{
+  const { rows } = await hotQuery<{
     role_id: number;
     employer_id: number | null;
     name: string | null;
@@ -81,7 +82,7 @@ ORDER BY ids.role_id, r.rn`;
     postings: number | null;
     rn: number | null;
     total: number | null;
-  }>(sql, params.values);
+  }>(pool, sql, params.values);
   const pages = new Map<number, Page<EmployerCount>>(roleIds.map((id) => [id, { items: [], keys: [], hasNextPage: false, totalCount: null }]));
   for (const r of rows) {
     const target = pages.get(r.role_id);

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { hotQuery } from '../db/prepared.ts';
 import { postingCondition, type PostingFilter } from '../stats/posting-filter.ts';
 import { SqlParams } from '../stats/sql-params.ts';
 import { postingColumns, type PostingRecord } from './posting-record.ts';
@@ -103,7 +104,7 @@ LEFT JOIN LATERAL (
 ) n ON true
 ORDER BY ids.owner, n.rn`;
   type Row = PostingRecord & { page_owner: number; page_total: number | null; sort_key: Date | number | string | null; rn: number | null };
-  const { rows } = await pool.query<Row>(sql, params.values);
+  const { rows } = await hotQuery<Row>(pool, sql, params.values);
   const pages = new Map<number, Page<PostingRecord>>(ownerIds.map((id) => [id, { items: [], keys: [], hasNextPage: false, totalCount: null }]));
   for (const { page_owner: ownerId, page_total: totalCount, sort_key: sortKey, rn, ...posting } of rows) {
     const target = pages.get(ownerId);

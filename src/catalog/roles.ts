@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { hotQuery } from '../db/prepared.ts';
 import type { PrismaClient } from '../db/prisma.ts';
 import type { CareerStep, Responsibility } from '../generated/prisma/client.ts';
 import { OPEN_POSTINGS, postingCondition, reportCondition } from '../stats/posting-filter.ts';
@@ -84,7 +85,7 @@ LEFT JOIN LATERAL (
   ORDER BY ${key} ${dir} NULLS LAST, r.slug ${dir}
   LIMIT ${params.add(request.first + 1)}
 ) page ON true`;
-    const { rows } = await this.pool.query<RoleRecord & { total: number | null; id: number | null; sort_key: string | number | null }>(sql, params.values);
+    const { rows } = await hotQuery<RoleRecord & { total: number | null; id: number | null; sort_key: string | number | null }>(this.pool, sql, params.values);
     const totalCount = rows[0]?.total ?? null;
     const found = rows.filter((r) => r.id !== null).slice(0, request.first);
     return {

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { hotQuery } from '../db/prepared.ts';
 import { postingCondition, type PostingFilter } from './posting-filter.ts';
 import { SqlParams } from './sql-params.ts';
 
@@ -82,7 +83,7 @@ SELECT ids.role_id,
        coalesce(f.employers_requiring, 0) AS employers_requiring, coalesce(f.employers_known, 0) AS employers_known
 FROM unnest(${ids}) AS ids(role_id)
 LEFT JOIN figures f ON f.role_id = ids.role_id`;
-  const { rows } = await pool.query<Row>(sql, params.values);
+  const { rows } = await hotQuery<Row>(pool, sql, params.values);
   const byId = new Map(rows.map((r) => [r.role_id, r]));
   return roleIds.map((id) => {
     const r = byId.get(id);

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { hotQuery } from '../db/prepared.ts';
 import { usdPerUnitSql } from '../importer/salary-sql.ts';
 import { filterKey, postingCondition, reportCondition, type PostingFilter } from './posting-filter.ts';
 import { SqlParams } from './sql-params.ts';
@@ -129,7 +130,7 @@ SELECT ids.role_id, (SELECT rate FROM target) AS rate,
 FROM unnest(${ids}) AS ids(role_id)
 ${spec.excludeOutliers ? 'LEFT JOIN all_counts a ON a.role_id = ids.role_id' : ''}
 LEFT JOIN figures f ON f.role_id = ids.role_id`;
-  const { rows } = await pool.query<FigureRow>(sql, params.values);
+  const { rows } = await hotQuery<FigureRow>(pool, sql, params.values);
   if (rows[0] && rows[0].rate === null) throw new UnknownCurrencyError(spec.currency);
   const byId = new Map(rows.map((r) => [r.role_id, r]));
   return roleIds.map((id) => {
@@ -232,7 +233,7 @@ tally AS (
 SELECT b.role_id, b.n, b.i, b.lower, b.upper, coalesce(t.count, 0) AS count
 FROM bucket b LEFT JOIN tally t ON t.role_id = b.role_id AND t.i = b.i
 ORDER BY b.role_id, b.i`;
-  const { rows } = await pool.query<BucketRow>(sql, params.values);
+  const { rows } = await hotQuery<BucketRow>(pool, sql, params.values);
   const byRole = new Map<number, HistogramBucket[]>(roleIds.map((id) => [id, []]));
   for (const r of rows) {
     if (r.n > MAX_WIDTH_BUCKETS && histogram.bucketWidth !== undefined) throw new TooManyBucketsError(histogram.bucketWidth, r.n);
