@@ -123,4 +123,40 @@ describe('keyset pagination', () => {
     );
     expect(counted.data?.role.postings.totalCount).toBe(expected[0]?.n);
   });
+  it('pages through top employers (by postings, then name) and an employer\'s postings one at a time, as in the whole list', async () => {
+    type Top = { edges: { postings: number; node: { id: string; name: string } }[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } };
+    const q = `query($first: Int, $after: String) { role(slug: "keyset-role") { topEmployers(first: $first, after: $after) {
+      edges { postings node { id name } } pageInfo { hasNextPage endCursor } } } }`;
+    const whole = (await gql<{ role: { topEmployers: Top } }>(server.url, q, { first: 100 })).data!.role.topEmployers.edges;
+    // Counted independently (earlier tests inserted postings too).
+    const { rows: counted } = await db.pool.query<{ name: string; n: number }>(
+      `SELECT e.name, count(*)::int AS n FROM posting p JOIN role r ON r.id = p.role_id JOIN employer e ON e.id = p.employer_id
+       WHERE r.slug = 'keyset-role' AND p.posted_at <= now() AND (p.closed_at IS NULL OR p.closed_at > now()) GROUP BY e.name`,
+    );
+    const expected = new Map(counted.map((c) => [c.name, c.n]));
+    expect(whole.map((e) => [e.node.name, e.postings])).toEqual(
+      [...expected].sort((a, b) => b[1] - a[1] || a[0].toLowerCase().localeCompare(b[0].toLowerCase())),
+    );
+    const paged: string[] = [];
+    let after: string | null = null;
+    do {
+      const res: { data?: { role: { topEmployers: Top } } } = await gql<{ role: { topEmployers: Top } }>(server.url, q, { first: 2, after });
+      paged.push(...res.data!.role.topEmployers.edges.map((e) => e.node.name));
+      after = res.data!.role.topEmployers.pageInfo.hasNextPage ? res.data!.role.topEmployers.pageInfo.endCursor : null;
+    } while (after);
+    expect(paged).toEqual(whole.map((e) => e.node.name));
+
+    const eq = `query($id: ID!, $after: String) { employer(id: $id) { postings(first: 1, after: $after) { edges { node { externalId } } pageInfo { hasNextPage endCursor } } } }`;
+    const id = whole[0]!.node.id;
+    const all = await gql<{ employer: { postings: Conn } }>(server.url, 'query($id: ID!) { employer(id: $id) { postings(first: 100) { edges { node { externalId } } } } }', { id });
+    const one: string[] = [];
+    let next: string | null = null;
+    do {
+      const res: { data?: { employer: { postings: Conn } } } = await gql<{ employer: { postings: Conn } }>(server.url, eq, { id, after: next });
+      one.push(...res.data!.employer.postings.edges.map((e) => e.node.externalId));
+      next = res.data!.employer.postings.pageInfo.hasNextPage ? res.data!.employer.postings.pageInfo.endCursor : null;
+    } while (next);
+    expect(one).toEqual(all.data!.employer.postings.edges.map((e) => e.node.externalId));
+    expect(one.length).toBe(expected.get(whole[0]!.node.name));
+  });
 });
