@@ -102,11 +102,28 @@ describe('keyset pagination', () => {
     expect(other.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
     expect(other.errors?.[0]?.message).toContain('"after"');
     expect(other.errors?.[0]?.message).toContain('SALARY:ASC');
-    for (const forged of ['garbage!', Buffer.from('["Posting","SALARY:ASC",1]').toString('base64url'), Buffer.from('{"a":1}').toString('base64url'), 'x'.repeat(20_000)]) {
-      const bad = await gql<unknown>(server.url, PAGE, { first: 2, after: forged, order: { field: 'SALARY', direction: 'ASC' } });
+    const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+    const forgeries: [string, string, string][] = [
+      ['garbage!', 'SALARY', 'ASC'],
+      [b64(['Posting', 'SALARY:ASC', 1]), 'SALARY', 'ASC'],
+      [b64({ a: 1 }), 'SALARY', 'ASC'],
+      ['x'.repeat(20_000), 'SALARY', 'ASC'],
+      [b64(['Posting', 'SALARY:ASC', 'not a number', 1]), 'SALARY', 'ASC'],
+      [b64(['Posting', 'POSTED_AT:DESC', 'not a date', 1]), 'POSTED_AT', 'DESC'],
+      [b64(['Posting', 'POSTED_AT:DESC', null, 1]), 'POSTED_AT', 'DESC'],
+      [b64(['Posting', 'POSTED_AT:DESC', '2026-01-01T00:00:00.000Z', 1.5]), 'POSTED_AT', 'DESC'],
+      [b64(['Posting', 'POSTED_AT:DESC', '2026-01-01T00:00:00.000Z', 99_999_999_999]), 'POSTED_AT', 'DESC'],
+      [b64(['Posting', 'TITLE:ASC', { x: 1 }, 1]), 'TITLE', 'ASC'],
+    ];
+    for (const [forged, field, direction] of forgeries) {
+      const bad = await gql<unknown>(server.url, PAGE, { first: 2, after: forged, order: { field, direction } });
       expect(bad.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
       expect(bad.errors?.[0]?.message).toContain('"after"');
     }
+    const roles = await gql<unknown>(server.url, 'query($c: String) { roles(first: 2, after: $c, orderBy: { field: OPENINGS, direction: ASC }) { edges { cursor } } }', {
+      c: b64(['Role', 'OPENINGS:ASC', 1.5, 'a']),
+    });
+    expect(roles.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
   });
 
   it('answers totalCount selected through a fragment with the count of matching postings', async () => {

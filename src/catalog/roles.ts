@@ -22,7 +22,7 @@ const ROLE_COLUMNS = `r.id, r.slug, r.title, r.summary, r.responsibilities_intro
 const ROLE_KEYS: Record<RoleOrderField, { key: string; cast: string; nullable: boolean }> = {
   SLUG: { key: 'r.slug', cast: '::text', nullable: false },
   TITLE: { key: 'lower(r.title)', cast: '::text', nullable: false },
-  OPENINGS: { key: 'coalesce(op.openings, 0)', cast: '::bigint', nullable: false },
+  OPENINGS: { key: 'coalesce(op.openings, 0)', cast: '::int', nullable: false },
   MEAN_SALARY: { key: 'sal.mean', cast: '::float8', nullable: true },
   MEDIAN_SALARY: { key: 'sal.median', cast: '::float8', nullable: true },
 };

@@ -8,7 +8,7 @@ import type {
   PostingFilter as PostingFilterInput,
   PostingOrder as PostingOrderInput,
 } from './generated/resolvers-types.ts';
-import { checkFirst, decodeCursor, selectsField } from './pagination.ts';
+import { checkFirst, decodeCursor, selectsField, type KeyKind } from './pagination.ts';
 
 /** Turns a `filter` argument into a validated PostingFilter; a bad value names `filter.<field>`. */
 export function toPostingFilter(input: PostingFilterInput | null | undefined, argument = 'filter'): PostingFilter {
@@ -41,24 +41,43 @@ export function toPostingFilter(input: PostingFilterInput | null | undefined, ar
   return filter;
 }
 
+/** Kinds of a postings cursor's (sort value, id) in each order. */
+export const POSTING_KEY_KINDS: Record<PostingOrder['field'], readonly KeyKind[]> = {
+  POSTED_AT: ['instant', 'int'],
+  SALARY: ['number?', 'int'],
+  TITLE: ['text?', 'int'],
+};
+
+/** Kinds of a roles cursor's (sort value, slug) in each order. */
+export const ROLE_KEY_KINDS: Record<'SLUG' | 'TITLE' | 'OPENINGS' | 'MEAN_SALARY' | 'MEDIAN_SALARY', readonly KeyKind[]> = {
+  SLUG: ['text', 'text'],
+  TITLE: ['text', 'text'],
+  OPENINGS: ['int', 'text'],
+  MEAN_SALARY: ['number?', 'text'],
+  MEDIAN_SALARY: ['number?', 'text'],
+};
+
+/** Kinds of a top-employers cursor's (postings, normalized name, employer id). */
+export const TOP_EMPLOYER_KEY_KINDS: readonly KeyKind[] = ['int', 'text', 'int'];
+
 export function toPostingOrder(input: PostingOrderInput | null | undefined): PostingOrder {
   return { field: input?.field ?? 'POSTED_AT', direction: input?.direction ?? 'DESC' };
 }
 
 /**
  * `first` (1..100) and `after` (a keyset cursor of the same list and order, holding a sort key
- * of `keyLength` values); `withTotal` when the query selects the connection's totalCount.
+ * of values of `kinds`); `withTotal` when the query selects the connection's totalCount.
  */
 export function toPageRequest(
   list: string,
   order: string,
-  keyLength: number,
+  kinds: readonly KeyKind[],
   args: { first?: number | null; after?: string | null },
   info: GraphQLResolveInfo,
   fallback = 20,
 ): PageRequest {
   const first = checkFirst(args.first, fallback);
-  const after = decodeCursor(list, order, keyLength, args.after);
+  const after = decodeCursor(list, order, kinds, args.after);
   return { first, ...(after ? { after } : {}), withTotal: selectsField(info, 'totalCount') };
 }
 

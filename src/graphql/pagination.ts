@@ -25,13 +25,36 @@ export function encodeCursor(list: string, order: string, key: readonly KeysetVa
   return Buffer.from(JSON.stringify([list, order, ...key]), 'utf8').toString('base64url');
 }
 
-const isKeysetValue = (v: unknown): v is KeysetValue => v === null || typeof v === 'string' || (typeof v === 'number' && Number.isFinite(v));
+/**
+ * What each value of a sort key must be, so that a forged cursor is rejected here with a clear
+ * error instead of failing a cast in SQL: a 32-bit whole number, a finite number, text, or an
+ * instant as toISOString writes it; `?` allows null (a sort key with NULLS LAST).
+ */
+export type KeyKind = 'int' | 'number' | 'number?' | 'text' | 'text?' | 'instant';
+
+const INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
+function fits(kind: KeyKind, v: unknown): boolean {
+  if (v === null) return kind.endsWith('?');
+  switch (kind) {
+    case 'int':
+      return Number.isInteger(v) && Math.abs(v as number) <= 2_147_483_647;
+    case 'number':
+    case 'number?':
+      return typeof v === 'number' && Number.isFinite(v);
+    case 'text':
+    case 'text?':
+      return typeof v === 'string' && !v.includes('\u0000');
+    case 'instant':
+      return typeof v === 'string' && INSTANT.test(v) && !Number.isNaN(Date.parse(v));
+  }
+}
 
 /**
- * The sort key in `cursor`, checked to come from the same list and order and to have `length`
- * values; undefined when there is no cursor.
+ * The sort key in `cursor`, checked to come from the same list and order and to have values of
+ * `kinds`; undefined when there is no cursor.
  */
-export function decodeCursor(list: string, order: string, length: number, cursor: string | null | undefined): KeysetValue[] | undefined {
+export function decodeCursor(list: string, order: string, kinds: readonly KeyKind[], cursor: string | null | undefined): KeysetValue[] | undefined {
   if (cursor === null || cursor === undefined) return undefined;
   const invalid = () => badUserInput('after', cursor.length > 100 ? `${cursor.slice(0, 100)}…` : cursor, 'must be a cursor returned by this list');
   if (cursor.length > MAX_CURSOR_LENGTH || !/^[A-Za-z0-9_-]+$/.test(cursor)) throw invalid();
@@ -43,8 +66,8 @@ export function decodeCursor(list: string, order: string, length: number, cursor
   }
   if (!Array.isArray(parsed) || parsed[0] !== list || typeof parsed[1] !== 'string') throw invalid();
   if (parsed[1] !== order) throw badUserInput('after', cursor, `was returned by this list in another order (${parsed[1]}), not ${order}`);
-  const key = parsed.slice(2);
-  if (key.length !== length || !key.every(isKeysetValue)) throw invalid();
+  const key = parsed.slice(2) as KeysetValue[];
+  if (key.length !== kinds.length || !key.every((v, i) => fits(kinds[i] as KeyKind, v))) throw invalid();
   return key;
 }
 

@@ -1,7 +1,7 @@
 import type { QueryResolvers } from '../generated/resolvers-types.ts';
 import { badUserInput } from '../errors.ts';
 import { toConnection } from '../connection.ts';
-import { toPageRequest } from '../inputs.ts';
+import { ROLE_KEY_KINDS, toPageRequest } from '../inputs.ts';
 import { resolveNode, nodeKey } from './node.ts';
 
 export const Query: QueryResolvers = {
@@ -13,7 +13,7 @@ export const Query: QueryResolvers = {
   roles: async (_parent, { first, after, search, orderBy }, ctx, info) => {
     const order = { field: orderBy?.field ?? 'SLUG', direction: orderBy?.direction ?? 'ASC' } as const;
     const orderName = `${order.field}:${order.direction}`;
-    const request = toPageRequest('Role', orderName, 2, { first, after }, info);
+    const request = toPageRequest('Role', orderName, ROLE_KEY_KINDS[order.field], { first, after }, info);
     if (search !== null && search !== undefined && search.length > 200) {
       throw badUserInput('search', `${search.slice(0, 50)}…`, 'must be at most 200 characters');
     }

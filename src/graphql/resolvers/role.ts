@@ -5,7 +5,7 @@ import type { GraphQLContext } from '../context.ts';
 import { toConnection } from '../connection.ts';
 import type { RoleResolvers } from '../generated/resolvers-types.ts';
 import { toGlobalId } from '../global-id.ts';
-import { toPageRequest, toPostingFilter, toPostingOrder } from '../inputs.ts';
+import { POSTING_KEY_KINDS, TOP_EMPLOYER_KEY_KINDS, toPageRequest, toPostingFilter, toPostingOrder } from '../inputs.ts';
 import { badUserInput } from '../errors.ts';
 import { TooManyPeriodsError } from '../../stats/trend.ts';
 import { salaryFiguresFor } from './salary-stats.ts';
@@ -38,12 +38,12 @@ export const Role: RoleResolvers = {
   postings: async (role, { first, after, filter, orderBy }, ctx, info) => {
     const order = toPostingOrder(orderBy);
     const orderName = `${order.field}:${order.direction}`;
-    const page = toPageRequest('Posting', orderName, 2, { first, after }, info);
+    const page = toPageRequest('Posting', orderName, POSTING_KEY_KINDS[order.field], { first, after }, info);
     const result = await ctx.loaders.rolePostings.load({ id: role.id, filter: toPostingFilter(filter), order, page });
     return toConnection('Posting', orderName, result, page, (posting) => ({ node: posting }));
   },
   topEmployers: async (role, { first, after, filter }, ctx, info) => {
-    const page = toPageRequest('TopEmployer', 'POSTINGS:DESC', 3, { first, after }, info, 10);
+    const page = toPageRequest('TopEmployer', 'POSTINGS:DESC', TOP_EMPLOYER_KEY_KINDS, { first, after }, info, 10);
     const result = await ctx.loaders.topEmployers.load({ id: role.id, filter: toPostingFilter(filter), page });
     return toConnection('TopEmployer', 'POSTINGS:DESC', result, page, (item) => ({ node: item.employer, postings: item.postings }));
   },
