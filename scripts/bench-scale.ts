@@ -313,6 +313,18 @@ async function main(): Promise<number> {
       }
     }
 
+    // The first answer after a write to the role: the import CLI (a separate process, as in
+    // production) writes one posting of the largest role, then the statistics query runs.
+    const afterWrite: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const one = path.join(scratchDir, `write-${i}.csv`);
+      const day = new Date(Date.now() - 86_400_000).toISOString().slice(0, 10);
+      fs.writeFileSync(one, `externalId,source,role,company,salaryMin,salaryCurrency,salaryPeriod,postedAt\nbench-write-${i},bench,${largest},Bench Writer ${i},${70_000 + i * 1000},USD,YEAR,${day}\n`);
+      const written = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/import.ts', 'postings', one], { cwd: ROOT, env });
+      if (written.status !== 0) throw new Error(`the import CLI failed: ${written.stderr.toString()}`);
+      afterWrite.push((await timeOnce(ours.base, ourProbes.stats)).ms);
+    }
+
     const load: { label: string; target: Service; probe: Probe; rps: number; p99: number; non2xx: number; errors: number; peakRss: number }[] = [];
     for (const [label, pairs] of [
       ['20 roles x 20 postings', [[ours, ourProbes.list], ...(baseline ? [[baseline, ourProbes.list]] : []), [peer, peerProbes.list]]],
@@ -347,6 +359,7 @@ async function main(): Promise<number> {
       const ratio = r.target === ours ? '' : (p50 / percentile(samples.get(oursRow)!, 0.5)).toFixed(2) + 'x';
       out.push(`${pad(r.label, 34)}${pad(r.target.name, 14)}${pad(ms(p50), 10)}${pad(ms(percentile(values, 0.95)), 10)}${ratio}`);
     }
+    out.push(`${pad('role statistics after a write', 34)}${pad(ours.name, 14)}${pad(ms(percentile(afterWrite, 0.5)), 10)}${pad(ms(percentile(afterWrite, 0.95)), 10)}(5 repetitions: import CLI writes one posting, then the query)`);
     out.push('');
     out.push(`${pad(`${options.connections} connections, ${options.duration} s`, 34)}${pad('server', 14)}${pad('req/s', 10)}${pad('p99 ms', 10)}${pad('non-2xx', 10)}${pad('peak RSS', 10)}throughput ratio (service / server)`);
     for (const l of load) {
