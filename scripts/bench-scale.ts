@@ -99,6 +99,8 @@ interface Service {
   name: string;
   base: string;
   child: ChildProcess;
+  /** The last 20,000 characters the process wrote to stderr. */
+  log(): string;
   stop(): Promise<void>;
 }
 
@@ -117,6 +119,7 @@ async function startService(name: string, command: string, args: string[], cwd: 
     name,
     base: `http://127.0.0.1:${port}`,
     child,
+    log: () => stderr,
     stop: async () => {
       if (child.exitCode !== null) return;
       child.kill('SIGTERM');
@@ -157,7 +160,18 @@ function graphql(label: string, query: string): Probe {
   };
 }
 
-async function timeOnce(base: string, probe: Probe): Promise<{ ms: number; text: string }> {
+async function timeOnce(base: string, probe: Probe, retry = true): Promise<{ ms: number; text: string }> {
+  try {
+    return await timeRequest(base, probe);
+  } catch (error) {
+    // A kept-alive connection the server closed while idle (e.g. during the import CLI's write)
+    // fails at once; the request is sent again on a new connection and timed afresh.
+    if (retry && error instanceof TypeError) return timeOnce(base, probe, false);
+    throw error;
+  }
+}
+
+async function timeRequest(base: string, probe: Probe): Promise<{ ms: number; text: string }> {
   const started = process.hrtime.bigint();
   const response = await fetch(base + probe.path, {
     method: probe.method,
@@ -373,6 +387,9 @@ async function main(): Promise<number> {
     out.push(`service RSS: ${idleRss.toFixed(0)} MB idle (after one query); peak under load ${Math.max(...load.filter((l) => l.target === ours).map((l) => l.peakRss)).toFixed(0)} MB`);
     process.stdout.write(out.join('\n') + '\n');
     return load.some((l) => l.target === ours && l.non2xx + l.errors > 0) ? 1 : 0;
+  } catch (error) {
+    for (const s of services) if (s.child.exitCode !== null) process.stderr.write(`${s.name} exited with ${s.child.exitCode}:\n${s.log()}\n`);
+    throw error;
   } finally {
     for (const s of services.reverse()) await s.stop().catch(() => undefined);
     await scratch?.drop().catch(() => undefined);
@@ -383,7 +400,8 @@ async function main(): Promise<number> {
 main().then(
   (code) => process.exit(code),
   (error: unknown) => {
-    process.stderr.write(`bench:scale failed: ${(error as Error).message}\n`);
+    const cause = (error as Error & { cause?: Error }).cause;
+    process.stderr.write(`bench:scale failed: ${(error as Error).message}${cause ? ` (${cause.message})` : ''}\n`);
     process.exit(1);
   },
 );
