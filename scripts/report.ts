@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { loadConfig } from '../src/config.ts';
 import { openDatabase } from '../src/db/database.ts';
+import { usePreparedStatements } from '../src/db/prepared.ts';
 import { createApolloServer } from '../src/graphql/apollo.ts';
 import { contextFactory } from '../src/graphql/context.ts';
 import { renderRolePage } from '../src/http/pages/role-page.ts';
@@ -20,6 +21,7 @@ runCli(async () => {
   const { format } = program.opts<{ format: string }>();
   if (!['md', 'html', 'json'].includes(format)) throw new UsageError(`option --format has invalid value "${format}": must be md, html or json`);
   const config = loadConfig();
+  usePreparedStatements(config.DB_PREPARED_STATEMENTS === 'true');
   const db = await openDatabase({ url: config.DATABASE_URL, pgliteDir: config.pgliteDir, migrate: true, embeddedRole: 'cli' });
   try {
     const apollo = createApolloServer({ production: false });

@@ -51,6 +51,7 @@ const envSchema = z.object({
   SALARY_MAX_USD_PER_YEAR: z.coerce.number('must be a number').positive('must be a positive number').max(1e12, 'must be at most 1e12').default(10_000_000),
   // Duplicates across sources (issue 12; docs/methodology.md).
   DEDUPE_WINDOW_DAYS: wholeNumber(0, 3650).default(60),
+  DB_PREPARED_STATEMENTS: z.enum(['true', 'false'], { error: 'must be true or false' }).default('true'),
 });
 
 export type Config = z.infer<typeof envSchema> & { pgliteDir: string };

@@ -1,5 +1,6 @@
 import { ConfigError, loadConfig } from './config.ts';
 import { DatabaseUnavailableError, openDatabase } from './db/database.ts';
+import { usePreparedStatements } from './db/prepared.ts';
 import { parseOrigins } from './http/cors.ts';
 import { startServer } from './http/server.ts';
 import { isEmpty, seedDatabase } from './importer/seed.ts';
@@ -12,6 +13,7 @@ import { createLogger } from './logger.ts';
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config.LOG_LEVEL);
+  usePreparedStatements(config.DB_PREPARED_STATEMENTS === 'true');
   const db = await openDatabase({
     url: config.DATABASE_URL,
     pgliteDir: config.pgliteDir,

@@ -1,7 +1,7 @@
 import DataLoader from 'dataloader';
 import { employerOpenings, employersByIds, topEmployerPages, type EmployerCount, type EmployerRecord } from '../catalog/employers.ts';
 import type { PostingRecord } from '../catalog/posting-record.ts';
-import { postingPages, postingsByGroups, postingsByIds, type Page, type PageRequest, type PostingOrder } from '../catalog/postings.ts';
+import { pageRequestKey, postingPages, postingsByGroups, postingsByIds, type Page, type PageRequest, type PostingOrder } from '../catalog/postings.ts';
 import type { RoleRecord } from '../catalog/role-record.ts';
 import type { RoleCatalog } from '../catalog/roles.ts';
 import { salaryReportsByIds, type SalaryReportRecord } from '../catalog/salary-reports.ts';
@@ -87,7 +87,7 @@ export interface EmployerPageKey extends FilterKey {
   page: PageRequest;
 }
 
-const pageKey = (page: PageRequest) => `${page.first}:${page.offset}`;
+const pageKey = pageRequestKey;
 
 /**
  * Per-request loaders: each turns what a page of objects asks for into one SQL statement per

@@ -1,9 +1,10 @@
 import type { Queryable } from '../db/read-session.ts';
+import { hotQuery } from '../db/prepared.ts';
 import { usdPerUnitSql } from '../importer/salary-sql.ts';
 import { countedCondition, filterKey, reportCondition, salaryPostingSql, type PostingFilter } from './posting-filter.ts';
 import { safeAvg, safeStddev } from './safe-aggregates.ts';
 import { SqlParams } from './sql-params.ts';
-import { T_TABLE, T_TABLE_SIZE } from './t-distribution.ts';
+import { tCritical975 } from './t-distribution.ts';
 
 export type SalarySource = 'POSTINGS' | 'REPORTS' | 'ALL';
 export type Confidence = 'INSUFFICIENT' | 'LOW' | 'MEDIUM' | 'HIGH';
@@ -60,11 +61,13 @@ export function confidenceOf(count: number): Confidence {
 function observationCtes(params: SqlParams, ids: string, spec: SalarySpec, at: string): string {
   const currency = params.add(spec.currency);
   const parts: string[] = [];
+  // A posting's observation carries the posting's role (the importer writes both together), so
+  // the condition on o.role_id lets the observations be read by their own index, not all of them.
   if (spec.source !== 'REPORTS') {
     // With dedupe, a group contributes the salary of its earliest member that has one.
     parts.push(`SELECT p.role_id, o.amount_usd / t.rate AS v
       FROM posting p JOIN salary_observation o ON o.posting_id = ${salaryPostingSql('p', spec.filter)} CROSS JOIN target t
-      WHERE p.role_id = ANY(${ids}) AND ${countedCondition('p', spec.filter, at, params)}`);
+      WHERE o.role_id = ANY(${ids}) AND p.role_id = ANY(${ids}) AND ${countedCondition('p', spec.filter, at, params)}`);
   }
   if (spec.source !== 'POSTINGS') {
     parts.push(`SELECT o.role_id, o.amount_usd / t.rate AS v
@@ -102,9 +105,6 @@ interface FigureRow {
   min: number | null;
   max: number | null;
   stddev: number | null;
-  se: number | null;
-  ci_lower: number | null;
-  ci_upper: number | null;
 }
 
 /** Salary figures of each role for one spec, in one statement. */
@@ -113,10 +113,13 @@ export async function loadSalaryFigures(db: Queryable, roleIds: readonly number[
   const ids = params.add(roleIds, '::int[]');
   const at = params.add(asOf, '::timestamptz');
   const ctes = observationCtes(params, ids, spec, at);
-  const tTable = params.add(T_TABLE, '::float8[]');
+  // Without outlier exclusion every observation is kept: no second pass over obs to count them.
+  const allCounts = spec.excludeOutliers
+    ? `all_counts AS (SELECT role_id, count(*)::int AS n_all FROM obs GROUP BY role_id),`
+    : '';
   const sql = `
 WITH ${ctes},
-all_counts AS (SELECT role_id, count(*)::int AS n_all FROM obs GROUP BY role_id),
+${allCounts}
 figures AS (
   SELECT role_id, count(*)::int AS count, ${safeAvg('v')} AS mean,
          percentile_cont(ARRAY[0.1, 0.25, 0.5, 0.75, 0.9]) WITHIN GROUP (ORDER BY v) AS pct,
@@ -124,20 +127,21 @@ figures AS (
   FROM kept GROUP BY role_id
 )
 SELECT ids.role_id, (SELECT rate FROM target) AS rate,
-       coalesce(a.n_all, 0) AS n_all, coalesce(f.count, 0) AS count, f.mean, f.pct, f.min, f.max, f.stddev,
-       f.stddev / sqrt(f.count) AS se,
-       f.mean - (${tTable})[least(f.count - 1, ${T_TABLE_SIZE})] * f.stddev / sqrt(f.count) AS ci_lower,
-       f.mean + (${tTable})[least(f.count - 1, ${T_TABLE_SIZE})] * f.stddev / sqrt(f.count) AS ci_upper
+       ${spec.excludeOutliers ? 'coalesce(a.n_all, 0)' : 'coalesce(f.count, 0)'} AS n_all, coalesce(f.count, 0) AS count,
+       f.mean, f.pct, f.min, f.max, f.stddev
 FROM unnest(${ids}) AS ids(role_id)
-LEFT JOIN all_counts a ON a.role_id = ids.role_id
+${spec.excludeOutliers ? 'LEFT JOIN all_counts a ON a.role_id = ids.role_id' : ''}
 LEFT JOIN figures f ON f.role_id = ids.role_id`;
-  const { rows } = await db.query<FigureRow>(sql, params.values);
+  const { rows } = await hotQuery<FigureRow>(db, sql, params.values);
   if (rows[0] && rows[0].rate === null) throw new UnknownCurrencyError(spec.currency);
   const byId = new Map(rows.map((r) => [r.role_id, r]));
   return roleIds.map((id) => {
     const r = byId.get(id);
     if (!r) throw new Error(`salary figures missing for role ${id}`);
-    const twoOrMore = r.count >= 2;
+    const twoOrMore = r.count >= 2 && r.mean !== null && r.stddev !== null;
+    const se = twoOrMore ? (r.stddev as number) / Math.sqrt(r.count) : null;
+    // The t value is computed here, not sent to SQL as a table of 2,000 values on every call.
+    const margin = se === null ? null : tCritical975(r.count - 1) * se;
     return {
       count: r.count,
       outliersExcluded: r.n_all - r.count,
@@ -150,9 +154,8 @@ LEFT JOIN figures f ON f.role_id = ids.role_id`;
       p75: r.pct?.[3] ?? null,
       p90: r.pct?.[4] ?? null,
       stddev: twoOrMore ? r.stddev : null,
-      standardError: twoOrMore ? r.se : null,
-      meanConfidenceInterval:
-        twoOrMore && r.ci_lower !== null && r.ci_upper !== null ? { level: 0.95, lower: r.ci_lower, upper: r.ci_upper } : null,
+      standardError: se,
+      meanConfidenceInterval: margin === null ? null : { level: 0.95, lower: (r.mean as number) - margin, upper: (r.mean as number) + margin },
     };
   });
 }
@@ -234,7 +237,7 @@ tally AS (
 SELECT b.role_id, b.n, b.i, b.lower, b.upper, coalesce(t.count, 0) AS count
 FROM bucket b LEFT JOIN tally t ON t.role_id = b.role_id AND t.i = b.i
 ORDER BY b.role_id, b.i`;
-  const { rows } = await db.query<BucketRow>(sql, params.values);
+  const { rows } = await hotQuery<BucketRow>(db, sql, params.values);
   const byRole = new Map<number, HistogramBucket[]>(roleIds.map((id) => [id, []]));
   for (const r of rows) {
     if (r.n > MAX_WIDTH_BUCKETS && histogram.bucketWidth !== undefined) throw new TooManyBucketsError(histogram.bucketWidth, r.n);

@@ -129,7 +129,8 @@ WITH matching AS (
 ), salary AS (
   SELECT role_id, s, count(*)::int AS n, ${safeAvg('v')} AS mean, percentile_cont(0.5) WITHIN GROUP (ORDER BY v) AS median
   FROM (
-    SELECT m.role_id, m.s, o.amount_usd AS v FROM matching m JOIN salary_observation o ON o.posting_id = m.salary_id
+    -- o.role_id (always the posting's role) lets the observations be read by their own index.
+    SELECT m.role_id, m.s, o.amount_usd AS v FROM matching m JOIN salary_observation o ON o.posting_id = m.salary_id AND o.role_id = ANY(${ids})
     UNION ALL
     SELECT o.role_id, ${bucket('o.observed_at')}, o.amount_usd FROM salary_observation o
     WHERE o.role_id = ANY(${ids}) AND ${reportCondition('o', undated, at, params)}

@@ -1,7 +1,7 @@
 import type { QueryResolvers } from '../generated/resolvers-types.ts';
 import { badUserInput } from '../errors.ts';
 import { toConnection } from '../connection.ts';
-import { toPageRequest } from '../inputs.ts';
+import { ROLE_KEY_KINDS, toPageRequest } from '../inputs.ts';
 import { resolveNode, nodeKey } from './node.ts';
 
 export const Query: QueryResolvers = {
@@ -10,8 +10,10 @@ export const Query: QueryResolvers = {
     if (slug.length > 200) throw badUserInput('slug', `${slug.slice(0, 50)}…`, 'must be at most 200 characters');
     return ctx.catalog.bySlug(slug);
   },
-  roles: async (_parent, { first, after, search, orderBy, dedupe }, ctx) => {
-    const request = toPageRequest('Role', first, after);
+  roles: async (_parent, { first, after, search, orderBy, dedupe }, ctx, info) => {
+    const order = { field: orderBy?.field ?? 'SLUG', direction: orderBy?.direction ?? 'ASC' } as const;
+    const orderName = `${order.field}:${order.direction}`;
+    const request = toPageRequest('Role', orderName, ROLE_KEY_KINDS[order.field], { first, after }, info);
     if (search !== null && search !== undefined && search.length > 200) {
       throw badUserInput('search', `${search.slice(0, 50)}…`, 'must be at most 200 characters');
     }
@@ -19,12 +21,12 @@ export const Query: QueryResolvers = {
       {
         ...request,
         search: search?.trim() || undefined,
-        orderBy: { field: orderBy?.field ?? 'SLUG', direction: orderBy?.direction ?? 'ASC' },
+        orderBy: order,
         dedupe,
       },
       ctx.asOf,
     );
-    return toConnection('Role', page, request, (role) => ({ node: role }));
+    return toConnection('Role', orderName, page, request, (role) => ({ node: role }));
   },
   employer: async (_parent, { id }, ctx) => {
     const key = nodeKey(id, 'Employer');
