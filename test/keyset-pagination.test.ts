@@ -142,7 +142,8 @@ describe('keyset pagination', () => {
   });
   it('pages through top employers (by postings, then name) and an employer\'s postings one at a time, as in the whole list', async () => {
     type Top = { edges: { postings: number; node: { id: string; name: string } }[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } };
-    const q = `query($first: Int, $after: String) { role(slug: "keyset-role") { topEmployers(first: $first, after: $after) {
+    // Counted per posting below, so the list is asked for without grouping duplicates.
+    const q = `query($first: Int, $after: String) { role(slug: "keyset-role") { topEmployers(first: $first, after: $after, dedupe: false) {
       edges { postings node { id name } } pageInfo { hasNextPage endCursor } } } }`;
     const whole = (await gql<{ role: { topEmployers: Top } }>(server.url, q, { first: 100 })).data!.role.topEmployers.edges;
     // Counted independently (earlier tests inserted postings too).
