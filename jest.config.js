@@ -5,7 +5,8 @@ module.exports = {
   testMatch: ['**/*.test.ts'],
   // The long load and attack suites run with `npm run test:stress` (jest.stress.config.js).
   testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/stress/'],
-  transform: { '^.+\\.ts$': ['ts-jest', { diagnostics: false }] },
+  // The .ts import specifiers stay as they are (Jest resolves them); only the build rewrites them to .js.
+  transform: { '^.+\\.ts$': ['ts-jest', { diagnostics: false, tsconfig: { rewriteRelativeImportExtensions: false } }] },
   testTimeout: 60_000,
   // Each test file starts its own database (a PGlite or a new database on the server).
   maxWorkers: 2,

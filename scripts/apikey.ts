@@ -23,12 +23,10 @@ async function withDatabase<T>(work: (db: Database) => Promise<T>): Promise<T> {
 const day = (d: Date | null): string => (d ? d.toISOString().replace(/\.\d{3}Z$/, 'Z') : '-');
 
 function table(keys: ApiKeyInfo[]): string {
-  const rows = [
-    ['PREFIX', 'NAME', 'CREATED', 'LAST USED', 'REVOKED'],
-    ...keys.map((k) => [k.prefix, k.name, day(k.createdAt), day(k.lastUsedAt), day(k.revokedAt)]),
-  ];
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  return rows.map((r) => r.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n') + '\n';
+  const header = ['PREFIX', 'NAME', 'CREATED', 'LAST USED', 'REVOKED'];
+  const rows = [header, ...keys.map((k) => [k.prefix, k.name, day(k.createdAt), day(k.lastUsedAt), day(k.revokedAt)])];
+  const widths = header.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  return rows.map((r) => r.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join('  ').trimEnd()).join('\n') + '\n';
 }
 
 function buildProgram(): Command {
@@ -65,7 +63,7 @@ function buildProgram(): Command {
       const keys = await withDatabase((db) => listApiKeys(db.pool));
       process.stdout.write(options.json ? `${JSON.stringify(keys, null, 2)}\n` : keys.length === 0 ? 'No API keys.\n' : table(keys));
     });
-  program.commands.forEach((command) => command.exitOverride());
+  for (const command of program.commands) command.exitOverride();
   return program;
 }
 

@@ -90,7 +90,7 @@ export function generatedPostingRow(i: number, random: () => number, pickRole?: 
   const spelling = random();
   const company = spelling < 0.05 ? base.toUpperCase() : spelling < 0.1 ? base.replace(/ /g, '  ') : base;
   const seniority = pick(SENIORITY);
-  const words = role.split('-').map((w) => w[0]!.toUpperCase() + w.slice(1));
+  const words = role.split('-').map((w) => w.charAt(0).toUpperCase() + w.slice(1));
   const shape = random();
   const title =
     shape < 0.1

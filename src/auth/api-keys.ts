@@ -50,6 +50,7 @@ function checkName(name: string): string {
   const trimmed = name.trim();
   if (trimmed === '') throw new ApiKeyError('the key name must not be empty');
   if (trimmed.length > 100) throw new ApiKeyError(`the key name must be at most 100 characters (has ${trimmed.length})`);
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are exactly what this rejects.
   if (/[\u0000-\u001f\u007f]/.test(trimmed)) throw new ApiKeyError('the key name must not contain control characters');
   return trimmed;
 }

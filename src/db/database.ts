@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import { redactUrl } from '../config.ts';
 import type { EmbeddedPostgres, EmbeddedRole } from './embedded.ts';
-import { applyMigrations } from './migrate.ts';
+import { applyMigrations, FailedMigrationError } from './migrate.ts';
 import { createPool, StatementCounter } from './pool.ts';
 import { createPrisma, type PrismaClient } from './prisma.ts';
 import { ReadSession, type ReadSessionSettings } from './read-session.ts';
@@ -110,6 +110,7 @@ export async function openDatabase(options: OpenOptions): Promise<Database> {
   } catch (error) {
     await pool.end().catch(() => undefined);
     await embedded?.stop().catch(() => undefined);
+    if (error instanceof FailedMigrationError) throw new DatabaseUnavailableError(`${describeTarget(url)}: ${error.message}`);
     const err = error as Error & { code?: string };
     const reason = err.code ? `${err.code}: ${err.message}` : err.message;
     throw new DatabaseUnavailableError(

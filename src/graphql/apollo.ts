@@ -12,6 +12,8 @@ export interface ApolloOptions {
   limits?: QueryLimits;
   /** Introspection (the playground needs it); on unless GRAPHQL_INTROSPECTION=false. */
   introspection?: boolean;
+  /** The landing page plugin for browsers on GET /graphql (src/http/playground.ts); none when left out. */
+  landingPage?: ApolloServerPlugin;
   /** Extra plugins, such as the metrics recorder of src/http/metrics.ts. */
   plugins?: ApolloServerPlugin<GraphQLContext>[];
 }
@@ -32,10 +34,7 @@ export function readSessionPlugin(): ApolloServerPlugin<GraphQLContext> {
   };
 }
 
-/**
- * The GraphQL server. Apollo's own landing page is off: it loads Apollo Sandbox from a CDN,
- * so src/http serves a self-contained playground instead.
- */
+/** The GraphQL server. */
 export function createApolloServer(options: ApolloOptions): ApolloServer<GraphQLContext> {
   return new ApolloServer<GraphQLContext>({
     typeDefs: loadTypeDefs(),
@@ -53,7 +52,7 @@ export function createApolloServer(options: ApolloOptions): ApolloServer<GraphQL
     documentStore: new DocumentCache(),
     formatError: createFormatError({ production: options.production }),
     plugins: [
-      ApolloServerPluginLandingPageDisabled(),
+      options.landingPage ?? ApolloServerPluginLandingPageDisabled(),
       readSessionPlugin(),
       queryLimitsPlugin<GraphQLContext>(options.limits ?? DEFAULT_QUERY_LIMITS),
       ...(options.plugins ?? []),

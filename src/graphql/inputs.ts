@@ -2,7 +2,7 @@ import { Broken, countryCode, LIMITS } from '../importer/field-rules.ts';
 import type { GraphQLResolveInfo } from 'graphql';
 import type { PageRequest, PostingOrder } from '../catalog/postings.ts';
 import type { PostingFilter } from '../stats/posting-filter.ts';
-import { type HistogramSpec, type SalarySource, type SalarySpec } from '../stats/salary-stats.ts';
+import type { HistogramSpec, SalarySource, SalarySpec } from '../stats/salary-stats.ts';
 import { badUserInput } from './errors.ts';
 import type {
   PostingFilter as PostingFilterInput,

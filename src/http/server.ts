@@ -11,7 +11,7 @@ import { checkBatch, DEFAULT_QUERY_LIMITS, LimitCode, type QueryLimits } from '.
 import { handleCors } from './cors.ts';
 import { checkHealth, checkReadiness } from './health.ts';
 import { createPageRoutes, isPagePath } from './pages/routes.ts';
-import { playgroundPage, sandboxPage } from './playground.ts';
+import { gzipLandingPage, landingPagePlugin } from './playground.ts';
 import { createMetrics } from './metrics.ts';
 import { RateLimiter, type RateLimitOptions } from './rate-limit.ts';
 import { verifyApiKey } from '../auth/api-keys.ts';
@@ -73,7 +73,13 @@ export async function startServer(options: ServerOptions, port: number, host?: s
     ? new RateLimiter({ verifyKey: async (header) => (await verifyApiKey(options.db.pool, header)).ok, ...options.rateLimit })
     : undefined;
   const corsOrigins = new Set(options.corsOrigins ?? []);
-  const apollo = createApolloServer({ production, limits, introspection: options.introspection, plugins: [metrics.plugin()] });
+  const apollo = createApolloServer({
+    production,
+    limits,
+    introspection: options.introspection,
+    landingPage: landingPagePlugin(playground),
+    plugins: [metrics.plugin()],
+  });
   await apollo.start();
   const createContext = contextFactory(options.db);
   const pages = createPageRoutes({ apollo, createContext, playground: playground !== 'off' });
@@ -89,28 +95,11 @@ export async function startServer(options: ServerOptions, port: number, host?: s
 
   async function handleGraphQL(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
-    // A browser gets the playground, also with ?query=... (GraphiQL opens that query: the role
-    // pages link to their figures that way); API clients ask for JSON and reach Apollo.
-    if (wantsHtml(req) && playground === 'sandbox') {
-      const html = await sandboxPage();
-      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-length': Buffer.byteLength(html), 'cache-control': 'no-cache' });
-      res.end(html);
-      return;
-    }
-    if (wantsHtml(req) && playground === 'graphiql') {
-      const page = playgroundPage();
-      const gzip = /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''));
-      const body = gzip ? page.gzip : page.html;
-      res.writeHead(200, {
-        'content-type': 'text/html; charset=utf-8',
-        'content-length': body.length,
-        'cache-control': 'no-cache',
-        ...(gzip ? { 'content-encoding': 'gzip' } : {}),
-      });
-      res.end(body);
-      return;
-    }
-    if (await rateLimiter?.handle(req, res)) return;
+    // A browser gets the playground (Apollo's landing page, see playground.ts), also with
+    // ?query=... (GraphiQL opens that query: the role pages link to their figures that way); it
+    // runs no operation, so it is not rate limited. API clients ask for JSON.
+    const landingPage = playground !== 'off' && wantsHtml(req);
+    if (!landingPage && (await rateLimiter?.handle(req, res))) return;
     let body: unknown = {};
     if (req.method === 'POST') {
       let text: string;
@@ -153,7 +142,15 @@ export async function startServer(options: ServerOptions, port: number, host?: s
     });
     for (const [key, value] of result.headers) res.setHeader(key, value);
     res.statusCode = result.status ?? 200;
-    if (result.body.kind === 'complete') {
+    if (landingPage) {
+      res.setHeader('content-type', 'text/html; charset=utf-8');
+      res.setHeader('cache-control', 'no-cache');
+    }
+    if (landingPage && result.body.kind === 'complete' && /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''))) {
+      const gzip = gzipLandingPage(result.body.string);
+      res.writeHead(res.statusCode, { 'content-encoding': 'gzip', 'content-length': gzip.length });
+      res.end(gzip);
+    } else if (result.body.kind === 'complete') {
       res.end(result.body.string);
     } else {
       for await (const chunk of result.body.asyncIterator) res.write(chunk);

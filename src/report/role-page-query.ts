@@ -1,9 +1,11 @@
 import type { ApolloServer } from '@apollo/server';
 import type { GraphQLContext } from '../graphql/context.ts';
+import { type RolePageQuery, RolePageDocument } from '../graphql/generated/operations.ts';
 import { QueryFailedError, runQuery } from '../graphql/run-query.ts';
 
 /**
- * The one GraphQL query behind every rendering of a role page: the Markdown report, the HTML
+ * The one GraphQL query behind every rendering of a role page (its typed document, RolePageDocument,
+ * is generated from this text): the Markdown report, the HTML
  * page (/roles/:slug and `npm run report -- --format html`) and `--format json`.
  */
 export const ROLE_PAGE_QUERY = /* GraphQL */ `
@@ -35,47 +37,10 @@ export const ROLE_PAGE_QUERY = /* GraphQL */ `
   }
 `;
 
-interface PageItem {
-  position: number;
-  title: string;
-  text: string;
-}
+export type { Confidence } from '../graphql/generated/operations.ts';
 
-export type Confidence = 'INSUFFICIENT' | 'LOW' | 'MEDIUM' | 'HIGH';
-
-export interface RolePageData {
-  slug: string;
-  title: string;
-  summary: string | null;
-  responsibilitiesIntro: string | null;
-  responsibilities: PageItem[];
-  careerIntro: string | null;
-  careerStepsIntro: string | null;
-  careerSteps: PageItem[];
-  conclusion: string | null;
-  stats: {
-    openings: number;
-    employers: number;
-    postingsSeen: number;
-    duplicatesRemoved: number;
-    sources: { source: string; postingsSeen: number; openings: number }[];
-    salary: {
-      currency: string;
-      count: number;
-      sampleSize: number;
-      confidence: Confidence;
-      mean: number | null;
-      median: number | null;
-      min: number | null;
-      max: number | null;
-      p25: number | null;
-      p75: number | null;
-      histogram: { lowerBound: number; upperBound: number; count: number }[];
-    };
-    degreeRequirement: { employerShare: number | null; postingShare: number | null; employersRequiring: number; employersKnown: number };
-  };
-  trend: { period: string; openingsAtEnd: number; postings: number }[];
-}
+/** The page's data: generated from ROLE_PAGE_QUERY by GraphQL Code Generator (npm run generate). */
+export type RolePageData = NonNullable<RolePageQuery['role']>;
 
 /**
  * Runs ROLE_PAGE_QUERY for a slug (null when there is no such role). The trend is monthly; when
@@ -87,12 +52,12 @@ export async function fetchRolePage(
   slug: string,
 ): Promise<RolePageData | null> {
   try {
-    return (await runQuery<{ role: RolePageData | null }>(apollo, createContext(), ROLE_PAGE_QUERY, { slug })).role;
+    return (await runQuery(apollo, createContext(), RolePageDocument, { slug })).role;
   } catch (error) {
     const tooLong =
       error instanceof QueryFailedError &&
       error.errors.some((e) => e.extensions?.code === 'BAD_USER_INPUT' && e.extensions.argumentName === 'interval');
     if (!tooLong) throw error;
-    return (await runQuery<{ role: RolePageData | null }>(apollo, createContext(), ROLE_PAGE_QUERY, { slug, trendInterval: 'YEAR' })).role;
+    return (await runQuery(apollo, createContext(), RolePageDocument, { slug, trendInterval: 'YEAR' })).role;
   }
 }

@@ -45,5 +45,5 @@ export function renderProse(template: string | null, title: string, stats: Prose
 
 /** Whether a template needs statistics to render (so resolvers can skip loading them). */
 export function needsStats(template: string | null): boolean {
-  return template !== null && template.includes('{{');
+  return template?.includes('{{') === true;
 }

@@ -39,12 +39,18 @@ function badRow(i: number, rand: () => number): Row {
     (r) => (r.remote = 'maybe'),
     (r) => (r.salaryMin = '12,000'),
     (r) => (r.salaryMin = '-5'),
-    (r) => ((r.salaryMin = 90_000), (r.salaryMax = 10_000)),
+    (r) => {
+      r.salaryMin = 90_000;
+      r.salaryMax = 10_000;
+    },
     (r) => (r.salaryCurrency = 'XQQ'),
     (r) => (r.salaryPeriod = 'FORTNIGHT'),
     (r) => (r.postedAt = '2026-02-30'),
     (r) => (r.postedAt = 'yesterday'),
-    (r) => ((r.postedAt = '2026-03-01'), (r.closedAt = '2026-01-01')),
+    (r) => {
+      r.postedAt = '2026-03-01';
+      r.closedAt = '2026-01-01';
+    },
     (r) => (r.postedAt = ''),
     (r) => (r.title = `a\u0000b`),
     (r) => (r.title = 'x'.repeat(2001)),

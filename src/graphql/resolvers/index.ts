@@ -3,7 +3,7 @@ import { toGlobalId } from '../global-id.ts';
 import { DateTime } from '../scalars/date-time.ts';
 import { Mutation } from './mutation.ts';
 import { Employer, Posting, SalaryReport } from './posting.ts';
-import { NODE_TYPES } from './node.ts';
+import type { NODE_TYPES } from './node.ts';
 import { Query } from './query.ts';
 import { Role } from './role.ts';
 import { RoleStats, SalaryStats } from './salary-stats.ts';

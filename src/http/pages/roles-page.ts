@@ -4,6 +4,7 @@
  * and salaries are ordered by the API's `roles(orderBy:)`; the degree share, which the API has
  * no order for, is ordered here after the same query.
  */
+import type { RoleListQuery, RoleOrder } from '../../graphql/generated/operations.ts';
 import { escapeHtml, formatCount, formatMoney, formatShare, renderLayout } from './layout.ts';
 
 export const SORT_KEYS = ['title', 'openings', 'mean', 'median', 'degree'] as const;
@@ -41,23 +42,9 @@ export const ROLE_LIST_QUERY = /* GraphQL */ `
   }
 `;
 
-export interface RoleRow {
-  slug: string;
-  title: string;
-  stats: {
-    openings: number;
-    salary: { count: number; mean: number | null; median: number | null };
-    degreeRequirement: { employerShare: number | null; employersKnown: number };
-  };
-}
-
-export interface RoleListPage {
-  roles: {
-    totalCount: number;
-    pageInfo: { hasNextPage: boolean; endCursor: string | null };
-    edges: { node: RoleRow }[];
-  };
-}
+/** The query's result and one row of it: generated from ROLE_LIST_QUERY (npm run generate). */
+export type RoleListPage = RoleListQuery;
+export type RoleRow = RoleListQuery['roles']['edges'][number]['node'];
 
 export interface RoleSort {
   sort: SortKey;
@@ -78,7 +65,7 @@ export function parseSort(params: URLSearchParams): RoleSort {
 }
 
 /** The variables of ROLE_LIST_QUERY's orderBy for a sort. */
-export function apiOrder(order: RoleSort): { field: string; direction: 'ASC' | 'DESC' } {
+export function apiOrder(order: RoleSort): RoleOrder {
   const field = API_ORDER[order.sort];
   return field ? { field, direction: order.dir === 'asc' ? 'ASC' : 'DESC' } : { field: 'TITLE', direction: 'ASC' };
 }

@@ -5,11 +5,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ApolloServer } from '@apollo/server';
 import type { GraphQLContext } from '../../graphql/context.ts';
+import { RoleListDocument } from '../../graphql/generated/operations.ts';
 import { runQuery } from '../../graphql/run-query.ts';
 import { fetchRolePage } from '../../report/role-page-query.ts';
 import { renderErrorPage, renderRoleNotFound } from './error-page.ts';
 import { renderRolePage } from './role-page.ts';
-import { apiOrder, BadSortError, orderOnPage, parseSort, renderRolesPage, ROLE_LIST_QUERY, type RoleListPage, type RoleRow } from './roles-page.ts';
+import { apiOrder, BadSortError, orderOnPage, parseSort, renderRolesPage, type RoleListPage, type RoleRow } from './roles-page.ts';
 
 export interface PageDeps {
   apollo: ApolloServer<GraphQLContext>;
@@ -39,7 +40,7 @@ export async function loadRoleRows(deps: Pick<PageDeps, 'apollo' | 'createContex
   const rows: RoleRow[] = [];
   let after: string | null = null;
   for (;;) {
-    const data: RoleListPage = await runQuery<RoleListPage>(deps.apollo, deps.createContext(), ROLE_LIST_QUERY, {
+    const data: RoleListPage = await runQuery(deps.apollo, deps.createContext(), RoleListDocument, {
       first: PAGE_SIZE,
       after,
       orderBy: apiOrder(order),
