@@ -111,6 +111,31 @@ const DIR_WORDS: Record<SortKey, Record<SortDir, string>> = {
   degree: { asc: 'lowest first', desc: 'highest first' },
 };
 
+/** Where a page of the list is: page 1 has no ?page= (so the sort links stay as they were). */
+export function pageHref(order: RoleSort, page: number): string {
+  return `/roles?sort=${order.sort}&dir=${order.dir}${page > 1 ? `&page=${page}` : ''}`;
+}
+
+export interface ListPosition {
+  page: number;
+  pageSize: number;
+  totalCount: number;
+}
+
+/** Links to the first, previous and next pages (none when everything fits on one page). */
+function pageNav(order: RoleSort, at: ListPosition): string {
+  const pages = Math.max(1, Math.ceil(at.totalCount / at.pageSize));
+  if (pages === 1) return '';
+  const links: string[] = [];
+  if (at.page > 1) {
+    links.push(`<a href="${escapeHtml(pageHref(order, 1))}" rel="first">First page</a>`);
+    links.push(`<a href="${escapeHtml(pageHref(order, at.page - 1))}" rel="prev">Previous ${formatCount(at.pageSize)}</a>`);
+  }
+  if (at.page < pages) links.push(`<a href="${escapeHtml(pageHref(order, at.page + 1))}" rel="next">Next ${formatCount(Math.min(at.pageSize, at.totalCount - at.page * at.pageSize))}</a>`);
+  return `<nav class="pages" aria-label="Pages of the list"><p>Page ${formatCount(at.page)} of ${formatCount(pages)}: ${links.join(' · ')}</p></nav>
+`;
+}
+
 export function sortHref(key: SortKey, current: RoleSort): string {
   const dir: SortDir = key === current.sort ? (current.dir === 'asc' ? 'desc' : 'asc') : DEFAULT_DIR[key];
   return `/roles?sort=${key}&dir=${dir}`;
@@ -131,12 +156,16 @@ function headerCell(key: SortKey, current: RoleSort): string {
 }
 
 /** The whole HTML document of the list of roles. */
-export function renderRolesPage(rows: RoleRow[], order: RoleSort, options: { playground: boolean }): string {
+export function renderRolesPage(rows: RoleRow[], order: RoleSort, options: { playground: boolean } & Partial<ListPosition>): string {
+  const at: ListPosition = { page: options.page ?? 1, pageSize: options.pageSize ?? Math.max(1, rows.length), totalCount: options.totalCount ?? rows.length };
+  const first = (at.page - 1) * at.pageSize + 1;
+  const shown =
+    at.totalCount > rows.length ? ` Showing ${formatCount(first)}–${formatCount(first + rows.length - 1)}.` : '';
   const body =
-    rows.length === 0
+    at.totalCount === 0
       ? `<h1>Roles</h1>\n<p>No roles yet. Import postings with <code>npm run import -- postings FILE</code>.</p>\n`
       : `<h1>Roles</h1>
-<p class="lead">${formatCount(rows.length)} role${rows.length === 1 ? '' : 's'} with live figures from their open postings. Select a column heading to sort by it.</p>
+<p class="lead">${formatCount(at.totalCount)} role${at.totalCount === 1 ? '' : 's'} with live figures from their open postings. Select a column heading to sort by it.${shown}</p>
 <div class="table-wrap">
 <table class="roles">
 <caption>Roles, sorted by ${LABELS[order.sort].toLowerCase()} (${DIR_WORDS[order.sort][order.dir]})</caption>
@@ -155,7 +184,7 @@ ${rows
 </tbody>
 </table>
 </div>
-<p>Salaries are annual, in US dollars; “n/a” means no figure yet.</p>
+${pageNav(order, at)}<p>Salaries are annual, in US dollars; “n/a” means no figure yet.</p>
 `;
   return renderLayout({
     title: 'Roles · Job-market statistics',
