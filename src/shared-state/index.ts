@@ -110,11 +110,15 @@ export function openSharedState(options: SharedStateOptions): SharedState {
       if (closed) return;
       closed = true;
       listeners.length = 0;
-      try {
-        await redis.quit();
-      } catch {
+      if (redis.status !== 'ready') {
         redis.disconnect();
+        return;
       }
+      // QUIT lets replies in flight arrive; a Redis that stops answering meanwhile is dropped.
+      const quit = redis.quit().catch(() => undefined);
+      const timer = new Promise((resolve) => setTimeout(resolve, 1000).unref());
+      await Promise.race([quit, timer]);
+      redis.disconnect();
     },
   };
 }
