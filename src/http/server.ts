@@ -113,9 +113,9 @@ export async function startServer(options: ServerOptions, port: number, host?: s
     ? new RateLimiter({ verifyKey: async (header) => (await verifyApiKey(options.db.pool, header)).ok, shared: options.shared, ...options.rateLimit })
     : undefined;
   const timeouts: HttpTimeouts = { ...DEFAULT_HTTP_TIMEOUTS, ...options.timeouts };
-  const errorLog = internalErrorLogPlugin();
+  const errorLog = internalErrorLogPlugin(options.logger);
   const corsOrigins = new Set(options.corsOrigins ?? []);
-  const apollo = createApolloServer({ production, limits, introspection: options.introspection, plugins: [metrics.plugin(), errorLog.plugin] });
+  const apollo = createApolloServer({ production, limits, introspection: options.introspection, plugins: [metrics.plugin(), errorLog] });
   await apollo.start();
   const createContext = contextFactory(options.db);
   const pages = createPageRoutes({ apollo, createContext, playground: playground !== 'off' });
@@ -126,6 +126,8 @@ export async function startServer(options: ServerOptions, port: number, host?: s
       const incoming = req.headers['x-request-id'];
       const id = typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : crypto.randomUUID();
       res.setHeader('x-request-id', id);
+      // What Apollo's plugins see of the request: the internal error log names the request by it.
+      req.headers['x-request-id'] = id;
       return id;
     },
   });
@@ -190,7 +192,7 @@ export async function startServer(options: ServerOptions, port: number, host?: s
     const request = { authorization: req.headers.authorization };
     const result = await apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body },
-      context: async () => errorLog.track(createContext(request), req.log),
+      context: async () => createContext(request),
     });
     for (const [key, value] of result.headers) res.setHeader(key, value);
     res.statusCode = result.status ?? 200;

@@ -55,12 +55,13 @@ function findInValue(value: unknown, path: string, seen: Set<unknown>): { path: 
 function findInDocument(document: DocumentNode): GraphQLError | undefined {
   let error: GraphQLError | undefined;
   visit(document, {
-    StringValue(node, _key, _parent, _path, ancestors) {
+    StringValue(node, _key, parent, _path, ancestors) {
       if (error) return;
       const rule = textProblem(node.value);
       if (!rule) return;
       const names: string[] = [];
-      for (const ancestor of ancestors as readonly (ASTNode | readonly ASTNode[])[]) {
+      // `ancestors` stops above `parent`.
+      for (const ancestor of [...(ancestors as readonly (ASTNode | readonly ASTNode[])[]), parent as ASTNode | readonly ASTNode[]]) {
         if (Array.isArray(ancestor)) continue;
         const a = ancestor as ASTNode;
         if (a.kind === 'Argument' || a.kind === 'ObjectField') names.push(a.name.value);
