@@ -150,7 +150,7 @@ describe('importer fuzz: malformed CSV and NDJSON', () => {
         expect(summary.errors.length).toBeGreaterThanOrEqual(Math.min(summary.rejected, 100));
         for (const error of summary.errors) {
           expect(error.line).toBeGreaterThanOrEqual(1);
-          expect(error.rule).toMatch(/^[A-Za-z]+$/);
+          expect(error.rule).toMatch(/^[A-Za-z][A-Za-z0-9]*$/);
         }
       } catch (error) {
         if (!(error instanceof ImportFileError)) throw error;
