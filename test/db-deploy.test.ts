@@ -42,5 +42,5 @@ describe('npm run db:deploy', () => {
     } finally {
       await cleanup();
     }
-  }, 60_000);
+  }, 300_000);
 });

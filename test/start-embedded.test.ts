@@ -27,7 +27,7 @@ describe('npm start without DATABASE_URL', () => {
       expect((await service.stop()).code).toBe(0);
     }
     expect(fs.existsSync(path.join(dir, 'PG_VERSION'))).toBe(true);
-  }, 120_000);
+  }, 300_000);
 
   it('an unreachable DATABASE_URL gives one line naming the host and what to do, and a non-zero exit', async () => {
     const run = await runScript('src/main.ts', [], { DATABASE_URL: 'postgresql://app:s3cret@127.0.0.1:1/jobstats' });

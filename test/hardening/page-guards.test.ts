@@ -129,7 +129,7 @@ describeWithServer('a page whose database is down', () => {
     db = await openDatabase({ url: pg.url, migrate: true, connectTimeoutMs: 1000 });
     await db.pool.query(`INSERT INTO role (slug, title) VALUES ('backend-developer', 'Backend Developer')`);
     server = await startTestServer(db);
-  }, 120_000);
+  }, 300_000);
 
   afterAll(async () => {
     await server?.close();
@@ -146,5 +146,5 @@ describeWithServer('a page whose database is down', () => {
       expect(Number(res.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
       expect(res.html).toContain('Temporarily unavailable');
     }
-  }, 120_000);
+  }, 300_000);
 });
