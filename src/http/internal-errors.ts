@@ -17,7 +17,8 @@ export function internalErrorLogPlugin(logger: Pick<pino.Logger, 'error'>): Apol
           raw = [...raw, ...errors];
         },
         async willSendResponse({ request, response, operationName }) {
-          if (response.body.kind !== 'single') return;
+          // In-process operations (the pages' runQuery) have no HTTP request: their caller logs a failure once.
+          if (response.body.kind !== 'single' || !request.http) return;
           const formatted = response.body.singleResult.errors ?? [];
           const reqId = request.http?.headers.get('x-request-id');
           formatted.forEach((error, index) => {
