@@ -1,12 +1,13 @@
 import type pg from 'pg';
 import type { PrismaClient } from '../db/prisma.ts';
 import type { CareerStep, Responsibility } from '../generated/prisma/client.ts';
+import { degreeFiguresSql } from '../stats/posting-figures.ts';
 import { OPEN_POSTINGS, postingCondition, reportCondition } from '../stats/posting-filter.ts';
 import { SqlParams } from '../stats/sql-params.ts';
 import type { Direction, Page, PageRequest } from './postings.ts';
 import type { RoleRecord } from './role-record.ts';
 
-export type RoleOrderField = 'SLUG' | 'TITLE' | 'OPENINGS' | 'MEAN_SALARY' | 'MEDIAN_SALARY';
+export type RoleOrderField = 'SLUG' | 'TITLE' | 'OPENINGS' | 'MEAN_SALARY' | 'MEDIAN_SALARY' | 'EMPLOYER_DEGREE_SHARE';
 
 export interface RoleListRequest extends PageRequest {
   search?: string;
@@ -48,13 +49,16 @@ export class RoleCatalog {
     const dir = request.orderBy.direction === 'DESC' ? 'DESC' : 'ASC';
     const needsOpenings = request.orderBy.field === 'OPENINGS';
     const needsSalary = request.orderBy.field === 'MEAN_SALARY' || request.orderBy.field === 'MEDIAN_SALARY';
-    const at = needsOpenings || needsSalary ? params.add(asOf, '::timestamptz') : '';
+    const needsDegree = request.orderBy.field === 'EMPLOYER_DEGREE_SHARE';
+    const at = needsOpenings || needsSalary || needsDegree ? params.add(asOf, '::timestamptz') : '';
     const key = {
       SLUG: 'r.slug',
       TITLE: 'lower(r.title)',
       OPENINGS: 'coalesce(op.openings, 0)',
       MEAN_SALARY: 'sal.mean',
       MEDIAN_SALARY: 'sal.median',
+      // The employer share of docs/methodology.md; null (last) when no employer's requirement is known.
+      EMPLOYER_DEGREE_SHARE: 'deg.employers_requiring::float8 / nullif(deg.employers_known, 0)',
     }[request.orderBy.field];
     const openings = needsOpenings
       ? `LEFT JOIN (SELECT p.role_id, count(*) AS openings FROM posting p WHERE ${postingCondition('p', OPEN_POSTINGS, at, params)} GROUP BY 1) op ON op.role_id = r.id`
@@ -69,6 +73,12 @@ export class RoleCatalog {
            ) x GROUP BY role_id
          ) sal ON sal.role_id = r.id`
       : '';
+    const degree = needsDegree
+      ? `LEFT JOIN (${degreeFiguresSql(
+          `(SELECT p.role_id, p.employer_id, p.degree_required FROM posting p WHERE ${postingCondition('p', OPEN_POSTINGS, at, params)}) dp`,
+          'role_id',
+        )}) deg ON deg.role_id = r.id`
+      : '';
     const offset = params.add(request.offset);
     const limit = params.add(request.first + 1);
     const sql = `
@@ -76,7 +86,7 @@ WITH listed AS (SELECT r.* FROM role r ${where})
 SELECT t.total, page.*
 FROM (SELECT count(*)::int AS total FROM listed) t
 LEFT JOIN LATERAL (
-  SELECT ${ROLE_COLUMNS} FROM listed r ${openings} ${salary}
+  SELECT ${ROLE_COLUMNS} FROM listed r ${openings} ${salary} ${degree}
   ORDER BY ${key} ${dir} NULLS LAST, r.slug ${dir}
   OFFSET ${offset} LIMIT ${limit}
 ) page ON true`;

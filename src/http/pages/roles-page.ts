@@ -1,8 +1,7 @@
 /**
  * GET /roles — every role with its openings, mean and median salary and employer degree share,
- * in a table sortable by each column through plain links (?sort=...&dir=...). Title, openings
- * and salaries are ordered by the API's `roles(orderBy:)`; the degree share, which the API has
- * no order for, is ordered here after the same query.
+ * in a table sortable by each column through plain links (?sort=...&dir=...), 100 roles a page
+ * (?page=N). Every column is ordered by the API's `roles(orderBy:)`.
  */
 import { escapeHtml, formatCount, formatMoney, formatShare, renderLayout } from './layout.ts';
 
@@ -10,13 +9,13 @@ export const SORT_KEYS = ['title', 'openings', 'mean', 'median', 'degree'] as co
 export type SortKey = (typeof SORT_KEYS)[number];
 export type SortDir = 'asc' | 'desc';
 
-/** The API's order for each column (null: ordered on the page). */
-export const API_ORDER: Record<SortKey, 'TITLE' | 'OPENINGS' | 'MEAN_SALARY' | 'MEDIAN_SALARY' | null> = {
+/** The API's order for each column. */
+export const API_ORDER: Record<SortKey, 'TITLE' | 'OPENINGS' | 'MEAN_SALARY' | 'MEDIAN_SALARY' | 'EMPLOYER_DEGREE_SHARE'> = {
   title: 'TITLE',
   openings: 'OPENINGS',
   mean: 'MEAN_SALARY',
   median: 'MEDIAN_SALARY',
-  degree: null,
+  degree: 'EMPLOYER_DEGREE_SHARE',
 };
 
 const DEFAULT_DIR: Record<SortKey, SortDir> = { title: 'asc', openings: 'desc', mean: 'desc', median: 'desc', degree: 'desc' };
@@ -79,21 +78,9 @@ export function parseSort(params: URLSearchParams): RoleSort {
 
 /** The variables of ROLE_LIST_QUERY's orderBy for a sort. */
 export function apiOrder(order: RoleSort): { field: string; direction: 'ASC' | 'DESC' } {
-  const field = API_ORDER[order.sort];
-  return field ? { field, direction: order.dir === 'asc' ? 'ASC' : 'DESC' } : { field: 'TITLE', direction: 'ASC' };
+  return { field: API_ORDER[order.sort], direction: order.dir === 'asc' ? 'ASC' : 'DESC' };
 }
 
-/** Orders the rows by a column the API cannot order by (the degree share); missing values last. */
-export function orderOnPage(rows: RoleRow[], order: RoleSort): RoleRow[] {
-  if (API_ORDER[order.sort] !== null) return rows;
-  const sign = order.dir === 'asc' ? 1 : -1;
-  return [...rows].sort((a, b) => {
-    const x = a.stats.degreeRequirement.employerShare;
-    const y = b.stats.degreeRequirement.employerShare;
-    if (x === null || y === null) return x === y ? 0 : x === null ? 1 : -1;
-    return (x - y) * sign;
-  });
-}
 
 const LABELS: Record<SortKey, string> = {
   title: 'Role',

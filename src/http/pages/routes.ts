@@ -12,10 +12,8 @@ import { fetchRolePage } from '../../report/role-page-query.ts';
 import { renderErrorPage, renderRoleNotFound } from './error-page.ts';
 import { renderRolePage } from './role-page.ts';
 import {
-  API_ORDER,
   apiOrder,
   BadSortError,
-  orderOnPage,
   parseSort,
   renderRolesPage,
   ROLE_LIST_QUERY,
@@ -72,18 +70,10 @@ export interface RolesListing {
   pageSize: number;
 }
 
-/**
- * One page of roles (PAGE_SIZE at most) in the requested order. Orders the API knows cost one
- * query for the page; the degree share, which it cannot order by, needs every role first.
- */
+/** One page of roles (PAGE_SIZE at most) in the requested order: one query, whatever the number of roles. */
 export async function loadRolesPage(deps: Pick<PageDeps, 'apollo' | 'createContext'>, params: URLSearchParams): Promise<RolesListing> {
   const order = parseSort(params);
   const page = parsePage(params);
-  if (API_ORDER[order.sort] === null) {
-    const all = await loadRoleRows(deps, params);
-    const rows = all.slice((page - 1) * PAGE_SIZE, page * PAGE_SIZE);
-    return { rows, totalCount: all.length, page, pageSize: PAGE_SIZE };
-  }
   // Connection cursors are the items' absolute positions (src/graphql/connection.ts).
   const after = page === 1 ? null : encodeCursor('Role', String((page - 1) * PAGE_SIZE - 1));
   const data = await runQuery<RoleListPage>(deps.apollo, deps.createContext(), ROLE_LIST_QUERY, { first: PAGE_SIZE, after, orderBy: apiOrder(order) });
@@ -110,24 +100,6 @@ function slugOf(pathname: string): string | undefined {
 
 export function isPagePath(path: string | undefined): boolean {
   return path === '/roles' || (path?.startsWith('/roles/') ?? false);
-}
-
-/** Every role, in the API's order for the requested column, following the connection's pages. */
-export async function loadRoleRows(deps: Pick<PageDeps, 'apollo' | 'createContext'>, params: URLSearchParams): Promise<RoleRow[]> {
-  const order = parseSort(params);
-  const rows: RoleRow[] = [];
-  let after: string | null = null;
-  for (;;) {
-    const data: RoleListPage = await runQuery<RoleListPage>(deps.apollo, deps.createContext(), ROLE_LIST_QUERY, {
-      first: PAGE_SIZE,
-      after,
-      orderBy: apiOrder(order),
-    });
-    rows.push(...data.roles.edges.map((e) => e.node));
-    if (!data.roles.pageInfo.hasNextPage || !data.roles.pageInfo.endCursor) break;
-    after = data.roles.pageInfo.endCursor;
-  }
-  return orderOnPage(rows, order);
 }
 
 type PageLog = { error(obj: unknown, msg: string): void; warn(obj: unknown, msg: string): void };
