@@ -21,32 +21,43 @@ function shown(text: string): string {
   return json;
 }
 
+/** A path for a message: a deeply nested one keeps its two ends. */
+function shortPath(path: string): string {
+  return path.length > 200 ? `${path.slice(0, 100)}…${path.slice(-80)}` : path;
+}
+
 function invalidText(what: string, argumentName: string, text: string, rule: string): GraphQLError {
   return new GraphQLError(`${what} has invalid value ${shown(text)}: ${rule}.`, {
     extensions: { code: 'BAD_USER_INPUT', argumentName, http: { status: 400 } },
   });
 }
 
-/** The first bad string among a variable's value (nested inputs and lists included), with its path. */
-function findInValue(value: unknown, path: string, seen: Set<unknown>): { path: string; text: string; rule: string } | undefined {
-  if (typeof value === 'string') {
-    const rule = textProblem(value);
-    return rule ? { path, text: value, rule } : undefined;
-  }
-  if (!value || typeof value !== 'object' || seen.has(value)) return undefined;
-  seen.add(value);
-  if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) {
-      const found = findInValue(value[i], `${path}[${i}]`, seen);
-      if (found) return found;
+/**
+ * The first bad string among a variable's value (nested inputs and lists included), with its
+ * path. Iterative: a client may send variables nested thousands deep.
+ */
+function findInValue(root: unknown, rootPath: string): { path: string; text: string; rule: string } | undefined {
+  const stack: { value: unknown; path: string }[] = [{ value: root, path: rootPath }];
+  const seen = new Set<unknown>();
+  while (stack.length > 0) {
+    const { value, path } = stack.pop() as { value: unknown; path: string };
+    if (typeof value === 'string') {
+      const rule = textProblem(value);
+      if (rule) return { path, text: value, rule };
+      continue;
     }
-    return undefined;
-  }
-  for (const [key, inner] of Object.entries(value)) {
-    const keyRule = textProblem(key);
-    if (keyRule) return { path: `${path}`, text: key, rule: keyRule };
-    const found = findInValue(inner, `${path}.${key}`, seen);
-    if (found) return found;
+    if (!value || typeof value !== 'object' || seen.has(value)) continue;
+    seen.add(value);
+    const entries: [string, unknown][] = Array.isArray(value) ? value.map((v, i) => [`[${i}]`, v]) : Object.entries(value).map(([k, v]) => [`.${k}`, v]);
+    // Pushed in reverse so that the first bad string in reading order is found first.
+    for (let i = entries.length - 1; i >= 0; i--) {
+      const [step, inner] = entries[i] as [string, unknown];
+      if (!Array.isArray(value)) {
+        const keyRule = textProblem(step.slice(1));
+        if (keyRule) return { path, text: step.slice(1), rule: keyRule };
+      }
+      stack.push({ value: inner, path: `${path}${step}` });
+    }
   }
   return undefined;
 }
@@ -83,8 +94,8 @@ export function wellFormedTextPlugin<TContext extends object>(): ApolloServerPlu
           const variables = request.variables;
           if (!variables || typeof variables !== 'object') return;
           for (const [name, value] of Object.entries(variables)) {
-            const found = findInValue(value, `$${name}`, new Set());
-            if (found) throw invalidText(`Variable "${found.path}"`, name, found.text, found.rule);
+            const found = findInValue(value, `$${name}`);
+            if (found) throw invalidText(`Variable "${shortPath(found.path)}"`, name, found.text, found.rule);
           }
         },
       };
