@@ -83,6 +83,15 @@ describe('NUL and invalid UTF-8 are BAD_USER_INPUT in every GraphQL argument', (
     expect(answer.body.errors?.[0]?.message).toContain(message);
   });
 
+  it('a variable nested 5,000 deep with NUL at the bottom is BAD_USER_INPUT, not a stack overflow', async () => {
+    // Written by hand: JSON.stringify itself runs out of stack at this depth here.
+    const deep = `${'{"a":'.repeat(5000)}"x\\u0000"${'}'.repeat(5000)}`;
+    const answer = await send(server.url, `{"query":"query($v: String) { roles(search: $v) { totalCount } }","variables":{"v":${deep}}}`);
+    expect(answer.status).toBe(400);
+    expect(answer.body.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    expect(answer.body.errors?.[0]?.message).toMatch(/^Variable "\$v\.a\.a.*…(\.a)+" has invalid value "x\\u0000"/);
+  });
+
   it('upsertRole text with NUL is BAD_USER_INPUT and writes nothing', async () => {
     const answer = await send(
       server.url,
