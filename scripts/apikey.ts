@@ -8,6 +8,8 @@ import { Command, CommanderError } from 'commander';
 import { ApiKeyError, createApiKey, listApiKeys, revokeApiKeys, type ApiKeyInfo } from '../src/auth/api-keys.ts';
 import { loadConfig } from '../src/config.ts';
 import { openDatabase, type Database } from '../src/db/database.ts';
+import { markKeysRevoked } from '../src/shared-state/api-key-cache.ts';
+import { openSharedState } from '../src/shared-state/index.ts';
 import { runCli, UsageError } from './cli.ts';
 
 async function withDatabase<T>(work: (db: Database) => Promise<T>): Promise<T> {
@@ -17,6 +19,27 @@ async function withDatabase<T>(work: (db: Database) => Promise<T>): Promise<T> {
     return await work(db);
   } finally {
     await db.close();
+  }
+}
+
+/**
+ * With REDIS_URL, running instances remember which keys are valid in Redis: mark the revoked
+ * ones invalid there at once. The revocation itself is stored already; without Redis at hand
+ * the instances forget the key within a minute, which is said as a warning.
+ */
+async function evictFromSharedState(hashes: string[]): Promise<void> {
+  const config = loadConfig();
+  if (!config.REDIS_URL) return;
+  const shared = openSharedState({ url: config.REDIS_URL, prefix: config.REDIS_KEY_PREFIX });
+  try {
+    if (!(await shared.ready(3000))) throw new Error('Redis did not answer within 3 s');
+    await markKeysRevoked(shared, hashes);
+  } catch (error) {
+    process.stderr.write(
+      `warning: the key is revoked, but Redis could not be told (${(error as Error).message}); running instances may count it as a key for up to a minute (mutations reject it at once)\n`,
+    );
+  } finally {
+    await shared.close();
   }
 }
 
@@ -51,7 +74,7 @@ function buildProgram(): Command {
     .description('revoke the key with this prefix, or every active key with this name')
     .argument('<prefix-or-name>', 'the prefix shown by list (or the whole key), or the name')
     .action(async (target: string) => {
-      const revoked = await withDatabase((db) => revokeApiKeys(db.pool, target));
+      const revoked = await withDatabase((db) => revokeApiKeys(db.pool, target, { onRevoked: evictFromSharedState }));
       if (revoked.length === 0) throw new UsageError(`no active API key has the prefix or name ${JSON.stringify(target)}`);
       for (const k of revoked) process.stdout.write(`Revoked API key "${k.name}" (prefix ${k.prefix}).\n`);
     });

@@ -2,9 +2,10 @@ import { ConfigError, loadConfig } from './config.ts';
 import { DatabaseUnavailableError, openDatabase } from './db/database.ts';
 import { usePreparedStatements } from './db/prepared.ts';
 import { parseOrigins } from './http/cors.ts';
-import { startServer } from './http/server.ts';
+import { ListenError, startServer } from './http/server.ts';
 import { isEmpty, seedDatabase } from './importer/seed.ts';
 import { createLogger } from './logger.ts';
+import { openSharedState } from './shared-state/index.ts';
 
 /**
  * `npm start`: connects to DATABASE_URL, or starts the embedded PGlite under PGLITE_DIR,
@@ -34,6 +35,9 @@ async function main(): Promise<void> {
   // Only a migrated, seeded database is handed to the CLIs (npm run import, seed, apikey, ...).
   db.shareEmbedded();
   const production = config.NODE_ENV === 'production';
+  const shared = openSharedState({ url: config.REDIS_URL, prefix: config.REDIS_KEY_PREFIX, logger });
+  // Counting from the first request on: a Redis that answers within a second is used from the start.
+  await shared.ready(1000);
   const server = await startServer(
     {
       db,
@@ -51,6 +55,12 @@ async function main(): Promise<void> {
       },
       rateLimit: { limit: config.RATE_LIMIT_PER_MINUTE, windowMs: 60_000, trustProxy: config.TRUST_PROXY },
       corsOrigins: parseOrigins(config.CORS_ORIGINS),
+      shared,
+      timeouts: {
+        headersMs: config.HTTP_HEADERS_TIMEOUT_MS,
+        requestMs: config.HTTP_REQUEST_TIMEOUT_MS,
+        keepAliveMs: config.HTTP_KEEP_ALIVE_TIMEOUT_MS,
+      },
     },
     config.PORT,
     config.HOST,
@@ -68,7 +78,7 @@ async function main(): Promise<void> {
       .shutdown(config.SHUTDOWN_TIMEOUT_MS)
       .then(({ forced }) => {
         if (forced > 0) logger.warn({ forced }, 'shutdown timeout: requests still running were cut');
-        return db.close();
+        return Promise.all([db.close(), shared.close()]);
       })
       .then(
         () => {
@@ -86,7 +96,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  if (error instanceof ConfigError || error instanceof DatabaseUnavailableError) {
+  if (error instanceof ConfigError || error instanceof DatabaseUnavailableError || error instanceof ListenError) {
     process.stderr.write(`error: ${error.message}\n`);
   } else {
     process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);

@@ -42,7 +42,7 @@ describe('npm run db:deploy', () => {
     } finally {
       await cleanup();
     }
-  }, 60_000);
+  }, 300_000);
 
   it('refuses a database whose last migration failed, naming it and how to resolve it, and applies nothing', async () => {
     const base = serverUrl();
@@ -77,7 +77,7 @@ describe('npm run db:deploy', () => {
       await client.end();
       await scratch.drop();
     }
-  }, 60_000);
+  }, 300_000);
 
   it('waits for the advisory lock prisma migrate deploy takes before it migrates', async () => {
     const base = serverUrl();
@@ -112,5 +112,5 @@ describe('npm run db:deploy', () => {
       await pool.end();
       await scratch.drop();
     }
-  }, 60_000);
+  }, 300_000);
 });

@@ -1,13 +1,14 @@
 import type { Queryable } from '../db/read-session.ts';
 import { hotQuery } from '../db/prepared.ts';
 import type { CareerStep, Responsibility } from '../generated/prisma/client.ts';
-import { countedCondition, OPEN_POSTINGS, reportCondition, salaryPostingSql } from '../stats/posting-filter.ts';
+import { degreeFiguresSql } from '../stats/posting-figures.ts';
+import { countedCondition, degreeSql, OPEN_POSTINGS, reportCondition, salaryPostingSql } from '../stats/posting-filter.ts';
 import { safeAvg } from '../stats/safe-aggregates.ts';
 import { SqlParams } from '../stats/sql-params.ts';
 import { keysetCondition, type Direction, type Page, type PageRequest } from './postings.ts';
 import type { RoleRecord } from './role-record.ts';
 
-export type RoleOrderField = 'SLUG' | 'TITLE' | 'OPENINGS' | 'MEAN_SALARY' | 'MEDIAN_SALARY';
+export type RoleOrderField = 'SLUG' | 'TITLE' | 'OPENINGS' | 'MEAN_SALARY' | 'MEDIAN_SALARY' | 'EMPLOYER_DEGREE_SHARE';
 
 export interface RoleListRequest extends PageRequest {
   search?: string;
@@ -27,6 +28,8 @@ const ROLE_KEYS: Record<RoleOrderField, { key: string; cast: string; nullable: b
   OPENINGS: { key: 'coalesce(op.openings, 0)', cast: '::int', nullable: false },
   MEAN_SALARY: { key: 'sal.mean', cast: '::float8', nullable: true },
   MEDIAN_SALARY: { key: 'sal.median', cast: '::float8', nullable: true },
+  // The employer share of docs/methodology.md; null (last) when no employer's requirement is known.
+  EMPLOYER_DEGREE_SHARE: { key: 'deg.employers_requiring::float8 / nullif(deg.employers_known, 0)', cast: '::float8', nullable: true },
 };
 
 const escapeLike = (text: string) => text.replace(/[\\%_]/g, (c) => `\\${c}`);
@@ -65,7 +68,8 @@ export class RoleCatalog {
     const dir = request.orderBy.direction === 'DESC' ? 'DESC' : 'ASC';
     const needsOpenings = request.orderBy.field === 'OPENINGS';
     const needsSalary = request.orderBy.field === 'MEAN_SALARY' || request.orderBy.field === 'MEDIAN_SALARY';
-    const at = needsOpenings || needsSalary ? params.add(asOf, '::timestamptz') : '';
+    const needsDegree = request.orderBy.field === 'EMPLOYER_DEGREE_SHARE';
+    const at = needsOpenings || needsSalary || needsDegree ? params.add(asOf, '::timestamptz') : '';
     const open = { ...OPEN_POSTINGS, dedupe: request.dedupe ?? true };
     const { key, cast, nullable } = ROLE_KEYS[request.orderBy.field];
     const openings = needsOpenings
@@ -81,13 +85,19 @@ export class RoleCatalog {
            ) x GROUP BY role_id
          ) sal ON sal.role_id = r.id`
       : '';
+    const degree = needsDegree
+      ? `LEFT JOIN (${degreeFiguresSql(
+          `(SELECT p.role_id, p.employer_id, ${degreeSql('p', open)} AS degree_required FROM posting p WHERE ${countedCondition('p', open, at, params)}) dp`,
+          'role_id',
+        )}) deg ON deg.role_id = r.id`
+      : '';
     const keyset = request.after ? ` AND ${keysetCondition(key, 'r.slug', dir, request.after, params, cast, nullable)}` : '';
     const total = request.withTotal ? `(SELECT count(*)::int FROM role r WHERE ${where})` : 'NULL::int';
     const sql = `
 SELECT ${total} AS total, page.*
 FROM (SELECT 1) one
 LEFT JOIN LATERAL (
-  SELECT ${ROLE_COLUMNS}, ${key} AS sort_key FROM role r ${openings} ${salary}
+  SELECT ${ROLE_COLUMNS}, ${key} AS sort_key FROM role r ${openings} ${salary} ${degree}
   WHERE ${where}${keyset}
   ORDER BY ${key} ${dir} NULLS LAST, r.slug ${dir}
   LIMIT ${params.add(request.first + 1)}

@@ -3,6 +3,7 @@ import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/dis
 import type { GraphQLContext } from './context.ts';
 import { DocumentCache } from './limits/document-cache.ts';
 import { createFormatError, DEFAULT_QUERY_LIMITS, queryLimitsPlugin, type QueryLimits } from './limits/index.ts';
+import { wellFormedTextPlugin } from './limits/well-formed-text.ts';
 import { resolvers } from './resolvers/index.ts';
 import { loadTypeDefs } from './schema.ts';
 
@@ -55,6 +56,7 @@ export function createApolloServer(options: ApolloOptions): ApolloServer<GraphQL
       options.landingPage ?? ApolloServerPluginLandingPageDisabled(),
       readSessionPlugin(),
       queryLimitsPlugin<GraphQLContext>(options.limits ?? DEFAULT_QUERY_LIMITS),
+      wellFormedTextPlugin<GraphQLContext>(),
       ...(options.plugins ?? []),
     ],
   });

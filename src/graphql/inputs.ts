@@ -49,12 +49,13 @@ export const POSTING_KEY_KINDS: Record<PostingOrder['field'], readonly KeyKind[]
 };
 
 /** Kinds of a roles cursor's (sort value, slug) in each order. */
-export const ROLE_KEY_KINDS: Record<'SLUG' | 'TITLE' | 'OPENINGS' | 'MEAN_SALARY' | 'MEDIAN_SALARY', readonly KeyKind[]> = {
+export const ROLE_KEY_KINDS: Record<'SLUG' | 'TITLE' | 'OPENINGS' | 'MEAN_SALARY' | 'MEDIAN_SALARY' | 'EMPLOYER_DEGREE_SHARE', readonly KeyKind[]> = {
   SLUG: ['text', 'text'],
   TITLE: ['text', 'text'],
   OPENINGS: ['int', 'text'],
   MEAN_SALARY: ['number?', 'text'],
   MEDIAN_SALARY: ['number?', 'text'],
+  EMPLOYER_DEGREE_SHARE: ['number?', 'text'],
 };
 
 /** Kinds of a top-employers cursor's (postings, normalized name, employer id). */

@@ -15,8 +15,12 @@ import { gzipLandingPage, landingPagePlugin } from './playground.ts';
 import { createMetrics } from './metrics.ts';
 import { RateLimiter, type RateLimitOptions } from './rate-limit.ts';
 import { verifyApiKey } from '../auth/api-keys.ts';
-import { BodyTooLargeError, readBody } from './read-body.ts';
+import { logSerializers } from '../logger.ts';
+import type { SharedState } from '../shared-state/index.ts';
+import { renderErrorPage } from './pages/error-page.ts';
+import { BodyTooLargeError, InvalidUtf8Error, readBody } from './read-body.ts';
 import { trackConnections } from './shutdown.ts';
+import { internalErrorLogPlugin } from './internal-errors.ts';
 
 export interface ServerOptions {
   db: Database;
@@ -33,7 +37,29 @@ export interface ServerOptions {
   rateLimit?: RateLimitOptions;
   /** Origins that CORS allows, matched exactly; none when left out. */
   corsOrigins?: string[];
+  /** Where the rate limit and the API key cache live (Redis with REDIS_URL); this process when left out. */
+  shared?: SharedState;
+  /** How long slow and idle clients may hold a connection; DEFAULT_HTTP_TIMEOUTS for any left out. */
+  timeouts?: Partial<HttpTimeouts>;
 }
+
+export interface HttpTimeouts {
+  /** Time to receive a request's headers (HTTP_HEADERS_TIMEOUT_MS). */
+  headersMs: number;
+  /** Time to receive a whole request, body included (HTTP_REQUEST_TIMEOUT_MS); answering it is not limited. */
+  requestMs: number;
+  /** How long an idle keep-alive connection stays open (HTTP_KEEP_ALIVE_TIMEOUT_MS). */
+  keepAliveMs: number;
+}
+
+/** Well under Node's own 300 s request timeout: a client that trickles its request is cut after 30 s. */
+export const DEFAULT_HTTP_TIMEOUTS: HttpTimeouts = { headersMs: 10_000, requestMs: 30_000, keepAliveMs: 5000 };
+
+/** Requests one keep-alive connection may carry before the server closes it. */
+const MAX_REQUESTS_PER_SOCKET = 1000;
+
+/** The port is taken (or not ours to use): one line, no stack trace. */
+export class ListenError extends Error {}
 
 export interface RunningServer {
   url: string;
@@ -58,6 +84,20 @@ function graphqlError(res: ServerResponse, status: number, code: string, message
   sendJson(res, status, { errors: [{ message, extensions: { code, ...extra } }] });
 }
 
+/** Why a query string cannot be read as UTF-8 text (a bad %-escape or invalid UTF-8), or undefined. */
+function badQueryString(search: string): string | undefined {
+  for (const part of search.replace(/^\?/, '').split('&')) {
+    for (const piece of part.split('=')) {
+      try {
+        decodeURIComponent(piece.replace(/\+/g, ' '));
+      } catch {
+        return `The query string is not valid: ${JSON.stringify(piece.slice(0, 80))} is not percent-encoded UTF-8.`;
+      }
+    }
+  }
+  return undefined;
+}
+
 function wantsHtml(req: IncomingMessage): boolean {
   return req.method === 'GET' && (req.headers.accept ?? '').includes('text/html');
 }
@@ -70,25 +110,30 @@ export async function startServer(options: ServerOptions, port: number, host?: s
   const limits: QueryLimits = { ...DEFAULT_QUERY_LIMITS, ...options.limits };
   const metrics = createMetrics(options.db.pool);
   const rateLimiter = options.rateLimit
-    ? new RateLimiter({ verifyKey: async (header) => (await verifyApiKey(options.db.pool, header)).ok, ...options.rateLimit })
+    ? new RateLimiter({ verifyKey: async (header) => (await verifyApiKey(options.db.pool, header)).ok, shared: options.shared, ...options.rateLimit })
     : undefined;
+  const timeouts: HttpTimeouts = { ...DEFAULT_HTTP_TIMEOUTS, ...options.timeouts };
+  const errorLog = internalErrorLogPlugin(options.logger);
   const corsOrigins = new Set(options.corsOrigins ?? []);
   const apollo = createApolloServer({
     production,
     limits,
     introspection: options.introspection,
     landingPage: landingPagePlugin(playground),
-    plugins: [metrics.plugin()],
+    plugins: [metrics.plugin(), errorLog],
   });
   await apollo.start();
   const createContext = contextFactory(options.db);
   const pages = createPageRoutes({ apollo, createContext, playground: playground !== 'off' });
   const httpLogger = pinoHttp({
     logger: options.logger,
+    serializers: logSerializers,
     genReqId: (req, res) => {
       const incoming = req.headers['x-request-id'];
       const id = typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : crypto.randomUUID();
       res.setHeader('x-request-id', id);
+      // What Apollo's plugins see of the request: the internal error log names the request by it.
+      req.headers['x-request-id'] = id;
       return id;
     },
   });
@@ -110,6 +155,7 @@ export async function startServer(options: ServerOptions, port: number, host?: s
           res.setHeader('connection', 'close');
           return graphqlError(res, 413, LimitCode.PAYLOAD, error.message, { limit: error.limit, value: error.size });
         }
+        if (error instanceof InvalidUtf8Error) return graphqlError(res, 400, 'BAD_USER_INPUT', error.message, { offset: error.offset });
         throw error;
       }
       const type = String(req.headers['content-type'] ?? '');
@@ -125,6 +171,8 @@ export async function startServer(options: ServerOptions, port: number, host?: s
         body = text;
       }
     }
+    const badSearch = badQueryString(url.search);
+    if (badSearch) return graphqlError(res, 400, 'BAD_USER_INPUT', badSearch);
     const headers = new HeaderMap();
     for (const [key, value] of Object.entries(req.headers)) {
       if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
@@ -170,7 +218,12 @@ export async function startServer(options: ServerOptions, port: number, host?: s
       res.end(text);
       return;
     }
-    if (isPagePath(path)) return pages.handle(req, res);
+    if (isPagePath(path)) {
+      // Pages draw on the same allowance as /graphql: they run the same queries.
+      const page = (message: string) => renderErrorPage({ status: 429, heading: 'Too many requests', message, playground: playground !== 'off' });
+      if (await rateLimiter?.handle(req, res, page)) return;
+      return pages.handle(req, res);
+    }
     if (path === '/healthz') return sendJson(res, 200, checkHealth());
     if (path === '/readyz') {
       if (connections.draining) return sendJson(res, 503, { ready: false, draining: true });
@@ -185,24 +238,43 @@ export async function startServer(options: ServerOptions, port: number, host?: s
     sendJson(res, 404, { error: `no route for ${req.method} ${path}` });
   }
 
-  const server = http.createServer((req, res) => {
-    const started = process.hrtime.bigint();
-    connections.onRequest(req, res);
-    res.once('finish', () => {
-      metrics.observeHttp((req.url ?? '/').split('?')[0] ?? '/', res.statusCode, Number(process.hrtime.bigint() - started) / 1e9);
-    });
-    httpLogger(req, res);
-    route(req, res).catch((error: unknown) => {
-      req.log.error({ err: error }, 'request failed');
-      if (!res.headersSent) graphqlError(res, 500, 'INTERNAL_SERVER_ERROR', 'internal error');
-      else res.end();
-    });
-  });
+  const server = http.createServer(
+    {
+      headersTimeout: timeouts.headersMs,
+      requestTimeout: timeouts.requestMs,
+      keepAliveTimeout: timeouts.keepAliveMs,
+      // How often Node looks for requests past their timeout (30 s by default, longer than the timeouts).
+      connectionsCheckingInterval: Math.max(250, Math.min(5000, Math.floor(timeouts.headersMs / 4))),
+    },
+    (req, res) => {
+      const started = process.hrtime.bigint();
+      connections.onRequest(req, res);
+      res.once('finish', () => {
+        metrics.observeHttp((req.url ?? '/').split('?')[0] ?? '/', res.statusCode, Number(process.hrtime.bigint() - started) / 1e9);
+      });
+      httpLogger(req, res);
+      route(req, res).catch((error: unknown) => {
+        req.log.error({ err: error }, 'request failed');
+        if (!res.headersSent) graphqlError(res, 500, 'INTERNAL_SERVER_ERROR', 'internal error');
+        else res.end();
+      });
+    },
+  );
+  server.maxRequestsPerSocket = MAX_REQUESTS_PER_SOCKET;
   const connections = trackConnections(server);
   metrics.countInFlight(() => connections.active);
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (error: NodeJS.ErrnoException) => {
+      const where = `${host ?? 'every address'} port ${port}`;
+      if (error.code === 'EADDRINUSE') reject(new ListenError(`cannot listen on ${where}: the port is in use by another process; stop it or set PORT to a free port`));
+      else if (error.code === 'EACCES') reject(new ListenError(`cannot listen on ${where}: permission denied; use a port above 1023 or set PORT`));
+      else if (error.code === 'EADDRNOTAVAIL') reject(new ListenError(`cannot listen on ${where}: the address is not one of this machine's; set HOST`));
+      else reject(error);
+    });
     server.listen(port, host, () => resolve());
+  }).catch(async (error: unknown) => {
+    await apollo.stop();
+    throw error;
   });
   const address = server.address() as AddressInfo;
   const shownHost = host && host !== '0.0.0.0' && host !== '::' ? host : 'localhost';

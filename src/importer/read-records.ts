@@ -1,8 +1,21 @@
-import { StringDecoder } from 'node:string_decoder';
 import { pipeline, Transform, type Readable, type TransformCallback } from 'node:stream';
 import { CsvScanner, CsvScanError, type ScannedRecord } from './csv-scanner.ts';
 import type { FieldError, ImportFormat } from './import-types.ts';
 import { ImportFileError } from './import-file-error.ts';
+import { INVALID_UTF8, Utf8Marker } from './utf8-marker.ts';
+
+/** A lone UTF-16 surrogate: what an invalid UTF-8 byte becomes (Utf8Marker), or a JSON escape such as "\udfff". */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** The invalidUtf8 problem of a field whose text held invalid bytes (shown as U+FFFD). */
+function invalidUtf8(field: string, text: string): FieldError {
+  return {
+    field,
+    value: text.replace(new RegExp(LONE_SURROGATE.source, 'g'), '\uFFFD').slice(0, 200),
+    rule: 'invalidUtf8',
+    message: 'is not valid UTF-8 text (the bad bytes are shown as \uFFFD); fix the file\'s encoding',
+  };
+}
 
 /** One record of the input, before validation. */
 export interface SourceRecord {
@@ -69,7 +82,11 @@ export class RecordReader {
     const values: Record<string, unknown> = {};
     for (let i = 0; i < columns.length; i++) values[columns[i] as string] = cells[i];
     const record: SourceRecord = { line, values, cells };
-    if (cells.length !== columns.length) {
+    const bad = cells.findIndex((cell) => cell.includes(INVALID_UTF8));
+    if (bad >= 0) {
+      record.problem = invalidUtf8(columns[bad] ?? `(column ${bad + 1})`, cells[bad] as string);
+      record.cells = cells.map((cell) => cell.replace(new RegExp(INVALID_UTF8, 'g'), '\uFFFD'));
+    } else if (cells.length !== columns.length) {
       record.problem = {
         field: '(record)',
         value: `${cells.length} fields`,
@@ -111,7 +128,8 @@ export class RecordReader {
     const bom = first.done ? -1 : ((first.value[0] ?? 0) << 8) | (first.value[1] ?? 0);
     const utf16 = bom === 0xfffe ? 'utf-16le' : bom === 0xfeff ? 'utf-16be' : null;
     // TextDecoder consumes the BOM; a lone byte at a chunk's end waits for the next chunk.
-    const decoder = utf16 ? new TextDecoder(utf16) : new StringDecoder('utf8');
+    // UTF-8 goes through Utf8Marker, so that invalid bytes reject their record (rule invalidUtf8).
+    const decoder = utf16 ? new TextDecoder(utf16) : new Utf8Marker();
     const decode = (chunk: Buffer): string =>
       decoder instanceof TextDecoder ? decoder.decode(chunk, { stream: true }) : decoder.write(chunk);
     const flush = (): string => (decoder instanceof TextDecoder ? decoder.decode() : decoder.end());
@@ -144,7 +162,7 @@ export class RecordReader {
   }
 
   private async *ndjsonRecords(): AsyncGenerator<SourceRecord> {
-    const decoder = new StringDecoder('utf8');
+    const decoder = new Utf8Marker();
     let pending = '';
     let lineNo = 0;
     let first = true;
@@ -180,6 +198,11 @@ export class RecordReader {
     let body = text.endsWith('\r') ? text.slice(0, -1) : text;
     if (first && body.charCodeAt(0) === 0xfeff) body = body.slice(1);
     if (body.trim() === '') return;
+    if (body.includes(INVALID_UTF8)) {
+      const shown = body.replace(new RegExp(INVALID_UTF8, 'g'), '\uFFFD');
+      yield { line, values: {}, cells: null, rawLine: shown, problem: invalidUtf8('(record)', body) };
+      return;
+    }
     let parsed: unknown;
     try {
       parsed = JSON.parse(body);
@@ -203,6 +226,12 @@ export class RecordReader {
       };
       return;
     }
-    yield { line, values: parsed as Record<string, unknown>, cells: null };
+    const values = parsed as Record<string, unknown>;
+    const bad = Object.entries(values).find(([, v]) => typeof v === 'string' && LONE_SURROGATE.test(v));
+    if (bad) {
+      yield { line, values: {}, cells: null, rawLine: body, problem: invalidUtf8(bad[0], bad[1] as string) };
+      return;
+    }
+    yield { line, values, cells: null };
   }
 }

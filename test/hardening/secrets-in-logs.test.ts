@@ -100,5 +100,5 @@ describe('logs: JSON with a request id, and never a secret', () => {
     );
     expect(failed).toContain(`127.0.0.1:${closedPort}`);
     expect(failed).not.toContain(PASSWORD);
-  }, 120_000);
+  }, 300_000);
 });

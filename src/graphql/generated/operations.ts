@@ -24,6 +24,8 @@ export type RoleOrder = {
 };
 
 export type RoleOrderField =
+  /** Share of employers requiring a degree (open postings); roles where no employer's requirement is known come last. */
+  | 'EMPLOYER_DEGREE_SHARE'
   /** Mean annual salary in USD; roles without salaries come last. */
   | 'MEAN_SALARY'
   /** Median annual salary in USD; roles without salaries come last. */
