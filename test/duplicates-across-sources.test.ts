@@ -343,8 +343,7 @@ describe('duplicates across sources', () => {
     await reset();
     await ORDERS[0]?.load(db, feedRows);
     // As the migration leaves postings imported before grouping existed: no key, each its own group.
-    await db.pool.query(`UPDATE posting SET dedupe_key = NULL, group_id = id, group_size = 1,
-      group_salary_posting_id = CASE WHEN salary_min IS NOT NULL OR salary_max IS NOT NULL THEN id END, group_degree_required = degree_required`);
+    await db.pool.query(`UPDATE posting SET dedupe_key = NULL, group_id = NULL, group_size = 1, group_salary_posting_id = NULL, group_degree_required = NULL`);
     const before = await gql<{ role: { stats: { duplicatesRemoved: number } } }>(server.url, '{ role(slug: "data-engineer") { stats(filter: { status: ANY }) { duplicatesRemoved } } }');
     expect(before.data?.role.stats.duplicatesRemoved).toBe(0);
     const first = await runScript('scripts/reprocess.ts', ['--batch-size', '40', '--json'], { DATABASE_URL: db.url });

@@ -70,9 +70,11 @@ const keysCte = (touched: string) => `touched AS (${touched}),
  * 2. per key, the groups' first postings by a walk (a recursive CTE that jumps from a group's
  *    first posting to the first posting more than the window after it, one index probe a
  *    group); every posting of the key belongs to the last group started at or before it in the
- *    canonical order; each posting gets its group, and each group's first posting the group's
- *    size, salary posting and degree requirement; rows already right are left alone. A touched
- *    posting without a key (stored before keys existed) is a group of one.
+ *    canonical order; each posting of a group of two or more gets the group's first posting as
+ *    group_id, and that first posting the group's size, salary posting and degree requirement. A
+ *    group of one is stored as group_id null (the columns' defaults), so a new posting that
+ *    duplicates nothing costs no update. Rows already right are left alone. A touched posting
+ *    without a key (stored before keys existed) is a group of one.
  * JIT is off for the rest of the transaction: the misestimated CTEs would make PostgreSQL spend
  * seconds compiling plans that run in milliseconds.
  */
@@ -80,7 +82,6 @@ export function regroupSql(touched: string, windowDays: number = dedupeWindowDay
   const span = `interval '${windowLiteral(windowDays)} days'`;
   const lock = `WITH ${keysCte(touched)}
     SELECT count(*) AS locked FROM (SELECT pg_advisory_xact_lock(e, hashtext(k)) FROM keys ORDER BY e, k COLLATE "C") l`;
-  const own = `CASE WHEN p.salary_min IS NOT NULL OR p.salary_max IS NOT NULL THEN p.id END`;
   const regroup = `WITH RECURSIVE ${keysCte(touched)},
   walk AS (
     SELECT k.e, k.k, f.id, f.posted_at FROM keys k
@@ -117,20 +118,19 @@ export function regroupSql(touched: string, windowDays: number = dedupeWindowDay
   wanted AS (
     SELECT w.* FROM (
       SELECT m.id, m.group_id AS old_group_id, m.group_size AS old_group_size, m.group_salary_posting_id AS old_salary, m.group_degree_required AS old_degree,
-             s.leader AS group_id,
+             CASE WHEN s.size > 1 THEN s.leader END AS group_id,
              CASE WHEN m.id = s.leader THEN s.size ELSE 1 END AS group_size,
-             CASE WHEN m.id = s.leader THEN s.salary_id END AS group_salary_posting_id,
-             CASE WHEN m.id = s.leader THEN s.degree END AS group_degree_required
+             CASE WHEN m.id = s.leader AND s.size > 1 THEN s.salary_id END AS group_salary_posting_id,
+             CASE WHEN m.id = s.leader AND s.size > 1 THEN s.degree END AS group_degree_required
       FROM members m JOIN summary s ON s.employer_id = m.employer_id AND s.dedupe_key = m.dedupe_key AND s.g = m.g
     ) w
     WHERE (w.old_group_id, w.old_group_size, w.old_salary, w.old_degree)
           IS DISTINCT FROM (w.group_id, w.group_size, w.group_salary_posting_id, w.group_degree_required)
   ),
   singles AS (
-    UPDATE posting p SET group_id = p.id, group_size = 1, group_salary_posting_id = ${own}, group_degree_required = p.degree_required
+    UPDATE posting p SET group_id = NULL, group_size = 1, group_salary_posting_id = NULL, group_degree_required = NULL
     WHERE p.id = ANY(ARRAY(SELECT t.id FROM touched t WHERE t.dedupe_key IS NULL))
-      AND (p.group_id, p.group_size, p.group_salary_posting_id, p.group_degree_required)
-          IS DISTINCT FROM (p.id, 1, ${own}, p.degree_required)
+      AND (p.group_id IS NOT NULL OR p.group_size <> 1 OR p.group_salary_posting_id IS NOT NULL OR p.group_degree_required IS NOT NULL)
     RETURNING 1
   )
   UPDATE posting p SET group_id = w.group_id, group_size = w.group_size,
@@ -142,15 +142,14 @@ export function regroupSql(touched: string, windowDays: number = dedupeWindowDay
 
 /**
  * After a batch's upsert, in the same transaction: regroups the keys of the postings this
- * transaction inserted or changed (their updated_at is its now()) and of any posting not grouped
- * yet, so that an older posting imported later, or one whose title, location or employer
+ * transaction inserted or changed (their updated_at is its now()), so that an older posting imported later, or one whose title, location or employer
  * changed, takes the groups it affects with it. Unchanged re-imported rows cost nothing.
  */
 export function regroupStagedSql(stagingTable: string, windowDays: number = dedupeWindowDays()): string[] {
   return regroupSql(
     `SELECT p.id, p.group_id, p.employer_id, p.dedupe_key FROM ${stagingTable} s
      JOIN posting p ON p.source = s.source AND p.external_id = s.external_id
-     WHERE p.updated_at = now()::timestamptz(3) OR p.group_id IS NULL`,
+     WHERE p.updated_at = now()::timestamptz(3)`,
     windowDays,
   );
 }
