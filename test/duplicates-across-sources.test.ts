@@ -397,4 +397,26 @@ describe('duplicates across sources', () => {
     const page = await runScript('scripts/report.ts', ['data-engineer', '--format', 'html'], { DATABASE_URL: db.url });
     expect(page.stdout).toContain(`${expected.duplicatesRemoved} duplicates removed`);
   });
+
+  it('roles(orderBy: OPENINGS) ranks by openings counted once per group, or per posting with dedupe: false', async () => {
+    await reset();
+    await ORDERS[0]?.load(db, fixtureRows);
+    const expected = expectedStats(fixtureRows.map(toRaw), {}, true, Date.now());
+    expect(expected.duplicatesRemoved).toBeGreaterThanOrEqual(2);
+    // A second role with more openings than the fixture's groups, but fewer than its postings.
+    const others = Array.from({ length: expected.openings + 1 }, (_, i) => ({
+      externalId: `ml-${i}`, source: 'indeed', role: 'ml-engineer', title: `ML Engineer ${i}`, company: 'Hooli', postedAt: '2026-06-01',
+    }));
+    await ORDERS[0]?.load(db, others);
+    const ranking = async (dedupe: boolean) =>
+      (
+        await gql<{ roles: { edges: { node: { slug: string; stats: { openings: number } } }[] } }>(
+          server.url,
+          'query($d: Boolean) { roles(first: 2, orderBy: { field: OPENINGS, direction: DESC }, dedupe: $d) { edges { node { slug stats(dedupe: $d) { openings } } } } }',
+          { d: dedupe },
+        )
+      ).data?.roles.edges.map((e) => [e.node.slug, e.node.stats.openings]);
+    expect(await ranking(true)).toEqual([['ml-engineer', expected.openings + 1], ['data-engineer', expected.openings]]);
+    expect(await ranking(false)).toEqual([['data-engineer', expected.postingsSeen], ['ml-engineer', expected.openings + 1]]);
+  });
 });
