@@ -48,13 +48,17 @@ const CANONICAL = (p: string) => `${p}.posted_at, ${p}.source COLLATE "C", ${p}.
  * `touched` is a SELECT of posting rows (id, group_id, employer_id, dedupe_key): the postings just
  * written. The keys to regroup are theirs and those of every posting in the group a touched
  * posting was in before (its key may have changed, leaving the old group to be regrouped).
- * LATERAL ... OFFSET 0 keeps each lookup an index probe per row: the planner cannot estimate the
- * CTEs' sizes and would otherwise scan the whole posting table for a batch of any size.
+ * With `onlyShared`, a touched posting that was in no group and is alone with its key is left
+ * out: it stays a group of one, which costs the batch nothing more. LATERAL ... OFFSET 0 keeps
+ * each lookup an index probe per row: the planner cannot estimate the CTEs' sizes and would
+ * otherwise scan the whole posting table for a batch of any size.
  */
-const keysCte = (touched: string) => `touched AS (${touched}),
+const keysCte = (touched: string, onlyShared = false) => `touched AS (${touched}),
   keys AS (
     SELECT DISTINCT x.employer_id AS e, x.dedupe_key AS k FROM (
       SELECT t.employer_id, t.dedupe_key FROM touched t
+      ${onlyShared ? `WHERE t.group_id IS NOT NULL
+         OR EXISTS (SELECT 1 FROM posting q WHERE q.employer_id = t.employer_id AND q.dedupe_key = t.dedupe_key AND q.id <> t.id)` : ''}
       UNION ALL
       SELECT o.employer_id, o.dedupe_key FROM touched t
       CROSS JOIN LATERAL (SELECT m.employer_id, m.dedupe_key FROM posting m WHERE m.group_id = t.group_id AND m.id <> t.id OFFSET 0) o
@@ -66,7 +70,8 @@ const keysCte = (touched: string) => `touched AS (${touched}),
  * The statements that regroup the keys of the `touched` postings, in the writer's transaction
  * (docs/methodology.md, "Duplicates across sources"):
  * 1. advisory transaction locks on the keys, in key order, so that two writers regroup a key in
- *    turn (the next statement's snapshot then sees what the other one committed);
+ *    turn (the next statement's snapshot then sees what the other one committed, so two ads
+ *    imported at once by two writers still find each other);
  * 2. per key, the groups' first postings by a walk (a recursive CTE that jumps from a group's
  *    first posting to the first posting more than the window after it, one index probe a
  *    group); every posting of the key belongs to the last group started at or before it in the
@@ -82,7 +87,7 @@ export function regroupSql(touched: string, windowDays: number = dedupeWindowDay
   const span = `interval '${windowLiteral(windowDays)} days'`;
   const lock = `WITH ${keysCte(touched)}
     SELECT count(*) AS locked FROM (SELECT pg_advisory_xact_lock(e, hashtext(k)) FROM keys ORDER BY e, k COLLATE "C") l`;
-  const regroup = `WITH RECURSIVE ${keysCte(touched)},
+  const regroup = `WITH RECURSIVE ${keysCte(touched, true)},
   walk AS (
     SELECT k.e, k.k, f.id, f.posted_at FROM keys k
     CROSS JOIN LATERAL (
