@@ -102,7 +102,7 @@ export function groupOpenSql(p: string, asOf: string): string {
 export function countedCondition(alias: string, filter: PostingFilter, asOf: string, params: SqlParams, withStatus = true): string {
   if (!dedupes(filter)) return postingCondition(alias, filter, asOf, params, withStatus);
   const p = alias;
-  // A row written around the importer (group_id null) counts as a group of its own.
+  // A group of one has group_id null (src/importer/posting-groups.ts).
   const parts = [`(${p}.group_id = ${p}.id OR ${p}.group_id IS NULL)`];
   if (withStatus) {
     if (filter.status === 'OPEN') parts.push(`${p}.posted_at <= ${asOf} AND ${groupOpenSql(p, asOf)}`);

@@ -1658,11 +1658,12 @@ export type $PostingPayload<ExtArgs extends runtime.Types.Extensions.InternalArg
      */
     dedupeKey: string | null
     /**
-     * The group's earliest member (itself for the earliest member). Maintained by the importer.
+     * In a group of two or more duplicates: the group's earliest member (itself for that one).
+     * Null for a posting that is a group of its own. Maintained by the importer.
      */
     groupId: number | null
     /**
-     * On a group's earliest member: the number of members (1 on the others).
+     * On the earliest member of a group of two or more: the number of members (1 on the others).
      */
     groupSize: number
     /**
