@@ -7,6 +7,7 @@ import type { RoleRecord } from '../catalog/role-record.ts';
 import type { RoleCatalog } from '../catalog/roles.ts';
 import { salaryReportsByIds, type SalaryReportRecord } from '../catalog/salary-reports.ts';
 import type { CareerStep, Responsibility } from '../generated/prisma/client.ts';
+import { breakdownSpecKey, loadBreakdowns, type BreakdownRecord, type BreakdownSpec } from '../stats/breakdown.ts';
 import { loadPostingFigures, type PostingFiguresRecord } from '../stats/posting-figures.ts';
 import { filterKey, type PostingFilter } from '../stats/posting-filter.ts';
 import {
@@ -76,6 +77,10 @@ export interface SalaryKey {
 export interface HistogramKey extends SalaryKey {
   histogram: HistogramSpec;
 }
+export interface BreakdownKey {
+  id: number;
+  spec: BreakdownSpec;
+}
 export interface TrendKey extends FilterKey {
   interval: TrendInterval;
 }
@@ -112,6 +117,10 @@ export function createLoaders(pool: pg.Pool, catalog: RoleCatalog, asOf: Date) {
     histogram: groupedLoader<HistogramKey, HistogramBucket[]>(
       (k) => `${salarySpecKey(k.spec)}|${k.histogram.buckets}|${k.histogram.bucketWidth ?? ''}`,
       (ids, k) => loadHistograms(pool, ids, k.spec, k.histogram, asOf),
+    ),
+    breakdown: groupedLoader<BreakdownKey, BreakdownRecord>(
+      (k) => breakdownSpecKey(k.spec),
+      (ids, k) => loadBreakdowns(pool, ids, k.spec, asOf),
     ),
     trend: groupedLoader<TrendKey, TrendPointRecord[]>(
       (k) => `${k.interval}|${filterKey(k.filter)}`,

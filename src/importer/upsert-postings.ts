@@ -27,6 +27,7 @@ export const postingStagingTable = new StagingTable<PostingRecord>('import_stage
   { name: 'salary_period', type: '"SalaryPeriod"', value: (r) => r.salaryPeriod },
   { name: 'degree_required', type: 'boolean', value: (r) => bool(r.degreeRequired) },
   { name: 'seniority', type: '"Seniority"', value: (r) => r.seniority },
+  { name: 'employment_type', type: 'text', value: (r) => r.employmentType },
   { name: 'posted_at', type: 'timestamptz', value: (r) => time(r.postedAt) },
   { name: 'closed_at', type: 'timestamptz', value: (r) => time(r.closedAt) },
 ]);
@@ -44,6 +45,7 @@ const POSTING_COLUMNS = [
   'salary_period',
   'degree_required',
   'seniority',
+  'employment_type',
   'posted_at',
   'closed_at',
 ];
@@ -64,7 +66,7 @@ export function upsertPostingsSql(stagingTable: string): string[] {
   const upsert = `WITH up AS (
        INSERT INTO posting AS p (source, external_id, ${POSTING_COLUMNS.join(', ')})
        SELECT s.source, s.external_id, r.id, e.id, s.title, s.location, s.country, s.remote, s.salary_min, s.salary_max,
-              s.salary_currency, s.salary_period, s.degree_required, s.seniority, s.posted_at, s.closed_at
+              s.salary_currency, s.salary_period, s.degree_required, s.seniority, s.employment_type, s.posted_at, s.closed_at
        FROM ${stagingTable} s
        JOIN role r ON r.slug = s.role
        JOIN employer e ON e.normalized_name = s.employer_key

@@ -6,7 +6,7 @@ import { Employer, Posting, SalaryReport } from './posting.ts';
 import { NODE_TYPES } from './node.ts';
 import { Query } from './query.ts';
 import { Role } from './role.ts';
-import { RoleStats, SalaryStats } from './salary-stats.ts';
+import { BreakdownKey, GroupSalary, RoleStats, SalaryStats } from './salary-stats.ts';
 
 export const resolvers: Resolvers = {
   DateTime,
@@ -21,6 +21,8 @@ export const resolvers: Resolvers = {
   CareerStep: { id: (item) => toGlobalId('CareerStep', item.id) },
   RoleStats,
   SalaryStats,
+  BreakdownKey,
+  GroupSalary,
   Posting,
   Employer,
   SalaryReport,

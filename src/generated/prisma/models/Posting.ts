@@ -58,6 +58,7 @@ export type PostingMinAggregateOutputType = {
   salaryPeriod: $Enums.SalaryPeriod | null
   degreeRequired: boolean | null
   seniority: $Enums.Seniority | null
+  employmentType: string | null
   postedAt: Date | null
   closedAt: Date | null
   createdAt: Date | null
@@ -80,6 +81,7 @@ export type PostingMaxAggregateOutputType = {
   salaryPeriod: $Enums.SalaryPeriod | null
   degreeRequired: boolean | null
   seniority: $Enums.Seniority | null
+  employmentType: string | null
   postedAt: Date | null
   closedAt: Date | null
   createdAt: Date | null
@@ -102,6 +104,7 @@ export type PostingCountAggregateOutputType = {
   salaryPeriod: number
   degreeRequired: number
   seniority: number
+  employmentType: number
   postedAt: number
   closedAt: number
   createdAt: number
@@ -142,6 +145,7 @@ export type PostingMinAggregateInputType = {
   salaryPeriod?: true
   degreeRequired?: true
   seniority?: true
+  employmentType?: true
   postedAt?: true
   closedAt?: true
   createdAt?: true
@@ -164,6 +168,7 @@ export type PostingMaxAggregateInputType = {
   salaryPeriod?: true
   degreeRequired?: true
   seniority?: true
+  employmentType?: true
   postedAt?: true
   closedAt?: true
   createdAt?: true
@@ -186,6 +191,7 @@ export type PostingCountAggregateInputType = {
   salaryPeriod?: true
   degreeRequired?: true
   seniority?: true
+  employmentType?: true
   postedAt?: true
   closedAt?: true
   createdAt?: true
@@ -295,6 +301,7 @@ export type PostingGroupByOutputType = {
   salaryPeriod: $Enums.SalaryPeriod | null
   degreeRequired: boolean | null
   seniority: $Enums.Seniority | null
+  employmentType: string | null
   postedAt: Date
   closedAt: Date | null
   createdAt: Date
@@ -340,6 +347,7 @@ export type PostingWhereInput = {
   salaryPeriod?: Prisma.EnumSalaryPeriodNullableFilter<"Posting"> | $Enums.SalaryPeriod | null
   degreeRequired?: Prisma.BoolNullableFilter<"Posting"> | boolean | null
   seniority?: Prisma.EnumSeniorityNullableFilter<"Posting"> | $Enums.Seniority | null
+  employmentType?: Prisma.StringNullableFilter<"Posting"> | string | null
   postedAt?: Prisma.DateTimeFilter<"Posting"> | Date | string
   closedAt?: Prisma.DateTimeNullableFilter<"Posting"> | Date | string | null
   createdAt?: Prisma.DateTimeFilter<"Posting"> | Date | string
@@ -365,6 +373,7 @@ export type PostingOrderByWithRelationInput = {
   salaryPeriod?: Prisma.SortOrderInput | Prisma.SortOrder
   degreeRequired?: Prisma.SortOrderInput | Prisma.SortOrder
   seniority?: Prisma.SortOrderInput | Prisma.SortOrder
+  employmentType?: Prisma.SortOrderInput | Prisma.SortOrder
   postedAt?: Prisma.SortOrder
   closedAt?: Prisma.SortOrderInput | Prisma.SortOrder
   createdAt?: Prisma.SortOrder
@@ -394,6 +403,7 @@ export type PostingWhereUniqueInput = Prisma.AtLeast<{
   salaryPeriod?: Prisma.EnumSalaryPeriodNullableFilter<"Posting"> | $Enums.SalaryPeriod | null
   degreeRequired?: Prisma.BoolNullableFilter<"Posting"> | boolean | null
   seniority?: Prisma.EnumSeniorityNullableFilter<"Posting"> | $Enums.Seniority | null
+  employmentType?: Prisma.StringNullableFilter<"Posting"> | string | null
   postedAt?: Prisma.DateTimeFilter<"Posting"> | Date | string
   closedAt?: Prisma.DateTimeNullableFilter<"Posting"> | Date | string | null
   createdAt?: Prisma.DateTimeFilter<"Posting"> | Date | string
@@ -419,6 +429,7 @@ export type PostingOrderByWithAggregationInput = {
   salaryPeriod?: Prisma.SortOrderInput | Prisma.SortOrder
   degreeRequired?: Prisma.SortOrderInput | Prisma.SortOrder
   seniority?: Prisma.SortOrderInput | Prisma.SortOrder
+  employmentType?: Prisma.SortOrderInput | Prisma.SortOrder
   postedAt?: Prisma.SortOrder
   closedAt?: Prisma.SortOrderInput | Prisma.SortOrder
   createdAt?: Prisma.SortOrder
@@ -449,6 +460,7 @@ export type PostingScalarWhereWithAggregatesInput = {
   salaryPeriod?: Prisma.EnumSalaryPeriodNullableWithAggregatesFilter<"Posting"> | $Enums.SalaryPeriod | null
   degreeRequired?: Prisma.BoolNullableWithAggregatesFilter<"Posting"> | boolean | null
   seniority?: Prisma.EnumSeniorityNullableWithAggregatesFilter<"Posting"> | $Enums.Seniority | null
+  employmentType?: Prisma.StringNullableWithAggregatesFilter<"Posting"> | string | null
   postedAt?: Prisma.DateTimeWithAggregatesFilter<"Posting"> | Date | string
   closedAt?: Prisma.DateTimeNullableWithAggregatesFilter<"Posting"> | Date | string | null
   createdAt?: Prisma.DateTimeWithAggregatesFilter<"Posting"> | Date | string
@@ -468,6 +480,7 @@ export type PostingCreateInput = {
   salaryPeriod?: $Enums.SalaryPeriod | null
   degreeRequired?: boolean | null
   seniority?: $Enums.Seniority | null
+  employmentType?: string | null
   postedAt: Date | string
   closedAt?: Date | string | null
   createdAt?: Date | string
@@ -493,6 +506,7 @@ export type PostingUncheckedCreateInput = {
   salaryPeriod?: $Enums.SalaryPeriod | null
   degreeRequired?: boolean | null
   seniority?: $Enums.Seniority | null
+  employmentType?: string | null
   postedAt: Date | string
   closedAt?: Date | string | null
   createdAt?: Date | string
@@ -513,6 +527,7 @@ export type PostingUpdateInput = {
   salaryPeriod?: Prisma.NullableEnumSalaryPeriodFieldUpdateOperationsInput | $Enums.SalaryPeriod | null
   degreeRequired?: Prisma.NullableBoolFieldUpdateOperationsInput | boolean | null
   seniority?: Prisma.NullableEnumSeniorityFieldUpdateOperationsInput | $Enums.Seniority | null
+  employmentType?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   postedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   closedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -538,6 +553,7 @@ export type PostingUncheckedUpdateInput = {
   salaryPeriod?: Prisma.NullableEnumSalaryPeriodFieldUpdateOperationsInput | $Enums.SalaryPeriod | null
   degreeRequired?: Prisma.NullableBoolFieldUpdateOperationsInput | boolean | null
   seniority?: Prisma.NullableEnumSeniorityFieldUpdateOperationsInput | $Enums.Seniority | null
+  employmentType?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   postedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   closedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -561,6 +577,7 @@ export type PostingCreateManyInput = {
   salaryPeriod?: $Enums.SalaryPeriod | null
   degreeRequired?: boolean | null
   seniority?: $Enums.Seniority | null
+  employmentType?: string | null
   postedAt: Date | string
   closedAt?: Date | string | null
   createdAt?: Date | string
@@ -580,6 +597,7 @@ export type PostingUpdateManyMutationInput = {
   salaryPeriod?: Prisma.NullableEnumSalaryPeriodFieldUpdateOperationsInput | $Enums.SalaryPeriod | null
   degreeRequired?: Prisma.NullableBoolFieldUpdateOperationsInput | boolean | null
   seniority?: Prisma.NullableEnumSeniorityFieldUpdateOperationsInput | $Enums.Seniority | null
+  employmentType?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   postedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   closedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -602,6 +620,7 @@ export type PostingUncheckedUpdateManyInput = {
   salaryPeriod?: Prisma.NullableEnumSalaryPeriodFieldUpdateOperationsInput | $Enums.SalaryPeriod | null
   degreeRequired?: Prisma.NullableBoolFieldUpdateOperationsInput | boolean | null
   seniority?: Prisma.NullableEnumSeniorityFieldUpdateOperationsInput | $Enums.Seniority | null
+  employmentType?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   postedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   closedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -639,6 +658,7 @@ export type PostingCountOrderByAggregateInput = {
   salaryPeriod?: Prisma.SortOrder
   degreeRequired?: Prisma.SortOrder
   seniority?: Prisma.SortOrder
+  employmentType?: Prisma.SortOrder
   postedAt?: Prisma.SortOrder
   closedAt?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
@@ -669,6 +689,7 @@ export type PostingMaxOrderByAggregateInput = {
   salaryPeriod?: Prisma.SortOrder
   degreeRequired?: Prisma.SortOrder
   seniority?: Prisma.SortOrder
+  employmentType?: Prisma.SortOrder
   postedAt?: Prisma.SortOrder
   closedAt?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
@@ -691,6 +712,7 @@ export type PostingMinOrderByAggregateInput = {
   salaryPeriod?: Prisma.SortOrder
   degreeRequired?: Prisma.SortOrder
   seniority?: Prisma.SortOrder
+  employmentType?: Prisma.SortOrder
   postedAt?: Prisma.SortOrder
   closedAt?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
@@ -847,6 +869,7 @@ export type PostingCreateWithoutRoleInput = {
   salaryPeriod?: $Enums.SalaryPeriod | null
   degreeRequired?: boolean | null
   seniority?: $Enums.Seniority | null
+  employmentType?: string | null
   postedAt: Date | string
   closedAt?: Date | string | null
   createdAt?: Date | string
@@ -870,6 +893,7 @@ export type PostingUncheckedCreateWithoutRoleInput = {
   salaryPeriod?: $Enums.SalaryPeriod | null
   degreeRequired?: boolean | null
   seniority?: $Enums.Seniority | null
+  employmentType?: string | null
   postedAt: Date | string
   closedAt?: Date | string | null
   createdAt?: Date | string
@@ -922,6 +946,7 @@ export type PostingScalarWhereInput = {
   salaryPeriod?: Prisma.EnumSalaryPeriodNullableFilter<"Posting"> | $Enums.SalaryPeriod | null
   degreeRequired?: Prisma.BoolNullableFilter<"Posting"> | boolean | null
   seniority?: Prisma.EnumSeniorityNullableFilter<"Posting"> | $Enums.Seniority | null
+  employmentType?: Prisma.StringNullableFilter<"Posting"> | string | null
   postedAt?: Prisma.DateTimeFilter<"Posting"> | Date | string
   closedAt?: Prisma.DateTimeNullableFilter<"Posting"> | Date | string | null
   createdAt?: Prisma.DateTimeFilter<"Posting"> | Date | string
@@ -941,6 +966,7 @@ export type PostingCreateWithoutEmployerInput = {
   salaryPeriod?: $Enums.SalaryPeriod | null
   degreeRequired?: boolean | null
   seniority?: $Enums.Seniority | null
+  employmentType?: string | null
   postedAt: Date | string
   closedAt?: Date | string | null
   createdAt?: Date | string
@@ -964,6 +990,7 @@ export type PostingUncheckedCreateWithoutEmployerInput = {
   salaryPeriod?: $Enums.SalaryPeriod | null
   degreeRequired?: boolean | null
   seniority?: $Enums.Seniority | null
+  employmentType?: string | null
   postedAt: Date | string
   closedAt?: Date | string | null
   createdAt?: Date | string
@@ -1010,6 +1037,7 @@ export type PostingCreateWithoutObservationInput = {
   salaryPeriod?: $Enums.SalaryPeriod | null
   degreeRequired?: boolean | null
   seniority?: $Enums.Seniority | null
+  employmentType?: string | null
   postedAt: Date | string
   closedAt?: Date | string | null
   createdAt?: Date | string
@@ -1034,6 +1062,7 @@ export type PostingUncheckedCreateWithoutObservationInput = {
   salaryPeriod?: $Enums.SalaryPeriod | null
   degreeRequired?: boolean | null
   seniority?: $Enums.Seniority | null
+  employmentType?: string | null
   postedAt: Date | string
   closedAt?: Date | string | null
   createdAt?: Date | string
@@ -1069,6 +1098,7 @@ export type PostingUpdateWithoutObservationInput = {
   salaryPeriod?: Prisma.NullableEnumSalaryPeriodFieldUpdateOperationsInput | $Enums.SalaryPeriod | null
   degreeRequired?: Prisma.NullableBoolFieldUpdateOperationsInput | boolean | null
   seniority?: Prisma.NullableEnumSeniorityFieldUpdateOperationsInput | $Enums.Seniority | null
+  employmentType?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   postedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   closedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -1093,6 +1123,7 @@ export type PostingUncheckedUpdateWithoutObservationInput = {
   salaryPeriod?: Prisma.NullableEnumSalaryPeriodFieldUpdateOperationsInput | $Enums.SalaryPeriod | null
   degreeRequired?: Prisma.NullableBoolFieldUpdateOperationsInput | boolean | null
   seniority?: Prisma.NullableEnumSeniorityFieldUpdateOperationsInput | $Enums.Seniority | null
+  employmentType?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   postedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   closedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -1114,6 +1145,7 @@ export type PostingCreateManyRoleInput = {
   salaryPeriod?: $Enums.SalaryPeriod | null
   degreeRequired?: boolean | null
   seniority?: $Enums.Seniority | null
+  employmentType?: string | null
   postedAt: Date | string
   closedAt?: Date | string | null
   createdAt?: Date | string
@@ -1133,6 +1165,7 @@ export type PostingUpdateWithoutRoleInput = {
   salaryPeriod?: Prisma.NullableEnumSalaryPeriodFieldUpdateOperationsInput | $Enums.SalaryPeriod | null
   degreeRequired?: Prisma.NullableBoolFieldUpdateOperationsInput | boolean | null
   seniority?: Prisma.NullableEnumSeniorityFieldUpdateOperationsInput | $Enums.Seniority | null
+  employmentType?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   postedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   closedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -1156,6 +1189,7 @@ export type PostingUncheckedUpdateWithoutRoleInput = {
   salaryPeriod?: Prisma.NullableEnumSalaryPeriodFieldUpdateOperationsInput | $Enums.SalaryPeriod | null
   degreeRequired?: Prisma.NullableBoolFieldUpdateOperationsInput | boolean | null
   seniority?: Prisma.NullableEnumSeniorityFieldUpdateOperationsInput | $Enums.Seniority | null
+  employmentType?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   postedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   closedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -1178,6 +1212,7 @@ export type PostingUncheckedUpdateManyWithoutRoleInput = {
   salaryPeriod?: Prisma.NullableEnumSalaryPeriodFieldUpdateOperationsInput | $Enums.SalaryPeriod | null
   degreeRequired?: Prisma.NullableBoolFieldUpdateOperationsInput | boolean | null
   seniority?: Prisma.NullableEnumSeniorityFieldUpdateOperationsInput | $Enums.Seniority | null
+  employmentType?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   postedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   closedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -1199,6 +1234,7 @@ export type PostingCreateManyEmployerInput = {
   salaryPeriod?: $Enums.SalaryPeriod | null
   degreeRequired?: boolean | null
   seniority?: $Enums.Seniority | null
+  employmentType?: string | null
   postedAt: Date | string
   closedAt?: Date | string | null
   createdAt?: Date | string
@@ -1218,6 +1254,7 @@ export type PostingUpdateWithoutEmployerInput = {
   salaryPeriod?: Prisma.NullableEnumSalaryPeriodFieldUpdateOperationsInput | $Enums.SalaryPeriod | null
   degreeRequired?: Prisma.NullableBoolFieldUpdateOperationsInput | boolean | null
   seniority?: Prisma.NullableEnumSeniorityFieldUpdateOperationsInput | $Enums.Seniority | null
+  employmentType?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   postedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   closedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -1241,6 +1278,7 @@ export type PostingUncheckedUpdateWithoutEmployerInput = {
   salaryPeriod?: Prisma.NullableEnumSalaryPeriodFieldUpdateOperationsInput | $Enums.SalaryPeriod | null
   degreeRequired?: Prisma.NullableBoolFieldUpdateOperationsInput | boolean | null
   seniority?: Prisma.NullableEnumSeniorityFieldUpdateOperationsInput | $Enums.Seniority | null
+  employmentType?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   postedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   closedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -1263,6 +1301,7 @@ export type PostingUncheckedUpdateManyWithoutEmployerInput = {
   salaryPeriod?: Prisma.NullableEnumSalaryPeriodFieldUpdateOperationsInput | $Enums.SalaryPeriod | null
   degreeRequired?: Prisma.NullableBoolFieldUpdateOperationsInput | boolean | null
   seniority?: Prisma.NullableEnumSeniorityFieldUpdateOperationsInput | $Enums.Seniority | null
+  employmentType?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   postedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   closedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -1287,6 +1326,7 @@ export type PostingSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs 
   salaryPeriod?: boolean
   degreeRequired?: boolean
   seniority?: boolean
+  employmentType?: boolean
   postedAt?: boolean
   closedAt?: boolean
   createdAt?: boolean
@@ -1312,6 +1352,7 @@ export type PostingSelectCreateManyAndReturn<ExtArgs extends runtime.Types.Exten
   salaryPeriod?: boolean
   degreeRequired?: boolean
   seniority?: boolean
+  employmentType?: boolean
   postedAt?: boolean
   closedAt?: boolean
   createdAt?: boolean
@@ -1336,6 +1377,7 @@ export type PostingSelectUpdateManyAndReturn<ExtArgs extends runtime.Types.Exten
   salaryPeriod?: boolean
   degreeRequired?: boolean
   seniority?: boolean
+  employmentType?: boolean
   postedAt?: boolean
   closedAt?: boolean
   createdAt?: boolean
@@ -1360,13 +1402,14 @@ export type PostingSelectScalar = {
   salaryPeriod?: boolean
   degreeRequired?: boolean
   seniority?: boolean
+  employmentType?: boolean
   postedAt?: boolean
   closedAt?: boolean
   createdAt?: boolean
   updatedAt?: boolean
 }
 
-export type PostingOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "roleId" | "employerId" | "source" | "externalId" | "title" | "location" | "country" | "remote" | "salaryMin" | "salaryMax" | "salaryCurrency" | "salaryPeriod" | "degreeRequired" | "seniority" | "postedAt" | "closedAt" | "createdAt" | "updatedAt", ExtArgs["result"]["posting"]>
+export type PostingOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "roleId" | "employerId" | "source" | "externalId" | "title" | "location" | "country" | "remote" | "salaryMin" | "salaryMax" | "salaryCurrency" | "salaryPeriod" | "degreeRequired" | "seniority" | "employmentType" | "postedAt" | "closedAt" | "createdAt" | "updatedAt", ExtArgs["result"]["posting"]>
 export type PostingInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   role?: boolean | Prisma.RoleDefaultArgs<ExtArgs>
   employer?: boolean | Prisma.EmployerDefaultArgs<ExtArgs>
@@ -1407,6 +1450,10 @@ export type $PostingPayload<ExtArgs extends runtime.Types.Extensions.InternalArg
      */
     degreeRequired: boolean | null
     seniority: $Enums.Seniority | null
+    /**
+     * As given (full-time, contract...); null = unknown
+     */
+    employmentType: string | null
     postedAt: Date
     closedAt: Date | null
     createdAt: Date
@@ -1852,6 +1899,7 @@ export interface PostingFieldRefs {
   readonly salaryPeriod: Prisma.FieldRef<"Posting", 'SalaryPeriod'>
   readonly degreeRequired: Prisma.FieldRef<"Posting", 'Boolean'>
   readonly seniority: Prisma.FieldRef<"Posting", 'Seniority'>
+  readonly employmentType: Prisma.FieldRef<"Posting", 'String'>
   readonly postedAt: Prisma.FieldRef<"Posting", 'DateTime'>
   readonly closedAt: Prisma.FieldRef<"Posting", 'DateTime'>
   readonly createdAt: Prisma.FieldRef<"Posting", 'DateTime'>
