@@ -22,7 +22,7 @@ const envSchema = z.object({
   PLAYGROUND: z.enum(['graphiql', 'sandbox', 'off']).optional(),
   // Hardening (issue 6; docs/security.md).
   GRAPHQL_INTROSPECTION: z.enum(['true', 'false'], { error: 'must be true or false' }).default('true'),
-  GRAPHQL_MAX_DEPTH: wholeNumber(1, 100).default(10),
+  GRAPHQL_MAX_DEPTH: wholeNumber(1, 100).default(15),
   GRAPHQL_MAX_ALIASES: wholeNumber(0, 1000).default(30),
   GRAPHQL_MAX_COST: wholeNumber(1, 10_000_000).default(50_000),
   GRAPHQL_MAX_TOKENS: wholeNumber(100, 1_000_000).default(5000),
