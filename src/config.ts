@@ -43,6 +43,9 @@ const envSchema = z.object({
     .optional(),
   SHUTDOWN_TIMEOUT_MS: wholeNumber(0, 600_000).default(10_000),
   DB_CONNECT_TIMEOUT_MS: wholeNumber(100, 60_000).default(2000),
+  CACHE_MAX_AGE_SECONDS: wholeNumber(0, 86_400).default(60),
+  PERSISTED_QUERIES: z.enum(['apq', 'only', 'off']).default('apq'),
+  PERSISTED_QUERIES_FILE: z.string().trim().min(1, 'must not be empty').optional(),
 });
 
 export type Config = z.infer<typeof envSchema> & { pgliteDir: string };
@@ -60,6 +63,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       return `environment variable ${name}=${JSON.stringify(value)}: ${issue.message}`;
     });
     throw new ConfigError(lines.join('\n'));
+  }
+  if (parsed.data.PERSISTED_QUERIES === 'only' && !parsed.data.PERSISTED_QUERIES_FILE) {
+    throw new ConfigError('environment variable PERSISTED_QUERIES="only": needs PERSISTED_QUERIES_FILE, the allow-list of operations');
   }
   return { ...parsed.data, pgliteDir: path.resolve(parsed.data.PGLITE_DIR) };
 }

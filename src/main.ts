@@ -4,6 +4,7 @@ import { parseOrigins } from './http/cors.ts';
 import { startServer } from './http/server.ts';
 import { isEmpty, seedDatabase } from './importer/seed.ts';
 import { createLogger } from './logger.ts';
+import { loadManifest, ManifestError } from './graphql/persisted-queries.ts';
 
 /**
  * `npm start`: connects to DATABASE_URL, or starts the embedded PGlite under PGLITE_DIR,
@@ -11,6 +12,13 @@ import { createLogger } from './logger.ts';
  */
 async function main(): Promise<void> {
   const config = loadConfig();
+  let manifest: Map<string, string> | undefined;
+  try {
+    manifest = config.PERSISTED_QUERIES_FILE ? loadManifest(config.PERSISTED_QUERIES_FILE) : undefined;
+  } catch (error) {
+    if (error instanceof ManifestError) throw new ConfigError(`environment variable PERSISTED_QUERIES_FILE: ${error.message}`);
+    throw error;
+  }
   const logger = createLogger(config.LOG_LEVEL);
   const db = await openDatabase({
     url: config.DATABASE_URL,
@@ -42,6 +50,8 @@ async function main(): Promise<void> {
       },
       rateLimit: { limit: config.RATE_LIMIT_PER_MINUTE, windowMs: 60_000, trustProxy: config.TRUST_PROXY },
       corsOrigins: parseOrigins(config.CORS_ORIGINS),
+      cacheMaxAge: config.CACHE_MAX_AGE_SECONDS,
+      persistedQueries: { mode: config.PERSISTED_QUERIES, manifest },
     },
     config.PORT,
     config.HOST,

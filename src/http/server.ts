@@ -8,6 +8,9 @@ import type { Database } from '../db/database.ts';
 import { createApolloServer } from '../graphql/apollo.ts';
 import { contextFactory } from '../graphql/context.ts';
 import { checkBatch, DEFAULT_QUERY_LIMITS, LimitCode, type QueryLimits } from '../graphql/limits/index.ts';
+import { loadTypeDefs } from '../graphql/schema.ts';
+import { unlistedQueries, type PersistedQueriesMode } from '../graphql/persisted-queries.ts';
+import { ResponseCache, sendCompressed } from './cache.ts';
 import { handleCors } from './cors.ts';
 import { checkHealth, checkReadiness } from './health.ts';
 import { createPageRoutes, isPagePath } from './pages/routes.ts';
@@ -33,6 +36,10 @@ export interface ServerOptions {
   rateLimit?: RateLimitOptions;
   /** Origins that CORS allows, matched exactly; none when left out. */
   corsOrigins?: string[];
+  /** max-age in seconds of public answers (CACHE_MAX_AGE_SECONDS); 60 when left out. */
+  cacheMaxAge?: number;
+  /** Persisted queries (PERSISTED_QUERIES, PERSISTED_QUERIES_FILE); APQ when left out. */
+  persistedQueries?: { mode: PersistedQueriesMode; manifest?: Map<string, string> };
 }
 
 export interface RunningServer {
@@ -73,10 +80,23 @@ export async function startServer(options: ServerOptions, port: number, host?: s
     ? new RateLimiter({ verifyKey: async (header) => (await verifyApiKey(options.db.pool, header)).ok, ...options.rateLimit })
     : undefined;
   const corsOrigins = new Set(options.corsOrigins ?? []);
-  const apollo = createApolloServer({ production, limits, introspection: options.introspection, plugins: [metrics.plugin()] });
+  const cacheMaxAge = options.cacheMaxAge ?? 60;
+  const persisted = options.persistedQueries ?? { mode: 'apq' as const };
+  if (persisted.mode === 'only' && !persisted.manifest) throw new Error('PERSISTED_QUERIES=only needs the allow-list: set PERSISTED_QUERIES_FILE');
+  const apollo = createApolloServer({
+    production,
+    limits,
+    introspection: options.introspection,
+    plugins: [metrics.plugin()],
+    cacheMaxAge,
+    persistedQueries: persisted,
+  });
   await apollo.start();
   const createContext = contextFactory(options.db);
-  const pages = createPageRoutes({ apollo, createContext, playground: playground !== 'off' });
+  // ETags change with the code that renders answers too, not only with the data.
+  const build = crypto.createHash('sha256').update(`${process.env.npm_package_version ?? ''}\0${loadTypeDefs()}`).digest('hex');
+  const cache = new ResponseCache(options.db.pool, cacheMaxAge, build);
+  const pages = createPageRoutes({ apollo, createContext, playground: playground !== 'off', cache });
   const httpLogger = pinoHttp({
     logger: options.logger,
     genReqId: (req, res) => {
@@ -136,6 +156,20 @@ export async function startServer(options: ServerOptions, port: number, host?: s
         body = text;
       }
     }
+    if (persisted.mode === 'only' && persisted.manifest) {
+      const operations = req.method === 'GET' ? [{ query: url.searchParams.get('query') ?? undefined }] : Array.isArray(body) ? body : [body];
+      if (unlistedQueries(persisted.manifest, operations).length > 0) {
+        return graphqlError(
+          res,
+          400,
+          'PERSISTED_QUERY_NOT_ALLOWED',
+          'This server runs only the operations of its allow-list (PERSISTED_QUERIES=only): send a listed operation, by its SHA-256 hash (extensions.persistedQuery) or its exact text.',
+        );
+      }
+    }
+    // A public GET query can be answered 304 from the data version alone, before running it.
+    const etag = req.method === 'GET' && !req.headers.authorization ? await cache.etag(`GET /graphql${url.search}`) : undefined;
+    if (etag && cache.notModified(req, res, etag)) return;
     const headers = new HeaderMap();
     for (const [key, value] of Object.entries(req.headers)) {
       if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
@@ -148,8 +182,10 @@ export async function startServer(options: ServerOptions, port: number, host?: s
     });
     for (const [key, value] of result.headers) res.setHeader(key, value);
     res.statusCode = result.status ?? 200;
+    const cacheable = etag !== undefined && res.statusCode === 200 && String(res.getHeader('cache-control') ?? '').startsWith('public');
+    if (cacheable) res.setHeader('etag', etag);
     if (result.body.kind === 'complete') {
-      res.end(result.body.string);
+      sendCompressed(req, res, res.statusCode, Buffer.from(result.body.string, 'utf8'), {});
     } else {
       for await (const chunk of result.body.asyncIterator) res.write(chunk);
       res.end();

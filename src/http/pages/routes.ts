@@ -6,6 +6,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ApolloServer } from '@apollo/server';
 import type { GraphQLContext } from '../../graphql/context.ts';
 import { runQuery } from '../../graphql/run-query.ts';
+import { sendCompressed, type ResponseCache } from '../cache.ts';
 import { fetchRolePage } from '../../report/role-page-query.ts';
 import { renderErrorPage, renderRoleNotFound } from './error-page.ts';
 import { renderRolePage } from './role-page.ts';
@@ -16,6 +17,8 @@ export interface PageDeps {
   createContext: () => GraphQLContext;
   /** Whether the playground is served (pages link to it then). */
   playground: boolean;
+  /** ETags, 304s and Cache-Control of pages; without it pages are `no-cache` without ETag. */
+  cache?: ResponseCache;
 }
 
 /** No script, styles only inline, no framing: role prose is user data. */
@@ -52,10 +55,12 @@ export async function loadRoleRows(deps: Pick<PageDeps, 'apollo' | 'createContex
 }
 
 export function createPageRoutes(deps: PageDeps) {
+  // The ETag of the page being answered (set once a request is known to be a public GET).
+  const etags = new WeakMap<IncomingMessage, string>();
   const send = (req: IncomingMessage, res: ServerResponse, status: number, html: string, extra: Record<string, string> = {}) => {
-    const body = Buffer.from(html, 'utf8');
-    res.writeHead(status, { ...PAGE_HEADERS, 'content-length': body.length, ...extra });
-    res.end(req.method === 'HEAD' ? undefined : body);
+    const etag = etags.get(req);
+    const caching = status === 200 && etag && deps.cache ? deps.cache.publicHeaders(etag) : {};
+    sendCompressed(req, res, status, Buffer.from(html, 'utf8'), { ...PAGE_HEADERS, ...caching, ...extra });
   };
   const error = (req: IncomingMessage, res: ServerResponse, status: number, heading: string, message: string, extra?: Record<string, string>) =>
     send(req, res, status, renderErrorPage({ status, heading, message, playground: deps.playground }), extra);
@@ -66,6 +71,11 @@ export function createPageRoutes(deps: PageDeps) {
       return error(req, res, 405, 'Method not allowed', `${req.method} is not supported here; use GET.`, { allow: 'GET, HEAD' });
     }
     try {
+      if (deps.cache) {
+        const etag = await deps.cache.etag(`GET ${url.pathname}${url.search}`);
+        if (deps.cache.notModified(req, res, etag, { 'x-content-type-options': 'nosniff' })) return;
+        etags.set(req, etag);
+      }
       if (url.pathname === '/roles' || url.pathname === '/roles/') {
         let rows: RoleRow[];
         try {
