@@ -5,25 +5,32 @@ import { createApolloServer } from '../src/graphql/apollo.ts';
 import { contextFactory } from '../src/graphql/context.ts';
 import { renderRolePage } from '../src/http/pages/role-page.ts';
 import { renderMarkdown } from '../src/report/markdown.ts';
+import { roleCsv } from '../src/report/csv.ts';
 import { fetchRolePage } from '../src/report/role-page-query.ts';
 import { runCli, UsageError } from './cli.ts';
 
 const program = new Command('report')
   .description("Prints a role's page, built from a GraphQL query against the service's schema.")
   .argument('<slug>', 'the role, e.g. backend-developer')
-  .option('--format <format>', 'md (the Markdown page), html (the page served at /roles/<slug>) or json (the query\'s data)', 'md')
+  .option('--format <format>', 'md (the Markdown page), html (the page served at /roles/<slug>), json (the query\'s data) or csv (the export served at /roles/<slug>.csv)', 'md')
   .addHelpText('after', '\nUses DATABASE_URL, or the embedded database when it is unset.');
 
 runCli(async () => {
   program.parse();
   const [slug] = program.args as [string];
   const { format } = program.opts<{ format: string }>();
-  if (!['md', 'html', 'json'].includes(format)) throw new UsageError(`option --format has invalid value "${format}": must be md, html or json`);
+  if (!['md', 'html', 'json', 'csv'].includes(format)) throw new UsageError(`option --format has invalid value "${format}": must be md, html, json or csv`);
   const config = loadConfig();
   const db = await openDatabase({ url: config.DATABASE_URL, pgliteDir: config.pgliteDir, migrate: true });
   try {
     const apollo = createApolloServer({ production: false });
     const createContext = contextFactory(db);
+    if (format === 'csv') {
+      const csv = await roleCsv(apollo, () => createContext(), slug);
+      if (csv === null) throw new UsageError(`no role with slug "${slug}"`);
+      process.stdout.write(csv);
+      return;
+    }
     const role = await fetchRolePage(apollo, () => createContext(), slug);
     if (!role) throw new UsageError(`no role with slug "${slug}"`);
     const data = { role };

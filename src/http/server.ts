@@ -13,6 +13,7 @@ import { unlistedQueries, type PersistedQueriesMode } from '../graphql/persisted
 import { ResponseCache, sendCompressed } from './cache.ts';
 import { handleCors } from './cors.ts';
 import { checkHealth, checkReadiness } from './health.ts';
+import { createCsvRoutes, isCsvPath } from './pages/csv-routes.ts';
 import { createPageRoutes, isPagePath } from './pages/routes.ts';
 import { playgroundPage, sandboxPage } from './playground.ts';
 import { createMetrics } from './metrics.ts';
@@ -97,6 +98,7 @@ export async function startServer(options: ServerOptions, port: number, host?: s
   const build = crypto.createHash('sha256').update(`${process.env.npm_package_version ?? ''}\0${loadTypeDefs()}`).digest('hex');
   const cache = new ResponseCache(options.db.pool, cacheMaxAge, build);
   const pages = createPageRoutes({ apollo, createContext, playground: playground !== 'off', cache });
+  const csv = createCsvRoutes({ apollo, createContext, cache });
   const httpLogger = pinoHttp({
     logger: options.logger,
     genReqId: (req, res) => {
@@ -204,6 +206,7 @@ export async function startServer(options: ServerOptions, port: number, host?: s
       res.end(text);
       return;
     }
+    if (isCsvPath(path)) return csv.handle(req, res);
     if (isPagePath(path)) return pages.handle(req, res);
     if (path === '/healthz') return sendJson(res, 200, checkHealth());
     if (path === '/readyz') {
