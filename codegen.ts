@@ -22,6 +22,7 @@ const config: CodegenConfig = {
           RoleStats: '../parents.ts#RoleStatsParent',
           SalaryStats: '../parents.ts#SalaryStatsParent',
           Breakdown: '../parents.ts#BreakdownParent',
+          ComparedRole: '../parents.ts#ComparedRoleParent',
           BreakdownGroup: '../parents.ts#BreakdownGroupParent',
           BreakdownKey: '../../stats/breakdown.ts#BreakdownKeyRecord',
           GroupSalary: '../parents.ts#GroupSalaryParent',

@@ -30,6 +30,13 @@ export class RoleCatalog {
     return this.prisma.role.findUnique({ where: { slug } });
   }
 
+  /** Roles by slug in one statement, in the order asked (null where there is none). */
+  async bySlugs(slugs: readonly string[]): Promise<(RoleRecord | null)[]> {
+    const found = await this.prisma.role.findMany({ where: { slug: { in: [...slugs] } } });
+    const bySlug = new Map(found.map((r) => [r.slug, r]));
+    return slugs.map((slug) => bySlug.get(slug) ?? null);
+  }
+
   async byIds(ids: readonly number[]): Promise<(RoleRecord | null)[]> {
     const rows = await this.prisma.role.findMany({ where: { id: { in: [...ids] } } });
     const byId = new Map(rows.map((r) => [r.id, r]));

@@ -1,4 +1,5 @@
 import type { PostingFilter } from '../stats/posting-filter.ts';
+import type { RoleRecord } from '../catalog/role-record.ts';
 import type { BreakdownKeyRecord, Dimension } from '../stats/breakdown.ts';
 import type { DegreeRequirementRecord } from '../stats/posting-figures.ts';
 import type { SalaryFigures, SalarySpec } from '../stats/salary-stats.ts';
@@ -36,4 +37,11 @@ export interface BreakdownParent {
   by: Dimension[];
   totalGroups: number;
   groups: BreakdownGroupParent[];
+}
+
+/** One role of `compare`: the role, the comparison's filter and currency. */
+export interface ComparedRoleParent {
+  role: RoleRecord;
+  filter: PostingFilter;
+  currency: string;
 }

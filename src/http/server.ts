@@ -13,6 +13,7 @@ import { unlistedQueries, type PersistedQueriesMode } from '../graphql/persisted
 import { ResponseCache, sendCompressed } from './cache.ts';
 import { handleCors } from './cors.ts';
 import { checkHealth, checkReadiness } from './health.ts';
+import { createCompareRoute } from './pages/compare-page.ts';
 import { createCsvRoutes, isCsvPath } from './pages/csv-routes.ts';
 import { createPageRoutes, isPagePath } from './pages/routes.ts';
 import { playgroundPage, sandboxPage } from './playground.ts';
@@ -99,6 +100,7 @@ export async function startServer(options: ServerOptions, port: number, host?: s
   const cache = new ResponseCache(options.db.pool, cacheMaxAge, build);
   const pages = createPageRoutes({ apollo, createContext, playground: playground !== 'off', cache });
   const csv = createCsvRoutes({ apollo, createContext, cache });
+  const compare = createCompareRoute({ apollo, createContext, cache, playground: playground !== 'off' });
   const httpLogger = pinoHttp({
     logger: options.logger,
     genReqId: (req, res) => {
@@ -207,6 +209,7 @@ export async function startServer(options: ServerOptions, port: number, host?: s
       return;
     }
     if (isCsvPath(path)) return csv.handle(req, res);
+    if (path === '/compare') return compare(req, res);
     if (isPagePath(path)) return pages.handle(req, res);
     if (path === '/healthz') return sendJson(res, 200, checkHealth());
     if (path === '/readyz') {

@@ -6,7 +6,7 @@ import { Employer, Posting, SalaryReport } from './posting.ts';
 import { NODE_TYPES } from './node.ts';
 import { Query } from './query.ts';
 import { Role } from './role.ts';
-import { BreakdownKey, GroupSalary, RoleStats, SalaryStats } from './salary-stats.ts';
+import { BreakdownKey, ComparedRole, GroupSalary, RoleStats, SalaryStats } from './salary-stats.ts';
 
 export const resolvers: Resolvers = {
   DateTime,
@@ -23,6 +23,7 @@ export const resolvers: Resolvers = {
   SalaryStats,
   BreakdownKey,
   GroupSalary,
+  ComparedRole,
   Posting,
   Employer,
   SalaryReport,

@@ -1,7 +1,8 @@
-import { confidenceOf, TooManyBucketsError, UnknownCurrencyError, type SalaryFigures, type SalarySpec } from '../../stats/salary-stats.ts';
+import { confidenceOf, TooManyBucketsError, UnknownCurrencyError, type SalaryFigures, type SalarySource, type SalarySpec } from '../../stats/salary-stats.ts';
 import type { GraphQLContext } from '../context.ts';
+import type { RoleStatsParent, SalaryStatsParent } from '../parents.ts';
 import { badUserInput } from '../errors.ts';
-import type { BreakdownKeyResolvers, GroupSalaryResolvers, RoleStatsResolvers, SalaryStatsResolvers } from '../generated/resolvers-types.ts';
+import type { BreakdownKeyResolvers, ComparedRoleResolvers, GroupSalaryResolvers, RoleStatsResolvers, SalaryStatsResolvers } from '../generated/resolvers-types.ts';
 import { checkFirst } from '../pagination.ts';
 import { checkMinSampleSize, toBreakdownOrder, toDimensions, toHistogramSpec, toSalarySpec } from '../inputs.ts';
 
@@ -22,18 +23,25 @@ const NULL_FIGURES = {
   stddev: null, standardError: null, meanConfidenceInterval: null,
 };
 
+/** `salary(...)` of a role over a filter: the figures, nulled when under minSampleSize. */
+async function salaryStats(
+  parent: RoleStatsParent,
+  args: { source: SalarySource; currency: string; minSampleSize: number; excludeOutliers: boolean },
+  ctx: GraphQLContext,
+): Promise<SalaryStatsParent> {
+  const minSampleSize = checkMinSampleSize(args.minSampleSize);
+  const spec = toSalarySpec(parent.filter, args);
+  const figures = await salaryFiguresFor(ctx, parent.roleId, spec);
+  const suppressed = figures.count < minSampleSize;
+  return { roleId: parent.roleId, spec, suppressed, figures: suppressed ? { ...figures, ...NULL_FIGURES } : figures };
+}
+
 export const RoleStats: RoleStatsResolvers = {
   openings: async (parent, _args, ctx) => (await ctx.loaders.postingFigures.load({ id: parent.roleId, filter: parent.filter })).openings,
   employers: async (parent, _args, ctx) => (await ctx.loaders.postingFigures.load({ id: parent.roleId, filter: parent.filter })).employers,
   degreeRequirement: async (parent, _args, ctx) =>
     (await ctx.loaders.postingFigures.load({ id: parent.roleId, filter: parent.filter })).degreeRequirement,
-  salary: async (parent, args, ctx) => {
-    const minSampleSize = checkMinSampleSize(args.minSampleSize);
-    const spec = toSalarySpec(parent.filter, args);
-    const figures = await salaryFiguresFor(ctx, parent.roleId, spec);
-    const suppressed = figures.count < minSampleSize;
-    return { roleId: parent.roleId, spec, suppressed, figures: suppressed ? { ...figures, ...NULL_FIGURES } : figures };
-  },
+  salary: (parent, args, ctx) => salaryStats(parent, args, ctx),
   breakdown: async (parent, args, ctx) => {
     const by = toDimensions(args.by);
     const minSampleSize = checkMinSampleSize(args.minSampleSize);
@@ -114,4 +122,10 @@ export const SalaryStats: SalaryStatsResolvers = {
       throw error;
     }
   },
+};
+
+export const ComparedRole: ComparedRoleResolvers = {
+  role: (parent) => parent.role,
+  stats: (parent) => ({ roleId: parent.role.id, filter: parent.filter }),
+  salary: (parent, args, ctx) => salaryStats({ roleId: parent.role.id, filter: parent.filter }, { ...args, currency: parent.currency }, ctx),
 };

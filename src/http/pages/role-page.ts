@@ -161,6 +161,12 @@ export function rolePageBody(role: RolePageData, options: RolePageOptions): stri
     `<section aria-labelledby="responsibilities">\n<h2 id="responsibilities">Responsibilities</h2>\n${paragraph(role.responsibilitiesIntro)}${items(role.responsibilities)}</section>\n`,
     `<section aria-labelledby="become">\n<h2 id="become">How to become a ${title}?</h2>\n${paragraph(role.careerIntro)}${paragraph(role.careerStepsIntro)}${items(role.careerSteps)}${paragraph(role.conclusion)}</section>\n`,
   ];
+  parts.push(
+    `<section aria-labelledby="compare">\n<h2 id="compare">Compare with other roles</h2>\n` +
+      `<form method="get" action="/compare"><input type="hidden" name="roles" value="${escapeHtml(role.slug)}">` +
+      `<label for="compare-with">Other roles (slugs, comma-separated)</label> <input id="compare-with" name="roles" size="30"> <button type="submit">Compare</button></form>\n` +
+      `<p><a href="/roles/${encodeURIComponent(role.slug)}.csv">Download these figures as CSV</a></p>\n</section>\n`,
+  );
   if (options.playground) {
     parts.push(
       `<section aria-labelledby="api">\n<h2 id="api">These figures in the API</h2>\n` +
