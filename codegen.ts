@@ -23,6 +23,7 @@ const config: CodegenConfig = {
           SalaryStats: '../parents.ts#SalaryStatsParent',
           Breakdown: '../parents.ts#BreakdownParent',
           ComparedRole: '../parents.ts#ComparedRoleParent',
+          Source: '../../catalog/sources.ts#SourceRecord',
           BreakdownGroup: '../parents.ts#BreakdownGroupParent',
           BreakdownKey: '../../stats/breakdown.ts#BreakdownKeyRecord',
           GroupSalary: '../parents.ts#GroupSalaryParent',

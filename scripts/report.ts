@@ -3,7 +3,7 @@ import { loadConfig } from '../src/config.ts';
 import { openDatabase } from '../src/db/database.ts';
 import { createApolloServer } from '../src/graphql/apollo.ts';
 import { contextFactory } from '../src/graphql/context.ts';
-import { renderRolePage } from '../src/http/pages/role-page.ts';
+import { parseRolePageParams, renderRolePage } from '../src/http/pages/role-page.ts';
 import { renderMarkdown } from '../src/report/markdown.ts';
 import { roleCsv } from '../src/report/csv.ts';
 import { fetchRolePage } from '../src/report/role-page-query.ts';
@@ -31,14 +31,17 @@ runCli(async () => {
       process.stdout.write(csv);
       return;
     }
-    const role = await fetchRolePage(apollo, () => createContext(), slug);
+    // The HTML page is the one /roles/<slug> serves without a query string (outliers left out);
+    // Markdown and JSON keep every salary, as the seed page and the prose figures do.
+    const view = format === 'html' ? parseRolePageParams(new URLSearchParams()) : {};
+    const role = await fetchRolePage(apollo, () => createContext(), slug, view);
     if (!role) throw new UsageError(`no role with slug "${slug}"`);
     const data = { role };
     if (format === 'json') process.stdout.write(JSON.stringify(data, null, 2) + '\n');
     else if (format === 'html') {
       // The same page as the server's, with the playground link when the server would show it.
       const playground = (config.PLAYGROUND ?? (config.NODE_ENV === 'production' ? 'off' : 'graphiql')) !== 'off';
-      process.stdout.write(renderRolePage(data.role, { playground }));
+      process.stdout.write(renderRolePage(data.role, { playground, view }));
     } else process.stdout.write(renderMarkdown(data.role) + '\n');
   } finally {
     await db.close();

@@ -5,6 +5,7 @@ import type { PostingRecord } from '../catalog/posting-record.ts';
 import { postingPages, postingsByIds, type Page, type PageRequest, type PostingOrder } from '../catalog/postings.ts';
 import type { RoleRecord } from '../catalog/role-record.ts';
 import type { RoleCatalog } from '../catalog/roles.ts';
+import { sourcesOf, type SourceRecord } from '../catalog/sources.ts';
 import { salaryReportsByIds, type SalaryReportRecord } from '../catalog/salary-reports.ts';
 import type { CareerStep, Responsibility } from '../generated/prisma/client.ts';
 import { breakdownSpecKey, loadBreakdowns, type BreakdownRecord, type BreakdownSpec } from '../stats/breakdown.ts';
@@ -104,6 +105,7 @@ export function createLoaders(pool: pg.Pool, catalog: RoleCatalog, asOf: Date) {
     employerOpenings: byId<number>((ids) => employerOpenings(pool, ids, asOf)),
     responsibility: byId<Responsibility | null>((ids) => catalog.responsibilitiesByIds(ids)),
     careerStep: byId<CareerStep | null>((ids) => catalog.careerStepsByIds(ids)),
+    roleSources: byId<SourceRecord[]>(async (ids) => groupByRole(ids, (await sourcesOf(pool, ids)).map((r) => ({ ...r, roleId: r.roleId as number })))),
     responsibilities: byId<Responsibility[]>(async (ids) => groupByRole(ids, await catalog.responsibilitiesOf(ids))),
     careerSteps: byId<CareerStep[]>(async (ids) => groupByRole(ids, await catalog.careerStepsOf(ids))),
     postingFigures: groupedLoader<FilterKey, PostingFiguresRecord>(

@@ -2,6 +2,7 @@
 import { GraphQLResolveInfo, GraphQLScalarType, GraphQLScalarTypeConfig } from 'graphql';
 import { RoleRecord } from '../../catalog/role-record.ts';
 import { RoleStatsParent, SalaryStatsParent, BreakdownParent, ComparedRoleParent, BreakdownGroupParent, GroupSalaryParent } from '../parents.ts';
+import { SourceRecord } from '../../catalog/sources.ts';
 import { BreakdownKeyRecord } from '../../stats/breakdown.ts';
 import { TrendPointRecord } from '../../stats/trend.ts';
 import { PostingRecord } from '../../catalog/posting-record.ts';
@@ -460,6 +461,8 @@ export type Query = {
    * Ordered by slug unless `orderBy` says otherwise.
    */
   roles: RoleConnection;
+  /** Every import source of postings, by name: how many postings it gave and when it last changed one. */
+  sources: Array<Source>;
 };
 
 
@@ -553,6 +556,8 @@ export type Role = Node & {
   /** Introduction to the list of responsibilities. */
   responsibilitiesIntro?: Maybe<Scalars['String']['output']>;
   slug: Scalars['String']['output'];
+  /** The import sources of the role's postings, by name, with their freshness. */
+  sources: Array<Source>;
   /** Statistics over the role's postings (open ones unless the filter says otherwise) and its salary reports. */
   stats: RoleStats;
   /** The page's salary paragraph, with the role's current figures filled in. */
@@ -764,6 +769,16 @@ export type Seniority =
   | 'MID'
   | 'SENIOR';
 
+/** An import source (the `source` column of postings files, e.g. `seed`). */
+export type Source = {
+  __typename?: 'Source';
+  /** When a posting of this source was last inserted or changed by an import or a mutation. */
+  lastImportedAt?: Maybe<Scalars['DateTime']['output']>;
+  name: Scalars['String']['output'];
+  /** Postings from this source, open or closed. */
+  postings: Scalars['Int']['output'];
+};
+
 export type TrendInterval =
   | 'MONTH'
   | 'QUARTER'
@@ -973,6 +988,7 @@ export type ResolversTypes = {
   SalarySource: SalarySource;
   SalaryStats: ResolverTypeWrapper<SalaryStatsParent>;
   Seniority: Seniority;
+  Source: ResolverTypeWrapper<SourceRecord>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
   TrendInterval: TrendInterval;
   TrendPoint: ResolverTypeWrapper<TrendPointRecord>;
@@ -1026,6 +1042,7 @@ export type ResolversParentTypes = {
   SalaryReport: SalaryReportRecord;
   SalaryReportPayload: Omit<SalaryReportPayload, 'salaryReport'> & { salaryReport?: Maybe<ResolversParentTypes['SalaryReport']> };
   SalaryStats: SalaryStatsParent;
+  Source: SourceRecord;
   String: Scalars['String']['output'];
   TrendPoint: TrendPointRecord;
   TrendSalary: TrendSalary;
@@ -1205,6 +1222,7 @@ export type QueryResolvers<ContextType = GraphQLContext, ParentType extends Reso
   node?: Resolver<Maybe<ResolversTypes['Node']>, ParentType, ContextType, RequireFields<QueryNodeArgs, 'id'>>;
   role?: Resolver<Maybe<ResolversTypes['Role']>, ParentType, ContextType, RequireFields<QueryRoleArgs, 'slug'>>;
   roles?: Resolver<ResolversTypes['RoleConnection'], ParentType, ContextType, RequireFields<QueryRolesArgs, 'first'>>;
+  sources?: Resolver<Array<ResolversTypes['Source']>, ParentType, ContextType>;
 };
 
 export type ResponsibilityResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Responsibility'] = ResolversParentTypes['Responsibility']> = {
@@ -1225,6 +1243,7 @@ export type RoleResolvers<ContextType = GraphQLContext, ParentType extends Resol
   responsibilities?: Resolver<Array<ResolversTypes['Responsibility']>, ParentType, ContextType>;
   responsibilitiesIntro?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   slug?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  sources?: Resolver<Array<ResolversTypes['Source']>, ParentType, ContextType>;
   stats?: Resolver<ResolversTypes['RoleStats'], ParentType, ContextType, Partial<RoleStatsArgs>>;
   summary?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   title?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
@@ -1296,6 +1315,12 @@ export type SalaryStatsResolvers<ContextType = GraphQLContext, ParentType extend
   suppressed?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
 };
 
+export type SourceResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Source'] = ResolversParentTypes['Source']> = {
+  lastImportedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  postings?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
 export type TrendPointResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['TrendPoint'] = ResolversParentTypes['TrendPoint']> = {
   degreeRequirement?: Resolver<ResolversTypes['DegreeRequirement'], ParentType, ContextType>;
   employers?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
@@ -1350,6 +1375,7 @@ export type Resolvers<ContextType = GraphQLContext> = {
   SalaryReport?: SalaryReportResolvers<ContextType>;
   SalaryReportPayload?: SalaryReportPayloadResolvers<ContextType>;
   SalaryStats?: SalaryStatsResolvers<ContextType>;
+  Source?: SourceResolvers<ContextType>;
   TrendPoint?: TrendPointResolvers<ContextType>;
   TrendSalary?: TrendSalaryResolvers<ContextType>;
   UserError?: UserErrorResolvers<ContextType>;

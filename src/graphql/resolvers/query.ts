@@ -3,6 +3,7 @@ import { badUserInput } from '../errors.ts';
 import { toConnection } from '../connection.ts';
 import { toPageRequest, toPostingFilter, toSalarySpec } from '../inputs.ts';
 import { resolveNode, nodeKey } from './node.ts';
+import { sourcesOf } from '../../catalog/sources.ts';
 
 /** Roles one comparison may name. */
 export const MAX_COMPARED = 10;
@@ -44,6 +45,7 @@ export const Query: QueryResolvers = {
     }
     return found.map((role) => ({ role: role as NonNullable<typeof role>, filter: postingFilter, currency: spec.currency }));
   },
+  sources: (_parent, _args, ctx) => sourcesOf(ctx.db.pool, null),
   employer: async (_parent, { id }, ctx) => {
     const key = nodeKey(id, 'Employer');
     return key === null ? null : ctx.loaders.employer.load(key);

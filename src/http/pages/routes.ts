@@ -5,11 +5,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ApolloServer } from '@apollo/server';
 import type { GraphQLContext } from '../../graphql/context.ts';
-import { runQuery } from '../../graphql/run-query.ts';
+import { QueryFailedError, runQuery } from '../../graphql/run-query.ts';
 import { sendCompressed, type ResponseCache } from '../cache.ts';
 import { fetchRolePage } from '../../report/role-page-query.ts';
 import { renderErrorPage, renderRoleNotFound } from './error-page.ts';
-import { renderRolePage } from './role-page.ts';
+import { BadPageParamError, parseRolePageParams, renderRolePage } from './role-page.ts';
 import { apiOrder, BadSortError, orderOnPage, parseSort, renderRolesPage, ROLE_LIST_QUERY, type RoleListPage, type RoleRow } from './roles-page.ts';
 
 export interface PageDeps {
@@ -94,9 +94,24 @@ export function createPageRoutes(deps: PageDeps) {
         slug = undefined;
       }
       if (slug === undefined) return error(req, res, 404, 'Page not found', `There is no page at ${url.pathname}.`);
-      const role = await fetchRolePage(deps.apollo, deps.createContext, slug);
+      let view;
+      let role;
+      try {
+        view = parseRolePageParams(url.searchParams);
+        role = await fetchRolePage(deps.apollo, deps.createContext, slug, view);
+      } catch (e) {
+        // A filter value the API refuses (an unknown country code...) is the reader's to fix.
+        if (e instanceof BadPageParamError) return error(req, res, 400, 'Cannot filter that way', e.message);
+        if (e instanceof QueryFailedError && e.errors.some((x) => x.extensions?.argumentName === 'slug')) {
+          return send(req, res, 404, renderRoleNotFound(slug, deps.playground));
+        }
+        if (e instanceof QueryFailedError && e.errors.every((x) => x.extensions?.code === 'BAD_USER_INPUT')) {
+          return error(req, res, 400, 'Cannot filter that way', e.errors.map((x) => x.message).join(' '));
+        }
+        throw e;
+      }
       if (!role) return send(req, res, 404, renderRoleNotFound(slug, deps.playground));
-      return send(req, res, 200, renderRolePage(role, { playground: deps.playground }));
+      return send(req, res, 200, renderRolePage(role, { playground: deps.playground, view }));
     } catch (e) {
       (req as IncomingMessage & { log?: { error(obj: unknown, msg: string): void } }).log?.error({ err: e }, 'page failed');
       return error(req, res, 500, 'Something went wrong', 'The figures for this page could not be computed. Please try again later.');
