@@ -69,8 +69,10 @@ export function boxPlotSvg(roles: ComparedRoleData[]): string {
   const hi = axis.at(-1) as number;
   const x = (v: number) => LEFT + ((v - lo) / (hi - lo || 1)) * (W - LEFT - RIGHT);
   const height = TOP + shown.length * ROW + AXIS_H;
+  // The outer labels are anchored inwards so that they stay inside the chart.
+  const anchor = (i: number) => (i === 0 ? 'start' : i === axis.length - 1 ? 'end' : 'middle');
   const grid = axis
-    .map((t) => `<line x1="${n(x(t))}" x2="${n(x(t))}" y1="${TOP - 8}" y2="${height - AXIS_H}" stroke="#e2e7ee"/><text x="${n(x(t))}" y="${height - AXIS_H + 22}" text-anchor="middle">${escapeHtml(formatMoneyShort(t))}</text>`)
+    .map((t, i) => `<line x1="${n(x(t))}" x2="${n(x(t))}" y1="${TOP - 8}" y2="${height - AXIS_H}" stroke="#e2e7ee"/><text x="${n(x(t))}" y="${height - AXIS_H + 22}" text-anchor="${anchor(i)}">${escapeHtml(formatMoneyShort(t))}</text>`)
     .join('');
   const rows = shown
     .map((r, i) => {
@@ -101,7 +103,7 @@ export function renderComparePage(roles: ComparedRoleData[], playground: boolean
   const head = roles.map((r) => `<th scope="col" class="num"><a href="/roles/${encodeURIComponent(r.role.slug)}">${escapeHtml(r.role.title)}</a></th>`).join('');
   const row = (label: string, cell: (r: ComparedRoleData) => string) =>
     `<tr><th scope="row">${label}</th>${roles.map((r) => `<td class="num">${cell(r)}</td>`).join('')}</tr>`;
-  const table = `<div class="table-wrap"><table class="compare-table">
+  const table = `<div class="table-wrap" tabindex="0"><table class="compare-table">
 <caption>Open postings and annual salaries in US dollars</caption>
 <thead><tr><th scope="col">Figure</th>${head}</tr></thead>
 <tbody>
@@ -127,7 +129,7 @@ ${table}
 ${
   chart
     ? `<section aria-labelledby="distributions"><h2 id="distributions">Salary distributions on one scale</h2>
-<figure class="card">${chart}
+<figure class="card" tabindex="0">${chart}
 <ul class="legend" aria-hidden="true"><li><span class="swatch bar"></span>25th to 75th percentile</li><li><span class="swatch median"></span>Median</li><li>Whiskers: lowest and highest salary</li></ul>
 <figcaption>Annual salaries in US dollars.${noSalary.length ? ` No salaries yet for ${noSalary.join(', ')}.` : ''}</figcaption></figure>
 </section>

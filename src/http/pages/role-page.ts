@@ -162,7 +162,7 @@ function groupTable(caption: string, heading: string, groups: PageGroup[], label
   const rows = groups
     .map((g) => `<tr><th scope="row">${escapeHtml(label(g.key[0]?.value ?? null))}</th><td class="num">${formatCount(g.openings)}</td><td class="num">${formatMoney(g.salary.median)}</td><td class="num">${formatCount(g.salary.count)}</td></tr>`)
     .join('\n');
-  return `<div class="table-wrap"><table class="group-table">
+  return `<div class="table-wrap" tabindex="0"><table class="group-table">
 <caption>${escapeHtml(caption)}</caption>
 <thead><tr><th scope="col">${heading}</th><th scope="col" class="num">Openings</th><th scope="col" class="num">Median salary</th><th scope="col" class="num">Salaries</th></tr></thead>
 <tbody>
@@ -234,7 +234,7 @@ ${sample}</section>
     .join('\n');
   return `<section aria-labelledby="distribution">
 <h2 id="distribution">Salary distribution</h2>
-<figure class="card">
+<figure class="card" tabindex="0">
 ${histogramSvg('histogram', chartTitle, salary.histogram, salary, salary.sampleSize)}
 <ul class="legend" aria-hidden="true"><li><span class="swatch bar"></span>Salaries per range</li><li><span class="swatch median"></span>Median</li><li><span class="swatch pct"></span>25th and 75th percentiles</li></ul>
 <figcaption>Annual salaries in US dollars, in ${salary.histogram.length} equal ranges from the lowest to the highest salary.</figcaption>
@@ -276,7 +276,7 @@ function trend(role: RolePageData): string {
     .join('\n');
   return `<section aria-labelledby="trend">
 <h2 id="trend">${heading}</h2>
-<figure class="card">
+<figure class="card" tabindex="0">
 ${trendSvg('trend-chart', `Open ${role.title} postings at the end of each ${unit}`, points, `open postings at the end of each ${unit}`)}
 <figcaption>Postings still open at the end of each ${unit} (for the current ${unit}, now).</figcaption>
 </figure>
