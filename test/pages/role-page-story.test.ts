@@ -109,4 +109,19 @@ describe('role pages that tell the whole story', () => {
     // Axis labels are compact ($85.5k, $2.5M); amounts in text are whole dollars.
     expect(qa.html.replace(/datetime="[^"]*"/g, '')).not.toMatch(/\$[\d,]+\.\d+(?![\dkM])|\d\.\d{3,}/);
   });
+
+  it('names each employer by the most frequent spelling of its postings, trimmed', async () => {
+    const before = await gql<{ role: { topEmployers: { edges: { node: { name: string } }[] } } }>(
+      server.url,
+      '{ role(slug: "qa-engineer") { topEmployers(first: 10, filter: { status: ANY }) { edges { node { name } } } } }',
+    );
+    expect(before.data!.role.topEmployers.edges.map((e) => e.node.name)).toContain('Company 1');
+    // "Company 1" had 3 postings (q-1, q-5, q-9); four spelled "  COMPANY   1 " now outnumber them.
+    await importRows(db, 'postings', [0, 1, 2, 3].map((i) => ({ externalId: `shout-${i}`, source: 'boardC', role: 'qa-engineer', company: '  COMPANY   1 ', postedAt: '2026-01-12' })));
+    const after = await gql<{ role: { topEmployers: { edges: { postings: number; node: { name: string } }[] } } }>(
+      server.url,
+      '{ role(slug: "qa-engineer") { topEmployers(first: 10, filter: { status: ANY }) { edges { postings node { name } } } } }',
+    );
+    expect(after.data!.role.topEmployers.edges[0]).toEqual({ postings: 7, node: { name: 'COMPANY 1' } });
+  });
 });

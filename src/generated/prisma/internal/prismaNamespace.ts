@@ -1194,6 +1194,7 @@ export const PostingScalarFieldEnum = {
   degreeRequired: 'degreeRequired',
   seniority: 'seniority',
   employmentType: 'employmentType',
+  companyName: 'companyName',
   postedAt: 'postedAt',
   closedAt: 'closedAt',
   createdAt: 'createdAt',

@@ -142,6 +142,7 @@ export const PostingScalarFieldEnum = {
   degreeRequired: 'degreeRequired',
   seniority: 'seniority',
   employmentType: 'employmentType',
+  companyName: 'companyName',
   postedAt: 'postedAt',
   closedAt: 'closedAt',
   createdAt: 'createdAt',

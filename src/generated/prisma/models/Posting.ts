@@ -59,6 +59,7 @@ export type PostingMinAggregateOutputType = {
   degreeRequired: boolean | null
   seniority: $Enums.Seniority | null
   employmentType: string | null
+  companyName: string | null
   postedAt: Date | null
   closedAt: Date | null
   createdAt: Date | null
@@ -82,6 +83,7 @@ export type PostingMaxAggregateOutputType = {
   degreeRequired: boolean | null
   seniority: $Enums.Seniority | null
   employmentType: string | null
+  companyName: string | null
   postedAt: Date | null
   closedAt: Date | null
   createdAt: Date | null
@@ -105,6 +107,7 @@ export type PostingCountAggregateOutputType = {
   degreeRequired: number
   seniority: number
   employmentType: number
+  companyName: number
   postedAt: number
   closedAt: number
   createdAt: number
@@ -146,6 +149,7 @@ export type PostingMinAggregateInputType = {
   degreeRequired?: true
   seniority?: true
   employmentType?: true
+  companyName?: true
   postedAt?: true
   closedAt?: true
   createdAt?: true
@@ -169,6 +173,7 @@ export type PostingMaxAggregateInputType = {
   degreeRequired?: true
   seniority?: true
   employmentType?: true
+  companyName?: true
   postedAt?: true
   closedAt?: true
   createdAt?: true
@@ -192,6 +197,7 @@ export type PostingCountAggregateInputType = {
   degreeRequired?: true
   seniority?: true
   employmentType?: true
+  companyName?: true
   postedAt?: true
   closedAt?: true
   createdAt?: true
@@ -302,6 +308,7 @@ export type PostingGroupByOutputType = {
   degreeRequired: boolean | null
   seniority: $Enums.Seniority | null
   employmentType: string | null
+  companyName: string | null
   postedAt: Date
   closedAt: Date | null
   createdAt: Date
@@ -348,6 +355,7 @@ export type PostingWhereInput = {
   degreeRequired?: Prisma.BoolNullableFilter<"Posting"> | boolean | null
   seniority?: Prisma.EnumSeniorityNullableFilter<"Posting"> | $Enums.Seniority | null
   employmentType?: Prisma.StringNullableFilter<"Posting"> | string | null
+  companyName?: Prisma.StringNullableFilter<"Posting"> | string | null
   postedAt?: Prisma.DateTimeFilter<"Posting"> | Date | string
   closedAt?: Prisma.DateTimeNullableFilter<"Posting"> | Date | string | null
   createdAt?: Prisma.DateTimeFilter<"Posting"> | Date | string
@@ -374,6 +382,7 @@ export type PostingOrderByWithRelationInput = {
   degreeRequired?: Prisma.SortOrderInput | Prisma.SortOrder
   seniority?: Prisma.SortOrderInput | Prisma.SortOrder
   employmentType?: Prisma.SortOrderInput | Prisma.SortOrder
+  companyName?: Prisma.SortOrderInput | Prisma.SortOrder
   postedAt?: Prisma.SortOrder
   closedAt?: Prisma.SortOrderInput | Prisma.SortOrder
   createdAt?: Prisma.SortOrder
@@ -404,6 +413,7 @@ export type PostingWhereUniqueInput = Prisma.AtLeast<{
   degreeRequired?: Prisma.BoolNullableFilter<"Posting"> | boolean | null
   seniority?: Prisma.EnumSeniorityNullableFilter<"Posting"> | $Enums.Seniority | null
   employmentType?: Prisma.StringNullableFilter<"Posting"> | string | null
+  companyName?: Prisma.StringNullableFilter<"Posting"> | string | null
   postedAt?: Prisma.DateTimeFilter<"Posting"> | Date | string
   closedAt?: Prisma.DateTimeNullableFilter<"Posting"> | Date | string | null
   createdAt?: Prisma.DateTimeFilter<"Posting"> | Date | string
@@ -430,6 +440,7 @@ export type PostingOrderByWithAggregationInput = {
   degreeRequired?: Prisma.SortOrderInput | Prisma.SortOrder
   seniority?: Prisma.SortOrderInput | Prisma.SortOrder
   employmentType?: Prisma.SortOrderInput | Prisma.SortOrder
+  companyName?: Prisma.SortOrderInput | Prisma.SortOrder
   postedAt?: Prisma.SortOrder
   closedAt?: Prisma.SortOrderInput | Prisma.SortOrder
   createdAt?: Prisma.SortOrder
@@ -461,6 +472,7 @@ export type PostingScalarWhereWithAggregatesInput = {
   degreeRequired?: Prisma.BoolNullableWithAggregatesFilter<"Posting"> | boolean | null
   seniority?: Prisma.EnumSeniorityNullableWithAggregatesFilter<"Posting"> | $Enums.Seniority | null
   employmentType?: Prisma.StringNullableWithAggregatesFilter<"Posting"> | string | null
+  companyName?: Prisma.StringNullableWithAggregatesFilter<"Posting"> | string | null
   postedAt?: Prisma.DateTimeWithAggregatesFilter<"Posting"> | Date | string
   closedAt?: Prisma.DateTimeNullableWithAggregatesFilter<"Posting"> | Date | string | null
   createdAt?: Prisma.DateTimeWithAggregatesFilter<"Posting"> | Date | string
@@ -481,6 +493,7 @@ export type PostingCreateInput = {
   degreeRequired?: boolean | null
   seniority?: $Enums.Seniority | null
   employmentType?: string | null
+  companyName?: string | null
   postedAt: Date | string
   closedAt?: Date | string | null
   createdAt?: Date | string
@@ -507,6 +520,7 @@ export type PostingUncheckedCreateInput = {
   degreeRequired?: boolean | null
   seniority?: $Enums.Seniority | null
   employmentType?: string | null
+  companyName?: string | null
   postedAt: Date | string
   closedAt?: Date | string | null
   createdAt?: Date | string
@@ -528,6 +542,7 @@ export type PostingUpdateInput = {
   degreeRequired?: Prisma.NullableBoolFieldUpdateOperationsInput | boolean | null
   seniority?: Prisma.NullableEnumSeniorityFieldUpdateOperationsInput | $Enums.Seniority | null
   employmentType?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  companyName?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   postedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   closedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -554,6 +569,7 @@ export type PostingUncheckedUpdateInput = {
   degreeRequired?: Prisma.NullableBoolFieldUpdateOperationsInput | boolean | null
   seniority?: Prisma.NullableEnumSeniorityFieldUpdateOperationsInput | $Enums.Seniority | null
   employmentType?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  companyName?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   postedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   closedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -578,6 +594,7 @@ export type PostingCreateManyInput = {
   degreeRequired?: boolean | null
   seniority?: $Enums.Seniority | null
   employmentType?: string | null
+  companyName?: string | null
   postedAt: Date | string
   closedAt?: Date | string | null
   createdAt?: Date | string
@@ -598,6 +615,7 @@ export type PostingUpdateManyMutationInput = {
   degreeRequired?: Prisma.NullableBoolFieldUpdateOperationsInput | boolean | null
   seniority?: Prisma.NullableEnumSeniorityFieldUpdateOperationsInput | $Enums.Seniority | null
   employmentType?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  companyName?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   postedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   closedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -621,6 +639,7 @@ export type PostingUncheckedUpdateManyInput = {
   degreeRequired?: Prisma.NullableBoolFieldUpdateOperationsInput | boolean | null
   seniority?: Prisma.NullableEnumSeniorityFieldUpdateOperationsInput | $Enums.Seniority | null
   employmentType?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  companyName?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   postedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   closedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -659,6 +678,7 @@ export type PostingCountOrderByAggregateInput = {
   degreeRequired?: Prisma.SortOrder
   seniority?: Prisma.SortOrder
   employmentType?: Prisma.SortOrder
+  companyName?: Prisma.SortOrder
   postedAt?: Prisma.SortOrder
   closedAt?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
@@ -690,6 +710,7 @@ export type PostingMaxOrderByAggregateInput = {
   degreeRequired?: Prisma.SortOrder
   seniority?: Prisma.SortOrder
   employmentType?: Prisma.SortOrder
+  companyName?: Prisma.SortOrder
   postedAt?: Prisma.SortOrder
   closedAt?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
@@ -713,6 +734,7 @@ export type PostingMinOrderByAggregateInput = {
   degreeRequired?: Prisma.SortOrder
   seniority?: Prisma.SortOrder
   employmentType?: Prisma.SortOrder
+  companyName?: Prisma.SortOrder
   postedAt?: Prisma.SortOrder
   closedAt?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
@@ -870,6 +892,7 @@ export type PostingCreateWithoutRoleInput = {
   degreeRequired?: boolean | null
   seniority?: $Enums.Seniority | null
   employmentType?: string | null
+  companyName?: string | null
   postedAt: Date | string
   closedAt?: Date | string | null
   createdAt?: Date | string
@@ -894,6 +917,7 @@ export type PostingUncheckedCreateWithoutRoleInput = {
   degreeRequired?: boolean | null
   seniority?: $Enums.Seniority | null
   employmentType?: string | null
+  companyName?: string | null
   postedAt: Date | string
   closedAt?: Date | string | null
   createdAt?: Date | string
@@ -947,6 +971,7 @@ export type PostingScalarWhereInput = {
   degreeRequired?: Prisma.BoolNullableFilter<"Posting"> | boolean | null
   seniority?: Prisma.EnumSeniorityNullableFilter<"Posting"> | $Enums.Seniority | null
   employmentType?: Prisma.StringNullableFilter<"Posting"> | string | null
+  companyName?: Prisma.StringNullableFilter<"Posting"> | string | null
   postedAt?: Prisma.DateTimeFilter<"Posting"> | Date | string
   closedAt?: Prisma.DateTimeNullableFilter<"Posting"> | Date | string | null
   createdAt?: Prisma.DateTimeFilter<"Posting"> | Date | string
@@ -967,6 +992,7 @@ export type PostingCreateWithoutEmployerInput = {
   degreeRequired?: boolean | null
   seniority?: $Enums.Seniority | null
   employmentType?: string | null
+  companyName?: string | null
   postedAt: Date | string
   closedAt?: Date | string | null
   createdAt?: Date | string
@@ -991,6 +1017,7 @@ export type PostingUncheckedCreateWithoutEmployerInput = {
   degreeRequired?: boolean | null
   seniority?: $Enums.Seniority | null
   employmentType?: string | null
+  companyName?: string | null
   postedAt: Date | string
   closedAt?: Date | string | null
   createdAt?: Date | string
@@ -1038,6 +1065,7 @@ export type PostingCreateWithoutObservationInput = {
   degreeRequired?: boolean | null
   seniority?: $Enums.Seniority | null
   employmentType?: string | null
+  companyName?: string | null
   postedAt: Date | string
   closedAt?: Date | string | null
   createdAt?: Date | string
@@ -1063,6 +1091,7 @@ export type PostingUncheckedCreateWithoutObservationInput = {
   degreeRequired?: boolean | null
   seniority?: $Enums.Seniority | null
   employmentType?: string | null
+  companyName?: string | null
   postedAt: Date | string
   closedAt?: Date | string | null
   createdAt?: Date | string
@@ -1099,6 +1128,7 @@ export type PostingUpdateWithoutObservationInput = {
   degreeRequired?: Prisma.NullableBoolFieldUpdateOperationsInput | boolean | null
   seniority?: Prisma.NullableEnumSeniorityFieldUpdateOperationsInput | $Enums.Seniority | null
   employmentType?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  companyName?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   postedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   closedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -1124,6 +1154,7 @@ export type PostingUncheckedUpdateWithoutObservationInput = {
   degreeRequired?: Prisma.NullableBoolFieldUpdateOperationsInput | boolean | null
   seniority?: Prisma.NullableEnumSeniorityFieldUpdateOperationsInput | $Enums.Seniority | null
   employmentType?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  companyName?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   postedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   closedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -1146,6 +1177,7 @@ export type PostingCreateManyRoleInput = {
   degreeRequired?: boolean | null
   seniority?: $Enums.Seniority | null
   employmentType?: string | null
+  companyName?: string | null
   postedAt: Date | string
   closedAt?: Date | string | null
   createdAt?: Date | string
@@ -1166,6 +1198,7 @@ export type PostingUpdateWithoutRoleInput = {
   degreeRequired?: Prisma.NullableBoolFieldUpdateOperationsInput | boolean | null
   seniority?: Prisma.NullableEnumSeniorityFieldUpdateOperationsInput | $Enums.Seniority | null
   employmentType?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  companyName?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   postedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   closedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -1190,6 +1223,7 @@ export type PostingUncheckedUpdateWithoutRoleInput = {
   degreeRequired?: Prisma.NullableBoolFieldUpdateOperationsInput | boolean | null
   seniority?: Prisma.NullableEnumSeniorityFieldUpdateOperationsInput | $Enums.Seniority | null
   employmentType?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  companyName?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   postedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   closedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -1213,6 +1247,7 @@ export type PostingUncheckedUpdateManyWithoutRoleInput = {
   degreeRequired?: Prisma.NullableBoolFieldUpdateOperationsInput | boolean | null
   seniority?: Prisma.NullableEnumSeniorityFieldUpdateOperationsInput | $Enums.Seniority | null
   employmentType?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  companyName?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   postedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   closedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -1235,6 +1270,7 @@ export type PostingCreateManyEmployerInput = {
   degreeRequired?: boolean | null
   seniority?: $Enums.Seniority | null
   employmentType?: string | null
+  companyName?: string | null
   postedAt: Date | string
   closedAt?: Date | string | null
   createdAt?: Date | string
@@ -1255,6 +1291,7 @@ export type PostingUpdateWithoutEmployerInput = {
   degreeRequired?: Prisma.NullableBoolFieldUpdateOperationsInput | boolean | null
   seniority?: Prisma.NullableEnumSeniorityFieldUpdateOperationsInput | $Enums.Seniority | null
   employmentType?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  companyName?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   postedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   closedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -1279,6 +1316,7 @@ export type PostingUncheckedUpdateWithoutEmployerInput = {
   degreeRequired?: Prisma.NullableBoolFieldUpdateOperationsInput | boolean | null
   seniority?: Prisma.NullableEnumSeniorityFieldUpdateOperationsInput | $Enums.Seniority | null
   employmentType?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  companyName?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   postedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   closedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -1302,6 +1340,7 @@ export type PostingUncheckedUpdateManyWithoutEmployerInput = {
   degreeRequired?: Prisma.NullableBoolFieldUpdateOperationsInput | boolean | null
   seniority?: Prisma.NullableEnumSeniorityFieldUpdateOperationsInput | $Enums.Seniority | null
   employmentType?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  companyName?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   postedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   closedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -1327,6 +1366,7 @@ export type PostingSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs 
   degreeRequired?: boolean
   seniority?: boolean
   employmentType?: boolean
+  companyName?: boolean
   postedAt?: boolean
   closedAt?: boolean
   createdAt?: boolean
@@ -1353,6 +1393,7 @@ export type PostingSelectCreateManyAndReturn<ExtArgs extends runtime.Types.Exten
   degreeRequired?: boolean
   seniority?: boolean
   employmentType?: boolean
+  companyName?: boolean
   postedAt?: boolean
   closedAt?: boolean
   createdAt?: boolean
@@ -1378,6 +1419,7 @@ export type PostingSelectUpdateManyAndReturn<ExtArgs extends runtime.Types.Exten
   degreeRequired?: boolean
   seniority?: boolean
   employmentType?: boolean
+  companyName?: boolean
   postedAt?: boolean
   closedAt?: boolean
   createdAt?: boolean
@@ -1403,13 +1445,14 @@ export type PostingSelectScalar = {
   degreeRequired?: boolean
   seniority?: boolean
   employmentType?: boolean
+  companyName?: boolean
   postedAt?: boolean
   closedAt?: boolean
   createdAt?: boolean
   updatedAt?: boolean
 }
 
-export type PostingOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "roleId" | "employerId" | "source" | "externalId" | "title" | "location" | "country" | "remote" | "salaryMin" | "salaryMax" | "salaryCurrency" | "salaryPeriod" | "degreeRequired" | "seniority" | "employmentType" | "postedAt" | "closedAt" | "createdAt" | "updatedAt", ExtArgs["result"]["posting"]>
+export type PostingOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "roleId" | "employerId" | "source" | "externalId" | "title" | "location" | "country" | "remote" | "salaryMin" | "salaryMax" | "salaryCurrency" | "salaryPeriod" | "degreeRequired" | "seniority" | "employmentType" | "companyName" | "postedAt" | "closedAt" | "createdAt" | "updatedAt", ExtArgs["result"]["posting"]>
 export type PostingInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   role?: boolean | Prisma.RoleDefaultArgs<ExtArgs>
   employer?: boolean | Prisma.EmployerDefaultArgs<ExtArgs>
@@ -1454,6 +1497,10 @@ export type $PostingPayload<ExtArgs extends runtime.Types.Extensions.InternalArg
      * As given (full-time, contract...); null = unknown
      */
     employmentType: string | null
+    /**
+     * The employer's name as this posting spelled it (trimmed, white space collapsed)
+     */
+    companyName: string | null
     postedAt: Date
     closedAt: Date | null
     createdAt: Date
@@ -1900,6 +1947,7 @@ export interface PostingFieldRefs {
   readonly degreeRequired: Prisma.FieldRef<"Posting", 'Boolean'>
   readonly seniority: Prisma.FieldRef<"Posting", 'Seniority'>
   readonly employmentType: Prisma.FieldRef<"Posting", 'String'>
+  readonly companyName: Prisma.FieldRef<"Posting", 'String'>
   readonly postedAt: Prisma.FieldRef<"Posting", 'DateTime'>
   readonly closedAt: Prisma.FieldRef<"Posting", 'DateTime'>
   readonly createdAt: Prisma.FieldRef<"Posting", 'DateTime'>
