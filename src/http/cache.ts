@@ -25,21 +25,30 @@ export class ResponseCache {
     return rows[0]?.v ?? '0';
   }
 
-  /** A weak ETag of the representation at `key` (method, path and query) as of now. */
-  async etag(key: string): Promise<string> {
-    const version = await this.dataVersion();
+  /**
+   * A weak ETag of the representation at `key` (method, path and query) as of now; undefined
+   * when the database cannot say (the answer then goes uncached and reports the outage itself).
+   */
+  async etag(key: string): Promise<string | undefined> {
+    let version: string;
+    try {
+      version = await this.dataVersion();
+    } catch {
+      return undefined;
+    }
     const minute = Math.floor(Date.now() / 60_000);
     const hash = crypto.createHash('sha256').update(`${this.build}\0${version}\0${minute}\0${key}`).digest('base64url').slice(0, 27);
     return `W/"${hash}"`;
   }
 
-  publicHeaders(etag: string): Record<string, string> {
+  publicHeaders(etag: string | undefined): Record<string, string> {
+    if (etag === undefined) return { 'cache-control': 'no-store' };
     return { etag, 'cache-control': `public, max-age=${this.maxAge}`, vary: 'Accept-Encoding' };
   }
 
   /** Answers 304 when the request's If-None-Match names `etag`; true when it did. */
-  notModified(req: IncomingMessage, res: ServerResponse, etag: string, extra: Record<string, string> = {}): boolean {
-    if (!matchesIfNoneMatch(req.headers['if-none-match'], etag)) return false;
+  notModified(req: IncomingMessage, res: ServerResponse, etag: string | undefined, extra: Record<string, string> = {}): boolean {
+    if (etag === undefined || !matchesIfNoneMatch(req.headers['if-none-match'], etag)) return false;
     res.writeHead(304, { ...this.publicHeaders(etag), ...extra });
     res.end();
     return true;

@@ -74,7 +74,7 @@ export function createPageRoutes(deps: PageDeps) {
       if (deps.cache) {
         const etag = await deps.cache.etag(`GET ${url.pathname}${url.search}`);
         if (deps.cache.notModified(req, res, etag, { 'x-content-type-options': 'nosniff' })) return;
-        etags.set(req, etag);
+        if (etag) etags.set(req, etag);
       }
       if (url.pathname === '/roles' || url.pathname === '/roles/') {
         let rows: RoleRow[];
