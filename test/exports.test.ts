@@ -6,13 +6,14 @@ import { importRows } from './support/import-rows.ts';
 import { runScript } from './support/run.ts';
 import { gql, startTestServer } from './support/server.ts';
 
-const FIGURES = `openings employers salary { currency count mean median p25 p75 min max } degreeRequirement { employerShare postingShare }`;
+const FIGURES = `openings employers salary(excludeOutliers: true) { currency count outliersExcluded mean median p25 p75 min max } degreeRequirement { employerShare postingShare }`;
+const GROUP_FIGURES = FIGURES.replace('salary(excludeOutliers: true)', 'salary');
 const EVIL_TITLE = `=HYPERLINK("http://evil.example","Click"), "quoted"\nand more`;
 
 interface Figures {
   openings: number;
   employers: number;
-  salary: { currency: string; count: number; mean: number | null; median: number | null; p25: number | null; p75: number | null; min: number | null; max: number | null };
+  salary: { currency: string; count: number; outliersExcluded: number; mean: number | null; median: number | null; p25: number | null; p75: number | null; min: number | null; max: number | null };
   degreeRequirement: { employerShare: number | null; postingShare: number | null };
 }
 
@@ -22,6 +23,7 @@ const cells = (f: Figures) => ({
   employers: String(f.employers),
   salary_currency: f.salary.currency,
   salary_count: String(f.salary.count),
+  salary_outliers_excluded: String(f.salary.outliersExcluded),
   salary_mean: f.salary.mean === null ? '' : String(f.salary.mean),
   salary_median: f.salary.median === null ? '' : String(f.salary.median),
   salary_p25: f.salary.p25 === null ? '' : String(f.salary.p25),
@@ -59,7 +61,7 @@ describe('CSV exports', () => {
     expect(res.headers.get('etag')).toBeTruthy();
     const text = await res.text();
     expect(text.split('\r\n')[0]).toBe(
-      'slug,title,openings,employers,salary_currency,salary_count,salary_mean,salary_median,salary_p25,salary_p75,salary_min,salary_max,employer_degree_share,posting_degree_share',
+      'slug,title,openings,employers,salary_currency,salary_count,salary_outliers_excluded,salary_mean,salary_median,salary_p25,salary_p75,salary_min,salary_max,employer_degree_share,posting_degree_share',
     );
     expect(text.endsWith('\r\n')).toBe(true);
     const rows = parse(text, { columns: true, record_delimiter: '\r\n' }) as Record<string, string>[];
@@ -78,8 +80,8 @@ describe('CSV exports', () => {
     const api = await gql<{ role: { stats: Figures & { c: { groups: (Figures & { key: { value: string | null }[] })[] }; s: { groups: (Figures & { key: { value: string | null }[] })[] } } } }>(
       server.url,
       `{ role(slug: "formula-role") { stats { ${FIGURES}
-          c: breakdown(by: [COUNTRY], first: 100, orderBy: { field: KEY }) { groups { key { value } ${FIGURES} } }
-          s: breakdown(by: [SENIORITY], first: 100, orderBy: { field: KEY }) { groups { key { value } ${FIGURES} } } } } }`,
+          c: breakdown(by: [COUNTRY], first: 100, orderBy: { field: KEY }, excludeOutliers: true) { groups { key { value } ${GROUP_FIGURES} } }
+          s: breakdown(by: [SENIORITY], first: 100, orderBy: { field: KEY }, excludeOutliers: true) { groups { key { value } ${GROUP_FIGURES} } } } } }`,
     );
     const stats = api.data!.role.stats;
     const base = { slug: 'formula-role', title: `'${EVIL_TITLE}` };

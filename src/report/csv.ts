@@ -18,16 +18,20 @@ export function toCsv(header: readonly string[], rows: readonly (readonly (strin
   return stringify([header.map(safe), ...rows.map((row) => row.map(safe))], { record_delimiter: '\r\n' });
 }
 
+// Salaries as the role pages show them by default: outliers left out (docs/methodology.md).
 const FIGURES = `openings employers
-  salary { currency count mean median p25 p75 min max }
+  salary(excludeOutliers: true) { currency count outliersExcluded mean median p25 p75 min max }
   degreeRequirement { employerShare postingShare }`;
 
 interface Figures {
   openings: number;
   employers: number;
-  salary: { currency: string; count: number; mean: number | null; median: number | null; p25: number | null; p75: number | null; min: number | null; max: number | null };
+  salary: { currency: string; count: number; outliersExcluded: number; mean: number | null; median: number | null; p25: number | null; p75: number | null; min: number | null; max: number | null };
   degreeRequirement: { employerShare: number | null; postingShare: number | null };
 }
+
+// A breakdown's groups take the salary arguments on the breakdown itself.
+const GROUP_FIGURES = FIGURES.replace('salary(excludeOutliers: true)', 'salary');
 
 /** The figure columns shared by both exports, in order. */
 export const FIGURE_COLUMNS = [
@@ -35,6 +39,7 @@ export const FIGURE_COLUMNS = [
   'employers',
   'salary_currency',
   'salary_count',
+  'salary_outliers_excluded',
   'salary_mean',
   'salary_median',
   'salary_p25',
@@ -50,6 +55,7 @@ const figureCells = (f: Figures) => [
   f.employers,
   f.salary.currency,
   f.salary.count,
+  f.salary.outliersExcluded,
   f.salary.mean,
   f.salary.median,
   f.salary.p25,
@@ -92,8 +98,8 @@ export const ROLE_CSV_QUERY = /* GraphQL */ `
       title
       stats {
         ${FIGURES}
-        byCountry: breakdown(by: [COUNTRY], first: 100, orderBy: { field: KEY }) { groups { key { value } ${FIGURES} } }
-        bySeniority: breakdown(by: [SENIORITY], first: 100, orderBy: { field: KEY }) { groups { key { value } ${FIGURES} } }
+        byCountry: breakdown(by: [COUNTRY], first: 100, orderBy: { field: KEY }, excludeOutliers: true) { groups { key { value } ${GROUP_FIGURES} } }
+        bySeniority: breakdown(by: [SENIORITY], first: 100, orderBy: { field: KEY }, excludeOutliers: true) { groups { key { value } ${GROUP_FIGURES} } }
       }
     }
   }
