@@ -143,7 +143,8 @@ function printSummary(summary: ImportSummary, fileName: string): void {
       `(${rate(summary.read, summary.seconds)} rows/s)`,
   );
   for (const w of summary.warnings) lines.push(`warning: ${w}`);
-  for (const e of summary.errors.slice(0, PRINTED_ERRORS)) lines.push(formatError(e));
+  // A missing rate is said once, in the warning above, not once per row (the rows are in --errors and --json).
+  for (const e of summary.errors.slice(0, PRINTED_ERRORS)) if (e.rule !== 'knownCurrency') lines.push(formatError(e));
   if (summary.rejected > 0 && summary.errors.length < summary.rejected) {
     lines.push(`(first ${summary.errors.length} errors shown; use --errors FILE for all of them)`);
   }

@@ -23,7 +23,7 @@ const envSchema = z.object({
   PLAYGROUND: z.enum(['graphiql', 'sandbox', 'off']).optional(),
   // Hardening (issue 6; docs/security.md).
   GRAPHQL_INTROSPECTION: z.enum(['true', 'false'], { error: 'must be true or false' }).default('true'),
-  GRAPHQL_MAX_DEPTH: wholeNumber(1, 100).default(10),
+  GRAPHQL_MAX_DEPTH: wholeNumber(1, 100).default(15),
   GRAPHQL_MAX_ALIASES: wholeNumber(0, 1000).default(30),
   GRAPHQL_MAX_COST: wholeNumber(1, 10_000_000).default(50_000),
   GRAPHQL_MAX_TOKENS: wholeNumber(100, 1_000_000).default(5000),
@@ -64,6 +64,9 @@ const envSchema = z.object({
     .refine(isRedisUrl, 'must be a redis:// or rediss:// URL such as redis://127.0.0.1:6379/0')
     .optional(),
   REDIS_KEY_PREFIX: z.string().trim().regex(/^[A-Za-z0-9:_.-]{1,64}$/, 'must be 1..64 letters, digits or : _ . -').default('jobstats:'),
+  CACHE_MAX_AGE_SECONDS: wholeNumber(0, 86_400).default(60),
+  PERSISTED_QUERIES: z.enum(['apq', 'only', 'off']).default('apq'),
+  PERSISTED_QUERIES_FILE: z.string().trim().min(1, 'must not be empty').optional(),
 });
 
 /** A URL that ioredis can connect to: redis:// or rediss://, a host, an optional port 1..65535 and database number. */
@@ -103,6 +106,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const { HTTP_HEADERS_TIMEOUT_MS: headers, HTTP_REQUEST_TIMEOUT_MS: request } = parsed.data;
   if (headers > request) {
     throw new ConfigError(`environment variable HTTP_HEADERS_TIMEOUT_MS=${JSON.stringify(String(headers))}: must not exceed HTTP_REQUEST_TIMEOUT_MS (${request})`);
+  }
+  if (parsed.data.PERSISTED_QUERIES === 'only' && !parsed.data.PERSISTED_QUERIES_FILE) {
+    throw new ConfigError('environment variable PERSISTED_QUERIES="only": needs PERSISTED_QUERIES_FILE, the allow-list of operations');
   }
   return { ...parsed.data, pgliteDir: path.resolve(parsed.data.PGLITE_DIR) };
 }

@@ -6,6 +6,7 @@ import { ListenError, startServer } from './http/server.ts';
 import { isEmpty, seedDatabase } from './importer/seed.ts';
 import { createLogger } from './logger.ts';
 import { openSharedState } from './shared-state/index.ts';
+import { loadManifest, ManifestError } from './graphql/persisted-queries.ts';
 
 /**
  * `npm start`: connects to DATABASE_URL, or starts the embedded PGlite under PGLITE_DIR,
@@ -13,6 +14,13 @@ import { openSharedState } from './shared-state/index.ts';
  */
 async function main(): Promise<void> {
   const config = loadConfig();
+  let manifest: Map<string, string> | undefined;
+  try {
+    manifest = config.PERSISTED_QUERIES_FILE ? loadManifest(config.PERSISTED_QUERIES_FILE) : undefined;
+  } catch (error) {
+    if (error instanceof ManifestError) throw new ConfigError(`environment variable PERSISTED_QUERIES_FILE: ${error.message}`);
+    throw error;
+  }
   const logger = createLogger(config.LOG_LEVEL);
   usePreparedStatements(config.DB_PREPARED_STATEMENTS === 'true');
   const db = await openDatabase({
@@ -61,6 +69,8 @@ async function main(): Promise<void> {
         requestMs: config.HTTP_REQUEST_TIMEOUT_MS,
         keepAliveMs: config.HTTP_KEEP_ALIVE_TIMEOUT_MS,
       },
+      cacheMaxAge: config.CACHE_MAX_AGE_SECONDS,
+      persistedQueries: { mode: config.PERSISTED_QUERIES, manifest },
     },
     config.PORT,
     config.HOST,

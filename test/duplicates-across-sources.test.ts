@@ -381,7 +381,7 @@ describe('duplicates across sources', () => {
     const response = await fetch(`${server.url}/roles/data-engineer`);
     expect(response.status).toBe(200);
     const html = await response.text();
-    expect(html).toContain('<h2 id="sources">Postings and sources</h2>');
+    expect(html).toContain('<h2 id="posting-sources">Postings and sources</h2>');
     expect(html).toContain(
       `<p class="dedupe">${expected.postingsSeen} open postings seen, <strong class="duplicates-removed">${expected.duplicatesRemoved} duplicates removed</strong>`,
     );

@@ -57,9 +57,9 @@ const NOT_FOUND: UserError[] = [{ field: ['input', 'id'], rule: 'postingId', mes
 /** A stored posting as an import row: its role's slug, its employer's name and its own (stated) fields. */
 async function storedRow(db: WriteDatabase, id: number): Promise<Record<string, unknown> | null> {
   const { rows } = await db.pool.query<Record<string, unknown>>(
-    `SELECT p.external_id AS "externalId", p.source, r.slug AS role, p.title, e.name AS company, p.location, p.country,
+    `SELECT p.external_id AS "externalId", p.source, r.slug AS role, p.title, coalesce(p.company_name, e.name) AS company, p.location, p.country,
             p.remote, p.salary_min AS "salaryMin", p.salary_max AS "salaryMax", p.salary_currency AS "salaryCurrency",
-            p.salary_period AS "salaryPeriod", p.degree_required AS "degreeRequired", p.seniority,
+            p.salary_period AS "salaryPeriod", p.degree_required AS "degreeRequired", p.seniority, p.employment_type AS "employmentType",
             p.posted_at AS "postedAt", p.closed_at AS "closedAt"
      FROM posting p JOIN role r ON r.id = p.role_id JOIN employer e ON e.id = p.employer_id
      WHERE p.id = $1`,

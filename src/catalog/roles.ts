@@ -49,6 +49,13 @@ export class RoleCatalog {
     return rows[0] ?? null;
   }
 
+  /** Roles by slug in one statement, in the order asked (null where there is none). */
+  async bySlugs(slugs: readonly string[]): Promise<(RoleRecord | null)[]> {
+    const { rows: found } = await this.pool.query<RoleRecord>(`SELECT ${ROLE_COLUMNS} FROM role r WHERE r.slug = ANY($1::text[])`, [slugs]);
+    const bySlug = new Map(found.map((r) => [r.slug, r]));
+    return slugs.map((slug) => bySlug.get(slug) ?? null);
+  }
+
   async byIds(ids: readonly number[]): Promise<(RoleRecord | null)[]> {
     const { rows } = await this.pool.query<RoleRecord>(`SELECT ${ROLE_COLUMNS} FROM role r WHERE r.id = ANY($1::int[])`, [ids]);
     const byId = new Map(rows.map((r) => [r.id, r]));

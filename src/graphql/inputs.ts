@@ -2,7 +2,8 @@ import { Broken, countryCode, LIMITS } from '../importer/field-rules.ts';
 import type { GraphQLResolveInfo } from 'graphql';
 import type { PageRequest, PostingOrder } from '../catalog/postings.ts';
 import type { PostingFilter } from '../stats/posting-filter.ts';
-import type { HistogramSpec, SalarySource, SalarySpec } from '../stats/salary-stats.ts';
+import { MAX_DIMENSIONS, type BreakdownOrderField, type Dimension } from '../stats/breakdown.ts';
+import { type HistogramSpec, type SalarySource, type SalarySpec } from '../stats/salary-stats.ts';
 import { badUserInput } from './errors.ts';
 import type {
   PostingFilter as PostingFilterInput,
@@ -38,6 +39,13 @@ export function toPostingFilter(input: PostingFilterInput | null | undefined, ar
     filter.employer = input.employer;
   }
   if (input.seniority) filter.seniority = input.seniority;
+  if (input.location !== null && input.location !== undefined) {
+    // text_key keeps letters and digits only (less punctuation and spaces): without one nothing could match.
+    if (input.location.length > 200 || !/[\p{L}\p{N}]/u.test(input.location)) {
+      throw badUserInput(`${argument}.location`, input.location, 'must be at most 200 characters with at least one letter or digit');
+    }
+    filter.location = input.location;
+  }
   return filter;
 }
 
@@ -104,3 +112,16 @@ export function toHistogramSpec(buckets: number, bucketWidth: number | null | un
   return { buckets, bucketWidth };
 }
 
+
+export function toDimensions(by: readonly Dimension[]): Dimension[] {
+  if (by.length < 1 || by.length > MAX_DIMENSIONS) {
+    throw badUserInput('by', by, `must name one or ${MAX_DIMENSIONS} dimensions (a breakdown by a pair of dimensions at most)`);
+  }
+  if (new Set(by).size !== by.length) throw badUserInput('by', by, 'must not name a dimension twice');
+  return [...by];
+}
+
+export function toBreakdownOrder(input: { field: BreakdownOrderField; direction?: 'ASC' | 'DESC' | null } | null | undefined) {
+  const field = input?.field ?? 'OPENINGS';
+  return { field, direction: input?.direction ?? (field === 'KEY' ? 'ASC' : 'DESC') } as const;
+}

@@ -8,8 +8,13 @@ import type { Database } from '../db/database.ts';
 import { createApolloServer } from '../graphql/apollo.ts';
 import { contextFactory } from '../graphql/context.ts';
 import { checkBatch, DEFAULT_QUERY_LIMITS, LimitCode, type QueryLimits } from '../graphql/limits/index.ts';
+import { loadTypeDefs } from '../graphql/schema.ts';
+import { unlistedQueries, type PersistedQueriesMode } from '../graphql/persisted-queries.ts';
+import { ResponseCache, sendCompressed } from './cache.ts';
 import { handleCors } from './cors.ts';
 import { checkHealth, checkReadiness } from './health.ts';
+import { createCompareRoute } from './pages/compare-page.ts';
+import { createCsvRoutes, isCsvPath } from './pages/csv-routes.ts';
 import { createPageRoutes, isPagePath } from './pages/routes.ts';
 import { gzipLandingPage, landingPagePlugin } from './playground.ts';
 import { createMetrics } from './metrics.ts';
@@ -41,6 +46,10 @@ export interface ServerOptions {
   shared?: SharedState;
   /** How long slow and idle clients may hold a connection; DEFAULT_HTTP_TIMEOUTS for any left out. */
   timeouts?: Partial<HttpTimeouts>;
+  /** max-age in seconds of public answers (CACHE_MAX_AGE_SECONDS); 60 when left out. */
+  cacheMaxAge?: number;
+  /** Persisted queries (PERSISTED_QUERIES, PERSISTED_QUERIES_FILE); APQ when left out. */
+  persistedQueries?: { mode: PersistedQueriesMode; manifest?: Map<string, string> };
 }
 
 export interface HttpTimeouts {
@@ -115,16 +124,26 @@ export async function startServer(options: ServerOptions, port: number, host?: s
   const timeouts: HttpTimeouts = { ...DEFAULT_HTTP_TIMEOUTS, ...options.timeouts };
   const errorLog = internalErrorLogPlugin(options.logger);
   const corsOrigins = new Set(options.corsOrigins ?? []);
+  const cacheMaxAge = options.cacheMaxAge ?? 60;
+  const persisted = options.persistedQueries ?? { mode: 'apq' as const };
+  if (persisted.mode === 'only' && !persisted.manifest) throw new Error('PERSISTED_QUERIES=only needs the allow-list: set PERSISTED_QUERIES_FILE');
   const apollo = createApolloServer({
     production,
     limits,
     introspection: options.introspection,
     landingPage: landingPagePlugin(playground),
     plugins: [metrics.plugin(), errorLog],
+    cacheMaxAge,
+    persistedQueries: persisted,
   });
   await apollo.start();
   const createContext = contextFactory(options.db);
-  const pages = createPageRoutes({ apollo, createContext, playground: playground !== 'off' });
+  // ETags change with the code that renders answers too, not only with the data.
+  const build = crypto.createHash('sha256').update(`${process.env.npm_package_version ?? ''}\0${loadTypeDefs()}`).digest('hex');
+  const cache = new ResponseCache(options.db.pool, cacheMaxAge, build);
+  const pages = createPageRoutes({ apollo, createContext, playground: playground !== 'off', cache });
+  const csv = createCsvRoutes({ apollo, createContext, cache });
+  const compare = createCompareRoute({ apollo, createContext, cache, playground: playground !== 'off' });
   const httpLogger = pinoHttp({
     logger: options.logger,
     serializers: logSerializers,
@@ -173,6 +192,20 @@ export async function startServer(options: ServerOptions, port: number, host?: s
     }
     const badSearch = badQueryString(url.search);
     if (badSearch) return graphqlError(res, 400, 'BAD_USER_INPUT', badSearch);
+    if (persisted.mode === 'only' && persisted.manifest) {
+      const operations = req.method === 'GET' ? [{ query: url.searchParams.get('query') ?? undefined }] : Array.isArray(body) ? body : [body];
+      if (unlistedQueries(persisted.manifest, operations).length > 0) {
+        return graphqlError(
+          res,
+          400,
+          'PERSISTED_QUERY_NOT_ALLOWED',
+          'This server runs only the operations of its allow-list (PERSISTED_QUERIES=only): send a listed operation, by its SHA-256 hash (extensions.persistedQuery) or its exact text.',
+        );
+      }
+    }
+    // A public GET query can be answered 304 from the data version alone, before running it.
+    const etag = req.method === 'GET' && !req.headers.authorization ? await cache.etag(`GET /graphql${url.search}`) : undefined;
+    if (etag && cache.notModified(req, res, etag)) return;
     const headers = new HeaderMap();
     for (const [key, value] of Object.entries(req.headers)) {
       if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
@@ -194,12 +227,14 @@ export async function startServer(options: ServerOptions, port: number, host?: s
       res.setHeader('content-type', 'text/html; charset=utf-8');
       res.setHeader('cache-control', 'no-cache');
     }
+    const cacheable = etag !== undefined && res.statusCode === 200 && String(res.getHeader('cache-control') ?? '').startsWith('public');
+    if (cacheable) res.setHeader('etag', etag);
     if (landingPage && result.body.kind === 'complete' && /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''))) {
       const gzip = gzipLandingPage(result.body.string);
       res.writeHead(res.statusCode, { 'content-encoding': 'gzip', 'content-length': gzip.length });
       res.end(gzip);
     } else if (result.body.kind === 'complete') {
-      res.end(result.body.string);
+      sendCompressed(req, res, res.statusCode, Buffer.from(result.body.string, 'utf8'), {});
     } else {
       for await (const chunk of result.body.asyncIterator) res.write(chunk);
       res.end();
@@ -218,10 +253,12 @@ export async function startServer(options: ServerOptions, port: number, host?: s
       res.end(text);
       return;
     }
-    if (isPagePath(path)) {
-      // Pages draw on the same allowance as /graphql: they run the same queries.
+    if (isCsvPath(path) || path === '/compare' || isPagePath(path)) {
+      // Pages and exports draw on the same allowance as /graphql: they run the same queries.
       const page = (message: string) => renderErrorPage({ status: 429, heading: 'Too many requests', message, playground: playground !== 'off' });
       if (await rateLimiter?.handle(req, res, page)) return;
+      if (isCsvPath(path)) return csv.handle(req, res);
+      if (path === '/compare') return compare(req, res);
       return pages.handle(req, res);
     }
     if (path === '/healthz') return sendJson(res, 200, checkHealth());

@@ -109,6 +109,7 @@ async function runImport<T>(
     seconds: 0,
     errors: [],
     warnings: [],
+    missingRates: {},
     dryRun,
     atomic,
     rolledBack: false,
@@ -188,6 +189,12 @@ async function runImport<T>(
       const externalId = def.externalIdField ? rawText(record.values[def.externalIdField]).trim() || null : null;
       const rowErrors: RowError[] = errors.map((e) => ({ line: record.line, externalId, ...e }));
       for (const e of rowErrors) if (summary.errors.length < maxErrors) summary.errors.push(e);
+      for (const e of errors) {
+        if (e.rule === 'knownCurrency') {
+          const code = e.value.trim().toUpperCase();
+          summary.missingRates[code] = (summary.missingRates[code] ?? 0) + 1;
+        }
+      }
       if (errorsFile) {
         const columns = reader.columns ?? def.fields;
         const original = record.cells ?? (record.rawLine !== undefined ? [] : def.fields.map((f) => rawText(record.values[f])));
@@ -256,6 +263,8 @@ async function runImport<T>(
     if (format === 'csv' && reader.columns === null) throw new ImportFileError(fileName, 1, 'is empty: a header line is expected');
     if (!headerChecked) checkHeader();
     if (unknownKeys.size > 0) summary.warnings.push(`ignored unknown keys: ${[...unknownKeys].join(', ')}`);
+    const missing = Object.entries(summary.missingRates);
+    if (missing.length > 0) summary.warnings.push(missingRatesWarning(missing));
     await flush();
     if (pending) await pending;
     pending = undefined;
@@ -291,4 +300,13 @@ async function runImport<T>(
   summary.errors.sort((a, b) => a.line - b.line);
   summary.seconds = Number(process.hrtime.bigint() - started) / 1e9;
   return summary;
+}
+
+/** One line for every currency without a rate, with the fix, instead of one per rejected row. */
+export function missingRatesWarning(missing: [string, number][]): string {
+  const list = missing.map(([code, rows]) => `${code} (${rows} row${rows === 1 ? '' : 's'})`).join(', ');
+  return (
+    `no exchange rate for ${list}: rows in these currencies were rejected. Load rates with ` +
+    '`npm run import -- rates FILE` (the bundled data/exchange-rates.csv has illustrative rates, not market data), then import this file again'
+  );
 }

@@ -78,8 +78,10 @@ export interface ImportSummary {
   seconds: number;
   /** The first `maxErrors` errors, in file order. */
   errors: RowError[];
-  /** Notes that are not errors, e.g. unknown columns that were ignored. */
+  /** Notes that are not errors, e.g. unknown columns that were ignored, or currencies without a rate. */
   warnings: string[];
+  /** Rows rejected for a currency without an exchange rate, by currency code (each also in `errors`). */
+  missingRates: Record<string, number>;
   dryRun: boolean;
   atomic: boolean;
   /** True when --atomic rolled everything back because some row was invalid. */

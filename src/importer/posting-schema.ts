@@ -36,6 +36,7 @@ export const POSTING_FIELDS = [
   'salaryPeriod',
   'degreeRequired',
   'seniority',
+  'employmentType',
   'postedAt',
   'closedAt',
 ] as const;
@@ -59,6 +60,7 @@ function postingFields(ctx: ValidationContext) {
     salaryPeriod: optional(salaryPeriod, null),
     degreeRequired: optional(boolean, null),
     seniority: optional(seniority, null),
+    employmentType: optional(text(LIMITS.source), null),
     postedAt: required(isoDateTime),
     closedAt: optional(isoDateTime, null),
   };

@@ -287,10 +287,14 @@ describe('imports and reports', () => {
         postingsSeen: 1,
         duplicatesRemoved: 0,
         sources: [],
-        salary: { currency: 'USD', count: 1, sampleSize: 1, confidence: 'LOW', mean: 3.4666666666666666e25, median: 1e21, min: 1, max: 1, p25: 1, p75: 1, histogram: [] },
-        degreeRequirement: { employerShare: 0.5, postingShare: 0.5, employersRequiring: 1, employersKnown: 2 },
+        salary: { currency: 'USD', count: 1, sampleSize: 1, confidence: 'LOW', outliersExcluded: 0, mean: 3.4666666666666666e25, median: 1e21, min: 1, max: 1, p25: 1, p75: 1, histogram: [] },
+        withOutliers: { count: 1, mean: 3.4666666666666666e25, median: 1e21, min: 1, max: 1 },
+        degreeRequirement: { employerShare: 0.5, postingShare: 0.5, employersRequiring: 1, employersKnown: 2, postingsRequiring: 1, postingsKnown: 2 },
+        bySeniority: { groups: [] },
+        byCountry: { totalGroups: 0, groups: [] },
       },
       trend: [],
+      sources: [],
     };
     const markdown = renderMarkdown(role);
     expect(markdown).toContain('# &lt;img src=x onerror=alert(1)&gt; \\*Boss\\* \\[link\\](http://evil) Average Salaries and Statistics');

@@ -90,7 +90,7 @@ describe('importing a postings CSV', () => {
     expect(rows.get('other/p-5')?.closed_at?.toISOString()).toBe('2025-02-15T00:00:00.000Z');
   });
 
-  test('two spellings of one employer become one employer named by the first spelling', async () => {
+  test('two spellings of one employer become one employer, named by the earliest spelling when each is as frequent', async () => {
     const employers = await db.pool.query('SELECT name, normalized_name FROM employer ORDER BY normalized_name');
     expect(employers.rows).toEqual([
       { name: 'Acme GmbH', normalized_name: 'acme gmbh' },

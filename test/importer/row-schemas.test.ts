@@ -49,6 +49,7 @@ describe('posting row schema', () => {
         salaryPeriod: 'HOUR',
         degreeRequired: null,
         seniority: 'SENIOR',
+        employmentType: null,
         postedAt: new Date('2025-01-01T08:00:00Z'),
         closedAt: new Date('2025-02-01T00:00:00Z'),
       },

@@ -34,6 +34,7 @@ export const Role: RoleResolvers = {
   conclusion: prose('conclusion'),
   responsibilities: (role, _args, ctx) => ctx.loaders.responsibilities.load(role.id),
   careerSteps: (role, _args, ctx) => ctx.loaders.careerSteps.load(role.id),
+  sources: (role, _args, ctx) => ctx.loaders.roleSources.load(role.id),
   stats: (role, { filter, dedupe }) => ({ roleId: role.id, filter: { ...toPostingFilter(filter), dedupe } }),
   postings: async (role, { first, after, filter, orderBy }, ctx, info) => {
     const order = toPostingOrder(orderBy);

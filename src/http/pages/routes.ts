@@ -7,9 +7,10 @@ import type { ApolloServer } from '@apollo/server';
 import type { GraphQLContext } from '../../graphql/context.ts';
 import { QueryFailedError, runQuery } from '../../graphql/run-query.ts';
 import { textProblem } from '../../graphql/limits/well-formed-text.ts';
+import { sendCompressed, type ResponseCache } from '../cache.ts';
 import { fetchRolePage } from '../../report/role-page-query.ts';
 import { renderErrorPage, renderRoleNotFound } from './error-page.ts';
-import { renderRolePage } from './role-page.ts';
+import { BadPageParamError, parseRolePageParams, renderRolePage } from './role-page.ts';
 import {
   apiOrder,
   BadSortError,
@@ -26,6 +27,8 @@ export interface PageDeps {
   createContext: () => GraphQLContext;
   /** Whether the playground is served (pages link to it then). */
   playground: boolean;
+  /** ETags, 304s and Cache-Control of pages; without it pages are `no-cache` without ETag. */
+  cache?: ResponseCache;
 }
 
 /** No script, styles only inline, no framing: role prose is user data. */
@@ -115,10 +118,12 @@ type PageLog = { error(obj: unknown, msg: string): void; warn(obj: unknown, msg:
 const log = (req: IncomingMessage) => (req as IncomingMessage & { log?: PageLog }).log;
 
 export function createPageRoutes(deps: PageDeps) {
+  // The ETag of the page being answered (set once a request is known to be a public GET).
+  const etags = new WeakMap<IncomingMessage, string>();
   const send = (req: IncomingMessage, res: ServerResponse, status: number, html: string, extra: Record<string, string> = {}) => {
-    const body = Buffer.from(html, 'utf8');
-    res.writeHead(status, { ...PAGE_HEADERS, 'content-length': body.length, ...extra });
-    res.end(req.method === 'HEAD' ? undefined : body);
+    const etag = etags.get(req);
+    const caching = status === 200 && etag && deps.cache ? deps.cache.publicHeaders(etag) : {};
+    sendCompressed(req, res, status, Buffer.from(html, 'utf8'), { ...PAGE_HEADERS, ...caching, ...extra });
   };
   const error = (req: IncomingMessage, res: ServerResponse, status: number, heading: string, message: string, extra?: Record<string, string>) =>
     send(req, res, status, renderErrorPage({ status, heading, message, playground: deps.playground }), extra);
@@ -129,6 +134,11 @@ export function createPageRoutes(deps: PageDeps) {
       return error(req, res, 405, 'Method not allowed', `${req.method} is not supported here; use GET.`, { allow: 'GET, HEAD' });
     }
     try {
+      if (deps.cache) {
+        const etag = await deps.cache.etag(`GET ${url.pathname}${url.search}`);
+        if (deps.cache.notModified(req, res, etag, { 'x-content-type-options': 'nosniff' })) return;
+        if (etag) etags.set(req, etag);
+      }
       if (url.pathname === '/roles' || url.pathname === '/roles/') {
         const listing = await loadRolesPage(deps, url.searchParams);
         const order: RoleSort = parseSort(url.searchParams);
@@ -140,9 +150,24 @@ export function createPageRoutes(deps: PageDeps) {
       }
       const slug = slugOf(url.pathname);
       if (slug === undefined) return error(req, res, 404, 'Page not found', `There is no page at ${url.pathname.slice(0, 200)}.`);
-      const role = await fetchRolePage(deps.apollo, deps.createContext, slug);
+      let view;
+      let role;
+      try {
+        view = parseRolePageParams(url.searchParams);
+        role = await fetchRolePage(deps.apollo, deps.createContext, slug, view);
+      } catch (e) {
+        // A filter value the API refuses (an unknown country code...) is the reader's to fix.
+        if (e instanceof BadPageParamError) return error(req, res, 400, 'Cannot filter that way', e.message);
+        if (e instanceof QueryFailedError && e.errors.some((x) => x.extensions?.argumentName === 'slug')) {
+          return send(req, res, 404, renderRoleNotFound(slug, deps.playground));
+        }
+        if (e instanceof QueryFailedError && e.errors.every((x) => x.extensions?.code === 'BAD_USER_INPUT')) {
+          return error(req, res, 400, 'Cannot filter that way', e.errors.map((x) => x.message).join(' '));
+        }
+        throw e;
+      }
       if (!role) return send(req, res, 404, renderRoleNotFound(slug, deps.playground));
-      return send(req, res, 200, renderRolePage(role, { playground: deps.playground }));
+      return send(req, res, 200, renderRolePage(role, { playground: deps.playground, view }));
     } catch (e) {
       if (e instanceof BadSortError) return error(req, res, 400, 'Cannot sort that way', e.message);
       if (e instanceof PageRequestError) return error(req, res, e.status, e.heading, e.message);

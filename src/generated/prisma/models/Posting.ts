@@ -64,6 +64,8 @@ export type PostingMinAggregateOutputType = {
   salaryPeriod: $Enums.SalaryPeriod | null
   degreeRequired: boolean | null
   seniority: $Enums.Seniority | null
+  employmentType: string | null
+  companyName: string | null
   postedAt: Date | null
   closedAt: Date | null
   createdAt: Date | null
@@ -91,6 +93,8 @@ export type PostingMaxAggregateOutputType = {
   salaryPeriod: $Enums.SalaryPeriod | null
   degreeRequired: boolean | null
   seniority: $Enums.Seniority | null
+  employmentType: string | null
+  companyName: string | null
   postedAt: Date | null
   closedAt: Date | null
   createdAt: Date | null
@@ -118,6 +122,8 @@ export type PostingCountAggregateOutputType = {
   salaryPeriod: number
   degreeRequired: number
   seniority: number
+  employmentType: number
+  companyName: number
   postedAt: number
   closedAt: number
   createdAt: number
@@ -169,6 +175,8 @@ export type PostingMinAggregateInputType = {
   salaryPeriod?: true
   degreeRequired?: true
   seniority?: true
+  employmentType?: true
+  companyName?: true
   postedAt?: true
   closedAt?: true
   createdAt?: true
@@ -196,6 +204,8 @@ export type PostingMaxAggregateInputType = {
   salaryPeriod?: true
   degreeRequired?: true
   seniority?: true
+  employmentType?: true
+  companyName?: true
   postedAt?: true
   closedAt?: true
   createdAt?: true
@@ -223,6 +233,8 @@ export type PostingCountAggregateInputType = {
   salaryPeriod?: true
   degreeRequired?: true
   seniority?: true
+  employmentType?: true
+  companyName?: true
   postedAt?: true
   closedAt?: true
   createdAt?: true
@@ -337,6 +349,8 @@ export type PostingGroupByOutputType = {
   salaryPeriod: $Enums.SalaryPeriod | null
   degreeRequired: boolean | null
   seniority: $Enums.Seniority | null
+  employmentType: string | null
+  companyName: string | null
   postedAt: Date
   closedAt: Date | null
   createdAt: Date
@@ -387,6 +401,8 @@ export type PostingWhereInput = {
   salaryPeriod?: Prisma.EnumSalaryPeriodNullableFilter<"Posting"> | $Enums.SalaryPeriod | null
   degreeRequired?: Prisma.BoolNullableFilter<"Posting"> | boolean | null
   seniority?: Prisma.EnumSeniorityNullableFilter<"Posting"> | $Enums.Seniority | null
+  employmentType?: Prisma.StringNullableFilter<"Posting"> | string | null
+  companyName?: Prisma.StringNullableFilter<"Posting"> | string | null
   postedAt?: Prisma.DateTimeFilter<"Posting"> | Date | string
   closedAt?: Prisma.DateTimeNullableFilter<"Posting"> | Date | string | null
   createdAt?: Prisma.DateTimeFilter<"Posting"> | Date | string
@@ -417,6 +433,8 @@ export type PostingOrderByWithRelationInput = {
   salaryPeriod?: Prisma.SortOrderInput | Prisma.SortOrder
   degreeRequired?: Prisma.SortOrderInput | Prisma.SortOrder
   seniority?: Prisma.SortOrderInput | Prisma.SortOrder
+  employmentType?: Prisma.SortOrderInput | Prisma.SortOrder
+  companyName?: Prisma.SortOrderInput | Prisma.SortOrder
   postedAt?: Prisma.SortOrder
   closedAt?: Prisma.SortOrderInput | Prisma.SortOrder
   createdAt?: Prisma.SortOrder
@@ -451,6 +469,8 @@ export type PostingWhereUniqueInput = Prisma.AtLeast<{
   salaryPeriod?: Prisma.EnumSalaryPeriodNullableFilter<"Posting"> | $Enums.SalaryPeriod | null
   degreeRequired?: Prisma.BoolNullableFilter<"Posting"> | boolean | null
   seniority?: Prisma.EnumSeniorityNullableFilter<"Posting"> | $Enums.Seniority | null
+  employmentType?: Prisma.StringNullableFilter<"Posting"> | string | null
+  companyName?: Prisma.StringNullableFilter<"Posting"> | string | null
   postedAt?: Prisma.DateTimeFilter<"Posting"> | Date | string
   closedAt?: Prisma.DateTimeNullableFilter<"Posting"> | Date | string | null
   createdAt?: Prisma.DateTimeFilter<"Posting"> | Date | string
@@ -481,6 +501,8 @@ export type PostingOrderByWithAggregationInput = {
   salaryPeriod?: Prisma.SortOrderInput | Prisma.SortOrder
   degreeRequired?: Prisma.SortOrderInput | Prisma.SortOrder
   seniority?: Prisma.SortOrderInput | Prisma.SortOrder
+  employmentType?: Prisma.SortOrderInput | Prisma.SortOrder
+  companyName?: Prisma.SortOrderInput | Prisma.SortOrder
   postedAt?: Prisma.SortOrder
   closedAt?: Prisma.SortOrderInput | Prisma.SortOrder
   createdAt?: Prisma.SortOrder
@@ -516,6 +538,8 @@ export type PostingScalarWhereWithAggregatesInput = {
   salaryPeriod?: Prisma.EnumSalaryPeriodNullableWithAggregatesFilter<"Posting"> | $Enums.SalaryPeriod | null
   degreeRequired?: Prisma.BoolNullableWithAggregatesFilter<"Posting"> | boolean | null
   seniority?: Prisma.EnumSeniorityNullableWithAggregatesFilter<"Posting"> | $Enums.Seniority | null
+  employmentType?: Prisma.StringNullableWithAggregatesFilter<"Posting"> | string | null
+  companyName?: Prisma.StringNullableWithAggregatesFilter<"Posting"> | string | null
   postedAt?: Prisma.DateTimeWithAggregatesFilter<"Posting"> | Date | string
   closedAt?: Prisma.DateTimeNullableWithAggregatesFilter<"Posting"> | Date | string | null
   createdAt?: Prisma.DateTimeWithAggregatesFilter<"Posting"> | Date | string
@@ -540,6 +564,8 @@ export type PostingCreateInput = {
   salaryPeriod?: $Enums.SalaryPeriod | null
   degreeRequired?: boolean | null
   seniority?: $Enums.Seniority | null
+  employmentType?: string | null
+  companyName?: string | null
   postedAt: Date | string
   closedAt?: Date | string | null
   createdAt?: Date | string
@@ -570,6 +596,8 @@ export type PostingUncheckedCreateInput = {
   salaryPeriod?: $Enums.SalaryPeriod | null
   degreeRequired?: boolean | null
   seniority?: $Enums.Seniority | null
+  employmentType?: string | null
+  companyName?: string | null
   postedAt: Date | string
   closedAt?: Date | string | null
   createdAt?: Date | string
@@ -595,6 +623,8 @@ export type PostingUpdateInput = {
   salaryPeriod?: Prisma.NullableEnumSalaryPeriodFieldUpdateOperationsInput | $Enums.SalaryPeriod | null
   degreeRequired?: Prisma.NullableBoolFieldUpdateOperationsInput | boolean | null
   seniority?: Prisma.NullableEnumSeniorityFieldUpdateOperationsInput | $Enums.Seniority | null
+  employmentType?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  companyName?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   postedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   closedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -625,6 +655,8 @@ export type PostingUncheckedUpdateInput = {
   salaryPeriod?: Prisma.NullableEnumSalaryPeriodFieldUpdateOperationsInput | $Enums.SalaryPeriod | null
   degreeRequired?: Prisma.NullableBoolFieldUpdateOperationsInput | boolean | null
   seniority?: Prisma.NullableEnumSeniorityFieldUpdateOperationsInput | $Enums.Seniority | null
+  employmentType?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  companyName?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   postedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   closedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -653,6 +685,8 @@ export type PostingCreateManyInput = {
   salaryPeriod?: $Enums.SalaryPeriod | null
   degreeRequired?: boolean | null
   seniority?: $Enums.Seniority | null
+  employmentType?: string | null
+  companyName?: string | null
   postedAt: Date | string
   closedAt?: Date | string | null
   createdAt?: Date | string
@@ -677,6 +711,8 @@ export type PostingUpdateManyMutationInput = {
   salaryPeriod?: Prisma.NullableEnumSalaryPeriodFieldUpdateOperationsInput | $Enums.SalaryPeriod | null
   degreeRequired?: Prisma.NullableBoolFieldUpdateOperationsInput | boolean | null
   seniority?: Prisma.NullableEnumSeniorityFieldUpdateOperationsInput | $Enums.Seniority | null
+  employmentType?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  companyName?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   postedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   closedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -704,6 +740,8 @@ export type PostingUncheckedUpdateManyInput = {
   salaryPeriod?: Prisma.NullableEnumSalaryPeriodFieldUpdateOperationsInput | $Enums.SalaryPeriod | null
   degreeRequired?: Prisma.NullableBoolFieldUpdateOperationsInput | boolean | null
   seniority?: Prisma.NullableEnumSeniorityFieldUpdateOperationsInput | $Enums.Seniority | null
+  employmentType?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  companyName?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   postedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   closedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -746,6 +784,8 @@ export type PostingCountOrderByAggregateInput = {
   salaryPeriod?: Prisma.SortOrder
   degreeRequired?: Prisma.SortOrder
   seniority?: Prisma.SortOrder
+  employmentType?: Prisma.SortOrder
+  companyName?: Prisma.SortOrder
   postedAt?: Prisma.SortOrder
   closedAt?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
@@ -784,6 +824,8 @@ export type PostingMaxOrderByAggregateInput = {
   salaryPeriod?: Prisma.SortOrder
   degreeRequired?: Prisma.SortOrder
   seniority?: Prisma.SortOrder
+  employmentType?: Prisma.SortOrder
+  companyName?: Prisma.SortOrder
   postedAt?: Prisma.SortOrder
   closedAt?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
@@ -811,6 +853,8 @@ export type PostingMinOrderByAggregateInput = {
   salaryPeriod?: Prisma.SortOrder
   degreeRequired?: Prisma.SortOrder
   seniority?: Prisma.SortOrder
+  employmentType?: Prisma.SortOrder
+  companyName?: Prisma.SortOrder
   postedAt?: Prisma.SortOrder
   closedAt?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
@@ -983,6 +1027,8 @@ export type PostingCreateWithoutRoleInput = {
   salaryPeriod?: $Enums.SalaryPeriod | null
   degreeRequired?: boolean | null
   seniority?: $Enums.Seniority | null
+  employmentType?: string | null
+  companyName?: string | null
   postedAt: Date | string
   closedAt?: Date | string | null
   createdAt?: Date | string
@@ -1011,6 +1057,8 @@ export type PostingUncheckedCreateWithoutRoleInput = {
   salaryPeriod?: $Enums.SalaryPeriod | null
   degreeRequired?: boolean | null
   seniority?: $Enums.Seniority | null
+  employmentType?: string | null
+  companyName?: string | null
   postedAt: Date | string
   closedAt?: Date | string | null
   createdAt?: Date | string
@@ -1068,6 +1116,8 @@ export type PostingScalarWhereInput = {
   salaryPeriod?: Prisma.EnumSalaryPeriodNullableFilter<"Posting"> | $Enums.SalaryPeriod | null
   degreeRequired?: Prisma.BoolNullableFilter<"Posting"> | boolean | null
   seniority?: Prisma.EnumSeniorityNullableFilter<"Posting"> | $Enums.Seniority | null
+  employmentType?: Prisma.StringNullableFilter<"Posting"> | string | null
+  companyName?: Prisma.StringNullableFilter<"Posting"> | string | null
   postedAt?: Prisma.DateTimeFilter<"Posting"> | Date | string
   closedAt?: Prisma.DateTimeNullableFilter<"Posting"> | Date | string | null
   createdAt?: Prisma.DateTimeFilter<"Posting"> | Date | string
@@ -1092,6 +1142,8 @@ export type PostingCreateWithoutEmployerInput = {
   salaryPeriod?: $Enums.SalaryPeriod | null
   degreeRequired?: boolean | null
   seniority?: $Enums.Seniority | null
+  employmentType?: string | null
+  companyName?: string | null
   postedAt: Date | string
   closedAt?: Date | string | null
   createdAt?: Date | string
@@ -1120,6 +1172,8 @@ export type PostingUncheckedCreateWithoutEmployerInput = {
   salaryPeriod?: $Enums.SalaryPeriod | null
   degreeRequired?: boolean | null
   seniority?: $Enums.Seniority | null
+  employmentType?: string | null
+  companyName?: string | null
   postedAt: Date | string
   closedAt?: Date | string | null
   createdAt?: Date | string
@@ -1171,6 +1225,8 @@ export type PostingCreateWithoutObservationInput = {
   salaryPeriod?: $Enums.SalaryPeriod | null
   degreeRequired?: boolean | null
   seniority?: $Enums.Seniority | null
+  employmentType?: string | null
+  companyName?: string | null
   postedAt: Date | string
   closedAt?: Date | string | null
   createdAt?: Date | string
@@ -1200,6 +1256,8 @@ export type PostingUncheckedCreateWithoutObservationInput = {
   salaryPeriod?: $Enums.SalaryPeriod | null
   degreeRequired?: boolean | null
   seniority?: $Enums.Seniority | null
+  employmentType?: string | null
+  companyName?: string | null
   postedAt: Date | string
   closedAt?: Date | string | null
   createdAt?: Date | string
@@ -1240,6 +1298,8 @@ export type PostingUpdateWithoutObservationInput = {
   salaryPeriod?: Prisma.NullableEnumSalaryPeriodFieldUpdateOperationsInput | $Enums.SalaryPeriod | null
   degreeRequired?: Prisma.NullableBoolFieldUpdateOperationsInput | boolean | null
   seniority?: Prisma.NullableEnumSeniorityFieldUpdateOperationsInput | $Enums.Seniority | null
+  employmentType?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  companyName?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   postedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   closedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -1269,6 +1329,8 @@ export type PostingUncheckedUpdateWithoutObservationInput = {
   salaryPeriod?: Prisma.NullableEnumSalaryPeriodFieldUpdateOperationsInput | $Enums.SalaryPeriod | null
   degreeRequired?: Prisma.NullableBoolFieldUpdateOperationsInput | boolean | null
   seniority?: Prisma.NullableEnumSeniorityFieldUpdateOperationsInput | $Enums.Seniority | null
+  employmentType?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  companyName?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   postedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   closedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -1295,6 +1357,8 @@ export type PostingCreateManyRoleInput = {
   salaryPeriod?: $Enums.SalaryPeriod | null
   degreeRequired?: boolean | null
   seniority?: $Enums.Seniority | null
+  employmentType?: string | null
+  companyName?: string | null
   postedAt: Date | string
   closedAt?: Date | string | null
   createdAt?: Date | string
@@ -1319,6 +1383,8 @@ export type PostingUpdateWithoutRoleInput = {
   salaryPeriod?: Prisma.NullableEnumSalaryPeriodFieldUpdateOperationsInput | $Enums.SalaryPeriod | null
   degreeRequired?: Prisma.NullableBoolFieldUpdateOperationsInput | boolean | null
   seniority?: Prisma.NullableEnumSeniorityFieldUpdateOperationsInput | $Enums.Seniority | null
+  employmentType?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  companyName?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   postedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   closedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -1347,6 +1413,8 @@ export type PostingUncheckedUpdateWithoutRoleInput = {
   salaryPeriod?: Prisma.NullableEnumSalaryPeriodFieldUpdateOperationsInput | $Enums.SalaryPeriod | null
   degreeRequired?: Prisma.NullableBoolFieldUpdateOperationsInput | boolean | null
   seniority?: Prisma.NullableEnumSeniorityFieldUpdateOperationsInput | $Enums.Seniority | null
+  employmentType?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  companyName?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   postedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   closedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -1374,6 +1442,8 @@ export type PostingUncheckedUpdateManyWithoutRoleInput = {
   salaryPeriod?: Prisma.NullableEnumSalaryPeriodFieldUpdateOperationsInput | $Enums.SalaryPeriod | null
   degreeRequired?: Prisma.NullableBoolFieldUpdateOperationsInput | boolean | null
   seniority?: Prisma.NullableEnumSeniorityFieldUpdateOperationsInput | $Enums.Seniority | null
+  employmentType?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  companyName?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   postedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   closedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -1400,6 +1470,8 @@ export type PostingCreateManyEmployerInput = {
   salaryPeriod?: $Enums.SalaryPeriod | null
   degreeRequired?: boolean | null
   seniority?: $Enums.Seniority | null
+  employmentType?: string | null
+  companyName?: string | null
   postedAt: Date | string
   closedAt?: Date | string | null
   createdAt?: Date | string
@@ -1424,6 +1496,8 @@ export type PostingUpdateWithoutEmployerInput = {
   salaryPeriod?: Prisma.NullableEnumSalaryPeriodFieldUpdateOperationsInput | $Enums.SalaryPeriod | null
   degreeRequired?: Prisma.NullableBoolFieldUpdateOperationsInput | boolean | null
   seniority?: Prisma.NullableEnumSeniorityFieldUpdateOperationsInput | $Enums.Seniority | null
+  employmentType?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  companyName?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   postedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   closedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -1452,6 +1526,8 @@ export type PostingUncheckedUpdateWithoutEmployerInput = {
   salaryPeriod?: Prisma.NullableEnumSalaryPeriodFieldUpdateOperationsInput | $Enums.SalaryPeriod | null
   degreeRequired?: Prisma.NullableBoolFieldUpdateOperationsInput | boolean | null
   seniority?: Prisma.NullableEnumSeniorityFieldUpdateOperationsInput | $Enums.Seniority | null
+  employmentType?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  companyName?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   postedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   closedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -1479,6 +1555,8 @@ export type PostingUncheckedUpdateManyWithoutEmployerInput = {
   salaryPeriod?: Prisma.NullableEnumSalaryPeriodFieldUpdateOperationsInput | $Enums.SalaryPeriod | null
   degreeRequired?: Prisma.NullableBoolFieldUpdateOperationsInput | boolean | null
   seniority?: Prisma.NullableEnumSeniorityFieldUpdateOperationsInput | $Enums.Seniority | null
+  employmentType?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  companyName?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   postedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   closedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -1508,6 +1586,8 @@ export type PostingSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs 
   salaryPeriod?: boolean
   degreeRequired?: boolean
   seniority?: boolean
+  employmentType?: boolean
+  companyName?: boolean
   postedAt?: boolean
   closedAt?: boolean
   createdAt?: boolean
@@ -1538,6 +1618,8 @@ export type PostingSelectCreateManyAndReturn<ExtArgs extends runtime.Types.Exten
   salaryPeriod?: boolean
   degreeRequired?: boolean
   seniority?: boolean
+  employmentType?: boolean
+  companyName?: boolean
   postedAt?: boolean
   closedAt?: boolean
   createdAt?: boolean
@@ -1567,6 +1649,8 @@ export type PostingSelectUpdateManyAndReturn<ExtArgs extends runtime.Types.Exten
   salaryPeriod?: boolean
   degreeRequired?: boolean
   seniority?: boolean
+  employmentType?: boolean
+  companyName?: boolean
   postedAt?: boolean
   closedAt?: boolean
   createdAt?: boolean
@@ -1596,6 +1680,8 @@ export type PostingSelectScalar = {
   salaryPeriod?: boolean
   degreeRequired?: boolean
   seniority?: boolean
+  employmentType?: boolean
+  companyName?: boolean
   postedAt?: boolean
   closedAt?: boolean
   createdAt?: boolean
@@ -1607,7 +1693,7 @@ export type PostingSelectScalar = {
   groupDegreeRequired?: boolean
 }
 
-export type PostingOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "roleId" | "employerId" | "source" | "externalId" | "title" | "location" | "country" | "remote" | "salaryMin" | "salaryMax" | "salaryCurrency" | "salaryPeriod" | "degreeRequired" | "seniority" | "postedAt" | "closedAt" | "createdAt" | "updatedAt" | "dedupeKey" | "groupId" | "groupSize" | "groupSalaryPostingId" | "groupDegreeRequired", ExtArgs["result"]["posting"]>
+export type PostingOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "roleId" | "employerId" | "source" | "externalId" | "title" | "location" | "country" | "remote" | "salaryMin" | "salaryMax" | "salaryCurrency" | "salaryPeriod" | "degreeRequired" | "seniority" | "employmentType" | "companyName" | "postedAt" | "closedAt" | "createdAt" | "updatedAt" | "dedupeKey" | "groupId" | "groupSize" | "groupSalaryPostingId" | "groupDegreeRequired", ExtArgs["result"]["posting"]>
 export type PostingInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   role?: boolean | Prisma.RoleDefaultArgs<ExtArgs>
   employer?: boolean | Prisma.EmployerDefaultArgs<ExtArgs>
@@ -1648,6 +1734,14 @@ export type $PostingPayload<ExtArgs extends runtime.Types.Extensions.InternalArg
      */
     degreeRequired: boolean | null
     seniority: $Enums.Seniority | null
+    /**
+     * As given (full-time, contract...); null = unknown
+     */
+    employmentType: string | null
+    /**
+     * The employer's name as this posting spelled it (trimmed, white space collapsed)
+     */
+    companyName: string | null
     postedAt: Date
     closedAt: Date | null
     createdAt: Date
@@ -2115,6 +2209,8 @@ export interface PostingFieldRefs {
   readonly salaryPeriod: Prisma.FieldRef<"Posting", 'SalaryPeriod'>
   readonly degreeRequired: Prisma.FieldRef<"Posting", 'Boolean'>
   readonly seniority: Prisma.FieldRef<"Posting", 'Seniority'>
+  readonly employmentType: Prisma.FieldRef<"Posting", 'String'>
+  readonly companyName: Prisma.FieldRef<"Posting", 'String'>
   readonly postedAt: Prisma.FieldRef<"Posting", 'DateTime'>
   readonly closedAt: Prisma.FieldRef<"Posting", 'DateTime'>
   readonly createdAt: Prisma.FieldRef<"Posting", 'DateTime'>
