@@ -102,7 +102,7 @@ describe('import CLI', () => {
     expect(result.code).toBe(1);
     expect(result.stdout).toBe('');
     expect(result.stderr).toMatch(/read 21, inserted 3, updated 0, unchanged 0, rejected 18 in [\d.]+ s/);
-    expect(result.stderr).toContain('line 5, externalId -: field externalId = "": required');
+    expect(result.stderr).toContain('line 5, externalId -: field title = "Data Engineer": unclassifiedTitle');
     expect(result.stderr).toContain('line 14, externalId e-14: field salaryCurrency = "NZD": knownCurrency');
     expect(result.stderr).toContain('line 21, externalId e-21: field (record) = "5 fields": columnCount');
   });

@@ -143,7 +143,16 @@ export const PostingScalarFieldEnum = {
   postedAt: 'postedAt',
   closedAt: 'closedAt',
   createdAt: 'createdAt',
-  updatedAt: 'updatedAt'
+  updatedAt: 'updatedAt',
+  salaryText: 'salaryText',
+  salaryEstimated: 'salaryEstimated',
+  description: 'description',
+  employmentType: 'employmentType',
+  url: 'url',
+  educationRequirement: 'educationRequirement',
+  educationLevel: 'educationLevel',
+  educationEvidence: 'educationEvidence',
+  educationOrigin: 'educationOrigin'
 } as const
 
 export type PostingScalarFieldEnum = (typeof PostingScalarFieldEnum)[keyof typeof PostingScalarFieldEnum]

@@ -62,6 +62,15 @@ export type PostingMinAggregateOutputType = {
   closedAt: Date | null
   createdAt: Date | null
   updatedAt: Date | null
+  salaryText: string | null
+  salaryEstimated: boolean | null
+  description: string | null
+  employmentType: string | null
+  url: string | null
+  educationRequirement: $Enums.EducationRequirement | null
+  educationLevel: $Enums.EducationLevel | null
+  educationEvidence: string | null
+  educationOrigin: $Enums.EducationOrigin | null
 }
 
 export type PostingMaxAggregateOutputType = {
@@ -84,6 +93,15 @@ export type PostingMaxAggregateOutputType = {
   closedAt: Date | null
   createdAt: Date | null
   updatedAt: Date | null
+  salaryText: string | null
+  salaryEstimated: boolean | null
+  description: string | null
+  employmentType: string | null
+  url: string | null
+  educationRequirement: $Enums.EducationRequirement | null
+  educationLevel: $Enums.EducationLevel | null
+  educationEvidence: string | null
+  educationOrigin: $Enums.EducationOrigin | null
 }
 
 export type PostingCountAggregateOutputType = {
@@ -106,6 +124,15 @@ export type PostingCountAggregateOutputType = {
   closedAt: number
   createdAt: number
   updatedAt: number
+  salaryText: number
+  salaryEstimated: number
+  description: number
+  employmentType: number
+  url: number
+  educationRequirement: number
+  educationLevel: number
+  educationEvidence: number
+  educationOrigin: number
   _all: number
 }
 
@@ -146,6 +173,15 @@ export type PostingMinAggregateInputType = {
   closedAt?: true
   createdAt?: true
   updatedAt?: true
+  salaryText?: true
+  salaryEstimated?: true
+  description?: true
+  employmentType?: true
+  url?: true
+  educationRequirement?: true
+  educationLevel?: true
+  educationEvidence?: true
+  educationOrigin?: true
 }
 
 export type PostingMaxAggregateInputType = {
@@ -168,6 +204,15 @@ export type PostingMaxAggregateInputType = {
   closedAt?: true
   createdAt?: true
   updatedAt?: true
+  salaryText?: true
+  salaryEstimated?: true
+  description?: true
+  employmentType?: true
+  url?: true
+  educationRequirement?: true
+  educationLevel?: true
+  educationEvidence?: true
+  educationOrigin?: true
 }
 
 export type PostingCountAggregateInputType = {
@@ -190,6 +235,15 @@ export type PostingCountAggregateInputType = {
   closedAt?: true
   createdAt?: true
   updatedAt?: true
+  salaryText?: true
+  salaryEstimated?: true
+  description?: true
+  employmentType?: true
+  url?: true
+  educationRequirement?: true
+  educationLevel?: true
+  educationEvidence?: true
+  educationOrigin?: true
   _all?: true
 }
 
@@ -299,6 +353,15 @@ export type PostingGroupByOutputType = {
   closedAt: Date | null
   createdAt: Date
   updatedAt: Date
+  salaryText: string | null
+  salaryEstimated: boolean | null
+  description: string | null
+  employmentType: string | null
+  url: string | null
+  educationRequirement: $Enums.EducationRequirement | null
+  educationLevel: $Enums.EducationLevel | null
+  educationEvidence: string | null
+  educationOrigin: $Enums.EducationOrigin | null
   _count: PostingCountAggregateOutputType | null
   _avg: PostingAvgAggregateOutputType | null
   _sum: PostingSumAggregateOutputType | null
@@ -344,6 +407,15 @@ export type PostingWhereInput = {
   closedAt?: Prisma.DateTimeNullableFilter<"Posting"> | Date | string | null
   createdAt?: Prisma.DateTimeFilter<"Posting"> | Date | string
   updatedAt?: Prisma.DateTimeFilter<"Posting"> | Date | string
+  salaryText?: Prisma.StringNullableFilter<"Posting"> | string | null
+  salaryEstimated?: Prisma.BoolNullableFilter<"Posting"> | boolean | null
+  description?: Prisma.StringNullableFilter<"Posting"> | string | null
+  employmentType?: Prisma.StringNullableFilter<"Posting"> | string | null
+  url?: Prisma.StringNullableFilter<"Posting"> | string | null
+  educationRequirement?: Prisma.EnumEducationRequirementNullableFilter<"Posting"> | $Enums.EducationRequirement | null
+  educationLevel?: Prisma.EnumEducationLevelNullableFilter<"Posting"> | $Enums.EducationLevel | null
+  educationEvidence?: Prisma.StringNullableFilter<"Posting"> | string | null
+  educationOrigin?: Prisma.EnumEducationOriginNullableFilter<"Posting"> | $Enums.EducationOrigin | null
   role?: Prisma.XOR<Prisma.RoleScalarRelationFilter, Prisma.RoleWhereInput>
   employer?: Prisma.XOR<Prisma.EmployerScalarRelationFilter, Prisma.EmployerWhereInput>
   observation?: Prisma.XOR<Prisma.SalaryObservationNullableScalarRelationFilter, Prisma.SalaryObservationWhereInput> | null
@@ -369,6 +441,15 @@ export type PostingOrderByWithRelationInput = {
   closedAt?: Prisma.SortOrderInput | Prisma.SortOrder
   createdAt?: Prisma.SortOrder
   updatedAt?: Prisma.SortOrder
+  salaryText?: Prisma.SortOrderInput | Prisma.SortOrder
+  salaryEstimated?: Prisma.SortOrderInput | Prisma.SortOrder
+  description?: Prisma.SortOrderInput | Prisma.SortOrder
+  employmentType?: Prisma.SortOrderInput | Prisma.SortOrder
+  url?: Prisma.SortOrderInput | Prisma.SortOrder
+  educationRequirement?: Prisma.SortOrderInput | Prisma.SortOrder
+  educationLevel?: Prisma.SortOrderInput | Prisma.SortOrder
+  educationEvidence?: Prisma.SortOrderInput | Prisma.SortOrder
+  educationOrigin?: Prisma.SortOrderInput | Prisma.SortOrder
   role?: Prisma.RoleOrderByWithRelationInput
   employer?: Prisma.EmployerOrderByWithRelationInput
   observation?: Prisma.SalaryObservationOrderByWithRelationInput
@@ -398,6 +479,15 @@ export type PostingWhereUniqueInput = Prisma.AtLeast<{
   closedAt?: Prisma.DateTimeNullableFilter<"Posting"> | Date | string | null
   createdAt?: Prisma.DateTimeFilter<"Posting"> | Date | string
   updatedAt?: Prisma.DateTimeFilter<"Posting"> | Date | string
+  salaryText?: Prisma.StringNullableFilter<"Posting"> | string | null
+  salaryEstimated?: Prisma.BoolNullableFilter<"Posting"> | boolean | null
+  description?: Prisma.StringNullableFilter<"Posting"> | string | null
+  employmentType?: Prisma.StringNullableFilter<"Posting"> | string | null
+  url?: Prisma.StringNullableFilter<"Posting"> | string | null
+  educationRequirement?: Prisma.EnumEducationRequirementNullableFilter<"Posting"> | $Enums.EducationRequirement | null
+  educationLevel?: Prisma.EnumEducationLevelNullableFilter<"Posting"> | $Enums.EducationLevel | null
+  educationEvidence?: Prisma.StringNullableFilter<"Posting"> | string | null
+  educationOrigin?: Prisma.EnumEducationOriginNullableFilter<"Posting"> | $Enums.EducationOrigin | null
   role?: Prisma.XOR<Prisma.RoleScalarRelationFilter, Prisma.RoleWhereInput>
   employer?: Prisma.XOR<Prisma.EmployerScalarRelationFilter, Prisma.EmployerWhereInput>
   observation?: Prisma.XOR<Prisma.SalaryObservationNullableScalarRelationFilter, Prisma.SalaryObservationWhereInput> | null
@@ -423,6 +513,15 @@ export type PostingOrderByWithAggregationInput = {
   closedAt?: Prisma.SortOrderInput | Prisma.SortOrder
   createdAt?: Prisma.SortOrder
   updatedAt?: Prisma.SortOrder
+  salaryText?: Prisma.SortOrderInput | Prisma.SortOrder
+  salaryEstimated?: Prisma.SortOrderInput | Prisma.SortOrder
+  description?: Prisma.SortOrderInput | Prisma.SortOrder
+  employmentType?: Prisma.SortOrderInput | Prisma.SortOrder
+  url?: Prisma.SortOrderInput | Prisma.SortOrder
+  educationRequirement?: Prisma.SortOrderInput | Prisma.SortOrder
+  educationLevel?: Prisma.SortOrderInput | Prisma.SortOrder
+  educationEvidence?: Prisma.SortOrderInput | Prisma.SortOrder
+  educationOrigin?: Prisma.SortOrderInput | Prisma.SortOrder
   _count?: Prisma.PostingCountOrderByAggregateInput
   _avg?: Prisma.PostingAvgOrderByAggregateInput
   _max?: Prisma.PostingMaxOrderByAggregateInput
@@ -453,6 +552,15 @@ export type PostingScalarWhereWithAggregatesInput = {
   closedAt?: Prisma.DateTimeNullableWithAggregatesFilter<"Posting"> | Date | string | null
   createdAt?: Prisma.DateTimeWithAggregatesFilter<"Posting"> | Date | string
   updatedAt?: Prisma.DateTimeWithAggregatesFilter<"Posting"> | Date | string
+  salaryText?: Prisma.StringNullableWithAggregatesFilter<"Posting"> | string | null
+  salaryEstimated?: Prisma.BoolNullableWithAggregatesFilter<"Posting"> | boolean | null
+  description?: Prisma.StringNullableWithAggregatesFilter<"Posting"> | string | null
+  employmentType?: Prisma.StringNullableWithAggregatesFilter<"Posting"> | string | null
+  url?: Prisma.StringNullableWithAggregatesFilter<"Posting"> | string | null
+  educationRequirement?: Prisma.EnumEducationRequirementNullableWithAggregatesFilter<"Posting"> | $Enums.EducationRequirement | null
+  educationLevel?: Prisma.EnumEducationLevelNullableWithAggregatesFilter<"Posting"> | $Enums.EducationLevel | null
+  educationEvidence?: Prisma.StringNullableWithAggregatesFilter<"Posting"> | string | null
+  educationOrigin?: Prisma.EnumEducationOriginNullableWithAggregatesFilter<"Posting"> | $Enums.EducationOrigin | null
 }
 
 export type PostingCreateInput = {
@@ -472,6 +580,15 @@ export type PostingCreateInput = {
   closedAt?: Date | string | null
   createdAt?: Date | string
   updatedAt?: Date | string
+  salaryText?: string | null
+  salaryEstimated?: boolean | null
+  description?: string | null
+  employmentType?: string | null
+  url?: string | null
+  educationRequirement?: $Enums.EducationRequirement | null
+  educationLevel?: $Enums.EducationLevel | null
+  educationEvidence?: string | null
+  educationOrigin?: $Enums.EducationOrigin | null
   role: Prisma.RoleCreateNestedOneWithoutPostingsInput
   employer: Prisma.EmployerCreateNestedOneWithoutPostingsInput
   observation?: Prisma.SalaryObservationCreateNestedOneWithoutPostingInput
@@ -497,6 +614,15 @@ export type PostingUncheckedCreateInput = {
   closedAt?: Date | string | null
   createdAt?: Date | string
   updatedAt?: Date | string
+  salaryText?: string | null
+  salaryEstimated?: boolean | null
+  description?: string | null
+  employmentType?: string | null
+  url?: string | null
+  educationRequirement?: $Enums.EducationRequirement | null
+  educationLevel?: $Enums.EducationLevel | null
+  educationEvidence?: string | null
+  educationOrigin?: $Enums.EducationOrigin | null
   observation?: Prisma.SalaryObservationUncheckedCreateNestedOneWithoutPostingInput
 }
 
@@ -517,6 +643,15 @@ export type PostingUpdateInput = {
   closedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  salaryText?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  salaryEstimated?: Prisma.NullableBoolFieldUpdateOperationsInput | boolean | null
+  description?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  employmentType?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  url?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  educationRequirement?: Prisma.NullableEnumEducationRequirementFieldUpdateOperationsInput | $Enums.EducationRequirement | null
+  educationLevel?: Prisma.NullableEnumEducationLevelFieldUpdateOperationsInput | $Enums.EducationLevel | null
+  educationEvidence?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  educationOrigin?: Prisma.NullableEnumEducationOriginFieldUpdateOperationsInput | $Enums.EducationOrigin | null
   role?: Prisma.RoleUpdateOneRequiredWithoutPostingsNestedInput
   employer?: Prisma.EmployerUpdateOneRequiredWithoutPostingsNestedInput
   observation?: Prisma.SalaryObservationUpdateOneWithoutPostingNestedInput
@@ -542,6 +677,15 @@ export type PostingUncheckedUpdateInput = {
   closedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  salaryText?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  salaryEstimated?: Prisma.NullableBoolFieldUpdateOperationsInput | boolean | null
+  description?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  employmentType?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  url?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  educationRequirement?: Prisma.NullableEnumEducationRequirementFieldUpdateOperationsInput | $Enums.EducationRequirement | null
+  educationLevel?: Prisma.NullableEnumEducationLevelFieldUpdateOperationsInput | $Enums.EducationLevel | null
+  educationEvidence?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  educationOrigin?: Prisma.NullableEnumEducationOriginFieldUpdateOperationsInput | $Enums.EducationOrigin | null
   observation?: Prisma.SalaryObservationUncheckedUpdateOneWithoutPostingNestedInput
 }
 
@@ -565,6 +709,15 @@ export type PostingCreateManyInput = {
   closedAt?: Date | string | null
   createdAt?: Date | string
   updatedAt?: Date | string
+  salaryText?: string | null
+  salaryEstimated?: boolean | null
+  description?: string | null
+  employmentType?: string | null
+  url?: string | null
+  educationRequirement?: $Enums.EducationRequirement | null
+  educationLevel?: $Enums.EducationLevel | null
+  educationEvidence?: string | null
+  educationOrigin?: $Enums.EducationOrigin | null
 }
 
 export type PostingUpdateManyMutationInput = {
@@ -584,6 +737,15 @@ export type PostingUpdateManyMutationInput = {
   closedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  salaryText?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  salaryEstimated?: Prisma.NullableBoolFieldUpdateOperationsInput | boolean | null
+  description?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  employmentType?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  url?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  educationRequirement?: Prisma.NullableEnumEducationRequirementFieldUpdateOperationsInput | $Enums.EducationRequirement | null
+  educationLevel?: Prisma.NullableEnumEducationLevelFieldUpdateOperationsInput | $Enums.EducationLevel | null
+  educationEvidence?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  educationOrigin?: Prisma.NullableEnumEducationOriginFieldUpdateOperationsInput | $Enums.EducationOrigin | null
 }
 
 export type PostingUncheckedUpdateManyInput = {
@@ -606,6 +768,15 @@ export type PostingUncheckedUpdateManyInput = {
   closedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  salaryText?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  salaryEstimated?: Prisma.NullableBoolFieldUpdateOperationsInput | boolean | null
+  description?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  employmentType?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  url?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  educationRequirement?: Prisma.NullableEnumEducationRequirementFieldUpdateOperationsInput | $Enums.EducationRequirement | null
+  educationLevel?: Prisma.NullableEnumEducationLevelFieldUpdateOperationsInput | $Enums.EducationLevel | null
+  educationEvidence?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  educationOrigin?: Prisma.NullableEnumEducationOriginFieldUpdateOperationsInput | $Enums.EducationOrigin | null
 }
 
 export type PostingListRelationFilter = {
@@ -643,6 +814,15 @@ export type PostingCountOrderByAggregateInput = {
   closedAt?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
   updatedAt?: Prisma.SortOrder
+  salaryText?: Prisma.SortOrder
+  salaryEstimated?: Prisma.SortOrder
+  description?: Prisma.SortOrder
+  employmentType?: Prisma.SortOrder
+  url?: Prisma.SortOrder
+  educationRequirement?: Prisma.SortOrder
+  educationLevel?: Prisma.SortOrder
+  educationEvidence?: Prisma.SortOrder
+  educationOrigin?: Prisma.SortOrder
 }
 
 export type PostingAvgOrderByAggregateInput = {
@@ -673,6 +853,15 @@ export type PostingMaxOrderByAggregateInput = {
   closedAt?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
   updatedAt?: Prisma.SortOrder
+  salaryText?: Prisma.SortOrder
+  salaryEstimated?: Prisma.SortOrder
+  description?: Prisma.SortOrder
+  employmentType?: Prisma.SortOrder
+  url?: Prisma.SortOrder
+  educationRequirement?: Prisma.SortOrder
+  educationLevel?: Prisma.SortOrder
+  educationEvidence?: Prisma.SortOrder
+  educationOrigin?: Prisma.SortOrder
 }
 
 export type PostingMinOrderByAggregateInput = {
@@ -695,6 +884,15 @@ export type PostingMinOrderByAggregateInput = {
   closedAt?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
   updatedAt?: Prisma.SortOrder
+  salaryText?: Prisma.SortOrder
+  salaryEstimated?: Prisma.SortOrder
+  description?: Prisma.SortOrder
+  employmentType?: Prisma.SortOrder
+  url?: Prisma.SortOrder
+  educationRequirement?: Prisma.SortOrder
+  educationLevel?: Prisma.SortOrder
+  educationEvidence?: Prisma.SortOrder
+  educationOrigin?: Prisma.SortOrder
 }
 
 export type PostingSumOrderByAggregateInput = {
@@ -818,6 +1016,18 @@ export type NullableDateTimeFieldUpdateOperationsInput = {
   set?: Date | string | null
 }
 
+export type NullableEnumEducationRequirementFieldUpdateOperationsInput = {
+  set?: $Enums.EducationRequirement | null
+}
+
+export type NullableEnumEducationLevelFieldUpdateOperationsInput = {
+  set?: $Enums.EducationLevel | null
+}
+
+export type NullableEnumEducationOriginFieldUpdateOperationsInput = {
+  set?: $Enums.EducationOrigin | null
+}
+
 export type PostingCreateNestedOneWithoutObservationInput = {
   create?: Prisma.XOR<Prisma.PostingCreateWithoutObservationInput, Prisma.PostingUncheckedCreateWithoutObservationInput>
   connectOrCreate?: Prisma.PostingCreateOrConnectWithoutObservationInput
@@ -851,6 +1061,15 @@ export type PostingCreateWithoutRoleInput = {
   closedAt?: Date | string | null
   createdAt?: Date | string
   updatedAt?: Date | string
+  salaryText?: string | null
+  salaryEstimated?: boolean | null
+  description?: string | null
+  employmentType?: string | null
+  url?: string | null
+  educationRequirement?: $Enums.EducationRequirement | null
+  educationLevel?: $Enums.EducationLevel | null
+  educationEvidence?: string | null
+  educationOrigin?: $Enums.EducationOrigin | null
   employer: Prisma.EmployerCreateNestedOneWithoutPostingsInput
   observation?: Prisma.SalaryObservationCreateNestedOneWithoutPostingInput
 }
@@ -874,6 +1093,15 @@ export type PostingUncheckedCreateWithoutRoleInput = {
   closedAt?: Date | string | null
   createdAt?: Date | string
   updatedAt?: Date | string
+  salaryText?: string | null
+  salaryEstimated?: boolean | null
+  description?: string | null
+  employmentType?: string | null
+  url?: string | null
+  educationRequirement?: $Enums.EducationRequirement | null
+  educationLevel?: $Enums.EducationLevel | null
+  educationEvidence?: string | null
+  educationOrigin?: $Enums.EducationOrigin | null
   observation?: Prisma.SalaryObservationUncheckedCreateNestedOneWithoutPostingInput
 }
 
@@ -926,6 +1154,15 @@ export type PostingScalarWhereInput = {
   closedAt?: Prisma.DateTimeNullableFilter<"Posting"> | Date | string | null
   createdAt?: Prisma.DateTimeFilter<"Posting"> | Date | string
   updatedAt?: Prisma.DateTimeFilter<"Posting"> | Date | string
+  salaryText?: Prisma.StringNullableFilter<"Posting"> | string | null
+  salaryEstimated?: Prisma.BoolNullableFilter<"Posting"> | boolean | null
+  description?: Prisma.StringNullableFilter<"Posting"> | string | null
+  employmentType?: Prisma.StringNullableFilter<"Posting"> | string | null
+  url?: Prisma.StringNullableFilter<"Posting"> | string | null
+  educationRequirement?: Prisma.EnumEducationRequirementNullableFilter<"Posting"> | $Enums.EducationRequirement | null
+  educationLevel?: Prisma.EnumEducationLevelNullableFilter<"Posting"> | $Enums.EducationLevel | null
+  educationEvidence?: Prisma.StringNullableFilter<"Posting"> | string | null
+  educationOrigin?: Prisma.EnumEducationOriginNullableFilter<"Posting"> | $Enums.EducationOrigin | null
 }
 
 export type PostingCreateWithoutEmployerInput = {
@@ -945,6 +1182,15 @@ export type PostingCreateWithoutEmployerInput = {
   closedAt?: Date | string | null
   createdAt?: Date | string
   updatedAt?: Date | string
+  salaryText?: string | null
+  salaryEstimated?: boolean | null
+  description?: string | null
+  employmentType?: string | null
+  url?: string | null
+  educationRequirement?: $Enums.EducationRequirement | null
+  educationLevel?: $Enums.EducationLevel | null
+  educationEvidence?: string | null
+  educationOrigin?: $Enums.EducationOrigin | null
   role: Prisma.RoleCreateNestedOneWithoutPostingsInput
   observation?: Prisma.SalaryObservationCreateNestedOneWithoutPostingInput
 }
@@ -968,6 +1214,15 @@ export type PostingUncheckedCreateWithoutEmployerInput = {
   closedAt?: Date | string | null
   createdAt?: Date | string
   updatedAt?: Date | string
+  salaryText?: string | null
+  salaryEstimated?: boolean | null
+  description?: string | null
+  employmentType?: string | null
+  url?: string | null
+  educationRequirement?: $Enums.EducationRequirement | null
+  educationLevel?: $Enums.EducationLevel | null
+  educationEvidence?: string | null
+  educationOrigin?: $Enums.EducationOrigin | null
   observation?: Prisma.SalaryObservationUncheckedCreateNestedOneWithoutPostingInput
 }
 
@@ -1014,6 +1269,15 @@ export type PostingCreateWithoutObservationInput = {
   closedAt?: Date | string | null
   createdAt?: Date | string
   updatedAt?: Date | string
+  salaryText?: string | null
+  salaryEstimated?: boolean | null
+  description?: string | null
+  employmentType?: string | null
+  url?: string | null
+  educationRequirement?: $Enums.EducationRequirement | null
+  educationLevel?: $Enums.EducationLevel | null
+  educationEvidence?: string | null
+  educationOrigin?: $Enums.EducationOrigin | null
   role: Prisma.RoleCreateNestedOneWithoutPostingsInput
   employer: Prisma.EmployerCreateNestedOneWithoutPostingsInput
 }
@@ -1038,6 +1302,15 @@ export type PostingUncheckedCreateWithoutObservationInput = {
   closedAt?: Date | string | null
   createdAt?: Date | string
   updatedAt?: Date | string
+  salaryText?: string | null
+  salaryEstimated?: boolean | null
+  description?: string | null
+  employmentType?: string | null
+  url?: string | null
+  educationRequirement?: $Enums.EducationRequirement | null
+  educationLevel?: $Enums.EducationLevel | null
+  educationEvidence?: string | null
+  educationOrigin?: $Enums.EducationOrigin | null
 }
 
 export type PostingCreateOrConnectWithoutObservationInput = {
@@ -1073,6 +1346,15 @@ export type PostingUpdateWithoutObservationInput = {
   closedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  salaryText?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  salaryEstimated?: Prisma.NullableBoolFieldUpdateOperationsInput | boolean | null
+  description?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  employmentType?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  url?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  educationRequirement?: Prisma.NullableEnumEducationRequirementFieldUpdateOperationsInput | $Enums.EducationRequirement | null
+  educationLevel?: Prisma.NullableEnumEducationLevelFieldUpdateOperationsInput | $Enums.EducationLevel | null
+  educationEvidence?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  educationOrigin?: Prisma.NullableEnumEducationOriginFieldUpdateOperationsInput | $Enums.EducationOrigin | null
   role?: Prisma.RoleUpdateOneRequiredWithoutPostingsNestedInput
   employer?: Prisma.EmployerUpdateOneRequiredWithoutPostingsNestedInput
 }
@@ -1097,6 +1379,15 @@ export type PostingUncheckedUpdateWithoutObservationInput = {
   closedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  salaryText?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  salaryEstimated?: Prisma.NullableBoolFieldUpdateOperationsInput | boolean | null
+  description?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  employmentType?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  url?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  educationRequirement?: Prisma.NullableEnumEducationRequirementFieldUpdateOperationsInput | $Enums.EducationRequirement | null
+  educationLevel?: Prisma.NullableEnumEducationLevelFieldUpdateOperationsInput | $Enums.EducationLevel | null
+  educationEvidence?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  educationOrigin?: Prisma.NullableEnumEducationOriginFieldUpdateOperationsInput | $Enums.EducationOrigin | null
 }
 
 export type PostingCreateManyRoleInput = {
@@ -1118,6 +1409,15 @@ export type PostingCreateManyRoleInput = {
   closedAt?: Date | string | null
   createdAt?: Date | string
   updatedAt?: Date | string
+  salaryText?: string | null
+  salaryEstimated?: boolean | null
+  description?: string | null
+  employmentType?: string | null
+  url?: string | null
+  educationRequirement?: $Enums.EducationRequirement | null
+  educationLevel?: $Enums.EducationLevel | null
+  educationEvidence?: string | null
+  educationOrigin?: $Enums.EducationOrigin | null
 }
 
 export type PostingUpdateWithoutRoleInput = {
@@ -1137,6 +1437,15 @@ export type PostingUpdateWithoutRoleInput = {
   closedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  salaryText?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  salaryEstimated?: Prisma.NullableBoolFieldUpdateOperationsInput | boolean | null
+  description?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  employmentType?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  url?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  educationRequirement?: Prisma.NullableEnumEducationRequirementFieldUpdateOperationsInput | $Enums.EducationRequirement | null
+  educationLevel?: Prisma.NullableEnumEducationLevelFieldUpdateOperationsInput | $Enums.EducationLevel | null
+  educationEvidence?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  educationOrigin?: Prisma.NullableEnumEducationOriginFieldUpdateOperationsInput | $Enums.EducationOrigin | null
   employer?: Prisma.EmployerUpdateOneRequiredWithoutPostingsNestedInput
   observation?: Prisma.SalaryObservationUpdateOneWithoutPostingNestedInput
 }
@@ -1160,6 +1469,15 @@ export type PostingUncheckedUpdateWithoutRoleInput = {
   closedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  salaryText?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  salaryEstimated?: Prisma.NullableBoolFieldUpdateOperationsInput | boolean | null
+  description?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  employmentType?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  url?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  educationRequirement?: Prisma.NullableEnumEducationRequirementFieldUpdateOperationsInput | $Enums.EducationRequirement | null
+  educationLevel?: Prisma.NullableEnumEducationLevelFieldUpdateOperationsInput | $Enums.EducationLevel | null
+  educationEvidence?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  educationOrigin?: Prisma.NullableEnumEducationOriginFieldUpdateOperationsInput | $Enums.EducationOrigin | null
   observation?: Prisma.SalaryObservationUncheckedUpdateOneWithoutPostingNestedInput
 }
 
@@ -1182,6 +1500,15 @@ export type PostingUncheckedUpdateManyWithoutRoleInput = {
   closedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  salaryText?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  salaryEstimated?: Prisma.NullableBoolFieldUpdateOperationsInput | boolean | null
+  description?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  employmentType?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  url?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  educationRequirement?: Prisma.NullableEnumEducationRequirementFieldUpdateOperationsInput | $Enums.EducationRequirement | null
+  educationLevel?: Prisma.NullableEnumEducationLevelFieldUpdateOperationsInput | $Enums.EducationLevel | null
+  educationEvidence?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  educationOrigin?: Prisma.NullableEnumEducationOriginFieldUpdateOperationsInput | $Enums.EducationOrigin | null
 }
 
 export type PostingCreateManyEmployerInput = {
@@ -1203,6 +1530,15 @@ export type PostingCreateManyEmployerInput = {
   closedAt?: Date | string | null
   createdAt?: Date | string
   updatedAt?: Date | string
+  salaryText?: string | null
+  salaryEstimated?: boolean | null
+  description?: string | null
+  employmentType?: string | null
+  url?: string | null
+  educationRequirement?: $Enums.EducationRequirement | null
+  educationLevel?: $Enums.EducationLevel | null
+  educationEvidence?: string | null
+  educationOrigin?: $Enums.EducationOrigin | null
 }
 
 export type PostingUpdateWithoutEmployerInput = {
@@ -1222,6 +1558,15 @@ export type PostingUpdateWithoutEmployerInput = {
   closedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  salaryText?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  salaryEstimated?: Prisma.NullableBoolFieldUpdateOperationsInput | boolean | null
+  description?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  employmentType?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  url?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  educationRequirement?: Prisma.NullableEnumEducationRequirementFieldUpdateOperationsInput | $Enums.EducationRequirement | null
+  educationLevel?: Prisma.NullableEnumEducationLevelFieldUpdateOperationsInput | $Enums.EducationLevel | null
+  educationEvidence?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  educationOrigin?: Prisma.NullableEnumEducationOriginFieldUpdateOperationsInput | $Enums.EducationOrigin | null
   role?: Prisma.RoleUpdateOneRequiredWithoutPostingsNestedInput
   observation?: Prisma.SalaryObservationUpdateOneWithoutPostingNestedInput
 }
@@ -1245,6 +1590,15 @@ export type PostingUncheckedUpdateWithoutEmployerInput = {
   closedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  salaryText?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  salaryEstimated?: Prisma.NullableBoolFieldUpdateOperationsInput | boolean | null
+  description?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  employmentType?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  url?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  educationRequirement?: Prisma.NullableEnumEducationRequirementFieldUpdateOperationsInput | $Enums.EducationRequirement | null
+  educationLevel?: Prisma.NullableEnumEducationLevelFieldUpdateOperationsInput | $Enums.EducationLevel | null
+  educationEvidence?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  educationOrigin?: Prisma.NullableEnumEducationOriginFieldUpdateOperationsInput | $Enums.EducationOrigin | null
   observation?: Prisma.SalaryObservationUncheckedUpdateOneWithoutPostingNestedInput
 }
 
@@ -1267,6 +1621,15 @@ export type PostingUncheckedUpdateManyWithoutEmployerInput = {
   closedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  salaryText?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  salaryEstimated?: Prisma.NullableBoolFieldUpdateOperationsInput | boolean | null
+  description?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  employmentType?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  url?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  educationRequirement?: Prisma.NullableEnumEducationRequirementFieldUpdateOperationsInput | $Enums.EducationRequirement | null
+  educationLevel?: Prisma.NullableEnumEducationLevelFieldUpdateOperationsInput | $Enums.EducationLevel | null
+  educationEvidence?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  educationOrigin?: Prisma.NullableEnumEducationOriginFieldUpdateOperationsInput | $Enums.EducationOrigin | null
 }
 
 
@@ -1291,6 +1654,15 @@ export type PostingSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs 
   closedAt?: boolean
   createdAt?: boolean
   updatedAt?: boolean
+  salaryText?: boolean
+  salaryEstimated?: boolean
+  description?: boolean
+  employmentType?: boolean
+  url?: boolean
+  educationRequirement?: boolean
+  educationLevel?: boolean
+  educationEvidence?: boolean
+  educationOrigin?: boolean
   role?: boolean | Prisma.RoleDefaultArgs<ExtArgs>
   employer?: boolean | Prisma.EmployerDefaultArgs<ExtArgs>
   observation?: boolean | Prisma.Posting$observationArgs<ExtArgs>
@@ -1316,6 +1688,15 @@ export type PostingSelectCreateManyAndReturn<ExtArgs extends runtime.Types.Exten
   closedAt?: boolean
   createdAt?: boolean
   updatedAt?: boolean
+  salaryText?: boolean
+  salaryEstimated?: boolean
+  description?: boolean
+  employmentType?: boolean
+  url?: boolean
+  educationRequirement?: boolean
+  educationLevel?: boolean
+  educationEvidence?: boolean
+  educationOrigin?: boolean
   role?: boolean | Prisma.RoleDefaultArgs<ExtArgs>
   employer?: boolean | Prisma.EmployerDefaultArgs<ExtArgs>
 }, ExtArgs["result"]["posting"]>
@@ -1340,6 +1721,15 @@ export type PostingSelectUpdateManyAndReturn<ExtArgs extends runtime.Types.Exten
   closedAt?: boolean
   createdAt?: boolean
   updatedAt?: boolean
+  salaryText?: boolean
+  salaryEstimated?: boolean
+  description?: boolean
+  employmentType?: boolean
+  url?: boolean
+  educationRequirement?: boolean
+  educationLevel?: boolean
+  educationEvidence?: boolean
+  educationOrigin?: boolean
   role?: boolean | Prisma.RoleDefaultArgs<ExtArgs>
   employer?: boolean | Prisma.EmployerDefaultArgs<ExtArgs>
 }, ExtArgs["result"]["posting"]>
@@ -1364,9 +1754,18 @@ export type PostingSelectScalar = {
   closedAt?: boolean
   createdAt?: boolean
   updatedAt?: boolean
+  salaryText?: boolean
+  salaryEstimated?: boolean
+  description?: boolean
+  employmentType?: boolean
+  url?: boolean
+  educationRequirement?: boolean
+  educationLevel?: boolean
+  educationEvidence?: boolean
+  educationOrigin?: boolean
 }
 
-export type PostingOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "roleId" | "employerId" | "source" | "externalId" | "title" | "location" | "country" | "remote" | "salaryMin" | "salaryMax" | "salaryCurrency" | "salaryPeriod" | "degreeRequired" | "seniority" | "postedAt" | "closedAt" | "createdAt" | "updatedAt", ExtArgs["result"]["posting"]>
+export type PostingOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "roleId" | "employerId" | "source" | "externalId" | "title" | "location" | "country" | "remote" | "salaryMin" | "salaryMax" | "salaryCurrency" | "salaryPeriod" | "degreeRequired" | "seniority" | "postedAt" | "closedAt" | "createdAt" | "updatedAt" | "salaryText" | "salaryEstimated" | "description" | "employmentType" | "url" | "educationRequirement" | "educationLevel" | "educationEvidence" | "educationOrigin", ExtArgs["result"]["posting"]>
 export type PostingInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   role?: boolean | Prisma.RoleDefaultArgs<ExtArgs>
   employer?: boolean | Prisma.EmployerDefaultArgs<ExtArgs>
@@ -1411,6 +1810,30 @@ export type $PostingPayload<ExtArgs extends runtime.Types.Extensions.InternalArg
     closedAt: Date | null
     createdAt: Date
     updatedAt: Date
+    /**
+     * The salary as published, e.g. "$53K-$91K (Glassdoor est.)".
+     */
+    salaryText: string | null
+    /**
+     * True when the source marks the salary as an estimate.
+     */
+    salaryEstimated: boolean | null
+    /**
+     * The ad's text (HTML read as text).
+     */
+    description: string | null
+    employmentType: string | null
+    url: string | null
+    /**
+     * null on rows written before the column existed: read as degree_required says (true REQUIRED, false NOT_MENTIONED, null UNKNOWN).
+     */
+    educationRequirement: $Enums.EducationRequirement | null
+    educationLevel: $Enums.EducationLevel | null
+    /**
+     * The sentence that decided the requirement.
+     */
+    educationEvidence: string | null
+    educationOrigin: $Enums.EducationOrigin | null
   }, ExtArgs["result"]["posting"]>
   composites: {}
 }
@@ -1856,6 +2279,15 @@ export interface PostingFieldRefs {
   readonly closedAt: Prisma.FieldRef<"Posting", 'DateTime'>
   readonly createdAt: Prisma.FieldRef<"Posting", 'DateTime'>
   readonly updatedAt: Prisma.FieldRef<"Posting", 'DateTime'>
+  readonly salaryText: Prisma.FieldRef<"Posting", 'String'>
+  readonly salaryEstimated: Prisma.FieldRef<"Posting", 'Boolean'>
+  readonly description: Prisma.FieldRef<"Posting", 'String'>
+  readonly employmentType: Prisma.FieldRef<"Posting", 'String'>
+  readonly url: Prisma.FieldRef<"Posting", 'String'>
+  readonly educationRequirement: Prisma.FieldRef<"Posting", 'EducationRequirement'>
+  readonly educationLevel: Prisma.FieldRef<"Posting", 'EducationLevel'>
+  readonly educationEvidence: Prisma.FieldRef<"Posting", 'String'>
+  readonly educationOrigin: Prisma.FieldRef<"Posting", 'EducationOrigin'>
 }
     
 
