@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { postingCondition, type PostingFilter } from './posting-filter.ts';
 import { SqlParams } from './sql-params.ts';
+import { educationCounts, educationCountsSql, educationLevelSql, educationRequirementSql, type EducationCounts } from './education-figures.ts';
 
 export interface DegreeRequirementRecord {
   employerShare: number | null;
@@ -9,6 +10,9 @@ export interface DegreeRequirementRecord {
   employersKnown: number;
   postingsRequiring: number;
   postingsKnown: number;
+  /** Postings per label (all five, UNKNOWN included) and per level (of the postings that have one). */
+  postingsByRequirement: EducationCounts['postingsByRequirement'];
+  postingsByLevel: EducationCounts['postingsByLevel'];
 }
 
 export interface PostingFiguresRecord {
@@ -41,10 +45,12 @@ interface Row {
   postings_known: number;
   employers_requiring: number;
   employers_known: number;
+  education_counts: number[] | null;
 }
 
 export function degreeRecord(r: Omit<Row, 'role_id' | 'openings' | 'employers'>): DegreeRequirementRecord {
   return {
+    ...educationCounts(r.education_counts),
     employerShare: share(r.employers_requiring, r.employers_known),
     postingShare: share(r.postings_requiring, r.postings_known),
     employersRequiring: r.employers_requiring,
@@ -61,18 +67,21 @@ export async function loadPostingFigures(pool: pg.Pool, roleIds: readonly number
   const at = params.add(asOf, '::timestamptz');
   const sql = `
 WITH matching AS (
-  SELECT p.role_id, p.employer_id, p.degree_required FROM posting p
+  SELECT p.role_id, p.employer_id, p.degree_required,
+         ${educationRequirementSql('p')} AS education_requirement, ${educationLevelSql('p')} AS education_level
+  FROM posting p
   WHERE p.role_id = ANY(${ids}) AND ${postingCondition('p', filter, at, params)}
 ), posting_figures AS (
   SELECT role_id, count(*)::int AS openings, count(DISTINCT employer_id)::int AS employers,
          count(*) FILTER (WHERE degree_required)::int AS postings_requiring,
-         count(degree_required)::int AS postings_known
+         count(degree_required)::int AS postings_known, ${educationCountsSql()} AS education_counts
   FROM matching GROUP BY role_id
 ), degree_figures AS (${degreeFiguresSql('matching', 'role_id')})
 SELECT ids.role_id,
        coalesce(pf.openings, 0) AS openings, coalesce(pf.employers, 0) AS employers,
        coalesce(pf.postings_requiring, 0) AS postings_requiring, coalesce(pf.postings_known, 0) AS postings_known,
-       coalesce(df.employers_requiring, 0) AS employers_requiring, coalesce(df.employers_known, 0) AS employers_known
+       coalesce(df.employers_requiring, 0) AS employers_requiring, coalesce(df.employers_known, 0) AS employers_known,
+       pf.education_counts
 FROM unnest(${ids}) AS ids(role_id)
 LEFT JOIN posting_figures pf ON pf.role_id = ids.role_id
 LEFT JOIN degree_figures df ON df.role_id = ids.role_id`;

@@ -13,6 +13,12 @@ export const Posting: PostingResolvers = {
   id: (posting) => toGlobalId('Posting', posting.id),
   role: (posting, _args, ctx) => required(ctx.loaders.role.load(posting.roleId), `role ${posting.roleId}`),
   employer: (posting, _args, ctx) => required(ctx.loaders.employer.load(posting.employerId), `employer ${posting.employerId}`),
+  education: (posting) => ({
+    requirement: posting.educationRequirement,
+    level: posting.educationLevel,
+    evidence: posting.educationEvidence,
+    origin: posting.educationOrigin,
+  }),
 };
 
 export const Employer: EmployerResolvers = {
