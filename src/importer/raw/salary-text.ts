@@ -67,7 +67,7 @@ const SYMBOLS: [string, string][] = [
   ['$', 'USD'],
   ['£', 'GBP'],
   ['€', 'EUR'],
-  ['¥', 'JPY'],
+  ['¥', 'YEN'],
   ['₹', 'INR'],
   ['₩', 'KRW'],
   ['₽', 'RUB'],
@@ -115,7 +115,7 @@ const PERIODS: [SalaryTextPeriod, RegExp][] = [
 const ESTIMATE_RE = /\b(?:est\.?|estimated?|estimates)(?![\p{L}])/iu;
 const UP_TO_RE = /(?:up to|upto|max(?:imum)?\.?|bis zu|jusqu'?à|hasta)\s*$/iu;
 const FROM_RE = /(?:from|starting(?: at| from)?|min(?:imum)?\.?|at least|ab|à partir de|desde)\s*$/iu;
-const RANGE_GAP_RE = new RegExp(`^\\s*(?:${SYMBOL_PATTERN}|[a-z]{3})?\\s*(?:-|–|—|~|to|bis|à|a|and)\\s*(?:${SYMBOL_PATTERN}|[a-z]{3})?\\s*$`, 'iu');
+const RANGE_GAP_RE = new RegExp(`^\\s*(?:${SYMBOL_PATTERN}|[a-z]{3})?\\s*(?:\\/\\s*\\p{L}+\\.?|(?:per|an?|each)\\s+\\p{L}+)?\\s*(?:-|–|—|~|to|bis|à|a|and)\\s*(?:${SYMBOL_PATTERN}|[a-z]{3})?\\s*$`, 'iu');
 const HOURS_AFTER_RE = /^\s*(?:\+\s*)?(?:hours|stunden|h\/week|days|weeks|years|yrs|months|percent)\b|^\s*%/iu;
 
 interface Amount {
@@ -153,7 +153,10 @@ function currencies(text: string): { code: string; start: number; end: number }[
 export function parseSalaryText(input: string, fallbackCurrency: string | null = null): SalaryTextResult {
   const text = input.normalize('NFKC').replace(/[\u00a0\u202f]/g, ' ');
   const estimated = ESTIMATE_RE.test(text);
-  const marks = currencies(text);
+  // A bare ¥ is JPY unless the text also says RMB, CNY or CN¥.
+  const found = currencies(text);
+  const yuan = found.some((m) => m.code === 'CNY');
+  const marks = found.map((m) => (m.code === 'YEN' ? { ...m, code: yuan ? 'CNY' : 'JPY' } : m));
   const codes = new Set(marks.map((m) => m.code));
   if (codes.size > 1) return { ok: false, reason: 'ambiguousCurrency' };
 
