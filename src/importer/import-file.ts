@@ -184,7 +184,7 @@ async function runImport<T>(
 
     const reject = async (record: SourceRecord, errors: readonly FieldError[]): Promise<void> => {
       summary.rejected += 1;
-      const externalId = def.externalIdField ? rawText(record.values[def.externalIdField]).trim() || null : null;
+      const externalId = raw ? raw.externalIdOf(record.values) : def.externalIdField ? rawText(record.values[def.externalIdField]).trim() || null : null;
       const where = record.file !== undefined ? { file: record.file, ...(record.index !== undefined ? { index: record.index } : {}) } : {};
       const rowErrors: RowError[] = errors.map((e) => ({ line: record.line, externalId, ...where, ...e }));
       for (const e of rowErrors) if (summary.errors.length < maxErrors) summary.errors.push(e);

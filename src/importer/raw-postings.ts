@@ -130,6 +130,11 @@ export class RawPostingPipeline {
     }
   }
 
+  /** The row's externalId as the file names it (for error reports). */
+  externalIdOf(raw: Record<string, unknown>): string | null {
+    return rawText(raw[this.columnOf.externalId ?? 'externalId']).trim() || null;
+  }
+
   get hasColumnMap(): boolean {
     return Object.keys(this.columnOf).length > 0;
   }

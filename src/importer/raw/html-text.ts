@@ -28,7 +28,7 @@ export function htmlToText(html: string): string {
       },
       onclosetag(name) {
         if (SKIPPED.has(name)) skipping = Math.max(0, skipping - 1);
-        else if (BLOCKS.has(name)) out += '\n';
+        else if (BLOCKS.has(name) && name !== 'li') out += '\n';
       },
       ontext(text) {
         if (skipping === 0) out += text;
@@ -41,11 +41,17 @@ export function htmlToText(html: string): string {
   return out
     .replace(/[ \t\u00a0]+/g, ' ')
     .replace(/ *\n */g, '\n')
-    .replace(/\n{3,}/g, '\n\n')
+    .replace(/\n+/g, '\n')
     .trim();
 }
 
-/** A description as stored: HTML read as text, plain text kept (trimmed). */
+/**
+ * A description as stored: HTML read as text, plain text kept (trimmed). Feeds often escape the
+ * HTML once more (`&lt;p&gt;` inside JSON-LD), so the text is read again, up to three times,
+ * while it still looks like HTML.
+ */
 export function descriptionText(text: string): string {
-  return looksLikeHtml(text) ? htmlToText(text) : text.trim();
+  let out = text.trim();
+  for (let pass = 0; pass < 3 && looksLikeHtml(out); pass++) out = htmlToText(out);
+  return out;
 }
