@@ -82,10 +82,10 @@ const WORD_CURRENCIES: Record<string, string> = { rmb: 'CNY', rs: 'INR', 'rs.': 
 const escape = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 const SYMBOL_PATTERN = SYMBOLS.map(([s]) => escape(s)).join('|');
 /** A currency marker: a symbol (any case for its letters), or a three-letter code / word on word boundaries. */
-const CURRENCY_RE = new RegExp(`(${SYMBOL_PATTERN})|(?<![\\p{L}])(rs\\.?|rmb|sfr|fr\\.|[a-z]{3})(?![\\p{L}])`, 'giu');
+const CURRENCY_RE = new RegExp(`(${SYMBOL_PATTERN})|(?<![a-zà-ÿ])(rs\\.?|rmb|sfr|fr\\.|[a-z]{3})(?![a-zà-ÿ])`, 'gi');
 
 const NUMBER_RE =
-  /(?<![\d.,])(\d{1,2}(?:,\d{2})+,\d{3}|\d{1,3}(?:(?:,\d{3})+|(?:\.\d{3})+|(?:[ \u00a0\u202f']\d{3})+)|\d+)(?:([.,])(\d{1,2}))?(?!\d)(?:\s*(k|mn|mio|m|lakhs?|lacs?|lpa|crores?|cr)(?![\p{L}]))?/giu;
+  /(?<![\d.,])(\d{1,2}(?:,\d{2})+,\d{3}|\d{1,3}(?:(?:,\d{3})+|(?:\.\d{3})+|(?:[ \u00a0\u202f']\d{3})+)|\d+)(?:([.,])(\d{1,2}))?(?!\d)(?:\s*(k|mn|mio|m|lakhs?|lacs?|lpa|crores?|cr)(?![a-zà-ÿ]))?/gi;
 
 const MULTIPLIERS: Record<string, number> = {
   k: 1e3,
@@ -103,20 +103,20 @@ const MULTIPLIERS: Record<string, number> = {
 };
 
 /** `per hour`, `an hour`, `/hr`: a word (per, a, an, each) with a space, or a slash, before one of `units`. */
-const per = (units: string): string => `(?:(?<![\\p{L}])(?:per|an|a|each)\\s+(?:${units})|\\/\\s*(?:${units}))(?![\\p{L}])`;
+const per = (units: string): string => `(?:(?<![a-zà-ÿ])(?:per|an|a|each)\\s+(?:${units})|\\/\\s*(?:${units}))(?![a-zà-ÿ])`;
 const PERIODS: [SalaryTextPeriod, RegExp][] = [
-  ['HOUR', new RegExp(`${per('hour|hr|h')}|(?<=[\\dk]\\s?)(?:hr|hour)s?\\b|\\bhourly\\b|\\bph\\b|\\bp\\/h\\b|pro stunde|\\bstundenlohn|par heure|por hora`, 'iu')],
-  ['DAY', new RegExp(`${per('day|d')}|\\bdaily\\b|\\bper diem\\b|pro tag\\b|par jour|por d[ií]a`, 'iu')],
-  ['WEEK', new RegExp(`${per('week|wk|w')}|\\bweekly\\b|pro woche|par semaine|por semana`, 'iu')],
-  ['MONTH', new RegExp(`${per('month|mo|mth|mon')}|\\bmonthly\\b|\\bpcm\\b|pro monat|\\bmonatlich|par mois|\\bmensuel|al mes\\b|por mes\\b|\\bmensual`, 'iu')],
-  ['YEAR', new RegExp(`${per('year|yr|annum|y')}|\\bannual(?:ly)?\\b|\\byearly\\b|\\bp\\.\\s?a\\b\\.?|\\bpa\\b|pro jahr|\\bj[äa]hrlich|par an\\b|\\bannuel|al a[ñn]o|por a[ñn]o|\\blpa\\b`, 'iu')],
+  ['HOUR', new RegExp(`${per('hour|hr|h')}|(?<=[\\dk]\\s?)(?:hr|hour)s?\\b|\\bhourly\\b|\\bph\\b|\\bp\\/h\\b|pro stunde|\\bstundenlohn|par heure|por hora`, 'i')],
+  ['DAY', new RegExp(`${per('day|d')}|\\bdaily\\b|\\bper diem\\b|pro tag\\b|par jour|por d[ií]a`, 'i')],
+  ['WEEK', new RegExp(`${per('week|wk|w')}|\\bweekly\\b|pro woche|par semaine|por semana`, 'i')],
+  ['MONTH', new RegExp(`${per('month|mo|mth|mon')}|\\bmonthly\\b|\\bpcm\\b|pro monat|\\bmonatlich|par mois|\\bmensuel|al mes\\b|por mes\\b|\\bmensual`, 'i')],
+  ['YEAR', new RegExp(`${per('year|yr|annum|y')}|\\bannual(?:ly)?\\b|\\byearly\\b|\\bp\\.\\s?a\\b\\.?|\\bpa\\b|pro jahr|\\bj[äa]hrlich|par an\\b|\\bannuel|al a[ñn]o|por a[ñn]o|\\blpa\\b`, 'i')],
 ];
 
-const ESTIMATE_RE = /\b(?:est\.?|estimated?|estimates)(?![\p{L}])/iu;
-const UP_TO_RE = /(?:up to|upto|max(?:imum)?\.?|bis zu|jusqu'?à|hasta)\s*$/iu;
-const FROM_RE = /(?:from|starting(?: at| from)?|min(?:imum)?\.?|at least|ab|à partir de|desde)\s*$/iu;
-const RANGE_GAP_RE = new RegExp(`^\\s*(?:${SYMBOL_PATTERN}|[a-z]{3})?\\s*(?:\\/\\s*\\p{L}+\\.?|(?:per|an?|each)\\s+\\p{L}+)?\\s*(?:-|–|—|~|to|bis|à|a|and)\\s*(?:${SYMBOL_PATTERN}|[a-z]{3})?\\s*$`, 'iu');
-const HOURS_AFTER_RE = /^\s*(?:\+\s*)?(?:hours|stunden|h\/week|days|weeks|years|yrs|months|percent)\b|^\s*%/iu;
+const ESTIMATE_RE = /\b(?:est\.?|estimated?|estimates)(?![a-zà-ÿ])/i;
+const UP_TO_RE = /(?:up to|upto|max(?:imum)?\.?|bis zu|jusqu'?à|hasta)\s*$/i;
+const FROM_RE = /(?:from|starting(?: at| from)?|min(?:imum)?\.?|at least|ab|à partir de|desde)\s*$/i;
+const RANGE_GAP_RE = new RegExp(`^\\s*(?:${SYMBOL_PATTERN}|[a-z]{3})?\\s*(?:\\/\\s*[a-zà-ÿ]+\\.?|(?:per|an?|each)\\s+[a-zà-ÿ]+)?\\s*(?:-|–|—|~|to|bis|à|a|and)\\s*(?:${SYMBOL_PATTERN}|[a-z]{3})?\\s*$`, 'i');
+const HOURS_AFTER_RE = /^\s*(?:\+\s*)?(?:hours|stunden|h\/week|days|weeks|years|yrs|months|percent)\b|^\s*%/i;
 
 interface Amount {
   value: number;
@@ -186,10 +186,10 @@ export function parseSalaryText(input: string, fallbackCurrency: string | null =
     min = scaled(first, lowMultiplier);
     max = scaled(next);
   } else {
-    const before = text.slice(0, first.start).replace(new RegExp(`(?:${SYMBOL_PATTERN}|[A-Z]{3})\\s*$`, 'u'), '');
+    const before = text.slice(0, first.start).replace(new RegExp(`(?:${SYMBOL_PATTERN}|[A-Z]{3})\\s*$`), '');
     const value = scaled(first);
     if (UP_TO_RE.test(before)) [min, max] = [null, value];
-    else if (FROM_RE.test(before) || /^\s*\+(?!\s*\p{L})/u.test(text.slice(first.end))) [min, max] = [value, null];
+    else if (FROM_RE.test(before) || /^\s*\+(?!\s*[a-zà-ÿ])/i.test(text.slice(first.end))) [min, max] = [value, null];
     else [min, max] = [value, value];
   }
   if (min !== null && max !== null && min > max) return { ok: false, reason: 'reversedRange' };
