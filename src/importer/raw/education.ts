@@ -132,7 +132,7 @@ function sentences(text: string): Sentence[] {
     const line = raw.replace(/^[\s\-*–—>#]+/u, '').trim();
     if (line === '') continue;
     // A short line that ends with a colon, or is a known heading, starts a section.
-    const isHeading = (line.length <= 80 && /:$/.test(line)) || ((HEADING_PREFERRED.test(line) || HEADING_OFFER.test(line)) && line.length <= 60);
+    const isHeading = line.length <= 80 && (/:$/.test(line) || (line.length <= 60 && (HEADING_PREFERRED.test(line) || HEADING_OFFER.test(line))));
     if (isHeading || (line.length <= 60 && HEADING_OTHER.test(line))) {
       const head = line.replace(/:$/, '');
       section = HEADING_OFFER.test(head) ? 'offer' : HEADING_PREFERRED.test(head) ? 'preferred' : null;
@@ -227,6 +227,7 @@ const evidenceOf = (sentence: string): string => (sentence.length > 500 ? `${sen
 
 /** The requirement read from free text (a description, or a stated educationRequirements text). */
 export function educationFromText(text: string, origin: EducationOrigin = 'TEXT'): Education {
+  if (!MAYBE_DEGREE.test(text)) return { requirement: 'NOT_MENTIONED', level: null, evidence: null, origin };
   const all = sentences(text);
   const segments: Segment[] = [];
   for (let i = 0; i < all.length; i++) segments.push(...segmentsOf(all[i] as Sentence, all[i + 1]?.text));
