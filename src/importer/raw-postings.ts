@@ -15,11 +15,16 @@ export const ROLES_DIR = path.resolve(__dirname, '../../data/roles');
  */
 export function loadRoleFileRules(dir: string = ROLES_DIR): TitleRule[] {
   let names: string[];
+  let signature: string;
   try {
     names = fs.readdirSync(dir).filter((n) => n.endsWith('.json')).sort();
+    signature = names.map((n) => `${n}:${fs.statSync(path.join(dir, n)).mtimeMs}`).join('|');
   } catch {
     return [];
   }
+  // Every import (and every posting mutation, which is a one-row import) needs them: read again only when a file changed.
+  const cached = ruleCache.get(dir);
+  if (cached && cached.signature === signature) return cached.rules;
   const rules: TitleRule[] = [];
   for (const name of names) {
     const file = path.join(dir, name);
@@ -29,8 +34,11 @@ export function loadRoleFileRules(dir: string = ROLES_DIR): TitleRule[] {
     const withRole = list.map((r: unknown) => (typeof r === 'object' && r !== null ? { role: data.slug, title: data.title, ...r } : r));
     rules.push(...parseTitleRules(withRole, `${file}: titleRules`));
   }
+  ruleCache.set(dir, { signature, rules });
   return rules;
 }
+
+const ruleCache = new Map<string, { signature: string; rules: TitleRule[] }>();
 
 /** Reads a --roles file: a JSON list of rules; anything else stops the import (TitleRulesError, naming the rule). */
 export function readTitleRulesFile(file: string): TitleRule[] {

@@ -8,11 +8,14 @@ interface LabelledAd {
   text: string;
 }
 
-const ADS: LabelledAd[] = fs
-  .readFileSync(path.join(__dirname, '../../fixtures/raw/degree-ads.jsonl'), 'utf8')
-  .split('\n')
-  .filter((l) => l.trim() !== '')
-  .map((l) => JSON.parse(l) as LabelledAd);
+// degree-ads-holdout.jsonl was written after the rules, as a check on ads they were not built on.
+const ADS: LabelledAd[] = ['degree-ads.jsonl', 'degree-ads-holdout.jsonl'].flatMap((name) =>
+  fs
+    .readFileSync(path.join(__dirname, '../../fixtures/raw', name), 'utf8')
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => JSON.parse(l) as LabelledAd),
+);
 
 describe('degree requirement from the description', () => {
   test('the labelled set holds at least 100 ads and every label', () => {
