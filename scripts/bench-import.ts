@@ -98,6 +98,23 @@ async function bareCopy(databaseUrl: string, file: string): Promise<number> {
   }
 }
 
+/** PostgreSQL's bare COPY of an NDJSON file, one line a row, into a table of one text column. */
+async function bareCopyLines(databaseUrl: string, file: string): Promise<number> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    await client.query('CREATE TABLE bench_bare_lines (line text)');
+    const started = process.hrtime.bigint();
+    // CSV with a quote and a delimiter that JSON text never holds: each line is one value, as is.
+    await pipeline(fs.createReadStream(file, { highWaterMark: 1 << 20 }), client.query(copyFrom("COPY bench_bare_lines FROM STDIN WITH (FORMAT csv, QUOTE e'\\x01', DELIMITER e'\\x02')")));
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    await client.query('DROP TABLE bench_bare_lines');
+    return seconds;
+  } finally {
+    await client.end();
+  }
+}
+
 const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
 
 async function main(): Promise<number> {
@@ -161,11 +178,14 @@ async function main(): Promise<number> {
         throw new Error(`the raw import exited with status ${raw.code}`);
       }
       const rawSummary = JSON.parse(raw.stdout) as { read: number; inserted: number; rejected: number; postings?: { salaryTextRead: number } };
+      const rawCopySeconds = await bareCopyLines(rawDb.url, rawFile);
       const rawRate = rawSummary.read / raw.seconds;
       const plainRate = summary.read / outcome.seconds;
       rawLines = [
         `raw JobPostings     ${fmt(options.rawRows)} (${(fs.statSync(rawFile).size / 1e6).toFixed(1)} MB NDJSON, 2,000-char descriptions, salary text, 20% cross-source duplicates)`,
         `raw import          ${raw.seconds.toFixed(2)} s wall, ${fmt(rawRate)} rows/s, inserted ${fmt(rawSummary.inserted)}, rejected ${fmt(rawSummary.rejected)}, salary texts read ${fmt(rawSummary.postings?.salaryTextRead ?? 0)}, peak RSS ${(raw.peakRssKb / 1024).toFixed(0)} MB`,
+        `raw bare COPY       ${rawCopySeconds.toFixed(2)} s, ${fmt(options.rawRows / rawCopySeconds)} rows/s (the NDJSON lines into one text column)`,
+        `raw import / COPY   ${(rawRate / (options.rawRows / rawCopySeconds)).toFixed(3)}`,
         `raw / plain import  ${(rawRate / plainRate).toFixed(3)} (rows/s of the raw run over the plain run's)`,
       ];
     }
