@@ -361,6 +361,18 @@ describe('degree requirement figures over GraphQL', () => {
     expect(byLabel('REQUIRED')).toBeGreaterThan(0);
     expect(byLabel('PREFERRED')).toBeGreaterThan(0);
 
+    // The trend's periods split the same postings: per label, their counts add up to the stored rows'.
+    const trend = await gql<{ role: { trend: { degreeRequirement: { postingsByRequirement: { requirement: string; count: number }[] } }[] } }>(
+      server.url,
+      `{ role(slug: "data-scientist") { trend(interval: MONTH, filter: { status: ANY }) { degreeRequirement { postingsByRequirement { requirement count } } } } }`,
+    );
+    expect(trend.errors).toBeUndefined();
+    const summed = new Map<string, number>();
+    for (const point of trend.data?.role.trend ?? []) {
+      for (const { requirement, count } of point.degreeRequirement.postingsByRequirement) summed.set(requirement, (summed.get(requirement) ?? 0) + count);
+    }
+    for (const label of ['REQUIRED', 'REQUIRED_OR_EQUIVALENT', 'PREFERRED', 'NOT_MENTIONED', 'UNKNOWN']) expect(summed.get(label)).toBe(byLabel(label));
+
     const gd1 = role?.postings.edges.find((e) => e.node.externalId === 'gd-1')?.node;
     expect(gd1).toMatchObject({
       salaryText: '$137K-$171K (Glassdoor est.)',
