@@ -196,7 +196,7 @@ export class JobPostingReader {
       this.inner = new RecordReader(rest, 'ndjson', file);
       for await (const record of this.inner.records()) {
         if (record.problem) {
-          yield { ...record, file };
+          yield this.directory === null ? record : { ...record, file };
           continue;
         }
         const values = record.values;
