@@ -25,7 +25,7 @@ for (const [alias, code] of Object.entries({
   BY_NAME.set(key(alias), code);
 }
 
-/** An ISO 3166-1 alpha-2 code (any case), alpha-3-free English country name, or null when neither. */
+/** The ISO 3166-1 alpha-2 code of a code (any case) or an English country name (accents and case ignored); null when neither. */
 export function countryCodeOf(value: string): string | null {
   const trimmed = value.trim();
   if (/^[A-Za-z]{2}$/.test(trimmed) && COUNTRY_CODES.has(trimmed.toUpperCase())) return trimmed.toUpperCase();

@@ -195,13 +195,13 @@ function segmentsOf(sentence: Sentence, next: string | undefined): Segment[] {
   const close = (to: number): void => {
     if (group.length === 0) return;
     const text = clean.slice(from, to);
-    const level = group.reduce<EducationLevel>((low, m) => (low === 'ANY' || (m.level !== 'ANY' && RANK[m.level] < RANK[low]) ? m.level : low), 'ANY');
+    // The lowest named level; ANY only when no mention names one.
     const specific = group.filter((m) => m.level !== 'ANY');
-    const lowest = specific.length === 0 ? 'ANY' : specific.reduce((a, m) => (RANK[m.level] < RANK[a] ? m.level : a), specific[0]!.level);
+    const lowest = specific.reduce<EducationLevel>((a, m) => (a === 'ANY' || RANK[m.level] < RANK[a] ? m.level : a), 'ANY');
     let kind = kindOf(text, sentence.section, next);
     // "High school diploma and 6 years of experience, or a college degree": the school path is an alternative.
     if (kind === 'REQUIRED' && HIGH_SCHOOL_PATH.test(sentence.text)) kind = 'REQUIRED_OR_EQUIVALENT';
-    segments.push({ kind, level: specific.length > 0 ? lowest : level, sentence: sentence.text, generic: specific.length === 0 });
+    segments.push({ kind, level: lowest, sentence: sentence.text, generic: specific.length === 0 });
   };
   for (let i = 0; i < found.length; i++) {
     const cut = cuts[i] as number;
@@ -212,9 +212,9 @@ function segmentsOf(sentence: Sentence, next: string | undefined): Segment[] {
     }
     group.push(found[i] as Mention);
   }
+  // Words after the last mention ("..., or equivalent experience") belong to its segment, and
+  // words before the first ("Preferred: ...") to the first.
   close(clean.length);
-  // A clause without a mention after the last one ("..., or equivalent experience") belongs to it;
-  // a marker before the first mention ("Preferred: ...") to the first: handled by the slices above.
   return segments;
 }
 
