@@ -32,8 +32,10 @@ const DEFAULT_MAX_ERRORS = 1000;
 const PROGRESS_EVERY = 1000;
 const YIELD_EVERY = 200;
 
-/** The format named by a path's extension: .ndjson and .jsonl are NDJSON, .html, .htm and .jsonld JobPosting, anything else CSV. */
+/** The format named by a path's extension: .ndjson and .jsonl are NDJSON, .html, .htm, .jsonld and folders JobPosting, anything else CSV. */
 export function formatFromPath(file: string): ImportFormat {
+  // A folder can only be a folder of JobPosting pages.
+  if (fs.statSync(file, { throwIfNoEntry: false })?.isDirectory()) return 'jobposting';
   const ext = path.extname(file).toLowerCase();
   if (ext === '.html' || ext === '.htm' || ext === '.jsonld') return 'jobposting';
   return ext === '.ndjson' || ext === '.jsonl' ? 'ndjson' : 'csv';
@@ -120,6 +122,7 @@ async function runImport<T>(
   };
 
   const raw = def.kind === 'postings' ? new RawPostingPipeline(options) : null;
+  if (!raw && format === 'jobposting' && options.format === undefined) throw new ImportFileError(fileName, null, 'is a directory, not a file');
   if (!raw && (options.columns || options.source !== undefined || options.expireAfterDays !== undefined || format === 'jobposting')) {
     throw new Error('--columns, --source, --expire-after and --format jobposting are for postings files');
   }
