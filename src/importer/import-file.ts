@@ -122,7 +122,9 @@ async function runImport<T>(
   };
 
   const raw = def.kind === 'postings' ? new RawPostingPipeline(options) : null;
-  if (!raw && format === 'jobposting' && options.format === undefined) throw new ImportFileError(fileName, null, 'is a directory, not a file');
+  if (!raw && format === 'jobposting') {
+    throw new ImportFileError(fileName, null, `${def.kind} files are CSV or NDJSON files: JobPosting input and folders are for postings`);
+  }
   if (!raw && (options.columns || options.source !== undefined || options.expireAfterDays !== undefined || format === 'jobposting')) {
     throw new Error('--columns, --source, --expire-after and --format jobposting are for postings files');
   }
