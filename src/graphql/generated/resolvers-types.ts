@@ -282,7 +282,7 @@ export type Posting = Node & {
   annualSalaryUsd?: Maybe<Scalars['Float']['output']>;
   closedAt?: Maybe<Scalars['DateTime']['output']>;
   country?: Maybe<Scalars['String']['output']>;
-  /** Null when the posting does not say. */
+  /** True when education.requirement is REQUIRED, null when UNKNOWN, false otherwise. */
   degreeRequired?: Maybe<Scalars['Boolean']['output']>;
   /** The ad's text (HTML read as text). */
   description?: Maybe<Scalars['String']['output']>;
