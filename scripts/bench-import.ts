@@ -1,5 +1,10 @@
 /**
- * npm run bench:import -- [--rows N] [--batch-size N]
+ * npm run bench:import -- [--rows N] [--raw-rows N] [--batch-size N]
+ *
+ * Also imports N raw postings (default 100,000; --raw-rows 0 skips it): schema.org JobPosting
+ * NDJSON with ~2,000-character HTML descriptions, salary as text, titles classified by title
+ * rules and 20% cross-source duplicates, into a second fresh database, and prints its
+ * throughput beside the plain import's, from the same run.
  *
  * Generates a CSV of N synthetic postings (default 1,000,000), imports it into a fresh database
  * with the import CLI as a child process (measuring its peak RSS), then times PostgreSQL's own
@@ -20,6 +25,7 @@ import { redactUrl } from '../src/config.ts';
 import { openDatabase } from '../src/db/database.ts';
 import { importFile } from '../src/importer/import-file.ts';
 import { GENERATED_POSTING_HEADER, writeGeneratedPostings } from './generate-postings.ts';
+import { writeGeneratedJobPostings, writeJobPostingRules } from './generate-job-postings.ts';
 import { createScratchDatabase, type ScratchDatabase } from '../src/db/scratch-database.ts';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -44,8 +50,8 @@ interface ChildOutcome {
  * importer itself) and measures its peak RSS: with /usr/bin/time -v when present, else by
  * polling VmHWM in /proc/PID/status.
  */
-function runImportChild(file: string, databaseUrl: string, batchSize: number | undefined): Promise<ChildOutcome> {
-  const args = ['--import', 'tsx', 'scripts/import.ts', 'postings', file, '--json', ...(batchSize ? ['--batch-size', String(batchSize)] : [])];
+function runImportChild(file: string, databaseUrl: string, batchSize: number | undefined, extra: string[] = []): Promise<ChildOutcome> {
+  const args = ['--import', 'tsx', 'scripts/import.ts', 'postings', file, '--json', ...(batchSize ? ['--batch-size', String(batchSize)] : []), ...extra];
   const useTime = fs.existsSync(TIME);
   const command = useTime ? TIME : process.execPath;
   const commandArgs = useTime ? ['-v', process.execPath, ...args] : args;
@@ -138,15 +144,33 @@ async function indexedCopy(databaseUrl: string, dir: string): Promise<{ seconds:
   }
 }
 
+/** PostgreSQL's bare COPY of an NDJSON file, one line a row, into a table of one text column. */
+async function bareCopyLines(databaseUrl: string, file: string): Promise<number> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    await client.query('CREATE TABLE bench_bare_lines (line text)');
+    const started = process.hrtime.bigint();
+    // CSV with a quote and a delimiter that JSON text never holds: each line is one value, as is.
+    await pipeline(fs.createReadStream(file, { highWaterMark: 1 << 20 }), client.query(copyFrom("COPY bench_bare_lines FROM STDIN WITH (FORMAT csv, QUOTE e'\\x01', DELIMITER e'\\x02')")));
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    await client.query('DROP TABLE bench_bare_lines');
+    return seconds;
+  } finally {
+    await client.end();
+  }
+}
+
 const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
 
 async function main(): Promise<number> {
   const program = new Command('bench:import')
     .description('Benchmark the postings import against PostgreSQL\'s bare COPY of the same generated CSV (needs DATABASE_URL).')
     .option('--rows <n>', 'postings to generate', positiveInteger, 1_000_000)
+    .option('--raw-rows <n>', 'raw JobPostings to generate for the raw-posting run (0: skip it)', (v: string) => (v === '0' ? 0 : positiveInteger(v)), 100_000)
     .option('--batch-size <n>', 'batch size passed to the import (default: the importer\'s)', positiveInteger)
     .parse(process.argv);
-  const options = program.opts<{ rows: number; batchSize?: number }>();
+  const options = program.opts<{ rows: number; rawRows: number; batchSize?: number }>();
 
   const server = process.env.DATABASE_URL;
   if (!server) {
@@ -160,6 +184,7 @@ async function main(): Promise<number> {
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-import-'));
   const file = path.join(scratch, `postings-${options.rows}.csv`);
   let scratchDb: ScratchDatabase | undefined;
+  let rawDb: ScratchDatabase | undefined;
   try {
     process.stderr.write(`generating ${fmt(options.rows)} postings into ${file} ...\n`);
     await writeGeneratedPostings(file, options.rows);
@@ -182,6 +207,37 @@ async function main(): Promise<number> {
     process.stderr.write('timing COPY of the stored rows into copies of the indexed tables ...\n');
     const indexed = await indexedCopy(url, scratch);
 
+    // The raw-posting run: same importer, JobPosting NDJSON, into its own fresh database.
+    let rawLines: string[] = [];
+    if (options.rawRows > 0) {
+      const rawFile = path.join(scratch, `jobpostings-${options.rawRows}.ndjson`);
+      const rulesFile = path.join(scratch, 'title-rules.json');
+      process.stderr.write(`generating ${fmt(options.rawRows)} JobPostings into ${rawFile} ...\n`);
+      await writeGeneratedJobPostings(rawFile, options.rawRows);
+      writeJobPostingRules(rulesFile);
+      rawDb = await createScratchDatabase(server, 'jobstats_bench_raw');
+      const rdb = await openDatabase({ url: rawDb.url, migrate: true });
+      await importFile(rdb, 'rates', path.join(ROOT, 'data/exchange-rates.csv'));
+      await rdb.close();
+      process.stderr.write(`importing raw postings into ${redactUrl(rawDb.url)} ...\n`);
+      const raw = await runImportChild(rawFile, rawDb.url, options.batchSize, ['--format', 'jobposting', '--roles', rulesFile, '--default-role', 'other']);
+      if (raw.code !== 0 && raw.code !== 1) {
+        process.stderr.write(raw.stderr);
+        throw new Error(`the raw import exited with status ${raw.code}`);
+      }
+      const rawSummary = JSON.parse(raw.stdout) as { read: number; inserted: number; rejected: number; postings?: { salaryTextRead: number } };
+      const rawCopySeconds = await bareCopyLines(rawDb.url, rawFile);
+      const rawRate = rawSummary.read / raw.seconds;
+      const plainRate = summary.read / outcome.seconds;
+      rawLines = [
+        `raw JobPostings     ${fmt(options.rawRows)} (${(fs.statSync(rawFile).size / 1e6).toFixed(1)} MB NDJSON, 2,000-char descriptions, salary text, 20% cross-source duplicates)`,
+        `raw import          ${raw.seconds.toFixed(2)} s wall, ${fmt(rawRate)} rows/s, inserted ${fmt(rawSummary.inserted)}, rejected ${fmt(rawSummary.rejected)}, salary texts read ${fmt(rawSummary.postings?.salaryTextRead ?? 0)}, peak RSS ${(raw.peakRssKb / 1024).toFixed(0)} MB`,
+        `raw bare COPY       ${rawCopySeconds.toFixed(2)} s, ${fmt(options.rawRows / rawCopySeconds)} rows/s (the NDJSON lines into one text column)`,
+        `raw import / COPY   ${(rawRate / (options.rawRows / rawCopySeconds)).toFixed(3)}`,
+        `raw / plain import  ${(rawRate / plainRate).toFixed(3)} (rows/s of the raw run over the plain run's)`,
+      ];
+    }
+
     const importRate = summary.read / outcome.seconds;
     const copyRate = options.rows / copySeconds;
     const ratio = importRate / copyRate;
@@ -196,11 +252,13 @@ async function main(): Promise<number> {
       `import / indexed    ${indexedRatio.toFixed(3)} (the physical limit; goal >= 1.0: ${indexedRatio >= 1 ? 'met' : 'NOT met'})`,
       `import / bare COPY  ${ratio.toFixed(3)} (reference: COPY into an unindexed text table)`,
       `import peak RSS     ${rssMb.toFixed(0)} MB (goal < 300 MB: ${rssMb < 300 ? 'met' : 'NOT met'})`,
+      ...rawLines,
     ];
     process.stdout.write(lines.join('\n') + '\n');
     return 0;
   } finally {
     await scratchDb?.drop().catch(() => undefined);
+    await rawDb?.drop().catch(() => undefined);
     fs.rmSync(scratch, { recursive: true, force: true });
   }
 }

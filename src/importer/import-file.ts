@@ -16,6 +16,9 @@ import type {
   RowError,
   ValidationContext,
 } from './import-types.ts';
+import { JobPostingReader } from './job-posting-reader.ts';
+import type { PostingRecord } from './posting-schema.ts';
+import { RawPostingPipeline } from './raw-postings.ts';
 import { RecordReader, type SourceRecord } from './read-records.ts';
 import { DEFAULT_SALARY_BOUNDS, implausibleMessage, type ImplausibleRow, type SalaryBounds } from './salary-bounds.ts';
 import type { StagedRow } from './staging-table.ts';
@@ -30,13 +33,16 @@ const DEFAULT_MAX_ERRORS = 1000;
 const PROGRESS_EVERY = 1000;
 const YIELD_EVERY = 200;
 
-/** The format named by a path's extension: .ndjson and .jsonl are NDJSON, anything else CSV. */
+/** The format named by a path's extension: .ndjson and .jsonl are NDJSON, .html, .htm, .jsonld and folders JobPosting, anything else CSV. */
 export function formatFromPath(file: string): ImportFormat {
+  // A folder can only be a folder of JobPosting pages.
+  if (fs.statSync(file, { throwIfNoEntry: false })?.isDirectory()) return 'jobposting';
   const ext = path.extname(file).toLowerCase();
+  if (ext === '.html' || ext === '.htm' || ext === '.jsonld') return 'jobposting';
   return ext === '.ndjson' || ext === '.jsonl' ? 'ndjson' : 'csv';
 }
 
-async function openInput(input: ImportInput, fileName: string): Promise<Readable> {
+async function openInput(input: ImportInput, fileName: string, allowDirectory = false): Promise<Readable | { directory: string }> {
   if (input === '-') return process.stdin;
   if (typeof input === 'string') {
     let stat: fs.Stats;
@@ -46,7 +52,10 @@ async function openInput(input: ImportInput, fileName: string): Promise<Readable
       const err = error as NodeJS.ErrnoException;
       throw new ImportFileError(fileName, null, err.code === 'ENOENT' ? 'no such file' : `cannot be read: ${err.message}`);
     }
-    if (stat.isDirectory()) throw new ImportFileError(fileName, null, 'is a directory, not a file');
+    if (stat.isDirectory()) {
+      if (allowDirectory) return { directory: input };
+      throw new ImportFileError(fileName, null, 'is a directory, not a file');
+    }
     try {
       await fs.promises.access(input, fs.constants.R_OK);
     } catch (error) {
@@ -116,8 +125,20 @@ async function runImport<T>(
   };
 
   const staging = def.staging.unique();
-  const stream = await openInput(input, fileName);
-  const reader = new RecordReader(stream, format, fileName);
+  const raw = def.kind === 'postings' ? new RawPostingPipeline(options) : null;
+  if (!raw && format === 'jobposting') {
+    throw new ImportFileError(fileName, null, `${def.kind} files are CSV or NDJSON files: JobPosting input and folders are for postings`);
+  }
+  if (!raw && (options.columns || options.source !== undefined || options.expireAfterDays !== undefined || format === 'jobposting')) {
+    throw new Error('--columns, --source, --expire-after and --format jobposting are for postings files');
+  }
+  if (format === 'jobposting' && options.columns) throw new ImportFileError(fileName, null, 'a column map (--columns) is for CSV and NDJSON files; JobPosting fields have fixed names');
+  const opened = await openInput(input, fileName, format === 'jobposting');
+  const stream = opened instanceof Readable ? opened : null;
+  const reader: { columns: string[] | null; bytes: number; records(): AsyncGenerator<SourceRecord> } =
+    format === 'jobposting'
+      ? new JobPostingReader(stream, fileName, stream === null ? (opened as { directory: string }).directory : null)
+      : new RecordReader(stream as Readable, format, fileName);
   let errorsFile: ErrorsFile | undefined;
   let client: pg.PoolClient | undefined;
   let clientBroken = false;
@@ -186,8 +207,9 @@ async function runImport<T>(
 
     const reject = async (record: SourceRecord, errors: readonly FieldError[]): Promise<void> => {
       summary.rejected += 1;
-      const externalId = def.externalIdField ? rawText(record.values[def.externalIdField]).trim() || null : null;
-      const rowErrors: RowError[] = errors.map((e) => ({ line: record.line, externalId, ...e }));
+      const externalId = raw ? raw.externalIdOf(record.values) : def.externalIdField ? rawText(record.values[def.externalIdField]).trim() || null : null;
+      const where = record.file !== undefined ? { file: record.file, ...(record.index !== undefined ? { index: record.index } : {}) } : {};
+      const rowErrors: RowError[] = errors.map((e) => ({ line: record.line, externalId, ...where, ...e }));
       for (const e of rowErrors) if (summary.errors.length < maxErrors) summary.errors.push(e);
       for (const e of errors) {
         if (e.rule === 'knownCurrency') {
@@ -205,7 +227,7 @@ async function runImport<T>(
     let headerChecked = false;
     const checkHeader = (): void => {
       headerChecked = true;
-      const columns = reader.columns;
+      const columns = reader.columns && raw ? raw.header(reader.columns, fileName) : reader.columns;
       if (!columns) return;
       const seen = new Set<string>();
       for (const c of columns) {
@@ -226,6 +248,8 @@ async function runImport<T>(
     };
 
     const unknownKeys = new Set<string>();
+    // NDJSON with a column map: the keys of the first batch, to stop before writing when a mapped key never occurs.
+    const firstBatchKeys = raw?.hasColumnMap && format === 'ndjson' ? new Set<string>() : null;
     for await (const record of reader.records()) {
       if (!headerChecked) checkHeader();
       summary.read += 1;
@@ -234,17 +258,28 @@ async function runImport<T>(
       // database callbacks of the batch being written; let them run now and then.
       if (summary.read % YIELD_EVERY === 0) await new Promise((resolve) => setImmediate(resolve));
       if (record.problem) {
-        await reject(record, [record.problem]);
+        await reject(record, [record.problem, ...(record.moreProblems ?? [])]);
         continue;
       }
-      if (format === 'ndjson' && unknownKeys.size < 20) {
+      if (firstBatchKeys) for (const key of Object.keys(record.values)) firstBatchKeys.add(key);
+      if (format === 'ndjson' && unknownKeys.size < 20 && !raw?.hasColumnMap) {
         for (const key of Object.keys(record.values)) if (!(def.fields as readonly string[]).includes(key)) unknownKeys.add(key);
       }
-      const result = def.validate(record.values, ctx);
-      if (!result.ok) {
-        await reject(record, result.errors);
+      let values = record.values;
+      if (raw) {
+        const prepared = raw.prepare(values);
+        if ('errors' in prepared) {
+          await reject(record, prepared.errors);
+          continue;
+        }
+        values = prepared.values;
+      }
+      const validated = def.validate(values, ctx);
+      if (!validated.ok) {
+        await reject(record, validated.errors);
         continue;
       }
+      const result = raw ? { ok: true as const, value: raw.finish(validated.value as PostingRecord) as T } : validated;
       const key = def.key(result.value);
       const at = positions.get(key);
       // The COPY text is made now, while the previous batch is being written, so that the
@@ -258,8 +293,12 @@ async function runImport<T>(
         rows[at] = staged;
       }
       valid += 1;
-      if (valid >= batchSize) await flush();
+      if (valid >= batchSize) {
+        if (firstBatchKeys) raw?.checkKeysSeen(firstBatchKeys, fileName);
+        await flush();
+      }
     }
+    if (firstBatchKeys) raw?.checkKeysSeen(firstBatchKeys, fileName);
     if (format === 'csv' && reader.columns === null) throw new ImportFileError(fileName, 1, 'is empty: a header line is expected');
     if (!headerChecked) checkHeader();
     if (unknownKeys.size > 0) summary.warnings.push(`ignored unknown keys: ${[...unknownKeys].join(', ')}`);
@@ -282,6 +321,7 @@ async function runImport<T>(
       }
     }
     if (!dryRun) await staging.drop(conn);
+    if (raw) summary.postings = raw.counts;
     options.onProgress?.({ rows: summary.read, bytes: reader.bytes });
     await errorsFile?.close(reader.columns ?? def.fields);
     errorsFile = undefined;
@@ -291,7 +331,7 @@ async function runImport<T>(
     // Its name is this run's own (StagingTable.unique), so nothing later would drop it.
     if (client && !clientBroken && !dryRun) await staging.drop(client).catch(() => undefined);
     await errorsFile?.close(reader.columns ?? def.fields).catch(() => undefined);
-    if (!stream.destroyed && stream !== process.stdin) stream.destroy();
+    if (stream && !stream.destroyed && stream !== process.stdin) stream.destroy();
     throw error;
   } finally {
     client?.release(clientBroken ? true : undefined);

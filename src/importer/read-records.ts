@@ -29,6 +29,11 @@ export interface SourceRecord {
   rawLine?: string;
   /** Set when the record as a whole is unusable (bad JSON, not an object, wrong number of cells). */
   problem?: FieldError;
+  /** Further problems of the same record (a JobPosting without title and employer). */
+  moreProblems?: FieldError[];
+  /** For JobPosting inputs read whole (HTML, JSON, folders): the file and the posting's 1-based position in it. */
+  file?: string;
+  index?: number;
 }
 
 /** Counts the bytes that flow through (for progress), passing them on unchanged. */

@@ -36,6 +36,14 @@ export const postingStagingTable = new StagingTable<PostingRecord>('import_stage
   { name: 'posted_at', type: 'timestamptz', value: (r) => time(r.postedAt) },
   { name: 'closed_at', type: 'timestamptz', value: (r) => time(r.closedAt) },
   dedupeKeyColumn<PostingRecord>(),
+  { name: 'salary_text', type: 'text', value: (r) => r.salaryText },
+  { name: 'salary_estimated', type: 'boolean', value: (r) => bool(r.salaryEstimated) },
+  { name: 'description', type: 'text', value: (r) => r.description },
+  { name: 'url', type: 'text', value: (r) => r.url },
+  { name: 'education_requirement', type: '"EducationRequirement"', value: (r) => r.educationRequirement },
+  { name: 'education_level', type: '"EducationLevel"', value: (r) => r.educationLevel },
+  { name: 'education_evidence', type: 'text', value: (r) => r.educationEvidence },
+  { name: 'education_origin', type: '"EducationOrigin"', value: (r) => r.educationOrigin },
 ]);
 
 const POSTING_COLUMNS = [
@@ -56,6 +64,14 @@ const POSTING_COLUMNS = [
   'posted_at',
   'closed_at',
   'dedupe_key',
+  'salary_text',
+  'salary_estimated',
+  'description',
+  'url',
+  'education_requirement',
+  'education_level',
+  'education_evidence',
+  'education_origin',
 ];
 
 const OBSERVATION_COLUMNS = ['role_id', 'source', 'amount', 'currency', 'period', 'amount_usd', 'observed_at', 'country'];
@@ -75,7 +91,9 @@ export function upsertPostingsSql(stagingTable: string): string[] {
   const upsert = `WITH up AS (
        INSERT INTO posting AS p (source, external_id, ${POSTING_COLUMNS.join(', ')})
        SELECT s.source, s.external_id, r.id, e.id, s.title, s.location, s.country, s.remote, s.salary_min, s.salary_max,
-              s.salary_currency, s.salary_period, s.degree_required, s.seniority, s.employment_type, s.company_name, s.posted_at, s.closed_at, s.dedupe_key
+              s.salary_currency, s.salary_period, s.degree_required, s.seniority, s.employment_type, s.company_name, s.posted_at, s.closed_at, s.dedupe_key,
+              s.salary_text, s.salary_estimated, s.description, s.url,
+              s.education_requirement, s.education_level, s.education_evidence, s.education_origin
        FROM ${stagingTable} s
        JOIN role r ON r.slug = s.role
        JOIN employer e ON e.normalized_name = s.employer_key

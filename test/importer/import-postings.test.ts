@@ -188,7 +188,7 @@ describe('rejected rows', () => {
     expect(summary).toMatchObject({ read: 21, inserted: 3, rejected: 18 });
     const got = summary.errors.map((e) => [e.line, e.externalId, e.field, e.value, e.rule]);
     expect(got).toEqual([
-      [5, null, 'externalId', '', 'required'],
+      [5, null, 'title', 'Data Engineer', 'unclassifiedTitle'],
       [6, 'x'.repeat(201), 'externalId', 'x'.repeat(201), 'maxLength'],
       [7, 'e-7', 'role', 'Data Engineer', 'slug'],
       [8, 'e-8', 'company', '', 'required'],

@@ -161,6 +161,10 @@ export type DegreeRequirement = {
   employersRequiring: Scalars['Int']['output'];
   /** Postings requiring / postings whose requirement is known; null when none is known. */
   postingShare?: Maybe<Scalars['Float']['output']>;
+  /** Postings per level, among those with a level (REQUIRED, REQUIRED_OR_EQUIVALENT, PREFERRED), every level listed. */
+  postingsByLevel: Array<LevelCount>;
+  /** Postings per label, every label listed (UNKNOWN included), in the order of EducationRequirement. */
+  postingsByRequirement: Array<RequirementCount>;
   postingsKnown: Scalars['Int']['output'];
   postingsRequiring: Scalars['Int']['output'];
 };
@@ -182,6 +186,36 @@ export type Dimension =
   | 'SENIORITY'
   /** Import source. */
   | 'SOURCE';
+
+/** The lowest degree level required or preferred; ANY when the ad names no level ("a degree"). */
+export type EducationLevel =
+  | 'ANY'
+  | 'ASSOCIATE'
+  | 'BACHELOR'
+  | 'DOCTORATE'
+  | 'MASTER';
+
+export type EducationOrigin =
+  /** An explicit field: degreeRequired, or JobPosting educationRequirements. */
+  | 'STATED'
+  /** Read from the description. */
+  | 'TEXT';
+
+/**
+ * A posting's degree requirement (docs/methodology.md, "Degree requirement from the text"). For
+ * the figures, only REQUIRED requires a degree; UNKNOWN is left out of the denominators.
+ */
+export type EducationRequirement =
+  /** No degree requirement: none is named, or the ad says none is needed. */
+  | 'NOT_MENTIONED'
+  /** A degree is only preferred, a plus, desired. */
+  | 'PREFERRED'
+  /** A degree is required and no alternative is offered. */
+  | 'REQUIRED'
+  /** A degree is required, but equivalent experience (or another alternative) is accepted. */
+  | 'REQUIRED_OR_EQUIVALENT'
+  /** No description and no stated value. */
+  | 'UNKNOWN';
 
 /** An employer: one row per normalized name. */
 export type Employer = Node & {
@@ -255,6 +289,12 @@ export type HistogramBucket = {
   lowerBound: Scalars['Float']['output'];
   /** Exclusive, except for the last bucket. */
   upperBound: Scalars['Float']['output'];
+};
+
+export type LevelCount = {
+  __typename?: 'LevelCount';
+  count: Scalars['Int']['output'];
+  level: EducationLevel;
 };
 
 /**
@@ -360,8 +400,10 @@ export type Posting = Node & {
   annualSalaryUsd?: Maybe<Scalars['Float']['output']>;
   closedAt?: Maybe<Scalars['DateTime']['output']>;
   country?: Maybe<Scalars['String']['output']>;
-  /** Null when the posting does not say. */
+  /** True when education.requirement is REQUIRED, null when UNKNOWN, false otherwise. */
   degreeRequired?: Maybe<Scalars['Boolean']['output']>;
+  /** The ad's text (HTML read as text). */
+  description?: Maybe<Scalars['String']['output']>;
   /**
    * The earliest posting of this posting's group of duplicates (same normalized employer, title
    * and location, posted within the window after the group's first one), or null when this is it.
@@ -369,7 +411,10 @@ export type Posting = Node & {
   duplicateOf?: Maybe<Posting>;
   /** The other postings of its group of duplicates, earliest first (empty when it has none). */
   duplicates: Array<Posting>;
+  education: PostingEducation;
   employer: Employer;
+  /** E.g. FULL_TIME, as the source says it. */
+  employmentType?: Maybe<Scalars['String']['output']>;
   externalId: Scalars['String']['output'];
   id: Scalars['ID']['output'];
   location?: Maybe<Scalars['String']['output']>;
@@ -379,13 +424,18 @@ export type Posting = Node & {
   remote?: Maybe<Scalars['Boolean']['output']>;
   role: Role;
   salaryCurrency?: Maybe<Scalars['String']['output']>;
+  /** True when the source marks the salary as an estimate; null when it does not say. */
+  salaryEstimated?: Maybe<Scalars['Boolean']['output']>;
   salaryMax?: Maybe<Scalars['Float']['output']>;
   salaryMin?: Maybe<Scalars['Float']['output']>;
   salaryPeriod?: Maybe<SalaryPeriod>;
+  /** The salary as published, e.g. `$53K-$91K (Glassdoor est.)`; read into salaryMin/salaryMax when those are not given. */
+  salaryText?: Maybe<Scalars['String']['output']>;
   /** Stated, or inferred from the title; null when neither. */
   seniority?: Maybe<Seniority>;
   source: Scalars['String']['output'];
   title?: Maybe<Scalars['String']['output']>;
+  url?: Maybe<Scalars['String']['output']>;
 };
 
 export type PostingConnection = {
@@ -399,6 +449,17 @@ export type PostingEdge = {
   __typename?: 'PostingEdge';
   cursor: Scalars['String']['output'];
   node: Posting;
+};
+
+export type PostingEducation = {
+  __typename?: 'PostingEducation';
+  /** The sentence that decided it; null when nothing did. */
+  evidence?: Maybe<Scalars['String']['output']>;
+  /** Null for NOT_MENTIONED and UNKNOWN. */
+  level?: Maybe<EducationLevel>;
+  /** Null for UNKNOWN. */
+  origin?: Maybe<EducationOrigin>;
+  requirement: EducationRequirement;
 };
 
 /**
@@ -540,6 +601,12 @@ export type ReportSalaryInput = {
   role: Scalars['String']['input'];
   roleTitle?: InputMaybe<Scalars['String']['input']>;
   source?: InputMaybe<Scalars['String']['input']>;
+};
+
+export type RequirementCount = {
+  __typename?: 'RequirementCount';
+  count: Scalars['Int']['output'];
+  requirement: EducationRequirement;
 };
 
 export type Responsibility = Node & {
@@ -1009,6 +1076,9 @@ export type ResolversTypes = {
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   DegreeRequirement: ResolverTypeWrapper<DegreeRequirement>;
   Dimension: Dimension;
+  EducationLevel: EducationLevel;
+  EducationOrigin: EducationOrigin;
+  EducationRequirement: EducationRequirement;
   Employer: ResolverTypeWrapper<EmployerRecord>;
   EmployerCountConnection: ResolverTypeWrapper<Omit<EmployerCountConnection, 'edges'> & { edges: Array<ResolversTypes['EmployerCountEdge']> }>;
   EmployerCountEdge: ResolverTypeWrapper<Omit<EmployerCountEdge, 'node'> & { node: ResolversTypes['Employer'] }>;
@@ -1017,6 +1087,7 @@ export type ResolversTypes = {
   HistogramBucket: ResolverTypeWrapper<HistogramBucket>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
+  LevelCount: ResolverTypeWrapper<LevelCount>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Node: ResolverTypeWrapper<ResolversInterfaceTypes<ResolversTypes>['Node']>;
   OrderDirection: OrderDirection;
@@ -1025,6 +1096,7 @@ export type ResolversTypes = {
   Posting: ResolverTypeWrapper<PostingRecord>;
   PostingConnection: ResolverTypeWrapper<Omit<PostingConnection, 'edges'> & { edges: Array<ResolversTypes['PostingEdge']> }>;
   PostingEdge: ResolverTypeWrapper<Omit<PostingEdge, 'node'> & { node: ResolversTypes['Posting'] }>;
+  PostingEducation: ResolverTypeWrapper<PostingEducation>;
   PostingFilter: PostingFilter;
   PostingOrder: PostingOrder;
   PostingOrderField: PostingOrderField;
@@ -1032,6 +1104,7 @@ export type ResolversTypes = {
   PostingStatus: PostingStatus;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   ReportSalaryInput: ReportSalaryInput;
+  RequirementCount: ResolverTypeWrapper<RequirementCount>;
   Responsibility: ResolverTypeWrapper<ResponsibilityRecord>;
   Role: ResolverTypeWrapper<RoleRecord>;
   RoleConnection: ResolverTypeWrapper<Omit<RoleConnection, 'edges'> & { edges: Array<ResolversTypes['RoleEdge']> }>;
@@ -1079,6 +1152,7 @@ export type ResolversParentTypes = {
   HistogramBucket: HistogramBucket;
   ID: Scalars['ID']['output'];
   Int: Scalars['Int']['output'];
+  LevelCount: LevelCount;
   Mutation: Record<PropertyKey, never>;
   Node: ResolversInterfaceTypes<ResolversParentTypes>['Node'];
   PageInfo: PageInfo;
@@ -1086,11 +1160,13 @@ export type ResolversParentTypes = {
   Posting: PostingRecord;
   PostingConnection: Omit<PostingConnection, 'edges'> & { edges: Array<ResolversParentTypes['PostingEdge']> };
   PostingEdge: Omit<PostingEdge, 'node'> & { node: ResolversParentTypes['Posting'] };
+  PostingEducation: PostingEducation;
   PostingFilter: PostingFilter;
   PostingOrder: PostingOrder;
   PostingPayload: Omit<PostingPayload, 'posting'> & { posting?: Maybe<ResolversParentTypes['Posting']> };
   Query: Record<PropertyKey, never>;
   ReportSalaryInput: ReportSalaryInput;
+  RequirementCount: RequirementCount;
   Responsibility: ResponsibilityRecord;
   Role: RoleRecord;
   RoleConnection: Omit<RoleConnection, 'edges'> & { edges: Array<ResolversParentTypes['RoleEdge']> };
@@ -1168,6 +1244,8 @@ export type DegreeRequirementResolvers<ContextType = GraphQLContext, ParentType 
   employersKnown?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   employersRequiring?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   postingShare?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  postingsByLevel?: Resolver<Array<ResolversTypes['LevelCount']>, ParentType, ContextType>;
+  postingsByRequirement?: Resolver<Array<ResolversTypes['RequirementCount']>, ParentType, ContextType>;
   postingsKnown?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   postingsRequiring?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 };
@@ -1218,6 +1296,11 @@ export type HistogramBucketResolvers<ContextType = GraphQLContext, ParentType ex
   upperBound?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
 };
 
+export type LevelCountResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['LevelCount'] = ResolversParentTypes['LevelCount']> = {
+  count?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  level?: Resolver<ResolversTypes['EducationLevel'], ParentType, ContextType>;
+};
+
 export type MutationResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = {
   closePosting?: Resolver<ResolversTypes['PostingPayload'], ParentType, ContextType, RequireFields<MutationClosePostingArgs, 'input'>>;
   createPosting?: Resolver<ResolversTypes['PostingPayload'], ParentType, ContextType, RequireFields<MutationCreatePostingArgs, 'input'>>;
@@ -1242,9 +1325,12 @@ export type PostingResolvers<ContextType = GraphQLContext, ParentType extends Re
   closedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   country?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   degreeRequired?: Resolver<Maybe<ResolversTypes['Boolean']>, ParentType, ContextType>;
+  description?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   duplicateOf?: Resolver<Maybe<ResolversTypes['Posting']>, ParentType, ContextType>;
   duplicates?: Resolver<Array<ResolversTypes['Posting']>, ParentType, ContextType>;
+  education?: Resolver<ResolversTypes['PostingEducation'], ParentType, ContextType>;
   employer?: Resolver<ResolversTypes['Employer'], ParentType, ContextType>;
+  employmentType?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   externalId?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   location?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
@@ -1253,12 +1339,15 @@ export type PostingResolvers<ContextType = GraphQLContext, ParentType extends Re
   remote?: Resolver<Maybe<ResolversTypes['Boolean']>, ParentType, ContextType>;
   role?: Resolver<ResolversTypes['Role'], ParentType, ContextType>;
   salaryCurrency?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  salaryEstimated?: Resolver<Maybe<ResolversTypes['Boolean']>, ParentType, ContextType>;
   salaryMax?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
   salaryMin?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
   salaryPeriod?: Resolver<Maybe<ResolversTypes['SalaryPeriod']>, ParentType, ContextType>;
+  salaryText?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   seniority?: Resolver<Maybe<ResolversTypes['Seniority']>, ParentType, ContextType>;
   source?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   title?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  url?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 };
 
@@ -1273,6 +1362,13 @@ export type PostingEdgeResolvers<ContextType = GraphQLContext, ParentType extend
   node?: Resolver<ResolversTypes['Posting'], ParentType, ContextType>;
 };
 
+export type PostingEducationResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['PostingEducation'] = ResolversParentTypes['PostingEducation']> = {
+  evidence?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  level?: Resolver<Maybe<ResolversTypes['EducationLevel']>, ParentType, ContextType>;
+  origin?: Resolver<Maybe<ResolversTypes['EducationOrigin']>, ParentType, ContextType>;
+  requirement?: Resolver<ResolversTypes['EducationRequirement'], ParentType, ContextType>;
+};
+
 export type PostingPayloadResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['PostingPayload'] = ResolversParentTypes['PostingPayload']> = {
   posting?: Resolver<Maybe<ResolversTypes['Posting']>, ParentType, ContextType>;
   userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
@@ -1285,6 +1381,11 @@ export type QueryResolvers<ContextType = GraphQLContext, ParentType extends Reso
   role?: Resolver<Maybe<ResolversTypes['Role']>, ParentType, ContextType, RequireFields<QueryRoleArgs, 'slug'>>;
   roles?: Resolver<ResolversTypes['RoleConnection'], ParentType, ContextType, RequireFields<QueryRolesArgs, 'dedupe' | 'first'>>;
   sources?: Resolver<Array<ResolversTypes['Source']>, ParentType, ContextType>;
+};
+
+export type RequirementCountResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['RequirementCount'] = ResolversParentTypes['RequirementCount']> = {
+  count?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  requirement?: Resolver<ResolversTypes['EducationRequirement'], ParentType, ContextType>;
 };
 
 export type ResponsibilityResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Responsibility'] = ResolversParentTypes['Responsibility']> = {
@@ -1429,14 +1530,17 @@ export type Resolvers<ContextType = GraphQLContext> = {
   EmployerCountEdge?: EmployerCountEdgeResolvers<ContextType>;
   GroupSalary?: GroupSalaryResolvers<ContextType>;
   HistogramBucket?: HistogramBucketResolvers<ContextType>;
+  LevelCount?: LevelCountResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;
   Node?: NodeResolvers<ContextType>;
   PageInfo?: PageInfoResolvers<ContextType>;
   Posting?: PostingResolvers<ContextType>;
   PostingConnection?: PostingConnectionResolvers<ContextType>;
   PostingEdge?: PostingEdgeResolvers<ContextType>;
+  PostingEducation?: PostingEducationResolvers<ContextType>;
   PostingPayload?: PostingPayloadResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
+  RequirementCount?: RequirementCountResolvers<ContextType>;
   Responsibility?: ResponsibilityResolvers<ContextType>;
   Role?: RoleResolvers<ContextType>;
   RoleConnection?: RoleConnectionResolvers<ContextType>;

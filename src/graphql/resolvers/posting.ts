@@ -20,6 +20,12 @@ export const Posting: PostingResolvers = {
     const members = await ctx.loaders.postingGroup.load(posting.groupId);
     return members.filter((m) => m.id !== posting.id);
   },
+  education: (posting) => ({
+    requirement: posting.educationRequirement,
+    level: posting.educationLevel,
+    evidence: posting.educationEvidence,
+    origin: posting.educationOrigin,
+  }),
 };
 
 export const Employer: EmployerResolvers = {

@@ -1203,7 +1203,15 @@ export const PostingScalarFieldEnum = {
   groupId: 'groupId',
   groupSize: 'groupSize',
   groupSalaryPostingId: 'groupSalaryPostingId',
-  groupDegreeRequired: 'groupDegreeRequired'
+  groupDegreeRequired: 'groupDegreeRequired',
+  salaryText: 'salaryText',
+  salaryEstimated: 'salaryEstimated',
+  description: 'description',
+  url: 'url',
+  educationRequirement: 'educationRequirement',
+  educationLevel: 'educationLevel',
+  educationEvidence: 'educationEvidence',
+  educationOrigin: 'educationOrigin'
 } as const
 
 export type PostingScalarFieldEnum = (typeof PostingScalarFieldEnum)[keyof typeof PostingScalarFieldEnum]
@@ -1374,6 +1382,48 @@ export type EnumSeniorityFieldRefInput<$PrismaModel> = FieldRefInputType<$Prisma
  * Reference to a field of type 'Seniority[]'
  */
 export type ListEnumSeniorityFieldRefInput<$PrismaModel> = FieldRefInputType<$PrismaModel, 'Seniority[]'>
+    
+
+
+/**
+ * Reference to a field of type 'EducationRequirement'
+ */
+export type EnumEducationRequirementFieldRefInput<$PrismaModel> = FieldRefInputType<$PrismaModel, 'EducationRequirement'>
+    
+
+
+/**
+ * Reference to a field of type 'EducationRequirement[]'
+ */
+export type ListEnumEducationRequirementFieldRefInput<$PrismaModel> = FieldRefInputType<$PrismaModel, 'EducationRequirement[]'>
+    
+
+
+/**
+ * Reference to a field of type 'EducationLevel'
+ */
+export type EnumEducationLevelFieldRefInput<$PrismaModel> = FieldRefInputType<$PrismaModel, 'EducationLevel'>
+    
+
+
+/**
+ * Reference to a field of type 'EducationLevel[]'
+ */
+export type ListEnumEducationLevelFieldRefInput<$PrismaModel> = FieldRefInputType<$PrismaModel, 'EducationLevel[]'>
+    
+
+
+/**
+ * Reference to a field of type 'EducationOrigin'
+ */
+export type EnumEducationOriginFieldRefInput<$PrismaModel> = FieldRefInputType<$PrismaModel, 'EducationOrigin'>
+    
+
+
+/**
+ * Reference to a field of type 'EducationOrigin[]'
+ */
+export type ListEnumEducationOriginFieldRefInput<$PrismaModel> = FieldRefInputType<$PrismaModel, 'EducationOrigin[]'>
     
 
 

@@ -151,7 +151,15 @@ export const PostingScalarFieldEnum = {
   groupId: 'groupId',
   groupSize: 'groupSize',
   groupSalaryPostingId: 'groupSalaryPostingId',
-  groupDegreeRequired: 'groupDegreeRequired'
+  groupDegreeRequired: 'groupDegreeRequired',
+  salaryText: 'salaryText',
+  salaryEstimated: 'salaryEstimated',
+  description: 'description',
+  url: 'url',
+  educationRequirement: 'educationRequirement',
+  educationLevel: 'educationLevel',
+  educationEvidence: 'educationEvidence',
+  educationOrigin: 'educationOrigin'
 } as const
 
 export type PostingScalarFieldEnum = (typeof PostingScalarFieldEnum)[keyof typeof PostingScalarFieldEnum]

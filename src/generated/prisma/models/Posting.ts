@@ -75,6 +75,14 @@ export type PostingMinAggregateOutputType = {
   groupSize: number | null
   groupSalaryPostingId: number | null
   groupDegreeRequired: boolean | null
+  salaryText: string | null
+  salaryEstimated: boolean | null
+  description: string | null
+  url: string | null
+  educationRequirement: $Enums.EducationRequirement | null
+  educationLevel: $Enums.EducationLevel | null
+  educationEvidence: string | null
+  educationOrigin: $Enums.EducationOrigin | null
 }
 
 export type PostingMaxAggregateOutputType = {
@@ -104,6 +112,14 @@ export type PostingMaxAggregateOutputType = {
   groupSize: number | null
   groupSalaryPostingId: number | null
   groupDegreeRequired: boolean | null
+  salaryText: string | null
+  salaryEstimated: boolean | null
+  description: string | null
+  url: string | null
+  educationRequirement: $Enums.EducationRequirement | null
+  educationLevel: $Enums.EducationLevel | null
+  educationEvidence: string | null
+  educationOrigin: $Enums.EducationOrigin | null
 }
 
 export type PostingCountAggregateOutputType = {
@@ -133,6 +149,14 @@ export type PostingCountAggregateOutputType = {
   groupSize: number
   groupSalaryPostingId: number
   groupDegreeRequired: number
+  salaryText: number
+  salaryEstimated: number
+  description: number
+  url: number
+  educationRequirement: number
+  educationLevel: number
+  educationEvidence: number
+  educationOrigin: number
   _all: number
 }
 
@@ -186,6 +210,14 @@ export type PostingMinAggregateInputType = {
   groupSize?: true
   groupSalaryPostingId?: true
   groupDegreeRequired?: true
+  salaryText?: true
+  salaryEstimated?: true
+  description?: true
+  url?: true
+  educationRequirement?: true
+  educationLevel?: true
+  educationEvidence?: true
+  educationOrigin?: true
 }
 
 export type PostingMaxAggregateInputType = {
@@ -215,6 +247,14 @@ export type PostingMaxAggregateInputType = {
   groupSize?: true
   groupSalaryPostingId?: true
   groupDegreeRequired?: true
+  salaryText?: true
+  salaryEstimated?: true
+  description?: true
+  url?: true
+  educationRequirement?: true
+  educationLevel?: true
+  educationEvidence?: true
+  educationOrigin?: true
 }
 
 export type PostingCountAggregateInputType = {
@@ -244,6 +284,14 @@ export type PostingCountAggregateInputType = {
   groupSize?: true
   groupSalaryPostingId?: true
   groupDegreeRequired?: true
+  salaryText?: true
+  salaryEstimated?: true
+  description?: true
+  url?: true
+  educationRequirement?: true
+  educationLevel?: true
+  educationEvidence?: true
+  educationOrigin?: true
   _all?: true
 }
 
@@ -360,6 +408,14 @@ export type PostingGroupByOutputType = {
   groupSize: number
   groupSalaryPostingId: number | null
   groupDegreeRequired: boolean | null
+  salaryText: string | null
+  salaryEstimated: boolean | null
+  description: string | null
+  url: string | null
+  educationRequirement: $Enums.EducationRequirement | null
+  educationLevel: $Enums.EducationLevel | null
+  educationEvidence: string | null
+  educationOrigin: $Enums.EducationOrigin | null
   _count: PostingCountAggregateOutputType | null
   _avg: PostingAvgAggregateOutputType | null
   _sum: PostingSumAggregateOutputType | null
@@ -412,6 +468,14 @@ export type PostingWhereInput = {
   groupSize?: Prisma.IntFilter<"Posting"> | number
   groupSalaryPostingId?: Prisma.IntNullableFilter<"Posting"> | number | null
   groupDegreeRequired?: Prisma.BoolNullableFilter<"Posting"> | boolean | null
+  salaryText?: Prisma.StringNullableFilter<"Posting"> | string | null
+  salaryEstimated?: Prisma.BoolNullableFilter<"Posting"> | boolean | null
+  description?: Prisma.StringNullableFilter<"Posting"> | string | null
+  url?: Prisma.StringNullableFilter<"Posting"> | string | null
+  educationRequirement?: Prisma.EnumEducationRequirementNullableFilter<"Posting"> | $Enums.EducationRequirement | null
+  educationLevel?: Prisma.EnumEducationLevelNullableFilter<"Posting"> | $Enums.EducationLevel | null
+  educationEvidence?: Prisma.StringNullableFilter<"Posting"> | string | null
+  educationOrigin?: Prisma.EnumEducationOriginNullableFilter<"Posting"> | $Enums.EducationOrigin | null
   role?: Prisma.XOR<Prisma.RoleScalarRelationFilter, Prisma.RoleWhereInput>
   employer?: Prisma.XOR<Prisma.EmployerScalarRelationFilter, Prisma.EmployerWhereInput>
   observation?: Prisma.XOR<Prisma.SalaryObservationNullableScalarRelationFilter, Prisma.SalaryObservationWhereInput> | null
@@ -444,6 +508,14 @@ export type PostingOrderByWithRelationInput = {
   groupSize?: Prisma.SortOrder
   groupSalaryPostingId?: Prisma.SortOrderInput | Prisma.SortOrder
   groupDegreeRequired?: Prisma.SortOrderInput | Prisma.SortOrder
+  salaryText?: Prisma.SortOrderInput | Prisma.SortOrder
+  salaryEstimated?: Prisma.SortOrderInput | Prisma.SortOrder
+  description?: Prisma.SortOrderInput | Prisma.SortOrder
+  url?: Prisma.SortOrderInput | Prisma.SortOrder
+  educationRequirement?: Prisma.SortOrderInput | Prisma.SortOrder
+  educationLevel?: Prisma.SortOrderInput | Prisma.SortOrder
+  educationEvidence?: Prisma.SortOrderInput | Prisma.SortOrder
+  educationOrigin?: Prisma.SortOrderInput | Prisma.SortOrder
   role?: Prisma.RoleOrderByWithRelationInput
   employer?: Prisma.EmployerOrderByWithRelationInput
   observation?: Prisma.SalaryObservationOrderByWithRelationInput
@@ -480,6 +552,14 @@ export type PostingWhereUniqueInput = Prisma.AtLeast<{
   groupSize?: Prisma.IntFilter<"Posting"> | number
   groupSalaryPostingId?: Prisma.IntNullableFilter<"Posting"> | number | null
   groupDegreeRequired?: Prisma.BoolNullableFilter<"Posting"> | boolean | null
+  salaryText?: Prisma.StringNullableFilter<"Posting"> | string | null
+  salaryEstimated?: Prisma.BoolNullableFilter<"Posting"> | boolean | null
+  description?: Prisma.StringNullableFilter<"Posting"> | string | null
+  url?: Prisma.StringNullableFilter<"Posting"> | string | null
+  educationRequirement?: Prisma.EnumEducationRequirementNullableFilter<"Posting"> | $Enums.EducationRequirement | null
+  educationLevel?: Prisma.EnumEducationLevelNullableFilter<"Posting"> | $Enums.EducationLevel | null
+  educationEvidence?: Prisma.StringNullableFilter<"Posting"> | string | null
+  educationOrigin?: Prisma.EnumEducationOriginNullableFilter<"Posting"> | $Enums.EducationOrigin | null
   role?: Prisma.XOR<Prisma.RoleScalarRelationFilter, Prisma.RoleWhereInput>
   employer?: Prisma.XOR<Prisma.EmployerScalarRelationFilter, Prisma.EmployerWhereInput>
   observation?: Prisma.XOR<Prisma.SalaryObservationNullableScalarRelationFilter, Prisma.SalaryObservationWhereInput> | null
@@ -512,6 +592,14 @@ export type PostingOrderByWithAggregationInput = {
   groupSize?: Prisma.SortOrder
   groupSalaryPostingId?: Prisma.SortOrderInput | Prisma.SortOrder
   groupDegreeRequired?: Prisma.SortOrderInput | Prisma.SortOrder
+  salaryText?: Prisma.SortOrderInput | Prisma.SortOrder
+  salaryEstimated?: Prisma.SortOrderInput | Prisma.SortOrder
+  description?: Prisma.SortOrderInput | Prisma.SortOrder
+  url?: Prisma.SortOrderInput | Prisma.SortOrder
+  educationRequirement?: Prisma.SortOrderInput | Prisma.SortOrder
+  educationLevel?: Prisma.SortOrderInput | Prisma.SortOrder
+  educationEvidence?: Prisma.SortOrderInput | Prisma.SortOrder
+  educationOrigin?: Prisma.SortOrderInput | Prisma.SortOrder
   _count?: Prisma.PostingCountOrderByAggregateInput
   _avg?: Prisma.PostingAvgOrderByAggregateInput
   _max?: Prisma.PostingMaxOrderByAggregateInput
@@ -549,6 +637,14 @@ export type PostingScalarWhereWithAggregatesInput = {
   groupSize?: Prisma.IntWithAggregatesFilter<"Posting"> | number
   groupSalaryPostingId?: Prisma.IntNullableWithAggregatesFilter<"Posting"> | number | null
   groupDegreeRequired?: Prisma.BoolNullableWithAggregatesFilter<"Posting"> | boolean | null
+  salaryText?: Prisma.StringNullableWithAggregatesFilter<"Posting"> | string | null
+  salaryEstimated?: Prisma.BoolNullableWithAggregatesFilter<"Posting"> | boolean | null
+  description?: Prisma.StringNullableWithAggregatesFilter<"Posting"> | string | null
+  url?: Prisma.StringNullableWithAggregatesFilter<"Posting"> | string | null
+  educationRequirement?: Prisma.EnumEducationRequirementNullableWithAggregatesFilter<"Posting"> | $Enums.EducationRequirement | null
+  educationLevel?: Prisma.EnumEducationLevelNullableWithAggregatesFilter<"Posting"> | $Enums.EducationLevel | null
+  educationEvidence?: Prisma.StringNullableWithAggregatesFilter<"Posting"> | string | null
+  educationOrigin?: Prisma.EnumEducationOriginNullableWithAggregatesFilter<"Posting"> | $Enums.EducationOrigin | null
 }
 
 export type PostingCreateInput = {
@@ -575,6 +671,14 @@ export type PostingCreateInput = {
   groupSize?: number
   groupSalaryPostingId?: number | null
   groupDegreeRequired?: boolean | null
+  salaryText?: string | null
+  salaryEstimated?: boolean | null
+  description?: string | null
+  url?: string | null
+  educationRequirement?: $Enums.EducationRequirement | null
+  educationLevel?: $Enums.EducationLevel | null
+  educationEvidence?: string | null
+  educationOrigin?: $Enums.EducationOrigin | null
   role: Prisma.RoleCreateNestedOneWithoutPostingsInput
   employer: Prisma.EmployerCreateNestedOneWithoutPostingsInput
   observation?: Prisma.SalaryObservationCreateNestedOneWithoutPostingInput
@@ -607,6 +711,14 @@ export type PostingUncheckedCreateInput = {
   groupSize?: number
   groupSalaryPostingId?: number | null
   groupDegreeRequired?: boolean | null
+  salaryText?: string | null
+  salaryEstimated?: boolean | null
+  description?: string | null
+  url?: string | null
+  educationRequirement?: $Enums.EducationRequirement | null
+  educationLevel?: $Enums.EducationLevel | null
+  educationEvidence?: string | null
+  educationOrigin?: $Enums.EducationOrigin | null
   observation?: Prisma.SalaryObservationUncheckedCreateNestedOneWithoutPostingInput
 }
 
@@ -634,6 +746,14 @@ export type PostingUpdateInput = {
   groupSize?: Prisma.IntFieldUpdateOperationsInput | number
   groupSalaryPostingId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   groupDegreeRequired?: Prisma.NullableBoolFieldUpdateOperationsInput | boolean | null
+  salaryText?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  salaryEstimated?: Prisma.NullableBoolFieldUpdateOperationsInput | boolean | null
+  description?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  url?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  educationRequirement?: Prisma.NullableEnumEducationRequirementFieldUpdateOperationsInput | $Enums.EducationRequirement | null
+  educationLevel?: Prisma.NullableEnumEducationLevelFieldUpdateOperationsInput | $Enums.EducationLevel | null
+  educationEvidence?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  educationOrigin?: Prisma.NullableEnumEducationOriginFieldUpdateOperationsInput | $Enums.EducationOrigin | null
   role?: Prisma.RoleUpdateOneRequiredWithoutPostingsNestedInput
   employer?: Prisma.EmployerUpdateOneRequiredWithoutPostingsNestedInput
   observation?: Prisma.SalaryObservationUpdateOneWithoutPostingNestedInput
@@ -666,6 +786,14 @@ export type PostingUncheckedUpdateInput = {
   groupSize?: Prisma.IntFieldUpdateOperationsInput | number
   groupSalaryPostingId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   groupDegreeRequired?: Prisma.NullableBoolFieldUpdateOperationsInput | boolean | null
+  salaryText?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  salaryEstimated?: Prisma.NullableBoolFieldUpdateOperationsInput | boolean | null
+  description?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  url?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  educationRequirement?: Prisma.NullableEnumEducationRequirementFieldUpdateOperationsInput | $Enums.EducationRequirement | null
+  educationLevel?: Prisma.NullableEnumEducationLevelFieldUpdateOperationsInput | $Enums.EducationLevel | null
+  educationEvidence?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  educationOrigin?: Prisma.NullableEnumEducationOriginFieldUpdateOperationsInput | $Enums.EducationOrigin | null
   observation?: Prisma.SalaryObservationUncheckedUpdateOneWithoutPostingNestedInput
 }
 
@@ -696,6 +824,14 @@ export type PostingCreateManyInput = {
   groupSize?: number
   groupSalaryPostingId?: number | null
   groupDegreeRequired?: boolean | null
+  salaryText?: string | null
+  salaryEstimated?: boolean | null
+  description?: string | null
+  url?: string | null
+  educationRequirement?: $Enums.EducationRequirement | null
+  educationLevel?: $Enums.EducationLevel | null
+  educationEvidence?: string | null
+  educationOrigin?: $Enums.EducationOrigin | null
 }
 
 export type PostingUpdateManyMutationInput = {
@@ -722,6 +858,14 @@ export type PostingUpdateManyMutationInput = {
   groupSize?: Prisma.IntFieldUpdateOperationsInput | number
   groupSalaryPostingId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   groupDegreeRequired?: Prisma.NullableBoolFieldUpdateOperationsInput | boolean | null
+  salaryText?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  salaryEstimated?: Prisma.NullableBoolFieldUpdateOperationsInput | boolean | null
+  description?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  url?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  educationRequirement?: Prisma.NullableEnumEducationRequirementFieldUpdateOperationsInput | $Enums.EducationRequirement | null
+  educationLevel?: Prisma.NullableEnumEducationLevelFieldUpdateOperationsInput | $Enums.EducationLevel | null
+  educationEvidence?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  educationOrigin?: Prisma.NullableEnumEducationOriginFieldUpdateOperationsInput | $Enums.EducationOrigin | null
 }
 
 export type PostingUncheckedUpdateManyInput = {
@@ -751,6 +895,14 @@ export type PostingUncheckedUpdateManyInput = {
   groupSize?: Prisma.IntFieldUpdateOperationsInput | number
   groupSalaryPostingId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   groupDegreeRequired?: Prisma.NullableBoolFieldUpdateOperationsInput | boolean | null
+  salaryText?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  salaryEstimated?: Prisma.NullableBoolFieldUpdateOperationsInput | boolean | null
+  description?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  url?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  educationRequirement?: Prisma.NullableEnumEducationRequirementFieldUpdateOperationsInput | $Enums.EducationRequirement | null
+  educationLevel?: Prisma.NullableEnumEducationLevelFieldUpdateOperationsInput | $Enums.EducationLevel | null
+  educationEvidence?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  educationOrigin?: Prisma.NullableEnumEducationOriginFieldUpdateOperationsInput | $Enums.EducationOrigin | null
 }
 
 export type PostingListRelationFilter = {
@@ -795,6 +947,14 @@ export type PostingCountOrderByAggregateInput = {
   groupSize?: Prisma.SortOrder
   groupSalaryPostingId?: Prisma.SortOrder
   groupDegreeRequired?: Prisma.SortOrder
+  salaryText?: Prisma.SortOrder
+  salaryEstimated?: Prisma.SortOrder
+  description?: Prisma.SortOrder
+  url?: Prisma.SortOrder
+  educationRequirement?: Prisma.SortOrder
+  educationLevel?: Prisma.SortOrder
+  educationEvidence?: Prisma.SortOrder
+  educationOrigin?: Prisma.SortOrder
 }
 
 export type PostingAvgOrderByAggregateInput = {
@@ -835,6 +995,14 @@ export type PostingMaxOrderByAggregateInput = {
   groupSize?: Prisma.SortOrder
   groupSalaryPostingId?: Prisma.SortOrder
   groupDegreeRequired?: Prisma.SortOrder
+  salaryText?: Prisma.SortOrder
+  salaryEstimated?: Prisma.SortOrder
+  description?: Prisma.SortOrder
+  url?: Prisma.SortOrder
+  educationRequirement?: Prisma.SortOrder
+  educationLevel?: Prisma.SortOrder
+  educationEvidence?: Prisma.SortOrder
+  educationOrigin?: Prisma.SortOrder
 }
 
 export type PostingMinOrderByAggregateInput = {
@@ -864,6 +1032,14 @@ export type PostingMinOrderByAggregateInput = {
   groupSize?: Prisma.SortOrder
   groupSalaryPostingId?: Prisma.SortOrder
   groupDegreeRequired?: Prisma.SortOrder
+  salaryText?: Prisma.SortOrder
+  salaryEstimated?: Prisma.SortOrder
+  description?: Prisma.SortOrder
+  url?: Prisma.SortOrder
+  educationRequirement?: Prisma.SortOrder
+  educationLevel?: Prisma.SortOrder
+  educationEvidence?: Prisma.SortOrder
+  educationOrigin?: Prisma.SortOrder
 }
 
 export type PostingSumOrderByAggregateInput = {
@@ -998,6 +1174,18 @@ export type NullableIntFieldUpdateOperationsInput = {
   divide?: number
 }
 
+export type NullableEnumEducationRequirementFieldUpdateOperationsInput = {
+  set?: $Enums.EducationRequirement | null
+}
+
+export type NullableEnumEducationLevelFieldUpdateOperationsInput = {
+  set?: $Enums.EducationLevel | null
+}
+
+export type NullableEnumEducationOriginFieldUpdateOperationsInput = {
+  set?: $Enums.EducationOrigin | null
+}
+
 export type PostingCreateNestedOneWithoutObservationInput = {
   create?: Prisma.XOR<Prisma.PostingCreateWithoutObservationInput, Prisma.PostingUncheckedCreateWithoutObservationInput>
   connectOrCreate?: Prisma.PostingCreateOrConnectWithoutObservationInput
@@ -1038,6 +1226,14 @@ export type PostingCreateWithoutRoleInput = {
   groupSize?: number
   groupSalaryPostingId?: number | null
   groupDegreeRequired?: boolean | null
+  salaryText?: string | null
+  salaryEstimated?: boolean | null
+  description?: string | null
+  url?: string | null
+  educationRequirement?: $Enums.EducationRequirement | null
+  educationLevel?: $Enums.EducationLevel | null
+  educationEvidence?: string | null
+  educationOrigin?: $Enums.EducationOrigin | null
   employer: Prisma.EmployerCreateNestedOneWithoutPostingsInput
   observation?: Prisma.SalaryObservationCreateNestedOneWithoutPostingInput
 }
@@ -1068,6 +1264,14 @@ export type PostingUncheckedCreateWithoutRoleInput = {
   groupSize?: number
   groupSalaryPostingId?: number | null
   groupDegreeRequired?: boolean | null
+  salaryText?: string | null
+  salaryEstimated?: boolean | null
+  description?: string | null
+  url?: string | null
+  educationRequirement?: $Enums.EducationRequirement | null
+  educationLevel?: $Enums.EducationLevel | null
+  educationEvidence?: string | null
+  educationOrigin?: $Enums.EducationOrigin | null
   observation?: Prisma.SalaryObservationUncheckedCreateNestedOneWithoutPostingInput
 }
 
@@ -1127,6 +1331,14 @@ export type PostingScalarWhereInput = {
   groupSize?: Prisma.IntFilter<"Posting"> | number
   groupSalaryPostingId?: Prisma.IntNullableFilter<"Posting"> | number | null
   groupDegreeRequired?: Prisma.BoolNullableFilter<"Posting"> | boolean | null
+  salaryText?: Prisma.StringNullableFilter<"Posting"> | string | null
+  salaryEstimated?: Prisma.BoolNullableFilter<"Posting"> | boolean | null
+  description?: Prisma.StringNullableFilter<"Posting"> | string | null
+  url?: Prisma.StringNullableFilter<"Posting"> | string | null
+  educationRequirement?: Prisma.EnumEducationRequirementNullableFilter<"Posting"> | $Enums.EducationRequirement | null
+  educationLevel?: Prisma.EnumEducationLevelNullableFilter<"Posting"> | $Enums.EducationLevel | null
+  educationEvidence?: Prisma.StringNullableFilter<"Posting"> | string | null
+  educationOrigin?: Prisma.EnumEducationOriginNullableFilter<"Posting"> | $Enums.EducationOrigin | null
 }
 
 export type PostingCreateWithoutEmployerInput = {
@@ -1153,6 +1365,14 @@ export type PostingCreateWithoutEmployerInput = {
   groupSize?: number
   groupSalaryPostingId?: number | null
   groupDegreeRequired?: boolean | null
+  salaryText?: string | null
+  salaryEstimated?: boolean | null
+  description?: string | null
+  url?: string | null
+  educationRequirement?: $Enums.EducationRequirement | null
+  educationLevel?: $Enums.EducationLevel | null
+  educationEvidence?: string | null
+  educationOrigin?: $Enums.EducationOrigin | null
   role: Prisma.RoleCreateNestedOneWithoutPostingsInput
   observation?: Prisma.SalaryObservationCreateNestedOneWithoutPostingInput
 }
@@ -1183,6 +1403,14 @@ export type PostingUncheckedCreateWithoutEmployerInput = {
   groupSize?: number
   groupSalaryPostingId?: number | null
   groupDegreeRequired?: boolean | null
+  salaryText?: string | null
+  salaryEstimated?: boolean | null
+  description?: string | null
+  url?: string | null
+  educationRequirement?: $Enums.EducationRequirement | null
+  educationLevel?: $Enums.EducationLevel | null
+  educationEvidence?: string | null
+  educationOrigin?: $Enums.EducationOrigin | null
   observation?: Prisma.SalaryObservationUncheckedCreateNestedOneWithoutPostingInput
 }
 
@@ -1236,6 +1464,14 @@ export type PostingCreateWithoutObservationInput = {
   groupSize?: number
   groupSalaryPostingId?: number | null
   groupDegreeRequired?: boolean | null
+  salaryText?: string | null
+  salaryEstimated?: boolean | null
+  description?: string | null
+  url?: string | null
+  educationRequirement?: $Enums.EducationRequirement | null
+  educationLevel?: $Enums.EducationLevel | null
+  educationEvidence?: string | null
+  educationOrigin?: $Enums.EducationOrigin | null
   role: Prisma.RoleCreateNestedOneWithoutPostingsInput
   employer: Prisma.EmployerCreateNestedOneWithoutPostingsInput
 }
@@ -1267,6 +1503,14 @@ export type PostingUncheckedCreateWithoutObservationInput = {
   groupSize?: number
   groupSalaryPostingId?: number | null
   groupDegreeRequired?: boolean | null
+  salaryText?: string | null
+  salaryEstimated?: boolean | null
+  description?: string | null
+  url?: string | null
+  educationRequirement?: $Enums.EducationRequirement | null
+  educationLevel?: $Enums.EducationLevel | null
+  educationEvidence?: string | null
+  educationOrigin?: $Enums.EducationOrigin | null
 }
 
 export type PostingCreateOrConnectWithoutObservationInput = {
@@ -1309,6 +1553,14 @@ export type PostingUpdateWithoutObservationInput = {
   groupSize?: Prisma.IntFieldUpdateOperationsInput | number
   groupSalaryPostingId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   groupDegreeRequired?: Prisma.NullableBoolFieldUpdateOperationsInput | boolean | null
+  salaryText?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  salaryEstimated?: Prisma.NullableBoolFieldUpdateOperationsInput | boolean | null
+  description?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  url?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  educationRequirement?: Prisma.NullableEnumEducationRequirementFieldUpdateOperationsInput | $Enums.EducationRequirement | null
+  educationLevel?: Prisma.NullableEnumEducationLevelFieldUpdateOperationsInput | $Enums.EducationLevel | null
+  educationEvidence?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  educationOrigin?: Prisma.NullableEnumEducationOriginFieldUpdateOperationsInput | $Enums.EducationOrigin | null
   role?: Prisma.RoleUpdateOneRequiredWithoutPostingsNestedInput
   employer?: Prisma.EmployerUpdateOneRequiredWithoutPostingsNestedInput
 }
@@ -1340,6 +1592,14 @@ export type PostingUncheckedUpdateWithoutObservationInput = {
   groupSize?: Prisma.IntFieldUpdateOperationsInput | number
   groupSalaryPostingId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   groupDegreeRequired?: Prisma.NullableBoolFieldUpdateOperationsInput | boolean | null
+  salaryText?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  salaryEstimated?: Prisma.NullableBoolFieldUpdateOperationsInput | boolean | null
+  description?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  url?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  educationRequirement?: Prisma.NullableEnumEducationRequirementFieldUpdateOperationsInput | $Enums.EducationRequirement | null
+  educationLevel?: Prisma.NullableEnumEducationLevelFieldUpdateOperationsInput | $Enums.EducationLevel | null
+  educationEvidence?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  educationOrigin?: Prisma.NullableEnumEducationOriginFieldUpdateOperationsInput | $Enums.EducationOrigin | null
 }
 
 export type PostingCreateManyRoleInput = {
@@ -1368,6 +1628,14 @@ export type PostingCreateManyRoleInput = {
   groupSize?: number
   groupSalaryPostingId?: number | null
   groupDegreeRequired?: boolean | null
+  salaryText?: string | null
+  salaryEstimated?: boolean | null
+  description?: string | null
+  url?: string | null
+  educationRequirement?: $Enums.EducationRequirement | null
+  educationLevel?: $Enums.EducationLevel | null
+  educationEvidence?: string | null
+  educationOrigin?: $Enums.EducationOrigin | null
 }
 
 export type PostingUpdateWithoutRoleInput = {
@@ -1394,6 +1662,14 @@ export type PostingUpdateWithoutRoleInput = {
   groupSize?: Prisma.IntFieldUpdateOperationsInput | number
   groupSalaryPostingId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   groupDegreeRequired?: Prisma.NullableBoolFieldUpdateOperationsInput | boolean | null
+  salaryText?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  salaryEstimated?: Prisma.NullableBoolFieldUpdateOperationsInput | boolean | null
+  description?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  url?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  educationRequirement?: Prisma.NullableEnumEducationRequirementFieldUpdateOperationsInput | $Enums.EducationRequirement | null
+  educationLevel?: Prisma.NullableEnumEducationLevelFieldUpdateOperationsInput | $Enums.EducationLevel | null
+  educationEvidence?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  educationOrigin?: Prisma.NullableEnumEducationOriginFieldUpdateOperationsInput | $Enums.EducationOrigin | null
   employer?: Prisma.EmployerUpdateOneRequiredWithoutPostingsNestedInput
   observation?: Prisma.SalaryObservationUpdateOneWithoutPostingNestedInput
 }
@@ -1424,6 +1700,14 @@ export type PostingUncheckedUpdateWithoutRoleInput = {
   groupSize?: Prisma.IntFieldUpdateOperationsInput | number
   groupSalaryPostingId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   groupDegreeRequired?: Prisma.NullableBoolFieldUpdateOperationsInput | boolean | null
+  salaryText?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  salaryEstimated?: Prisma.NullableBoolFieldUpdateOperationsInput | boolean | null
+  description?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  url?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  educationRequirement?: Prisma.NullableEnumEducationRequirementFieldUpdateOperationsInput | $Enums.EducationRequirement | null
+  educationLevel?: Prisma.NullableEnumEducationLevelFieldUpdateOperationsInput | $Enums.EducationLevel | null
+  educationEvidence?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  educationOrigin?: Prisma.NullableEnumEducationOriginFieldUpdateOperationsInput | $Enums.EducationOrigin | null
   observation?: Prisma.SalaryObservationUncheckedUpdateOneWithoutPostingNestedInput
 }
 
@@ -1453,6 +1737,14 @@ export type PostingUncheckedUpdateManyWithoutRoleInput = {
   groupSize?: Prisma.IntFieldUpdateOperationsInput | number
   groupSalaryPostingId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   groupDegreeRequired?: Prisma.NullableBoolFieldUpdateOperationsInput | boolean | null
+  salaryText?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  salaryEstimated?: Prisma.NullableBoolFieldUpdateOperationsInput | boolean | null
+  description?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  url?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  educationRequirement?: Prisma.NullableEnumEducationRequirementFieldUpdateOperationsInput | $Enums.EducationRequirement | null
+  educationLevel?: Prisma.NullableEnumEducationLevelFieldUpdateOperationsInput | $Enums.EducationLevel | null
+  educationEvidence?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  educationOrigin?: Prisma.NullableEnumEducationOriginFieldUpdateOperationsInput | $Enums.EducationOrigin | null
 }
 
 export type PostingCreateManyEmployerInput = {
@@ -1481,6 +1773,14 @@ export type PostingCreateManyEmployerInput = {
   groupSize?: number
   groupSalaryPostingId?: number | null
   groupDegreeRequired?: boolean | null
+  salaryText?: string | null
+  salaryEstimated?: boolean | null
+  description?: string | null
+  url?: string | null
+  educationRequirement?: $Enums.EducationRequirement | null
+  educationLevel?: $Enums.EducationLevel | null
+  educationEvidence?: string | null
+  educationOrigin?: $Enums.EducationOrigin | null
 }
 
 export type PostingUpdateWithoutEmployerInput = {
@@ -1507,6 +1807,14 @@ export type PostingUpdateWithoutEmployerInput = {
   groupSize?: Prisma.IntFieldUpdateOperationsInput | number
   groupSalaryPostingId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   groupDegreeRequired?: Prisma.NullableBoolFieldUpdateOperationsInput | boolean | null
+  salaryText?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  salaryEstimated?: Prisma.NullableBoolFieldUpdateOperationsInput | boolean | null
+  description?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  url?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  educationRequirement?: Prisma.NullableEnumEducationRequirementFieldUpdateOperationsInput | $Enums.EducationRequirement | null
+  educationLevel?: Prisma.NullableEnumEducationLevelFieldUpdateOperationsInput | $Enums.EducationLevel | null
+  educationEvidence?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  educationOrigin?: Prisma.NullableEnumEducationOriginFieldUpdateOperationsInput | $Enums.EducationOrigin | null
   role?: Prisma.RoleUpdateOneRequiredWithoutPostingsNestedInput
   observation?: Prisma.SalaryObservationUpdateOneWithoutPostingNestedInput
 }
@@ -1537,6 +1845,14 @@ export type PostingUncheckedUpdateWithoutEmployerInput = {
   groupSize?: Prisma.IntFieldUpdateOperationsInput | number
   groupSalaryPostingId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   groupDegreeRequired?: Prisma.NullableBoolFieldUpdateOperationsInput | boolean | null
+  salaryText?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  salaryEstimated?: Prisma.NullableBoolFieldUpdateOperationsInput | boolean | null
+  description?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  url?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  educationRequirement?: Prisma.NullableEnumEducationRequirementFieldUpdateOperationsInput | $Enums.EducationRequirement | null
+  educationLevel?: Prisma.NullableEnumEducationLevelFieldUpdateOperationsInput | $Enums.EducationLevel | null
+  educationEvidence?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  educationOrigin?: Prisma.NullableEnumEducationOriginFieldUpdateOperationsInput | $Enums.EducationOrigin | null
   observation?: Prisma.SalaryObservationUncheckedUpdateOneWithoutPostingNestedInput
 }
 
@@ -1566,6 +1882,14 @@ export type PostingUncheckedUpdateManyWithoutEmployerInput = {
   groupSize?: Prisma.IntFieldUpdateOperationsInput | number
   groupSalaryPostingId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   groupDegreeRequired?: Prisma.NullableBoolFieldUpdateOperationsInput | boolean | null
+  salaryText?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  salaryEstimated?: Prisma.NullableBoolFieldUpdateOperationsInput | boolean | null
+  description?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  url?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  educationRequirement?: Prisma.NullableEnumEducationRequirementFieldUpdateOperationsInput | $Enums.EducationRequirement | null
+  educationLevel?: Prisma.NullableEnumEducationLevelFieldUpdateOperationsInput | $Enums.EducationLevel | null
+  educationEvidence?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  educationOrigin?: Prisma.NullableEnumEducationOriginFieldUpdateOperationsInput | $Enums.EducationOrigin | null
 }
 
 
@@ -1597,6 +1921,14 @@ export type PostingSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs 
   groupSize?: boolean
   groupSalaryPostingId?: boolean
   groupDegreeRequired?: boolean
+  salaryText?: boolean
+  salaryEstimated?: boolean
+  description?: boolean
+  url?: boolean
+  educationRequirement?: boolean
+  educationLevel?: boolean
+  educationEvidence?: boolean
+  educationOrigin?: boolean
   role?: boolean | Prisma.RoleDefaultArgs<ExtArgs>
   employer?: boolean | Prisma.EmployerDefaultArgs<ExtArgs>
   observation?: boolean | Prisma.Posting$observationArgs<ExtArgs>
@@ -1629,6 +1961,14 @@ export type PostingSelectCreateManyAndReturn<ExtArgs extends runtime.Types.Exten
   groupSize?: boolean
   groupSalaryPostingId?: boolean
   groupDegreeRequired?: boolean
+  salaryText?: boolean
+  salaryEstimated?: boolean
+  description?: boolean
+  url?: boolean
+  educationRequirement?: boolean
+  educationLevel?: boolean
+  educationEvidence?: boolean
+  educationOrigin?: boolean
   role?: boolean | Prisma.RoleDefaultArgs<ExtArgs>
   employer?: boolean | Prisma.EmployerDefaultArgs<ExtArgs>
 }, ExtArgs["result"]["posting"]>
@@ -1660,6 +2000,14 @@ export type PostingSelectUpdateManyAndReturn<ExtArgs extends runtime.Types.Exten
   groupSize?: boolean
   groupSalaryPostingId?: boolean
   groupDegreeRequired?: boolean
+  salaryText?: boolean
+  salaryEstimated?: boolean
+  description?: boolean
+  url?: boolean
+  educationRequirement?: boolean
+  educationLevel?: boolean
+  educationEvidence?: boolean
+  educationOrigin?: boolean
   role?: boolean | Prisma.RoleDefaultArgs<ExtArgs>
   employer?: boolean | Prisma.EmployerDefaultArgs<ExtArgs>
 }, ExtArgs["result"]["posting"]>
@@ -1691,9 +2039,17 @@ export type PostingSelectScalar = {
   groupSize?: boolean
   groupSalaryPostingId?: boolean
   groupDegreeRequired?: boolean
+  salaryText?: boolean
+  salaryEstimated?: boolean
+  description?: boolean
+  url?: boolean
+  educationRequirement?: boolean
+  educationLevel?: boolean
+  educationEvidence?: boolean
+  educationOrigin?: boolean
 }
 
-export type PostingOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "roleId" | "employerId" | "source" | "externalId" | "title" | "location" | "country" | "remote" | "salaryMin" | "salaryMax" | "salaryCurrency" | "salaryPeriod" | "degreeRequired" | "seniority" | "employmentType" | "companyName" | "postedAt" | "closedAt" | "createdAt" | "updatedAt" | "dedupeKey" | "groupId" | "groupSize" | "groupSalaryPostingId" | "groupDegreeRequired", ExtArgs["result"]["posting"]>
+export type PostingOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "roleId" | "employerId" | "source" | "externalId" | "title" | "location" | "country" | "remote" | "salaryMin" | "salaryMax" | "salaryCurrency" | "salaryPeriod" | "degreeRequired" | "seniority" | "employmentType" | "companyName" | "postedAt" | "closedAt" | "createdAt" | "updatedAt" | "dedupeKey" | "groupId" | "groupSize" | "groupSalaryPostingId" | "groupDegreeRequired" | "salaryText" | "salaryEstimated" | "description" | "url" | "educationRequirement" | "educationLevel" | "educationEvidence" | "educationOrigin", ExtArgs["result"]["posting"]>
 export type PostingInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   role?: boolean | Prisma.RoleDefaultArgs<ExtArgs>
   employer?: boolean | Prisma.EmployerDefaultArgs<ExtArgs>
@@ -1768,6 +2124,29 @@ export type $PostingPayload<ExtArgs extends runtime.Types.Extensions.InternalArg
      * On a group's earliest member: the requirement of the earliest member whose requirement is known.
      */
     groupDegreeRequired: boolean | null
+    /**
+     * The salary as published, e.g. "$53K-$91K (Glassdoor est.)".
+     */
+    salaryText: string | null
+    /**
+     * True when the source marks the salary as an estimate.
+     */
+    salaryEstimated: boolean | null
+    /**
+     * The ad's text (HTML read as text).
+     */
+    description: string | null
+    url: string | null
+    /**
+     * null on rows written before the column existed: read as degree_required says (true REQUIRED, false NOT_MENTIONED, null UNKNOWN).
+     */
+    educationRequirement: $Enums.EducationRequirement | null
+    educationLevel: $Enums.EducationLevel | null
+    /**
+     * The sentence that decided the requirement.
+     */
+    educationEvidence: string | null
+    educationOrigin: $Enums.EducationOrigin | null
   }, ExtArgs["result"]["posting"]>
   composites: {}
 }
@@ -2220,6 +2599,14 @@ export interface PostingFieldRefs {
   readonly groupSize: Prisma.FieldRef<"Posting", 'Int'>
   readonly groupSalaryPostingId: Prisma.FieldRef<"Posting", 'Int'>
   readonly groupDegreeRequired: Prisma.FieldRef<"Posting", 'Boolean'>
+  readonly salaryText: Prisma.FieldRef<"Posting", 'String'>
+  readonly salaryEstimated: Prisma.FieldRef<"Posting", 'Boolean'>
+  readonly description: Prisma.FieldRef<"Posting", 'String'>
+  readonly url: Prisma.FieldRef<"Posting", 'String'>
+  readonly educationRequirement: Prisma.FieldRef<"Posting", 'EducationRequirement'>
+  readonly educationLevel: Prisma.FieldRef<"Posting", 'EducationLevel'>
+  readonly educationEvidence: Prisma.FieldRef<"Posting", 'String'>
+  readonly educationOrigin: Prisma.FieldRef<"Posting", 'EducationOrigin'>
 }
     
 
