@@ -8,11 +8,13 @@ import { Command, CommanderError } from 'commander';
 import { ApiKeyError, createApiKey, listApiKeys, revokeApiKeys, type ApiKeyInfo } from '../src/auth/api-keys.ts';
 import { loadConfig } from '../src/config.ts';
 import { openDatabase, type Database } from '../src/db/database.ts';
+import { markKeysRevoked } from '../src/shared-state/api-key-cache.ts';
+import { openSharedState } from '../src/shared-state/index.ts';
 import { runCli, UsageError } from './cli.ts';
 
 async function withDatabase<T>(work: (db: Database) => Promise<T>): Promise<T> {
   const config = loadConfig();
-  const db = await openDatabase({ url: config.DATABASE_URL, pgliteDir: config.pgliteDir, migrate: true });
+  const db = await openDatabase({ url: config.DATABASE_URL, pgliteDir: config.pgliteDir, migrate: true, embeddedRole: 'cli' });
   try {
     return await work(db);
   } finally {
@@ -20,15 +22,34 @@ async function withDatabase<T>(work: (db: Database) => Promise<T>): Promise<T> {
   }
 }
 
+/**
+ * With REDIS_URL, running instances remember which keys are valid in Redis: mark the revoked
+ * ones invalid there at once. The revocation itself is stored already; without Redis at hand
+ * the instances forget the key within a minute, which is said as a warning.
+ */
+async function evictFromSharedState(hashes: string[]): Promise<void> {
+  const config = loadConfig();
+  if (!config.REDIS_URL) return;
+  const shared = openSharedState({ url: config.REDIS_URL, prefix: config.REDIS_KEY_PREFIX });
+  try {
+    if (!(await shared.ready(3000))) throw new Error('Redis did not answer within 3 s');
+    await markKeysRevoked(shared, hashes);
+  } catch (error) {
+    process.stderr.write(
+      `warning: the key is revoked, but Redis could not be told (${(error as Error).message}); running instances may count it as a key for up to a minute (mutations reject it at once)\n`,
+    );
+  } finally {
+    await shared.close();
+  }
+}
+
 const day = (d: Date | null): string => (d ? d.toISOString().replace(/\.\d{3}Z$/, 'Z') : '-');
 
 function table(keys: ApiKeyInfo[]): string {
-  const rows = [
-    ['PREFIX', 'NAME', 'CREATED', 'LAST USED', 'REVOKED'],
-    ...keys.map((k) => [k.prefix, k.name, day(k.createdAt), day(k.lastUsedAt), day(k.revokedAt)]),
-  ];
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  return rows.map((r) => r.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n') + '\n';
+  const header = ['PREFIX', 'NAME', 'CREATED', 'LAST USED', 'REVOKED'];
+  const rows = [header, ...keys.map((k) => [k.prefix, k.name, day(k.createdAt), day(k.lastUsedAt), day(k.revokedAt)])];
+  const widths = header.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  return rows.map((r) => r.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join('  ').trimEnd()).join('\n') + '\n';
 }
 
 function buildProgram(): Command {
@@ -53,7 +74,7 @@ function buildProgram(): Command {
     .description('revoke the key with this prefix, or every active key with this name')
     .argument('<prefix-or-name>', 'the prefix shown by list (or the whole key), or the name')
     .action(async (target: string) => {
-      const revoked = await withDatabase((db) => revokeApiKeys(db.pool, target));
+      const revoked = await withDatabase((db) => revokeApiKeys(db.pool, target, { onRevoked: evictFromSharedState }));
       if (revoked.length === 0) throw new UsageError(`no active API key has the prefix or name ${JSON.stringify(target)}`);
       for (const k of revoked) process.stdout.write(`Revoked API key "${k.name}" (prefix ${k.prefix}).\n`);
     });
@@ -65,7 +86,7 @@ function buildProgram(): Command {
       const keys = await withDatabase((db) => listApiKeys(db.pool));
       process.stdout.write(options.json ? `${JSON.stringify(keys, null, 2)}\n` : keys.length === 0 ? 'No API keys.\n' : table(keys));
     });
-  program.commands.forEach((command) => command.exitOverride());
+  for (const command of program.commands) command.exitOverride();
   return program;
 }
 

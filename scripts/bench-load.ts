@@ -24,7 +24,7 @@ async function main(): Promise<void> {
   const base = process.env.DATABASE_URL;
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
-  let cleanup = async () => undefined as void;
+  let cleanup: () => Promise<void> = async () => undefined;
   if (base) {
     const scratch = await createScratchDatabase(base, 'jobstats_bench');
     env.DATABASE_URL = scratch.url;

@@ -52,10 +52,37 @@ function csv(value: string): string {
   return /[",\r\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
 }
 
+/** The first `count` role slugs: the 16 named roles, then `role-17`, `role-18`, ... */
+export function generatedRoleSlugs(count: number): string[] {
+  return Array.from({ length: count }, (_, i) => ROLES[i] ?? `role-${i + 1}`);
+}
+
+/**
+ * Picks among `count` roles with Zipf weights 1/k (s = 1): with 50 roles the first gets 22% of
+ * the rows, the last 0.44%, like real job boards where a few roles dominate.
+ */
+export function zipfRolePicker(count: number): (random: () => number) => string {
+  const slugs = generatedRoleSlugs(count);
+  const cumulative: number[] = [];
+  let total = 0;
+  for (let k = 1; k <= count; k++) cumulative.push((total += 1 / k));
+  return (random) => {
+    const x = random() * total;
+    let lo = 0;
+    let hi = count - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if ((cumulative[mid] as number) < x) lo = mid + 1;
+      else hi = mid;
+    }
+    return slugs[lo] as string;
+  };
+}
+
 /** One synthetic posting row (CSV line without the line break) for row number `i`. */
-export function generatedPostingRow(i: number, random: () => number): string {
+export function generatedPostingRow(i: number, random: () => number, pickRole?: (random: () => number) => string): string {
   const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)] as T;
-  const role = pick(ROLES);
+  const role = pickRole ? pickRole(random) : pick(ROLES);
   const [city, country, currency] = pick(CITIES);
   const employerNo = Math.floor(random() * 20_000);
   const base = `${WORDS[employerNo % WORDS.length]} ${Math.floor(employerNo / WORDS.length)} ${SUFFIXES[employerNo % SUFFIXES.length]}`;
@@ -63,7 +90,7 @@ export function generatedPostingRow(i: number, random: () => number): string {
   const spelling = random();
   const company = spelling < 0.05 ? base.toUpperCase() : spelling < 0.1 ? base.replace(/ /g, '  ') : base;
   const seniority = pick(SENIORITY);
-  const words = role.split('-').map((w) => w[0]!.toUpperCase() + w.slice(1));
+  const words = role.split('-').map((w) => w.charAt(0).toUpperCase() + w.slice(1));
   const shape = random();
   const title =
     shape < 0.1
@@ -107,13 +134,17 @@ export function generatedPostingRow(i: number, random: () => number): string {
   ].join(',');
 }
 
-/** Writes `rows` generated postings (plus the header) to `file`; the same seed gives the same file. */
-export async function writeGeneratedPostings(file: string, rows: number, seed = 42): Promise<void> {
+/**
+ * Writes `rows` generated postings (plus the header) to `file`; the same seed gives the same file.
+ * `zipfRoles` spreads the rows over that many roles with Zipf weights instead of 16 uniform ones.
+ */
+export async function writeGeneratedPostings(file: string, rows: number, seed = 42, options: { zipfRoles?: number } = {}): Promise<void> {
   const random = seededRandom(seed);
+  const pickRole = options.zipfRoles ? zipfRolePicker(options.zipfRoles) : undefined;
   const out = fs.createWriteStream(file);
   let buffer = GENERATED_POSTING_HEADER + '\n';
   for (let i = 1; i <= rows; i++) {
-    buffer += generatedPostingRow(i, random) + '\n';
+    buffer += generatedPostingRow(i, random, pickRole) + '\n';
     if (buffer.length >= 1 << 20) {
       if (!out.write(buffer)) await once(out, 'drain');
       buffer = '';

@@ -13,6 +13,8 @@ import { ConfigError, loadConfig } from '../src/config.ts';
 import { DatabaseUnavailableError, openDatabase, type Database } from '../src/db/database.ts';
 import { DEFAULT_BATCH_SIZE, formatFromPath, importFile } from '../src/importer/import-file.ts';
 import { ImportFileError } from '../src/importer/import-file-error.ts';
+import { readColumnMap, readTitleRulesFile } from '../src/importer/raw-postings.ts';
+import { TitleRulesError } from '../src/importer/raw/title-rules.ts';
 import type { ImportFormat, ImportKind, ImportProgress, ImportSummary, RowError } from '../src/importer/import-types.ts';
 
 const PRINTED_ERRORS = 1000;
@@ -25,6 +27,11 @@ interface CliOptions {
   errors?: string;
   json?: boolean;
   batchSize: number;
+  source?: string;
+  expireAfter?: number;
+  columns?: string;
+  roles?: string;
+  defaultRole?: string;
 }
 
 function positiveInteger(value: string): number {
@@ -43,11 +50,17 @@ function buildProgram(): Command {
     .addArgument(new Argument('<kind>', 'what the file holds').choices(['postings', 'observations', 'rates']))
     .argument('<file>', 'path of the file, or - to read standard input')
     .addOption(
-      new Option('--format <format>', 'input format (default: from the extension: .ndjson/.jsonl are NDJSON, others CSV; CSV for -)').choices([
-        'csv',
-        'ndjson',
-      ]),
+      new Option(
+        '--format <format>',
+        'input format (default: from the extension: .ndjson/.jsonl are NDJSON, .html/.htm/.jsonld JobPosting, others CSV; CSV for -); ' +
+          'jobposting: schema.org JobPosting objects as NDJSON, a JSON array, HTML with ld+json blocks, or a folder of such files',
+      ).choices(['csv', 'ndjson', 'jobposting']),
     )
+    .option('--source <name>', 'postings: the source of every row that does not name its own')
+    .addOption(new Option('--expire-after <days>', 'postings: rows without closedAt/validThrough close this many days after they were posted').argParser(positiveInteger))
+    .option('--columns <map.json>', 'postings (CSV, NDJSON): JSON object mapping posting fields to the file\'s column names, e.g. {"title": "Job Title"}')
+    .option('--roles <rules.json>', 'postings: title rules [{"role": "data-scientist", "include": ["data scientist"], "exclude": ["intern"]}], before data/roles/*.json titleRules')
+    .option('--default-role <slug>', 'postings: role of rows that no title rule classifies (else they are rejected: unclassifiedTitle)')
     .option('--atomic', 'one transaction for the whole file: nothing is written if any row is invalid')
     .option('--dry-run', 'validate and report only; write nothing (the database is still read for known currencies)')
     .option('--errors <file>', 'write the rejected rows to this CSV file: original fields, then line, field, value, rule, message')
@@ -87,7 +100,8 @@ function memoryGovernor(limit = 200 * 1024 * 1024, everyRows = 10_000): (rows: n
 }
 
 function formatError(e: RowError): string {
-  return `line ${e.line}, externalId ${e.externalId ?? '-'}: field ${e.field} = ${JSON.stringify(e.value)}: ${e.rule} (${e.message})`;
+  const where = e.file !== undefined ? `${e.file}, ${e.index !== undefined ? `posting ${e.index}, ` : ''}` : '';
+  return `${where}line ${e.line}, externalId ${e.externalId ?? '-'}: field ${e.field} = ${JSON.stringify(e.value)}: ${e.rule} (${e.message})`;
 }
 
 function rate(rows: number, seconds: number): string {
@@ -142,8 +156,21 @@ function printSummary(summary: ImportSummary, fileName: string): void {
       `unchanged ${summary.unchanged}, rejected ${summary.rejected} in ${summary.seconds.toFixed(1)} s ` +
       `(${rate(summary.read, summary.seconds)} rows/s)`,
   );
+  const p = summary.postings;
+  if (p) {
+    const roles = Object.entries(p.roles).sort(([a], [b]) => a.localeCompare(b));
+    if (roles.length > 0) lines.push(`rows per role: ${roles.map(([role, n]) => `${role} ${n}`).join(', ')} (${p.classified} classified by title, ${p.defaulted} by --default-role)`);
+    const unreadable = Object.entries(p.salaryTextUnreadable);
+    if (p.salaryTextRead > 0 || unreadable.length > 0) {
+      const total = unreadable.reduce((n, [, c]) => n + c, 0);
+      lines.push(`salary text: ${p.salaryTextRead} read, ${total} unreadable${total > 0 ? ` (${unreadable.map(([r, n]) => `${r} ${n}`).join(', ')}): salary left empty, rows kept` : ''}`);
+    }
+    const education = Object.entries(p.education);
+    if (education.length > 0) lines.push(`degree requirement: ${education.map(([label, n]) => `${label} ${n}`).join(', ')}`);
+  }
   for (const w of summary.warnings) lines.push(`warning: ${w}`);
-  for (const e of summary.errors.slice(0, PRINTED_ERRORS)) lines.push(formatError(e));
+  // A missing rate is said once, in the warning above, not once per row (the rows are in --errors and --json).
+  for (const e of summary.errors.slice(0, PRINTED_ERRORS)) if (e.rule !== 'knownCurrency') lines.push(formatError(e));
   if (summary.rejected > 0 && summary.errors.length < summary.rejected) {
     lines.push(`(first ${summary.errors.length} errors shown; use --errors FILE for all of them)`);
   }
@@ -181,11 +208,17 @@ async function main(argv: string[]): Promise<number> {
   const progress = progressReporter(totalBytes);
   const keepMemoryFlat = memoryGovernor();
   try {
+    const titleRules = options.roles !== undefined ? readTitleRulesFile(options.roles) : undefined;
+    const columns = options.columns !== undefined ? readColumnMap(options.columns) : undefined;
+    if (options.defaultRole !== undefined && !/^[a-z0-9]+(-[a-z0-9]+)*$/.test(options.defaultRole)) {
+      throw new TitleRulesError(`--default-role ${JSON.stringify(options.defaultRole)}: must be a role slug such as data-scientist`);
+    }
     const config = loadConfig();
     db = await openDatabase({
       url: config.DATABASE_URL,
       pgliteDir: config.pgliteDir,
       migrate: true,
+      embeddedRole: 'cli',
       salaryBounds: { minUsdPerYear: config.SALARY_MIN_USD_PER_YEAR, maxUsdPerYear: config.SALARY_MAX_USD_PER_YEAR },
     });
     const summary = await importFile(db, kind, file, {
@@ -195,6 +228,11 @@ async function main(argv: string[]): Promise<number> {
       errorsFile: options.errors,
       batchSize: options.batchSize,
       fileName,
+      source: options.source,
+      expireAfterDays: options.expireAfter,
+      columns,
+      titleRules,
+      defaultRole: options.defaultRole,
       maxErrors: PRINTED_ERRORS,
       onProgress: (p) => {
         progress.update(p);
@@ -210,7 +248,7 @@ async function main(argv: string[]): Promise<number> {
     return summary.rejected > 0 ? 1 : 0;
   } catch (error) {
     progress.stop();
-    if (error instanceof ImportFileError || error instanceof ConfigError || error instanceof DatabaseUnavailableError) {
+    if (error instanceof ImportFileError || error instanceof ConfigError || error instanceof DatabaseUnavailableError || error instanceof TitleRulesError) {
       process.stderr.write(`import: ${error.message}\n`);
       return 2;
     }

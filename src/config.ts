@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
+import { redactSecrets } from './logger.ts';
 
 function wholeNumber(min: number, max: number) {
   const rule = `must be a whole number ${min}..${max}`;
@@ -22,7 +23,7 @@ const envSchema = z.object({
   PLAYGROUND: z.enum(['graphiql', 'sandbox', 'off']).optional(),
   // Hardening (issue 6; docs/security.md).
   GRAPHQL_INTROSPECTION: z.enum(['true', 'false'], { error: 'must be true or false' }).default('true'),
-  GRAPHQL_MAX_DEPTH: wholeNumber(1, 100).default(10),
+  GRAPHQL_MAX_DEPTH: wholeNumber(1, 100).default(15),
   GRAPHQL_MAX_ALIASES: wholeNumber(0, 1000).default(30),
   GRAPHQL_MAX_COST: wholeNumber(1, 10_000_000).default(50_000),
   GRAPHQL_MAX_TOKENS: wholeNumber(100, 1_000_000).default(5000),
@@ -78,7 +79,35 @@ const envSchema = z.object({
   SALARY_MAX_USD_PER_YEAR: z.coerce.number('must be a number').positive('must be a positive number').max(1e12, 'must be at most 1e12').default(10_000_000),
   // Duplicates across sources (issue 12; docs/methodology.md).
   DEDUPE_WINDOW_DAYS: wholeNumber(0, 3650).default(60),
+  DB_PREPARED_STATEMENTS: z.enum(['true', 'false'], { error: 'must be true or false' }).default('true'),
+  // Slow and idle clients (issue 10; docs/security.md): Node's own 300 s would let a few hundred trickling clients hold every descriptor.
+  HTTP_HEADERS_TIMEOUT_MS: wholeNumber(1000, 120_000).default(10_000),
+  HTTP_REQUEST_TIMEOUT_MS: wholeNumber(1000, 600_000).default(30_000),
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: wholeNumber(100, 120_000).default(5000),
+  // Shared state across instances (src/shared-state/): rate limit and API key cache in Redis when set.
+  REDIS_URL: z
+    .string()
+    .trim()
+    .refine(isRedisUrl, 'must be a redis:// or rediss:// URL such as redis://127.0.0.1:6379/0')
+    .optional(),
+  REDIS_KEY_PREFIX: z.string().trim().regex(/^[A-Za-z0-9:_.-]{1,64}$/, 'must be 1..64 letters, digits or : _ . -').default('jobstats:'),
+  CACHE_MAX_AGE_SECONDS: wholeNumber(0, 86_400).default(60),
+  PERSISTED_QUERIES: z.enum(['apq', 'only', 'off']).default('apq'),
+  PERSISTED_QUERIES_FILE: z.string().trim().min(1, 'must not be empty').optional(),
 });
+
+/** A URL that ioredis can connect to: redis:// or rediss://, a host, an optional port 1..65535 and database number. */
+function isRedisUrl(value: string): boolean {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return false;
+  }
+  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') return false;
+  if (url.hostname === '' || (url.port !== '' && (Number(url.port) < 1 || Number(url.port) > 65535))) return false;
+  return url.pathname === '' || url.pathname === '/' || /^\/\d{1,2}$/.test(url.pathname);
+}
 
 export type Config = z.infer<typeof envSchema> & { pgliteDir: string };
 
@@ -91,7 +120,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (!parsed.success) {
     const lines = parsed.error.issues.map((issue) => {
       const name = String(issue.path[0]);
-      const value = name === 'DATABASE_URL' || name === 'DATABASE_READ_URLS' ? redactUrl(String(env[name])) : String(env[name]);
+      const value = name === 'DATABASE_URL' || name === 'REDIS_URL' || name === 'DATABASE_READ_URLS' ? redactUrl(String(env[name])) : String(env[name]);
       return `environment variable ${name}=${JSON.stringify(value)}: ${issue.message}`;
     });
     throw new ConfigError(lines.join('\n'));
@@ -101,10 +130,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       `environment variable SALARY_MIN_USD_PER_YEAR=${JSON.stringify(String(parsed.data.SALARY_MIN_USD_PER_YEAR))}: must be below SALARY_MAX_USD_PER_YEAR (${parsed.data.SALARY_MAX_USD_PER_YEAR})`,
     );
   }
+  const { HTTP_HEADERS_TIMEOUT_MS: headers, HTTP_REQUEST_TIMEOUT_MS: request } = parsed.data;
+  if (headers > request) {
+    throw new ConfigError(`environment variable HTTP_HEADERS_TIMEOUT_MS=${JSON.stringify(String(headers))}: must not exceed HTTP_REQUEST_TIMEOUT_MS (${request})`);
+  }
+  if (parsed.data.PERSISTED_QUERIES === 'only' && !parsed.data.PERSISTED_QUERIES_FILE) {
+    throw new ConfigError('environment variable PERSISTED_QUERIES="only": needs PERSISTED_QUERIES_FILE, the allow-list of operations');
+  }
   return { ...parsed.data, pgliteDir: path.resolve(parsed.data.PGLITE_DIR) };
 }
 
-/** Hides the password of a connection string so that it can be logged. */
+/** Hides the password of a connection string (URL, ?password= or key=value form) so that it can be logged. */
 export function redactUrl(url: string): string {
-  return url.replace(/(\/\/[^:/@,]+:)[^@,]*@/g, '$1***@');
+  return redactSecrets(url);
 }

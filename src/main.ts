@@ -1,9 +1,12 @@
 import { ConfigError, loadConfig } from './config.ts';
 import { DatabaseUnavailableError, openDatabase } from './db/database.ts';
+import { usePreparedStatements } from './db/prepared.ts';
 import { parseOrigins } from './http/cors.ts';
-import { startServer } from './http/server.ts';
+import { ListenError, startServer } from './http/server.ts';
 import { isEmpty, seedDatabase } from './importer/seed.ts';
 import { createLogger } from './logger.ts';
+import { openSharedState } from './shared-state/index.ts';
+import { loadManifest, ManifestError } from './graphql/persisted-queries.ts';
 
 /**
  * `npm start`: connects to DATABASE_URL, or starts the embedded PGlite under PGLITE_DIR,
@@ -11,7 +14,15 @@ import { createLogger } from './logger.ts';
  */
 async function main(): Promise<void> {
   const config = loadConfig();
+  let manifest: Map<string, string> | undefined;
+  try {
+    manifest = config.PERSISTED_QUERIES_FILE ? loadManifest(config.PERSISTED_QUERIES_FILE) : undefined;
+  } catch (error) {
+    if (error instanceof ManifestError) throw new ConfigError(`environment variable PERSISTED_QUERIES_FILE: ${error.message}`);
+    throw error;
+  }
   const logger = createLogger(config.LOG_LEVEL);
+  usePreparedStatements(config.DB_PREPARED_STATEMENTS === 'true');
   const db = await openDatabase({
     url: config.DATABASE_URL,
     pgliteDir: config.pgliteDir,
@@ -31,13 +42,19 @@ async function main(): Promise<void> {
     statementTimeoutMs: config.DB_STATEMENT_TIMEOUT_MS,
     statementTimeoutForAll: true,
     salaryBounds: { minUsdPerYear: config.SALARY_MIN_USD_PER_YEAR, maxUsdPerYear: config.SALARY_MAX_USD_PER_YEAR },
+    embeddedRole: 'service',
   });
   logger.info({ database: db.displayUrl }, 'database ready');
   if (await isEmpty(db)) {
     const seeded = await seedDatabase(db);
     logger.info({ roles: seeded.roles.length, postings: seeded.postings.inserted }, 'seeded an empty database');
   }
+  // Only a migrated, seeded database is handed to the CLIs (npm run import, seed, apikey, ...).
+  db.shareEmbedded();
   const production = config.NODE_ENV === 'production';
+  const shared = openSharedState({ url: config.REDIS_URL, prefix: config.REDIS_KEY_PREFIX, logger });
+  // Counting from the first request on: a Redis that answers within a second is used from the start.
+  await shared.ready(1000);
   const server = await startServer(
     {
       db,
@@ -55,6 +72,14 @@ async function main(): Promise<void> {
       },
       rateLimit: { limit: config.RATE_LIMIT_PER_MINUTE, windowMs: 60_000, trustProxy: config.TRUST_PROXY },
       corsOrigins: parseOrigins(config.CORS_ORIGINS),
+      shared,
+      timeouts: {
+        headersMs: config.HTTP_HEADERS_TIMEOUT_MS,
+        requestMs: config.HTTP_REQUEST_TIMEOUT_MS,
+        keepAliveMs: config.HTTP_KEEP_ALIVE_TIMEOUT_MS,
+      },
+      cacheMaxAge: config.CACHE_MAX_AGE_SECONDS,
+      persistedQueries: { mode: config.PERSISTED_QUERIES, manifest },
     },
     config.PORT,
     config.HOST,
@@ -72,7 +97,7 @@ async function main(): Promise<void> {
       .shutdown(config.SHUTDOWN_TIMEOUT_MS)
       .then(({ forced }) => {
         if (forced > 0) logger.warn({ forced }, 'shutdown timeout: requests still running were cut');
-        return db.close();
+        return Promise.all([db.close(), shared.close()]);
       })
       .then(
         () => {
@@ -90,7 +115,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  if (error instanceof ConfigError || error instanceof DatabaseUnavailableError) {
+  if (error instanceof ConfigError || error instanceof DatabaseUnavailableError || error instanceof ListenError) {
     process.stderr.write(`error: ${error.message}\n`);
   } else {
     process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { listMigrations } from '../src/db/migrate.ts';
+import { applyMigrations, listMigrations, PRISMA_MIGRATE_LOCK_KEY } from '../src/db/migrate.ts';
 import { createScratchDatabase } from '../src/db/scratch-database.ts';
 import { serverUrl } from './support/database.ts';
 import { runScript } from './support/run.ts';
@@ -42,5 +42,75 @@ describe('npm run db:deploy', () => {
     } finally {
       await cleanup();
     }
-  }, 60_000);
+  }, 300_000);
+
+  it('refuses a database whose last migration failed, naming it and how to resolve it, and applies nothing', async () => {
+    const base = serverUrl();
+    if (!base) return; // The failed-migration record needs a server the test can write to directly.
+    const scratch = await createScratchDatabase(base, 'jobstats_failed_migration');
+    const client = new pg.Client({ connectionString: scratch.url });
+    await client.connect();
+    try {
+      const [first] = listMigrations();
+      // What `prisma migrate deploy` leaves behind when a migration's SQL fails half-way.
+      await client.query(`CREATE TABLE "_prisma_migrations" (
+        "id" VARCHAR(36) PRIMARY KEY NOT NULL, "checksum" VARCHAR(64) NOT NULL, "finished_at" TIMESTAMPTZ,
+        "migration_name" VARCHAR(255) NOT NULL, "logs" TEXT, "rolled_back_at" TIMESTAMPTZ,
+        "started_at" TIMESTAMPTZ NOT NULL DEFAULT now(), "applied_steps_count" INTEGER NOT NULL DEFAULT 0)`);
+      await client.query(
+        `INSERT INTO "_prisma_migrations" (id, checksum, migration_name, logs) VALUES ('f1', $1, $2, 'ERROR: relation "x" already exists')`,
+        [first?.checksum, first?.name],
+      );
+      const run = await runScript('scripts/migrate.ts', [], { DATABASE_URL: scratch.url });
+      expect(run.code).toBe(2);
+      expect(run.stderr).toContain(`migration ${first?.name} failed earlier`);
+      expect(run.stderr).toContain(`prisma migrate resolve --rolled-back ${first?.name}`);
+      const tables = await client.query(`SELECT count(*)::int AS n FROM pg_tables WHERE schemaname = 'public' AND tablename <> '_prisma_migrations'`);
+      expect(tables.rows[0].n).toBe(0);
+
+      // Once resolved as rolled back (what `prisma migrate resolve --rolled-back` writes), it applies again.
+      await client.query(`UPDATE "_prisma_migrations" SET rolled_back_at = now() WHERE id = 'f1'`);
+      const again = await runScript('scripts/migrate.ts', [], { DATABASE_URL: scratch.url });
+      expect(again.code).toBe(0);
+      expect(again.stderr).toContain(`applied ${listMigrations().length} migration(s)`);
+    } finally {
+      await client.end();
+      await scratch.drop();
+    }
+  }, 300_000);
+
+  it('waits for the advisory lock prisma migrate deploy takes before it migrates', async () => {
+    const base = serverUrl();
+    if (!base) return;
+    const scratch = await createScratchDatabase(base, 'jobstats_migrate_lock');
+    const holder = new pg.Client({ connectionString: scratch.url });
+    const pool = new pg.Pool({ connectionString: scratch.url, max: 1 });
+    await holder.connect();
+    try {
+      await holder.query('SELECT pg_advisory_lock(72707369)');
+      let finished = false;
+      const migrating = applyMigrations(pool).then((names) => {
+        finished = true;
+        return names;
+      });
+      // The migrator's session shows up waiting on exactly that advisory lock.
+      let waiting = 0;
+      for (let i = 0; i < 100 && waiting === 0; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        const locks = await holder.query(
+          `SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND objid = $1`,
+          [PRISMA_MIGRATE_LOCK_KEY],
+        );
+        waiting = locks.rows[0].n;
+      }
+      expect(waiting).toBe(1);
+      expect(finished).toBe(false);
+      await holder.query('SELECT pg_advisory_unlock(72707369)');
+      expect(await migrating).toEqual(listMigrations().map((m) => m.name));
+    } finally {
+      await holder.end();
+      await pool.end();
+      await scratch.drop();
+    }
+  }, 300_000);
 });

@@ -343,8 +343,7 @@ describe('duplicates across sources', () => {
     await reset();
     await ORDERS[0]?.load(db, feedRows);
     // As the migration leaves postings imported before grouping existed: no key, each its own group.
-    await db.pool.query(`UPDATE posting SET dedupe_key = NULL, group_id = id, group_size = 1,
-      group_salary_posting_id = CASE WHEN salary_min IS NOT NULL OR salary_max IS NOT NULL THEN id END, group_degree_required = degree_required`);
+    await db.pool.query(`UPDATE posting SET dedupe_key = NULL, group_id = NULL, group_size = 1, group_salary_posting_id = NULL, group_degree_required = NULL`);
     const before = await gql<{ role: { stats: { duplicatesRemoved: number } } }>(server.url, '{ role(slug: "data-engineer") { stats(filter: { status: ANY }) { duplicatesRemoved } } }');
     expect(before.data?.role.stats.duplicatesRemoved).toBe(0);
     const first = await runScript('scripts/reprocess.ts', ['--batch-size', '40', '--json'], { DATABASE_URL: db.url });
@@ -382,7 +381,7 @@ describe('duplicates across sources', () => {
     const response = await fetch(`${server.url}/roles/data-engineer`);
     expect(response.status).toBe(200);
     const html = await response.text();
-    expect(html).toContain('<h2 id="sources">Postings and sources</h2>');
+    expect(html).toContain('<h2 id="posting-sources">Postings and sources</h2>');
     expect(html).toContain(
       `<p class="dedupe">${expected.postingsSeen} open postings seen, <strong class="duplicates-removed">${expected.duplicatesRemoved} duplicates removed</strong>`,
     );
@@ -397,5 +396,27 @@ describe('duplicates across sources', () => {
     expect(data.role.stats.sources).toHaveLength(expected.sources.length);
     const page = await runScript('scripts/report.ts', ['data-engineer', '--format', 'html'], { DATABASE_URL: db.url });
     expect(page.stdout).toContain(`${expected.duplicatesRemoved} duplicates removed`);
+  });
+
+  it('roles(orderBy: OPENINGS) ranks by openings counted once per group, or per posting with dedupe: false', async () => {
+    await reset();
+    await ORDERS[0]?.load(db, fixtureRows);
+    const expected = expectedStats(fixtureRows.map(toRaw), {}, true, Date.now());
+    expect(expected.duplicatesRemoved).toBeGreaterThanOrEqual(2);
+    // A second role with more openings than the fixture's groups, but fewer than its postings.
+    const others = Array.from({ length: expected.openings + 1 }, (_, i) => ({
+      externalId: `ml-${i}`, source: 'indeed', role: 'ml-engineer', title: `ML Engineer ${i}`, company: 'Hooli', postedAt: '2026-06-01',
+    }));
+    await ORDERS[0]?.load(db, others);
+    const ranking = async (dedupe: boolean) =>
+      (
+        await gql<{ roles: { edges: { node: { slug: string; stats: { openings: number } } }[] } }>(
+          server.url,
+          'query($d: Boolean) { roles(first: 2, orderBy: { field: OPENINGS, direction: DESC }, dedupe: $d) { edges { node { slug stats(dedupe: $d) { openings } } } } }',
+          { d: dedupe },
+        )
+      ).data?.roles.edges.map((e) => [e.node.slug, e.node.stats.openings]);
+    expect(await ranking(true)).toEqual([['ml-engineer', expected.openings + 1], ['data-engineer', expected.openings]]);
+    expect(await ranking(false)).toEqual([['data-engineer', expected.postingsSeen], ['ml-engineer', expected.openings + 1]]);
   });
 });

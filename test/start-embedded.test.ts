@@ -15,7 +15,8 @@ describe('npm start without DATABASE_URL', () => {
   it('migrates and seeds an embedded database on first start, keeps it across restarts and stops cleanly on SIGTERM', async () => {
     for (let run = 0; run < 2; run++) {
       // `npm start`'s entry point with no DATABASE_URL, in development mode (playground on).
-      const service = await startService({ PGLITE_DIR: dir, NODE_ENV: 'development', LOG_LEVEL: 'warn' });
+      // A first start creates, migrates and seeds the folder: generous on a loaded machine.
+      const service = await startService({ PGLITE_DIR: dir, NODE_ENV: 'development', LOG_LEVEL: 'warn' }, 240_000);
       const { url } = service;
       const res = await gql<{ role: { stats: { openings: number; salary: { mean: number }; degreeRequirement: { employerShare: number } } } }>(url, OVERVIEW);
       expect(res.data?.role.stats.openings).toBe(3);
@@ -27,7 +28,7 @@ describe('npm start without DATABASE_URL', () => {
       expect((await service.stop()).code).toBe(0);
     }
     expect(fs.existsSync(path.join(dir, 'PG_VERSION'))).toBe(true);
-  }, 120_000);
+  }, 600_000);
 
   it('an unreachable DATABASE_URL gives one line naming the host and what to do, and a non-zero exit', async () => {
     const run = await runScript('src/main.ts', [], { DATABASE_URL: 'postgresql://app:s3cret@127.0.0.1:1/jobstats' });

@@ -50,6 +50,7 @@ function checkName(name: string): string {
   const trimmed = name.trim();
   if (trimmed === '') throw new ApiKeyError('the key name must not be empty');
   if (trimmed.length > 100) throw new ApiKeyError(`the key name must be at most 100 characters (has ${trimmed.length})`);
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are exactly what this rejects.
   if (/[\u0000-\u001f\u007f]/.test(trimmed)) throw new ApiKeyError('the key name must not contain control characters');
   return trimmed;
 }
@@ -77,17 +78,25 @@ export async function createApiKey(db: Queryable, name: string): Promise<Created
  * Revokes the active key with this prefix (a whole key names its prefix too) or, when no key has
  * that prefix, every active key with this name. Returns the keys revoked now.
  */
-export async function revokeApiKeys(db: Queryable, prefixOrName: string): Promise<ApiKeyInfo[]> {
+export async function revokeApiKeys(
+  db: Queryable,
+  prefixOrName: string,
+  options: {
+    /** Told the SHA-256 of each key revoked, once the revocation is stored (to evict the keys from shared caches). */
+    onRevoked?: (hashes: string[]) => Promise<void>;
+  } = {},
+): Promise<ApiKeyInfo[]> {
   const target = prefixOrName.trim();
   const prefix = KEY_PATTERN.exec(target)?.[1] ?? target;
-  const { rows } = await db.query<ApiKeyInfo>(
+  const { rows } = await db.query<ApiKeyInfo & { hash: string }>(
     `UPDATE api_key SET revoked_at = now()
      WHERE revoked_at IS NULL
        AND CASE WHEN EXISTS (SELECT 1 FROM api_key WHERE prefix = $1) THEN prefix = $1 ELSE name = $2 END
-     RETURNING ${INFO_COLUMNS}`,
+     RETURNING ${INFO_COLUMNS}, hash`,
     [prefix, target],
   );
-  return rows;
+  if (rows.length > 0) await options.onRevoked?.(rows.map((row) => row.hash));
+  return rows.map(({ hash: _hash, ...info }) => info);
 }
 
 /** Every key, oldest first: name, prefix and dates, never the hash. */

@@ -1,4 +1,5 @@
 import type { Queryable } from '../db/read-session.ts';
+import { hotQuery } from '../db/prepared.ts';
 import { countedCondition, OPEN_POSTINGS, type PostingFilter } from '../stats/posting-filter.ts';
 import { SqlParams } from '../stats/sql-params.ts';
 import type { Page, PageRequest } from './postings.ts';
@@ -35,7 +36,8 @@ export async function employerOpenings(db: Queryable, ids: readonly number[], as
 
 /**
  * For each role, its employers ranked by matching postings (each group of duplicates once unless
- * filter.dedupe is false), then by name, one page each, in one statement.
+ * filter.dedupe is false), then by normalized name and id, one page each after the cursor's key
+ * (postings, normalized name, id), in one statement; the count of employers only when asked for.
  */
 export async function topEmployerPages(
   db: Queryable,
@@ -47,34 +49,50 @@ export async function topEmployerPages(
   const params = new SqlParams();
   const ids = params.add(roleIds, '::int[]');
   const at = params.add(asOf, '::timestamptz');
+  const condition = countedCondition('p', filter, at, params);
+  let keyset = '';
+  if (page.after) {
+    const [postings, name, id] = page.after;
+    const n = params.add(postings, '::int');
+    keyset = `WHERE c.postings < ${n} OR (c.postings = ${n} AND (e.normalized_name, e.id) > (${params.add(name, '::text')}, ${params.add(id, '::int')}))`;
+  }
+  const total = page.withTotal
+    ? `(SELECT count(DISTINCT p.employer_id)::int FROM posting p WHERE p.role_id = ids.role_id AND ${condition})`
+    : 'NULL::int';
   const sql = `
-WITH counted AS (
-  SELECT p.role_id, p.employer_id, count(*)::int AS postings FROM posting p
-  WHERE p.role_id = ANY(${ids}) AND ${countedCondition('p', filter, at, params)}
-  GROUP BY p.role_id, p.employer_id
-), ranked AS (
-  SELECT c.role_id, c.employer_id, c.postings, e.name,
-         row_number() OVER (PARTITION BY c.role_id ORDER BY c.postings DESC, e.normalized_name, e.id) AS rn,
-         count(*) OVER (PARTITION BY c.role_id)::int AS total
-  FROM counted c JOIN employer e ON e.id = c.employer_id
-)
-SELECT ids.role_id, r.employer_id, r.name, r.postings, r.rn, coalesce(t.total, 0) AS total
+SELECT ids.role_id, ${total} AS total, r.*
 FROM unnest(${ids}) AS ids(role_id)
-LEFT JOIN (SELECT role_id, max(total) AS total FROM ranked GROUP BY role_id) t ON t.role_id = ids.role_id
-LEFT JOIN ranked r ON r.role_id = ids.role_id AND r.rn > ${params.add(page.offset)} AND r.rn <= ${params.add(page.offset + page.first + 1)}
+LEFT JOIN LATERAL (
+  SELECT x.*, row_number() OVER (ORDER BY x.postings DESC, x.normalized_name, x.employer_id) AS rn FROM (
+    SELECT c.employer_id, c.postings, e.name, e.normalized_name
+    FROM (SELECT p.employer_id, count(*)::int AS postings FROM posting p
+          WHERE p.role_id = ids.role_id AND ${condition} GROUP BY p.employer_id) c
+    JOIN employer e ON e.id = c.employer_id
+    ${keyset}
+    ORDER BY c.postings DESC, e.normalized_name, e.id
+    LIMIT ${params.add(page.first + 1)}
+  ) x
+) r ON true
 ORDER BY ids.role_id, r.rn`;
-  const { rows } = await db.query<{ role_id: number; employer_id: number | null; name: string | null; postings: number | null; rn: number | null; total: number }>(
-    sql,
-    params.values,
-  );
-  const pages = new Map<number, Page<EmployerCount>>(roleIds.map((id) => [id, { items: [], hasNextPage: false, totalCount: 0 }]));
+  const { rows } = await hotQuery<{
+    role_id: number;
+    employer_id: number | null;
+    name: string | null;
+    normalized_name: string | null;
+    postings: number | null;
+    rn: number | null;
+    total: number | null;
+  }>(db, sql, params.values);
+  const pages = new Map<number, Page<EmployerCount>>(roleIds.map((id) => [id, { items: [], keys: [], hasNextPage: false, totalCount: null }]));
   for (const r of rows) {
     const target = pages.get(r.role_id);
     if (!target) continue;
     target.totalCount = r.total;
     if (r.employer_id === null || r.rn === null || r.name === null || r.postings === null) continue;
-    if (r.rn <= page.offset + page.first) target.items.push({ employer: { id: r.employer_id, name: r.name }, postings: r.postings });
-    else target.hasNextPage = true;
+    if (r.rn <= page.first) {
+      target.items.push({ employer: { id: r.employer_id, name: r.name }, postings: r.postings });
+      target.keys.push([r.postings, r.normalized_name, r.employer_id]);
+    } else target.hasNextPage = true;
   }
   return roleIds.map((id) => pages.get(id) as Page<EmployerCount>);
 }

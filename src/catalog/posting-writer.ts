@@ -57,10 +57,14 @@ const NOT_FOUND: UserError[] = [{ field: ['input', 'id'], rule: 'postingId', mes
 /** A stored posting as an import row: its role's slug, its employer's name and its own (stated) fields. */
 async function storedRow(db: WriteDatabase, id: number): Promise<Record<string, unknown> | null> {
   const { rows } = await db.pool.query<Record<string, unknown>>(
-    `SELECT p.external_id AS "externalId", p.source, r.slug AS role, p.title, e.name AS company, p.location, p.country,
+    `SELECT p.external_id AS "externalId", p.source, r.slug AS role, p.title, coalesce(p.company_name, e.name) AS company, p.location, p.country,
             p.remote, p.salary_min AS "salaryMin", p.salary_max AS "salaryMax", p.salary_currency AS "salaryCurrency",
-            p.salary_period AS "salaryPeriod", p.degree_required AS "degreeRequired", p.seniority,
-            p.posted_at AS "postedAt", p.closed_at AS "closedAt"
+            p.salary_period AS "salaryPeriod", p.seniority,
+            p.posted_at AS "postedAt", p.closed_at AS "closedAt",
+            -- A requirement read from the description is read again from it; only a stated one is a stated value.
+            CASE WHEN p.education_origin = 'TEXT' THEN NULL ELSE p.degree_required END AS "degreeRequired",
+            p.salary_text AS "salaryText", p.salary_estimated AS "salaryEstimated", p.description,
+            p.employment_type AS "employmentType", p.url
      FROM posting p JOIN role r ON r.id = p.role_id JOIN employer e ON e.id = p.employer_id
      WHERE p.id = $1`,
     [id],

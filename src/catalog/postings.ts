@@ -1,4 +1,5 @@
 import type { Queryable } from '../db/read-session.ts';
+import { hotQuery } from '../db/prepared.ts';
 import { postingCondition, type PostingFilter } from '../stats/posting-filter.ts';
 import { SqlParams } from '../stats/sql-params.ts';
 import { postingColumns, type PostingRecord } from './posting-record.ts';
@@ -11,18 +12,47 @@ export interface PostingOrder {
   direction: Direction;
 }
 
+/** One value of a list's sort key, as carried by a cursor. */
+export type KeysetValue = string | number | null;
+
 export interface PageRequest {
   first: number;
-  offset: number;
+  /** Sort key of the item the page starts after (from a cursor); undefined for the first page. */
+  after?: KeysetValue[];
+  /** Count the whole list too: only when the query selects totalCount. */
+  withTotal: boolean;
 }
 
 export interface Page<T> {
   items: T[];
+  /** Sort key of each item, for its cursor. */
+  keys: KeysetValue[][];
   hasNextPage: boolean;
-  totalCount: number;
+  /** null when not asked for (PageRequest.withTotal false). */
+  totalCount: number | null;
 }
 
-const ORDER_COLUMN: Record<PostingOrderField, string> = { POSTED_AT: 'p.posted_at', SALARY: 'o.amount_usd', TITLE: 'p.title' };
+export const pageRequestKey = (page: PageRequest): string => JSON.stringify([page.first, page.after ?? null, page.withTotal]);
+
+/**
+ * The keyset condition "after `after` in ORDER BY `column` `dir` NULLS LAST, `id` `dir`": a row
+ * comparison the planner can start an index scan at. `cast` types the cursor's value.
+ */
+export function keysetCondition(column: string, id: string, dir: Direction, after: KeysetValue[], params: SqlParams, cast: string, nullable: boolean): string {
+  const op = dir === 'ASC' ? '>' : '<';
+  const [value, lastId] = after;
+  const idParam = params.add(lastId, typeof lastId === 'number' ? '::int' : '::text');
+  if (value === null) return nullable ? `(${column} IS NULL AND ${id} ${op} ${idParam})` : 'false';
+  const valueParam = params.add(value, cast);
+  return nullable ? `((${column}, ${id}) ${op} (${valueParam}, ${idParam}) OR ${column} IS NULL)` : `(${column}, ${id}) ${op} (${valueParam}, ${idParam})`;
+}
+
+// posted_at is NOT NULL: no NULLS LAST, so that ORDER BY matches a (role_id, posted_at, id) index scan.
+const ORDER_COLUMN: Record<PostingOrderField, { sql: string; cast: string; nullable: boolean }> = {
+  POSTED_AT: { sql: 'p.posted_at', cast: '::timestamptz', nullable: false },
+  SALARY: { sql: 'o.amount_usd', cast: '::float8', nullable: true },
+  TITLE: { sql: 'p.title', cast: '::text', nullable: true },
+};
 
 export async function postingsByIds(db: Queryable, ids: readonly number[], asOf: Date): Promise<(PostingRecord | null)[]> {
   const params = new SqlParams();
@@ -52,9 +82,10 @@ export async function postingsByGroups(db: Queryable, groupIds: readonly number[
 }
 
 /**
- * One page of postings for each owner (a role or an employer), in one statement: the
- * postings are numbered per owner in the requested order (ties broken by id) and the window
- * [offset, offset + first] is kept, one extra row telling whether a next page exists.
+ * One page of postings for each owner (a role or an employer), in one statement: for each
+ * owner, the first `first + 1` matching postings after the cursor's key in the requested order
+ * (ties broken by id), read in index order (LATERAL ... ORDER BY ... LIMIT); the extra row tells
+ * whether a next page exists. The count, when asked for, is a separate subquery per owner.
  */
 export async function postingPages(
   db: Queryable,
@@ -69,30 +100,36 @@ export async function postingPages(
   const ids = params.add(ownerIds, '::int[]');
   const at = params.add(asOf, '::timestamptz');
   const dir = order.direction === 'ASC' ? 'ASC' : 'DESC';
-  const orderBy = `${ORDER_COLUMN[order.field]} ${dir} NULLS LAST, p.id ${dir}`;
+  const column = ORDER_COLUMN[order.field];
+  const orderBy = `${column.sql} ${dir}${column.nullable ? ' NULLS LAST' : ''}, p.id ${dir}`;
+  const condition = postingCondition('p', filter, at, params);
+  const keyset = page.after ? ` AND ${keysetCondition(column.sql, 'p.id', dir, page.after, params, column.cast, column.nullable)}` : '';
+  const total = page.withTotal ? `(SELECT count(*)::int FROM posting p WHERE p.${owner} = ids.owner AND ${condition})` : 'NULL::int';
   const sql = `
-WITH numbered AS (
-  SELECT ${postingColumns(at)}, p.${owner} AS owner,
-         row_number() OVER (PARTITION BY p.${owner} ORDER BY ${orderBy}) AS rn,
-         count(*) OVER (PARTITION BY p.${owner})::int AS total
-  FROM posting p LEFT JOIN salary_observation o ON o.posting_id = p.id
-  WHERE p.${owner} = ANY(${ids}) AND ${postingCondition('p', filter, at, params)}
-)
-SELECT ids.owner AS page_owner, coalesce(t.total, 0) AS page_total, n.*
+SELECT ids.owner AS page_owner, ${total} AS page_total, n.*
 FROM unnest(${ids}) AS ids(owner)
-LEFT JOIN (SELECT owner, max(total) AS total FROM numbered GROUP BY owner) t ON t.owner = ids.owner
-LEFT JOIN numbered n ON n.owner = ids.owner AND n.rn > ${params.add(page.offset)} AND n.rn <= ${params.add(page.offset + page.first + 1)}
+LEFT JOIN LATERAL (
+  SELECT l.*, row_number() OVER (ORDER BY l.sort_key ${dir}${column.nullable ? ' NULLS LAST' : ''}, l.id ${dir}) AS rn FROM (
+    SELECT ${postingColumns(at)}, ${column.sql} AS sort_key
+    FROM posting p LEFT JOIN salary_observation o ON o.posting_id = p.id
+    WHERE p.${owner} = ids.owner AND ${condition}${keyset}
+    ORDER BY ${orderBy}
+    LIMIT ${params.add(page.first + 1)}
+  ) l
+) n ON true
 ORDER BY ids.owner, n.rn`;
-  type Row = PostingRecord & { page_owner: number; page_total: number; owner: number | null; rn: number | null; total: number | null };
-  const { rows } = await db.query<Row>(sql, params.values);
-  const pages = new Map<number, Page<PostingRecord>>(ownerIds.map((id) => [id, { items: [], hasNextPage: false, totalCount: 0 }]));
-  for (const { page_owner: ownerId, page_total: totalCount, owner: _owner, rn, total: _total, ...posting } of rows) {
+  type Row = PostingRecord & { page_owner: number; page_total: number | null; sort_key: Date | number | string | null; rn: number | null };
+  const { rows } = await hotQuery<Row>(db, sql, params.values);
+  const pages = new Map<number, Page<PostingRecord>>(ownerIds.map((id) => [id, { items: [], keys: [], hasNextPage: false, totalCount: null }]));
+  for (const { page_owner: ownerId, page_total: totalCount, sort_key: sortKey, rn, ...posting } of rows) {
     const target = pages.get(ownerId);
     if (!target) continue;
     target.totalCount = totalCount;
     if (rn === null) continue;
-    if (rn <= page.offset + page.first) target.items.push(posting);
-    else target.hasNextPage = true;
+    if (rn <= page.first) {
+      target.items.push(posting);
+      target.keys.push([sortKey instanceof Date ? sortKey.toISOString() : sortKey, posting.id]);
+    } else target.hasNextPage = true;
   }
   return ownerIds.map((id) => pages.get(id) as Page<PostingRecord>);
 }

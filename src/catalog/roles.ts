@@ -1,12 +1,14 @@
 import type { Queryable } from '../db/read-session.ts';
+import { hotQuery } from '../db/prepared.ts';
 import type { CareerStep, Responsibility } from '../generated/prisma/client.ts';
-import { countedCondition, OPEN_POSTINGS, reportCondition, salaryPostingSql } from '../stats/posting-filter.ts';
+import { degreeFiguresSql } from '../stats/posting-figures.ts';
+import { countedCondition, degreeSql, OPEN_POSTINGS, reportCondition, salaryPostingSql } from '../stats/posting-filter.ts';
 import { safeAvg } from '../stats/safe-aggregates.ts';
 import { SqlParams } from '../stats/sql-params.ts';
-import type { Direction, Page, PageRequest } from './postings.ts';
+import { keysetCondition, type Direction, type Page, type PageRequest } from './postings.ts';
 import type { RoleRecord } from './role-record.ts';
 
-export type RoleOrderField = 'SLUG' | 'TITLE' | 'OPENINGS' | 'MEAN_SALARY' | 'MEDIAN_SALARY';
+export type RoleOrderField = 'SLUG' | 'TITLE' | 'OPENINGS' | 'MEAN_SALARY' | 'MEDIAN_SALARY' | 'EMPLOYER_DEGREE_SHARE';
 
 export interface RoleListRequest extends PageRequest {
   search?: string;
@@ -18,6 +20,17 @@ export interface RoleListRequest extends PageRequest {
 const ROLE_COLUMNS = `r.id, r.slug, r.title, r.summary, r.responsibilities_intro AS "responsibilitiesIntro",
   r.career_intro AS "careerIntro", r.career_steps_intro AS "careerStepsIntro", r.conclusion,
   r.created_at AS "createdAt", r.updated_at AS "updatedAt"`;
+
+// Sort keys of the roles list; the cursor holds (key, slug). Statistics are doubles in the cursor.
+const ROLE_KEYS: Record<RoleOrderField, { key: string; cast: string; nullable: boolean }> = {
+  SLUG: { key: 'r.slug', cast: '::text', nullable: false },
+  TITLE: { key: 'lower(r.title)', cast: '::text', nullable: false },
+  OPENINGS: { key: 'coalesce(op.openings, 0)', cast: '::int', nullable: false },
+  MEAN_SALARY: { key: 'sal.mean', cast: '::float8', nullable: true },
+  MEDIAN_SALARY: { key: 'sal.median', cast: '::float8', nullable: true },
+  // The employer share of docs/methodology.md; null (last) when no employer's requirement is known.
+  EMPLOYER_DEGREE_SHARE: { key: 'deg.employers_requiring::float8 / nullif(deg.employers_known, 0)', cast: '::float8', nullable: true },
+};
 
 const escapeLike = (text: string) => text.replace(/[\\%_]/g, (c) => `\\${c}`);
 
@@ -36,6 +49,13 @@ export class RoleCatalog {
     return rows[0] ?? null;
   }
 
+  /** Roles by slug in one statement, in the order asked (null where there is none). */
+  async bySlugs(slugs: readonly string[]): Promise<(RoleRecord | null)[]> {
+    const { rows: found } = await this.pool.query<RoleRecord>(`SELECT ${ROLE_COLUMNS} FROM role r WHERE r.slug = ANY($1::text[])`, [slugs]);
+    const bySlug = new Map(found.map((r) => [r.slug, r]));
+    return slugs.map((slug) => bySlug.get(slug) ?? null);
+  }
+
   async byIds(ids: readonly number[]): Promise<(RoleRecord | null)[]> {
     const { rows } = await this.pool.query<RoleRecord>(`SELECT ${ROLE_COLUMNS} FROM role r WHERE r.id = ANY($1::int[])`, [ids]);
     const byId = new Map(rows.map((r) => [r.id, r]));
@@ -45,24 +65,20 @@ export class RoleCatalog {
   /**
    * A page of roles matching `search` (title or slug, case-insensitive substring), ordered by
    * the requested field (statistics as of `asOf`, over open postings and reports, in USD; roles
-   * without a figure last), ties broken by slug, with the total count, in one statement.
+   * without a figure last), ties broken by slug, starting after the cursor's (key, slug), in one
+   * statement; the count of matching roles only when asked for.
    */
   async list(request: RoleListRequest, asOf: Date): Promise<Page<RoleRecord>> {
     const params = new SqlParams();
     const pattern = request.search ? params.add(`%${escapeLike(request.search)}%`) : undefined;
-    const where = pattern ? `WHERE r.title ILIKE ${pattern} OR r.slug ILIKE ${pattern}` : '';
+    const where = pattern ? `(r.title ILIKE ${pattern} OR r.slug ILIKE ${pattern})` : 'true';
     const dir = request.orderBy.direction === 'DESC' ? 'DESC' : 'ASC';
     const needsOpenings = request.orderBy.field === 'OPENINGS';
     const needsSalary = request.orderBy.field === 'MEAN_SALARY' || request.orderBy.field === 'MEDIAN_SALARY';
-    const at = needsOpenings || needsSalary ? params.add(asOf, '::timestamptz') : '';
+    const needsDegree = request.orderBy.field === 'EMPLOYER_DEGREE_SHARE';
+    const at = needsOpenings || needsSalary || needsDegree ? params.add(asOf, '::timestamptz') : '';
     const open = { ...OPEN_POSTINGS, dedupe: request.dedupe ?? true };
-    const key = {
-      SLUG: 'r.slug',
-      TITLE: 'lower(r.title)',
-      OPENINGS: 'coalesce(op.openings, 0)',
-      MEAN_SALARY: 'sal.mean',
-      MEDIAN_SALARY: 'sal.median',
-    }[request.orderBy.field];
+    const { key, cast, nullable } = ROLE_KEYS[request.orderBy.field];
     const openings = needsOpenings
       ? `LEFT JOIN (SELECT p.role_id, count(*) AS openings FROM posting p WHERE ${countedCondition('p', open, at, params)} GROUP BY 1) op ON op.role_id = r.id`
       : '';
@@ -76,21 +92,32 @@ export class RoleCatalog {
            ) x GROUP BY role_id
          ) sal ON sal.role_id = r.id`
       : '';
-    const offset = params.add(request.offset);
-    const limit = params.add(request.first + 1);
+    const degree = needsDegree
+      ? `LEFT JOIN (${degreeFiguresSql(
+          `(SELECT p.role_id, p.employer_id, ${degreeSql('p', open)} AS degree_required FROM posting p WHERE ${countedCondition('p', open, at, params)}) dp`,
+          'role_id',
+        )}) deg ON deg.role_id = r.id`
+      : '';
+    const keyset = request.after ? ` AND ${keysetCondition(key, 'r.slug', dir, request.after, params, cast, nullable)}` : '';
+    const total = request.withTotal ? `(SELECT count(*)::int FROM role r WHERE ${where})` : 'NULL::int';
     const sql = `
-WITH listed AS (SELECT r.* FROM role r ${where})
-SELECT t.total, page.*
-FROM (SELECT count(*)::int AS total FROM listed) t
+SELECT ${total} AS total, page.*
+FROM (SELECT 1) one
 LEFT JOIN LATERAL (
-  SELECT ${ROLE_COLUMNS} FROM listed r ${openings} ${salary}
+  SELECT ${ROLE_COLUMNS}, ${key} AS sort_key FROM role r ${openings} ${salary} ${degree}
+  WHERE ${where}${keyset}
   ORDER BY ${key} ${dir} NULLS LAST, r.slug ${dir}
-  OFFSET ${offset} LIMIT ${limit}
+  LIMIT ${params.add(request.first + 1)}
 ) page ON true`;
-    const { rows } = await this.pool.query<RoleRecord & { total: number; id: number | null }>(sql, params.values);
-    const totalCount = rows[0]?.total ?? 0;
-    const items = rows.filter((r) => r.id !== null).map(({ total: _total, ...role }) => role as RoleRecord);
-    return { items: items.slice(0, request.first), hasNextPage: items.length > request.first, totalCount };
+    const { rows } = await hotQuery<RoleRecord & { total: number | null; id: number | null; sort_key: string | number | null }>(this.pool, sql, params.values);
+    const totalCount = rows[0]?.total ?? null;
+    const found = rows.filter((r) => r.id !== null).slice(0, request.first);
+    return {
+      items: found.map(({ total: _total, sort_key: _key, ...role }) => role as RoleRecord),
+      keys: found.map((r) => [r.sort_key, r.slug]),
+      hasNextPage: rows.filter((r) => r.id !== null).length > request.first,
+      totalCount,
+    };
   }
 
   async responsibilitiesOf(roleIds: readonly number[]): Promise<Responsibility[]> {

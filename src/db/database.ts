@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import { redactUrl } from '../config.ts';
-import type { EmbeddedPostgres } from './embedded.ts';
-import { applyMigrations } from './migrate.ts';
+import type { EmbeddedPostgres, EmbeddedRole } from './embedded.ts';
+import { applyMigrations, FailedMigrationError } from './migrate.ts';
 import { createPool, StatementCounter } from './pool.ts';
 import { createPrisma, type PrismaClient } from './prisma.ts';
 import { ReplicaRouter, type ReplicaState } from './replicas.ts';
@@ -36,6 +36,8 @@ export interface Database {
   embedded: boolean;
   /** Streaming replicas for read-only work (DATABASE_READ_URLS); undefined when there are none. */
   replicas?: ReplicaRouter;
+  /** Embedded database held by a service: lets the CLIs work through it (call once started and seeded). */
+  shareEmbedded(): void;
   close(): Promise<void>;
 }
 
@@ -72,6 +74,8 @@ export interface OpenOptions {
   statementTimeoutForAll?: boolean;
   /** The plausible salary range of every import and mutation (SALARY_MIN/MAX_USD_PER_YEAR). */
   salaryBounds?: { minUsdPerYear: number; maxUsdPerYear: number };
+  /** How this process shares the embedded folder with others (src/db/embedded.ts); `exclusive` by default. */
+  embeddedRole?: EmbeddedRole;
 }
 
 function describeTarget(url: string): string {
@@ -93,12 +97,18 @@ export async function openDatabase(options: OpenOptions): Promise<Database> {
   if (!url) {
     try {
       // Loaded only when needed: PGlite costs some 30 MB of memory (the importer's budget).
-      const { startEmbeddedPostgres } = await import('./embedded.ts');
-      embedded = await startEmbeddedPostgres(options.pgliteDir);
+      const { startEmbeddedPostgres, EmbeddedDatabaseInUseError } = await import('./embedded.ts');
+      try {
+        embedded = await startEmbeddedPostgres(options.pgliteDir, { role: options.embeddedRole });
+      } catch (error) {
+        if (error instanceof EmbeddedDatabaseInUseError) throw new DatabaseUnavailableError(error.message);
+        throw error;
+      }
     } catch (error) {
+      if (error instanceof DatabaseUnavailableError) throw error;
       throw new DatabaseUnavailableError(
         `cannot start the embedded database in ${options.pgliteDir ?? 'memory'}: ${(error as Error).message}. ` +
-          'Another process may hold it; stop it, remove the folder, or set DATABASE_URL to use a PostgreSQL server.',
+          'Check that the folder holds a PGlite database (or is empty), or set DATABASE_URL to use a PostgreSQL server.',
       );
     }
     url = embedded.url;
@@ -118,6 +128,7 @@ export async function openDatabase(options: OpenOptions): Promise<Database> {
   } catch (error) {
     await pool.end().catch(() => undefined);
     await embedded?.stop().catch(() => undefined);
+    if (error instanceof FailedMigrationError) throw new DatabaseUnavailableError(`${describeTarget(url)}: ${error.message}`);
     const err = error as Error & { code?: string };
     const reason = err.code ? `${err.code}: ${err.message}` : err.message;
     throw new DatabaseUnavailableError(
@@ -151,9 +162,10 @@ export async function openDatabase(options: OpenOptions): Promise<Database> {
     openReadSession: (signal, client) => new ReadSession(pool, sessionSettings, counter, signal, replicas?.route(client)),
     rememberWrite: async (client) => replicas?.rememberWrite(client),
     salaryBounds: options.salaryBounds,
-    displayUrl: embedded ? `embedded PGlite (${options.pgliteDir ?? 'in memory'})` : redactUrl(url),
+    displayUrl: embedded ? embedded.description : redactUrl(url),
     embedded: Boolean(embedded),
     replicas,
+    shareEmbedded: () => embedded?.share(),
     async close() {
       await replicas?.close();
       await prisma.$disconnect().catch(() => undefined);

@@ -2,9 +2,10 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type pg from 'pg';
+import { PROJECT_ROOT } from '../project-root.ts';
 import type { Queryable } from './read-session.ts';
 
-export const MIGRATIONS_DIR = path.resolve(__dirname, '../../prisma/migrations');
+export const MIGRATIONS_DIR = path.join(PROJECT_ROOT, 'prisma/migrations');
 
 interface Migration {
   name: string;
@@ -37,16 +38,49 @@ const CREATE_TABLE = `CREATE TABLE IF NOT EXISTS "_prisma_migrations" (
 )`;
 
 /**
+ * The key `prisma migrate deploy` locks (`pg_advisory_lock(72707369)` in its own messages), so that
+ * this migrator and Prisma's never run at the same time on one database.
+ */
+export const PRISMA_MIGRATE_LOCK_KEY = 72707369;
+
+/** A migration recorded as started but neither finished nor rolled back: the schema is in doubt. */
+export class FailedMigrationError extends Error {
+  constructor(
+    readonly migration: string,
+    readonly logs: string | null,
+  ) {
+    super(
+      `migration ${migration} failed earlier and was left unresolved in _prisma_migrations (finished_at and rolled_back_at are null)` +
+        (logs ? `: ${logs.split('\n')[0]}` : '') +
+        `; repair the database, then run \`npx prisma migrate resolve --rolled-back ${migration}\` (to apply it again) or ` +
+        `\`--applied ${migration}\` (if it was completed by hand)`,
+    );
+    this.name = 'FailedMigrationError';
+  }
+}
+
+/**
  * Applies the committed Prisma migrations that the database lacks, each in its own
  * transaction, without the Prisma CLI (whose engine the embedded start-up must not need).
+ * Refuses (FailedMigrationError) when a migration failed and was not resolved, as Prisma does
+ * (P3009). A migration of its own that fails is rolled back whole, so it is recorded as rolled
+ * back (with the error in `logs`) and the next run tries it again.
  */
 export async function applyMigrations(pool: pg.Pool, dir = MIGRATIONS_DIR): Promise<string[]> {
   const client = await pool.connect();
   const applied: string[] = [];
+  let locked = false;
   try {
+    // Serialises concurrent starters (two test workers, two replicas, prisma migrate deploy).
+    await client.query('SELECT pg_advisory_lock($1)', [PRISMA_MIGRATE_LOCK_KEY]);
+    locked = true;
     await client.query(CREATE_TABLE);
-    // Serialises concurrent starters (two test workers, two replicas) on one database.
-    await client.query('SELECT pg_advisory_lock(724061)');
+    const failed = await client.query<{ migration_name: string; logs: string | null }>(
+      `SELECT migration_name, logs FROM "_prisma_migrations"
+        WHERE finished_at IS NULL AND rolled_back_at IS NULL ORDER BY started_at DESC LIMIT 1`,
+    );
+    const unresolved = failed.rows[0];
+    if (unresolved) throw new FailedMigrationError(unresolved.migration_name, unresolved.logs);
     const done = await client.query<{ migration_name: string }>(
       'SELECT migration_name FROM "_prisma_migrations" WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL',
     );
@@ -65,11 +99,17 @@ export async function applyMigrations(pool: pg.Pool, dir = MIGRATIONS_DIR): Prom
         applied.push(migration.name);
       } catch (error) {
         await client.query('ROLLBACK');
-        throw new Error(`migration ${migration.name} failed: ${(error as Error).message}`);
+        const message = error instanceof Error ? error.message : String(error);
+        await client.query(
+          `INSERT INTO "_prisma_migrations" (id, checksum, migration_name, logs, rolled_back_at, applied_steps_count)
+           VALUES ($1, $2, $3, $4, now(), 0)`,
+          [crypto.randomUUID(), migration.checksum, migration.name, message],
+        );
+        throw new Error(`migration ${migration.name} failed (rolled back, nothing of it applied): ${message}`);
       }
     }
   } finally {
-    await client.query('SELECT pg_advisory_unlock(724061)').catch(() => undefined);
+    if (locked) await client.query('SELECT pg_advisory_unlock($1)', [PRISMA_MIGRATE_LOCK_KEY]).catch(() => undefined);
     client.release();
   }
   return applied;

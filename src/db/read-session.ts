@@ -6,7 +6,14 @@ import { UNCOUNTED_QUERY, type CountedClient, type StatementCounter } from './po
  * client and a ReadSession all fit, so the same function runs on one snapshot or on the pool.
  */
 export interface Queryable {
-  query<R extends pg.QueryResultRow = pg.QueryResultRow>(text: string, values?: unknown[]): Promise<pg.QueryResult<R>>;
+  query<R extends pg.QueryResultRow = pg.QueryResultRow>(text: string | NamedStatement, values?: unknown[]): Promise<pg.QueryResult<R>>;
+}
+
+/** A statement that may be prepared under a name (src/db/prepared.ts). */
+export interface NamedStatement {
+  text: string;
+  values?: unknown[];
+  name?: string;
 }
 
 export interface ReadSessionSettings {
@@ -121,7 +128,8 @@ export class ReadSession implements Queryable {
     return this.client !== undefined;
   }
 
-  async query<R extends pg.QueryResultRow = pg.QueryResultRow>(text: string, values?: unknown[]): Promise<pg.QueryResult<R>> {
+  async query<R extends pg.QueryResultRow = pg.QueryResultRow>(statement: string | NamedStatement, values?: unknown[]): Promise<pg.QueryResult<R>> {
+    const config: NamedStatement = typeof statement === 'string' ? { text: statement, values } : { ...statement, values: statement.values ?? values };
     if (this.signal?.aborted) throw new RequestAbortedError();
     if (this.failure) throw this.failure;
     const pending = (this.client ??= this.begin());
@@ -138,7 +146,7 @@ export class ReadSession implements Queryable {
       const timeoutMs = this.settings.statementTimeoutMs;
       this.running += 1;
       try {
-        return await client.query<R>({ text, values, query_timeout: timeoutMs + this.grace() } as pg.QueryConfig);
+        return await client.query<R>({ ...config, query_timeout: timeoutMs + this.grace() } as pg.QueryConfig);
       } catch (error) {
         if (this.target?.replica && isConnectionError(error)) {
           this.replicaLost = true;

@@ -1,8 +1,11 @@
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
+import { ApolloServerPluginCacheControl } from '@apollo/server/plugin/cacheControl';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import type { GraphQLContext } from './context.ts';
 import { DocumentCache } from './limits/document-cache.ts';
 import { createFormatError, DEFAULT_QUERY_LIMITS, queryLimitsPlugin, type QueryLimits } from './limits/index.ts';
+import { wellFormedTextPlugin } from './limits/well-formed-text.ts';
+import { ManifestCache, type PersistedQueriesMode } from './persisted-queries.ts';
 import { resolvers } from './resolvers/index.ts';
 import { loadTypeDefs } from './schema.ts';
 
@@ -12,8 +15,36 @@ export interface ApolloOptions {
   limits?: QueryLimits;
   /** Introspection (the playground needs it); on unless GRAPHQL_INTROSPECTION=false. */
   introspection?: boolean;
+  /** The landing page plugin for browsers on GET /graphql (src/http/playground.ts); none when left out. */
+  landingPage?: ApolloServerPlugin;
   /** Extra plugins, such as the metrics recorder of src/http/metrics.ts. */
   plugins?: ApolloServerPlugin<GraphQLContext>[];
+  /** max-age of public answers in seconds (CACHE_MAX_AGE_SECONDS); 60 unless given. */
+  cacheMaxAge?: number;
+  /** Persisted queries (PERSISTED_QUERIES); the manifest is required for `only`. */
+  persistedQueries?: { mode: PersistedQueriesMode; manifest?: Map<string, string> };
+}
+
+/**
+ * Cache-Control of GraphQL answers: Apollo's cache control plugin computes the policy from the
+ * schema's @cacheControl hints (every field public for `maxAge` by default); this one makes an
+ * answer private and uncacheable when it ran a mutation or carried credentials, and writes the
+ * public policy as `public, max-age=N`.
+ */
+function privateWhenPersonal(): ApolloServerPlugin<GraphQLContext> {
+  return {
+    async requestDidStart() {
+      return {
+        async willSendResponse({ request, operation, response }) {
+          const personal = operation?.operation === 'mutation' || Boolean(request.http?.headers.get('authorization'));
+          const current = response.http.headers.get('cache-control') ?? 'no-store';
+          const publicPolicy = /^max-age=(\d+), public$/.exec(current);
+          if (personal || !publicPolicy || publicPolicy[1] === '0') response.http.headers.set('cache-control', 'private, no-store');
+          else response.http.headers.set('cache-control', `public, max-age=${publicPolicy[1]}`);
+        },
+      };
+    },
+  };
 }
 
 /**
@@ -38,10 +69,7 @@ export function readSessionPlugin(): ApolloServerPlugin<GraphQLContext> {
   };
 }
 
-/**
- * The GraphQL server. Apollo's own landing page is off: it loads Apollo Sandbox from a CDN,
- * so src/http serves a self-contained playground instead.
- */
+/** The GraphQL server. */
 export function createApolloServer(options: ApolloOptions): ApolloServer<GraphQLContext> {
   return new ApolloServer<GraphQLContext>({
     typeDefs: loadTypeDefs(),
@@ -58,10 +86,19 @@ export function createApolloServer(options: ApolloOptions): ApolloServer<GraphQL
     // Parsed documents are cached, but only small ones and not too many (see document-cache.ts).
     documentStore: new DocumentCache(),
     formatError: createFormatError({ production: options.production }),
+    persistedQueries:
+      options.persistedQueries?.mode === 'off'
+        ? false
+        : options.persistedQueries?.mode === 'only' && options.persistedQueries.manifest
+          ? { cache: new ManifestCache(options.persistedQueries.manifest), ttl: null }
+          : { ttl: null },
     plugins: [
-      ApolloServerPluginLandingPageDisabled(),
+      options.landingPage ?? ApolloServerPluginLandingPageDisabled(),
       readSessionPlugin(),
+      ApolloServerPluginCacheControl({ defaultMaxAge: options.cacheMaxAge ?? 60 }),
+      privateWhenPersonal(),
       queryLimitsPlugin<GraphQLContext>(options.limits ?? DEFAULT_QUERY_LIMITS),
+      wellFormedTextPlugin<GraphQLContext>(),
       ...(options.plugins ?? []),
     ],
   });

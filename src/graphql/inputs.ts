@@ -1,13 +1,15 @@
 import { Broken, countryCode, LIMITS } from '../importer/field-rules.ts';
-import type { PostingOrder } from '../catalog/postings.ts';
+import type { GraphQLResolveInfo } from 'graphql';
+import type { PageRequest, PostingOrder } from '../catalog/postings.ts';
 import type { PostingFilter } from '../stats/posting-filter.ts';
+import { MAX_DIMENSIONS, type BreakdownOrderField, type Dimension } from '../stats/breakdown.ts';
 import { type HistogramSpec, type SalarySource, type SalarySpec } from '../stats/salary-stats.ts';
 import { badUserInput } from './errors.ts';
 import type {
   PostingFilter as PostingFilterInput,
   PostingOrder as PostingOrderInput,
 } from './generated/resolvers-types.ts';
-import { checkFirst, decodeCursor } from './pagination.ts';
+import { checkFirst, decodeCursor, selectsField, type KeyKind } from './pagination.ts';
 
 /** Turns a `filter` argument into a validated PostingFilter; a bad value names `filter.<field>`. */
 export function toPostingFilter(input: PostingFilterInput | null | undefined, argument = 'filter'): PostingFilter {
@@ -37,20 +39,55 @@ export function toPostingFilter(input: PostingFilterInput | null | undefined, ar
     filter.employer = input.employer;
   }
   if (input.seniority) filter.seniority = input.seniority;
+  if (input.location !== null && input.location !== undefined) {
+    // text_key keeps letters and digits only (less punctuation and spaces): without one nothing could match.
+    if (input.location.length > 200 || !/[\p{L}\p{N}]/u.test(input.location)) {
+      throw badUserInput(`${argument}.location`, input.location, 'must be at most 200 characters with at least one letter or digit');
+    }
+    filter.location = input.location;
+  }
   return filter;
 }
+
+/** Kinds of a postings cursor's (sort value, id) in each order. */
+export const POSTING_KEY_KINDS: Record<PostingOrder['field'], readonly KeyKind[]> = {
+  POSTED_AT: ['instant', 'int'],
+  SALARY: ['number?', 'int'],
+  TITLE: ['text?', 'int'],
+};
+
+/** Kinds of a roles cursor's (sort value, slug) in each order. */
+export const ROLE_KEY_KINDS: Record<'SLUG' | 'TITLE' | 'OPENINGS' | 'MEAN_SALARY' | 'MEDIAN_SALARY' | 'EMPLOYER_DEGREE_SHARE', readonly KeyKind[]> = {
+  SLUG: ['text', 'text'],
+  TITLE: ['text', 'text'],
+  OPENINGS: ['int', 'text'],
+  MEAN_SALARY: ['number?', 'text'],
+  MEDIAN_SALARY: ['number?', 'text'],
+  EMPLOYER_DEGREE_SHARE: ['number?', 'text'],
+};
+
+/** Kinds of a top-employers cursor's (postings, normalized name, employer id). */
+export const TOP_EMPLOYER_KEY_KINDS: readonly KeyKind[] = ['int', 'text', 'int'];
 
 export function toPostingOrder(input: PostingOrderInput | null | undefined): PostingOrder {
   return { field: input?.field ?? 'POSTED_AT', direction: input?.direction ?? 'DESC' };
 }
 
-/** `first` (1..100) and `after` (a cursor of the same list) as an offset window. */
-export function toPageRequest(list: string, first: number | null | undefined, after: string | null | undefined, fallback = 20) {
-  const size = checkFirst(first, fallback);
-  const cursor = decodeCursor(list, after);
-  const position = cursor === undefined ? -1 : Number(cursor);
-  if (!Number.isSafeInteger(position) || position < -1) throw badUserInput('after', after, 'must be a cursor returned by this list');
-  return { first: size, offset: position + 1 };
+/**
+ * `first` (1..100) and `after` (a keyset cursor of the same list and order, holding a sort key
+ * of values of `kinds`); `withTotal` when the query selects the connection's totalCount.
+ */
+export function toPageRequest(
+  list: string,
+  order: string,
+  kinds: readonly KeyKind[],
+  args: { first?: number | null; after?: string | null },
+  info: GraphQLResolveInfo,
+  fallback = 20,
+): PageRequest {
+  const first = checkFirst(args.first, fallback);
+  const after = decodeCursor(list, order, kinds, args.after);
+  return { first, ...(after ? { after } : {}), withTotal: selectsField(info, 'totalCount') };
 }
 
 const CURRENCY = /^[A-Za-z]{3}$/;
@@ -75,3 +112,16 @@ export function toHistogramSpec(buckets: number, bucketWidth: number | null | un
   return { buckets, bucketWidth };
 }
 
+
+export function toDimensions(by: readonly Dimension[]): Dimension[] {
+  if (by.length < 1 || by.length > MAX_DIMENSIONS) {
+    throw badUserInput('by', by, `must name one or ${MAX_DIMENSIONS} dimensions (a breakdown by a pair of dimensions at most)`);
+  }
+  if (new Set(by).size !== by.length) throw badUserInput('by', by, 'must not name a dimension twice');
+  return [...by];
+}
+
+export function toBreakdownOrder(input: { field: BreakdownOrderField; direction?: 'ASC' | 'DESC' | null } | null | undefined) {
+  const field = input?.field ?? 'OPENINGS';
+  return { field, direction: input?.direction ?? (field === 'KEY' ? 'ASC' : 'DESC') } as const;
+}

@@ -1,12 +1,14 @@
 import DataLoader from 'dataloader';
 import { employerOpenings, employersByIds, topEmployerPages, type EmployerCount, type EmployerRecord } from '../catalog/employers.ts';
 import type { PostingRecord } from '../catalog/posting-record.ts';
-import { postingPages, postingsByGroups, postingsByIds, type Page, type PageRequest, type PostingOrder } from '../catalog/postings.ts';
+import { pageRequestKey, postingPages, postingsByGroups, postingsByIds, type Page, type PageRequest, type PostingOrder } from '../catalog/postings.ts';
 import type { RoleRecord } from '../catalog/role-record.ts';
 import type { RoleCatalog } from '../catalog/roles.ts';
+import { sourcesOf, type SourceRecord } from '../catalog/sources.ts';
 import { salaryReportsByIds, type SalaryReportRecord } from '../catalog/salary-reports.ts';
 import type { Queryable } from '../db/read-session.ts';
 import type { CareerStep, Responsibility } from '../generated/prisma/client.ts';
+import { breakdownSpecKey, loadBreakdowns, type BreakdownRecord, type BreakdownSpec } from '../stats/breakdown.ts';
 import { loadPostingFigures, loadSourceMix, type PostingFiguresRecord, type SourceMixRecord } from '../stats/posting-figures.ts';
 import { filterKey, type PostingFilter } from '../stats/posting-filter.ts';
 import {
@@ -76,6 +78,10 @@ export interface SalaryKey {
 export interface HistogramKey extends SalaryKey {
   histogram: HistogramSpec;
 }
+export interface BreakdownKey {
+  id: number;
+  spec: BreakdownSpec;
+}
 export interface TrendKey extends FilterKey {
   interval: TrendInterval;
 }
@@ -87,7 +93,7 @@ export interface EmployerPageKey extends FilterKey {
   page: PageRequest;
 }
 
-const pageKey = (page: PageRequest) => `${page.first}:${page.offset}`;
+const pageKey = pageRequestKey;
 
 /**
  * Per-request loaders: each turns what a page of objects asks for into one SQL statement per
@@ -106,6 +112,7 @@ export function createLoaders(pool: Queryable, catalog: RoleCatalog, asOf: Date)
     ),
     responsibility: byId<Responsibility | null>((ids) => catalog.responsibilitiesByIds(ids)),
     careerStep: byId<CareerStep | null>((ids) => catalog.careerStepsByIds(ids)),
+    roleSources: byId<SourceRecord[]>(async (ids) => groupByRole(ids, (await sourcesOf(pool, ids)).map((r) => ({ ...r, roleId: r.roleId as number })))),
     responsibilities: byId<Responsibility[]>(async (ids) => groupByRole(ids, await catalog.responsibilitiesOf(ids))),
     careerSteps: byId<CareerStep[]>(async (ids) => groupByRole(ids, await catalog.careerStepsOf(ids))),
     postingFigures: groupedLoader<FilterKey, PostingFiguresRecord>(
@@ -123,6 +130,10 @@ export function createLoaders(pool: Queryable, catalog: RoleCatalog, asOf: Date)
     histogram: groupedLoader<HistogramKey, HistogramBucket[]>(
       (k) => `${salarySpecKey(k.spec)}|${k.histogram.buckets}|${k.histogram.bucketWidth ?? ''}`,
       (ids, k) => loadHistograms(pool, ids, k.spec, k.histogram, asOf),
+    ),
+    breakdown: groupedLoader<BreakdownKey, BreakdownRecord>(
+      (k) => breakdownSpecKey(k.spec),
+      (ids, k) => loadBreakdowns(pool, ids, k.spec, asOf),
     ),
     trend: groupedLoader<TrendKey, TrendPointRecord[]>(
       (k) => `${k.interval}|${filterKey(k.filter)}`,

@@ -1,4 +1,5 @@
 import type { ApolloServer } from '@apollo/server';
+import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import type { GraphQLContext } from './context.ts';
 
 export class QueryFailedError extends Error {
@@ -7,12 +8,15 @@ export class QueryFailedError extends Error {
   }
 }
 
-/** Runs an operation in-process through the same schema, resolvers and loaders as HTTP clients. */
-export async function runQuery<T>(
+/**
+ * Runs an operation in-process through the same schema, resolvers and loaders as HTTP clients.
+ * Given a typed document (src/graphql/generated/operations.ts), result and variables are typed by it.
+ */
+export async function runQuery<T, V extends Record<string, unknown> = Record<string, unknown>>(
   apollo: ApolloServer<GraphQLContext>,
   contextValue: GraphQLContext,
-  query: string,
-  variables: Record<string, unknown>,
+  query: string | TypedDocumentNode<T, V>,
+  variables: V,
 ): Promise<T> {
   const response = await apollo.executeOperation({ query, variables }, { contextValue });
   if (response.body.kind !== 'single') throw new Error('incremental delivery is not used here');

@@ -1,4 +1,6 @@
 import zlib from 'node:zlib';
+import type { ApolloServerPlugin } from '@apollo/server';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 
@@ -18,31 +20,44 @@ query BackendDeveloper {
 }
 `;
 
-let cached: { html: Buffer; gzip: Buffer } | undefined;
+export type Playground = 'graphiql' | 'sandbox' | 'off';
+
+let graphiql: string | undefined;
+let compressed: { html: string; gzip: Buffer } | undefined;
 
 /**
- * GraphiQL with every script and style inline (no CDN), rendered and compressed once. It opens
- * on EXAMPLE_QUERY, or on the query in the page's `?query=` parameter (read by GraphiQL in the
- * browser, never written into the HTML), which is how the role pages link to their figures.
+ * GraphiQL with every script and style inline (no CDN), rendered once. It opens on EXAMPLE_QUERY,
+ * or on the query in the page's `?query=` parameter (read by GraphiQL in the browser, never
+ * written into the HTML), which is how the role pages link to their figures.
  */
-export function playgroundPage(): { html: Buffer; gzip: Buffer } {
-  if (!cached) {
-    const html = Buffer.from(
-      renderGraphiQL({ title: 'Job-market statistics · GraphiQL', endpoint: '/graphql', defaultQuery: EXAMPLE_QUERY }),
-      'utf8',
-    );
-    cached = { html, gzip: zlib.gzipSync(html) };
-  }
-  return cached;
+function graphiqlPage(): string {
+  graphiql ??= renderGraphiQL({ title: 'Job-market statistics · GraphiQL', endpoint: '/graphql', defaultQuery: EXAMPLE_QUERY });
+  return graphiql;
 }
 
 /**
- * Apollo Sandbox (PLAYGROUND=sandbox): Apollo's own landing page, which loads the Sandbox from
- * Apollo's CDN, so it needs internet access. Opens on EXAMPLE_QUERY.
+ * The landing page Apollo serves on GET /graphql to a browser (Accept: text/html): GraphiQL,
+ * Apollo Sandbox (Apollo's own page, which loads the Sandbox from Apollo's CDN, so it needs
+ * internet access) or none.
  */
-export async function sandboxPage(): Promise<string> {
-  const plugin = ApolloServerPluginLandingPageLocalDefault({ embed: true, document: EXAMPLE_QUERY, includeCookies: false });
-  const listener = await (plugin.serverWillStart as unknown as () => Promise<{ renderLandingPage(): Promise<{ html: string | (() => Promise<string>) }> }>)();
-  const { html } = await listener.renderLandingPage();
-  return typeof html === 'string' ? html : html();
+export function landingPagePlugin(playground: Playground): ApolloServerPlugin {
+  if (playground === 'sandbox') {
+    return ApolloServerPluginLandingPageLocalDefault({ embed: true, document: EXAMPLE_QUERY, includeCookies: false });
+  }
+  if (playground === 'off') return ApolloServerPluginLandingPageDisabled();
+  return {
+    async serverWillStart() {
+      return {
+        async renderLandingPage() {
+          return { html: graphiqlPage() };
+        },
+      };
+    },
+  };
+}
+
+/** The page gzipped, compressed once (GraphiQL is 9 MB, 2.4 MB gzipped), for clients that accept it. */
+export function gzipLandingPage(html: string): Buffer {
+  if (compressed?.html !== html) compressed = { html, gzip: zlib.gzipSync(html) };
+  return compressed.gzip;
 }

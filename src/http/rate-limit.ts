@@ -1,6 +1,9 @@
 import crypto from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import { LimitCode, plainError } from '../graphql/limits/errors.ts';
+import { createApiKeyCache, type ApiKeyCache } from '../shared-state/api-key-cache.ts';
+import { localState, type SharedState } from '../shared-state/index.ts';
 
 /**
  * A fixed-window rate limit per client: per API key when the request carries a valid
@@ -15,11 +18,12 @@ export interface RateLimitOptions {
   windowMs?: number;
   /** Proxies in front of the service whose X-Forwarded-For is believed; 0 (default) ignores the header. */
   trustProxy?: number;
-  /** Clients tracked at most; beyond this the oldest windows are dropped early. */
-  maxClients?: number;
+  /** Where the windows and the key cache live: Redis when it has a client, else this process. */
+  shared?: SharedState;
   /**
    * Whether a bearer key is a valid API key. Without it every bearer key counts as its own
-   * client. Answers are cached for a minute, so a key costs one lookup a minute at most.
+   * client. Answers are cached for a minute (src/shared-state/api-key-cache.ts), so a key costs
+   * one lookup a minute at most.
    */
   verifyKey?: (authorization: string) => Promise<boolean>;
 }
@@ -32,11 +36,6 @@ export interface RateDecision {
   resetSeconds: number;
   /** Requests counted in this window, this one included. */
   count: number;
-}
-
-interface Window {
-  count: number;
-  resetAt: number;
 }
 
 function normalizeAddress(address: string | undefined): string {
@@ -71,25 +70,39 @@ export function clientKey(req: IncomingMessage, trustProxy = 0): string {
   return hash ? `key:${hash}` : `ip:${clientAddress(req, trustProxy)}`;
 }
 
-const VERIFIED_TTL_MS = 60_000;
-const VERIFIED_MAX = 10_000;
-
+/**
+ * The limiter itself is rate-limiter-flexible's: a fixed window per client, counted in Redis when
+ * the shared state has it (every instance draws on one allowance) with a per-process window as
+ * its insurance while Redis is away, and per process otherwise.
+ */
 export class RateLimiter {
   readonly limit: number;
   readonly windowMs: number;
   readonly trustProxy: number;
-  private readonly maxClients: number;
-  private readonly windows = new Map<string, Window>();
-  private readonly verified = new Map<string, { valid: boolean; until: number }>();
+  private readonly limiter: RateLimiterAbstract;
+  private readonly keyCache: ApiKeyCache;
   private readonly verifyKey: RateLimitOptions['verifyKey'];
-  private nextSweep = 0;
 
   constructor(options: RateLimitOptions) {
     this.limit = options.limit;
     this.windowMs = options.windowMs ?? 60_000;
     this.trustProxy = options.trustProxy ?? 0;
-    this.maxClients = options.maxClients ?? 100_000;
     this.verifyKey = options.verifyKey;
+    const shared = options.shared ?? localState();
+    const points = Math.max(1, this.limit);
+    const duration = Math.max(1, Math.round(this.windowMs / 1000));
+    const local = new RateLimiterMemory({ points, duration, keyPrefix: 'rate' });
+    this.limiter = shared.redis
+      ? new RateLimiterRedis({
+          storeClient: shared.redis,
+          points,
+          duration,
+          keyPrefix: shared.key('rate'),
+          rejectIfRedisNotReady: true,
+          insuranceLimiter: local,
+        })
+      : local;
+    this.keyCache = createApiKeyCache(shared);
   }
 
   /** The bucket of a request: its API key's when the key is valid, else its address's. */
@@ -98,15 +111,12 @@ export class RateLimiter {
     const address = `ip:${clientAddress(req, this.trustProxy)}`;
     if (!hash) return address;
     if (!this.verifyKey) return `key:${hash}`;
-    const now = Date.now();
-    let entry = this.verified.get(hash);
-    if (!entry || entry.until <= now) {
-      const valid = await this.verifyKey(req.headers.authorization as string).catch(() => false);
-      if (this.verified.size >= VERIFIED_MAX) this.verified.clear();
-      entry = { valid, until: now + VERIFIED_TTL_MS };
-      this.verified.set(hash, entry);
+    let valid = await this.keyCache.get(hash);
+    if (valid === undefined) {
+      valid = await this.verifyKey(req.headers.authorization as string).catch(() => false);
+      await this.keyCache.remember(hash, valid);
     }
-    return entry.valid ? `key:${hash}` : address;
+    return valid ? `key:${hash}` : address;
   }
 
   get enabled(): boolean {
@@ -114,64 +124,49 @@ export class RateLimiter {
   }
 
   /** Counts one request for `key` and says whether it may proceed. */
-  take(key: string, now = Date.now()): RateDecision {
-    this.sweep(now);
-    let window = this.windows.get(key);
-    if (!window || window.resetAt <= now) {
-      if (!window && this.windows.size >= this.maxClients) {
-        const oldest = this.windows.keys().next();
-        if (!oldest.done) this.windows.delete(oldest.value);
-      }
-      window = { count: 0, resetAt: now + this.windowMs };
-      this.windows.delete(key);
-      this.windows.set(key, window);
+  async take(key: string): Promise<RateDecision> {
+    let result: RateLimiterRes;
+    let allowed = true;
+    try {
+      result = await this.limiter.consume(key, 1);
+    } catch (rejection) {
+      if (!(rejection instanceof RateLimiterRes)) throw rejection;
+      result = rejection;
+      allowed = false;
     }
-    window.count += 1;
     return {
-      allowed: window.count <= this.limit,
+      allowed,
       limit: this.limit,
-      remaining: Math.max(0, this.limit - window.count),
-      resetSeconds: Math.max(1, Math.ceil((window.resetAt - now) / 1000)),
-      count: window.count,
+      remaining: Math.max(0, result.remainingPoints),
+      resetSeconds: Math.max(1, Math.ceil(result.msBeforeNext / 1000)),
+      count: result.consumedPoints,
     };
-  }
-
-  /** Clients currently tracked (for tests). */
-  get size(): number {
-    return this.windows.size;
-  }
-
-  private sweep(now: number): void {
-    if (now < this.nextSweep) return;
-    this.nextSweep = now + this.windowMs;
-    for (const [key, window] of this.windows) if (window.resetAt <= now) this.windows.delete(key);
   }
 
   /**
    * Applies the limit to a request: sets the RateLimit-* headers, and over the limit answers
-   * 429 with Retry-After and a RATE_LIMITED error. Returns true when it answered.
+   * 429 with Retry-After and a RATE_LIMITED error (as JSON, or as HTML for the pages). Returns
+   * true when it answered.
    */
-  async handle(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
+  async handle(req: IncomingMessage, res: ServerResponse, renderHtml?: (message: string) => string): Promise<boolean> {
     if (!this.enabled) return false;
-    const decision = this.take(await this.bucketOf(req));
+    const decision = await this.take(await this.bucketOf(req));
     const windowSeconds = Math.round(this.windowMs / 1000);
     res.setHeader('ratelimit-limit', String(decision.limit));
     res.setHeader('ratelimit-remaining', String(decision.remaining));
     res.setHeader('ratelimit-reset', String(decision.resetSeconds));
     res.setHeader('ratelimit-policy', `${decision.limit};w=${windowSeconds}`);
     if (decision.allowed) return false;
-    const error = plainError(
-      LimitCode.RATE,
-      `Rate limit of ${decision.limit} requests per ${windowSeconds} s exceeded (request ${decision.count} in this window); retry after ${decision.resetSeconds} s.`,
-      { limit: decision.limit, value: decision.count, retryAfter: decision.resetSeconds },
-    );
-    const text = JSON.stringify({ errors: [error] });
+    const message = `Rate limit of ${decision.limit} requests per ${windowSeconds} s exceeded (request ${decision.count} in this window); retry after ${decision.resetSeconds} s.`;
+    const error = plainError(LimitCode.RATE, message, { limit: decision.limit, value: decision.count, retryAfter: decision.resetSeconds });
+    const html = renderHtml?.(message);
+    const text = html ?? JSON.stringify({ errors: [error] });
     res.writeHead(429, {
       'retry-after': String(decision.resetSeconds),
-      'content-type': 'application/json; charset=utf-8',
+      'content-type': html === undefined ? 'application/json; charset=utf-8' : 'text/html; charset=utf-8',
       'content-length': Buffer.byteLength(text),
     });
-    res.end(text);
+    res.end(req.method === 'HEAD' ? undefined : text);
     return true;
   }
 }

@@ -18,7 +18,34 @@ export class BodyTooLargeError extends Error {
   }
 }
 
-/** Reads a request body up to `limit` bytes; larger bodies are refused without buffering them. */
+/** A body whose bytes are not UTF-8: refused (400) rather than read with replacement characters. */
+export class InvalidUtf8Error extends Error {
+  constructor(readonly offset: number) {
+    super(`Request body is not valid UTF-8 (first bad byte at offset ${offset}).`);
+  }
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** The byte offset of the first invalid UTF-8 sequence (the decoder does not say where). */
+function firstInvalidByte(bytes: Buffer): number {
+  let low = 0;
+  let high = bytes.length;
+  // The longest valid prefix: decoding bytes[0, mid) fails exactly when mid passes the bad byte
+  // (a sequence cut at mid is not counted as bad: `stream` keeps it pending).
+  while (low < high) {
+    const mid = (low + high + 1) >> 1;
+    try {
+      new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(0, mid), { stream: true });
+      low = mid;
+    } catch {
+      high = mid - 1;
+    }
+  }
+  return low;
+}
+
+/** Reads a request body up to `limit` bytes as UTF-8; larger bodies are refused without buffering them. */
 export async function readBody(req: IncomingMessage, limit: number): Promise<string> {
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > limit) throw new BodyTooLargeError(limit, declared, true);
@@ -30,5 +57,10 @@ export async function readBody(req: IncomingMessage, limit: number): Promise<str
     if (size > limit) throw new BodyTooLargeError(limit, size, false);
     chunks.push(buffer);
   }
-  return Buffer.concat(chunks).toString('utf8');
+  const bytes = Buffer.concat(chunks);
+  try {
+    return utf8.decode(bytes);
+  } catch {
+    throw new InvalidUtf8Error(firstInvalidByte(bytes));
+  }
 }

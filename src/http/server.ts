@@ -8,15 +8,24 @@ import type { Database } from '../db/database.ts';
 import { createApolloServer } from '../graphql/apollo.ts';
 import { contextFactory, type RequestInfo } from '../graphql/context.ts';
 import { checkBatch, DEFAULT_QUERY_LIMITS, LimitCode, type QueryLimits } from '../graphql/limits/index.ts';
+import { loadTypeDefs } from '../graphql/schema.ts';
+import { unlistedQueries, type PersistedQueriesMode } from '../graphql/persisted-queries.ts';
+import { ResponseCache, sendCompressed } from './cache.ts';
 import { handleCors } from './cors.ts';
 import { checkHealth, checkReadiness } from './health.ts';
+import { createCompareRoute } from './pages/compare-page.ts';
+import { createCsvRoutes, isCsvPath } from './pages/csv-routes.ts';
 import { createPageRoutes, isPagePath } from './pages/routes.ts';
-import { playgroundPage, sandboxPage } from './playground.ts';
+import { gzipLandingPage, landingPagePlugin } from './playground.ts';
 import { createMetrics } from './metrics.ts';
 import { RateLimiter, type RateLimitOptions } from './rate-limit.ts';
 import { verifyApiKey } from '../auth/api-keys.ts';
-import { BodyTooLargeError, readBody } from './read-body.ts';
+import { logSerializers } from '../logger.ts';
+import type { SharedState } from '../shared-state/index.ts';
+import { renderErrorPage } from './pages/error-page.ts';
+import { BodyTooLargeError, InvalidUtf8Error, readBody } from './read-body.ts';
 import { trackConnections } from './shutdown.ts';
+import { internalErrorLogPlugin } from './internal-errors.ts';
 
 export interface ServerOptions {
   db: Database;
@@ -33,7 +42,33 @@ export interface ServerOptions {
   rateLimit?: RateLimitOptions;
   /** Origins that CORS allows, matched exactly; none when left out. */
   corsOrigins?: string[];
+  /** Where the rate limit and the API key cache live (Redis with REDIS_URL); this process when left out. */
+  shared?: SharedState;
+  /** How long slow and idle clients may hold a connection; DEFAULT_HTTP_TIMEOUTS for any left out. */
+  timeouts?: Partial<HttpTimeouts>;
+  /** max-age in seconds of public answers (CACHE_MAX_AGE_SECONDS); 60 when left out. */
+  cacheMaxAge?: number;
+  /** Persisted queries (PERSISTED_QUERIES, PERSISTED_QUERIES_FILE); APQ when left out. */
+  persistedQueries?: { mode: PersistedQueriesMode; manifest?: Map<string, string> };
 }
+
+export interface HttpTimeouts {
+  /** Time to receive a request's headers (HTTP_HEADERS_TIMEOUT_MS). */
+  headersMs: number;
+  /** Time to receive a whole request, body included (HTTP_REQUEST_TIMEOUT_MS); answering it is not limited. */
+  requestMs: number;
+  /** How long an idle keep-alive connection stays open (HTTP_KEEP_ALIVE_TIMEOUT_MS). */
+  keepAliveMs: number;
+}
+
+/** Well under Node's own 300 s request timeout: a client that trickles its request is cut after 30 s. */
+export const DEFAULT_HTTP_TIMEOUTS: HttpTimeouts = { headersMs: 10_000, requestMs: 30_000, keepAliveMs: 5000 };
+
+/** Requests one keep-alive connection may carry before the server closes it. */
+const MAX_REQUESTS_PER_SOCKET = 1000;
+
+/** The port is taken (or not ours to use): one line, no stack trace. */
+export class ListenError extends Error {}
 
 export interface RunningServer {
   url: string;
@@ -58,6 +93,20 @@ function graphqlError(res: ServerResponse, status: number, code: string, message
   sendJson(res, status, { errors: [{ message, extensions: { code, ...extra } }] });
 }
 
+/** Why a query string cannot be read as UTF-8 text (a bad %-escape or invalid UTF-8), or undefined. */
+function badQueryString(search: string): string | undefined {
+  for (const part of search.replace(/^\?/, '').split('&')) {
+    for (const piece of part.split('=')) {
+      try {
+        decodeURIComponent(piece.replace(/\+/g, ' '));
+      } catch {
+        return `The query string is not valid: ${JSON.stringify(piece.slice(0, 80))} is not percent-encoded UTF-8.`;
+      }
+    }
+  }
+  return undefined;
+}
+
 function wantsHtml(req: IncomingMessage): boolean {
   return req.method === 'GET' && (req.headers.accept ?? '').includes('text/html');
 }
@@ -70,47 +119,51 @@ export async function startServer(options: ServerOptions, port: number, host?: s
   const limits: QueryLimits = { ...DEFAULT_QUERY_LIMITS, ...options.limits };
   const metrics = createMetrics(options.db.pool, options.db.replicas);
   const rateLimiter = options.rateLimit
-    ? new RateLimiter({ verifyKey: async (header) => (await verifyApiKey(options.db.pool, header)).ok, ...options.rateLimit })
+    ? new RateLimiter({ verifyKey: async (header) => (await verifyApiKey(options.db.pool, header)).ok, shared: options.shared, ...options.rateLimit })
     : undefined;
+  const timeouts: HttpTimeouts = { ...DEFAULT_HTTP_TIMEOUTS, ...options.timeouts };
+  const errorLog = internalErrorLogPlugin(options.logger);
   const corsOrigins = new Set(options.corsOrigins ?? []);
-  const apollo = createApolloServer({ production, limits, introspection: options.introspection, plugins: [metrics.plugin()] });
+  const cacheMaxAge = options.cacheMaxAge ?? 60;
+  const persisted = options.persistedQueries ?? { mode: 'apq' as const };
+  if (persisted.mode === 'only' && !persisted.manifest) throw new Error('PERSISTED_QUERIES=only needs the allow-list: set PERSISTED_QUERIES_FILE');
+  const apollo = createApolloServer({
+    production,
+    limits,
+    introspection: options.introspection,
+    landingPage: landingPagePlugin(playground),
+    plugins: [metrics.plugin(), errorLog],
+    cacheMaxAge,
+    persistedQueries: persisted,
+  });
   await apollo.start();
   const createContext = contextFactory(options.db);
-  const pages = createPageRoutes({ apollo, createContext, playground: playground !== 'off' });
+  // ETags change with the code that renders answers too, not only with the data.
+  const build = crypto.createHash('sha256').update(`${process.env.npm_package_version ?? ''}\0${loadTypeDefs()}`).digest('hex');
+  const cache = new ResponseCache(options.db.pool, cacheMaxAge, build);
+  const pages = createPageRoutes({ apollo, createContext, playground: playground !== 'off', cache });
+  const csv = createCsvRoutes({ apollo, createContext, cache });
+  const compare = createCompareRoute({ apollo, createContext, cache, playground: playground !== 'off' });
   const httpLogger = pinoHttp({
     logger: options.logger,
+    serializers: logSerializers,
     genReqId: (req, res) => {
       const incoming = req.headers['x-request-id'];
       const id = typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : crypto.randomUUID();
       res.setHeader('x-request-id', id);
+      // What Apollo's plugins see of the request: the internal error log names the request by it.
+      req.headers['x-request-id'] = id;
       return id;
     },
   });
 
   async function handleGraphQL(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
-    // A browser gets the playground, also with ?query=... (GraphiQL opens that query: the role
-    // pages link to their figures that way); API clients ask for JSON and reach Apollo.
-    if (wantsHtml(req) && playground === 'sandbox') {
-      const html = await sandboxPage();
-      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-length': Buffer.byteLength(html), 'cache-control': 'no-cache' });
-      res.end(html);
-      return;
-    }
-    if (wantsHtml(req) && playground === 'graphiql') {
-      const page = playgroundPage();
-      const gzip = /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''));
-      const body = gzip ? page.gzip : page.html;
-      res.writeHead(200, {
-        'content-type': 'text/html; charset=utf-8',
-        'content-length': body.length,
-        'cache-control': 'no-cache',
-        ...(gzip ? { 'content-encoding': 'gzip' } : {}),
-      });
-      res.end(body);
-      return;
-    }
-    if (await rateLimiter?.handle(req, res)) return;
+    // A browser gets the playground (Apollo's landing page, see playground.ts), also with
+    // ?query=... (GraphiQL opens that query: the role pages link to their figures that way); it
+    // runs no operation, so it is not rate limited. API clients ask for JSON.
+    const landingPage = playground !== 'off' && wantsHtml(req);
+    if (!landingPage && (await rateLimiter?.handle(req, res))) return;
     let body: unknown = {};
     if (req.method === 'POST') {
       let text: string;
@@ -121,6 +174,7 @@ export async function startServer(options: ServerOptions, port: number, host?: s
           res.setHeader('connection', 'close');
           return graphqlError(res, 413, LimitCode.PAYLOAD, error.message, { limit: error.limit, value: error.size });
         }
+        if (error instanceof InvalidUtf8Error) return graphqlError(res, 400, 'BAD_USER_INPUT', error.message, { offset: error.offset });
         throw error;
       }
       const type = String(req.headers['content-type'] ?? '');
@@ -136,6 +190,22 @@ export async function startServer(options: ServerOptions, port: number, host?: s
         body = text;
       }
     }
+    const badSearch = badQueryString(url.search);
+    if (badSearch) return graphqlError(res, 400, 'BAD_USER_INPUT', badSearch);
+    if (persisted.mode === 'only' && persisted.manifest) {
+      const operations = req.method === 'GET' ? [{ query: url.searchParams.get('query') ?? undefined }] : Array.isArray(body) ? body : [body];
+      if (unlistedQueries(persisted.manifest, operations).length > 0) {
+        return graphqlError(
+          res,
+          400,
+          'PERSISTED_QUERY_NOT_ALLOWED',
+          'This server runs only the operations of its allow-list (PERSISTED_QUERIES=only): send a listed operation, by its SHA-256 hash (extensions.persistedQuery) or its exact text.',
+        );
+      }
+    }
+    // A public GET query can be answered 304 from the data version alone, before running it.
+    const etag = req.method === 'GET' && !req.headers.authorization ? await cache.etag(`GET /graphql${url.search}`) : undefined;
+    if (etag && cache.notModified(req, res, etag)) return;
     const headers = new HeaderMap();
     for (const [key, value] of Object.entries(req.headers)) {
       if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
@@ -156,8 +226,18 @@ export async function startServer(options: ServerOptions, port: number, host?: s
     }
     for (const [key, value] of result.headers) res.setHeader(key, value);
     res.statusCode = result.status ?? 200;
-    if (result.body.kind === 'complete') {
-      res.end(result.body.string);
+    if (landingPage) {
+      res.setHeader('content-type', 'text/html; charset=utf-8');
+      res.setHeader('cache-control', 'no-cache');
+    }
+    const cacheable = etag !== undefined && res.statusCode === 200 && String(res.getHeader('cache-control') ?? '').startsWith('public');
+    if (cacheable) res.setHeader('etag', etag);
+    if (landingPage && result.body.kind === 'complete' && /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''))) {
+      const gzip = gzipLandingPage(result.body.string);
+      res.writeHead(res.statusCode, { 'content-encoding': 'gzip', 'content-length': gzip.length });
+      res.end(gzip);
+    } else if (result.body.kind === 'complete') {
+      sendCompressed(req, res, res.statusCode, Buffer.from(result.body.string, 'utf8'), {});
     } else {
       for await (const chunk of result.body.asyncIterator) res.write(chunk);
       res.end();
@@ -176,7 +256,14 @@ export async function startServer(options: ServerOptions, port: number, host?: s
       res.end(text);
       return;
     }
-    if (isPagePath(path)) return pages.handle(req, res);
+    if (isCsvPath(path) || path === '/compare' || isPagePath(path)) {
+      // Pages and exports draw on the same allowance as /graphql: they run the same queries.
+      const page = (message: string) => renderErrorPage({ status: 429, heading: 'Too many requests', message, playground: playground !== 'off' });
+      if (await rateLimiter?.handle(req, res, page)) return;
+      if (isCsvPath(path)) return csv.handle(req, res);
+      if (path === '/compare') return compare(req, res);
+      return pages.handle(req, res);
+    }
     if (path === '/healthz') return sendJson(res, 200, checkHealth());
     if (path === '/readyz') {
       if (connections.draining) return sendJson(res, 503, { ready: false, draining: true });
@@ -191,24 +278,43 @@ export async function startServer(options: ServerOptions, port: number, host?: s
     sendJson(res, 404, { error: `no route for ${req.method} ${path}` });
   }
 
-  const server = http.createServer((req, res) => {
-    const started = process.hrtime.bigint();
-    connections.onRequest(req, res);
-    res.once('finish', () => {
-      metrics.observeHttp((req.url ?? '/').split('?')[0] ?? '/', res.statusCode, Number(process.hrtime.bigint() - started) / 1e9);
-    });
-    httpLogger(req, res);
-    route(req, res).catch((error: unknown) => {
-      req.log.error({ err: error }, 'request failed');
-      if (!res.headersSent) graphqlError(res, 500, 'INTERNAL_SERVER_ERROR', 'internal error');
-      else res.end();
-    });
-  });
+  const server = http.createServer(
+    {
+      headersTimeout: timeouts.headersMs,
+      requestTimeout: timeouts.requestMs,
+      keepAliveTimeout: timeouts.keepAliveMs,
+      // How often Node looks for requests past their timeout (30 s by default, longer than the timeouts).
+      connectionsCheckingInterval: Math.max(250, Math.min(5000, Math.floor(timeouts.headersMs / 4))),
+    },
+    (req, res) => {
+      const started = process.hrtime.bigint();
+      connections.onRequest(req, res);
+      res.once('finish', () => {
+        metrics.observeHttp((req.url ?? '/').split('?')[0] ?? '/', res.statusCode, Number(process.hrtime.bigint() - started) / 1e9);
+      });
+      httpLogger(req, res);
+      route(req, res).catch((error: unknown) => {
+        req.log.error({ err: error }, 'request failed');
+        if (!res.headersSent) graphqlError(res, 500, 'INTERNAL_SERVER_ERROR', 'internal error');
+        else res.end();
+      });
+    },
+  );
+  server.maxRequestsPerSocket = MAX_REQUESTS_PER_SOCKET;
   const connections = trackConnections(server);
   metrics.countInFlight(() => connections.active);
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (error: NodeJS.ErrnoException) => {
+      const where = `${host ?? 'every address'} port ${port}`;
+      if (error.code === 'EADDRINUSE') reject(new ListenError(`cannot listen on ${where}: the port is in use by another process; stop it or set PORT to a free port`));
+      else if (error.code === 'EACCES') reject(new ListenError(`cannot listen on ${where}: permission denied; use a port above 1023 or set PORT`));
+      else if (error.code === 'EADDRNOTAVAIL') reject(new ListenError(`cannot listen on ${where}: the address is not one of this machine's; set HOST`));
+      else reject(error);
+    });
     server.listen(port, host, () => resolve());
+  }).catch(async (error: unknown) => {
+    await apollo.stop();
+    throw error;
   });
   const address = server.address() as AddressInfo;
   const shownHost = host && host !== '0.0.0.0' && host !== '::' ? host : 'localhost';

@@ -8,8 +8,17 @@ export function csvField(value: string): string {
   return /[",\r\n]|^\s|\s$/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
 }
 
+/** A cell that a spreadsheet would run as a formula (a plain number such as -5 stays as it is). */
+const FORMULA = /^[=+\-@\t\r]/;
+const PLAIN_NUMBER = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
+
+/** A cell made inert for spreadsheets: a leading apostrophe before =, +, -, @, tab or CR (OWASP's CSV injection advice). */
+export function inertCell(value: string): string {
+  return FORMULA.test(value) && !PLAIN_NUMBER.test(value) ? `'${value}` : value;
+}
+
 /**
- * The rejected rows as CSV: the row's original fields (in the input's columns), then
+ * The rejected rows as CSV (every cell passed through inertCell): the row's original fields (in the input's columns), then
  * line, field, value, rule and message. A row that breaks several rules appears once per rule.
  */
 export class ErrorsFile {
@@ -45,7 +54,7 @@ export class ErrorsFile {
   }
 
   private async write(cells: readonly string[]): Promise<void> {
-    if (!this.stream.write(cells.map(csvField).join(',') + '\r\n')) await once(this.stream, 'drain');
+    if (!this.stream.write(cells.map((cell) => csvField(inertCell(cell))).join(',') + '\r\n')) await once(this.stream, 'drain');
   }
 
   async close(columns: readonly string[]): Promise<void> {

@@ -70,7 +70,10 @@ export type FieldSchema<T> = z.ZodType<T, unknown> & { readonly parseField: Fiel
 function fieldSchema<T>(parseField: FieldParse<T>): FieldSchema<T> {
   const schema = z.unknown().transform((raw, ctx): T => {
     const value = parseField(raw);
-    if (value instanceof Broken) return issue(ctx, raw, value), z.NEVER;
+    if (value instanceof Broken) {
+      issue(ctx, raw, value);
+      return z.NEVER;
+    }
     return value;
   });
   return Object.assign(schema, { parseField });

@@ -16,6 +16,9 @@ import type {
   RowError,
   ValidationContext,
 } from './import-types.ts';
+import { JobPostingReader } from './job-posting-reader.ts';
+import type { PostingRecord } from './posting-schema.ts';
+import { RawPostingPipeline } from './raw-postings.ts';
 import { RecordReader, type SourceRecord } from './read-records.ts';
 import { DEFAULT_SALARY_BOUNDS, implausibleMessage, type ImplausibleRow, type SalaryBounds } from './salary-bounds.ts';
 import type { StagedRow } from './staging-table.ts';
@@ -30,13 +33,16 @@ const DEFAULT_MAX_ERRORS = 1000;
 const PROGRESS_EVERY = 1000;
 const YIELD_EVERY = 200;
 
-/** The format named by a path's extension: .ndjson and .jsonl are NDJSON, anything else CSV. */
+/** The format named by a path's extension: .ndjson and .jsonl are NDJSON, .html, .htm, .jsonld and folders JobPosting, anything else CSV. */
 export function formatFromPath(file: string): ImportFormat {
+  // A folder can only be a folder of JobPosting pages.
+  if (fs.statSync(file, { throwIfNoEntry: false })?.isDirectory()) return 'jobposting';
   const ext = path.extname(file).toLowerCase();
+  if (ext === '.html' || ext === '.htm' || ext === '.jsonld') return 'jobposting';
   return ext === '.ndjson' || ext === '.jsonl' ? 'ndjson' : 'csv';
 }
 
-async function openInput(input: ImportInput, fileName: string): Promise<Readable> {
+async function openInput(input: ImportInput, fileName: string, allowDirectory = false): Promise<Readable | { directory: string }> {
   if (input === '-') return process.stdin;
   if (typeof input === 'string') {
     let stat: fs.Stats;
@@ -46,7 +52,10 @@ async function openInput(input: ImportInput, fileName: string): Promise<Readable
       const err = error as NodeJS.ErrnoException;
       throw new ImportFileError(fileName, null, err.code === 'ENOENT' ? 'no such file' : `cannot be read: ${err.message}`);
     }
-    if (stat.isDirectory()) throw new ImportFileError(fileName, null, 'is a directory, not a file');
+    if (stat.isDirectory()) {
+      if (allowDirectory) return { directory: input };
+      throw new ImportFileError(fileName, null, 'is a directory, not a file');
+    }
     try {
       await fs.promises.access(input, fs.constants.R_OK);
     } catch (error) {
@@ -109,13 +118,27 @@ async function runImport<T>(
     seconds: 0,
     errors: [],
     warnings: [],
+    missingRates: {},
     dryRun,
     atomic,
     rolledBack: false,
   };
 
-  const stream = await openInput(input, fileName);
-  const reader = new RecordReader(stream, format, fileName);
+  const staging = def.staging.unique();
+  const raw = def.kind === 'postings' ? new RawPostingPipeline(options) : null;
+  if (!raw && format === 'jobposting') {
+    throw new ImportFileError(fileName, null, `${def.kind} files are CSV or NDJSON files: JobPosting input and folders are for postings`);
+  }
+  if (!raw && (options.columns || options.source !== undefined || options.expireAfterDays !== undefined || format === 'jobposting')) {
+    throw new Error('--columns, --source, --expire-after and --format jobposting are for postings files');
+  }
+  if (format === 'jobposting' && options.columns) throw new ImportFileError(fileName, null, 'a column map (--columns) is for CSV and NDJSON files; JobPosting fields have fixed names');
+  const opened = await openInput(input, fileName, format === 'jobposting');
+  const stream = opened instanceof Readable ? opened : null;
+  const reader: { columns: string[] | null; bytes: number; records(): AsyncGenerator<SourceRecord> } =
+    format === 'jobposting'
+      ? new JobPostingReader(stream, fileName, stream === null ? (opened as { directory: string }).directory : null)
+      : new RecordReader(stream as Readable, format, fileName);
   let errorsFile: ErrorsFile | undefined;
   let client: pg.PoolClient | undefined;
   let clientBroken = false;
@@ -137,11 +160,11 @@ async function runImport<T>(
     // in one round trip.
     const write = async (rows: StagedRow<T>[], valid: number): Promise<void> => {
       try {
-        await def.staging.load(conn, rows, copy, atomic ? undefined : 'BEGIN');
+        await staging.load(conn, rows, copy, atomic ? undefined : 'BEGIN');
         // Salaries outside the plausible range are only known once converted at the rates the
         // database holds: such rows leave the staging table here and are reported, not written.
         if (def.implausibleSql) {
-          const { rows: bad } = await conn.query<ImplausibleRow>(def.implausibleSql(def.staging.name), [bounds.minUsdPerYear, bounds.maxUsdPerYear]);
+          const { rows: bad } = await conn.query<ImplausibleRow>(def.implausibleSql(staging.name), [bounds.minUsdPerYear, bounds.maxUsdPerYear]);
           const lines = new Set<number>();
           for (const b of bad) {
             lines.add(b.line);
@@ -152,7 +175,7 @@ async function runImport<T>(
           summary.rejected += lines.size;
           valid -= lines.size;
         }
-        const counts = await runBatchStatements(conn, [...def.upsertSql(def.staging.name), ...(atomic ? [] : ['COMMIT'])]);
+        const counts = await runBatchStatements(conn, [...def.upsertSql(staging.name), ...(atomic ? [] : ['COMMIT'])]);
         summary.inserted += counts.inserted;
         summary.updated += counts.updated;
         summary.unchanged += valid - counts.inserted - counts.updated;
@@ -183,9 +206,16 @@ async function runImport<T>(
 
     const reject = async (record: SourceRecord, errors: readonly FieldError[]): Promise<void> => {
       summary.rejected += 1;
-      const externalId = def.externalIdField ? rawText(record.values[def.externalIdField]).trim() || null : null;
-      const rowErrors: RowError[] = errors.map((e) => ({ line: record.line, externalId, ...e }));
+      const externalId = raw ? raw.externalIdOf(record.values) : def.externalIdField ? rawText(record.values[def.externalIdField]).trim() || null : null;
+      const where = record.file !== undefined ? { file: record.file, ...(record.index !== undefined ? { index: record.index } : {}) } : {};
+      const rowErrors: RowError[] = errors.map((e) => ({ line: record.line, externalId, ...where, ...e }));
       for (const e of rowErrors) if (summary.errors.length < maxErrors) summary.errors.push(e);
+      for (const e of errors) {
+        if (e.rule === 'knownCurrency') {
+          const code = e.value.trim().toUpperCase();
+          summary.missingRates[code] = (summary.missingRates[code] ?? 0) + 1;
+        }
+      }
       if (errorsFile) {
         const columns = reader.columns ?? def.fields;
         const original = record.cells ?? (record.rawLine !== undefined ? [] : def.fields.map((f) => rawText(record.values[f])));
@@ -196,7 +226,7 @@ async function runImport<T>(
     let headerChecked = false;
     const checkHeader = (): void => {
       headerChecked = true;
-      const columns = reader.columns;
+      const columns = reader.columns && raw ? raw.header(reader.columns, fileName) : reader.columns;
       if (!columns) return;
       const seen = new Set<string>();
       for (const c of columns) {
@@ -217,6 +247,8 @@ async function runImport<T>(
     };
 
     const unknownKeys = new Set<string>();
+    // NDJSON with a column map: the keys of the first batch, to stop before writing when a mapped key never occurs.
+    const firstBatchKeys = raw?.hasColumnMap && format === 'ndjson' ? new Set<string>() : null;
     for await (const record of reader.records()) {
       if (!headerChecked) checkHeader();
       summary.read += 1;
@@ -225,23 +257,34 @@ async function runImport<T>(
       // database callbacks of the batch being written; let them run now and then.
       if (summary.read % YIELD_EVERY === 0) await new Promise((resolve) => setImmediate(resolve));
       if (record.problem) {
-        await reject(record, [record.problem]);
+        await reject(record, [record.problem, ...(record.moreProblems ?? [])]);
         continue;
       }
-      if (format === 'ndjson' && unknownKeys.size < 20) {
+      if (firstBatchKeys) for (const key of Object.keys(record.values)) firstBatchKeys.add(key);
+      if (format === 'ndjson' && unknownKeys.size < 20 && !raw?.hasColumnMap) {
         for (const key of Object.keys(record.values)) if (!(def.fields as readonly string[]).includes(key)) unknownKeys.add(key);
       }
-      const result = def.validate(record.values, ctx);
-      if (!result.ok) {
-        await reject(record, result.errors);
+      let values = record.values;
+      if (raw) {
+        const prepared = raw.prepare(values);
+        if ('errors' in prepared) {
+          await reject(record, prepared.errors);
+          continue;
+        }
+        values = prepared.values;
+      }
+      const validated = def.validate(values, ctx);
+      if (!validated.ok) {
+        await reject(record, validated.errors);
         continue;
       }
+      const result = raw ? { ok: true as const, value: raw.finish(validated.value as PostingRecord) as T } : validated;
       const key = def.key(result.value);
       const at = positions.get(key);
       // The COPY text is made now, while the previous batch is being written, so that the
       // load itself only streams prepared text.
       const staged: StagedRow<T> =
-        copy && !dryRun ? { line: record.line, copyLine: def.staging.copyLine(result.value, record.line) } : { line: record.line, row: result.value };
+        copy && !dryRun ? { line: record.line, copyLine: staging.copyLine(result.value, record.line) } : { line: record.line, row: result.value };
       if (at === undefined) {
         positions.set(key, rows.length);
         rows.push(staged);
@@ -249,11 +292,17 @@ async function runImport<T>(
         rows[at] = staged;
       }
       valid += 1;
-      if (valid >= batchSize) await flush();
+      if (valid >= batchSize) {
+        if (firstBatchKeys) raw?.checkKeysSeen(firstBatchKeys, fileName);
+        await flush();
+      }
     }
+    if (firstBatchKeys) raw?.checkKeysSeen(firstBatchKeys, fileName);
     if (format === 'csv' && reader.columns === null) throw new ImportFileError(fileName, 1, 'is empty: a header line is expected');
     if (!headerChecked) checkHeader();
     if (unknownKeys.size > 0) summary.warnings.push(`ignored unknown keys: ${[...unknownKeys].join(', ')}`);
+    const missing = Object.entries(summary.missingRates);
+    if (missing.length > 0) summary.warnings.push(missingRatesWarning(missing));
     await flush();
     if (pending) await pending;
     pending = undefined;
@@ -270,6 +319,7 @@ async function runImport<T>(
         await conn.query('COMMIT');
       }
     }
+    if (raw) summary.postings = raw.counts;
     options.onProgress?.({ rows: summary.read, bytes: reader.bytes });
     await errorsFile?.close(reader.columns ?? def.fields);
     errorsFile = undefined;
@@ -277,7 +327,7 @@ async function runImport<T>(
     if (pending) await pending.catch(() => undefined);
     if (client && inTransaction) await client.query('ROLLBACK').catch(() => (clientBroken = true));
     await errorsFile?.close(reader.columns ?? def.fields).catch(() => undefined);
-    if (!stream.destroyed && stream !== process.stdin) stream.destroy();
+    if (stream && !stream.destroyed && stream !== process.stdin) stream.destroy();
     throw error;
   } finally {
     client?.release(clientBroken ? true : undefined);
@@ -286,4 +336,13 @@ async function runImport<T>(
   summary.errors.sort((a, b) => a.line - b.line);
   summary.seconds = Number(process.hrtime.bigint() - started) / 1e9;
   return summary;
+}
+
+/** One line for every currency without a rate, with the fix, instead of one per rejected row. */
+export function missingRatesWarning(missing: [string, number][]): string {
+  const list = missing.map(([code, rows]) => `${code} (${rows} row${rows === 1 ? '' : 's'})`).join(', ');
+  return (
+    `no exchange rate for ${list}: rows in these currencies were rejected. Load rates with ` +
+    '`npm run import -- rates FILE` (the bundled data/exchange-rates.csv has illustrative rates, not market data), then import this file again'
+  );
 }

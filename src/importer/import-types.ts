@@ -1,11 +1,26 @@
 import type { Readable } from 'node:stream';
+import type { TitleRule } from './raw/title-rules.ts';
 
 /** What a file holds: job postings, standalone salary reports or exchange rates. */
 export type ImportKind = 'postings' | 'observations' | 'rates';
 
 export const IMPORT_KINDS: readonly ImportKind[] = ['postings', 'observations', 'rates'];
 
-export type ImportFormat = 'csv' | 'ndjson';
+export type ImportFormat = 'csv' | 'ndjson' | 'jobposting';
+
+/** Rows per derived value, for the import summary (postings only). */
+export interface RawPostingCounts {
+  /** Valid rows per role slug (stated or classified from the title). */
+  roles: Record<string, number>;
+  /** Rows whose role came from a title rule, and from --default-role. */
+  classified: number;
+  defaulted: number;
+  /** Salary texts read into a salary, and those that could not be read, per reason. */
+  salaryTextRead: number;
+  salaryTextUnreadable: Record<string, number>;
+  /** Valid rows per education requirement label. */
+  education: Record<string, number>;
+}
 
 /** One broken rule of one field of one row (what the schemas report). */
 export interface FieldError {
@@ -21,6 +36,9 @@ export interface FieldError {
 export interface RowError extends FieldError {
   line: number;
   externalId: string | null;
+  /** JobPosting HTML/JSON files and folders: the file and the posting's 1-based position in it. */
+  file?: string;
+  index?: number;
 }
 
 export type RowValidation<T> = { ok: true; value: T } | { ok: false; errors: FieldError[] };
@@ -63,6 +81,18 @@ export interface ImportOptions {
    * (`db.salaryBounds`, from SALARY_MIN_USD_PER_YEAR and SALARY_MAX_USD_PER_YEAR), else 1,000..10,000,000.
    */
   salaryBounds?: { minUsdPerYear: number; maxUsdPerYear: number };
+  /** Postings: source of every row that does not name its own. */
+  source?: string;
+  /** Postings: rows without closedAt close this many days after postedAt. */
+  expireAfterDays?: number;
+  /** Postings (CSV, NDJSON): posting field -> the file's column name. */
+  columns?: Record<string, string>;
+  /** Postings: title rules that come before the role data files' rules. */
+  titleRules?: TitleRule[];
+  /** Postings: role of rows that no title rule classifies (else they are rejected, rule unclassifiedTitle). */
+  defaultRole?: string;
+  /** Folder of the role data files whose titleRules apply (default: the repository's data/roles). */
+  rolesDir?: string;
 }
 
 export interface ImportSummary {
@@ -78,12 +108,16 @@ export interface ImportSummary {
   seconds: number;
   /** The first `maxErrors` errors, in file order. */
   errors: RowError[];
-  /** Notes that are not errors, e.g. unknown columns that were ignored. */
+  /** Notes that are not errors, e.g. unknown columns that were ignored, or currencies without a rate. */
   warnings: string[];
+  /** Rows rejected for a currency without an exchange rate, by currency code (each also in `errors`). */
+  missingRates: Record<string, number>;
   dryRun: boolean;
   atomic: boolean;
   /** True when --atomic rolled everything back because some row was invalid. */
   rolledBack: boolean;
+  /** Postings: rows per role, salary texts read or not (per reason), education labels. */
+  postings?: RawPostingCounts;
 }
 
 export type ImportInput = string | NodeJS.ReadableStream | Readable;

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import type { z } from 'zod';
 import {
   boolean,
   countryCode,
@@ -18,6 +18,8 @@ import {
   text,
 } from './field-rules.ts';
 import type { RowValidation, ValidationContext } from './import-types.ts';
+import { degreeRequiredOf, educationOf } from './raw/education.ts';
+import { parseSalaryText } from './raw/salary-text.ts';
 
 /** The fields of a postings file, in the order of the documented header. */
 export const POSTING_FIELDS = [
@@ -36,11 +38,25 @@ export const POSTING_FIELDS = [
   'salaryPeriod',
   'degreeRequired',
   'seniority',
+  'employmentType',
   'postedAt',
   'closedAt',
+  'salaryText',
+  'salaryEstimated',
+  'description',
+  'educationRequirements',
+  'employmentType',
+  'url',
 ] as const;
 
-export const POSTING_REQUIRED_FIELDS = ['externalId', 'role', 'company', 'postedAt'] as const;
+/**
+ * Columns a postings file must have. externalId (a stable hash stands in, see raw-postings.ts)
+ * and role (title rules classify the row) may be absent.
+ */
+export const POSTING_REQUIRED_FIELDS = ['company', 'postedAt'] as const;
+
+/** Longest description kept (characters, after HTML is read as text). */
+export const DESCRIPTION_MAX = 100_000;
 
 function postingFields(ctx: ValidationContext) {
   return {
@@ -61,6 +77,12 @@ function postingFields(ctx: ValidationContext) {
     seniority: optional(seniority, null),
     postedAt: required(isoDateTime),
     closedAt: optional(isoDateTime, null),
+    salaryText: optional(text(), null),
+    salaryEstimated: optional(boolean, null),
+    description: optional(text(DESCRIPTION_MAX), null),
+    educationRequirements: optional(text(), null),
+    employmentType: optional(text(200), null),
+    url: optional(text(), null),
   };
 }
 
@@ -78,13 +100,51 @@ function crossFieldProblems(row: Partial<PostingFields>): [string, unknown, stri
   return problems;
 }
 
-/** The normalized record: salaryCurrency and salaryPeriod default to USD and YEAR only when the row states a salary. */
-function finishPosting(row: PostingFields) {
-  const hasSalary = row.salaryMin !== null || row.salaryMax !== null;
+/**
+ * The normalized record:
+ * - without explicit salaryMin/salaryMax, salaryText is read (src/importer/raw/salary-text.ts);
+ *   text that cannot be read leaves the salary empty and names the reason in salaryTextProblem;
+ * - salaryCurrency and salaryPeriod default to USD and YEAR only when the row has a salary;
+ * - education is derived (src/importer/raw/education.ts) and degreeRequired follows it
+ *   (REQUIRED: true, UNKNOWN: null, otherwise false).
+ */
+function finishPosting(row: PostingFields, ctx: ValidationContext) {
+  let { salaryMin, salaryMax, salaryCurrency, salaryPeriod } = row;
+  let estimated: boolean | null = row.salaryEstimated;
+  let salaryTextProblem: string | null = null;
+  let salaryFromText = false;
+  if (row.salaryText !== null) {
+    const parsed = parseSalaryText(row.salaryText, salaryCurrency);
+    if (salaryMin === null && salaryMax === null) {
+      if (!parsed.ok) salaryTextProblem = parsed.reason;
+      else if (parsed.salary.currency !== 'USD' && !ctx.knownCurrencies.has(parsed.salary.currency)) salaryTextProblem = 'currencyWithoutRate';
+      else {
+        ({ min: salaryMin, max: salaryMax, currency: salaryCurrency, period: salaryPeriod } = parsed.salary);
+        estimated ??= parsed.salary.estimated;
+        salaryFromText = true;
+      }
+    } else if (parsed.ok) estimated ??= parsed.salary.estimated;
+  }
+  const hasSalary = salaryMin !== null || salaryMax !== null;
+  const education = educationOf({
+    degreeRequired: row.degreeRequired,
+    educationRequirements: row.educationRequirements,
+    description: row.description,
+  });
   return {
     ...row,
-    salaryCurrency: row.salaryCurrency ?? (hasSalary ? 'USD' : null),
-    salaryPeriod: row.salaryPeriod ?? (hasSalary ? ('YEAR' as const) : null),
+    salaryMin,
+    salaryMax,
+    salaryCurrency: salaryCurrency ?? (hasSalary ? 'USD' : null),
+    salaryPeriod: salaryPeriod ?? (hasSalary ? ('YEAR' as const) : null),
+    salaryEstimated: estimated,
+    salaryTextProblem,
+    salaryFromText,
+    degreeRequired: degreeRequiredOf(education.requirement),
+    educationRequirement: education.requirement,
+    educationLevel: education.level,
+    educationEvidence: education.evidence,
+    educationOrigin: education.origin,
   };
 }
 
@@ -97,7 +157,7 @@ export function createPostingSchema(ctx: ValidationContext) {
     .superRefine((row, rctx) => {
       for (const [field, raw, rule, message] of crossFieldProblems(row) ?? []) crossFieldIssue(rctx, field, raw, rule, message);
     }, { when: () => true })
-    .transform(finishPosting);
+    .transform((row) => finishPosting(row, ctx));
 }
 
 /**
@@ -110,7 +170,7 @@ function createFastPosting(ctx: ValidationContext): (raw: Record<string, unknown
   return (raw) => {
     const row = fields(raw);
     if (row === undefined || crossFieldProblems(row) !== null) return undefined;
-    return finishPosting(row);
+    return finishPosting(row, ctx);
   };
 }
 

@@ -1,9 +1,21 @@
-import { StringDecoder } from 'node:string_decoder';
 import { pipeline, Transform, type Readable, type TransformCallback } from 'node:stream';
-import { CsvError, parse } from 'csv-parse';
 import { CsvScanner, CsvScanError, type ScannedRecord } from './csv-scanner.ts';
 import type { FieldError, ImportFormat } from './import-types.ts';
 import { ImportFileError } from './import-file-error.ts';
+import { INVALID_UTF8, Utf8Marker } from './utf8-marker.ts';
+
+/** A lone UTF-16 surrogate: what an invalid UTF-8 byte becomes (Utf8Marker), or a JSON escape such as "\udfff". */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** The invalidUtf8 problem of a field whose text held invalid bytes (shown as U+FFFD). */
+function invalidUtf8(field: string, text: string): FieldError {
+  return {
+    field,
+    value: text.replace(new RegExp(LONE_SURROGATE.source, 'g'), '\uFFFD').slice(0, 200),
+    rule: 'invalidUtf8',
+    message: 'is not valid UTF-8 text (the bad bytes are shown as \uFFFD); fix the file\'s encoding',
+  };
+}
 
 /** One record of the input, before validation. */
 export interface SourceRecord {
@@ -17,6 +29,11 @@ export interface SourceRecord {
   rawLine?: string;
   /** Set when the record as a whole is unusable (bad JSON, not an object, wrong number of cells). */
   problem?: FieldError;
+  /** Further problems of the same record (a JobPosting without title and employer). */
+  moreProblems?: FieldError[];
+  /** For JobPosting inputs read whole (HTML, JSON, folders): the file and the posting's 1-based position in it. */
+  file?: string;
+  index?: number;
 }
 
 /** Counts the bytes that flow through (for progress), passing them on unchanged. */
@@ -28,18 +45,15 @@ class ByteCounter extends Transform {
   }
 }
 
-/** Line breaks in `text`, counting \r\n as one and a lone \r or \n as one. */
-function countLineBreaks(text: string, from: number): number {
-  let n = 0;
-  for (let i = from; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c === 10) n++;
-    else if (c === 13) {
-      n++;
-      if (text.charCodeAt(i + 1) === 10) i++;
-    }
-  }
-  return n;
+/** What a csv-parse error code means, in words (the scanner reports csv-parse's codes). */
+export function csvProblem(code: string): string {
+  return code === 'CSV_QUOTE_NOT_CLOSED'
+    ? 'unterminated quoted field'
+    : code === 'CSV_INVALID_CLOSING_QUOTE' || code === 'CSV_NON_TRIMABLE_CHAR_AFTER_CLOSING_QUOTE'
+      ? 'a closing quote is followed by a character other than a comma or a line break'
+      : code === 'INVALID_OPENING_QUOTE'
+        ? 'a quote appears inside an unquoted field'
+        : 'malformed CSV';
 }
 
 /**
@@ -73,7 +87,11 @@ export class RecordReader {
     const values: Record<string, unknown> = {};
     for (let i = 0; i < columns.length; i++) values[columns[i] as string] = cells[i];
     const record: SourceRecord = { line, values, cells };
-    if (cells.length !== columns.length) {
+    const bad = cells.findIndex((cell) => cell.includes(INVALID_UTF8));
+    if (bad >= 0) {
+      record.problem = invalidUtf8(columns[bad] ?? `(column ${bad + 1})`, cells[bad] as string);
+      record.cells = cells.map((cell) => cell.replace(new RegExp(INVALID_UTF8, 'g'), '\uFFFD'));
+    } else if (cells.length !== columns.length) {
       record.problem = {
         field: '(record)',
         value: `${cells.length} fields`,
@@ -84,19 +102,9 @@ export class RecordReader {
     return record;
   }
 
-  private static csvProblem(code: string): string {
-    return code === 'CSV_QUOTE_NOT_CLOSED'
-      ? 'unterminated quoted field'
-      : code === 'CSV_INVALID_CLOSING_QUOTE' || code === 'CSV_NON_TRIMABLE_CHAR_AFTER_CLOSING_QUOTE'
-        ? 'a closing quote is followed by a character other than a comma or a line break'
-        : code === 'INVALID_OPENING_QUOTE'
-          ? 'a quote appears inside an unquoted field'
-          : 'malformed CSV';
-  }
-
   /**
-   * CSV records from the fast scanner (csv-scanner.ts). A UTF-16LE input (BOM FF FE), which
-   * csv-parse decodes as such, goes to csv-parse instead.
+   * CSV records from the fast scanner (csv-scanner.ts), decoded as UTF-8, or as UTF-16 when the
+   * input starts with a UTF-16 byte-order mark (FF FE little-endian, FE FF big-endian).
    */
   private async *csvRecords(): AsyncGenerator<SourceRecord> {
     const chunks = this.counter as AsyncIterable<Buffer>;
@@ -105,7 +113,7 @@ export class RecordReader {
     let first: IteratorResult<Buffer>;
     try {
       first = await iterator.next();
-      // Wait for two bytes to tell a UTF-16LE BOM.
+      // Wait for two bytes to tell a UTF-16 BOM.
       while (!first.done && first.value.length < 2) {
         const more = await iterator.next();
         if (more.done) break;
@@ -122,12 +130,15 @@ export class RecordReader {
         yield next.value;
       }
     }
-    if (!first.done && first.value[0] === 0xff && first.value[1] === 0xfe) {
-      yield* this.csvParseRecords(rest());
-      return;
-    }
+    const bom = first.done ? -1 : ((first.value[0] ?? 0) << 8) | (first.value[1] ?? 0);
+    const utf16 = bom === 0xfffe ? 'utf-16le' : bom === 0xfeff ? 'utf-16be' : null;
+    // TextDecoder consumes the BOM; a lone byte at a chunk's end waits for the next chunk.
+    // UTF-8 goes through Utf8Marker, so that invalid bytes reject their record (rule invalidUtf8).
+    const decoder = utf16 ? new TextDecoder(utf16) : new Utf8Marker();
+    const decode = (chunk: Buffer): string =>
+      decoder instanceof TextDecoder ? decoder.decode(chunk, { stream: true }) : decoder.write(chunk);
+    const flush = (): string => (decoder instanceof TextDecoder ? decoder.decode() : decoder.end());
     const scanner = new CsvScanner();
-    const decoder = new StringDecoder('utf8');
     const self = this;
     function* emit(scanned: ScannedRecord[]): Generator<SourceRecord> {
       for (const { cells, line } of scanned) {
@@ -139,8 +150,8 @@ export class RecordReader {
       }
     }
     try {
-      for await (const chunk of rest()) yield* emit(scanner.push(decoder.write(chunk)));
-      yield* emit(scanner.push(decoder.end()));
+      for await (const chunk of rest()) yield* emit(scanner.push(decode(chunk)));
+      yield* emit(scanner.push(flush()));
       yield* emit(scanner.end());
     } catch (error) {
       if (error instanceof ImportFileError) throw error;
@@ -148,70 +159,15 @@ export class RecordReader {
         throw new ImportFileError(
           this.fileName,
           error.line,
-          `${RecordReader.csvProblem(error.code)} in the record starting on this line (${error.code}: ${error.message})`,
+          `${csvProblem(error.code)} in the record starting on this line (${error.code}: ${error.message})`,
         );
       }
       throw new ImportFileError(this.fileName, null, `cannot be read: ${(error as Error).message}`);
     }
   }
 
-  /** CSV records parsed by csv-parse (the reference for csv-scanner.ts; used for UTF-16LE input). */
-  async *csvParseRecords(source: AsyncIterable<Buffer> | Readable): AsyncGenerator<SourceRecord> {
-    // Lines consumed by the records parsed so far: the next record starts after them (and after
-    // the empty lines its raw text begins with). Counted here rather than from csv-parse's
-    // info.lines, which counts a \r\n inside a quoted field as two lines.
-    let linesDone = 0;
-    const leadingBreaks = (raw: string): { start: number; lines: number } => {
-      let start = 0;
-      let lines = 0;
-      while (start < raw.length && (raw[start] === '\n' || raw[start] === '\r')) {
-        start += raw[start] === '\r' && raw[start + 1] === '\n' ? 2 : 1;
-        lines++;
-      }
-      return { start, lines };
-    };
-    const parser = parse({
-      bom: true,
-      raw: true,
-      relax_column_count: true,
-      skip_empty_lines: true,
-      record_delimiter: ['\r\n', '\n', '\r'],
-      // Runs synchronously as each record is parsed, so that linesDone is right even when a
-      // later record of the same chunk fails to parse.
-      on_record: ((item: { record: string[]; raw: string }) => {
-        const raw = item.raw;
-        const lead = leadingBreaks(raw);
-        const line = linesDone + 1 + lead.lines;
-        linesDone = line - 1 + countLineBreaks(raw, lead.start);
-        if (!raw.endsWith('\n') && !raw.endsWith('\r')) linesDone++;
-        return { cells: item.record, line };
-      }) as unknown as (record: string[]) => string[],
-    });
-    pipeline(source, parser, () => undefined);
-    try {
-      for await (const item of parser as AsyncIterable<{ cells: string[]; line: number }>) {
-        const { cells, line } = item;
-        if (this.columns === null) {
-          this.columns = cells.map((c) => c.trim());
-          continue;
-        }
-        yield this.record(cells, line);
-      }
-    } catch (error) {
-      if (error instanceof ImportFileError) throw error;
-      const err = error as NodeJS.ErrnoException;
-      if (error instanceof CsvError) {
-        const raw = (error as CsvError & { raw?: unknown }).raw;
-        const line = linesDone + 1 + (typeof raw === 'string' ? leadingBreaks(raw).lines : 0);
-        const what = RecordReader.csvProblem(error.code);
-        throw new ImportFileError(this.fileName, line, `${what} in the record starting on this line (${error.code}: ${error.message})`);
-      }
-      throw new ImportFileError(this.fileName, null, `cannot be read: ${err.message}`);
-    }
-  }
-
   private async *ndjsonRecords(): AsyncGenerator<SourceRecord> {
-    const decoder = new StringDecoder('utf8');
+    const decoder = new Utf8Marker();
     let pending = '';
     let lineNo = 0;
     let first = true;
@@ -247,6 +203,11 @@ export class RecordReader {
     let body = text.endsWith('\r') ? text.slice(0, -1) : text;
     if (first && body.charCodeAt(0) === 0xfeff) body = body.slice(1);
     if (body.trim() === '') return;
+    if (body.includes(INVALID_UTF8)) {
+      const shown = body.replace(new RegExp(INVALID_UTF8, 'g'), '\uFFFD');
+      yield { line, values: {}, cells: null, rawLine: shown, problem: invalidUtf8('(record)', body) };
+      return;
+    }
     let parsed: unknown;
     try {
       parsed = JSON.parse(body);
@@ -270,6 +231,12 @@ export class RecordReader {
       };
       return;
     }
-    yield { line, values: parsed as Record<string, unknown>, cells: null };
+    const values = parsed as Record<string, unknown>;
+    const bad = Object.entries(values).find(([, v]) => typeof v === 'string' && LONE_SURROGATE.test(v));
+    if (bad) {
+      yield { line, values: {}, cells: null, rawLine: body, problem: invalidUtf8(bad[0], bad[1] as string) };
+      return;
+    }
+    yield { line, values, cells: null };
   }
 }

@@ -64,7 +64,7 @@ export const regroupStep: ReprocessStep = {
     const touched = `SELECT p.id, p.group_id, p.employer_id, p.dedupe_key FROM posting p WHERE p.id = ANY($1::int[])`;
     let changed = 0;
     for (const sql of regroupSql(touched, options.windowDays ?? dedupeWindowDays())) {
-      const result = await client.query(sql, [ids]);
+      const result = sql.includes('$1') ? await client.query(sql, [ids]) : await client.query(sql);
       if (result.command === 'UPDATE') changed += result.rowCount ?? 0;
     }
     return changed;

@@ -22,6 +22,8 @@ function rowOf<T>(staged: StagedRow<T>): T {
   return staged.row;
 }
 
+let uniqueCounter = 0;
+
 /**
  * A TEMP table that receives one batch of validated rows before the set-based upserts read it.
  * It lives for one transaction (ON COMMIT DROP) and each batch empties it first, so that no
@@ -33,6 +35,14 @@ export class StagingTable<T> {
     readonly name: string,
     readonly columns: readonly StageColumn<T>[],
   ) {}
+
+  /**
+   * The same table under a name of its own: the embedded PGlite has one session for every
+   * connection (the service's and the CLIs'), so two imports must not share a TEMP table.
+   */
+  unique(): StagingTable<T> {
+    return new StagingTable(`${this.name}_${process.pid}_${(uniqueCounter += 1)}`, this.columns);
+  }
 
   /** Creates the table in the current transaction unless this transaction already has it. */
   createSql(): string {

@@ -6,6 +6,9 @@ import type { PostingRecord } from './posting-schema.ts';
 import { amountUsdSql, annualizedSql, midpointSql } from './salary-sql.ts';
 import { StagingTable } from './staging-table.ts';
 
+/** How an employer's name is shown: trimmed, runs of white space one space. */
+export const displayName = (name: string): string => name.trim().replace(/\s+/g, ' ');
+
 const num = (n: number | null): string | null => (n === null ? null : String(n));
 const bool = (b: boolean | null): string | null => (b === null ? null : b ? 't' : 'f');
 const time = (d: Date | null): string | null => (d === null ? null : d.toISOString());
@@ -19,6 +22,7 @@ export const postingStagingTable = new StagingTable<PostingRecord>('import_stage
   { name: 'title', type: 'text', value: (r) => r.title },
   { name: 'company', type: 'text', value: (r) => r.company },
   { name: 'employer_key', type: 'text', value: (r) => normalizeEmployerName(r.company) },
+  { name: 'company_name', type: 'text', value: (r) => displayName(r.company) },
   { name: 'location', type: 'text', value: (r) => r.location },
   { name: 'country', type: 'text', value: (r) => r.country },
   { name: 'remote', type: 'boolean', value: (r) => bool(r.remote) },
@@ -28,9 +32,18 @@ export const postingStagingTable = new StagingTable<PostingRecord>('import_stage
   { name: 'salary_period', type: '"SalaryPeriod"', value: (r) => r.salaryPeriod },
   { name: 'degree_required', type: 'boolean', value: (r) => bool(r.degreeRequired) },
   { name: 'seniority', type: '"Seniority"', value: (r) => r.seniority },
+  { name: 'employment_type', type: 'text', value: (r) => r.employmentType },
   { name: 'posted_at', type: 'timestamptz', value: (r) => time(r.postedAt) },
   { name: 'closed_at', type: 'timestamptz', value: (r) => time(r.closedAt) },
   dedupeKeyColumn<PostingRecord>(),
+  { name: 'salary_text', type: 'text', value: (r) => r.salaryText },
+  { name: 'salary_estimated', type: 'boolean', value: (r) => bool(r.salaryEstimated) },
+  { name: 'description', type: 'text', value: (r) => r.description },
+  { name: 'url', type: 'text', value: (r) => r.url },
+  { name: 'education_requirement', type: '"EducationRequirement"', value: (r) => r.educationRequirement },
+  { name: 'education_level', type: '"EducationLevel"', value: (r) => r.educationLevel },
+  { name: 'education_evidence', type: 'text', value: (r) => r.educationEvidence },
+  { name: 'education_origin', type: '"EducationOrigin"', value: (r) => r.educationOrigin },
 ]);
 
 const POSTING_COLUMNS = [
@@ -46,9 +59,19 @@ const POSTING_COLUMNS = [
   'salary_period',
   'degree_required',
   'seniority',
+  'employment_type',
+  'company_name',
   'posted_at',
   'closed_at',
   'dedupe_key',
+  'salary_text',
+  'salary_estimated',
+  'description',
+  'url',
+  'education_requirement',
+  'education_level',
+  'education_evidence',
+  'education_origin',
 ];
 
 const OBSERVATION_COLUMNS = ['role_id', 'source', 'amount', 'currency', 'period', 'amount_usd', 'observed_at', 'country'];
@@ -68,10 +91,14 @@ export function upsertPostingsSql(stagingTable: string): string[] {
   const upsert = `WITH up AS (
        INSERT INTO posting AS p (source, external_id, ${POSTING_COLUMNS.join(', ')})
        SELECT s.source, s.external_id, r.id, e.id, s.title, s.location, s.country, s.remote, s.salary_min, s.salary_max,
-              s.salary_currency, s.salary_period, s.degree_required, s.seniority, s.posted_at, s.closed_at, s.dedupe_key
+              s.salary_currency, s.salary_period, s.degree_required, s.seniority, s.employment_type, s.company_name, s.posted_at, s.closed_at, s.dedupe_key,
+              s.salary_text, s.salary_estimated, s.description, s.url,
+              s.education_requirement, s.education_level, s.education_evidence, s.education_origin
        FROM ${stagingTable} s
        JOIN role r ON r.slug = s.role
        JOIN employer e ON e.normalized_name = s.employer_key
+       -- In file order, so that ids (the tie-break of employer spellings) follow it.
+       ORDER BY s.line
        ON CONFLICT (source, external_id) DO UPDATE SET
          ${POSTING_COLUMNS.map((c) => `${c} = EXCLUDED.${c}`).join(', ')}, updated_at = now()
        WHERE (${POSTING_COLUMNS.map((c) => `p.${c}`).join(', ')})
@@ -94,5 +121,16 @@ export function upsertPostingsSql(stagingTable: string): string[] {
              IS DISTINCT FROM (${OBSERVATION_COLUMNS.map((c) => `EXCLUDED.${c}`).join(', ')})
      )
      SELECT count(*) FILTER (WHERE inserted)::int AS inserted, count(*) FILTER (WHERE NOT inserted)::int AS updated FROM up`;
-  return [insertMissingRolesSql(stagingTable), insertMissingEmployersSql(stagingTable), upsert, ...regroupStagedSql(stagingTable)];
+  // Each employer of the batch is then named by the most frequent spelling of its postings (on a tie, the earliest).
+  const rename = `UPDATE employer e SET name = m.spelling
+     FROM (
+       SELECT DISTINCT ON (p.employer_id) p.employer_id, p.company_name AS spelling
+       FROM posting p
+       WHERE p.company_name IS NOT NULL
+         AND p.employer_id IN (SELECT e2.id FROM employer e2 WHERE e2.normalized_name IN (SELECT employer_key FROM ${stagingTable}))
+       GROUP BY p.employer_id, p.company_name
+       ORDER BY p.employer_id, count(*) DESC, min(p.id)
+     ) m
+     WHERE e.id = m.employer_id AND e.name IS DISTINCT FROM m.spelling`;
+  return [insertMissingRolesSql(stagingTable), insertMissingEmployersSql(stagingTable), upsert, rename, ...regroupStagedSql(stagingTable)];
 }

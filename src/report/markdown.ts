@@ -1,14 +1,29 @@
 import { formatPercent, formatUsd } from '../stats/format.ts';
 import type { RolePageData } from './role-page-query.ts';
 
+/**
+ * A title as literal Markdown text: Markdown's inline markers are backslash-escaped and HTML's
+ * `<`, `>` and `&` become entities, so that a title shows as written and never as markup; a line
+ * break (which would start a new block) becomes a space. Ordinary titles come out unchanged.
+ */
+export function escapeMarkdownText(text: string): string {
+  return text
+    .replace(/[\r\n]+/g, ' ')
+    .replace(/[\\`*_[\]~]/g, '\\$&')
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;');
+}
+
 const numbered = (items: RolePageData['responsibilities']): string[] =>
-  items.map((item) => `${item.position}. **${item.title}**: ${item.text}`);
+  items.map((item) => `${item.position}. **${escapeMarkdownText(item.title)}**: ${item.text}`);
 
 /** The role page in the layout of the seed page (shared/seed/backend-developer.md). */
 export function renderMarkdown(role: RolePageData): string {
   const { stats } = role;
+  const title = escapeMarkdownText(role.title);
   const blocks: (string | null)[] = [
-    `# ${role.title} Average Salaries and Statistics`,
+    `# ${title} Average Salaries and Statistics`,
     [
       '## Overview',
       `- Job openings: ${stats.openings}`,
@@ -18,7 +33,7 @@ export function renderMarkdown(role: RolePageData): string {
     role.summary === null ? null : `## Average Salary\n${role.summary}`,
     ['## Responsibilities', role.responsibilitiesIntro].filter((s) => s !== null).join('\n'),
     ...numbered(role.responsibilities),
-    [`## How to become a ${role.title}?`, role.careerIntro].filter((s) => s !== null).join('\n'),
+    [`## How to become a ${title}?`, role.careerIntro].filter((s) => s !== null).join('\n'),
     role.careerStepsIntro,
     ...numbered(role.careerSteps),
     role.conclusion,

@@ -1,13 +1,15 @@
 import type { ApolloServer } from '@apollo/server';
 import type { GraphQLContext } from '../graphql/context.ts';
+import { type RolePageQuery, type RolePageQueryVariables, RolePageDocument } from '../graphql/generated/operations.ts';
 import { QueryFailedError, runQuery } from '../graphql/run-query.ts';
 
 /**
- * The one GraphQL query behind every rendering of a role page: the Markdown report, the HTML
+ * The one GraphQL query behind every rendering of a role page (its typed document, RolePageDocument,
+ * is generated from this text): the Markdown report, the HTML
  * page (/roles/:slug and `npm run report -- --format html`) and `--format json`.
  */
 export const ROLE_PAGE_QUERY = /* GraphQL */ `
-  query RolePage($slug: String!, $buckets: Int = 10, $trendInterval: TrendInterval = MONTH) {
+  query RolePage($slug: String!, $buckets: Int = 10, $trendInterval: TrendInterval = MONTH, $filter: PostingFilter, $excludeOutliers: Boolean = false) {
     role(slug: $slug) {
       slug
       title
@@ -18,63 +20,41 @@ export const ROLE_PAGE_QUERY = /* GraphQL */ `
       careerStepsIntro
       careerSteps { position title text }
       conclusion
-      stats {
+      stats(filter: $filter) {
         openings
         employers
         postingsSeen
         duplicatesRemoved
         sources { source postingsSeen openings }
-        salary {
-          currency count sampleSize confidence mean median min max p25 p75
+        salary(excludeOutliers: $excludeOutliers) {
+          currency count sampleSize confidence outliersExcluded mean median min max p25 p75
           histogram(buckets: $buckets) { lowerBound upperBound count }
         }
-        degreeRequirement { employerShare postingShare employersRequiring employersKnown }
+        withOutliers: salary { count mean median min max }
+        degreeRequirement { employerShare postingShare employersRequiring employersKnown postingsRequiring postingsKnown }
+        bySeniority: breakdown(by: [SENIORITY], first: 10, orderBy: { field: KEY }, excludeOutliers: $excludeOutliers) {
+          groups { key { value } openings salary { count median mean } }
+        }
+        byCountry: breakdown(by: [COUNTRY], first: 5, excludeOutliers: $excludeOutliers) {
+          totalGroups
+          groups { key { value } openings salary { count median mean } }
+        }
       }
-      trend(interval: $trendInterval) { period openingsAtEnd postings }
+      trend(interval: $trendInterval, filter: $filter) { period openingsAtEnd postings }
+      sources { name postings lastImportedAt }
     }
   }
 `;
 
-interface PageItem {
-  position: number;
-  title: string;
-  text: string;
-}
+/** The page's data: generated from ROLE_PAGE_QUERY by GraphQL Code Generator (npm run generate). */
+export type RolePageData = NonNullable<RolePageQuery['role']>;
+export type Confidence = RolePageData['stats']['salary']['confidence'];
+export type PageGroup = RolePageData['stats']['bySeniority']['groups'][number];
 
-export type Confidence = 'INSUFFICIENT' | 'LOW' | 'MEDIUM' | 'HIGH';
-
-export interface RolePageData {
-  slug: string;
-  title: string;
-  summary: string | null;
-  responsibilitiesIntro: string | null;
-  responsibilities: PageItem[];
-  careerIntro: string | null;
-  careerStepsIntro: string | null;
-  careerSteps: PageItem[];
-  conclusion: string | null;
-  stats: {
-    openings: number;
-    employers: number;
-    postingsSeen: number;
-    duplicatesRemoved: number;
-    sources: { source: string; postingsSeen: number; openings: number }[];
-    salary: {
-      currency: string;
-      count: number;
-      sampleSize: number;
-      confidence: Confidence;
-      mean: number | null;
-      median: number | null;
-      min: number | null;
-      max: number | null;
-      p25: number | null;
-      p75: number | null;
-      histogram: { lowerBound: number; upperBound: number; count: number }[];
-    };
-    degreeRequirement: { employerShare: number | null; postingShare: number | null; employersRequiring: number; employersKnown: number };
-  };
-  trend: { period: string; openingsAtEnd: number; postings: number }[];
+/** What a page shows: which postings (the API's PostingFilter input) and whether outliers are left out of the headline figures. */
+export interface RolePageOptions {
+  filter?: Record<string, string | boolean>;
+  excludeOutliers?: boolean;
 }
 
 /**
@@ -85,14 +65,18 @@ export async function fetchRolePage(
   apollo: ApolloServer<GraphQLContext>,
   createContext: () => GraphQLContext,
   slug: string,
+  options: RolePageOptions = {},
 ): Promise<RolePageData | null> {
+  // The page's filter holds PostingFilter fields only (parseRolePageParams); the API checks the values.
+  const filter = (options.filter ?? null) as RolePageQueryVariables['filter'];
+  const variables = { slug, filter, excludeOutliers: options.excludeOutliers ?? false };
   try {
-    return (await runQuery<{ role: RolePageData | null }>(apollo, createContext(), ROLE_PAGE_QUERY, { slug })).role;
+    return (await runQuery(apollo, createContext(), RolePageDocument, variables)).role;
   } catch (error) {
     const tooLong =
       error instanceof QueryFailedError &&
       error.errors.some((e) => e.extensions?.code === 'BAD_USER_INPUT' && e.extensions.argumentName === 'interval');
     if (!tooLong) throw error;
-    return (await runQuery<{ role: RolePageData | null }>(apollo, createContext(), ROLE_PAGE_QUERY, { slug, trendInterval: 'YEAR' })).role;
+    return (await runQuery(apollo, createContext(), RolePageDocument, { ...variables, trendInterval: 'YEAR' })).role;
   }
 }

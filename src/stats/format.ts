@@ -4,9 +4,11 @@
  * read "n/a".
  */
 export function formatUsd(amount: number | null | undefined): string {
-  return amount === null || amount === undefined ? 'n/a' : `$${Math.round(amount)}`;
+  if (amount === null || amount === undefined || !Number.isFinite(amount)) return 'n/a';
+  // BigInt writes every digit: `${1e25}` would be "1e+25".
+  return `$${BigInt(Math.round(amount)).toString()}`;
 }
 
 export function formatPercent(share: number | null | undefined): string {
-  return share === null || share === undefined ? 'n/a' : `${Math.round(share * 100)}%`;
+  return share === null || share === undefined || !Number.isFinite(share) ? 'n/a' : `${Math.round(share * 100)}%`;
 }

@@ -1,6 +1,8 @@
 import type { Queryable } from '../db/read-session.ts';
+import { hotQuery } from '../db/prepared.ts';
 import { countedCondition, degreeSql, postingCondition, type PostingFilter } from './posting-filter.ts';
 import { SqlParams } from './sql-params.ts';
+import { educationCounts, educationCountsSql, educationLevelSql, educationRequirementSql, type EducationCounts } from './education-figures.ts';
 
 export interface DegreeRequirementRecord {
   employerShare: number | null;
@@ -9,6 +11,9 @@ export interface DegreeRequirementRecord {
   employersKnown: number;
   postingsRequiring: number;
   postingsKnown: number;
+  /** Postings per label (all five, UNKNOWN included) and per level (of the postings that have one). */
+  postingsByRequirement: EducationCounts['postingsByRequirement'];
+  postingsByLevel: EducationCounts['postingsByLevel'];
 }
 
 export interface PostingFiguresRecord {
@@ -45,10 +50,12 @@ interface Row {
   postings_known: number;
   employers_requiring: number;
   employers_known: number;
+  education_counts: number[] | null;
 }
 
 export function degreeRecord(r: Omit<Row, 'role_id' | 'openings' | 'employers' | 'postings_seen'>): DegreeRequirementRecord {
   return {
+    ...educationCounts(r.education_counts),
     employerShare: share(r.employers_requiring, r.employers_known),
     postingShare: share(r.postings_requiring, r.postings_known),
     employersRequiring: r.employers_requiring,
@@ -67,28 +74,42 @@ export async function loadPostingFigures(db: Queryable, roleIds: readonly number
   const params = new SqlParams();
   const ids = params.add(roleIds, '::int[]');
   const at = params.add(asOf, '::timestamptz');
+  // One grouping by (role, employer) gives every figure: the degree rule needs it anyway, and
+  // counting employers as its groups avoids a second pass with count(DISTINCT), which sorts.
+  const degree = degreeSql('p', filter);
   const sql = `
 WITH matching AS (
-  SELECT p.role_id, p.employer_id, ${degreeSql('p', filter)} AS degree_required FROM posting p
+  SELECT p.role_id, p.employer_id, ${degree} AS degree_required,
+         ${educationRequirementSql('p')} AS education_requirement, ${educationLevelSql('p')} AS education_level
+  FROM posting p
   WHERE p.role_id = ANY(${ids}) AND ${countedCondition('p', filter, at, params)}
-), posting_figures AS (
-  SELECT role_id, count(*)::int AS openings, count(DISTINCT employer_id)::int AS employers,
+), per_employer AS (
+  SELECT role_id, employer_id, count(*)::int AS postings,
          count(*) FILTER (WHERE degree_required)::int AS postings_requiring,
-         count(degree_required)::int AS postings_known
-  FROM matching GROUP BY role_id
+         count(degree_required)::int AS postings_known,
+         bool_or(degree_required) AS requires
+  FROM matching GROUP BY role_id, employer_id
+), figures AS (
+  SELECT role_id, sum(postings)::int AS openings, count(*)::int AS employers,
+         sum(postings_requiring)::int AS postings_requiring, sum(postings_known)::int AS postings_known,
+         count(*) FILTER (WHERE requires)::int AS employers_requiring, count(requires)::int AS employers_known
+  FROM per_employer GROUP BY role_id
+), education AS (
+  SELECT role_id, ${educationCountsSql()} AS education_counts FROM matching GROUP BY role_id
 ), seen AS (
   SELECT p.role_id, count(*)::int AS n FROM posting p
   WHERE p.role_id = ANY(${ids}) AND ${postingCondition('p', filter, at, params)} GROUP BY p.role_id
-), degree_figures AS (${degreeFiguresSql('matching', 'role_id')})
+)
 SELECT ids.role_id,
-       coalesce(pf.openings, 0) AS openings, coalesce(se.n, 0) AS postings_seen, coalesce(pf.employers, 0) AS employers,
-       coalesce(pf.postings_requiring, 0) AS postings_requiring, coalesce(pf.postings_known, 0) AS postings_known,
-       coalesce(df.employers_requiring, 0) AS employers_requiring, coalesce(df.employers_known, 0) AS employers_known
+       coalesce(f.openings, 0) AS openings, coalesce(se.n, 0) AS postings_seen, coalesce(f.employers, 0) AS employers,
+       coalesce(f.postings_requiring, 0) AS postings_requiring, coalesce(f.postings_known, 0) AS postings_known,
+       coalesce(f.employers_requiring, 0) AS employers_requiring, coalesce(f.employers_known, 0) AS employers_known,
+       ed.education_counts
 FROM unnest(${ids}) AS ids(role_id)
-LEFT JOIN posting_figures pf ON pf.role_id = ids.role_id
-LEFT JOIN seen se ON se.role_id = ids.role_id
-LEFT JOIN degree_figures df ON df.role_id = ids.role_id`;
-  const { rows } = await db.query<Row>(sql, params.values);
+LEFT JOIN figures f ON f.role_id = ids.role_id
+LEFT JOIN education ed ON ed.role_id = ids.role_id
+LEFT JOIN seen se ON se.role_id = ids.role_id`;
+  const { rows } = await hotQuery<Row>(db, sql, params.values);
   const byId = new Map(rows.map((r) => [r.role_id, r]));
   return roleIds.map((id) => {
     const r = byId.get(id);

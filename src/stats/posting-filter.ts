@@ -20,6 +20,8 @@ export interface PostingFilter {
    * also when undefined), or every posting (false). Lists of postings ignore it.
    */
   dedupe?: boolean;
+  /** City or region as given; compared by text_key (see its migration) on both sides. */
+  location?: string;
 }
 
 /** Whether figures over `filter` count groups of duplicates once (docs/methodology.md, "Duplicates across sources"). */
@@ -39,12 +41,13 @@ export function filterKey(filter: PostingFilter): string {
     filter.employer === undefined ? null : normalizeEmployerName(filter.employer),
     filter.seniority ?? null,
     dedupes(filter),
+    filter.location ?? null,
   ]);
 }
 
-/** Whether salary reports, which have no employer, remote flag or seniority, can match the filter. */
+/** Whether salary reports, which have no employer, location, remote flag or seniority, can match the filter. */
 export function reportsCanMatch(filter: PostingFilter): boolean {
-  return filter.employer === undefined && filter.remote === undefined && filter.seniority === undefined;
+  return filter.employer === undefined && filter.remote === undefined && filter.seniority === undefined && filter.location === undefined;
 }
 
 /** SQL condition on posting `alias` for the filter, as of the instant in `asOf` (a placeholder). */
@@ -65,6 +68,7 @@ export function postingCondition(alias: string, filter: PostingFilter, asOf: str
     parts.push(`${p}.employer_id IN (SELECT id FROM employer WHERE normalized_name = ${params.add(normalizeEmployerName(filter.employer))})`);
   }
   if (filter.seniority !== undefined) parts.push(`${senioritySql(p)} = ${params.add(filter.seniority)}::"Seniority"`);
+  if (filter.location !== undefined) parts.push(`text_key(${p}.location) = text_key(${params.add(filter.location)}::text)`);
   return parts.length ? parts.join(' AND ') : 'true';
 }
 
@@ -102,7 +106,7 @@ export function groupOpenSql(p: string, asOf: string): string {
 export function countedCondition(alias: string, filter: PostingFilter, asOf: string, params: SqlParams, withStatus = true): string {
   if (!dedupes(filter)) return postingCondition(alias, filter, asOf, params, withStatus);
   const p = alias;
-  // A row written around the importer (group_id null) counts as a group of its own.
+  // A group of one has group_id null (src/importer/posting-groups.ts).
   const parts = [`(${p}.group_id = ${p}.id OR ${p}.group_id IS NULL)`];
   if (withStatus) {
     if (filter.status === 'OPEN') parts.push(`${p}.posted_at <= ${asOf} AND ${groupOpenSql(p, asOf)}`);

@@ -1,9 +1,10 @@
 import type { Queryable } from '../db/read-session.ts';
+import { hotQuery } from '../db/prepared.ts';
 import { usdPerUnitSql } from '../importer/salary-sql.ts';
 import { countedCondition, filterKey, reportCondition, salaryPostingSql, type PostingFilter } from './posting-filter.ts';
 import { safeAvg, safeStddev } from './safe-aggregates.ts';
 import { SqlParams } from './sql-params.ts';
-import { T_TABLE, T_TABLE_SIZE } from './t-distribution.ts';
+import { tCritical975 } from './t-distribution.ts';
 
 export type SalarySource = 'POSTINGS' | 'REPORTS' | 'ALL';
 export type Confidence = 'INSUFFICIENT' | 'LOW' | 'MEDIUM' | 'HIGH';
@@ -54,45 +55,58 @@ export function confidenceOf(count: number): Confidence {
 }
 
 /**
- * CTEs `obs(role_id, v)` (every observation the spec covers, in the target currency) and
- * `kept(role_id, v)` (obs less outliers when asked), plus `target(rate)`.
+ * How observations are grouped within a role (breakdowns): a text expression over posting `p`
+ * and one over standalone report `o`, or null when reports cannot belong to any group.
  */
-function observationCtes(params: SqlParams, ids: string, spec: SalarySpec, at: string): string {
+export interface ObservationGroups {
+  posting: (p: string) => string;
+  report: ((o: string) => string) | null;
+}
+
+/**
+ * CTEs `obs(role_id, g, v)` (every observation the spec covers, in the target currency, with its
+ * group `g`: '' without groups) and `kept(role_id, g, v)` (obs less outliers when asked, detected
+ * within each group), plus `target(rate)`.
+ */
+export function observationCtes(params: SqlParams, ids: string, spec: SalarySpec, at: string, groups?: ObservationGroups): string {
   const currency = params.add(spec.currency);
   const parts: string[] = [];
+  // A posting's observation carries the posting's role (the importer writes both together), so
+  // the condition on o.role_id lets the observations be read by their own index, not all of them.
   if (spec.source !== 'REPORTS') {
     // With dedupe, a group contributes the salary of its earliest member that has one.
-    parts.push(`SELECT p.role_id, o.amount_usd / t.rate AS v
+    parts.push(`SELECT p.role_id, ${groups ? groups.posting('p') : `''`} AS g, o.amount_usd / t.rate AS v
       FROM posting p JOIN salary_observation o ON o.posting_id = ${salaryPostingSql('p', spec.filter)} CROSS JOIN target t
-      WHERE p.role_id = ANY(${ids}) AND ${countedCondition('p', spec.filter, at, params)}`);
+      WHERE o.role_id = ANY(${ids}) AND p.role_id = ANY(${ids}) AND ${countedCondition('p', spec.filter, at, params)}`);
   }
-  if (spec.source !== 'POSTINGS') {
-    parts.push(`SELECT o.role_id, o.amount_usd / t.rate AS v
+  if (spec.source !== 'POSTINGS' && (!groups || groups.report)) {
+    parts.push(`SELECT o.role_id, ${groups?.report ? groups.report('o') : `''`} AS g, o.amount_usd / t.rate AS v
       FROM salary_observation o CROSS JOIN target t
       WHERE o.role_id = ANY(${ids}) AND ${reportCondition('o', spec.filter, at, params)}`);
   }
+  if (parts.length === 0) parts.push(`SELECT NULL::int AS role_id, NULL::text AS g, NULL::float8 AS v WHERE false`);
   // Converting USD amounts into the target currency uses its rate as of the request.
   const kept = spec.excludeOutliers
     ? `center AS (
-         SELECT role_id, percentile_cont(0.5) WITHIN GROUP (ORDER BY v) AS med FROM obs GROUP BY role_id
+         SELECT role_id, g, percentile_cont(0.5) WITHIN GROUP (ORDER BY v) AS med FROM obs GROUP BY role_id, g
        ), spread AS (
-         SELECT o.role_id, c.med,
+         SELECT o.role_id, o.g, c.med,
                 percentile_cont(0.5) WITHIN GROUP (ORDER BY abs(o.v - c.med)) AS mad,
                 ${safeAvg('abs(o.v - c.med)')} AS meanad
-         FROM obs o JOIN center c USING (role_id) GROUP BY o.role_id, c.med
+         FROM obs o JOIN center c USING (role_id, g) GROUP BY o.role_id, o.g, c.med
        ), kept AS (
-         SELECT o.role_id, o.v FROM obs o JOIN spread s USING (role_id)
+         SELECT o.role_id, o.g, o.v FROM obs o JOIN spread s USING (role_id, g)
          WHERE CASE WHEN s.mad > 0 THEN 0.6745 * abs(o.v - s.med) / s.mad <= ${OUTLIER_CUTOFF}
                     WHEN s.meanad > 0 THEN abs(o.v - s.med) / (1.253314 * s.meanad) <= ${OUTLIER_CUTOFF}
                     ELSE true END
        )`
-    : `kept AS (SELECT role_id, v FROM obs)`;
+    : `kept AS (SELECT role_id, g, v FROM obs)`;
   return `target AS (SELECT ${usdPerUnitSql(currency, at)} AS rate),
     obs AS (${parts.join('\n UNION ALL\n')}),
     ${kept}`;
 }
 
-interface FigureRow {
+export interface FigureRow {
   role_id: number;
   rate: number | null;
   n_all: number;
@@ -102,9 +116,39 @@ interface FigureRow {
   min: number | null;
   max: number | null;
   stddev: number | null;
-  se: number | null;
-  ci_lower: number | null;
-  ci_upper: number | null;
+}
+
+/** The statistics columns of a figures row (n_all, count, mean, pct, min, max, stddev) as SalaryFigures. */
+export function toSalaryFigures(r: Omit<FigureRow, 'role_id' | 'rate'>): SalaryFigures {
+  const twoOrMore = r.count >= 2 && r.mean !== null && r.stddev !== null;
+  const se = twoOrMore ? (r.stddev as number) / Math.sqrt(r.count) : null;
+  // The t value is computed here, not sent to SQL as a table of 2,000 values on every call.
+  const margin = se === null ? null : tCritical975(r.count - 1) * se;
+  return {
+    count: r.count,
+    outliersExcluded: r.n_all - r.count,
+    mean: r.mean,
+    median: r.pct?.[2] ?? null,
+    min: r.min,
+    max: r.max,
+    p10: r.pct?.[0] ?? null,
+    p25: r.pct?.[1] ?? null,
+    p75: r.pct?.[3] ?? null,
+    p90: r.pct?.[4] ?? null,
+    stddev: twoOrMore ? r.stddev : null,
+    standardError: se,
+    meanConfidenceInterval: margin === null ? null : { level: 0.95, lower: (r.mean as number) - margin, upper: (r.mean as number) + margin },
+  };
+}
+
+/** The aggregates behind SalaryFigures over a relation with column `v` (overflow-safe mean and deviation). */
+export const FIGURE_AGGREGATES = `count(*)::int AS count, ${safeAvg('v')} AS mean,
+         percentile_cont(ARRAY[0.1, 0.25, 0.5, 0.75, 0.9]) WITHIN GROUP (ORDER BY v) AS pct,
+         min(v) AS min, max(v) AS max, ${safeStddev('v')} AS stddev`;
+
+/** The columns of a FigureRow (but role_id and rate) from all_counts `a` and figures `f` (FIGURE_AGGREGATES). */
+export function figureColumnsSql(a: string, f: string): string {
+  return `coalesce(${a}.n_all, 0) AS n_all, coalesce(${f}.count, 0) AS count, ${f}.mean, ${f}.pct, ${f}.min, ${f}.max, ${f}.stddev`;
 }
 
 /** Salary figures of each role for one spec, in one statement. */
@@ -113,47 +157,22 @@ export async function loadSalaryFigures(db: Queryable, roleIds: readonly number[
   const ids = params.add(roleIds, '::int[]');
   const at = params.add(asOf, '::timestamptz');
   const ctes = observationCtes(params, ids, spec, at);
-  const tTable = params.add(T_TABLE, '::float8[]');
   const sql = `
 WITH ${ctes},
 all_counts AS (SELECT role_id, count(*)::int AS n_all FROM obs GROUP BY role_id),
-figures AS (
-  SELECT role_id, count(*)::int AS count, ${safeAvg('v')} AS mean,
-         percentile_cont(ARRAY[0.1, 0.25, 0.5, 0.75, 0.9]) WITHIN GROUP (ORDER BY v) AS pct,
-         min(v) AS min, max(v) AS max, ${safeStddev('v')} AS stddev
-  FROM kept GROUP BY role_id
-)
+figures AS (SELECT role_id, ${FIGURE_AGGREGATES} FROM kept GROUP BY role_id)
 SELECT ids.role_id, (SELECT rate FROM target) AS rate,
-       coalesce(a.n_all, 0) AS n_all, coalesce(f.count, 0) AS count, f.mean, f.pct, f.min, f.max, f.stddev,
-       f.stddev / sqrt(f.count) AS se,
-       f.mean - (${tTable})[least(f.count - 1, ${T_TABLE_SIZE})] * f.stddev / sqrt(f.count) AS ci_lower,
-       f.mean + (${tTable})[least(f.count - 1, ${T_TABLE_SIZE})] * f.stddev / sqrt(f.count) AS ci_upper
+       ${figureColumnsSql('a', 'f')}
 FROM unnest(${ids}) AS ids(role_id)
 LEFT JOIN all_counts a ON a.role_id = ids.role_id
 LEFT JOIN figures f ON f.role_id = ids.role_id`;
-  const { rows } = await db.query<FigureRow>(sql, params.values);
+  const { rows } = await hotQuery<FigureRow>(db, sql, params.values);
   if (rows[0] && rows[0].rate === null) throw new UnknownCurrencyError(spec.currency);
   const byId = new Map(rows.map((r) => [r.role_id, r]));
   return roleIds.map((id) => {
     const r = byId.get(id);
     if (!r) throw new Error(`salary figures missing for role ${id}`);
-    const twoOrMore = r.count >= 2;
-    return {
-      count: r.count,
-      outliersExcluded: r.n_all - r.count,
-      mean: r.mean,
-      median: r.pct?.[2] ?? null,
-      min: r.min,
-      max: r.max,
-      p10: r.pct?.[0] ?? null,
-      p25: r.pct?.[1] ?? null,
-      p75: r.pct?.[3] ?? null,
-      p90: r.pct?.[4] ?? null,
-      stddev: twoOrMore ? r.stddev : null,
-      standardError: twoOrMore ? r.se : null,
-      meanConfidenceInterval:
-        twoOrMore && r.ci_lower !== null && r.ci_upper !== null ? { level: 0.95, lower: r.ci_lower, upper: r.ci_upper } : null,
-    };
+    return toSalaryFigures(r);
   });
 }
 
@@ -234,7 +253,7 @@ tally AS (
 SELECT b.role_id, b.n, b.i, b.lower, b.upper, coalesce(t.count, 0) AS count
 FROM bucket b LEFT JOIN tally t ON t.role_id = b.role_id AND t.i = b.i
 ORDER BY b.role_id, b.i`;
-  const { rows } = await db.query<BucketRow>(sql, params.values);
+  const { rows } = await hotQuery<BucketRow>(db, sql, params.values);
   const byRole = new Map<number, HistogramBucket[]>(roleIds.map((id) => [id, []]));
   for (const r of rows) {
     if (r.n > MAX_WIDTH_BUCKETS && histogram.bucketWidth !== undefined) throw new TooManyBucketsError(histogram.bucketWidth, r.n);

@@ -17,7 +17,3 @@ export function tCritical975(df: number): number {
   const z7 = Z ** 7;
   return Z + (z3 + Z) / (4 * df) + (5 * z5 + 16 * z3 + 3 * Z) / (96 * df ** 2) + (3 * z7 + 19 * z5 + 17 * z3 - 15 * Z) / (384 * df ** 3);
 }
-
-/** Critical values for df = 1..TABLE_SIZE, passed to SQL as an array; larger df use the last entry's formula limit. */
-export const T_TABLE_SIZE = 2000;
-export const T_TABLE: number[] = Array.from({ length: T_TABLE_SIZE }, (_, i) => tCritical975(i + 1));

@@ -1,5 +1,6 @@
 import type { Queryable } from '../db/read-session.ts';
 import { degreeFiguresSql, degreeRecord, type DegreeRequirementRecord } from './posting-figures.ts';
+import { educationCountsSql, educationLevelSql, educationRequirementSql } from './education-figures.ts';
 import { countedCondition, dedupes, degreeSql, reportCondition, salaryPostingSql, type PostingFilter } from './posting-filter.ts';
 import { safeAvg } from './safe-aggregates.ts';
 import { SqlParams } from './sql-params.ts';
@@ -48,6 +49,7 @@ interface Row {
   salary_count: number;
   salary_mean: number | null;
   salary_median: number | null;
+  education_counts: number[] | null;
 }
 
 /**
@@ -95,7 +97,8 @@ export async function loadTrends(
   const sql = `
 WITH matching AS (
   SELECT p.id, p.role_id, p.employer_id, ${degreeSql('p', filter)} AS degree_required, ${salaryPostingSql('p', filter)} AS salary_id,
-         p.group_size, p.posted_at, p.closed_at, ${bucket('p.posted_at')} AS s
+         p.group_size, p.posted_at, p.closed_at, ${bucket('p.posted_at')} AS s,
+         ${educationRequirementSql('p')} AS education_requirement, ${educationLevelSql('p')} AS education_level
   FROM posting p
   WHERE p.role_id = ANY(${ids}) AND p.posted_at <= ${at} AND ${countedCondition('p', undated, at, params, false)}
 ), spans AS (${spans}
@@ -119,7 +122,8 @@ WITH matching AS (
   GROUP BY sp.role_id
 ), opened AS (
   SELECT role_id, s, count(*)::int AS postings, count(DISTINCT employer_id)::int AS employers,
-         count(*) FILTER (WHERE degree_required)::int AS postings_requiring, count(degree_required)::int AS postings_known
+         count(*) FILTER (WHERE degree_required)::int AS postings_requiring, count(degree_required)::int AS postings_known,
+         ${educationCountsSql()} AS education_counts
   FROM matching GROUP BY role_id, s
 ), started AS (
   SELECT role_id, s, count(*)::int AS n FROM spans GROUP BY role_id, s
@@ -129,7 +133,8 @@ WITH matching AS (
 ), salary AS (
   SELECT role_id, s, count(*)::int AS n, ${safeAvg('v')} AS mean, percentile_cont(0.5) WITHIN GROUP (ORDER BY v) AS median
   FROM (
-    SELECT m.role_id, m.s, o.amount_usd AS v FROM matching m JOIN salary_observation o ON o.posting_id = m.salary_id
+    -- o.role_id (always the posting's role) lets the observations be read by their own index.
+    SELECT m.role_id, m.s, o.amount_usd AS v FROM matching m JOIN salary_observation o ON o.posting_id = m.salary_id AND o.role_id = ANY(${ids})
     UNION ALL
     SELECT o.role_id, ${bucket('o.observed_at')}, o.amount_usd FROM salary_observation o
     WHERE o.role_id = ANY(${ids}) AND ${reportCondition('o', undated, at, params)}
@@ -142,7 +147,7 @@ SELECT pe.role_id, pe.wanted, to_char(pe.s, '${label}') AS period,
        coalesce(o.employers, 0) AS employers,
        coalesce(o.postings_requiring, 0) AS postings_requiring, coalesce(o.postings_known, 0) AS postings_known,
        coalesce(d.employers_requiring, 0) AS employers_requiring, coalesce(d.employers_known, 0) AS employers_known,
-       coalesce(sa.n, 0) AS salary_count, sa.mean AS salary_mean, sa.median AS salary_median
+       coalesce(sa.n, 0) AS salary_count, sa.mean AS salary_mean, sa.median AS salary_median, o.education_counts
 FROM period pe
 LEFT JOIN carried ca ON ca.role_id = pe.role_id
 LEFT JOIN opened o ON o.role_id = pe.role_id AND o.s = pe.s

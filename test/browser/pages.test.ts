@@ -1,5 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
+const path_ = path;
+import { importRows } from '../support/import-rows.ts';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { ARTIFACTS, describeWithBrowser, isolatedContext, launchBrowser } from '../support/browser.ts';
 import { ROOT } from '../support/run.ts';
@@ -150,4 +152,46 @@ describeWithBrowser('in a browser, with the network blocked but for the server',
     expect(await accessibilityViolations(page)).toEqual([]);
     await page.close();
   });
+
+  it('is readable on a 360 px wide phone: chart labels of at least 11 px, nothing wider than the screen', async () => {
+    const phone = await browser.newContext({ viewport: { width: 360, height: 780 }, deviceScaleFactor: 2 });
+    await phone.route('**/*', (route) => (route.request().url().startsWith(s.url) ? route.continue() : route.abort()));
+    try {
+      for (const path of ['/roles/backend-developer', '/compare?roles=backend-developer']) {
+        const page = await phone.newPage();
+        await page.goto(`${s.url}${path}`, { waitUntil: 'load' });
+        const sizes = await page.evaluate(() =>
+          [...document.querySelectorAll('svg.chart text')].map((el) => {
+            const svg = (el as SVGTextElement).ownerSVGElement as SVGSVGElement;
+            const scale = svg.getScreenCTM()?.a ?? 1;
+            return parseFloat(getComputedStyle(el).fontSize) * scale;
+          }),
+        );
+        expect(sizes.length).toBeGreaterThan(0);
+        expect(Math.min(...sizes)).toBeGreaterThanOrEqual(11);
+        expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(360);
+        await page.screenshot({ path: path_.join(ARTIFACTS, `phone${path.replace(/[^a-z]+/g, '-')}.png`), fullPage: true });
+        expect(await accessibilityViolations(page)).toEqual([]);
+        await page.close();
+      }
+    } finally {
+      await phone.close();
+    }
+  }, 60_000);
+
+  it('/compare shows the roles side by side with their salary distributions on one axis', async () => {
+    await importRows(s.db, 'postings', [80000, 95000, 120000, 140000].map((salary, i) => ({
+      externalId: `browser-de-${i}`, source: 'browser', role: 'data-engineer', company: `Data Co ${i}`, salaryMin: salary, postedAt: '2026-01-20',
+    })));
+    const page = await open('/compare?roles=backend-developer,data-engineer');
+    expect(await page.locator('table.compare-table thead th').allInnerTexts()).toEqual(['Figure', 'Backend Developer', 'Data Engineer']);
+    expect(await page.locator('svg.compare-chart g.box').count()).toBe(2);
+    await page.screenshot({ path: path_.join(ARTIFACTS, 'compare.png'), fullPage: true });
+    if (process.env.UPDATE_DOCS_IMAGES) {
+      await page.setViewportSize({ width: 1280, height: 900 });
+      await page.screenshot({ path: path_.join(ROOT, 'docs/images/compare-page.png'), fullPage: true });
+    }
+    expect(await accessibilityViolations(page)).toEqual([]);
+    await page.close();
+  }, 60_000);
 });

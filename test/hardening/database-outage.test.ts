@@ -31,7 +31,7 @@ describeWithServer('database outage: fail fast with SERVICE_UNAVAILABLE, stay up
     await db.pool.query(`INSERT INTO role (slug, title) VALUES ('backend-developer', 'Backend Developer')`);
     await db.close();
     service = await startService({ DATABASE_URL: pg.url, DB_CONNECT_TIMEOUT_MS: '1000', LOG_LEVEL: 'warn' });
-  }, 120_000);
+  }, 300_000);
 
   afterAll(async () => {
     await service?.stop();
@@ -75,7 +75,7 @@ describeWithServer('database outage: fail fast with SERVICE_UNAVAILABLE, stay up
     expect((await fetch(`${service.url}/readyz`)).status).toBe(200);
     expect(service.child.exitCode).toBeNull();
     expect(service.output()).not.toMatch(/Unhandled|uncaught/i);
-  }, 120_000);
+  }, 300_000);
 });
 
 /** Polls until the query answers 200 again; returns the milliseconds it took. */

@@ -39,12 +39,18 @@ function badRow(i: number, rand: () => number): Row {
     (r) => (r.remote = 'maybe'),
     (r) => (r.salaryMin = '12,000'),
     (r) => (r.salaryMin = '-5'),
-    (r) => ((r.salaryMin = 90_000), (r.salaryMax = 10_000)),
+    (r) => {
+      r.salaryMin = 90_000;
+      r.salaryMax = 10_000;
+    },
     (r) => (r.salaryCurrency = 'XQQ'),
     (r) => (r.salaryPeriod = 'FORTNIGHT'),
     (r) => (r.postedAt = '2026-02-30'),
     (r) => (r.postedAt = 'yesterday'),
-    (r) => ((r.postedAt = '2026-03-01'), (r.closedAt = '2026-01-01')),
+    (r) => {
+      r.postedAt = '2026-03-01';
+      r.closedAt = '2026-01-01';
+    },
     (r) => (r.postedAt = ''),
     (r) => (r.title = `a\u0000b`),
     (r) => (r.title = 'x'.repeat(2001)),
@@ -120,7 +126,7 @@ describe('importer fuzz: malformed CSV and NDJSON', () => {
     expect(summary.inserted).toBe(valid.length);
     const stored = await db.pool.query<{ external_id: string }>('SELECT external_id FROM posting WHERE external_id = ANY($1)', [valid]);
     expect(stored.rows.length).toBe(valid.length);
-  }, 60_000);
+  }, 300_000);
 
   it('never crashes on random bytes, broken quoting or broken JSON: a summary or an ImportFileError', async () => {
     const rand = seededRandom(99);
@@ -150,7 +156,7 @@ describe('importer fuzz: malformed CSV and NDJSON', () => {
         expect(summary.errors.length).toBeGreaterThanOrEqual(Math.min(summary.rejected, 100));
         for (const error of summary.errors) {
           expect(error.line).toBeGreaterThanOrEqual(1);
-          expect(error.rule).toMatch(/^[A-Za-z]+$/);
+          expect(error.rule).toMatch(/^[A-Za-z][A-Za-z0-9]*$/);
         }
       } catch (error) {
         if (!(error instanceof ImportFileError)) throw error;
@@ -160,5 +166,5 @@ describe('importer fuzz: malformed CSV and NDJSON', () => {
     expect(summaries + fileErrors).toBe(inputs.length);
     // The pool still works.
     expect((await db.pool.query('SELECT 1 AS one')).rows[0]).toEqual({ one: 1 });
-  }, 120_000);
+  }, 300_000);
 });

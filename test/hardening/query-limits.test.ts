@@ -42,24 +42,42 @@ describe('query limits: each rejection has a stable code and names the limit and
     await db?.close();
   });
 
-  it('rejects a query deeper than 10 with DEPTH_LIMIT_EXCEEDED', async () => {
-    // role(1) postings(2) edges(3) node(4) employer(5) postings(6) edges(7) node(8) employer(9) id(10)
-    const ok = await gql(server.url, deepQuery(2));
+  it('accepts the nested Relay query roles → topEmployers → postings → role (depth 11) and depth 14', async () => {
+    const relay = `{ roles(first: 5) { edges { node { slug topEmployers(first: 3) { edges { postings node { name
+      postings(first: 3) { edges { node { title role { slug } } } } } } } } } } }`;
+    const res = await gql(server.url, relay);
+    expect(res.status).toBe(200);
+    expect(res.errors).toBeUndefined();
+    // role(1) postings(2) edges(3) node(4) employer(5) ... employer(13) id(14)
+    const ok = await gql(server.url, deepQuery(3));
     expect(ok.errors ?? []).toEqual([]);
-    const res = await gql(server.url, deepQuery(3));
+  });
+
+  it('rejects a query deeper than 15 with DEPTH_LIMIT_EXCEEDED', async () => {
+    const res = await gql(server.url, deepQuery(4));
     expect(res.status).toBe(400);
     expect(res.errors).toHaveLength(1);
-    expect(res.errors?.[0]?.extensions).toMatchObject({ code: 'DEPTH_LIMIT_EXCEEDED', limit: 10, value: 14 });
-    expect(res.errors?.[0]?.message).toBe('Query depth 14 exceeds the limit of 10.');
+    expect(res.errors?.[0]?.extensions).toMatchObject({ code: 'DEPTH_LIMIT_EXCEEDED', limit: 15, value: 18 });
+    expect(res.errors?.[0]?.message).toBe('Query depth 18 exceeds the limit of 15.');
     expect(res.data).toBeUndefined();
+  });
+
+  it('keeps a configured lower depth limit', async () => {
+    const strict = await startTestServer(db, { limits: { maxDepth: 10 } });
+    try {
+      const res = await gql(strict.url, deepQuery(3));
+      expect(res.errors?.[0]?.extensions).toMatchObject({ code: 'DEPTH_LIMIT_EXCEEDED', limit: 10, value: 14 });
+    } finally {
+      await strict.close();
+    }
   });
 
   it('counts depth through fragments', async () => {
     const query = `query { role(slug: "x") { ...P } }
       fragment P on Role { postings(first: 1) { edges { node { employer { postings(first: 1) { edges { node { ...E } } } } } } } }
-      fragment E on Posting { employer { postings(first: 1) { edges { node { id } } } } }`;
+      fragment E on Posting { employer { postings(first: 1) { edges { node { employer { postings(first: 1) { edges { node { id } } } } } } } } }`;
     const res = await gql(server.url, query);
-    expect(res.errors?.[0]?.extensions).toMatchObject({ code: 'DEPTH_LIMIT_EXCEEDED', limit: 10, value: 13 });
+    expect(res.errors?.[0]?.extensions).toMatchObject({ code: 'DEPTH_LIMIT_EXCEEDED', limit: 15, value: 17 });
   });
 
   it('rejects more than 30 aliases with ALIAS_LIMIT_EXCEEDED', async () => {
@@ -151,7 +169,7 @@ describe('query limits: each rejection has a stable code and names the limit and
     }
   });
 
-  it('allows GraphiQL’s introspection query (deeper than 10, but introspection is not counted)', async () => {
+  it('allows GraphiQL’s introspection query (deeper than 15, but introspection is not counted)', async () => {
     const res = await gql<{ __schema: { queryType: { name: string } } }>(server.url, getIntrospectionQuery());
     expect(res.errors).toBeUndefined();
     expect(res.data?.__schema.queryType.name).toBe('Query');
@@ -179,7 +197,7 @@ describe('query limits: each rejection has a stable code and names the limit and
     const bad = await gql(production.url, '{ roles(first: 1000) { totalCount } }');
     expect(bad.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
     expect(JSON.stringify(bad)).not.toMatch(/stacktrace|node_modules|\.ts:\d+/);
-    const limited = await gql(production.url, deepQuery(3));
+    const limited = await gql(production.url, deepQuery(4));
     expect(limited.errors?.[0]?.extensions?.code).toBe('DEPTH_LIMIT_EXCEEDED');
     expect(JSON.stringify(limited)).not.toMatch(/stacktrace/);
   });

@@ -102,8 +102,12 @@ describe('import CLI', () => {
     expect(result.code).toBe(1);
     expect(result.stdout).toBe('');
     expect(result.stderr).toMatch(/read 21, inserted 3, updated 0, unchanged 0, rejected 18 in [\d.]+ s/);
-    expect(result.stderr).toContain('line 5, externalId -: field externalId = "": required');
-    expect(result.stderr).toContain('line 14, externalId e-14: field salaryCurrency = "NZD": knownCurrency');
+    expect(result.stderr).toContain('line 5, externalId -: field title = "Data Engineer": unclassifiedTitle');
+    // A currency without a rate is said once, with the fix, not once per row.
+    expect(result.stderr).not.toContain('line 14, externalId e-14: field salaryCurrency = "NZD"');
+    expect(result.stderr.match(/NZD/g)).toHaveLength(1);
+    expect(result.stderr).toContain('warning: no exchange rate for NZD (1 row): rows in these currencies were rejected. Load rates with `npm run import -- rates FILE`');
+    expect(result.stderr).toContain('data/exchange-rates.csv has illustrative rates');
     expect(result.stderr).toContain('line 21, externalId e-21: field (record) = "5 fields": columnCount');
   });
 

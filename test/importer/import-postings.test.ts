@@ -90,7 +90,7 @@ describe('importing a postings CSV', () => {
     expect(rows.get('other/p-5')?.closed_at?.toISOString()).toBe('2025-02-15T00:00:00.000Z');
   });
 
-  test('two spellings of one employer become one employer named by the first spelling', async () => {
+  test('two spellings of one employer become one employer, named by the earliest spelling when each is as frequent', async () => {
     const employers = await db.pool.query('SELECT name, normalized_name FROM employer ORDER BY normalized_name');
     expect(employers.rows).toEqual([
       { name: 'Acme GmbH', normalized_name: 'acme gmbh' },
@@ -188,7 +188,7 @@ describe('rejected rows', () => {
     expect(summary).toMatchObject({ read: 21, inserted: 3, rejected: 18 });
     const got = summary.errors.map((e) => [e.line, e.externalId, e.field, e.value, e.rule]);
     expect(got).toEqual([
-      [5, null, 'externalId', '', 'required'],
+      [5, null, 'title', 'Data Engineer', 'unclassifiedTitle'],
       [6, 'x'.repeat(201), 'externalId', 'x'.repeat(201), 'maxLength'],
       [7, 'e-7', 'role', 'Data Engineer', 'slug'],
       [8, 'e-8', 'company', '', 'required'],

@@ -51,6 +51,18 @@ describe('posting row schema', () => {
         seniority: 'SENIOR',
         postedAt: new Date('2025-01-01T08:00:00Z'),
         closedAt: new Date('2025-02-01T00:00:00Z'),
+        salaryText: null,
+        salaryEstimated: null,
+        salaryTextProblem: null,
+        salaryFromText: false,
+        description: null,
+        educationRequirements: null,
+        employmentType: null,
+        url: null,
+        educationRequirement: 'UNKNOWN',
+        educationLevel: null,
+        educationEvidence: null,
+        educationOrigin: null,
       },
     });
   });

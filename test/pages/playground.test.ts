@@ -9,7 +9,7 @@ describe('the playground on GET /graphql', () => {
   let db: TestDatabase;
   const servers: RunningServer[] = [];
 
-  const start = async (options: { playground?: 'graphiql' | 'sandbox' | 'off'; production?: boolean }) => {
+  const start = async (options: { playground?: 'graphiql' | 'sandbox' | 'off'; production?: boolean; rateLimit?: { limit: number } }) => {
     const server = await startServer({ db, logger: pino({ level: 'silent' }), ...options }, 0, '127.0.0.1');
     servers.push(server);
     return server.url;
@@ -46,6 +46,25 @@ describe('the playground on GET /graphql', () => {
     });
     expect(get.status).toBe(200);
     expect(await get.json()).toEqual({ data: { __typename: 'Query' } });
+  });
+
+  it('serves the GraphiQL page gzipped to browsers that accept it, the same page once unzipped', async () => {
+    const url = await start({});
+    const plain = await (await fetch(`${url}/graphql`, { headers: { ...HTML, 'accept-encoding': 'identity' } })).text();
+    const res = await fetch(`${url}/graphql`, { headers: { ...HTML, 'accept-encoding': 'gzip' } });
+    expect(res.headers.get('content-encoding')).toBe('gzip');
+    expect(res.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    expect(Number(res.headers.get('content-length'))).toBeLessThan(Buffer.byteLength(plain) / 2);
+    expect(await res.text()).toBe(plain);
+  });
+
+  it('opening the playground does not use up the rate limit, which still holds for operations', async () => {
+    const url = await start({ rateLimit: { limit: 1 } });
+    for (let i = 0; i < 3; i++) expect((await fetch(`${url}/graphql`, { headers: HTML })).status).toBe(200);
+    const post = () =>
+      fetch(`${url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ __typename }' }) });
+    expect((await post()).status).toBe(200);
+    expect((await post()).status).toBe(429);
   });
 
   it('PLAYGROUND=sandbox serves Apollo Sandbox instead', async () => {

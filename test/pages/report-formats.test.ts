@@ -58,6 +58,6 @@ describe('npm run report -- <slug> --format md|html|json', () => {
   it('an unknown format is a usage error', async () => {
     const run = await runScript('scripts/report.ts', ['backend-developer', '--format', 'pdf'], { DATABASE_URL: db.url });
     expect(run.code).toBe(2);
-    expect(run.stderr).toBe('error: option --format has invalid value "pdf": must be md, html or json\n');
+    expect(run.stderr).toBe('error: option --format has invalid value "pdf": must be md, html, json or csv\n');
   });
 });

@@ -11,8 +11,3 @@ CREATE INDEX "posting_group_id_idx" ON "posting"("group_id");
 -- CreateIndex
 CREATE INDEX "posting_employer_id_dedupe_key_posted_at_idx" ON "posting"("employer_id", "dedupe_key", "posted_at");
 
--- Until `npm run reprocess` computes their keys, existing postings are groups of one.
-UPDATE "posting" SET "group_id" = "id",
-  "group_salary_posting_id" = CASE WHEN "salary_min" IS NOT NULL OR "salary_max" IS NOT NULL THEN "id" END,
-  "group_degree_required" = "degree_required";
-

@@ -80,3 +80,9 @@ export type ExchangeRate = Prisma.ExchangeRateModel
  * characters of the key, not secret) finds the row and names the key in listings.
  */
 export type ApiKey = Prisma.ApiKeyModel
+/**
+ * Model DataVersion
+ * The data version behind ETags: sum(version), bumped by statement triggers on every table
+ * figures are computed from (see its migration). One row per slot.
+ */
+export type DataVersion = Prisma.DataVersionModel

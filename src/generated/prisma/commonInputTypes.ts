@@ -189,6 +189,27 @@ export type IntNullableFilter<$PrismaModel = never> = {
   not?: Prisma.NestedIntNullableFilter<$PrismaModel> | number | null
 }
 
+export type EnumEducationRequirementNullableFilter<$PrismaModel = never> = {
+  equals?: $Enums.EducationRequirement | Prisma.EnumEducationRequirementFieldRefInput<$PrismaModel> | null
+  in?: $Enums.EducationRequirement[] | Prisma.ListEnumEducationRequirementFieldRefInput<$PrismaModel> | null
+  notIn?: $Enums.EducationRequirement[] | Prisma.ListEnumEducationRequirementFieldRefInput<$PrismaModel> | null
+  not?: Prisma.NestedEnumEducationRequirementNullableFilter<$PrismaModel> | $Enums.EducationRequirement | null
+}
+
+export type EnumEducationLevelNullableFilter<$PrismaModel = never> = {
+  equals?: $Enums.EducationLevel | Prisma.EnumEducationLevelFieldRefInput<$PrismaModel> | null
+  in?: $Enums.EducationLevel[] | Prisma.ListEnumEducationLevelFieldRefInput<$PrismaModel> | null
+  notIn?: $Enums.EducationLevel[] | Prisma.ListEnumEducationLevelFieldRefInput<$PrismaModel> | null
+  not?: Prisma.NestedEnumEducationLevelNullableFilter<$PrismaModel> | $Enums.EducationLevel | null
+}
+
+export type EnumEducationOriginNullableFilter<$PrismaModel = never> = {
+  equals?: $Enums.EducationOrigin | Prisma.EnumEducationOriginFieldRefInput<$PrismaModel> | null
+  in?: $Enums.EducationOrigin[] | Prisma.ListEnumEducationOriginFieldRefInput<$PrismaModel> | null
+  notIn?: $Enums.EducationOrigin[] | Prisma.ListEnumEducationOriginFieldRefInput<$PrismaModel> | null
+  not?: Prisma.NestedEnumEducationOriginNullableFilter<$PrismaModel> | $Enums.EducationOrigin | null
+}
+
 export type BoolNullableWithAggregatesFilter<$PrismaModel = never> = {
   equals?: boolean | Prisma.BooleanFieldRefInput<$PrismaModel> | null
   not?: Prisma.NestedBoolNullableWithAggregatesFilter<$PrismaModel> | boolean | null
@@ -263,6 +284,36 @@ export type IntNullableWithAggregatesFilter<$PrismaModel = never> = {
   _max?: Prisma.NestedIntNullableFilter<$PrismaModel>
 }
 
+export type EnumEducationRequirementNullableWithAggregatesFilter<$PrismaModel = never> = {
+  equals?: $Enums.EducationRequirement | Prisma.EnumEducationRequirementFieldRefInput<$PrismaModel> | null
+  in?: $Enums.EducationRequirement[] | Prisma.ListEnumEducationRequirementFieldRefInput<$PrismaModel> | null
+  notIn?: $Enums.EducationRequirement[] | Prisma.ListEnumEducationRequirementFieldRefInput<$PrismaModel> | null
+  not?: Prisma.NestedEnumEducationRequirementNullableWithAggregatesFilter<$PrismaModel> | $Enums.EducationRequirement | null
+  _count?: Prisma.NestedIntNullableFilter<$PrismaModel>
+  _min?: Prisma.NestedEnumEducationRequirementNullableFilter<$PrismaModel>
+  _max?: Prisma.NestedEnumEducationRequirementNullableFilter<$PrismaModel>
+}
+
+export type EnumEducationLevelNullableWithAggregatesFilter<$PrismaModel = never> = {
+  equals?: $Enums.EducationLevel | Prisma.EnumEducationLevelFieldRefInput<$PrismaModel> | null
+  in?: $Enums.EducationLevel[] | Prisma.ListEnumEducationLevelFieldRefInput<$PrismaModel> | null
+  notIn?: $Enums.EducationLevel[] | Prisma.ListEnumEducationLevelFieldRefInput<$PrismaModel> | null
+  not?: Prisma.NestedEnumEducationLevelNullableWithAggregatesFilter<$PrismaModel> | $Enums.EducationLevel | null
+  _count?: Prisma.NestedIntNullableFilter<$PrismaModel>
+  _min?: Prisma.NestedEnumEducationLevelNullableFilter<$PrismaModel>
+  _max?: Prisma.NestedEnumEducationLevelNullableFilter<$PrismaModel>
+}
+
+export type EnumEducationOriginNullableWithAggregatesFilter<$PrismaModel = never> = {
+  equals?: $Enums.EducationOrigin | Prisma.EnumEducationOriginFieldRefInput<$PrismaModel> | null
+  in?: $Enums.EducationOrigin[] | Prisma.ListEnumEducationOriginFieldRefInput<$PrismaModel> | null
+  notIn?: $Enums.EducationOrigin[] | Prisma.ListEnumEducationOriginFieldRefInput<$PrismaModel> | null
+  not?: Prisma.NestedEnumEducationOriginNullableWithAggregatesFilter<$PrismaModel> | $Enums.EducationOrigin | null
+  _count?: Prisma.NestedIntNullableFilter<$PrismaModel>
+  _min?: Prisma.NestedEnumEducationOriginNullableFilter<$PrismaModel>
+  _max?: Prisma.NestedEnumEducationOriginNullableFilter<$PrismaModel>
+}
+
 export type FloatFilter<$PrismaModel = never> = {
   equals?: number | Prisma.FloatFieldRefInput<$PrismaModel>
   in?: number[] | Prisma.ListFloatFieldRefInput<$PrismaModel>
@@ -305,6 +356,33 @@ export type EnumSalaryPeriodWithAggregatesFilter<$PrismaModel = never> = {
   _count?: Prisma.NestedIntFilter<$PrismaModel>
   _min?: Prisma.NestedEnumSalaryPeriodFilter<$PrismaModel>
   _max?: Prisma.NestedEnumSalaryPeriodFilter<$PrismaModel>
+}
+
+export type BigIntFilter<$PrismaModel = never> = {
+  equals?: bigint | number | Prisma.BigIntFieldRefInput<$PrismaModel>
+  in?: bigint[] | number[] | Prisma.ListBigIntFieldRefInput<$PrismaModel>
+  notIn?: bigint[] | number[] | Prisma.ListBigIntFieldRefInput<$PrismaModel>
+  lt?: bigint | number | Prisma.BigIntFieldRefInput<$PrismaModel>
+  lte?: bigint | number | Prisma.BigIntFieldRefInput<$PrismaModel>
+  gt?: bigint | number | Prisma.BigIntFieldRefInput<$PrismaModel>
+  gte?: bigint | number | Prisma.BigIntFieldRefInput<$PrismaModel>
+  not?: Prisma.NestedBigIntFilter<$PrismaModel> | bigint | number
+}
+
+export type BigIntWithAggregatesFilter<$PrismaModel = never> = {
+  equals?: bigint | number | Prisma.BigIntFieldRefInput<$PrismaModel>
+  in?: bigint[] | number[] | Prisma.ListBigIntFieldRefInput<$PrismaModel>
+  notIn?: bigint[] | number[] | Prisma.ListBigIntFieldRefInput<$PrismaModel>
+  lt?: bigint | number | Prisma.BigIntFieldRefInput<$PrismaModel>
+  lte?: bigint | number | Prisma.BigIntFieldRefInput<$PrismaModel>
+  gt?: bigint | number | Prisma.BigIntFieldRefInput<$PrismaModel>
+  gte?: bigint | number | Prisma.BigIntFieldRefInput<$PrismaModel>
+  not?: Prisma.NestedBigIntWithAggregatesFilter<$PrismaModel> | bigint | number
+  _count?: Prisma.NestedIntFilter<$PrismaModel>
+  _avg?: Prisma.NestedFloatFilter<$PrismaModel>
+  _sum?: Prisma.NestedBigIntFilter<$PrismaModel>
+  _min?: Prisma.NestedBigIntFilter<$PrismaModel>
+  _max?: Prisma.NestedBigIntFilter<$PrismaModel>
 }
 
 export type NestedIntFilter<$PrismaModel = never> = {
@@ -484,6 +562,27 @@ export type NestedDateTimeNullableFilter<$PrismaModel = never> = {
   not?: Prisma.NestedDateTimeNullableFilter<$PrismaModel> | Date | string | null
 }
 
+export type NestedEnumEducationRequirementNullableFilter<$PrismaModel = never> = {
+  equals?: $Enums.EducationRequirement | Prisma.EnumEducationRequirementFieldRefInput<$PrismaModel> | null
+  in?: $Enums.EducationRequirement[] | Prisma.ListEnumEducationRequirementFieldRefInput<$PrismaModel> | null
+  notIn?: $Enums.EducationRequirement[] | Prisma.ListEnumEducationRequirementFieldRefInput<$PrismaModel> | null
+  not?: Prisma.NestedEnumEducationRequirementNullableFilter<$PrismaModel> | $Enums.EducationRequirement | null
+}
+
+export type NestedEnumEducationLevelNullableFilter<$PrismaModel = never> = {
+  equals?: $Enums.EducationLevel | Prisma.EnumEducationLevelFieldRefInput<$PrismaModel> | null
+  in?: $Enums.EducationLevel[] | Prisma.ListEnumEducationLevelFieldRefInput<$PrismaModel> | null
+  notIn?: $Enums.EducationLevel[] | Prisma.ListEnumEducationLevelFieldRefInput<$PrismaModel> | null
+  not?: Prisma.NestedEnumEducationLevelNullableFilter<$PrismaModel> | $Enums.EducationLevel | null
+}
+
+export type NestedEnumEducationOriginNullableFilter<$PrismaModel = never> = {
+  equals?: $Enums.EducationOrigin | Prisma.EnumEducationOriginFieldRefInput<$PrismaModel> | null
+  in?: $Enums.EducationOrigin[] | Prisma.ListEnumEducationOriginFieldRefInput<$PrismaModel> | null
+  notIn?: $Enums.EducationOrigin[] | Prisma.ListEnumEducationOriginFieldRefInput<$PrismaModel> | null
+  not?: Prisma.NestedEnumEducationOriginNullableFilter<$PrismaModel> | $Enums.EducationOrigin | null
+}
+
 export type NestedBoolNullableWithAggregatesFilter<$PrismaModel = never> = {
   equals?: boolean | Prisma.BooleanFieldRefInput<$PrismaModel> | null
   not?: Prisma.NestedBoolNullableWithAggregatesFilter<$PrismaModel> | boolean | null
@@ -558,6 +657,36 @@ export type NestedIntNullableWithAggregatesFilter<$PrismaModel = never> = {
   _max?: Prisma.NestedIntNullableFilter<$PrismaModel>
 }
 
+export type NestedEnumEducationRequirementNullableWithAggregatesFilter<$PrismaModel = never> = {
+  equals?: $Enums.EducationRequirement | Prisma.EnumEducationRequirementFieldRefInput<$PrismaModel> | null
+  in?: $Enums.EducationRequirement[] | Prisma.ListEnumEducationRequirementFieldRefInput<$PrismaModel> | null
+  notIn?: $Enums.EducationRequirement[] | Prisma.ListEnumEducationRequirementFieldRefInput<$PrismaModel> | null
+  not?: Prisma.NestedEnumEducationRequirementNullableWithAggregatesFilter<$PrismaModel> | $Enums.EducationRequirement | null
+  _count?: Prisma.NestedIntNullableFilter<$PrismaModel>
+  _min?: Prisma.NestedEnumEducationRequirementNullableFilter<$PrismaModel>
+  _max?: Prisma.NestedEnumEducationRequirementNullableFilter<$PrismaModel>
+}
+
+export type NestedEnumEducationLevelNullableWithAggregatesFilter<$PrismaModel = never> = {
+  equals?: $Enums.EducationLevel | Prisma.EnumEducationLevelFieldRefInput<$PrismaModel> | null
+  in?: $Enums.EducationLevel[] | Prisma.ListEnumEducationLevelFieldRefInput<$PrismaModel> | null
+  notIn?: $Enums.EducationLevel[] | Prisma.ListEnumEducationLevelFieldRefInput<$PrismaModel> | null
+  not?: Prisma.NestedEnumEducationLevelNullableWithAggregatesFilter<$PrismaModel> | $Enums.EducationLevel | null
+  _count?: Prisma.NestedIntNullableFilter<$PrismaModel>
+  _min?: Prisma.NestedEnumEducationLevelNullableFilter<$PrismaModel>
+  _max?: Prisma.NestedEnumEducationLevelNullableFilter<$PrismaModel>
+}
+
+export type NestedEnumEducationOriginNullableWithAggregatesFilter<$PrismaModel = never> = {
+  equals?: $Enums.EducationOrigin | Prisma.EnumEducationOriginFieldRefInput<$PrismaModel> | null
+  in?: $Enums.EducationOrigin[] | Prisma.ListEnumEducationOriginFieldRefInput<$PrismaModel> | null
+  notIn?: $Enums.EducationOrigin[] | Prisma.ListEnumEducationOriginFieldRefInput<$PrismaModel> | null
+  not?: Prisma.NestedEnumEducationOriginNullableWithAggregatesFilter<$PrismaModel> | $Enums.EducationOrigin | null
+  _count?: Prisma.NestedIntNullableFilter<$PrismaModel>
+  _min?: Prisma.NestedEnumEducationOriginNullableFilter<$PrismaModel>
+  _max?: Prisma.NestedEnumEducationOriginNullableFilter<$PrismaModel>
+}
+
 export type NestedEnumSalaryPeriodFilter<$PrismaModel = never> = {
   equals?: $Enums.SalaryPeriod | Prisma.EnumSalaryPeriodFieldRefInput<$PrismaModel>
   in?: $Enums.SalaryPeriod[] | Prisma.ListEnumSalaryPeriodFieldRefInput<$PrismaModel>
@@ -589,6 +718,33 @@ export type NestedEnumSalaryPeriodWithAggregatesFilter<$PrismaModel = never> = {
   _count?: Prisma.NestedIntFilter<$PrismaModel>
   _min?: Prisma.NestedEnumSalaryPeriodFilter<$PrismaModel>
   _max?: Prisma.NestedEnumSalaryPeriodFilter<$PrismaModel>
+}
+
+export type NestedBigIntFilter<$PrismaModel = never> = {
+  equals?: bigint | number | Prisma.BigIntFieldRefInput<$PrismaModel>
+  in?: bigint[] | number[] | Prisma.ListBigIntFieldRefInput<$PrismaModel>
+  notIn?: bigint[] | number[] | Prisma.ListBigIntFieldRefInput<$PrismaModel>
+  lt?: bigint | number | Prisma.BigIntFieldRefInput<$PrismaModel>
+  lte?: bigint | number | Prisma.BigIntFieldRefInput<$PrismaModel>
+  gt?: bigint | number | Prisma.BigIntFieldRefInput<$PrismaModel>
+  gte?: bigint | number | Prisma.BigIntFieldRefInput<$PrismaModel>
+  not?: Prisma.NestedBigIntFilter<$PrismaModel> | bigint | number
+}
+
+export type NestedBigIntWithAggregatesFilter<$PrismaModel = never> = {
+  equals?: bigint | number | Prisma.BigIntFieldRefInput<$PrismaModel>
+  in?: bigint[] | number[] | Prisma.ListBigIntFieldRefInput<$PrismaModel>
+  notIn?: bigint[] | number[] | Prisma.ListBigIntFieldRefInput<$PrismaModel>
+  lt?: bigint | number | Prisma.BigIntFieldRefInput<$PrismaModel>
+  lte?: bigint | number | Prisma.BigIntFieldRefInput<$PrismaModel>
+  gt?: bigint | number | Prisma.BigIntFieldRefInput<$PrismaModel>
+  gte?: bigint | number | Prisma.BigIntFieldRefInput<$PrismaModel>
+  not?: Prisma.NestedBigIntWithAggregatesFilter<$PrismaModel> | bigint | number
+  _count?: Prisma.NestedIntFilter<$PrismaModel>
+  _avg?: Prisma.NestedFloatFilter<$PrismaModel>
+  _sum?: Prisma.NestedBigIntFilter<$PrismaModel>
+  _min?: Prisma.NestedBigIntFilter<$PrismaModel>
+  _max?: Prisma.NestedBigIntFilter<$PrismaModel>
 }
 
 

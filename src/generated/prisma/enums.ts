@@ -28,3 +28,33 @@ export const Seniority = {
 } as const
 
 export type Seniority = (typeof Seniority)[keyof typeof Seniority]
+
+
+export const EducationRequirement = {
+  REQUIRED: 'REQUIRED',
+  REQUIRED_OR_EQUIVALENT: 'REQUIRED_OR_EQUIVALENT',
+  PREFERRED: 'PREFERRED',
+  NOT_MENTIONED: 'NOT_MENTIONED',
+  UNKNOWN: 'UNKNOWN'
+} as const
+
+export type EducationRequirement = (typeof EducationRequirement)[keyof typeof EducationRequirement]
+
+
+export const EducationLevel = {
+  ASSOCIATE: 'ASSOCIATE',
+  BACHELOR: 'BACHELOR',
+  MASTER: 'MASTER',
+  DOCTORATE: 'DOCTORATE',
+  ANY: 'ANY'
+} as const
+
+export type EducationLevel = (typeof EducationLevel)[keyof typeof EducationLevel]
+
+
+export const EducationOrigin = {
+  STATED: 'STATED',
+  TEXT: 'TEXT'
+} as const
+
+export type EducationOrigin = (typeof EducationOrigin)[keyof typeof EducationOrigin]

@@ -18,7 +18,7 @@ export interface QueryLimits {
   maxBatch: number;
 }
 
-export const DEFAULT_QUERY_LIMITS: QueryLimits = { maxDepth: 10, maxAliases: 30, maxCost: 50_000, maxTokens: 5000, maxBatch: 10 };
+export const DEFAULT_QUERY_LIMITS: QueryLimits = { maxDepth: 15, maxAliases: 30, maxCost: 50_000, maxTokens: 5000, maxBatch: 10 };
 
 /** Seconds a client should wait before retrying while the database is unavailable. */
 export const UNAVAILABLE_RETRY_AFTER = 5;

@@ -61,10 +61,12 @@ export function isDatabaseUnavailable(error: unknown, seen = new Set<unknown>())
     cause?: unknown;
     errors?: unknown;
     meta?: unknown;
+    /** graphql-js wraps a thrown non-Error (pg-pool rejects with a plain object at times) as NonErrorThrown. */
+    thrownValue?: unknown;
   };
   if (typeof e.code === 'string' && (SOCKET_CODES.has(e.code) || SQLSTATE.test(e.code) || PRISMA_CODES.has(e.code))) return true;
   if (typeof e.kind === 'string' && /^(DatabaseNotReachable|ConnectionClosed|SocketTimeout|TooManyConnections)$/.test(e.kind)) return true;
   if (typeof e.message === 'string' && MESSAGES.test(e.message)) return true;
-  const inner = [e.originalError, e.cause, e.meta, ...(Array.isArray(e.errors) ? e.errors : [])];
+  const inner = [e.originalError, e.cause, e.meta, e.thrownValue, ...(Array.isArray(e.errors) ? e.errors : [])];
   return inner.some((next) => isDatabaseUnavailable(next, seen));
 }

@@ -3,10 +3,10 @@ import { toGlobalId } from '../global-id.ts';
 import { DateTime } from '../scalars/date-time.ts';
 import { Mutation } from './mutation.ts';
 import { Employer, Posting, SalaryReport } from './posting.ts';
-import { NODE_TYPES } from './node.ts';
+import type { NODE_TYPES } from './node.ts';
 import { Query } from './query.ts';
 import { Role } from './role.ts';
-import { RoleStats, SalaryStats } from './salary-stats.ts';
+import { BreakdownKey, ComparedRole, GroupSalary, RoleStats, SalaryStats } from './salary-stats.ts';
 
 export const resolvers: Resolvers = {
   DateTime,
@@ -21,6 +21,9 @@ export const resolvers: Resolvers = {
   CareerStep: { id: (item) => toGlobalId('CareerStep', item.id) },
   RoleStats,
   SalaryStats,
+  BreakdownKey,
+  GroupSalary,
+  ComparedRole,
   Posting,
   Employer,
   SalaryReport,

@@ -1,7 +1,7 @@
 import type { EmployerResolvers, PostingResolvers, SalaryReportResolvers } from '../generated/resolvers-types.ts';
 import { toGlobalId } from '../global-id.ts';
 import { toConnection } from '../connection.ts';
-import { toPageRequest, toPostingFilter, toPostingOrder } from '../inputs.ts';
+import { POSTING_KEY_KINDS, toPageRequest, toPostingFilter, toPostingOrder } from '../inputs.ts';
 
 async function required<T>(value: Promise<T | null>, what: string): Promise<T> {
   const found = await value;
@@ -20,20 +20,23 @@ export const Posting: PostingResolvers = {
     const members = await ctx.loaders.postingGroup.load(posting.groupId);
     return members.filter((m) => m.id !== posting.id);
   },
+  education: (posting) => ({
+    requirement: posting.educationRequirement,
+    level: posting.educationLevel,
+    evidence: posting.educationEvidence,
+    origin: posting.educationOrigin,
+  }),
 };
 
 export const Employer: EmployerResolvers = {
   id: (employer) => toGlobalId('Employer', employer.id),
   openings: (employer, { dedupe }, ctx) => ctx.loaders.employerOpenings.load({ id: employer.id, dedupe }),
-  postings: async (employer, { first, after, filter, orderBy }, ctx) => {
-    const page = toPageRequest('Posting', first, after);
-    const result = await ctx.loaders.employerPostings.load({
-      id: employer.id,
-      filter: toPostingFilter(filter),
-      order: toPostingOrder(orderBy),
-      page,
-    });
-    return toConnection('Posting', result, page, (posting) => ({ node: posting }));
+  postings: async (employer, { first, after, filter, orderBy }, ctx, info) => {
+    const order = toPostingOrder(orderBy);
+    const orderName = `${order.field}:${order.direction}`;
+    const page = toPageRequest('Posting', orderName, POSTING_KEY_KINDS[order.field], { first, after }, info);
+    const result = await ctx.loaders.employerPostings.load({ id: employer.id, filter: toPostingFilter(filter), order, page });
+    return toConnection('Posting', orderName, result, page, (posting) => ({ node: posting }));
   },
 };
 

@@ -1,8 +1,12 @@
 import type { QueryResolvers } from '../generated/resolvers-types.ts';
 import { badUserInput } from '../errors.ts';
 import { toConnection } from '../connection.ts';
-import { toPageRequest } from '../inputs.ts';
+import { ROLE_KEY_KINDS, toPageRequest, toPostingFilter, toSalarySpec } from '../inputs.ts';
 import { resolveNode, nodeKey } from './node.ts';
+import { sourcesOf } from '../../catalog/sources.ts';
+
+/** Roles one comparison may name. */
+export const MAX_COMPARED = 10;
 
 export const Query: QueryResolvers = {
   node: (_parent, { id }, ctx) => resolveNode(id, ctx),
@@ -10,8 +14,10 @@ export const Query: QueryResolvers = {
     if (slug.length > 200) throw badUserInput('slug', `${slug.slice(0, 50)}…`, 'must be at most 200 characters');
     return ctx.catalog.bySlug(slug);
   },
-  roles: async (_parent, { first, after, search, orderBy, dedupe }, ctx) => {
-    const request = toPageRequest('Role', first, after);
+  roles: async (_parent, { first, after, search, orderBy, dedupe }, ctx, info) => {
+    const order = { field: orderBy?.field ?? 'SLUG', direction: orderBy?.direction ?? 'ASC' } as const;
+    const orderName = `${order.field}:${order.direction}`;
+    const request = toPageRequest('Role', orderName, ROLE_KEY_KINDS[order.field], { first, after }, info);
     if (search !== null && search !== undefined && search.length > 200) {
       throw badUserInput('search', `${search.slice(0, 50)}…`, 'must be at most 200 characters');
     }
@@ -19,13 +25,30 @@ export const Query: QueryResolvers = {
       {
         ...request,
         search: search?.trim() || undefined,
-        orderBy: { field: orderBy?.field ?? 'SLUG', direction: orderBy?.direction ?? 'ASC' },
+        orderBy: order,
         dedupe,
       },
       ctx.asOf,
     );
-    return toConnection('Role', page, request, (role) => ({ node: role }));
+    return toConnection('Role', orderName, page, request, (role) => ({ node: role }));
   },
+  compare: async (_parent, { roles, filter, currency }, ctx) => {
+    if (roles.length < 1 || roles.length > MAX_COMPARED) throw badUserInput('roles', roles, `must name 1 to ${MAX_COMPARED} roles`);
+    const slugs = roles.map((slug) => slug.trim());
+    const repeated = slugs.find((slug, i) => slugs.indexOf(slug) !== i);
+    if (repeated !== undefined) throw badUserInput('roles', roles, `must not name a role twice ("${repeated}")`);
+    if (slugs.some((slug) => slug.length > 200)) throw badUserInput('roles', roles, 'must be slugs of at most 200 characters');
+    const postingFilter = toPostingFilter(filter);
+    // Checked here so that a bad code is named once, not per role.
+    const spec = toSalarySpec(postingFilter, { source: 'ALL', currency: currency ?? 'USD', excludeOutliers: false });
+    const found = await ctx.catalog.bySlugs(slugs);
+    const unknown = slugs.filter((_, i) => found[i] === null);
+    if (unknown.length > 0) {
+      throw badUserInput('roles', roles, `has no role with slug ${unknown.map((s) => JSON.stringify(s)).join(', ')}`);
+    }
+    return found.map((role) => ({ role: role as NonNullable<typeof role>, filter: postingFilter, currency: spec.currency }));
+  },
+  sources: (_parent, _args, ctx) => sourcesOf(ctx.db.pool, null),
   employer: async (_parent, { id }, ctx) => {
     const key = nodeKey(id, 'Employer');
     return key === null ? null : ctx.loaders.employer.load(key);

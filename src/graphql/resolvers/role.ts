@@ -5,7 +5,7 @@ import type { GraphQLContext } from '../context.ts';
 import { toConnection } from '../connection.ts';
 import type { RoleResolvers } from '../generated/resolvers-types.ts';
 import { toGlobalId } from '../global-id.ts';
-import { toPageRequest, toPostingFilter, toPostingOrder } from '../inputs.ts';
+import { POSTING_KEY_KINDS, TOP_EMPLOYER_KEY_KINDS, toPageRequest, toPostingFilter, toPostingOrder } from '../inputs.ts';
 import { badUserInput } from '../errors.ts';
 import { TooManyPeriodsError } from '../../stats/trend.ts';
 import { salaryFiguresFor } from './salary-stats.ts';
@@ -34,16 +34,19 @@ export const Role: RoleResolvers = {
   conclusion: prose('conclusion'),
   responsibilities: (role, _args, ctx) => ctx.loaders.responsibilities.load(role.id),
   careerSteps: (role, _args, ctx) => ctx.loaders.careerSteps.load(role.id),
+  sources: (role, _args, ctx) => ctx.loaders.roleSources.load(role.id),
   stats: (role, { filter, dedupe }) => ({ roleId: role.id, filter: { ...toPostingFilter(filter), dedupe } }),
-  postings: async (role, { first, after, filter, orderBy }, ctx) => {
-    const page = toPageRequest('Posting', first, after);
-    const result = await ctx.loaders.rolePostings.load({ id: role.id, filter: toPostingFilter(filter), order: toPostingOrder(orderBy), page });
-    return toConnection('Posting', result, page, (posting) => ({ node: posting }));
+  postings: async (role, { first, after, filter, orderBy }, ctx, info) => {
+    const order = toPostingOrder(orderBy);
+    const orderName = `${order.field}:${order.direction}`;
+    const page = toPageRequest('Posting', orderName, POSTING_KEY_KINDS[order.field], { first, after }, info);
+    const result = await ctx.loaders.rolePostings.load({ id: role.id, filter: toPostingFilter(filter), order, page });
+    return toConnection('Posting', orderName, result, page, (posting) => ({ node: posting }));
   },
-  topEmployers: async (role, { first, after, filter, dedupe }, ctx) => {
-    const page = toPageRequest('TopEmployer', first, after, 10);
+  topEmployers: async (role, { first, after, filter, dedupe }, ctx, info) => {
+    const page = toPageRequest('TopEmployer', 'POSTINGS:DESC', TOP_EMPLOYER_KEY_KINDS, { first, after }, info, 10);
     const result = await ctx.loaders.topEmployers.load({ id: role.id, filter: { ...toPostingFilter(filter), dedupe }, page });
-    return toConnection('TopEmployer', result, page, (item) => ({ node: item.employer, postings: item.postings }));
+    return toConnection('TopEmployer', 'POSTINGS:DESC', result, page, (item) => ({ node: item.employer, postings: item.postings }));
   },
   trend: async (role, { interval, filter, dedupe }, ctx) => {
     try {

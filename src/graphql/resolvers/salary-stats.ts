@@ -1,8 +1,10 @@
-import { confidenceOf, TooManyBucketsError, UnknownCurrencyError, type SalaryFigures, type SalarySpec } from '../../stats/salary-stats.ts';
+import { confidenceOf, TooManyBucketsError, UnknownCurrencyError, type SalaryFigures, type SalarySource, type SalarySpec } from '../../stats/salary-stats.ts';
 import type { GraphQLContext } from '../context.ts';
+import type { RoleStatsParent, SalaryStatsParent } from '../parents.ts';
 import { badUserInput } from '../errors.ts';
-import type { RoleStatsResolvers, SalaryStatsResolvers } from '../generated/resolvers-types.ts';
-import { checkMinSampleSize, toHistogramSpec, toSalarySpec } from '../inputs.ts';
+import type { BreakdownKeyResolvers, ComparedRoleResolvers, GroupSalaryResolvers, RoleStatsResolvers, SalaryStatsResolvers } from '../generated/resolvers-types.ts';
+import { checkFirst } from '../pagination.ts';
+import { checkMinSampleSize, toBreakdownOrder, toDimensions, toHistogramSpec, toSalarySpec } from '../inputs.ts';
 
 /** Loads salary figures, turning an unknown currency into a BAD_USER_INPUT error that names it. */
 export async function salaryFiguresFor(ctx: GraphQLContext, roleId: number, spec: SalarySpec): Promise<SalaryFigures> {
@@ -21,6 +23,19 @@ const NULL_FIGURES = {
   stddev: null, standardError: null, meanConfidenceInterval: null,
 };
 
+/** `salary(...)` of a role over a filter: the figures, nulled when under minSampleSize. */
+async function salaryStats(
+  parent: RoleStatsParent,
+  args: { source: SalarySource; currency: string; minSampleSize: number; excludeOutliers: boolean },
+  ctx: GraphQLContext,
+): Promise<SalaryStatsParent> {
+  const minSampleSize = checkMinSampleSize(args.minSampleSize);
+  const spec = toSalarySpec(parent.filter, args);
+  const figures = await salaryFiguresFor(ctx, parent.roleId, spec);
+  const suppressed = figures.count < minSampleSize;
+  return { roleId: parent.roleId, spec, suppressed, figures: suppressed ? { ...figures, ...NULL_FIGURES } : figures };
+}
+
 export const RoleStats: RoleStatsResolvers = {
   openings: async (parent, _args, ctx) => (await ctx.loaders.postingFigures.load({ id: parent.roleId, filter: parent.filter })).openings,
   postingsSeen: async (parent, _args, ctx) => (await ctx.loaders.postingFigures.load({ id: parent.roleId, filter: parent.filter })).postingsSeen,
@@ -32,13 +47,57 @@ export const RoleStats: RoleStatsResolvers = {
   employers: async (parent, _args, ctx) => (await ctx.loaders.postingFigures.load({ id: parent.roleId, filter: parent.filter })).employers,
   degreeRequirement: async (parent, _args, ctx) =>
     (await ctx.loaders.postingFigures.load({ id: parent.roleId, filter: parent.filter })).degreeRequirement,
-  salary: async (parent, args, ctx) => {
+  salary: (parent, args, ctx) => salaryStats(parent, args, ctx),
+  breakdown: async (parent, args, ctx) => {
+    const by = toDimensions(args.by);
     const minSampleSize = checkMinSampleSize(args.minSampleSize);
-    const spec = toSalarySpec(parent.filter, args);
-    const figures = await salaryFiguresFor(ctx, parent.roleId, spec);
-    const suppressed = figures.count < minSampleSize;
-    return { roleId: parent.roleId, spec, suppressed, figures: suppressed ? { ...figures, ...NULL_FIGURES } : figures };
+    const salary = toSalarySpec(parent.filter, args);
+    const spec = { by, salary, minSampleSize, first: checkFirst(args.first, 20), orderBy: toBreakdownOrder(args.orderBy) };
+    let record;
+    try {
+      record = await ctx.loaders.breakdown.load({ id: parent.roleId, spec });
+    } catch (error) {
+      if (error instanceof UnknownCurrencyError) {
+        throw badUserInput('currency', error.currency, 'must be a currency of the exchange-rate table (or USD)');
+      }
+      throw error;
+    }
+    return {
+      by,
+      totalGroups: record.totalGroups,
+      groups: record.groups.map((group) => {
+        const suppressed = group.salary.count < minSampleSize;
+        return {
+          ...group,
+          salary: { currency: salary.currency, suppressed, figures: suppressed ? { ...group.salary, ...NULL_FIGURES } : group.salary },
+        };
+      }),
+    };
   },
+};
+
+export const BreakdownKey: BreakdownKeyResolvers = {
+  employer: (parent) => parent.employer,
+};
+
+export const GroupSalary: GroupSalaryResolvers = {
+  currency: (parent) => parent.currency,
+  count: (parent) => parent.figures.count,
+  sampleSize: (parent) => parent.figures.count,
+  confidence: (parent) => confidenceOf(parent.figures.count),
+  suppressed: (parent) => parent.suppressed,
+  outliersExcluded: (parent) => parent.figures.outliersExcluded,
+  mean: (parent) => parent.figures.mean,
+  median: (parent) => parent.figures.median,
+  min: (parent) => parent.figures.min,
+  max: (parent) => parent.figures.max,
+  p10: (parent) => parent.figures.p10,
+  p25: (parent) => parent.figures.p25,
+  p75: (parent) => parent.figures.p75,
+  p90: (parent) => parent.figures.p90,
+  stddev: (parent) => parent.figures.stddev,
+  standardError: (parent) => parent.figures.standardError,
+  meanConfidenceInterval: (parent) => parent.figures.meanConfidenceInterval,
 };
 
 export const SalaryStats: SalaryStatsResolvers = {
@@ -69,4 +128,10 @@ export const SalaryStats: SalaryStatsResolvers = {
       throw error;
     }
   },
+};
+
+export const ComparedRole: ComparedRoleResolvers = {
+  role: (parent) => parent.role,
+  stats: (parent) => ({ roleId: parent.role.id, filter: parent.filter }),
+  salary: (parent, args, ctx) => salaryStats({ roleId: parent.role.id, filter: parent.filter }, { ...args, currency: parent.currency }, ctx),
 };

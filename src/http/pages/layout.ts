@@ -90,7 +90,7 @@ dl.figures dd small{display:block;font-size:.85rem;font-weight:400;color:var(--m
 figure{margin:0}
 figcaption{color:var(--muted);font-size:.95rem;margin-top:.5rem}
 svg.chart{width:100%;height:auto;display:block}
-svg.chart text{font:12px system-ui,-apple-system,"Segoe UI",Roboto,Arial,sans-serif;fill:#1f2937}
+svg.chart text{font:13px system-ui,-apple-system,"Segoe UI",Roboto,Arial,sans-serif;fill:#1f2937}
 ul.stats{display:flex;flex-wrap:wrap;gap:.5rem 1.5rem;padding:0;list-style:none;margin:.75rem 0 0}
 ul.stats li strong{font-variant-numeric:tabular-nums}
 .badge{display:inline-block;padding:.05rem .55rem;border-radius:999px;font-size:.85rem;font-weight:600;border:1px solid}
@@ -120,9 +120,17 @@ ol.items li{margin-bottom:.8rem}
 .legend .pct{border-top-style:dashed;border-color:var(--pct)}
 .legend .bar{height:.8rem;border:0;background:var(--bar);width:.8rem}
 .playground{display:inline-block;margin-top:.5rem;padding:.45rem .9rem;border:1px solid var(--accent);border-radius:.4rem;text-decoration:none;font-weight:600}
+dl.filters{display:grid;gap:.35rem;margin:0}
+dl.filters div{display:flex;flex-wrap:wrap;gap:.25rem .75rem;align-items:baseline}
+dl.filters dt{font-weight:600;min-width:6rem}
+dl.filters dd{margin:0}
+dl.filters ul{display:flex;flex-wrap:wrap;gap:.25rem .9rem;list-style:none;margin:0;padding:0}
+.outliers{background:#fffbeb;border:1px solid #fde68a;border-radius:.4rem;padding:.5rem .75rem}
+.group-table{margin-bottom:1rem}
 footer.site{border-top:1px solid var(--line);color:var(--muted);font-size:.9rem}
 .error h1{font-size:1.6rem}
 @media (max-width:40rem){h1{font-size:1.5rem}dl.figures dd{font-size:1.5rem}th,td{padding:.45rem .5rem}}
+@media (max-width:45rem){figure.card{overflow-x:auto}svg.chart{min-width:640px}}
 `.trim().replace(/\n/g, '');
 
 /** A whole HTML document around a page's content. */

@@ -4,13 +4,67 @@
  * quartiles marked, openings per month, the sample size and confidence label, and a link to the
  * same figures in the playground. The data is ROLE_PAGE_QUERY's answer, nothing else.
  */
-import type { Confidence, RolePageData } from '../../report/role-page-query.ts';
+import type { Confidence, PageGroup, RolePageData, RolePageOptions as QueryOptions } from '../../report/role-page-query.ts';
 import { histogramSvg, periodLabel, trendSvg } from './charts.ts';
 import { escapeHtml, formatCount, formatMoney, formatShare, htmlMoneyInProse, renderLayout } from './layout.ts';
 
 export interface RolePageOptions {
   /** Link to the playground (false when PLAYGROUND=off). */
   playground: boolean;
+  /** The page's filter and outlier switch, from its query string (parseRolePageParams). */
+  view?: QueryOptions;
+}
+
+/** A query-string value the page cannot use: 400, naming the parameter, value and rule. */
+export class BadPageParamError extends Error {}
+
+const SENIORITY_NAMES = ['JUNIOR', 'MID', 'SENIOR', 'LEAD'] as const;
+/** The query-string parameters a role page understands, in the order its links write them. */
+export const PAGE_FILTERS = ['country', 'remote', 'seniority', 'source'] as const;
+
+/**
+ * The filter and outlier switch of `/roles/<slug>?country=DE&remote=true&seniority=SENIOR&source=x&outliers=include`.
+ * Values go to the API's PostingFilter, which checks country and source; remote and seniority are checked here.
+ */
+export function parseRolePageParams(params: URLSearchParams): QueryOptions {
+  const filter: Record<string, string | boolean> = {};
+  const country = params.get('country')?.trim();
+  if (country) filter.country = country;
+  const remote = params.get('remote')?.trim();
+  if (remote) {
+    if (remote !== 'true' && remote !== 'false') throw new BadPageParamError(`The parameter remote=${remote} must be true or false.`);
+    filter.remote = remote === 'true';
+  }
+  const seniority = params.get('seniority')?.trim().toUpperCase();
+  if (seniority) {
+    if (!(SENIORITY_NAMES as readonly string[]).includes(seniority)) {
+      throw new BadPageParamError(`The parameter seniority=${seniority} must be one of ${SENIORITY_NAMES.join(', ')}.`);
+    }
+    filter.seniority = seniority;
+  }
+  const source = params.get('source')?.trim();
+  if (source) filter.source = source;
+  const outliers = params.get('outliers')?.trim();
+  if (outliers && outliers !== 'include' && outliers !== 'exclude') {
+    throw new BadPageParamError(`The parameter outliers=${outliers} must be include or exclude.`);
+  }
+  return { filter, excludeOutliers: outliers !== 'include' };
+}
+
+/** The page's address with `changes` applied to its query string (undefined removes a parameter). */
+function pageHref(slug: string, view: QueryOptions | undefined, changes: Record<string, string | undefined>): string {
+  const params = new URLSearchParams();
+  for (const name of PAGE_FILTERS) {
+    const value = view?.filter?.[name];
+    if (value !== undefined) params.set(name, String(value));
+  }
+  if (view?.excludeOutliers === false) params.set('outliers', 'include');
+  for (const [name, value] of Object.entries(changes)) {
+    if (value === undefined) params.delete(name);
+    else params.set(name, value);
+  }
+  const search = params.toString();
+  return `/roles/${encodeURIComponent(slug)}${search ? `?${search}` : ''}`;
 }
 
 export const CONFIDENCE_TEXT: Record<Confidence, string> = {
@@ -21,31 +75,34 @@ export const CONFIDENCE_TEXT: Record<Confidence, string> = {
 };
 
 /** The figures of the page as a query to run in the playground (the slug written in). */
-export function playgroundQuery(slug: string): string {
+export function playgroundQuery(slug: string, view?: QueryOptions): string {
+  const entries = Object.entries(view?.filter ?? {});
+  const filter = entries.length ? `(filter: { ${entries.map(([k, v]) => `${k}: ${typeof v === 'boolean' || k === 'seniority' ? String(v) : JSON.stringify(v)}`).join(', ')} })` : '';
+  const salaryArgs = view?.excludeOutliers ? '(excludeOutliers: true)' : '';
   return `# The figures of the /roles/${slug.replace(/[\r\n]/g, ' ')} page. Press the run button (or Ctrl-Enter).
 query RoleFigures {
   role(slug: ${JSON.stringify(slug)}) {
     title
-    stats {
+    stats${filter} {
       openings
       employers
       postingsSeen
       duplicatesRemoved
       sources { source postingsSeen openings }
-      salary {
+      salary${salaryArgs} {
         mean median p25 p75 sampleSize confidence
         histogram(buckets: 10) { lowerBound upperBound count }
       }
-      degreeRequirement { employerShare employersRequiring employersKnown }
+      degreeRequirement { employerShare postingShare employersRequiring employersKnown postingsRequiring postingsKnown }
     }
-    trend(interval: MONTH) { period openingsAtEnd postings }
+    trend(interval: MONTH${filter ? `, ${filter.slice(1, -1)}` : ''}) { period openingsAtEnd postings }
   }
 }
 `;
 }
 
-export function playgroundHref(slug: string): string {
-  return `/graphql?query=${encodeURIComponent(playgroundQuery(slug))}`;
+export function playgroundHref(slug: string, view?: QueryOptions): string {
+  return `/graphql?query=${encodeURIComponent(playgroundQuery(slug, view))}`;
 }
 
 const paragraph = (text: string | null): string => (text === null || text === '' ? '' : `<p>${escapeHtml(htmlMoneyInProse(text))}</p>\n`);
@@ -58,6 +115,93 @@ function items(list: RolePageData['responsibilities']): string {
   return `<ol class="items">\n${lis}\n</ol>\n`;
 }
 
+function outlierNote(role: RolePageData, view: QueryOptions | undefined): string {
+  const { salary, withOutliers } = role.stats;
+  if (view?.excludeOutliers === false) {
+    return `<p class="outliers">All ${formatCount(withOutliers.count)} salaries are included. <a href="${escapeHtml(pageHref(role.slug, view, { outliers: undefined }))}">Leave outliers out</a></p>\n`;
+  }
+  if (salary.outliersExcluded === 0) return '';
+  return (
+    `<p class="outliers">${formatCount(salary.outliersExcluded)} outlier salar${salary.outliersExcluded === 1 ? 'y is' : 'ies are'} left out of these figures ` +
+    `(modified z-score above 3.5; see the methodology). With ${salary.outliersExcluded === 1 ? 'it' : 'them'}: average ${formatMoney(withOutliers.mean)}, ` +
+    `median ${formatMoney(withOutliers.median)}, range ${formatMoney(withOutliers.min)} to ${formatMoney(withOutliers.max)}. ` +
+    `<a href="${escapeHtml(pageHref(role.slug, view, { outliers: 'include' }))}">Include all salaries</a></p>\n`
+  );
+}
+
+function filters(role: RolePageData, view: QueryOptions | undefined): string {
+  const active = view?.filter ?? {};
+  const link = (label: string, name: string, value: string) => {
+    const current = String(active[name] ?? '') === value;
+    return current
+      ? `<li><strong aria-current="true">${escapeHtml(label)}</strong></li>`
+      : `<li><a href="${escapeHtml(pageHref(role.slug, view, { [name]: value }))}">${escapeHtml(label)}</a></li>`;
+  };
+  const any = (name: string) =>
+    active[name] === undefined ? `<li><strong aria-current="true">Any</strong></li>` : `<li><a href="${escapeHtml(pageHref(role.slug, view, { [name]: undefined }))}">Any</a></li>`;
+  const countries = [...new Set([...role.stats.byCountry.groups.map((g) => g.key[0]?.value).filter((v): v is string => Boolean(v)), ...(typeof active.country === 'string' ? [active.country.toUpperCase()] : [])])];
+  const sources = [...new Set([...role.sources.map((s) => s.name), ...(typeof active.source === 'string' ? [active.source] : [])])];
+  const groups = [
+    ['Country', 'country', countries.map((c) => [c, c])],
+    ['Remote', 'remote', [['Remote', 'true'], ['On site', 'false']]],
+    ['Seniority', 'seniority', SENIORITY_NAMES.map((s) => [s.charAt(0) + s.slice(1).toLowerCase(), s])],
+    ['Source', 'source', sources.map((s) => [s, s])],
+  ] as const;
+  const rows = groups
+    .filter(([, , values]) => values.length > 0)
+    .map(([label, name, values]) => `<div><dt>${label}</dt><dd><ul>${any(name)}${values.map(([text, value]) => link(text, name, value)).join('')}</ul></dd></div>`)
+    .join('\n');
+  return `<section aria-labelledby="filters">
+<h2 id="filters">Filters</h2>
+<dl class="filters">
+${rows}
+</dl>
+</section>
+`;
+}
+
+function groupTable(caption: string, heading: string, groups: PageGroup[], label: (value: string | null) => string): string {
+  if (groups.length === 0) return '';
+  const rows = groups
+    .map((g) => `<tr><th scope="row">${escapeHtml(label(g.key[0]?.value ?? null))}</th><td class="num">${formatCount(g.openings)}</td><td class="num">${formatMoney(g.salary.median)}</td><td class="num">${formatCount(g.salary.count)}</td></tr>`)
+    .join('\n');
+  return `<div class="table-wrap" tabindex="0"><table class="group-table">
+<caption>${escapeHtml(caption)}</caption>
+<thead><tr><th scope="col">${heading}</th><th scope="col" class="num">Openings</th><th scope="col" class="num">Median salary</th><th scope="col" class="num">Salaries</th></tr></thead>
+<tbody>
+${rows}
+</tbody>
+</table></div>`;
+}
+
+function breakdowns(role: RolePageData): string {
+  const seniority = groupTable('Salary by seniority', 'Seniority', role.stats.bySeniority.groups, (v) => (v === null ? 'Not stated' : v.charAt(0) + v.slice(1).toLowerCase()));
+  const { byCountry } = role.stats;
+  const more = byCountry.totalGroups > byCountry.groups.length ? ` (top ${byCountry.groups.length} of ${byCountry.totalGroups})` : '';
+  const countries = groupTable(`Top countries by openings${more}`, 'Country', byCountry.groups, (v) => v ?? 'Not stated');
+  if (!seniority && !countries) return '';
+  return `<section aria-labelledby="breakdowns">
+<h2 id="breakdowns">By seniority and country</h2>
+${seniority}
+${countries}
+</section>
+`;
+}
+
+function sources(role: RolePageData): string {
+  if (role.sources.length === 0) return '';
+  const items = role.sources
+    .map((s) => `<li><strong>${escapeHtml(s.name)}</strong>: ${formatCount(s.postings)} posting${s.postings === 1 ? '' : 's'}${s.lastImportedAt ? `, last imported <time datetime="${escapeHtml(s.lastImportedAt)}">${escapeHtml(s.lastImportedAt.slice(0, 10))}</time>` : ''}</li>`)
+    .join('\n');
+  return `<section aria-labelledby="sources">
+<h2 id="sources">Sources</h2>
+<ul class="sources">
+${items}
+</ul>
+</section>
+`;
+}
+
 function overview(role: RolePageData): string {
   const { stats } = role;
   const degree = stats.degreeRequirement;
@@ -66,7 +210,8 @@ function overview(role: RolePageData): string {
 <dl class="figures">
 <div class="figure-openings"><dt>Job openings</dt><dd>${formatCount(stats.openings)}<small>at ${formatCount(stats.employers)} employer${stats.employers === 1 ? '' : 's'}</small></dd></div>
 <div class="figure-mean"><dt>Average salary</dt><dd>${formatMoney(stats.salary.mean)}<small>median ${formatMoney(stats.salary.median)}</small></dd></div>
-<div class="figure-degree"><dt>Degree requirement</dt><dd>${formatShare(degree.employerShare)}<small>of employers require a degree (${formatCount(degree.employersRequiring)} of ${formatCount(degree.employersKnown)})</small></dd></div>
+<div class="figure-degree"><dt>Degree requirement</dt><dd>${formatShare(degree.employerShare)}<small>of employers require a degree (${formatCount(degree.employersRequiring)} of ${formatCount(degree.employersKnown)}): an employer counts when any of its postings asks for one</small></dd></div>
+<div class="figure-degree-postings"><dt>Postings requiring a degree</dt><dd>${formatShare(degree.postingShare)}<small>of postings ask for a degree (${formatCount(degree.postingsRequiring)} of ${formatCount(degree.postingsKnown)} that say)</small></dd></div>
 </dl>
 </section>
 `;
@@ -92,7 +237,7 @@ ${sample}</section>
     .join('\n');
   return `<section aria-labelledby="distribution">
 <h2 id="distribution">Salary distribution</h2>
-<figure class="card">
+<figure class="card" tabindex="0">
 ${histogramSvg('histogram', chartTitle, salary.histogram, salary, salary.sampleSize)}
 <ul class="legend" aria-hidden="true"><li><span class="swatch bar"></span>Salaries per range</li><li><span class="swatch median"></span>Median</li><li><span class="swatch pct"></span>25th and 75th percentiles</li></ul>
 <figcaption>Annual salaries in US dollars, in ${salary.histogram.length} equal ranges from the lowest to the highest salary.</figcaption>
@@ -134,7 +279,7 @@ function trend(role: RolePageData): string {
     .join('\n');
   return `<section aria-labelledby="trend">
 <h2 id="trend">${heading}</h2>
-<figure class="card">
+<figure class="card" tabindex="0">
 ${trendSvg('trend-chart', `Open ${role.title} postings at the end of each ${unit}`, points, `open postings at the end of each ${unit}`)}
 <figcaption>Postings still open at the end of each ${unit} (for the current ${unit}, now).</figcaption>
 </figure>
@@ -153,7 +298,7 @@ ${rows}
 }
 
 /** Postings seen, duplicates removed and the source mix (docs/methodology.md, "Duplicates across sources"). */
-function sources(role: RolePageData): string {
+function postingSources(role: RolePageData): string {
   const { stats } = role;
   const plural = (n: number, one: string, many: string) => `${formatCount(n)} ${n === 1 ? one : many}`;
   const summary =
@@ -162,13 +307,13 @@ function sources(role: RolePageData): string {
     `the same ad on several sources (same employer, title and location, posted within the window) counts once, ` +
     `which leaves ${plural(stats.openings, 'opening', 'openings')}.</p>\n`;
   if (stats.sources.length === 0) {
-    return `<section aria-labelledby="sources">\n<h2 id="sources">Postings and sources</h2>\n${summary}</section>\n`;
+    return `<section aria-labelledby="posting-sources">\n<h2 id="posting-sources">Postings and sources</h2>\n${summary}</section>\n`;
   }
   const rows = stats.sources
     .map((s) => `<tr><th scope="row">${escapeHtml(s.source)}</th><td class="num">${formatCount(s.postingsSeen)}</td><td class="num">${formatCount(s.openings)}</td></tr>`)
     .join('\n');
-  return `<section aria-labelledby="sources">
-<h2 id="sources">Postings and sources</h2>
+  return `<section aria-labelledby="posting-sources">
+<h2 id="posting-sources">Postings and sources</h2>
 ${summary}<table class="sources-table">
 <caption>Open ${escapeHtml(role.title)} postings per source</caption>
 <thead><tr><th scope="col">Source</th><th scope="col" class="num">Postings seen</th><th scope="col" class="num">Openings first seen there</th></tr></thead>
@@ -183,21 +328,35 @@ ${rows}
 /** The page body (inside the layout's <main>). */
 export function rolePageBody(role: RolePageData, options: RolePageOptions): string {
   const title = escapeHtml(role.title);
+  // Sections without content are left out: a role without prose shows no empty headings.
+  const responsibilities = `${paragraph(role.responsibilitiesIntro)}${items(role.responsibilities)}`;
+  const become = `${paragraph(role.careerIntro)}${paragraph(role.careerStepsIntro)}${items(role.careerSteps)}${paragraph(role.conclusion)}`;
+  const summary = paragraph(role.summary);
   const parts = [
     `<h1>${title} Average Salaries and Statistics</h1>\n`,
     overview(role),
-    role.summary === null ? '' : `<section aria-labelledby="average-salary">\n<h2 id="average-salary">Average Salary</h2>\n${paragraph(role.summary)}</section>\n`,
+    outlierNote(role, options.view),
+    filters(role, options.view),
+    summary ? `<section aria-labelledby="average-salary">\n<h2 id="average-salary">Average Salary</h2>\n${summary}</section>\n` : '',
     distribution(role),
+    breakdowns(role),
     trend(role),
+    postingSources(role),
+    responsibilities ? `<section aria-labelledby="responsibilities">\n<h2 id="responsibilities">Responsibilities</h2>\n${responsibilities}</section>\n` : '',
+    become ? `<section aria-labelledby="become">\n<h2 id="become">How to become a ${title}?</h2>\n${become}</section>\n` : '',
     sources(role),
-    `<section aria-labelledby="responsibilities">\n<h2 id="responsibilities">Responsibilities</h2>\n${paragraph(role.responsibilitiesIntro)}${items(role.responsibilities)}</section>\n`,
-    `<section aria-labelledby="become">\n<h2 id="become">How to become a ${title}?</h2>\n${paragraph(role.careerIntro)}${paragraph(role.careerStepsIntro)}${items(role.careerSteps)}${paragraph(role.conclusion)}</section>\n`,
   ];
+  parts.push(
+    `<section aria-labelledby="compare">\n<h2 id="compare">Compare with other roles</h2>\n` +
+      `<form method="get" action="/compare"><input type="hidden" name="roles" value="${escapeHtml(role.slug)}">` +
+      `<label for="compare-with">Other roles (slugs, comma-separated)</label> <input id="compare-with" name="roles" size="30"> <button type="submit">Compare</button></form>\n` +
+      `<p><a href="/roles/${encodeURIComponent(role.slug)}.csv">Download these figures as CSV</a></p>\n</section>\n`,
+  );
   if (options.playground) {
     parts.push(
       `<section aria-labelledby="api">\n<h2 id="api">These figures in the API</h2>\n` +
         `<p>Every figure on this page comes from one GraphQL query. Open the same figures in the playground to change the query, filters or currency.</p>\n` +
-        `<p><a class="playground" href="${escapeHtml(playgroundHref(role.slug))}">Open these figures in the GraphQL playground</a></p>\n</section>\n`,
+        `<p><a class="playground" href="${escapeHtml(playgroundHref(role.slug, options.view))}">Open these figures in the GraphQL playground</a></p>\n</section>\n`,
     );
   }
   return parts.join('');

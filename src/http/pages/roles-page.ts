@@ -1,22 +1,23 @@
 /**
  * GET /roles — every role with its openings, mean and median salary and employer degree share,
- * in a table sortable by each column through plain links (?sort=...&dir=...). Title, openings
- * and salaries are ordered by the API's `roles(orderBy:)`; the degree share, which the API has
- * no order for, is ordered here after the same query.
+ * in a table sortable by each column through plain links (?sort=...&dir=...), 100 roles a page.
+ * Every column is ordered by the API's `roles(orderBy:)`; the next page's link carries the API's
+ * keyset cursor (?after=...), so a page costs one query however deep it is.
  */
+import type { RoleListQuery, RoleOrder } from '../../graphql/generated/operations.ts';
 import { escapeHtml, formatCount, formatMoney, formatShare, renderLayout } from './layout.ts';
 
 export const SORT_KEYS = ['title', 'openings', 'mean', 'median', 'degree'] as const;
 export type SortKey = (typeof SORT_KEYS)[number];
 export type SortDir = 'asc' | 'desc';
 
-/** The API's order for each column (null: ordered on the page). */
-export const API_ORDER: Record<SortKey, 'TITLE' | 'OPENINGS' | 'MEAN_SALARY' | 'MEDIAN_SALARY' | null> = {
+/** The API's order for each column. */
+export const API_ORDER: Record<SortKey, 'TITLE' | 'OPENINGS' | 'MEAN_SALARY' | 'MEDIAN_SALARY' | 'EMPLOYER_DEGREE_SHARE'> = {
   title: 'TITLE',
   openings: 'OPENINGS',
   mean: 'MEAN_SALARY',
   median: 'MEDIAN_SALARY',
-  degree: null,
+  degree: 'EMPLOYER_DEGREE_SHARE',
 };
 
 const DEFAULT_DIR: Record<SortKey, SortDir> = { title: 'asc', openings: 'desc', mean: 'desc', median: 'desc', degree: 'desc' };
@@ -41,23 +42,9 @@ export const ROLE_LIST_QUERY = /* GraphQL */ `
   }
 `;
 
-export interface RoleRow {
-  slug: string;
-  title: string;
-  stats: {
-    openings: number;
-    salary: { count: number; mean: number | null; median: number | null };
-    degreeRequirement: { employerShare: number | null; employersKnown: number };
-  };
-}
-
-export interface RoleListPage {
-  roles: {
-    totalCount: number;
-    pageInfo: { hasNextPage: boolean; endCursor: string | null };
-    edges: { node: RoleRow }[];
-  };
-}
+/** The query's result and one row of it: generated from ROLE_LIST_QUERY (npm run generate). */
+export type RoleListPage = RoleListQuery;
+export type RoleRow = RoleListQuery['roles']['edges'][number]['node'];
 
 export interface RoleSort {
   sort: SortKey;
@@ -78,22 +65,10 @@ export function parseSort(params: URLSearchParams): RoleSort {
 }
 
 /** The variables of ROLE_LIST_QUERY's orderBy for a sort. */
-export function apiOrder(order: RoleSort): { field: string; direction: 'ASC' | 'DESC' } {
-  const field = API_ORDER[order.sort];
-  return field ? { field, direction: order.dir === 'asc' ? 'ASC' : 'DESC' } : { field: 'TITLE', direction: 'ASC' };
+export function apiOrder(order: RoleSort): RoleOrder {
+  return { field: API_ORDER[order.sort], direction: order.dir === 'asc' ? 'ASC' : 'DESC' };
 }
 
-/** Orders the rows by a column the API cannot order by (the degree share); missing values last. */
-export function orderOnPage(rows: RoleRow[], order: RoleSort): RoleRow[] {
-  if (API_ORDER[order.sort] !== null) return rows;
-  const sign = order.dir === 'asc' ? 1 : -1;
-  return [...rows].sort((a, b) => {
-    const x = a.stats.degreeRequirement.employerShare;
-    const y = b.stats.degreeRequirement.employerShare;
-    if (x === null || y === null) return x === y ? 0 : x === null ? 1 : -1;
-    return (x - y) * sign;
-  });
-}
 
 const LABELS: Record<SortKey, string> = {
   title: 'Role',
@@ -110,6 +85,36 @@ const DIR_WORDS: Record<SortKey, Record<SortDir, string>> = {
   median: { asc: 'lowest first', desc: 'highest first' },
   degree: { asc: 'lowest first', desc: 'highest first' },
 };
+
+/**
+ * Where a page of the list is: page 1 has no ?page= (so the sort links stay as they were); a
+ * later page has the cursor of the row before it (?after=) and its number, for the heading.
+ */
+export function pageHref(order: RoleSort, page: number, after?: string): string {
+  return `/roles?sort=${order.sort}&dir=${order.dir}${page > 1 && after ? `&page=${page}&after=${encodeURIComponent(after)}` : ''}`;
+}
+
+export interface ListPosition {
+  page: number;
+  pageSize: number;
+  totalCount: number;
+  /** The cursor the next page starts after; null on the last page. */
+  nextAfter: string | null;
+}
+
+/** Links to the first and the next page (none when everything fits on one page). */
+function pageNav(order: RoleSort, at: ListPosition): string {
+  const pages = Math.max(1, Math.ceil(at.totalCount / at.pageSize));
+  if (pages === 1) return '';
+  const links: string[] = [];
+  if (at.page > 1) links.push(`<a href="${escapeHtml(pageHref(order, 1))}" rel="first">First page</a>`);
+  if (at.nextAfter !== null && at.page < pages) {
+    const next = Math.min(at.pageSize, at.totalCount - at.page * at.pageSize);
+    links.push(`<a href="${escapeHtml(pageHref(order, at.page + 1, at.nextAfter))}" rel="next">Next ${formatCount(next)}</a>`);
+  }
+  return `<nav class="pages" aria-label="Pages of the list"><p>Page ${formatCount(at.page)} of ${formatCount(pages)}: ${links.join(' · ')}</p></nav>
+`;
+}
 
 export function sortHref(key: SortKey, current: RoleSort): string {
   const dir: SortDir = key === current.sort ? (current.dir === 'asc' ? 'desc' : 'asc') : DEFAULT_DIR[key];
@@ -131,12 +136,21 @@ function headerCell(key: SortKey, current: RoleSort): string {
 }
 
 /** The whole HTML document of the list of roles. */
-export function renderRolesPage(rows: RoleRow[], order: RoleSort, options: { playground: boolean }): string {
+export function renderRolesPage(rows: RoleRow[], order: RoleSort, options: { playground: boolean } & Partial<ListPosition>): string {
+  const at: ListPosition = {
+    page: options.page ?? 1,
+    pageSize: options.pageSize ?? Math.max(1, rows.length),
+    totalCount: options.totalCount ?? rows.length,
+    nextAfter: options.nextAfter ?? null,
+  };
+  const first = (at.page - 1) * at.pageSize + 1;
+  const shown =
+    at.totalCount > rows.length ? ` Showing ${formatCount(first)}–${formatCount(first + rows.length - 1)}.` : '';
   const body =
-    rows.length === 0
+    at.totalCount === 0
       ? `<h1>Roles</h1>\n<p>No roles yet. Import postings with <code>npm run import -- postings FILE</code>.</p>\n`
       : `<h1>Roles</h1>
-<p class="lead">${formatCount(rows.length)} role${rows.length === 1 ? '' : 's'} with live figures from their open postings. Select a column heading to sort by it.</p>
+<p class="lead">${formatCount(at.totalCount)} role${at.totalCount === 1 ? '' : 's'} with live figures from their open postings. Select a column heading to sort by it.${shown}</p>
 <div class="table-wrap">
 <table class="roles">
 <caption>Roles, sorted by ${LABELS[order.sort].toLowerCase()} (${DIR_WORDS[order.sort][order.dir]})</caption>
@@ -155,7 +169,7 @@ ${rows
 </tbody>
 </table>
 </div>
-<p>Salaries are annual, in US dollars; “n/a” means no figure yet.</p>
+${pageNav(order, at)}<p>Salaries are annual, in US dollars; “n/a” means no figure yet.</p>
 `;
   return renderLayout({
     title: 'Roles · Job-market statistics',

@@ -24,7 +24,7 @@ export interface ChildService {
   stop(): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-export async function startService(env: Record<string, string | undefined>, timeoutMs = 60_000, withGc = false): Promise<ChildService> {
+export async function startService(env: Record<string, string | undefined>, timeoutMs = 240_000, withGc = false): Promise<ChildService> {
   const port = await freePort();
   const childEnv: Record<string, string> = {};
   for (const [key, value] of Object.entries({

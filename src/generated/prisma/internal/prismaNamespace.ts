@@ -404,7 +404,8 @@ export const ModelName = {
   Posting: 'Posting',
   SalaryObservation: 'SalaryObservation',
   ExchangeRate: 'ExchangeRate',
-  ApiKey: 'ApiKey'
+  ApiKey: 'ApiKey',
+  DataVersion: 'DataVersion'
 } as const
 
 export type ModelName = (typeof ModelName)[keyof typeof ModelName]
@@ -420,7 +421,7 @@ export type TypeMap<ExtArgs extends runtime.Types.Extensions.InternalArgs = runt
     omit: GlobalOmitOptions
   }
   meta: {
-    modelProps: "role" | "responsibility" | "careerStep" | "employer" | "posting" | "salaryObservation" | "exchangeRate" | "apiKey"
+    modelProps: "role" | "responsibility" | "careerStep" | "employer" | "posting" | "salaryObservation" | "exchangeRate" | "apiKey" | "dataVersion"
     txIsolationLevel: TransactionIsolationLevel
   }
   model: {
@@ -1016,6 +1017,80 @@ export type TypeMap<ExtArgs extends runtime.Types.Extensions.InternalArgs = runt
         }
       }
     }
+    DataVersion: {
+      payload: Prisma.$DataVersionPayload<ExtArgs>
+      fields: Prisma.DataVersionFieldRefs
+      operations: {
+        findUnique: {
+          args: Prisma.DataVersionFindUniqueArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$DataVersionPayload> | null
+        }
+        findUniqueOrThrow: {
+          args: Prisma.DataVersionFindUniqueOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$DataVersionPayload>
+        }
+        findFirst: {
+          args: Prisma.DataVersionFindFirstArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$DataVersionPayload> | null
+        }
+        findFirstOrThrow: {
+          args: Prisma.DataVersionFindFirstOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$DataVersionPayload>
+        }
+        findMany: {
+          args: Prisma.DataVersionFindManyArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$DataVersionPayload>[]
+        }
+        create: {
+          args: Prisma.DataVersionCreateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$DataVersionPayload>
+        }
+        createMany: {
+          args: Prisma.DataVersionCreateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        createManyAndReturn: {
+          args: Prisma.DataVersionCreateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$DataVersionPayload>[]
+        }
+        delete: {
+          args: Prisma.DataVersionDeleteArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$DataVersionPayload>
+        }
+        update: {
+          args: Prisma.DataVersionUpdateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$DataVersionPayload>
+        }
+        deleteMany: {
+          args: Prisma.DataVersionDeleteManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateMany: {
+          args: Prisma.DataVersionUpdateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateManyAndReturn: {
+          args: Prisma.DataVersionUpdateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$DataVersionPayload>[]
+        }
+        upsert: {
+          args: Prisma.DataVersionUpsertArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$DataVersionPayload>
+        }
+        aggregate: {
+          args: Prisma.DataVersionAggregateArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.AggregateDataVersion>
+        }
+        groupBy: {
+          args: Prisma.DataVersionGroupByArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.DataVersionGroupByOutputType>[]
+        }
+        count: {
+          args: Prisma.DataVersionCountArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.DataVersionCountAggregateOutputType> | number
+        }
+      }
+    }
   }
 } & {
   other: {
@@ -1118,6 +1193,8 @@ export const PostingScalarFieldEnum = {
   salaryPeriod: 'salaryPeriod',
   degreeRequired: 'degreeRequired',
   seniority: 'seniority',
+  employmentType: 'employmentType',
+  companyName: 'companyName',
   postedAt: 'postedAt',
   closedAt: 'closedAt',
   createdAt: 'createdAt',
@@ -1126,7 +1203,15 @@ export const PostingScalarFieldEnum = {
   groupId: 'groupId',
   groupSize: 'groupSize',
   groupSalaryPostingId: 'groupSalaryPostingId',
-  groupDegreeRequired: 'groupDegreeRequired'
+  groupDegreeRequired: 'groupDegreeRequired',
+  salaryText: 'salaryText',
+  salaryEstimated: 'salaryEstimated',
+  description: 'description',
+  url: 'url',
+  educationRequirement: 'educationRequirement',
+  educationLevel: 'educationLevel',
+  educationEvidence: 'educationEvidence',
+  educationOrigin: 'educationOrigin'
 } as const
 
 export type PostingScalarFieldEnum = (typeof PostingScalarFieldEnum)[keyof typeof PostingScalarFieldEnum]
@@ -1169,6 +1254,14 @@ export const ApiKeyScalarFieldEnum = {
 } as const
 
 export type ApiKeyScalarFieldEnum = (typeof ApiKeyScalarFieldEnum)[keyof typeof ApiKeyScalarFieldEnum]
+
+
+export const DataVersionScalarFieldEnum = {
+  slot: 'slot',
+  version: 'version'
+} as const
+
+export type DataVersionScalarFieldEnum = (typeof DataVersionScalarFieldEnum)[keyof typeof DataVersionScalarFieldEnum]
 
 
 export const SortOrder = {
@@ -1289,6 +1382,62 @@ export type EnumSeniorityFieldRefInput<$PrismaModel> = FieldRefInputType<$Prisma
  * Reference to a field of type 'Seniority[]'
  */
 export type ListEnumSeniorityFieldRefInput<$PrismaModel> = FieldRefInputType<$PrismaModel, 'Seniority[]'>
+    
+
+
+/**
+ * Reference to a field of type 'EducationRequirement'
+ */
+export type EnumEducationRequirementFieldRefInput<$PrismaModel> = FieldRefInputType<$PrismaModel, 'EducationRequirement'>
+    
+
+
+/**
+ * Reference to a field of type 'EducationRequirement[]'
+ */
+export type ListEnumEducationRequirementFieldRefInput<$PrismaModel> = FieldRefInputType<$PrismaModel, 'EducationRequirement[]'>
+    
+
+
+/**
+ * Reference to a field of type 'EducationLevel'
+ */
+export type EnumEducationLevelFieldRefInput<$PrismaModel> = FieldRefInputType<$PrismaModel, 'EducationLevel'>
+    
+
+
+/**
+ * Reference to a field of type 'EducationLevel[]'
+ */
+export type ListEnumEducationLevelFieldRefInput<$PrismaModel> = FieldRefInputType<$PrismaModel, 'EducationLevel[]'>
+    
+
+
+/**
+ * Reference to a field of type 'EducationOrigin'
+ */
+export type EnumEducationOriginFieldRefInput<$PrismaModel> = FieldRefInputType<$PrismaModel, 'EducationOrigin'>
+    
+
+
+/**
+ * Reference to a field of type 'EducationOrigin[]'
+ */
+export type ListEnumEducationOriginFieldRefInput<$PrismaModel> = FieldRefInputType<$PrismaModel, 'EducationOrigin[]'>
+    
+
+
+/**
+ * Reference to a field of type 'BigInt'
+ */
+export type BigIntFieldRefInput<$PrismaModel> = FieldRefInputType<$PrismaModel, 'BigInt'>
+    
+
+
+/**
+ * Reference to a field of type 'BigInt[]'
+ */
+export type ListBigIntFieldRefInput<$PrismaModel> = FieldRefInputType<$PrismaModel, 'BigInt[]'>
     
 
 /**
@@ -1450,6 +1599,7 @@ export type GlobalOmitConfig = {
   salaryObservation?: Prisma.SalaryObservationOmit
   exchangeRate?: Prisma.ExchangeRateOmit
   apiKey?: Prisma.ApiKeyOmit
+  dataVersion?: Prisma.DataVersionOmit
 }
 
 /* Types for Logging */

@@ -58,7 +58,8 @@ export const ModelName = {
   Posting: 'Posting',
   SalaryObservation: 'SalaryObservation',
   ExchangeRate: 'ExchangeRate',
-  ApiKey: 'ApiKey'
+  ApiKey: 'ApiKey',
+  DataVersion: 'DataVersion'
 } as const
 
 export type ModelName = (typeof ModelName)[keyof typeof ModelName]
@@ -140,6 +141,8 @@ export const PostingScalarFieldEnum = {
   salaryPeriod: 'salaryPeriod',
   degreeRequired: 'degreeRequired',
   seniority: 'seniority',
+  employmentType: 'employmentType',
+  companyName: 'companyName',
   postedAt: 'postedAt',
   closedAt: 'closedAt',
   createdAt: 'createdAt',
@@ -148,7 +151,15 @@ export const PostingScalarFieldEnum = {
   groupId: 'groupId',
   groupSize: 'groupSize',
   groupSalaryPostingId: 'groupSalaryPostingId',
-  groupDegreeRequired: 'groupDegreeRequired'
+  groupDegreeRequired: 'groupDegreeRequired',
+  salaryText: 'salaryText',
+  salaryEstimated: 'salaryEstimated',
+  description: 'description',
+  url: 'url',
+  educationRequirement: 'educationRequirement',
+  educationLevel: 'educationLevel',
+  educationEvidence: 'educationEvidence',
+  educationOrigin: 'educationOrigin'
 } as const
 
 export type PostingScalarFieldEnum = (typeof PostingScalarFieldEnum)[keyof typeof PostingScalarFieldEnum]
@@ -191,6 +202,14 @@ export const ApiKeyScalarFieldEnum = {
 } as const
 
 export type ApiKeyScalarFieldEnum = (typeof ApiKeyScalarFieldEnum)[keyof typeof ApiKeyScalarFieldEnum]
+
+
+export const DataVersionScalarFieldEnum = {
+  slot: 'slot',
+  version: 'version'
+} as const
+
+export type DataVersionScalarFieldEnum = (typeof DataVersionScalarFieldEnum)[keyof typeof DataVersionScalarFieldEnum]
 
 
 export const SortOrder = {

@@ -439,7 +439,8 @@ export type $EmployerPayload<ExtArgs extends runtime.Types.Extensions.InternalAr
   scalars: runtime.Types.Extensions.GetPayloadResult<{
     id: number
     /**
-     * The spelling first seen.
+     * The most frequent spelling among its postings (trimmed, white space collapsed; on a tie the
+     * earliest imported), kept up to date by the import.
      */
     name: string
     /**

@@ -64,6 +64,8 @@ export type PostingMinAggregateOutputType = {
   salaryPeriod: $Enums.SalaryPeriod | null
   degreeRequired: boolean | null
   seniority: $Enums.Seniority | null
+  employmentType: string | null
+  companyName: string | null
   postedAt: Date | null
   closedAt: Date | null
   createdAt: Date | null
@@ -73,6 +75,14 @@ export type PostingMinAggregateOutputType = {
   groupSize: number | null
   groupSalaryPostingId: number | null
   groupDegreeRequired: boolean | null
+  salaryText: string | null
+  salaryEstimated: boolean | null
+  description: string | null
+  url: string | null
+  educationRequirement: $Enums.EducationRequirement | null
+  educationLevel: $Enums.EducationLevel | null
+  educationEvidence: string | null
+  educationOrigin: $Enums.EducationOrigin | null
 }
 
 export type PostingMaxAggregateOutputType = {
@@ -91,6 +101,8 @@ export type PostingMaxAggregateOutputType = {
   salaryPeriod: $Enums.SalaryPeriod | null
   degreeRequired: boolean | null
   seniority: $Enums.Seniority | null
+  employmentType: string | null
+  companyName: string | null
   postedAt: Date | null
   closedAt: Date | null
   createdAt: Date | null
@@ -100,6 +112,14 @@ export type PostingMaxAggregateOutputType = {
   groupSize: number | null
   groupSalaryPostingId: number | null
   groupDegreeRequired: boolean | null
+  salaryText: string | null
+  salaryEstimated: boolean | null
+  description: string | null
+  url: string | null
+  educationRequirement: $Enums.EducationRequirement | null
+  educationLevel: $Enums.EducationLevel | null
+  educationEvidence: string | null
+  educationOrigin: $Enums.EducationOrigin | null
 }
 
 export type PostingCountAggregateOutputType = {
@@ -118,6 +138,8 @@ export type PostingCountAggregateOutputType = {
   salaryPeriod: number
   degreeRequired: number
   seniority: number
+  employmentType: number
+  companyName: number
   postedAt: number
   closedAt: number
   createdAt: number
@@ -127,6 +149,14 @@ export type PostingCountAggregateOutputType = {
   groupSize: number
   groupSalaryPostingId: number
   groupDegreeRequired: number
+  salaryText: number
+  salaryEstimated: number
+  description: number
+  url: number
+  educationRequirement: number
+  educationLevel: number
+  educationEvidence: number
+  educationOrigin: number
   _all: number
 }
 
@@ -169,6 +199,8 @@ export type PostingMinAggregateInputType = {
   salaryPeriod?: true
   degreeRequired?: true
   seniority?: true
+  employmentType?: true
+  companyName?: true
   postedAt?: true
   closedAt?: true
   createdAt?: true
@@ -178,6 +210,14 @@ export type PostingMinAggregateInputType = {
   groupSize?: true
   groupSalaryPostingId?: true
   groupDegreeRequired?: true
+  salaryText?: true
+  salaryEstimated?: true
+  description?: true
+  url?: true
+  educationRequirement?: true
+  educationLevel?: true
+  educationEvidence?: true
+  educationOrigin?: true
 }
 
 export type PostingMaxAggregateInputType = {
@@ -196,6 +236,8 @@ export type PostingMaxAggregateInputType = {
   salaryPeriod?: true
   degreeRequired?: true
   seniority?: true
+  employmentType?: true
+  companyName?: true
   postedAt?: true
   closedAt?: true
   createdAt?: true
@@ -205,6 +247,14 @@ export type PostingMaxAggregateInputType = {
   groupSize?: true
   groupSalaryPostingId?: true
   groupDegreeRequired?: true
+  salaryText?: true
+  salaryEstimated?: true
+  description?: true
+  url?: true
+  educationRequirement?: true
+  educationLevel?: true
+  educationEvidence?: true
+  educationOrigin?: true
 }
 
 export type PostingCountAggregateInputType = {
@@ -223,6 +273,8 @@ export type PostingCountAggregateInputType = {
   salaryPeriod?: true
   degreeRequired?: true
   seniority?: true
+  employmentType?: true
+  companyName?: true
   postedAt?: true
   closedAt?: true
   createdAt?: true
@@ -232,6 +284,14 @@ export type PostingCountAggregateInputType = {
   groupSize?: true
   groupSalaryPostingId?: true
   groupDegreeRequired?: true
+  salaryText?: true
+  salaryEstimated?: true
+  description?: true
+  url?: true
+  educationRequirement?: true
+  educationLevel?: true
+  educationEvidence?: true
+  educationOrigin?: true
   _all?: true
 }
 
@@ -337,6 +397,8 @@ export type PostingGroupByOutputType = {
   salaryPeriod: $Enums.SalaryPeriod | null
   degreeRequired: boolean | null
   seniority: $Enums.Seniority | null
+  employmentType: string | null
+  companyName: string | null
   postedAt: Date
   closedAt: Date | null
   createdAt: Date
@@ -346,6 +408,14 @@ export type PostingGroupByOutputType = {
   groupSize: number
   groupSalaryPostingId: number | null
   groupDegreeRequired: boolean | null
+  salaryText: string | null
+  salaryEstimated: boolean | null
+  description: string | null
+  url: string | null
+  educationRequirement: $Enums.EducationRequirement | null
+  educationLevel: $Enums.EducationLevel | null
+  educationEvidence: string | null
+  educationOrigin: $Enums.EducationOrigin | null
   _count: PostingCountAggregateOutputType | null
   _avg: PostingAvgAggregateOutputType | null
   _sum: PostingSumAggregateOutputType | null
@@ -387,6 +457,8 @@ export type PostingWhereInput = {
   salaryPeriod?: Prisma.EnumSalaryPeriodNullableFilter<"Posting"> | $Enums.SalaryPeriod | null
   degreeRequired?: Prisma.BoolNullableFilter<"Posting"> | boolean | null
   seniority?: Prisma.EnumSeniorityNullableFilter<"Posting"> | $Enums.Seniority | null
+  employmentType?: Prisma.StringNullableFilter<"Posting"> | string | null
+  companyName?: Prisma.StringNullableFilter<"Posting"> | string | null
   postedAt?: Prisma.DateTimeFilter<"Posting"> | Date | string
   closedAt?: Prisma.DateTimeNullableFilter<"Posting"> | Date | string | null
   createdAt?: Prisma.DateTimeFilter<"Posting"> | Date | string
@@ -396,6 +468,14 @@ export type PostingWhereInput = {
   groupSize?: Prisma.IntFilter<"Posting"> | number
   groupSalaryPostingId?: Prisma.IntNullableFilter<"Posting"> | number | null
   groupDegreeRequired?: Prisma.BoolNullableFilter<"Posting"> | boolean | null
+  salaryText?: Prisma.StringNullableFilter<"Posting"> | string | null
+  salaryEstimated?: Prisma.BoolNullableFilter<"Posting"> | boolean | null
+  description?: Prisma.StringNullableFilter<"Posting"> | string | null
+  url?: Prisma.StringNullableFilter<"Posting"> | string | null
+  educationRequirement?: Prisma.EnumEducationRequirementNullableFilter<"Posting"> | $Enums.EducationRequirement | null
+  educationLevel?: Prisma.EnumEducationLevelNullableFilter<"Posting"> | $Enums.EducationLevel | null
+  educationEvidence?: Prisma.StringNullableFilter<"Posting"> | string | null
+  educationOrigin?: Prisma.EnumEducationOriginNullableFilter<"Posting"> | $Enums.EducationOrigin | null
   role?: Prisma.XOR<Prisma.RoleScalarRelationFilter, Prisma.RoleWhereInput>
   employer?: Prisma.XOR<Prisma.EmployerScalarRelationFilter, Prisma.EmployerWhereInput>
   observation?: Prisma.XOR<Prisma.SalaryObservationNullableScalarRelationFilter, Prisma.SalaryObservationWhereInput> | null
@@ -417,6 +497,8 @@ export type PostingOrderByWithRelationInput = {
   salaryPeriod?: Prisma.SortOrderInput | Prisma.SortOrder
   degreeRequired?: Prisma.SortOrderInput | Prisma.SortOrder
   seniority?: Prisma.SortOrderInput | Prisma.SortOrder
+  employmentType?: Prisma.SortOrderInput | Prisma.SortOrder
+  companyName?: Prisma.SortOrderInput | Prisma.SortOrder
   postedAt?: Prisma.SortOrder
   closedAt?: Prisma.SortOrderInput | Prisma.SortOrder
   createdAt?: Prisma.SortOrder
@@ -426,6 +508,14 @@ export type PostingOrderByWithRelationInput = {
   groupSize?: Prisma.SortOrder
   groupSalaryPostingId?: Prisma.SortOrderInput | Prisma.SortOrder
   groupDegreeRequired?: Prisma.SortOrderInput | Prisma.SortOrder
+  salaryText?: Prisma.SortOrderInput | Prisma.SortOrder
+  salaryEstimated?: Prisma.SortOrderInput | Prisma.SortOrder
+  description?: Prisma.SortOrderInput | Prisma.SortOrder
+  url?: Prisma.SortOrderInput | Prisma.SortOrder
+  educationRequirement?: Prisma.SortOrderInput | Prisma.SortOrder
+  educationLevel?: Prisma.SortOrderInput | Prisma.SortOrder
+  educationEvidence?: Prisma.SortOrderInput | Prisma.SortOrder
+  educationOrigin?: Prisma.SortOrderInput | Prisma.SortOrder
   role?: Prisma.RoleOrderByWithRelationInput
   employer?: Prisma.EmployerOrderByWithRelationInput
   observation?: Prisma.SalaryObservationOrderByWithRelationInput
@@ -451,6 +541,8 @@ export type PostingWhereUniqueInput = Prisma.AtLeast<{
   salaryPeriod?: Prisma.EnumSalaryPeriodNullableFilter<"Posting"> | $Enums.SalaryPeriod | null
   degreeRequired?: Prisma.BoolNullableFilter<"Posting"> | boolean | null
   seniority?: Prisma.EnumSeniorityNullableFilter<"Posting"> | $Enums.Seniority | null
+  employmentType?: Prisma.StringNullableFilter<"Posting"> | string | null
+  companyName?: Prisma.StringNullableFilter<"Posting"> | string | null
   postedAt?: Prisma.DateTimeFilter<"Posting"> | Date | string
   closedAt?: Prisma.DateTimeNullableFilter<"Posting"> | Date | string | null
   createdAt?: Prisma.DateTimeFilter<"Posting"> | Date | string
@@ -460,6 +552,14 @@ export type PostingWhereUniqueInput = Prisma.AtLeast<{
   groupSize?: Prisma.IntFilter<"Posting"> | number
   groupSalaryPostingId?: Prisma.IntNullableFilter<"Posting"> | number | null
   groupDegreeRequired?: Prisma.BoolNullableFilter<"Posting"> | boolean | null
+  salaryText?: Prisma.StringNullableFilter<"Posting"> | string | null
+  salaryEstimated?: Prisma.BoolNullableFilter<"Posting"> | boolean | null
+  description?: Prisma.StringNullableFilter<"Posting"> | string | null
+  url?: Prisma.StringNullableFilter<"Posting"> | string | null
+  educationRequirement?: Prisma.EnumEducationRequirementNullableFilter<"Posting"> | $Enums.EducationRequirement | null
+  educationLevel?: Prisma.EnumEducationLevelNullableFilter<"Posting"> | $Enums.EducationLevel | null
+  educationEvidence?: Prisma.StringNullableFilter<"Posting"> | string | null
+  educationOrigin?: Prisma.EnumEducationOriginNullableFilter<"Posting"> | $Enums.EducationOrigin | null
   role?: Prisma.XOR<Prisma.RoleScalarRelationFilter, Prisma.RoleWhereInput>
   employer?: Prisma.XOR<Prisma.EmployerScalarRelationFilter, Prisma.EmployerWhereInput>
   observation?: Prisma.XOR<Prisma.SalaryObservationNullableScalarRelationFilter, Prisma.SalaryObservationWhereInput> | null
@@ -481,6 +581,8 @@ export type PostingOrderByWithAggregationInput = {
   salaryPeriod?: Prisma.SortOrderInput | Prisma.SortOrder
   degreeRequired?: Prisma.SortOrderInput | Prisma.SortOrder
   seniority?: Prisma.SortOrderInput | Prisma.SortOrder
+  employmentType?: Prisma.SortOrderInput | Prisma.SortOrder
+  companyName?: Prisma.SortOrderInput | Prisma.SortOrder
   postedAt?: Prisma.SortOrder
   closedAt?: Prisma.SortOrderInput | Prisma.SortOrder
   createdAt?: Prisma.SortOrder
@@ -490,6 +592,14 @@ export type PostingOrderByWithAggregationInput = {
   groupSize?: Prisma.SortOrder
   groupSalaryPostingId?: Prisma.SortOrderInput | Prisma.SortOrder
   groupDegreeRequired?: Prisma.SortOrderInput | Prisma.SortOrder
+  salaryText?: Prisma.SortOrderInput | Prisma.SortOrder
+  salaryEstimated?: Prisma.SortOrderInput | Prisma.SortOrder
+  description?: Prisma.SortOrderInput | Prisma.SortOrder
+  url?: Prisma.SortOrderInput | Prisma.SortOrder
+  educationRequirement?: Prisma.SortOrderInput | Prisma.SortOrder
+  educationLevel?: Prisma.SortOrderInput | Prisma.SortOrder
+  educationEvidence?: Prisma.SortOrderInput | Prisma.SortOrder
+  educationOrigin?: Prisma.SortOrderInput | Prisma.SortOrder
   _count?: Prisma.PostingCountOrderByAggregateInput
   _avg?: Prisma.PostingAvgOrderByAggregateInput
   _max?: Prisma.PostingMaxOrderByAggregateInput
@@ -516,6 +626,8 @@ export type PostingScalarWhereWithAggregatesInput = {
   salaryPeriod?: Prisma.EnumSalaryPeriodNullableWithAggregatesFilter<"Posting"> | $Enums.SalaryPeriod | null
   degreeRequired?: Prisma.BoolNullableWithAggregatesFilter<"Posting"> | boolean | null
   seniority?: Prisma.EnumSeniorityNullableWithAggregatesFilter<"Posting"> | $Enums.Seniority | null
+  employmentType?: Prisma.StringNullableWithAggregatesFilter<"Posting"> | string | null
+  companyName?: Prisma.StringNullableWithAggregatesFilter<"Posting"> | string | null
   postedAt?: Prisma.DateTimeWithAggregatesFilter<"Posting"> | Date | string
   closedAt?: Prisma.DateTimeNullableWithAggregatesFilter<"Posting"> | Date | string | null
   createdAt?: Prisma.DateTimeWithAggregatesFilter<"Posting"> | Date | string
@@ -525,6 +637,14 @@ export type PostingScalarWhereWithAggregatesInput = {
   groupSize?: Prisma.IntWithAggregatesFilter<"Posting"> | number
   groupSalaryPostingId?: Prisma.IntNullableWithAggregatesFilter<"Posting"> | number | null
   groupDegreeRequired?: Prisma.BoolNullableWithAggregatesFilter<"Posting"> | boolean | null
+  salaryText?: Prisma.StringNullableWithAggregatesFilter<"Posting"> | string | null
+  salaryEstimated?: Prisma.BoolNullableWithAggregatesFilter<"Posting"> | boolean | null
+  description?: Prisma.StringNullableWithAggregatesFilter<"Posting"> | string | null
+  url?: Prisma.StringNullableWithAggregatesFilter<"Posting"> | string | null
+  educationRequirement?: Prisma.EnumEducationRequirementNullableWithAggregatesFilter<"Posting"> | $Enums.EducationRequirement | null
+  educationLevel?: Prisma.EnumEducationLevelNullableWithAggregatesFilter<"Posting"> | $Enums.EducationLevel | null
+  educationEvidence?: Prisma.StringNullableWithAggregatesFilter<"Posting"> | string | null
+  educationOrigin?: Prisma.EnumEducationOriginNullableWithAggregatesFilter<"Posting"> | $Enums.EducationOrigin | null
 }
 
 export type PostingCreateInput = {
@@ -540,6 +660,8 @@ export type PostingCreateInput = {
   salaryPeriod?: $Enums.SalaryPeriod | null
   degreeRequired?: boolean | null
   seniority?: $Enums.Seniority | null
+  employmentType?: string | null
+  companyName?: string | null
   postedAt: Date | string
   closedAt?: Date | string | null
   createdAt?: Date | string
@@ -549,6 +671,14 @@ export type PostingCreateInput = {
   groupSize?: number
   groupSalaryPostingId?: number | null
   groupDegreeRequired?: boolean | null
+  salaryText?: string | null
+  salaryEstimated?: boolean | null
+  description?: string | null
+  url?: string | null
+  educationRequirement?: $Enums.EducationRequirement | null
+  educationLevel?: $Enums.EducationLevel | null
+  educationEvidence?: string | null
+  educationOrigin?: $Enums.EducationOrigin | null
   role: Prisma.RoleCreateNestedOneWithoutPostingsInput
   employer: Prisma.EmployerCreateNestedOneWithoutPostingsInput
   observation?: Prisma.SalaryObservationCreateNestedOneWithoutPostingInput
@@ -570,6 +700,8 @@ export type PostingUncheckedCreateInput = {
   salaryPeriod?: $Enums.SalaryPeriod | null
   degreeRequired?: boolean | null
   seniority?: $Enums.Seniority | null
+  employmentType?: string | null
+  companyName?: string | null
   postedAt: Date | string
   closedAt?: Date | string | null
   createdAt?: Date | string
@@ -579,6 +711,14 @@ export type PostingUncheckedCreateInput = {
   groupSize?: number
   groupSalaryPostingId?: number | null
   groupDegreeRequired?: boolean | null
+  salaryText?: string | null
+  salaryEstimated?: boolean | null
+  description?: string | null
+  url?: string | null
+  educationRequirement?: $Enums.EducationRequirement | null
+  educationLevel?: $Enums.EducationLevel | null
+  educationEvidence?: string | null
+  educationOrigin?: $Enums.EducationOrigin | null
   observation?: Prisma.SalaryObservationUncheckedCreateNestedOneWithoutPostingInput
 }
 
@@ -595,6 +735,8 @@ export type PostingUpdateInput = {
   salaryPeriod?: Prisma.NullableEnumSalaryPeriodFieldUpdateOperationsInput | $Enums.SalaryPeriod | null
   degreeRequired?: Prisma.NullableBoolFieldUpdateOperationsInput | boolean | null
   seniority?: Prisma.NullableEnumSeniorityFieldUpdateOperationsInput | $Enums.Seniority | null
+  employmentType?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  companyName?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   postedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   closedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -604,6 +746,14 @@ export type PostingUpdateInput = {
   groupSize?: Prisma.IntFieldUpdateOperationsInput | number
   groupSalaryPostingId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   groupDegreeRequired?: Prisma.NullableBoolFieldUpdateOperationsInput | boolean | null
+  salaryText?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  salaryEstimated?: Prisma.NullableBoolFieldUpdateOperationsInput | boolean | null
+  description?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  url?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  educationRequirement?: Prisma.NullableEnumEducationRequirementFieldUpdateOperationsInput | $Enums.EducationRequirement | null
+  educationLevel?: Prisma.NullableEnumEducationLevelFieldUpdateOperationsInput | $Enums.EducationLevel | null
+  educationEvidence?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  educationOrigin?: Prisma.NullableEnumEducationOriginFieldUpdateOperationsInput | $Enums.EducationOrigin | null
   role?: Prisma.RoleUpdateOneRequiredWithoutPostingsNestedInput
   employer?: Prisma.EmployerUpdateOneRequiredWithoutPostingsNestedInput
   observation?: Prisma.SalaryObservationUpdateOneWithoutPostingNestedInput
@@ -625,6 +775,8 @@ export type PostingUncheckedUpdateInput = {
   salaryPeriod?: Prisma.NullableEnumSalaryPeriodFieldUpdateOperationsInput | $Enums.SalaryPeriod | null
   degreeRequired?: Prisma.NullableBoolFieldUpdateOperationsInput | boolean | null
   seniority?: Prisma.NullableEnumSeniorityFieldUpdateOperationsInput | $Enums.Seniority | null
+  employmentType?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  companyName?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   postedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   closedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -634,6 +786,14 @@ export type PostingUncheckedUpdateInput = {
   groupSize?: Prisma.IntFieldUpdateOperationsInput | number
   groupSalaryPostingId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   groupDegreeRequired?: Prisma.NullableBoolFieldUpdateOperationsInput | boolean | null
+  salaryText?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  salaryEstimated?: Prisma.NullableBoolFieldUpdateOperationsInput | boolean | null
+  description?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  url?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  educationRequirement?: Prisma.NullableEnumEducationRequirementFieldUpdateOperationsInput | $Enums.EducationRequirement | null
+  educationLevel?: Prisma.NullableEnumEducationLevelFieldUpdateOperationsInput | $Enums.EducationLevel | null
+  educationEvidence?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  educationOrigin?: Prisma.NullableEnumEducationOriginFieldUpdateOperationsInput | $Enums.EducationOrigin | null
   observation?: Prisma.SalaryObservationUncheckedUpdateOneWithoutPostingNestedInput
 }
 
@@ -653,6 +813,8 @@ export type PostingCreateManyInput = {
   salaryPeriod?: $Enums.SalaryPeriod | null
   degreeRequired?: boolean | null
   seniority?: $Enums.Seniority | null
+  employmentType?: string | null
+  companyName?: string | null
   postedAt: Date | string
   closedAt?: Date | string | null
   createdAt?: Date | string
@@ -662,6 +824,14 @@ export type PostingCreateManyInput = {
   groupSize?: number
   groupSalaryPostingId?: number | null
   groupDegreeRequired?: boolean | null
+  salaryText?: string | null
+  salaryEstimated?: boolean | null
+  description?: string | null
+  url?: string | null
+  educationRequirement?: $Enums.EducationRequirement | null
+  educationLevel?: $Enums.EducationLevel | null
+  educationEvidence?: string | null
+  educationOrigin?: $Enums.EducationOrigin | null
 }
 
 export type PostingUpdateManyMutationInput = {
@@ -677,6 +847,8 @@ export type PostingUpdateManyMutationInput = {
   salaryPeriod?: Prisma.NullableEnumSalaryPeriodFieldUpdateOperationsInput | $Enums.SalaryPeriod | null
   degreeRequired?: Prisma.NullableBoolFieldUpdateOperationsInput | boolean | null
   seniority?: Prisma.NullableEnumSeniorityFieldUpdateOperationsInput | $Enums.Seniority | null
+  employmentType?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  companyName?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   postedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   closedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -686,6 +858,14 @@ export type PostingUpdateManyMutationInput = {
   groupSize?: Prisma.IntFieldUpdateOperationsInput | number
   groupSalaryPostingId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   groupDegreeRequired?: Prisma.NullableBoolFieldUpdateOperationsInput | boolean | null
+  salaryText?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  salaryEstimated?: Prisma.NullableBoolFieldUpdateOperationsInput | boolean | null
+  description?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  url?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  educationRequirement?: Prisma.NullableEnumEducationRequirementFieldUpdateOperationsInput | $Enums.EducationRequirement | null
+  educationLevel?: Prisma.NullableEnumEducationLevelFieldUpdateOperationsInput | $Enums.EducationLevel | null
+  educationEvidence?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  educationOrigin?: Prisma.NullableEnumEducationOriginFieldUpdateOperationsInput | $Enums.EducationOrigin | null
 }
 
 export type PostingUncheckedUpdateManyInput = {
@@ -704,6 +884,8 @@ export type PostingUncheckedUpdateManyInput = {
   salaryPeriod?: Prisma.NullableEnumSalaryPeriodFieldUpdateOperationsInput | $Enums.SalaryPeriod | null
   degreeRequired?: Prisma.NullableBoolFieldUpdateOperationsInput | boolean | null
   seniority?: Prisma.NullableEnumSeniorityFieldUpdateOperationsInput | $Enums.Seniority | null
+  employmentType?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  companyName?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   postedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   closedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -713,6 +895,14 @@ export type PostingUncheckedUpdateManyInput = {
   groupSize?: Prisma.IntFieldUpdateOperationsInput | number
   groupSalaryPostingId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   groupDegreeRequired?: Prisma.NullableBoolFieldUpdateOperationsInput | boolean | null
+  salaryText?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  salaryEstimated?: Prisma.NullableBoolFieldUpdateOperationsInput | boolean | null
+  description?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  url?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  educationRequirement?: Prisma.NullableEnumEducationRequirementFieldUpdateOperationsInput | $Enums.EducationRequirement | null
+  educationLevel?: Prisma.NullableEnumEducationLevelFieldUpdateOperationsInput | $Enums.EducationLevel | null
+  educationEvidence?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  educationOrigin?: Prisma.NullableEnumEducationOriginFieldUpdateOperationsInput | $Enums.EducationOrigin | null
 }
 
 export type PostingListRelationFilter = {
@@ -746,6 +936,8 @@ export type PostingCountOrderByAggregateInput = {
   salaryPeriod?: Prisma.SortOrder
   degreeRequired?: Prisma.SortOrder
   seniority?: Prisma.SortOrder
+  employmentType?: Prisma.SortOrder
+  companyName?: Prisma.SortOrder
   postedAt?: Prisma.SortOrder
   closedAt?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
@@ -755,6 +947,14 @@ export type PostingCountOrderByAggregateInput = {
   groupSize?: Prisma.SortOrder
   groupSalaryPostingId?: Prisma.SortOrder
   groupDegreeRequired?: Prisma.SortOrder
+  salaryText?: Prisma.SortOrder
+  salaryEstimated?: Prisma.SortOrder
+  description?: Prisma.SortOrder
+  url?: Prisma.SortOrder
+  educationRequirement?: Prisma.SortOrder
+  educationLevel?: Prisma.SortOrder
+  educationEvidence?: Prisma.SortOrder
+  educationOrigin?: Prisma.SortOrder
 }
 
 export type PostingAvgOrderByAggregateInput = {
@@ -784,6 +984,8 @@ export type PostingMaxOrderByAggregateInput = {
   salaryPeriod?: Prisma.SortOrder
   degreeRequired?: Prisma.SortOrder
   seniority?: Prisma.SortOrder
+  employmentType?: Prisma.SortOrder
+  companyName?: Prisma.SortOrder
   postedAt?: Prisma.SortOrder
   closedAt?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
@@ -793,6 +995,14 @@ export type PostingMaxOrderByAggregateInput = {
   groupSize?: Prisma.SortOrder
   groupSalaryPostingId?: Prisma.SortOrder
   groupDegreeRequired?: Prisma.SortOrder
+  salaryText?: Prisma.SortOrder
+  salaryEstimated?: Prisma.SortOrder
+  description?: Prisma.SortOrder
+  url?: Prisma.SortOrder
+  educationRequirement?: Prisma.SortOrder
+  educationLevel?: Prisma.SortOrder
+  educationEvidence?: Prisma.SortOrder
+  educationOrigin?: Prisma.SortOrder
 }
 
 export type PostingMinOrderByAggregateInput = {
@@ -811,6 +1021,8 @@ export type PostingMinOrderByAggregateInput = {
   salaryPeriod?: Prisma.SortOrder
   degreeRequired?: Prisma.SortOrder
   seniority?: Prisma.SortOrder
+  employmentType?: Prisma.SortOrder
+  companyName?: Prisma.SortOrder
   postedAt?: Prisma.SortOrder
   closedAt?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
@@ -820,6 +1032,14 @@ export type PostingMinOrderByAggregateInput = {
   groupSize?: Prisma.SortOrder
   groupSalaryPostingId?: Prisma.SortOrder
   groupDegreeRequired?: Prisma.SortOrder
+  salaryText?: Prisma.SortOrder
+  salaryEstimated?: Prisma.SortOrder
+  description?: Prisma.SortOrder
+  url?: Prisma.SortOrder
+  educationRequirement?: Prisma.SortOrder
+  educationLevel?: Prisma.SortOrder
+  educationEvidence?: Prisma.SortOrder
+  educationOrigin?: Prisma.SortOrder
 }
 
 export type PostingSumOrderByAggregateInput = {
@@ -954,6 +1174,18 @@ export type NullableIntFieldUpdateOperationsInput = {
   divide?: number
 }
 
+export type NullableEnumEducationRequirementFieldUpdateOperationsInput = {
+  set?: $Enums.EducationRequirement | null
+}
+
+export type NullableEnumEducationLevelFieldUpdateOperationsInput = {
+  set?: $Enums.EducationLevel | null
+}
+
+export type NullableEnumEducationOriginFieldUpdateOperationsInput = {
+  set?: $Enums.EducationOrigin | null
+}
+
 export type PostingCreateNestedOneWithoutObservationInput = {
   create?: Prisma.XOR<Prisma.PostingCreateWithoutObservationInput, Prisma.PostingUncheckedCreateWithoutObservationInput>
   connectOrCreate?: Prisma.PostingCreateOrConnectWithoutObservationInput
@@ -983,6 +1215,8 @@ export type PostingCreateWithoutRoleInput = {
   salaryPeriod?: $Enums.SalaryPeriod | null
   degreeRequired?: boolean | null
   seniority?: $Enums.Seniority | null
+  employmentType?: string | null
+  companyName?: string | null
   postedAt: Date | string
   closedAt?: Date | string | null
   createdAt?: Date | string
@@ -992,6 +1226,14 @@ export type PostingCreateWithoutRoleInput = {
   groupSize?: number
   groupSalaryPostingId?: number | null
   groupDegreeRequired?: boolean | null
+  salaryText?: string | null
+  salaryEstimated?: boolean | null
+  description?: string | null
+  url?: string | null
+  educationRequirement?: $Enums.EducationRequirement | null
+  educationLevel?: $Enums.EducationLevel | null
+  educationEvidence?: string | null
+  educationOrigin?: $Enums.EducationOrigin | null
   employer: Prisma.EmployerCreateNestedOneWithoutPostingsInput
   observation?: Prisma.SalaryObservationCreateNestedOneWithoutPostingInput
 }
@@ -1011,6 +1253,8 @@ export type PostingUncheckedCreateWithoutRoleInput = {
   salaryPeriod?: $Enums.SalaryPeriod | null
   degreeRequired?: boolean | null
   seniority?: $Enums.Seniority | null
+  employmentType?: string | null
+  companyName?: string | null
   postedAt: Date | string
   closedAt?: Date | string | null
   createdAt?: Date | string
@@ -1020,6 +1264,14 @@ export type PostingUncheckedCreateWithoutRoleInput = {
   groupSize?: number
   groupSalaryPostingId?: number | null
   groupDegreeRequired?: boolean | null
+  salaryText?: string | null
+  salaryEstimated?: boolean | null
+  description?: string | null
+  url?: string | null
+  educationRequirement?: $Enums.EducationRequirement | null
+  educationLevel?: $Enums.EducationLevel | null
+  educationEvidence?: string | null
+  educationOrigin?: $Enums.EducationOrigin | null
   observation?: Prisma.SalaryObservationUncheckedCreateNestedOneWithoutPostingInput
 }
 
@@ -1068,6 +1320,8 @@ export type PostingScalarWhereInput = {
   salaryPeriod?: Prisma.EnumSalaryPeriodNullableFilter<"Posting"> | $Enums.SalaryPeriod | null
   degreeRequired?: Prisma.BoolNullableFilter<"Posting"> | boolean | null
   seniority?: Prisma.EnumSeniorityNullableFilter<"Posting"> | $Enums.Seniority | null
+  employmentType?: Prisma.StringNullableFilter<"Posting"> | string | null
+  companyName?: Prisma.StringNullableFilter<"Posting"> | string | null
   postedAt?: Prisma.DateTimeFilter<"Posting"> | Date | string
   closedAt?: Prisma.DateTimeNullableFilter<"Posting"> | Date | string | null
   createdAt?: Prisma.DateTimeFilter<"Posting"> | Date | string
@@ -1077,6 +1331,14 @@ export type PostingScalarWhereInput = {
   groupSize?: Prisma.IntFilter<"Posting"> | number
   groupSalaryPostingId?: Prisma.IntNullableFilter<"Posting"> | number | null
   groupDegreeRequired?: Prisma.BoolNullableFilter<"Posting"> | boolean | null
+  salaryText?: Prisma.StringNullableFilter<"Posting"> | string | null
+  salaryEstimated?: Prisma.BoolNullableFilter<"Posting"> | boolean | null
+  description?: Prisma.StringNullableFilter<"Posting"> | string | null
+  url?: Prisma.StringNullableFilter<"Posting"> | string | null
+  educationRequirement?: Prisma.EnumEducationRequirementNullableFilter<"Posting"> | $Enums.EducationRequirement | null
+  educationLevel?: Prisma.EnumEducationLevelNullableFilter<"Posting"> | $Enums.EducationLevel | null
+  educationEvidence?: Prisma.StringNullableFilter<"Posting"> | string | null
+  educationOrigin?: Prisma.EnumEducationOriginNullableFilter<"Posting"> | $Enums.EducationOrigin | null
 }
 
 export type PostingCreateWithoutEmployerInput = {
@@ -1092,6 +1354,8 @@ export type PostingCreateWithoutEmployerInput = {
   salaryPeriod?: $Enums.SalaryPeriod | null
   degreeRequired?: boolean | null
   seniority?: $Enums.Seniority | null
+  employmentType?: string | null
+  companyName?: string | null
   postedAt: Date | string
   closedAt?: Date | string | null
   createdAt?: Date | string
@@ -1101,6 +1365,14 @@ export type PostingCreateWithoutEmployerInput = {
   groupSize?: number
   groupSalaryPostingId?: number | null
   groupDegreeRequired?: boolean | null
+  salaryText?: string | null
+  salaryEstimated?: boolean | null
+  description?: string | null
+  url?: string | null
+  educationRequirement?: $Enums.EducationRequirement | null
+  educationLevel?: $Enums.EducationLevel | null
+  educationEvidence?: string | null
+  educationOrigin?: $Enums.EducationOrigin | null
   role: Prisma.RoleCreateNestedOneWithoutPostingsInput
   observation?: Prisma.SalaryObservationCreateNestedOneWithoutPostingInput
 }
@@ -1120,6 +1392,8 @@ export type PostingUncheckedCreateWithoutEmployerInput = {
   salaryPeriod?: $Enums.SalaryPeriod | null
   degreeRequired?: boolean | null
   seniority?: $Enums.Seniority | null
+  employmentType?: string | null
+  companyName?: string | null
   postedAt: Date | string
   closedAt?: Date | string | null
   createdAt?: Date | string
@@ -1129,6 +1403,14 @@ export type PostingUncheckedCreateWithoutEmployerInput = {
   groupSize?: number
   groupSalaryPostingId?: number | null
   groupDegreeRequired?: boolean | null
+  salaryText?: string | null
+  salaryEstimated?: boolean | null
+  description?: string | null
+  url?: string | null
+  educationRequirement?: $Enums.EducationRequirement | null
+  educationLevel?: $Enums.EducationLevel | null
+  educationEvidence?: string | null
+  educationOrigin?: $Enums.EducationOrigin | null
   observation?: Prisma.SalaryObservationUncheckedCreateNestedOneWithoutPostingInput
 }
 
@@ -1171,6 +1453,8 @@ export type PostingCreateWithoutObservationInput = {
   salaryPeriod?: $Enums.SalaryPeriod | null
   degreeRequired?: boolean | null
   seniority?: $Enums.Seniority | null
+  employmentType?: string | null
+  companyName?: string | null
   postedAt: Date | string
   closedAt?: Date | string | null
   createdAt?: Date | string
@@ -1180,6 +1464,14 @@ export type PostingCreateWithoutObservationInput = {
   groupSize?: number
   groupSalaryPostingId?: number | null
   groupDegreeRequired?: boolean | null
+  salaryText?: string | null
+  salaryEstimated?: boolean | null
+  description?: string | null
+  url?: string | null
+  educationRequirement?: $Enums.EducationRequirement | null
+  educationLevel?: $Enums.EducationLevel | null
+  educationEvidence?: string | null
+  educationOrigin?: $Enums.EducationOrigin | null
   role: Prisma.RoleCreateNestedOneWithoutPostingsInput
   employer: Prisma.EmployerCreateNestedOneWithoutPostingsInput
 }
@@ -1200,6 +1492,8 @@ export type PostingUncheckedCreateWithoutObservationInput = {
   salaryPeriod?: $Enums.SalaryPeriod | null
   degreeRequired?: boolean | null
   seniority?: $Enums.Seniority | null
+  employmentType?: string | null
+  companyName?: string | null
   postedAt: Date | string
   closedAt?: Date | string | null
   createdAt?: Date | string
@@ -1209,6 +1503,14 @@ export type PostingUncheckedCreateWithoutObservationInput = {
   groupSize?: number
   groupSalaryPostingId?: number | null
   groupDegreeRequired?: boolean | null
+  salaryText?: string | null
+  salaryEstimated?: boolean | null
+  description?: string | null
+  url?: string | null
+  educationRequirement?: $Enums.EducationRequirement | null
+  educationLevel?: $Enums.EducationLevel | null
+  educationEvidence?: string | null
+  educationOrigin?: $Enums.EducationOrigin | null
 }
 
 export type PostingCreateOrConnectWithoutObservationInput = {
@@ -1240,6 +1542,8 @@ export type PostingUpdateWithoutObservationInput = {
   salaryPeriod?: Prisma.NullableEnumSalaryPeriodFieldUpdateOperationsInput | $Enums.SalaryPeriod | null
   degreeRequired?: Prisma.NullableBoolFieldUpdateOperationsInput | boolean | null
   seniority?: Prisma.NullableEnumSeniorityFieldUpdateOperationsInput | $Enums.Seniority | null
+  employmentType?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  companyName?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   postedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   closedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -1249,6 +1553,14 @@ export type PostingUpdateWithoutObservationInput = {
   groupSize?: Prisma.IntFieldUpdateOperationsInput | number
   groupSalaryPostingId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   groupDegreeRequired?: Prisma.NullableBoolFieldUpdateOperationsInput | boolean | null
+  salaryText?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  salaryEstimated?: Prisma.NullableBoolFieldUpdateOperationsInput | boolean | null
+  description?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  url?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  educationRequirement?: Prisma.NullableEnumEducationRequirementFieldUpdateOperationsInput | $Enums.EducationRequirement | null
+  educationLevel?: Prisma.NullableEnumEducationLevelFieldUpdateOperationsInput | $Enums.EducationLevel | null
+  educationEvidence?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  educationOrigin?: Prisma.NullableEnumEducationOriginFieldUpdateOperationsInput | $Enums.EducationOrigin | null
   role?: Prisma.RoleUpdateOneRequiredWithoutPostingsNestedInput
   employer?: Prisma.EmployerUpdateOneRequiredWithoutPostingsNestedInput
 }
@@ -1269,6 +1581,8 @@ export type PostingUncheckedUpdateWithoutObservationInput = {
   salaryPeriod?: Prisma.NullableEnumSalaryPeriodFieldUpdateOperationsInput | $Enums.SalaryPeriod | null
   degreeRequired?: Prisma.NullableBoolFieldUpdateOperationsInput | boolean | null
   seniority?: Prisma.NullableEnumSeniorityFieldUpdateOperationsInput | $Enums.Seniority | null
+  employmentType?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  companyName?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   postedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   closedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -1278,6 +1592,14 @@ export type PostingUncheckedUpdateWithoutObservationInput = {
   groupSize?: Prisma.IntFieldUpdateOperationsInput | number
   groupSalaryPostingId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   groupDegreeRequired?: Prisma.NullableBoolFieldUpdateOperationsInput | boolean | null
+  salaryText?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  salaryEstimated?: Prisma.NullableBoolFieldUpdateOperationsInput | boolean | null
+  description?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  url?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  educationRequirement?: Prisma.NullableEnumEducationRequirementFieldUpdateOperationsInput | $Enums.EducationRequirement | null
+  educationLevel?: Prisma.NullableEnumEducationLevelFieldUpdateOperationsInput | $Enums.EducationLevel | null
+  educationEvidence?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  educationOrigin?: Prisma.NullableEnumEducationOriginFieldUpdateOperationsInput | $Enums.EducationOrigin | null
 }
 
 export type PostingCreateManyRoleInput = {
@@ -1295,6 +1617,8 @@ export type PostingCreateManyRoleInput = {
   salaryPeriod?: $Enums.SalaryPeriod | null
   degreeRequired?: boolean | null
   seniority?: $Enums.Seniority | null
+  employmentType?: string | null
+  companyName?: string | null
   postedAt: Date | string
   closedAt?: Date | string | null
   createdAt?: Date | string
@@ -1304,6 +1628,14 @@ export type PostingCreateManyRoleInput = {
   groupSize?: number
   groupSalaryPostingId?: number | null
   groupDegreeRequired?: boolean | null
+  salaryText?: string | null
+  salaryEstimated?: boolean | null
+  description?: string | null
+  url?: string | null
+  educationRequirement?: $Enums.EducationRequirement | null
+  educationLevel?: $Enums.EducationLevel | null
+  educationEvidence?: string | null
+  educationOrigin?: $Enums.EducationOrigin | null
 }
 
 export type PostingUpdateWithoutRoleInput = {
@@ -1319,6 +1651,8 @@ export type PostingUpdateWithoutRoleInput = {
   salaryPeriod?: Prisma.NullableEnumSalaryPeriodFieldUpdateOperationsInput | $Enums.SalaryPeriod | null
   degreeRequired?: Prisma.NullableBoolFieldUpdateOperationsInput | boolean | null
   seniority?: Prisma.NullableEnumSeniorityFieldUpdateOperationsInput | $Enums.Seniority | null
+  employmentType?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  companyName?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   postedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   closedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -1328,6 +1662,14 @@ export type PostingUpdateWithoutRoleInput = {
   groupSize?: Prisma.IntFieldUpdateOperationsInput | number
   groupSalaryPostingId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   groupDegreeRequired?: Prisma.NullableBoolFieldUpdateOperationsInput | boolean | null
+  salaryText?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  salaryEstimated?: Prisma.NullableBoolFieldUpdateOperationsInput | boolean | null
+  description?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  url?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  educationRequirement?: Prisma.NullableEnumEducationRequirementFieldUpdateOperationsInput | $Enums.EducationRequirement | null
+  educationLevel?: Prisma.NullableEnumEducationLevelFieldUpdateOperationsInput | $Enums.EducationLevel | null
+  educationEvidence?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  educationOrigin?: Prisma.NullableEnumEducationOriginFieldUpdateOperationsInput | $Enums.EducationOrigin | null
   employer?: Prisma.EmployerUpdateOneRequiredWithoutPostingsNestedInput
   observation?: Prisma.SalaryObservationUpdateOneWithoutPostingNestedInput
 }
@@ -1347,6 +1689,8 @@ export type PostingUncheckedUpdateWithoutRoleInput = {
   salaryPeriod?: Prisma.NullableEnumSalaryPeriodFieldUpdateOperationsInput | $Enums.SalaryPeriod | null
   degreeRequired?: Prisma.NullableBoolFieldUpdateOperationsInput | boolean | null
   seniority?: Prisma.NullableEnumSeniorityFieldUpdateOperationsInput | $Enums.Seniority | null
+  employmentType?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  companyName?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   postedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   closedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -1356,6 +1700,14 @@ export type PostingUncheckedUpdateWithoutRoleInput = {
   groupSize?: Prisma.IntFieldUpdateOperationsInput | number
   groupSalaryPostingId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   groupDegreeRequired?: Prisma.NullableBoolFieldUpdateOperationsInput | boolean | null
+  salaryText?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  salaryEstimated?: Prisma.NullableBoolFieldUpdateOperationsInput | boolean | null
+  description?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  url?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  educationRequirement?: Prisma.NullableEnumEducationRequirementFieldUpdateOperationsInput | $Enums.EducationRequirement | null
+  educationLevel?: Prisma.NullableEnumEducationLevelFieldUpdateOperationsInput | $Enums.EducationLevel | null
+  educationEvidence?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  educationOrigin?: Prisma.NullableEnumEducationOriginFieldUpdateOperationsInput | $Enums.EducationOrigin | null
   observation?: Prisma.SalaryObservationUncheckedUpdateOneWithoutPostingNestedInput
 }
 
@@ -1374,6 +1726,8 @@ export type PostingUncheckedUpdateManyWithoutRoleInput = {
   salaryPeriod?: Prisma.NullableEnumSalaryPeriodFieldUpdateOperationsInput | $Enums.SalaryPeriod | null
   degreeRequired?: Prisma.NullableBoolFieldUpdateOperationsInput | boolean | null
   seniority?: Prisma.NullableEnumSeniorityFieldUpdateOperationsInput | $Enums.Seniority | null
+  employmentType?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  companyName?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   postedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   closedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -1383,6 +1737,14 @@ export type PostingUncheckedUpdateManyWithoutRoleInput = {
   groupSize?: Prisma.IntFieldUpdateOperationsInput | number
   groupSalaryPostingId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   groupDegreeRequired?: Prisma.NullableBoolFieldUpdateOperationsInput | boolean | null
+  salaryText?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  salaryEstimated?: Prisma.NullableBoolFieldUpdateOperationsInput | boolean | null
+  description?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  url?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  educationRequirement?: Prisma.NullableEnumEducationRequirementFieldUpdateOperationsInput | $Enums.EducationRequirement | null
+  educationLevel?: Prisma.NullableEnumEducationLevelFieldUpdateOperationsInput | $Enums.EducationLevel | null
+  educationEvidence?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  educationOrigin?: Prisma.NullableEnumEducationOriginFieldUpdateOperationsInput | $Enums.EducationOrigin | null
 }
 
 export type PostingCreateManyEmployerInput = {
@@ -1400,6 +1762,8 @@ export type PostingCreateManyEmployerInput = {
   salaryPeriod?: $Enums.SalaryPeriod | null
   degreeRequired?: boolean | null
   seniority?: $Enums.Seniority | null
+  employmentType?: string | null
+  companyName?: string | null
   postedAt: Date | string
   closedAt?: Date | string | null
   createdAt?: Date | string
@@ -1409,6 +1773,14 @@ export type PostingCreateManyEmployerInput = {
   groupSize?: number
   groupSalaryPostingId?: number | null
   groupDegreeRequired?: boolean | null
+  salaryText?: string | null
+  salaryEstimated?: boolean | null
+  description?: string | null
+  url?: string | null
+  educationRequirement?: $Enums.EducationRequirement | null
+  educationLevel?: $Enums.EducationLevel | null
+  educationEvidence?: string | null
+  educationOrigin?: $Enums.EducationOrigin | null
 }
 
 export type PostingUpdateWithoutEmployerInput = {
@@ -1424,6 +1796,8 @@ export type PostingUpdateWithoutEmployerInput = {
   salaryPeriod?: Prisma.NullableEnumSalaryPeriodFieldUpdateOperationsInput | $Enums.SalaryPeriod | null
   degreeRequired?: Prisma.NullableBoolFieldUpdateOperationsInput | boolean | null
   seniority?: Prisma.NullableEnumSeniorityFieldUpdateOperationsInput | $Enums.Seniority | null
+  employmentType?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  companyName?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   postedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   closedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -1433,6 +1807,14 @@ export type PostingUpdateWithoutEmployerInput = {
   groupSize?: Prisma.IntFieldUpdateOperationsInput | number
   groupSalaryPostingId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   groupDegreeRequired?: Prisma.NullableBoolFieldUpdateOperationsInput | boolean | null
+  salaryText?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  salaryEstimated?: Prisma.NullableBoolFieldUpdateOperationsInput | boolean | null
+  description?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  url?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  educationRequirement?: Prisma.NullableEnumEducationRequirementFieldUpdateOperationsInput | $Enums.EducationRequirement | null
+  educationLevel?: Prisma.NullableEnumEducationLevelFieldUpdateOperationsInput | $Enums.EducationLevel | null
+  educationEvidence?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  educationOrigin?: Prisma.NullableEnumEducationOriginFieldUpdateOperationsInput | $Enums.EducationOrigin | null
   role?: Prisma.RoleUpdateOneRequiredWithoutPostingsNestedInput
   observation?: Prisma.SalaryObservationUpdateOneWithoutPostingNestedInput
 }
@@ -1452,6 +1834,8 @@ export type PostingUncheckedUpdateWithoutEmployerInput = {
   salaryPeriod?: Prisma.NullableEnumSalaryPeriodFieldUpdateOperationsInput | $Enums.SalaryPeriod | null
   degreeRequired?: Prisma.NullableBoolFieldUpdateOperationsInput | boolean | null
   seniority?: Prisma.NullableEnumSeniorityFieldUpdateOperationsInput | $Enums.Seniority | null
+  employmentType?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  companyName?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   postedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   closedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -1461,6 +1845,14 @@ export type PostingUncheckedUpdateWithoutEmployerInput = {
   groupSize?: Prisma.IntFieldUpdateOperationsInput | number
   groupSalaryPostingId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   groupDegreeRequired?: Prisma.NullableBoolFieldUpdateOperationsInput | boolean | null
+  salaryText?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  salaryEstimated?: Prisma.NullableBoolFieldUpdateOperationsInput | boolean | null
+  description?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  url?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  educationRequirement?: Prisma.NullableEnumEducationRequirementFieldUpdateOperationsInput | $Enums.EducationRequirement | null
+  educationLevel?: Prisma.NullableEnumEducationLevelFieldUpdateOperationsInput | $Enums.EducationLevel | null
+  educationEvidence?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  educationOrigin?: Prisma.NullableEnumEducationOriginFieldUpdateOperationsInput | $Enums.EducationOrigin | null
   observation?: Prisma.SalaryObservationUncheckedUpdateOneWithoutPostingNestedInput
 }
 
@@ -1479,6 +1871,8 @@ export type PostingUncheckedUpdateManyWithoutEmployerInput = {
   salaryPeriod?: Prisma.NullableEnumSalaryPeriodFieldUpdateOperationsInput | $Enums.SalaryPeriod | null
   degreeRequired?: Prisma.NullableBoolFieldUpdateOperationsInput | boolean | null
   seniority?: Prisma.NullableEnumSeniorityFieldUpdateOperationsInput | $Enums.Seniority | null
+  employmentType?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  companyName?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   postedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   closedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -1488,6 +1882,14 @@ export type PostingUncheckedUpdateManyWithoutEmployerInput = {
   groupSize?: Prisma.IntFieldUpdateOperationsInput | number
   groupSalaryPostingId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   groupDegreeRequired?: Prisma.NullableBoolFieldUpdateOperationsInput | boolean | null
+  salaryText?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  salaryEstimated?: Prisma.NullableBoolFieldUpdateOperationsInput | boolean | null
+  description?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  url?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  educationRequirement?: Prisma.NullableEnumEducationRequirementFieldUpdateOperationsInput | $Enums.EducationRequirement | null
+  educationLevel?: Prisma.NullableEnumEducationLevelFieldUpdateOperationsInput | $Enums.EducationLevel | null
+  educationEvidence?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  educationOrigin?: Prisma.NullableEnumEducationOriginFieldUpdateOperationsInput | $Enums.EducationOrigin | null
 }
 
 
@@ -1508,6 +1910,8 @@ export type PostingSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs 
   salaryPeriod?: boolean
   degreeRequired?: boolean
   seniority?: boolean
+  employmentType?: boolean
+  companyName?: boolean
   postedAt?: boolean
   closedAt?: boolean
   createdAt?: boolean
@@ -1517,6 +1921,14 @@ export type PostingSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs 
   groupSize?: boolean
   groupSalaryPostingId?: boolean
   groupDegreeRequired?: boolean
+  salaryText?: boolean
+  salaryEstimated?: boolean
+  description?: boolean
+  url?: boolean
+  educationRequirement?: boolean
+  educationLevel?: boolean
+  educationEvidence?: boolean
+  educationOrigin?: boolean
   role?: boolean | Prisma.RoleDefaultArgs<ExtArgs>
   employer?: boolean | Prisma.EmployerDefaultArgs<ExtArgs>
   observation?: boolean | Prisma.Posting$observationArgs<ExtArgs>
@@ -1538,6 +1950,8 @@ export type PostingSelectCreateManyAndReturn<ExtArgs extends runtime.Types.Exten
   salaryPeriod?: boolean
   degreeRequired?: boolean
   seniority?: boolean
+  employmentType?: boolean
+  companyName?: boolean
   postedAt?: boolean
   closedAt?: boolean
   createdAt?: boolean
@@ -1547,6 +1961,14 @@ export type PostingSelectCreateManyAndReturn<ExtArgs extends runtime.Types.Exten
   groupSize?: boolean
   groupSalaryPostingId?: boolean
   groupDegreeRequired?: boolean
+  salaryText?: boolean
+  salaryEstimated?: boolean
+  description?: boolean
+  url?: boolean
+  educationRequirement?: boolean
+  educationLevel?: boolean
+  educationEvidence?: boolean
+  educationOrigin?: boolean
   role?: boolean | Prisma.RoleDefaultArgs<ExtArgs>
   employer?: boolean | Prisma.EmployerDefaultArgs<ExtArgs>
 }, ExtArgs["result"]["posting"]>
@@ -1567,6 +1989,8 @@ export type PostingSelectUpdateManyAndReturn<ExtArgs extends runtime.Types.Exten
   salaryPeriod?: boolean
   degreeRequired?: boolean
   seniority?: boolean
+  employmentType?: boolean
+  companyName?: boolean
   postedAt?: boolean
   closedAt?: boolean
   createdAt?: boolean
@@ -1576,6 +2000,14 @@ export type PostingSelectUpdateManyAndReturn<ExtArgs extends runtime.Types.Exten
   groupSize?: boolean
   groupSalaryPostingId?: boolean
   groupDegreeRequired?: boolean
+  salaryText?: boolean
+  salaryEstimated?: boolean
+  description?: boolean
+  url?: boolean
+  educationRequirement?: boolean
+  educationLevel?: boolean
+  educationEvidence?: boolean
+  educationOrigin?: boolean
   role?: boolean | Prisma.RoleDefaultArgs<ExtArgs>
   employer?: boolean | Prisma.EmployerDefaultArgs<ExtArgs>
 }, ExtArgs["result"]["posting"]>
@@ -1596,6 +2028,8 @@ export type PostingSelectScalar = {
   salaryPeriod?: boolean
   degreeRequired?: boolean
   seniority?: boolean
+  employmentType?: boolean
+  companyName?: boolean
   postedAt?: boolean
   closedAt?: boolean
   createdAt?: boolean
@@ -1605,9 +2039,17 @@ export type PostingSelectScalar = {
   groupSize?: boolean
   groupSalaryPostingId?: boolean
   groupDegreeRequired?: boolean
+  salaryText?: boolean
+  salaryEstimated?: boolean
+  description?: boolean
+  url?: boolean
+  educationRequirement?: boolean
+  educationLevel?: boolean
+  educationEvidence?: boolean
+  educationOrigin?: boolean
 }
 
-export type PostingOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "roleId" | "employerId" | "source" | "externalId" | "title" | "location" | "country" | "remote" | "salaryMin" | "salaryMax" | "salaryCurrency" | "salaryPeriod" | "degreeRequired" | "seniority" | "postedAt" | "closedAt" | "createdAt" | "updatedAt" | "dedupeKey" | "groupId" | "groupSize" | "groupSalaryPostingId" | "groupDegreeRequired", ExtArgs["result"]["posting"]>
+export type PostingOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "roleId" | "employerId" | "source" | "externalId" | "title" | "location" | "country" | "remote" | "salaryMin" | "salaryMax" | "salaryCurrency" | "salaryPeriod" | "degreeRequired" | "seniority" | "employmentType" | "companyName" | "postedAt" | "closedAt" | "createdAt" | "updatedAt" | "dedupeKey" | "groupId" | "groupSize" | "groupSalaryPostingId" | "groupDegreeRequired" | "salaryText" | "salaryEstimated" | "description" | "url" | "educationRequirement" | "educationLevel" | "educationEvidence" | "educationOrigin", ExtArgs["result"]["posting"]>
 export type PostingInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   role?: boolean | Prisma.RoleDefaultArgs<ExtArgs>
   employer?: boolean | Prisma.EmployerDefaultArgs<ExtArgs>
@@ -1648,6 +2090,14 @@ export type $PostingPayload<ExtArgs extends runtime.Types.Extensions.InternalArg
      */
     degreeRequired: boolean | null
     seniority: $Enums.Seniority | null
+    /**
+     * As given (full-time, contract...); null = unknown
+     */
+    employmentType: string | null
+    /**
+     * The employer's name as this posting spelled it (trimmed, white space collapsed)
+     */
+    companyName: string | null
     postedAt: Date
     closedAt: Date | null
     createdAt: Date
@@ -1658,11 +2108,12 @@ export type $PostingPayload<ExtArgs extends runtime.Types.Extensions.InternalArg
      */
     dedupeKey: string | null
     /**
-     * The group's earliest member (itself for the earliest member). Maintained by the importer.
+     * In a group of two or more duplicates: the group's earliest member (itself for that one).
+     * Null for a posting that is a group of its own. Maintained by the importer.
      */
     groupId: number | null
     /**
-     * On a group's earliest member: the number of members (1 on the others).
+     * On the earliest member of a group of two or more: the number of members (1 on the others).
      */
     groupSize: number
     /**
@@ -1673,6 +2124,29 @@ export type $PostingPayload<ExtArgs extends runtime.Types.Extensions.InternalArg
      * On a group's earliest member: the requirement of the earliest member whose requirement is known.
      */
     groupDegreeRequired: boolean | null
+    /**
+     * The salary as published, e.g. "$53K-$91K (Glassdoor est.)".
+     */
+    salaryText: string | null
+    /**
+     * True when the source marks the salary as an estimate.
+     */
+    salaryEstimated: boolean | null
+    /**
+     * The ad's text (HTML read as text).
+     */
+    description: string | null
+    url: string | null
+    /**
+     * null on rows written before the column existed: read as degree_required says (true REQUIRED, false NOT_MENTIONED, null UNKNOWN).
+     */
+    educationRequirement: $Enums.EducationRequirement | null
+    educationLevel: $Enums.EducationLevel | null
+    /**
+     * The sentence that decided the requirement.
+     */
+    educationEvidence: string | null
+    educationOrigin: $Enums.EducationOrigin | null
   }, ExtArgs["result"]["posting"]>
   composites: {}
 }
@@ -2114,6 +2588,8 @@ export interface PostingFieldRefs {
   readonly salaryPeriod: Prisma.FieldRef<"Posting", 'SalaryPeriod'>
   readonly degreeRequired: Prisma.FieldRef<"Posting", 'Boolean'>
   readonly seniority: Prisma.FieldRef<"Posting", 'Seniority'>
+  readonly employmentType: Prisma.FieldRef<"Posting", 'String'>
+  readonly companyName: Prisma.FieldRef<"Posting", 'String'>
   readonly postedAt: Prisma.FieldRef<"Posting", 'DateTime'>
   readonly closedAt: Prisma.FieldRef<"Posting", 'DateTime'>
   readonly createdAt: Prisma.FieldRef<"Posting", 'DateTime'>
@@ -2123,6 +2599,14 @@ export interface PostingFieldRefs {
   readonly groupSize: Prisma.FieldRef<"Posting", 'Int'>
   readonly groupSalaryPostingId: Prisma.FieldRef<"Posting", 'Int'>
   readonly groupDegreeRequired: Prisma.FieldRef<"Posting", 'Boolean'>
+  readonly salaryText: Prisma.FieldRef<"Posting", 'String'>
+  readonly salaryEstimated: Prisma.FieldRef<"Posting", 'Boolean'>
+  readonly description: Prisma.FieldRef<"Posting", 'String'>
+  readonly url: Prisma.FieldRef<"Posting", 'String'>
+  readonly educationRequirement: Prisma.FieldRef<"Posting", 'EducationRequirement'>
+  readonly educationLevel: Prisma.FieldRef<"Posting", 'EducationLevel'>
+  readonly educationEvidence: Prisma.FieldRef<"Posting", 'String'>
+  readonly educationOrigin: Prisma.FieldRef<"Posting", 'EducationOrigin'>
 }
     
 
