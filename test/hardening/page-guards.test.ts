@@ -62,7 +62,10 @@ describe('pages hold the same line as the API', () => {
     ['/roles/a/b', 404, 'There is no page at /roles/a/b'],
     ['/roles?page=0', 400, 'page must be a whole number from 1'],
     ['/roles?page=x', 400, 'page must be a whole number from 1'],
-    ['/roles?page=4', 404, 'There is no page 4: the list of roles has 3 pages'],
+    // Pages after the first are keyset pages: reached through the link of the page before them.
+    ['/roles?page=4', 400, 'a page after the first is reached through its link'],
+    ['/roles?after=WyJSb2xlIl0', 400, 'after= belongs to a page after the first'],
+    ['/roles?page=2&after=bm90IGEgY3Vyc29y', 400, 'after'],
     ['/roles?sort=salary', 400, 'sort must be one of'],
   ])('GET %s is %i, with an error page, no stack trace logged', async (path, status, message) => {
     const before = logs.lines.length;
@@ -90,12 +93,17 @@ describe('pages hold the same line as the API', () => {
       seen.push(...(slugs as string[]));
       pages += 1;
       next = /<a href="([^"]+)" rel="next">/.exec(res.html)?.[1]?.replace(/&amp;/g, '&');
-      if (next) expect(next).toBe(`/roles?sort=title&dir=desc&page=${pages + 1}`);
+      if (next) expect(next).toMatch(new RegExp(`^/roles\\?sort=title&dir=desc&page=${pages + 1}&after=[A-Za-z0-9_%-]+$`));
     }
     expect(pages).toBe(3);
     expect(seen).toEqual([...expected].reverse());
-    // The degree share, ordered on the page, is paginated the same way.
-    const degree = await page(`${server.url}/roles?sort=degree&dir=desc&page=3`);
+    // The degree share is paginated the same way: the third page through the links.
+    let degree = await page(`${server.url}/roles?sort=degree&dir=desc`);
+    for (let i = 0; i < 2; i++) {
+      const link = /<a href="([^"]+)" rel="next">/.exec(degree.html)?.[1]?.replace(/&amp;/g, '&');
+      expect(link).toBeDefined();
+      degree = await page(`${server.url}${link}`);
+    }
     expect(degree.status).toBe(200);
     expect(slugsOf(degree.html)).toHaveLength(50);
     expect(degree.html).toContain('rel="first"');
