@@ -6,6 +6,7 @@ import { ListenError, startServer } from './http/server.ts';
 import { isEmpty, seedDatabase } from './importer/seed.ts';
 import { createLogger } from './logger.ts';
 import { openSharedState } from './shared-state/index.ts';
+import { sharedWriteMarks } from './shared-state/write-marks.ts';
 import { loadManifest, ManifestError } from './graphql/persisted-queries.ts';
 
 /**
@@ -23,6 +24,7 @@ async function main(): Promise<void> {
   }
   const logger = createLogger(config.LOG_LEVEL);
   usePreparedStatements(config.DB_PREPARED_STATEMENTS === 'true');
+  const shared = openSharedState({ url: config.REDIS_URL, prefix: config.REDIS_KEY_PREFIX, logger });
   const db = await openDatabase({
     url: config.DATABASE_URL,
     pgliteDir: config.pgliteDir,
@@ -33,6 +35,7 @@ async function main(): Promise<void> {
       urls: config.DATABASE_READ_URLS,
       maxLagMs: config.DATABASE_READ_MAX_LAG_MS,
       checkIntervalMs: config.DATABASE_READ_CHECK_MS,
+      marks: sharedWriteMarks(shared, Math.max(60_000, 10 * config.DATABASE_READ_MAX_LAG_MS)),
       onStateChange: (state) => {
         if (state.healthy) logger.info({ replica: state.name, lagMs: state.lagMs }, 'replica healthy: reads go to it');
         else logger.warn({ replica: state.name, reason: state.reason }, 'replica not usable: its reads go elsewhere');
@@ -52,7 +55,6 @@ async function main(): Promise<void> {
   // Only a migrated, seeded database is handed to the CLIs (npm run import, seed, apikey, ...).
   db.shareEmbedded();
   const production = config.NODE_ENV === 'production';
-  const shared = openSharedState({ url: config.REDIS_URL, prefix: config.REDIS_KEY_PREFIX, logger });
   // Counting from the first request on: a Redis that answers within a second is used from the start.
   await shared.ready(1000);
   const server = await startServer(

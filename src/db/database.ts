@@ -4,7 +4,7 @@ import type { EmbeddedPostgres, EmbeddedRole } from './embedded.ts';
 import { applyMigrations, FailedMigrationError } from './migrate.ts';
 import { createPool, StatementCounter } from './pool.ts';
 import { createPrisma, type PrismaClient } from './prisma.ts';
-import { ReplicaRouter, type ReplicaState } from './replicas.ts';
+import { ReplicaRouter, type ReplicaState, type WriteMarks } from './replicas.ts';
 import { ReadSession, type ReadSessionSettings } from './read-session.ts';
 
 /** statement_timeout when none is configured (DB_STATEMENT_TIMEOUT_MS's default). */
@@ -57,6 +57,8 @@ export interface OpenOptions {
     urls: readonly string[];
     maxLagMs: number;
     checkIntervalMs: number;
+    /** Write marks shared with other instances (Redis), for read-your-writes across them. */
+    marks?: WriteMarks;
     /** Told once per change of a replica's state. */
     onStateChange?: (state: ReplicaState) => void;
   };
@@ -145,6 +147,7 @@ export async function openDatabase(options: OpenOptions): Promise<Database> {
       poolMax: options.poolMax ?? 10,
       connectTimeoutMs: options.connectTimeoutMs ?? 2_000,
       onStateChange: options.readReplicas.onStateChange,
+      marks: options.readReplicas.marks,
     });
     // An unreachable replica is not an error at start: reads use the primary until it is healthy.
     await replicas.start();

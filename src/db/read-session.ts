@@ -62,7 +62,7 @@ export interface ReadTarget {
  * to be a query or a mutation), and hears of a replica that failed under it.
  */
 export interface ReadRoute {
-  choose(): ReadTarget;
+  choose(): ReadTarget | Promise<ReadTarget>;
   lost(target: ReadTarget, reason: string): void;
   /** The session opened its snapshot on `target` (counted in /metrics). */
   used(target: ReadTarget): void;
@@ -200,7 +200,7 @@ export class ReadSession implements Queryable {
 
   private async begin(): Promise<CountedClient> {
     const primary: ReadTarget = { pool: this.pool, name: 'primary', replica: false };
-    const chosen = this.primaryOnly || !this.route ? primary : this.route.choose();
+    const chosen = this.primaryOnly || !this.route ? primary : await this.route.choose();
     try {
       return await this.openOn(chosen);
     } catch (error) {

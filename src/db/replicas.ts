@@ -23,6 +23,15 @@ export interface ReplicaState {
   reason?: string;
 }
 
+/**
+ * Where the write marks of read-your-writes live: in Redis, so that a client that wrote through
+ * one instance and reads through another still reads its write (src/shared-state/write-marks.ts).
+ */
+export interface WriteMarks {
+  get(client: string): Promise<bigint | undefined>;
+  set(client: string, lsn: bigint): Promise<void>;
+}
+
 export interface ReplicaRouterOptions {
   /** A replica further behind than this is not read from (DATABASE_READ_MAX_LAG_MS). */
   maxLagMs: number;
@@ -33,6 +42,8 @@ export interface ReplicaRouterOptions {
   poolWaitMs?: number;
   /** Told once per change of a replica's state (healthy <-> not). */
   onStateChange?: (state: ReplicaState) => void;
+  /** Write marks shared with other instances; this instance's memory only when left out. */
+  marks?: WriteMarks;
 }
 
 interface Replica {
@@ -166,8 +177,9 @@ export class ReplicaRouter {
    * Where a read-only operation of `client` (e.g. its API key's id; undefined for anonymous
    * readers) runs: a healthy replica that has replayed the client's last write, else the primary.
    */
-  pick(client?: string): ReadTarget {
-    const needs = client === undefined ? undefined : this.writes.get(client);
+  pick(client?: string, shared?: bigint): ReadTarget {
+    const own = client === undefined ? undefined : this.writes.get(client);
+    const needs = own === undefined ? shared : shared === undefined || own > shared ? own : shared;
     const usable = this.replicas.filter((r) => r.healthy && (needs === undefined || r.replayed >= needs));
     if (needs !== undefined && usable.length === this.replicas.filter((r) => r.healthy).length) {
       // Every healthy replica has the write: the client no longer needs the primary.
@@ -181,7 +193,11 @@ export class ReplicaRouter {
   /** The route of one read session: chosen when its first statement runs. */
   route(client?: string): ReadRoute {
     return {
-      choose: () => this.pick(client),
+      choose: async () => {
+        // A mark another instance wrote (a client writing there, reading here) counts too.
+        const shared = client === undefined || !this.options.marks ? undefined : await this.options.marks.get(client).catch(() => undefined);
+        return this.pick(client, shared);
+      },
       lost: (target, reason) => this.markDown(target.name, reason),
       used: (target) => this.reads.set(target.name, (this.reads.get(target.name) ?? 0) + 1),
     };
@@ -195,7 +211,9 @@ export class ReplicaRouter {
   async rememberWrite(client: string): Promise<void> {
     if (this.replicas.length === 0) return;
     const { rows } = await this.primary.query<{ lsn: string }>('SELECT pg_current_wal_insert_lsn()::text AS lsn');
-    this.writes.set(client, parseLsn(rows[0]?.lsn ?? '0/0'));
+    const lsn = parseLsn(rows[0]?.lsn ?? '0/0');
+    this.writes.set(client, lsn);
+    await this.options.marks?.set(client, lsn).catch(() => undefined);
   }
 
   states(): ReplicaState[] {

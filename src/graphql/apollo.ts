@@ -1,3 +1,4 @@
+import type { KeyValueCache } from '@apollo/utils.keyvaluecache';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginCacheControl } from '@apollo/server/plugin/cacheControl';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
@@ -23,6 +24,8 @@ export interface ApolloOptions {
   cacheMaxAge?: number;
   /** Persisted queries (PERSISTED_QUERIES); the manifest is required for `only`. */
   persistedQueries?: { mode: PersistedQueriesMode; manifest?: Map<string, string> };
+  /** Where APQ registrations live (shared by every instance through Redis); Apollo's in-memory store when left out. */
+  apqCache?: KeyValueCache<string>;
 }
 
 /**
@@ -91,7 +94,7 @@ export function createApolloServer(options: ApolloOptions): ApolloServer<GraphQL
         ? false
         : options.persistedQueries?.mode === 'only' && options.persistedQueries.manifest
           ? { cache: new ManifestCache(options.persistedQueries.manifest), ttl: null }
-          : { ttl: null },
+          : { ttl: null, ...(options.apqCache ? { cache: options.apqCache } : {}) },
     plugins: [
       options.landingPage ?? ApolloServerPluginLandingPageDisabled(),
       readSessionPlugin(),

@@ -21,6 +21,7 @@ import { createMetrics } from './metrics.ts';
 import { RateLimiter, type RateLimitOptions } from './rate-limit.ts';
 import { verifyApiKey } from '../auth/api-keys.ts';
 import { logSerializers } from '../logger.ts';
+import { SharedApqCache } from '../shared-state/apq-cache.ts';
 import type { SharedState } from '../shared-state/index.ts';
 import { renderErrorPage } from './pages/error-page.ts';
 import { BodyTooLargeError, InvalidUtf8Error, readBody } from './read-body.ts';
@@ -135,6 +136,7 @@ export async function startServer(options: ServerOptions, port: number, host?: s
     plugins: [metrics.plugin(), errorLog],
     cacheMaxAge,
     persistedQueries: persisted,
+    apqCache: options.shared?.redis ? new SharedApqCache(options.shared) : undefined,
   });
   await apollo.start();
   const createContext = contextFactory(options.db);

@@ -1,5 +1,8 @@
 import pg from 'pg';
+import crypto from 'node:crypto';
 import { parseLsn, ReplicaRouter, type ReplicaState } from '../../src/db/replicas.ts';
+import { openSharedState } from '../../src/shared-state/index.ts';
+import { sharedWriteMarks } from '../../src/shared-state/write-marks.ts';
 import { postgresBinDir, startThrowawayPostgres, type ThrowawayPostgres } from '../hardening/support/throwaway-postgres.ts';
 
 const describeWithServer = postgresBinDir() ? describe : describe.skip;
@@ -74,6 +77,36 @@ describeWithServer('replica router over a real streaming replica (pg_basebackup 
     expect(['primary', router.states()[0]?.name]).toContain(first.name);
     // Anonymous readers were never held back.
     expect(router.pick().replica).toBe(true);
+  });
+
+  test('a write through one instance keeps the writer on the primary in another instance too (marks in Redis)', async () => {
+    const shared = openSharedState({ url: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', prefix: `jobstats-test-${crypto.randomBytes(6).toString('hex')}:` });
+    expect(await shared.ready(10_000)).toBe(true);
+    const marks = sharedWriteMarks(shared, 60_000);
+    const options = { maxLagMs: 30_000, checkIntervalMs: 60_000, poolMax: 2, connectTimeoutMs: 1000, marks };
+    const here = new ReplicaRouter(primaryPool, [replica.url], options);
+    const there = new ReplicaRouter(primaryPool, [replica.url], options);
+    try {
+      await here.start();
+      await there.start();
+      expect((await there.route('key-2').choose()).replica).toBe(true);
+      // Checked before the write reaches the replica: `there` knows the replica's older position.
+      await primaryPool.query('INSERT INTO marker VALUES (2)');
+      await here.rememberWrite('key-2');
+      expect((await there.route('key-2').choose()).replica).toBe(false);
+      // Another client is not held back.
+      expect((await there.route('key-3').choose()).replica).toBe(true);
+      await until('the replica replaying the write', async () => {
+        await there.check();
+        return (await there.route('key-2').choose()).replica ? true : undefined;
+      });
+    } finally {
+      await here.close();
+      await there.close();
+      const keys = (await shared.redis?.keys(`${shared.prefix}*`)) ?? [];
+      if (keys.length) await shared.redis?.del(...keys);
+      await shared.close();
+    }
   });
 
   test('a stopped replica is taken out, and put back once it runs again', async () => {
