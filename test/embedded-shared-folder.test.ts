@@ -63,8 +63,14 @@ describe('npm start and the npm scripts on one embedded database folder', () => 
   it('what import, apikey create and seed write while it runs is the service\'s at once', async () => {
     const imported = await runScript('scripts/import.ts', ['postings', csv], { PGLITE_DIR: dir });
     expect(imported.code).toBe(0);
-    // The same summary as without a service.
-    expect(imported.stderr.trim()).toMatch(new RegExp(`^postings from ${csv.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: read ${ROWS}, inserted ${ROWS}, updated 0, unchanged 0, rejected 0 in [\\d.]+ s \\(.+ rows/s\\)$`));
+    // The same summary as without a service: the counts, then the postings' lines (docs/import-format.md).
+    const [counts, ...postingLines] = imported.stderr.trim().split('\n');
+    expect(counts).toMatch(new RegExp(`^postings from ${csv.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: read ${ROWS}, inserted ${ROWS}, updated 0, unchanged 0, rejected 0 in [\\d.]+ s \\(.+ rows/s\\)$`));
+    // Even rows require a degree; the others say it is not needed.
+    expect(postingLines).toEqual([
+      `rows per role: ${SLUG} ${ROWS} (0 classified by title, 0 by --default-role)`,
+      `degree requirement: REQUIRED ${Math.ceil(ROWS / 2)}, NOT_MENTIONED ${Math.floor(ROWS / 2)}`,
+    ]);
     const res = await gql<RolePostings>(service!.url, ROLE_POSTINGS, { slug: SLUG });
     expect(res.data?.role?.postings.totalCount).toBe(ROWS);
 

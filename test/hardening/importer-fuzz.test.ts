@@ -10,6 +10,10 @@ const FIELDS = ['externalId', 'source', 'role', 'title', 'company', 'country', '
 type Row = Partial<Record<(typeof FIELDS)[number], unknown>>;
 
 function validRow(i: number, rand: () => number): Row {
+  const period = ['YEAR', 'month', 'HOUR'][i % 3] as string;
+  // A plausible amount for its period (40,000..90,000 a year): the importer rejects implausible salaries.
+  const yearly = 40_000 + Math.floor(rand() * 50_000);
+  const perPeriod = period === 'YEAR' ? yearly : period === 'month' ? Math.round(yearly / 12) : Math.round(yearly / 2080);
   return {
     externalId: `valid-${i}`,
     source: 'fuzz',
@@ -18,10 +22,10 @@ function validRow(i: number, rand: () => number): Row {
     company: `Company ${i % 17}`,
     country: ['US', 'de', 'FR', ''][i % 4],
     remote: ['true', 'no', '1', ''][i % 4],
-    salaryMin: 40_000 + Math.floor(rand() * 50_000),
+    salaryMin: perPeriod,
     salaryMax: '',
     salaryCurrency: 'USD',
-    salaryPeriod: ['YEAR', 'month', 'HOUR'][i % 3],
+    salaryPeriod: period,
     degreeRequired: ['true', 'false', ''][i % 3],
     postedAt: '2026-01-05',
     closedAt: '',

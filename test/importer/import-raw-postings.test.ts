@@ -236,9 +236,10 @@ describe('scraped CSV with a column map', () => {
 
   test('explicit salaryMin/salaryMax win over salaryText', async () => {
     const csv = path.join(scratch, 'explicit.csv');
-    fs.writeFileSync(csv, 'externalId,role,company,postedAt,salaryMin,salaryMax,salaryText\nx-1,data-scientist,Acme,2026-01-01,100,200,$53K-$91K (Glassdoor est.)\n');
-    await importFile(db, 'postings', csv);
-    expect((await stored()).get('x-1')).toMatchObject({ salary_min: 100, salary_max: 200, salary_currency: 'USD', salary_estimated: true });
+    // Plausible amounts (the importer rejects a salary under SALARY_MIN_USD_PER_YEAR), other than the text's.
+    fs.writeFileSync(csv, 'externalId,role,company,postedAt,salaryMin,salaryMax,salaryText\nx-1,data-scientist,Acme,2026-01-01,100000,120000,$53K-$91K (Glassdoor est.)\n');
+    expect(await importFile(db, 'postings', csv)).toMatchObject({ inserted: 1, rejected: 0 });
+    expect((await stored()).get('x-1')).toMatchObject({ salary_min: 100000, salary_max: 120000, salary_currency: 'USD', salary_estimated: true });
   });
 
   test('a map naming a column the file lacks stops the import before anything is written, naming the column', async () => {

@@ -6,6 +6,7 @@ import { mean, percentile } from '../support/independent-stats.ts';
 import { gql, startTestServer } from '../support/server.ts';
 
 // Ten ordinary salaries and one $5,000,000 posting, as a board with a typo would publish it.
+// Ten distinct ads: each at its own site, so that no two share a duplicate key (employer, title, location).
 const SALARIES = [80000, 82000, 85000, 86000, 88000, 90000, 91000, 93000, 95000, 98000];
 const rows = [
   ...SALARIES.map((salary, i) => ({
@@ -14,6 +15,7 @@ const rows = [
     role: 'qa-engineer',
     title: i < 4 ? 'Senior QA Engineer' : 'QA Engineer',
     company: `Company ${i % 4}`,
+    location: `Site ${i}`,
     country: i % 3 ? 'DE' : 'US',
     remote: i % 2 === 0,
     salaryMin: salary,
@@ -117,10 +119,11 @@ describe('role pages that tell the whole story', () => {
     );
     expect(before.data!.role.topEmployers.edges.map((e) => e.node.name)).toContain('Company 1');
     // "Company 1" had 3 postings (q-1, q-5, q-9); four spelled "  COMPANY   1 " now outnumber them.
+    // The four are one ad on one board (one duplicate key, one day): postings are counted with dedupe: false.
     await importRows(db, 'postings', [0, 1, 2, 3].map((i) => ({ externalId: `shout-${i}`, source: 'boardC', role: 'qa-engineer', company: '  COMPANY   1 ', postedAt: '2026-01-12' })));
     const after = await gql<{ role: { topEmployers: { edges: { postings: number; node: { name: string } }[] } } }>(
       server.url,
-      '{ role(slug: "qa-engineer") { topEmployers(first: 10, filter: { status: ANY }) { edges { postings node { name } } } } }',
+      '{ role(slug: "qa-engineer") { topEmployers(first: 10, dedupe: false, filter: { status: ANY }) { edges { postings node { name } } } } }',
     );
     expect(after.data!.role.topEmployers.edges[0]).toEqual({ postings: 7, node: { name: 'COMPANY 1' } });
   });
