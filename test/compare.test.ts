@@ -22,6 +22,8 @@ describe('comparing roles', () => {
         source: 'cmp',
         role: 'data-engineer',
         company: `Company ${i % 3}`,
+        // Distinct ads: the same employer, title and place on one day would be one ad posted twice.
+        title: `Data Engineer ${i}`,
         country: i % 2 ? 'DE' : 'US',
         salaryMin: salary,
         degreeRequired: i % 2 === 0,

@@ -98,7 +98,8 @@ describe('npm run db:deploy', () => {
       for (let i = 0; i < 100 && waiting === 0; i++) {
         await new Promise((r) => setTimeout(r, 100));
         const locks = await holder.query(
-          `SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND objid = $1`,
+          `SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND objid = $1
+           AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
           [PRISMA_MIGRATE_LOCK_KEY],
         );
         waiting = locks.rows[0].n;

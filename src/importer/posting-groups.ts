@@ -69,9 +69,12 @@ const keysCte = (touched: string, onlyShared = false) => `touched AS (${touched}
 /**
  * The statements that regroup the keys of the `touched` postings, in the writer's transaction
  * (docs/methodology.md, "Duplicates across sources"):
- * 1. advisory transaction locks on the keys, in key order, so that two writers regroup a key in
- *    turn (the next statement's snapshot then sees what the other one committed, so two ads
- *    imported at once by two writers still find each other);
+ * 1. advisory transaction locks on the keys' buckets (REGROUP_LOCK_BUCKETS of them, in bucket
+ *    order), so that two writers regroup a key in turn (the next statement's snapshot then sees
+ *    what the other one committed, so two ads imported at once by two writers still find each
+ *    other). Buckets, not one lock a key: a batch of 10,000 keys would take 10,000 locks and run
+ *    PostgreSQL's shared lock table out of memory ("out of shared memory"); two keys in one
+ *    bucket only regroup one after the other;
  * 2. per key, the groups' first postings by a walk (a recursive CTE that jumps from a group's
  *    first posting to the first posting more than the window after it, one index probe a
  *    group); every posting of the key belongs to the last group started at or before it in the
@@ -83,10 +86,18 @@ const keysCte = (touched: string, onlyShared = false) => `touched AS (${touched}
  * JIT is off for the rest of the transaction: the misestimated CTEs would make PostgreSQL spend
  * seconds compiling plans that run in milliseconds.
  */
+/** Buckets of the regrouping locks (a power of two), and the lock class that names them. */
+export const REGROUP_LOCK_BUCKETS = 256;
+const REGROUP_LOCK_CLASS = 1246;
+
 export function regroupSql(touched: string, windowDays: number = dedupeWindowDays()): string[] {
   const span = `interval '${windowLiteral(windowDays)} days'`;
   const lock = `WITH ${keysCte(touched)}
-    SELECT count(*) AS locked FROM (SELECT pg_advisory_xact_lock(e, hashtext(k)) FROM keys ORDER BY e, k COLLATE "C") l`;
+    SELECT count(*) AS locked FROM (
+      SELECT pg_advisory_xact_lock(${REGROUP_LOCK_CLASS}, b) FROM (
+        SELECT DISTINCT (hashtext(e::text || ':' || k) & ${REGROUP_LOCK_BUCKETS - 1}) AS b FROM keys
+      ) buckets ORDER BY b
+    ) l`;
   const regroup = `WITH RECURSIVE ${keysCte(touched, true)},
   walk AS (
     SELECT k.e, k.k, f.id, f.posted_at FROM keys k
