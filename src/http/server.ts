@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import crypto from 'node:crypto';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -143,9 +144,20 @@ export async function startServer(options: ServerOptions, port: number, host?: s
   // ETags change with the code that renders answers too, not only with the data.
   const build = crypto.createHash('sha256').update(`${process.env.npm_package_version ?? ''}\0${loadTypeDefs()}`).digest('hex');
   const cache = new ResponseCache(options.db.pool, cacheMaxAge, build);
-  const pages = createPageRoutes({ apollo, createContext, playground: playground !== 'off', cache });
-  const csv = createCsvRoutes({ apollo, createContext, cache });
-  const compare = createCompareRoute({ apollo, createContext, cache, playground: playground !== 'off' });
+  // Pages run their queries in-process; the request they serve is found through this store, so
+  // that a reader who goes away has the page's statements cancelled as an API client's are.
+  const pageRequests = new AsyncLocalStorage<{ signal: AbortSignal }>();
+  const pageContext = () => createContext({ signal: pageRequests.getStore()?.signal });
+  const pages = createPageRoutes({ apollo, createContext: pageContext, playground: playground !== 'off', cache });
+  const csv = createCsvRoutes({ apollo, createContext: pageContext, cache });
+  const compare = createCompareRoute({ apollo, createContext: pageContext, cache, playground: playground !== 'off' });
+  const asPage = (res: ServerResponse, handle: () => Promise<void>): Promise<void> => {
+    const abort = new AbortController();
+    res.once('close', () => {
+      if (!res.writableFinished) abort.abort();
+    });
+    return pageRequests.run({ signal: abort.signal }, handle);
+  };
   const httpLogger = pinoHttp({
     logger: options.logger,
     serializers: logSerializers,
@@ -262,9 +274,9 @@ export async function startServer(options: ServerOptions, port: number, host?: s
       // Pages and exports draw on the same allowance as /graphql: they run the same queries.
       const page = (message: string) => renderErrorPage({ status: 429, heading: 'Too many requests', message, playground: playground !== 'off' });
       if (await rateLimiter?.handle(req, res, page)) return;
-      if (isCsvPath(path)) return csv.handle(req, res);
-      if (path === '/compare') return compare(req, res);
-      return pages.handle(req, res);
+      if (isCsvPath(path)) return asPage(res, () => csv.handle(req, res));
+      if (path === '/compare') return asPage(res, () => compare(req, res));
+      return asPage(res, () => pages.handle(req, res));
     }
     if (path === '/healthz') return sendJson(res, 200, checkHealth());
     if (path === '/readyz') {

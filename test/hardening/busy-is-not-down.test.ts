@@ -118,6 +118,21 @@ describeWithServer('busy is not down: statement timeout, pool wait, cancelled st
     expect((await ask(patient.url)).status).toBe(200);
   }, 120_000);
 
+  it('cancels the statements of a role page whose reader goes away, as for an API client', async () => {
+    const locker = await lockPostings();
+    try {
+      const controller = new AbortController();
+      const gone = fetch(`${patient.url}/roles/backend-developer`, { signal: controller.signal }).catch((error: unknown) => error);
+      expect(await until(async () => (await runningOnPosting()) >= 1, 20_000)).toBe(true);
+      controller.abort();
+      expect((await gone) as { name?: string }).toMatchObject({ name: 'AbortError' });
+      expect(await until(async () => (await runningOnPosting()) === 0, 15_000)).toBe(true);
+    } finally {
+      await locker.end();
+    }
+    expect((await fetch(`${patient.url}/roles/backend-developer`)).status).toBe(200);
+  }, 120_000);
+
   it('answers OVERLOADED (503, Retry-After, no data) when no pool connection comes free within DB_POOL_WAIT_MS, and /readyz stays 200', async () => {
     const locker = await lockPostings();
     let held: Promise<Answer>[] = [];
