@@ -9,7 +9,12 @@ import { seededRandom } from '../../scripts/seeded-random.ts';
 const FIELDS = ['externalId', 'source', 'role', 'title', 'company', 'country', 'remote', 'salaryMin', 'salaryMax', 'salaryCurrency', 'salaryPeriod', 'degreeRequired', 'postedAt', 'closedAt'] as const;
 type Row = Partial<Record<(typeof FIELDS)[number], unknown>>;
 
+/** A plausible amount for each period (rule salaryImplausible: 1,000..10,000,000 USD a year once annualized). */
+const SALARY_RANGE: Record<string, [number, number]> = { YEAR: [40_000, 50_000], month: [3_500, 4_000], HOUR: [20, 25] };
+
 function validRow(i: number, rand: () => number): Row {
+  const salaryPeriod = ['YEAR', 'month', 'HOUR'][i % 3] as string;
+  const [low, spread] = SALARY_RANGE[salaryPeriod] as [number, number];
   return {
     externalId: `valid-${i}`,
     source: 'fuzz',
@@ -18,10 +23,10 @@ function validRow(i: number, rand: () => number): Row {
     company: `Company ${i % 17}`,
     country: ['US', 'de', 'FR', ''][i % 4],
     remote: ['true', 'no', '1', ''][i % 4],
-    salaryMin: 40_000 + Math.floor(rand() * 50_000),
+    salaryMin: low + Math.floor(rand() * spread),
     salaryMax: '',
     salaryCurrency: 'USD',
-    salaryPeriod: ['YEAR', 'month', 'HOUR'][i % 3],
+    salaryPeriod,
     degreeRequired: ['true', 'false', ''][i % 3],
     postedAt: '2026-01-05',
     closedAt: '',
