@@ -61,8 +61,12 @@ const keysCte = (touched: string) => `touched AS (${touched}),
 /**
  * The statements that regroup the keys of the `touched` postings, in the writer's transaction
  * (docs/methodology.md, "Duplicates across sources"):
- * 1. advisory transaction locks on the keys, in key order, so that two writers regroup a key in
- *    turn (the next statement's snapshot then sees what the other one committed);
+ * 1. advisory transaction locks on the keys' buckets (REGROUP_LOCK_BUCKETS of them), in bucket
+ *    order, so that two writers regroup a key in turn (the next statement's snapshot then sees
+ *    what the other one committed). Buckets, not one lock a key: advisory locks live in
+ *    PostgreSQL's shared lock table (max_locks_per_transaction x max_connections, 6,400 by
+ *    default), which a 10,000-key batch would fill, failing every transaction of the server with
+ *    "out of shared memory";
  * 2. per key, the groups' first postings by a walk (a recursive CTE that jumps from a group's
  *    first posting to the first posting more than the window after it, one index probe a
  *    group); every posting of the key belongs to the last group started at or before it in the
@@ -70,10 +74,19 @@ const keysCte = (touched: string) => `touched AS (${touched}),
  *    size, salary posting and degree requirement; rows already right are left alone;
  * 3. a touched posting without a key (stored before keys existed) is a group of one.
  */
+/** Advisory locks a regrouping writer takes at most (one per bucket of keys), whatever its batch size. */
+export const REGROUP_LOCK_BUCKETS = 256;
+/** First key of the regrouping locks' two-key form (ASCII "dedu"), apart from other advisory locks. */
+const REGROUP_LOCK_SPACE = 0x64656475;
+
 export function regroupSql(touched: string, windowDays: number = dedupeWindowDays()): string[] {
   const span = `interval '${windowLiteral(windowDays)} days'`;
   const lock = `WITH ${keysCte(touched)}
-    SELECT count(*) AS locked FROM (SELECT pg_advisory_xact_lock(e, hashtext(k)) FROM keys ORDER BY e, k COLLATE "C") l`;
+    SELECT count(*) AS locked FROM (
+      SELECT pg_advisory_xact_lock(${REGROUP_LOCK_SPACE}, b) FROM (
+        SELECT DISTINCT mod(hashtext(e::text || ':' || k) & 2147483647, ${REGROUP_LOCK_BUCKETS}) AS b FROM keys
+      ) buckets ORDER BY b
+    ) l`;
   const regroup = `WITH RECURSIVE ${keysCte(touched)},
   walk AS (
     SELECT k.e, k.k, f.id, f.posted_at FROM keys k
