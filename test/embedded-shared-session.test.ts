@@ -122,6 +122,24 @@ describe('the embedded database shared by several connections', () => {
     expect(await otherAnswer).toBe('pg client');
   });
 
+  it("named prepared statements are each connection's own: one name on two connections, again after a reconnect, dropped at disconnect", async () => {
+    const who = async (c: pg.Client, text: string) => (await c.query<{ who: string }>({ name: 'same_name', text, values: [] })).rows[0]?.who;
+    const a = await connect();
+    const b = await connect();
+    // Twice each: the second run uses the statement the first prepared.
+    for (let i = 0; i < 2; i++) {
+      expect(await who(a, "SELECT 'a' AS who")).toBe('a');
+      expect(await who(b, "SELECT 'b' AS who")).toBe('b');
+    }
+    await a.end();
+    // A new connection (as a pool's after an idle timeout, or another process) prepares the name again.
+    const c = await connect();
+    expect(await who(c, "SELECT 'c' AS who")).toBe('c');
+    expect(await who(b, "SELECT 'b' AS who")).toBe('b');
+    const left = await b.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_prepared_statements WHERE name LIKE '%same_name'");
+    expect(left.rows[0]?.n).toBe(2);
+  });
+
   it('transactions of several connections, each inserting and committing, all land whole', async () => {
     const conns = await Promise.all(Array.from({ length: 4 }, () => connect()));
     await Promise.all(

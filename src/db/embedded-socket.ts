@@ -31,6 +31,52 @@ const COPY_FAIL = message('f', cstring('the client disconnected'));
 const ROLLBACK = message('Q', cstring('ROLLBACK'));
 const AUTH_CLEARTEXT = Buffer.from([0x52, 0, 0, 0, 8, 0, 0, 0, 3]);
 
+/** Where a NUL-terminated string starting at `at` ends (the index of its NUL). */
+function cstringEnd(packet: Buffer, at: number): number {
+  const end = packet.indexOf(0, at);
+  if (end < 0) throw new Error('malformed message: a name without its terminating NUL');
+  return end;
+}
+
+/**
+ * The frontend message with its prepared statement and portal names put in the connection's own
+ * namespace (PGlite's one session would otherwise share them between connections); `onName` sees
+ * each scoped statement name a Parse creates ('P') or a Close drops ('C'). The unnamed statement
+ * and portal stay as they are: the gate keeps them to one connection until its Sync.
+ */
+function scopeNames(packet: Buffer, prefix: string, onName: (kind: 'P' | 'C', name: string) => void): Buffer {
+  const type = packet[0];
+  // Offsets of the names in the body: Parse (statement), Bind (portal, statement), Execute (portal),
+  // Describe and Close (a kind byte 'S' or 'P', then the name).
+  const names: number[] = [];
+  if (type === 0x50 || type === 0x45) names.push(5);
+  else if (type === 0x42) names.push(5, cstringEnd(packet, 5) + 1);
+  else if (type === 0x44 || type === 0x43) names.push(6);
+  else return packet;
+  const parts: Buffer[] = [];
+  let from = 5;
+  for (const at of names) {
+    const end = cstringEnd(packet, at);
+    parts.push(packet.subarray(from, at));
+    if (end > at) {
+      const scoped = prefix + packet.toString('utf8', at, end);
+      parts.push(Buffer.from(scoped, 'utf8'));
+      const isStatement = type === 0x50 || (type === 0x42 && at !== 5) || ((type === 0x43 || type === 0x44) && packet[5] === 0x53);
+      if (isStatement && type === 0x50) onName('P', scoped);
+      if (isStatement && type === 0x43) onName('C', scoped);
+    }
+    from = end;
+  }
+  parts.push(packet.subarray(from));
+  return message(String.fromCharCode(type), Buffer.concat(parts));
+}
+
+function closeStatement(name: string): Buffer {
+  return message('C', Buffer.concat([Buffer.from('S'), cstring(name)]));
+}
+
+let connectionNumber = 0;
+
 /**
  * Follows the backend's messages across the chunks PGlite hands out and keeps the transaction
  * status of the last ReadyForQuery ('I' idle, 'T' in a transaction, 'E' failed transaction).
@@ -78,6 +124,8 @@ class BackendTracker {
  */
 class SessionGate {
   private holder: Connection | null = null;
+  /** Prepared statements of closed connections, dropped by the next connection that takes the idle session. */
+  readonly stale: string[] = [];
   private waiting: { conn: Connection; resolve: () => void; reject: (e: Error) => void }[] = [];
 
   othersWaiting(): boolean {
@@ -142,6 +190,10 @@ class Connection {
   private running: Promise<void> | undefined;
   readonly closed: Promise<void>;
   private markClosed!: () => void;
+  /** This connection's namespace for prepared statement and portal names. */
+  private readonly prefix = `c${++connectionNumber}_`;
+  /** The (scoped) prepared statements this connection holds in the shared session. */
+  private readonly statements = new Set<string>();
 
   constructor(
     private readonly socket: net.Socket,
@@ -254,7 +306,9 @@ class Connection {
       await this.close();
       return;
     }
-    await this.execute(packet);
+    await this.execute(
+      scopeNames(packet, this.prefix, (kind, name) => (kind === 'P' ? this.statements.add(name) : this.statements.delete(name))),
+    );
   }
 
   private async execute(packet: Buffer): Promise<void> {
@@ -266,14 +320,17 @@ class Connection {
     }
     this.tracker.reset();
     const { db } = this.options;
-    this.running = db.runExclusive(() =>
-      db.execProtocolRawStream(new Uint8Array(packet), {
+    const stale = this.idle ? this.gate.stale.splice(0) : [];
+    this.running = db.runExclusive(async () => {
+      // The session is idle here (the previous holder ended on ReadyForQuery 'I'): closing is safe.
+      if (stale.length > 0) await db.execProtocolRawStream(new Uint8Array(Buffer.concat([...stale.map(closeStatement), SYNC])), { onRawData: () => undefined });
+      await db.execProtocolRawStream(new Uint8Array(packet), {
         onRawData: (data) => {
           this.tracker.feed(data);
           if (this.socket.writable) this.socket.write(Buffer.from(data));
         },
-      }),
-    );
+      });
+    });
     try {
       await this.running;
     } finally {
@@ -319,6 +376,8 @@ class Connection {
     } catch {
       // PGlite itself failed; nothing more can be undone here.
     } finally {
+      this.gate.stale.push(...this.statements);
+      this.statements.clear();
       this.gate.release(this);
       this.markClosed();
     }

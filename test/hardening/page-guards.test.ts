@@ -62,10 +62,10 @@ describe('pages hold the same line as the API', () => {
     ['/roles/a/b', 404, 'There is no page at /roles/a/b'],
     ['/roles?page=0', 400, 'page must be a whole number from 1'],
     ['/roles?page=x', 400, 'page must be a whole number from 1'],
-    // Pages after the first are keyset pages: reached through the link of the page before them.
-    ['/roles?page=4', 400, 'a page after the first is reached through its link'],
+    // Keyset pages: a later page is reached through its link, which names the row it starts after.
+    ['/roles?page=2', 400, 'a page after the first is reached through its link'],
     ['/roles?after=WyJSb2xlIl0', 400, 'after= belongs to a page after the first'],
-    ['/roles?page=2&after=bm90IGEgY3Vyc29y', 400, 'after'],
+    ['/roles?page=2&after=not!a!cursor', 400, 'must be a cursor returned by this list'],
     ['/roles?sort=salary', 400, 'sort must be one of'],
   ])('GET %s is %i, with an error page, no stack trace logged', async (path, status, message) => {
     const before = logs.lines.length;
@@ -79,35 +79,46 @@ describe('pages hold the same line as the API', () => {
     expect(JSON.stringify(logged)).not.toContain('"stack"');
   });
 
-  it('lists at most 100 roles a page, with links to the next, keeping the sort', async () => {
-    const expected = Array.from({ length: ROLES }, (_, i) => `role-${String(i).padStart(3, '0')}`);
-    const seen: string[] = [];
-    let next: string | undefined = '/roles?sort=title&dir=desc';
-    let pages = 0;
+  /** Follows the rel="next" links from the first page: each page's HTML and the link that led to it. */
+  async function walk(first: string): Promise<{ href: string; html: string }[]> {
+    const visited: { href: string; html: string }[] = [];
+    let next: string | undefined = first;
     while (next) {
       const res = await page(`${server.url}${next}`);
       expect(res.status).toBe(200);
-      const slugs = slugsOf(res.html);
-      expect(slugs.length).toBeLessThanOrEqual(100);
-      expect(res.html).toContain(`${ROLES} roles with live figures`);
-      seen.push(...(slugs as string[]));
-      pages += 1;
+      visited.push({ href: next, html: res.html });
       next = /<a href="([^"]+)" rel="next">/.exec(res.html)?.[1]?.replace(/&amp;/g, '&');
-      if (next) expect(next).toMatch(new RegExp(`^/roles\\?sort=title&dir=desc&page=${pages + 1}&after=[A-Za-z0-9_%-]+$`));
+      if (next) expect(next).toMatch(new RegExp(`^${first.replace(/\?/, '\\?')}&page=${visited.length + 1}&after=[A-Za-z0-9_%-]+$`));
     }
-    expect(pages).toBe(3);
-    expect(seen).toEqual([...expected].reverse());
-    // The degree share is paginated the same way: the third page through the links.
-    let degree = await page(`${server.url}/roles?sort=degree&dir=desc`);
-    for (let i = 0; i < 2; i++) {
-      const link = /<a href="([^"]+)" rel="next">/.exec(degree.html)?.[1]?.replace(/&amp;/g, '&');
-      expect(link).toBeDefined();
-      degree = await page(`${server.url}${link}`);
+    return visited;
+  }
+
+  it('lists at most 100 roles a page, with links to the next, keeping the sort', async () => {
+    const expected = Array.from({ length: ROLES }, (_, i) => `role-${String(i).padStart(3, '0')}`);
+    const pages = await walk('/roles?sort=title&dir=desc');
+    for (const { html } of pages) {
+      expect(slugsOf(html).length).toBeLessThanOrEqual(100);
+      expect(html).toContain(`${ROLES} roles with live figures`);
     }
-    expect(degree.status).toBe(200);
-    expect(slugsOf(degree.html)).toHaveLength(50);
-    expect(degree.html).toContain('rel="first"');
-    expect(degree.html).not.toContain('rel="next"');
+    expect(pages).toHaveLength(3);
+    expect(pages.flatMap(({ html }) => slugsOf(html))).toEqual([...expected].reverse());
+    // The degree share, ordered on the page, is paginated the same way.
+    const degree = await walk('/roles?sort=degree&dir=desc');
+    expect(degree).toHaveLength(3);
+    const last = (degree[2] as { html: string }).html;
+    expect(slugsOf(last)).toHaveLength(50);
+    expect(last).toContain('rel="first"');
+    expect(last).not.toContain('rel="next"');
+    expect(new Set(degree.flatMap(({ html }) => slugsOf(html)))).toEqual(new Set(expected));
+  });
+
+  it('a page number past the end, with a cursor, is 404 naming the number of pages', async () => {
+    const pages = await walk('/roles?sort=title&dir=asc');
+    const beyond = (pages[2] as { href: string }).href.replace('&page=3&', '&page=4&');
+    const res = await page(`${server.url}${beyond}`);
+    expect(res.status).toBe(404);
+    expect(res.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    expect(res.html).toContain('There is no page 4: the list of roles has 3 pages');
   });
 
   it('shares the rate limit with /graphql: 429 with Retry-After as an HTML page', async () => {

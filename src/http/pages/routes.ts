@@ -102,6 +102,7 @@ function slugOf(pathname: string): string | undefined {
   } catch {
     throw new PageRequestError(400, 'Bad address', 'The role in the address is not valid percent-encoded UTF-8.');
   }
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are exactly what this rejects (as in src/auth/api-keys.ts).
   const problem = textProblem(slug) ?? (/[\u0000-\u001f\u007f]/.test(slug) ? 'must not contain control characters' : undefined);
   if (problem) throw new PageRequestError(400, 'Bad address', `The role in the address ${problem}.`);
   if (slug.length > MAX_SLUG) {
