@@ -53,7 +53,7 @@ export const RoleStats: RoleStatsResolvers = {
     const minSampleSize = checkMinSampleSize(args.minSampleSize);
     const salary = toSalarySpec(parent.filter, args);
     const spec = { by, salary, minSampleSize, first: checkFirst(args.first, 20), orderBy: toBreakdownOrder(args.orderBy) };
-    let record;
+    let record: Awaited<ReturnType<typeof ctx.loaders.breakdown.load>>;
     try {
       record = await ctx.loaders.breakdown.load({ id: parent.roleId, spec });
     } catch (error) {

@@ -151,8 +151,8 @@ export function createPageRoutes(deps: PageDeps) {
       }
       const slug = slugOf(url.pathname);
       if (slug === undefined) return error(req, res, 404, 'Page not found', `There is no page at ${url.pathname.slice(0, 200)}.`);
-      let view;
-      let role;
+      let view: ReturnType<typeof parseRolePageParams>;
+      let role: Awaited<ReturnType<typeof fetchRolePage>>;
       try {
         view = parseRolePageParams(url.searchParams);
         role = await fetchRolePage(deps.apollo, deps.createContext, slug, view);

@@ -79,8 +79,8 @@ const SYMBOLS: [string, string][] = [
 ];
 const WORD_CURRENCIES: Record<string, string> = { rmb: 'CNY', rs: 'INR', 'rs.': 'INR', inr: 'INR', sfr: 'CHF', 'fr.': 'CHF' };
 
-const escape = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-const SYMBOL_PATTERN = SYMBOLS.map(([s]) => escape(s)).join('|');
+const escapeRegExp = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const SYMBOL_PATTERN = SYMBOLS.map(([s]) => escapeRegExp(s)).join('|');
 /** A currency marker: a symbol (any case for its letters), or a three-letter code / word on word boundaries. */
 const CURRENCY_RE = new RegExp(`(${SYMBOL_PATTERN})|(?<![a-zà-ÿ])(rs\\.?|rmb|sfr|fr\\.|[a-z]{3})(?![a-zà-ÿ])`, 'gi');
 
