@@ -163,6 +163,10 @@ async function runImport<T>(
         await staging.load(conn, rows, copy, atomic ? undefined : 'BEGIN');
         // Salaries outside the plausible range are only known once converted at the rates the
         // database holds: such rows leave the staging table here and are reported, not written.
+        if (def.implausibleTextSql) {
+          const { rowCount } = await conn.query(def.implausibleTextSql(staging.name), [bounds.minUsdPerYear, bounds.maxUsdPerYear]);
+          if (rowCount && raw) raw.counts.salaryTextUnreadable.implausible = (raw.counts.salaryTextUnreadable.implausible ?? 0) + rowCount;
+        }
         if (def.implausibleSql) {
           const { rows: bad } = await conn.query<ImplausibleRow>(def.implausibleSql(staging.name), [bounds.minUsdPerYear, bounds.maxUsdPerYear]);
           const lines = new Set<number>();

@@ -2,7 +2,7 @@ import type { ImportKind, RowValidation, ValidationContext } from './import-type
 import { OBSERVATION_FIELDS, OBSERVATION_REQUIRED_FIELDS, validateObservationRow, type ObservationRecord } from './observation-schema.ts';
 import { POSTING_FIELDS, POSTING_REQUIRED_FIELDS, validatePostingRow, type PostingRecord } from './posting-schema.ts';
 import { RATE_FIELDS, RATE_REQUIRED_FIELDS, validateRateRow, type RateRecord } from './rate-schema.ts';
-import { implausibleObservationsSql, implausiblePostingsSql } from './salary-bounds.ts';
+import { implausibleObservationsSql, implausiblePostingsSql, implausibleTextSalariesSql } from './salary-bounds.ts';
 import type { StagingTable } from './staging-table.ts';
 import { observationStagingTable, upsertObservationsSql } from './upsert-observations.ts';
 import { postingStagingTable, upsertPostingsSql } from './upsert-postings.ts';
@@ -29,6 +29,8 @@ export interface ImportKindDefinition<T> {
    * USD a year) and returns them (src/importer/salary-bounds.ts); none for kinds without salaries.
    */
   implausibleSql?(stagingTable: string): string;
+  /** Drops implausible salaries that were read from text (the rows stay); returns their lines. */
+  implausibleTextSql?(stagingTable: string): string;
 }
 
 export const postingsKind: ImportKindDefinition<PostingRecord> = {
@@ -42,6 +44,7 @@ export const postingsKind: ImportKindDefinition<PostingRecord> = {
   staging: postingStagingTable,
   upsertSql: upsertPostingsSql,
   implausibleSql: implausiblePostingsSql,
+  implausibleTextSql: implausibleTextSalariesSql,
 };
 
 export const observationsKind: ImportKindDefinition<ObservationRecord> = {

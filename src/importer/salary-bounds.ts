@@ -55,6 +55,21 @@ export function implausiblePostingsSql(stagingTable: string): string {
   );
 }
 
+/**
+ * A salary that the import read from free text (salaryText) and that falls outside $1..$2 USD a
+ * year is dropped from its staged posting, which is kept: the text was the guess, not the ad.
+ * Returns one row per posting whose salary was dropped (counted, not rejected).
+ */
+export function implausibleTextSalariesSql(stagingTable: string): string {
+  const usd = (column: string) => amountUsdSql(annualizedSql(`s.${column}`, 's.salary_period'), 's.salary_currency', 'coalesce(s.posted_at, now())');
+  return `UPDATE ${stagingTable} s
+     SET salary_min = NULL, salary_max = NULL, salary_currency = NULL, salary_period = NULL, salary_estimated = NULL
+     WHERE s.salary_from_text
+       AND ((s.salary_min IS NOT NULL AND (${usd('salary_min')} < $1::float8 OR ${usd('salary_min')} > $2::float8))
+         OR (s.salary_max IS NOT NULL AND (${usd('salary_max')} < $1::float8 OR ${usd('salary_max')} > $2::float8)))
+     RETURNING s.line`;
+}
+
 /** The same for staged salary reports (their amount, period, currency and observedAt). */
 export function implausibleObservationsSql(stagingTable: string): string {
   return implausibleSql(

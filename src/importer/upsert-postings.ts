@@ -38,6 +38,8 @@ export const postingStagingTable = new StagingTable<PostingRecord>('import_stage
   dedupeKeyColumn<PostingRecord>(),
   { name: 'salary_text', type: 'text', value: (r) => r.salaryText },
   { name: 'salary_estimated', type: 'boolean', value: (r) => bool(r.salaryEstimated) },
+  // Staged only (not stored): a salary read from salaryText that is implausible is dropped, not the row.
+  { name: 'salary_from_text', type: 'boolean', value: (r) => bool(r.salaryFromText) },
   { name: 'description', type: 'text', value: (r) => r.description },
   { name: 'url', type: 'text', value: (r) => r.url },
   { name: 'education_requirement', type: '"EducationRequirement"', value: (r) => r.educationRequirement },

@@ -242,6 +242,26 @@ describe('scraped CSV with a column map', () => {
     expect((await stored()).get('x-1')).toMatchObject({ salary_min: 100000, salary_max: 120000, salary_currency: 'USD', salary_estimated: true });
   });
 
+  test('a salary read from text that is implausible is dropped and counted, the posting kept; the same salary stated is a rejected row', async () => {
+    const csv = path.join(scratch, 'implausible-text.csv');
+    // $50M an hour from the text is far above SALARY_MAX_USD_PER_YEAR once annualized.
+    fs.writeFileSync(
+      csv,
+      'externalId,role,company,postedAt,salaryText,salaryMin,salaryPeriod,salaryCurrency\n' +
+        't-1,data-scientist,Acme,2026-01-01,$50000000 per hour,,,\n' +
+        't-2,data-scientist,Acme,2026-01-02,$90K-$110K a year,,,\n' +
+        't-3,data-scientist,Acme,2026-01-03,,50000000,HOUR,USD\n',
+    );
+    const summary = await importFile(db, 'postings', csv);
+    expect(summary).toMatchObject({ inserted: 2, rejected: 1 });
+    expect(summary.errors).toEqual([expect.objectContaining({ line: 4, field: 'salaryMin', rule: 'salaryImplausible' })]);
+    expect(summary.postings?.salaryTextUnreadable).toMatchObject({ implausible: 1 });
+    const rows = await stored();
+    expect(rows.get('t-1')).toMatchObject({ salary_min: null, salary_max: null, salary_text: '$50000000 per hour' });
+    expect(rows.get('t-2')).toMatchObject({ salary_min: 90000, salary_max: 110000, salary_period: 'YEAR' });
+    expect(rows.has('t-3')).toBe(false);
+  });
+
   test('a map naming a column the file lacks stops the import before anything is written, naming the column', async () => {
     const run = importFile(db, 'postings', raw('glassdoor.csv'), { columns: { title: 'Job Title', company: 'Employer' }, titleRules: rules() });
     await expect(run).rejects.toThrow(ImportFileError);
