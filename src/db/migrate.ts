@@ -69,36 +69,57 @@ export class FailedMigrationError extends Error {
 export async function applyMigrations(pool: pg.Pool, dir = MIGRATIONS_DIR): Promise<string[]> {
   const client = await pool.connect();
   const applied: string[] = [];
-  let locked = false;
+  // Each step is a transaction that takes Prisma's lock key as a transaction lock: concurrent
+  // migrators (two test workers, two instances, prisma migrate deploy, which takes the same key
+  // for its session) go one at a time, and, unlike a session lock, it ends with the transaction,
+  // so behind a pooler in transaction mode no lock is left on a shared server connection.
+  const locked = async <T>(work: () => Promise<T>): Promise<T> => {
+    await client.query('BEGIN');
+    try {
+      await client.query('SELECT pg_advisory_xact_lock($1)', [PRISMA_MIGRATE_LOCK_KEY]);
+      const result = await work();
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    }
+  };
+  const appliedNames = async () =>
+    new Set(
+      (
+        await client.query<{ migration_name: string }>(
+          'SELECT migration_name FROM "_prisma_migrations" WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL',
+        )
+      ).rows.map((r) => r.migration_name),
+    );
   try {
-    // Serialises concurrent starters (two test workers, two replicas, prisma migrate deploy).
-    await client.query('SELECT pg_advisory_lock($1)', [PRISMA_MIGRATE_LOCK_KEY]);
-    locked = true;
-    await client.query(CREATE_TABLE);
-    const failed = await client.query<{ migration_name: string; logs: string | null }>(
-      `SELECT migration_name, logs FROM "_prisma_migrations"
-        WHERE finished_at IS NULL AND rolled_back_at IS NULL ORDER BY started_at DESC LIMIT 1`,
-    );
-    const unresolved = failed.rows[0];
-    if (unresolved) throw new FailedMigrationError(unresolved.migration_name, unresolved.logs);
-    const done = await client.query<{ migration_name: string }>(
-      'SELECT migration_name FROM "_prisma_migrations" WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL',
-    );
-    const have = new Set(done.rows.map((r) => r.migration_name));
+    const have = await locked(async () => {
+      await client.query(CREATE_TABLE);
+      const failed = await client.query<{ migration_name: string; logs: string | null }>(
+        `SELECT migration_name, logs FROM "_prisma_migrations"
+          WHERE finished_at IS NULL AND rolled_back_at IS NULL ORDER BY started_at DESC LIMIT 1`,
+      );
+      const unresolved = failed.rows[0];
+      if (unresolved) throw new FailedMigrationError(unresolved.migration_name, unresolved.logs);
+      return appliedNames();
+    });
     for (const migration of listMigrations(dir)) {
       if (have.has(migration.name)) continue;
-      await client.query('BEGIN');
       try {
-        await client.query(migration.sql);
-        await client.query(
-          `INSERT INTO "_prisma_migrations" (id, checksum, finished_at, migration_name, applied_steps_count)
-           VALUES ($1, $2, now(), $3, 1)`,
-          [crypto.randomUUID(), migration.checksum, migration.name],
-        );
-        await client.query('COMMIT');
-        applied.push(migration.name);
+        const done = await locked(async () => {
+          // Another migrator may have applied it while this one waited for the lock.
+          if ((await appliedNames()).has(migration.name)) return false;
+          await client.query(migration.sql);
+          await client.query(
+            `INSERT INTO "_prisma_migrations" (id, checksum, finished_at, migration_name, applied_steps_count)
+             VALUES ($1, $2, now(), $3, 1)`,
+            [crypto.randomUUID(), migration.checksum, migration.name],
+          );
+          return true;
+        });
+        if (done) applied.push(migration.name);
       } catch (error) {
-        await client.query('ROLLBACK');
         const message = error instanceof Error ? error.message : String(error);
         await client.query(
           `INSERT INTO "_prisma_migrations" (id, checksum, migration_name, logs, rolled_back_at, applied_steps_count)
@@ -109,7 +130,6 @@ export async function applyMigrations(pool: pg.Pool, dir = MIGRATIONS_DIR): Prom
       }
     }
   } finally {
-    if (locked) await client.query('SELECT pg_advisory_unlock($1)', [PRISMA_MIGRATE_LOCK_KEY]).catch(() => undefined);
     client.release();
   }
   return applied;

@@ -116,6 +116,11 @@ describeBehindPooler('behind PgBouncer in transaction mode: every answer right, 
           `SELECT reset_val AS timeout, (SELECT reset_val FROM pg_settings WHERE name = 'work_mem') AS work_mem FROM pg_settings WHERE name = 'statement_timeout'`,
         );
         expect(rows[0]?.prepared).toBe(0);
+        // No advisory lock (the migrator's, the regrouping's) outlives its transaction.
+        const locks = await client.query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
+        );
+        expect(locks.rows[0]?.n).toBe(0);
         expect(rows[0]?.temp).toBe(0);
         // current_setting shows the unit form, reset_val the raw value: compare through pg_settings.
         const now = await client.query<{ setting: string }>(`SELECT setting FROM pg_settings WHERE name = 'statement_timeout'`);
