@@ -8,6 +8,8 @@ export interface WriteDatabase {
   embedded?: boolean;
   /** The plausible salary range (rule salaryImplausible); the importer's default when undefined. */
   salaryBounds?: { minUsdPerYear: number; maxUsdPerYear: number };
+  /** statement_timeout of the service's write transactions (SET LOCAL). */
+  writeStatementTimeoutMs?: number;
 }
 
 /**

@@ -20,6 +20,8 @@ export interface Database {
   connectTimeoutMs: number;
   /** Settings of every read session (statement_timeout, cancelling). */
   sessionSettings: ReadSessionSettings;
+  /** statement_timeout of the service's write transactions (SET LOCAL); undefined for the command-line tools. */
+  writeStatementTimeoutMs?: number;
   /** A lazy one-snapshot read session on the pool (src/db/read-session.ts). */
   /**
    * A lazy one-snapshot read session. With replicas it reads from one (chosen at its first
@@ -162,6 +164,7 @@ export async function openDatabase(options: OpenOptions): Promise<Database> {
     url: serverUrl,
     connectTimeoutMs,
     sessionSettings,
+    writeStatementTimeoutMs: options.statementTimeoutForAll ? statementTimeoutMs : undefined,
     openReadSession: (signal, client) => new ReadSession(pool, sessionSettings, counter, signal, replicas?.route(client)),
     rememberWrite: async (client) => replicas?.rememberWrite(client),
     salaryBounds: options.salaryBounds,

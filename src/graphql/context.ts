@@ -13,6 +13,8 @@ export interface ContextDatabase {
   embedded?: boolean;
   /** The plausible salary range (rule salaryImplausible); the importer's default when undefined. */
   salaryBounds?: { minUsdPerYear: number; maxUsdPerYear: number };
+  /** statement_timeout of the service's write transactions (SET LOCAL). */
+  writeStatementTimeoutMs?: number;
   /** A lazy one-snapshot read session for one operation (src/db/read-session.ts); `client` routes read-your-writes. */
   openReadSession(signal?: AbortSignal, client?: string): ReadSession;
   /** Records that `client` has just written, so that its next reads see the write (read replicas). */

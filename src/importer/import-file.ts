@@ -82,7 +82,7 @@ const KINDS = { postings: postingsKind, observations: observationsKind, rates: r
  * written. Throws ImportFileError when the input cannot be read or parsed as a whole.
  */
 export async function importFile(
-  db: { pool: pg.Pool; embedded?: boolean; salaryBounds?: SalaryBounds },
+  db: { pool: pg.Pool; embedded?: boolean; salaryBounds?: SalaryBounds; writeStatementTimeoutMs?: number },
   kind: ImportKind,
   input: ImportInput,
   options: ImportOptions = {},
@@ -96,7 +96,7 @@ export async function importFile(
 
 async function runImport<T>(
   def: ImportKindDefinition<T>,
-  db: { pool: pg.Pool; embedded?: boolean; salaryBounds?: SalaryBounds },
+  db: { pool: pg.Pool; embedded?: boolean; salaryBounds?: SalaryBounds; writeStatementTimeoutMs?: number },
   input: ImportInput,
   options: ImportOptions,
 ): Promise<ImportSummary> {
@@ -147,12 +147,15 @@ async function runImport<T>(
 
   try {
     if (options.errorsFile) errorsFile = await ErrorsFile.open(options.errorsFile);
+    // The service's writes get its statement timeout per transaction (SET LOCAL), which also holds
+    // behind a pooler in transaction mode; the command-line import has none (long files).
+    const begin = db.writeStatementTimeoutMs ? `BEGIN; SET LOCAL statement_timeout = ${Math.floor(db.writeStatementTimeoutMs)}` : 'BEGIN';
     client = await db.pool.connect();
     const conn = client;
     const copy = options.copy ?? (db.embedded ? false : await supportsCopy(conn));
     const ctx: ValidationContext = { knownCurrencies: def.needsCurrencies ? await loadKnownCurrencies(conn) : new Set() };
     if (atomic && !dryRun) {
-      await conn.query('BEGIN');
+      await conn.query(begin);
       inTransaction = true;
     }
 
@@ -160,7 +163,7 @@ async function runImport<T>(
     // in one round trip.
     const write = async (rows: StagedRow<T>[], valid: number): Promise<void> => {
       try {
-        await staging.load(conn, rows, copy, atomic ? undefined : 'BEGIN');
+        await staging.load(conn, rows, copy, atomic ? undefined : begin);
         // Salaries outside the plausible range are only known once converted at the rates the
         // database holds: such rows leave the staging table here and are reported, not written.
         if (def.implausibleTextSql) {
