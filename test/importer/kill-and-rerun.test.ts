@@ -56,7 +56,7 @@ withServer(title, () => {
     );
     await importFile(killed, 'rates', RATES);
     await importFile(clean, 'rates', RATES);
-  }, 300_000);
+  }, 600_000);
 
   afterAll(async () => {
     await killed?.close();
@@ -111,6 +111,6 @@ withServer(title, () => {
     expect(a).toEqual(b);
     expect(a.posting?.rows).toBe(ROWS);
     expect(a.observation?.rows).toBeGreaterThan(ROWS / 2);
-  }, 300_000);
+  }, 600_000);
 });
 
