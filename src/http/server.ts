@@ -25,6 +25,7 @@ import { logSerializers } from '../logger.ts';
 import { SharedApqCache } from '../shared-state/apq-cache.ts';
 import type { SharedState } from '../shared-state/index.ts';
 import { renderErrorPage } from './pages/error-page.ts';
+import { answerClientErrorsGracefully } from './client-errors.ts';
 import { BodyTooLargeError, InvalidUtf8Error, readBody } from './read-body.ts';
 import { trackConnections } from './shutdown.ts';
 import { internalErrorLogPlugin } from './internal-errors.ts';
@@ -315,6 +316,7 @@ export async function startServer(options: ServerOptions, port: number, host?: s
     },
   );
   server.maxRequestsPerSocket = MAX_REQUESTS_PER_SOCKET;
+  answerClientErrorsGracefully(server);
   const connections = trackConnections(server);
   metrics.countInFlight(() => connections.active);
   await new Promise<void>((resolve, reject) => {
