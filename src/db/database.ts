@@ -4,7 +4,7 @@ import type { EmbeddedPostgres, EmbeddedRole } from './embedded.ts';
 import { applyMigrations, FailedMigrationError } from './migrate.ts';
 import { createPool, StatementCounter } from './pool.ts';
 import { createPrisma, type PrismaClient } from './prisma.ts';
-import { ReplicaRouter, type ReplicaState, type WriteMarks } from './replicas.ts';
+import { describeTarget, ReplicaRouter, type ReplicaState, type WriteMarks } from './replicas.ts';
 import { ReadSession, type ReadSessionSettings } from './read-session.ts';
 
 /** statement_timeout when none is configured (DB_STATEMENT_TIMEOUT_MS's default). */
@@ -80,15 +80,6 @@ export interface OpenOptions {
   salaryBounds?: { minUsdPerYear: number; maxUsdPerYear: number };
   /** How this process shares the embedded folder with others (src/db/embedded.ts); `exclusive` by default. */
   embeddedRole?: EmbeddedRole;
-}
-
-function describeTarget(url: string): string {
-  try {
-    const u = new URL(url);
-    return `${u.hostname}:${u.port || '5432'}${u.pathname}`;
-  } catch {
-    return redactUrl(url);
-  }
 }
 
 /**

@@ -56,7 +56,8 @@ interface Replica {
   reason?: string;
 }
 
-function describe(url: string): string {
+/** host:port/database of a connection string, without credentials (for messages, logs and metrics). */
+export function describeTarget(url: string): string {
   try {
     const u = new URL(url);
     return `${u.hostname}:${u.port || '5432'}${u.pathname}`;
@@ -91,7 +92,7 @@ export class ReplicaRouter {
   ) {
     this.replicas = urls.map((url) => ({
       url,
-      name: describe(url),
+      name: describeTarget(url),
       pool: createPool(url, options.poolMax, undefined, { connectTimeoutMs: options.connectTimeoutMs, poolWaitMs: options.poolWaitMs }).pool,
       healthy: false,
       lagMs: null,
