@@ -1,7 +1,7 @@
 import type { Seniority } from '../stats/seniority.ts';
 import { senioritySql } from '../stats/seniority.ts';
 import { educationLevelSql, educationRequirementSql } from '../stats/education-figures.ts';
-import type { EducationLevel, EducationOrigin, EducationRequirement } from '../importer/raw/education.ts';
+import type { EducationLevel, EducationOrigin, EducationRequirement } from '../domain/education.ts';
 
 export interface PostingRecord {
   id: number;

@@ -1,4 +1,4 @@
-import { Broken, countryCode, LIMITS } from '../importer/field-rules.ts';
+import { Broken, countryCode, LIMITS } from '../domain/field-rules.ts';
 import type { GraphQLResolveInfo } from 'graphql';
 import type { PageRequest, PostingOrder } from '../catalog/postings.ts';
 import type { PostingFilter } from '../stats/posting-filter.ts';

@@ -2,12 +2,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import type pg from 'pg';
-import { rawText } from './field-rules.ts';
+import { rawText, type FieldError } from '../domain/field-rules.ts';
 import { ErrorsFile } from './errors-file.ts';
 import { ImportFileError } from './import-file-error.ts';
 import { observationsKind, postingsKind, ratesKind, type ImportKindDefinition } from './import-kinds.ts';
 import type {
-  FieldError,
   ImportFormat,
   ImportInput,
   ImportKind,

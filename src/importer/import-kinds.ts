@@ -1,4 +1,5 @@
-import type { ImportKind, RowValidation, ValidationContext } from './import-types.ts';
+import type { RowValidation } from '../domain/field-rules.ts';
+import type { ImportKind, ValidationContext } from './import-types.ts';
 import { OBSERVATION_FIELDS, OBSERVATION_REQUIRED_FIELDS, validateObservationRow, type ObservationRecord } from './observation-schema.ts';
 import { POSTING_FIELDS, POSTING_REQUIRED_FIELDS, validatePostingRow, type PostingRecord } from './posting-schema.ts';
 import { RATE_FIELDS, RATE_REQUIRED_FIELDS, validateRateRow, type RateRecord } from './rate-schema.ts';

@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import type { FieldError } from '../domain/field-rules.ts';
 import type { TitleRule } from './raw/title-rules.ts';
 
 /** What a file holds: job postings, standalone salary reports or exchange rates. */
@@ -22,16 +23,6 @@ export interface RawPostingCounts {
   education: Record<string, number>;
 }
 
-/** One broken rule of one field of one row (what the schemas report). */
-export interface FieldError {
-  field: string;
-  /** The raw value as text ('' when absent). */
-  value: string;
-  /** Stable rule name, e.g. `required`, `slug`, `knownCurrency`; docs/import-format.md lists them. */
-  rule: string;
-  message: string;
-}
-
 /** A rejected row: the field error plus where the record starts in the file (the header is line 1). */
 export interface RowError extends FieldError {
   line: number;
@@ -40,8 +31,6 @@ export interface RowError extends FieldError {
   file?: string;
   index?: number;
 }
-
-export type RowValidation<T> = { ok: true; value: T } | { ok: false; errors: FieldError[] };
 
 /** What the schemas need from the database: the currencies that have a rate (USD is always known). */
 export interface ValidationContext {

@@ -13,8 +13,9 @@ import {
   salaryPeriod,
   slug,
   text,
-} from './field-rules.ts';
-import type { RowValidation, ValidationContext } from './import-types.ts';
+} from '../domain/field-rules.ts';
+import type { RowValidation } from '../domain/field-rules.ts';
+import type { ValidationContext } from './import-types.ts';
 
 /** The fields of a salary-observations file (standalone salary reports). */
 export const OBSERVATION_FIELDS = ['externalId', 'source', 'role', 'roleTitle', 'amount', 'currency', 'period', 'observedAt', 'country'] as const;

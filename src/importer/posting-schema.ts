@@ -16,9 +16,10 @@ import {
   seniority,
   slug,
   text,
-} from './field-rules.ts';
-import type { RowValidation, ValidationContext } from './import-types.ts';
-import { degreeRequiredOf, educationOf } from './raw/education.ts';
+} from '../domain/field-rules.ts';
+import type { RowValidation } from '../domain/field-rules.ts';
+import type { ValidationContext } from './import-types.ts';
+import { degreeRequiredOf, educationOf } from '../domain/education.ts';
 import { parseSalaryText } from './raw/salary-text.ts';
 
 /** The fields of a postings file, in the order of the documented header. */
@@ -105,7 +106,7 @@ function crossFieldProblems(row: Partial<PostingFields>): [string, unknown, stri
  * - without explicit salaryMin/salaryMax, salaryText is read (src/importer/raw/salary-text.ts);
  *   text that cannot be read leaves the salary empty and names the reason in salaryTextProblem;
  * - salaryCurrency and salaryPeriod default to USD and YEAR only when the row has a salary;
- * - education is derived (src/importer/raw/education.ts) and degreeRequired follows it
+ * - education is derived (src/domain/education.ts) and degreeRequired follows it
  *   (REQUIRED: true, UNKNOWN: null, otherwise false).
  */
 function finishPosting(row: PostingFields, ctx: ValidationContext) {

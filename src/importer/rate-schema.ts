@@ -1,6 +1,7 @@
 import type { z } from 'zod';
-import { currencyCode, isoDate, positiveNumber, required, rowObject, runRowSchema } from './field-rules.ts';
-import type { RowValidation, ValidationContext } from './import-types.ts';
+import { currencyCode, isoDate, positiveNumber, required, rowObject, runRowSchema } from '../domain/field-rules.ts';
+import type { RowValidation } from '../domain/field-rules.ts';
+import type { ValidationContext } from './import-types.ts';
 
 /** The fields of an exchange-rates file. */
 export const RATE_FIELDS = ['currency', 'usdPerUnit', 'asOf'] as const;

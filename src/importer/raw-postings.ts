@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { rawText } from './field-rules.ts';
+import { rawText, type FieldError } from '../domain/field-rules.ts';
 import { ImportFileError } from './import-file-error.ts';
-import type { FieldError, ImportOptions, RawPostingCounts } from './import-types.ts';
+import type { ImportOptions, RawPostingCounts } from './import-types.ts';
 import { POSTING_FIELDS, type PostingRecord } from './posting-schema.ts';
 import { parseTitleRules, TitleClassifier, TitleRulesError, type TitleRule } from './raw/title-rules.ts';
 

@@ -1,6 +1,6 @@
 import { insertMissingEmployersSql } from './insert-missing-employers.ts';
 import { insertMissingRolesSql } from './insert-missing-roles.ts';
-import { normalizeEmployerName } from './normalize-employer.ts';
+import { normalizeEmployerName } from '../domain/normalize-employer.ts';
 import { dedupeKeyColumn, regroupStagedSql } from './posting-groups.ts';
 import type { PostingRecord } from './posting-schema.ts';
 import { amountUsdSql, annualizedSql, midpointSql } from './salary-sql.ts';

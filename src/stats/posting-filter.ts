@@ -1,4 +1,4 @@
-import { normalizeEmployerName } from '../importer/normalize-employer.ts';
+import { normalizeEmployerName } from '../domain/normalize-employer.ts';
 import { senioritySql, type Seniority } from './seniority.ts';
 import type { SqlParams } from './sql-params.ts';
 

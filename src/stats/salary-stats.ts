@@ -4,7 +4,7 @@ import { usdPerUnitSql } from '../importer/salary-sql.ts';
 import { countedCondition, filterKey, reportCondition, salaryPostingSql, type PostingFilter } from './posting-filter.ts';
 import { safeAvg, safeStddev } from './safe-aggregates.ts';
 import { SqlParams } from './sql-params.ts';
-import { tCritical975 } from './t-distribution.ts';
+import { tCritical975 } from '../domain/t-distribution.ts';
 
 export type SalarySource = 'POSTINGS' | 'REPORTS' | 'ALL';
 export type Confidence = 'INSUFFICIENT' | 'LOW' | 'MEDIUM' | 'HIGH';

@@ -1,4 +1,4 @@
-export { SENIORITIES, type Seniority } from '../importer/field-rules.ts';
+export { SENIORITIES, type Seniority } from '../domain/field-rules.ts';
 
 /**
  * A posting's seniority: the stated one, else inferred from its title by the first rule that
