@@ -8,7 +8,7 @@ import { contextFactory } from '../src/graphql/context.ts';
 import type { RunningServer } from '../src/http/server.ts';
 import { importFile } from '../src/importer/import-file.ts';
 import { DEFAULT_SALARY_BOUNDS } from '../src/importer/salary-bounds.ts';
-import { PERIODS_PER_YEAR } from '../src/importer/salary-sql.ts';
+import { PERIODS_PER_YEAR } from '../src/db/sql/salary-sql.ts';
 import { seedDatabase } from '../src/importer/seed.ts';
 import { renderMarkdown } from '../src/report/markdown.ts';
 import { fetchRolePage } from '../src/report/role-page-query.ts';

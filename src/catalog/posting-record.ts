@@ -1,5 +1,5 @@
-import type { Seniority } from '../stats/seniority.ts';
-import { senioritySql } from '../stats/seniority.ts';
+import type { Seniority } from '../domain/field-rules.ts';
+import { senioritySql } from '../db/sql/seniority.ts';
 import { educationLevelSql, educationRequirementSql } from '../stats/education-figures.ts';
 import type { EducationLevel, EducationOrigin, EducationRequirement } from '../domain/education.ts';
 

@@ -10,7 +10,7 @@ import type { Queryable } from '../db/read-session.ts';
 import type { CareerStep, Responsibility } from '../generated/prisma/client.ts';
 import { breakdownSpecKey, loadBreakdowns, type BreakdownRecord, type BreakdownSpec } from '../stats/breakdown.ts';
 import { loadPostingFigures, loadSourceMix, type PostingFiguresRecord, type SourceMixRecord } from '../stats/posting-figures.ts';
-import { filterKey, type PostingFilter } from '../stats/posting-filter.ts';
+import { filterKey, type PostingFilter } from '../domain/posting-filter.ts';
 import {
   loadHistograms,
   loadSalaryFigures,

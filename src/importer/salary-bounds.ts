@@ -1,4 +1,4 @@
-import { amountUsdSql, annualizedSql } from './salary-sql.ts';
+import { amountUsdSql, annualizedSql } from '../db/sql/salary-sql.ts';
 
 /**
  * The plausible range of a salary: every posting's salary bound and every salary report, once

@@ -1,6 +1,6 @@
 import { insertMissingRolesSql } from './insert-missing-roles.ts';
 import type { ObservationRecord } from './observation-schema.ts';
-import { amountUsdSql, annualizedSql } from './salary-sql.ts';
+import { amountUsdSql, annualizedSql } from '../db/sql/salary-sql.ts';
 import { StagingTable } from './staging-table.ts';
 
 /** Staging table of one batch of standalone salary reports. */

@@ -3,7 +3,7 @@ import { insertMissingRolesSql } from './insert-missing-roles.ts';
 import { normalizeEmployerName } from '../domain/normalize-employer.ts';
 import { dedupeKeyColumn, regroupStagedSql } from './posting-groups.ts';
 import type { PostingRecord } from './posting-schema.ts';
-import { amountUsdSql, annualizedSql, midpointSql } from './salary-sql.ts';
+import { amountUsdSql, annualizedSql, midpointSql } from '../db/sql/salary-sql.ts';
 import { StagingTable } from './staging-table.ts';
 
 /** How an employer's name is shown: trimmed, runs of white space one space. */

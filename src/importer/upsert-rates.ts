@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import type { RateRecord } from './rate-schema.ts';
-import { amountUsdSql } from './salary-sql.ts';
+import { amountUsdSql } from '../db/sql/salary-sql.ts';
 import { StagingTable } from './staging-table.ts';
 
 /** Staging table of one batch of exchange rates. */

@@ -1,4 +1,4 @@
-import type { SalaryPeriod } from '../domain/field-rules.ts';
+import type { SalaryPeriod } from '../../domain/field-rules.ts';
 
 /**
  * The salary arithmetic of docs/methodology.md, as SQL, in this one place: annualization,
