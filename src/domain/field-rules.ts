@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { COUNTRY_CODES } from './country-codes.ts';
 import { CURRENCY_CODES } from './currency-codes.ts';
-import { MAX_RAW_SALARY } from '../importer/salary-bounds.ts';
+import { MAX_RAW_SALARY } from './salary.ts';
 
 /**
  * The field rules shared by the posting, observation and rate schemas. Each rule is a zod schema

@@ -3,7 +3,7 @@ import type { ImportKind, ValidationContext } from './import-types.ts';
 import { OBSERVATION_FIELDS, OBSERVATION_REQUIRED_FIELDS, validateObservationRow, type ObservationRecord } from './observation-schema.ts';
 import { POSTING_FIELDS, POSTING_REQUIRED_FIELDS, validatePostingRow, type PostingRecord } from './posting-schema.ts';
 import { RATE_FIELDS, RATE_REQUIRED_FIELDS, validateRateRow, type RateRecord } from './rate-schema.ts';
-import { implausibleObservationsSql, implausiblePostingsSql, implausibleTextSalariesSql } from './salary-bounds.ts';
+import { implausibleObservationsSql, implausiblePostingsSql, implausibleTextSalariesSql } from './implausible-salaries.ts';
 import type { StagingTable } from './staging-table.ts';
 import { observationStagingTable, upsertObservationsSql } from './upsert-observations.ts';
 import { postingStagingTable, upsertPostingsSql } from './upsert-postings.ts';
@@ -27,7 +27,7 @@ export interface ImportKindDefinition<T> {
   upsertSql(stagingTable: string): string[];
   /**
    * Removes the staged rows whose salary is implausible once converted ($1, $2: the bounds in
-   * USD a year) and returns them (src/importer/salary-bounds.ts); none for kinds without salaries.
+   * USD a year) and returns them (src/importer/implausible-salaries.ts); none for kinds without salaries.
    */
   implausibleSql?(stagingTable: string): string;
   /** Drops implausible salaries that were read from text (the rows stay); returns their lines. */

@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
 import type { FieldError } from '../domain/field-rules.ts';
+import type { SalaryBounds } from '../domain/salary.ts';
 import type { TitleRule } from './raw/title-rules.ts';
 
 /** What a file holds: job postings, standalone salary reports or exchange rates. */
@@ -69,7 +70,7 @@ export interface ImportOptions {
    * The plausible salary range in USD a year (rule salaryImplausible); by default the database's
    * (`db.salaryBounds`, from SALARY_MIN_USD_PER_YEAR and SALARY_MAX_USD_PER_YEAR), else 1,000..10,000,000.
    */
-  salaryBounds?: { minUsdPerYear: number; maxUsdPerYear: number };
+  salaryBounds?: SalaryBounds;
   /** Postings: source of every row that does not name its own. */
   source?: string;
   /** Postings: rows without closedAt close this many days after postedAt. */

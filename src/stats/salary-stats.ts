@@ -5,10 +5,10 @@ import { countedCondition, reportCondition, salaryPostingSql } from '../db/sql/p
 import { filterKey, type PostingFilter } from '../domain/posting-filter.ts';
 import { safeAvg, safeStddev } from './safe-aggregates.ts';
 import { SqlParams } from '../db/sql/sql-params.ts';
+import type { Confidence } from '../domain/salary.ts';
 import { tCritical975 } from '../domain/t-distribution.ts';
 
 export type SalarySource = 'POSTINGS' | 'REPORTS' | 'ALL';
-export type Confidence = 'INSUFFICIENT' | 'LOW' | 'MEDIUM' | 'HIGH';
 
 /** Which observations a salary figure covers and how they are shown. */
 export interface SalarySpec {
