@@ -24,7 +24,7 @@ import type { ImplausibleRow } from './implausible-salaries.ts';
 import type { StagedRow } from './staging-table.ts';
 import { supportsCopy } from './supports-copy.ts';
 import { runBatchStatements } from './write-counts.ts';
-import { recordImport } from '../http/metrics.ts';
+import { notifyImportFinished } from './import-listeners.ts';
 
 export type { ImportOptions, ImportSummary, RowError } from './import-types.ts';
 
@@ -90,7 +90,7 @@ export async function importFile(
   const definition = KINDS[kind] as ImportKindDefinition<unknown> | undefined;
   if (!definition) throw new Error(`unknown import kind ${JSON.stringify(kind)}: expected postings, observations or rates`);
   const summary = await runImport(definition, db, input, options);
-  recordImport(summary); // import totals for /metrics (src/http/metrics.ts)
+  notifyImportFinished(summary); // e.g. the import totals of /metrics, wired by src/main.ts
   return summary;
 }
 
