@@ -9,7 +9,7 @@ import type { RunningServer } from '../src/http/server.ts';
 import { importFile } from '../src/importer/import-file.ts';
 import { DEFAULT_SALARY_BOUNDS } from '../src/domain/salary.ts';
 import { PERIODS_PER_YEAR } from '../src/domain/salary.ts';
-import { seedDatabase } from '../src/importer/seed.ts';
+import { seedDatabase } from '../src/catalog/seed.ts';
 import { renderMarkdown } from '../src/report/markdown.ts';
 import { fetchRolePage } from '../src/report/role-page-query.ts';
 import { createTestDatabase, serverUrl, type TestDatabase } from './support/database.ts';

@@ -3,12 +3,8 @@ import { hotQuery } from '../db/prepared.ts';
 import { countedCondition } from '../db/sql/posting-conditions.ts';
 import { OPEN_POSTINGS, type PostingFilter } from '../domain/posting-filter.ts';
 import { SqlParams } from '../db/sql/sql-params.ts';
+import type { EmployerRecord } from '../domain/employer.ts';
 import type { Page, PageRequest } from './postings.ts';
-
-export interface EmployerRecord {
-  id: number;
-  name: string;
-}
 
 export interface EmployerCount {
   employer: EmployerRecord;

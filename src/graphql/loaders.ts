@@ -1,5 +1,6 @@
 import DataLoader from 'dataloader';
-import { employerOpenings, employersByIds, topEmployerPages, type EmployerCount, type EmployerRecord } from '../catalog/employers.ts';
+import { employerOpenings, employersByIds, topEmployerPages, type EmployerCount } from '../catalog/employers.ts';
+import type { EmployerRecord } from '../domain/employer.ts';
 import type { PostingRecord } from '../catalog/posting-record.ts';
 import { pageRequestKey, postingPages, postingsByGroups, postingsByIds, type Page, type PageRequest, type PostingOrder } from '../catalog/postings.ts';
 import type { RoleRecord } from '../catalog/role-record.ts';

@@ -1,5 +1,5 @@
 import type { Queryable } from '../db/read-session.ts';
-import type { EmployerRecord } from '../catalog/employers.ts';
+import type { EmployerRecord } from '../domain/employer.ts';
 import { degreeFiguresSql, degreeRecord, type DegreeRequirementRecord } from './posting-figures.ts';
 import { educationCountsSql, educationLevelSql, educationRequirementSql } from './education-figures.ts';
 import { countedCondition, degreeSql } from '../db/sql/posting-conditions.ts';
