@@ -3,6 +3,7 @@ import { senioritySql } from '../db/sql/seniority.ts';
 import { educationLevelSql, educationRequirementSql } from '../stats/education-figures.ts';
 import type { EducationLevel, EducationOrigin, EducationRequirement } from '../domain/education.ts';
 
+/** A stored posting as the API shows it (the importer's validated row is PostingImportRow). */
 export interface PostingRecord {
   id: number;
   roleId: number;

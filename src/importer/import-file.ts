@@ -16,7 +16,7 @@ import type {
   ValidationContext,
 } from './import-types.ts';
 import { JobPostingReader } from './job-posting-reader.ts';
-import type { PostingRecord } from './posting-schema.ts';
+import type { PostingImportRow } from './posting-schema.ts';
 import { RawPostingPipeline } from './raw-postings.ts';
 import { RecordReader, type SourceRecord } from './read-records.ts';
 import { DEFAULT_SALARY_BOUNDS, implausibleMessage, type SalaryBounds } from '../domain/salary.ts';
@@ -285,7 +285,7 @@ async function runImport<T>(
         await reject(record, validated.errors);
         continue;
       }
-      const result = raw ? { ok: true as const, value: raw.finish(validated.value as PostingRecord) as T } : validated;
+      const result = raw ? { ok: true as const, value: raw.finish(validated.value as PostingImportRow) as T } : validated;
       const key = def.key(result.value);
       const at = positions.get(key);
       // The COPY text is made now, while the previous batch is being written, so that the

@@ -1,8 +1,8 @@
 import type { RowValidation } from '../domain/field-rules.ts';
 import type { ImportKind, ValidationContext } from './import-types.ts';
-import { OBSERVATION_FIELDS, OBSERVATION_REQUIRED_FIELDS, validateObservationRow, type ObservationRecord } from './observation-schema.ts';
-import { POSTING_FIELDS, POSTING_REQUIRED_FIELDS, validatePostingRow, type PostingRecord } from './posting-schema.ts';
-import { RATE_FIELDS, RATE_REQUIRED_FIELDS, validateRateRow, type RateRecord } from './rate-schema.ts';
+import { OBSERVATION_FIELDS, OBSERVATION_REQUIRED_FIELDS, validateObservationRow, type ObservationImportRow } from './observation-schema.ts';
+import { POSTING_FIELDS, POSTING_REQUIRED_FIELDS, validatePostingRow, type PostingImportRow } from './posting-schema.ts';
+import { RATE_FIELDS, RATE_REQUIRED_FIELDS, validateRateRow, type RateImportRow } from './rate-schema.ts';
 import { implausibleObservationsSql, implausiblePostingsSql, implausibleTextSalariesSql } from './implausible-salaries.ts';
 import type { StagingTable } from './staging-table.ts';
 import { observationStagingTable, upsertObservationsSql } from './upsert-observations.ts';
@@ -34,7 +34,7 @@ export interface ImportKindDefinition<T> {
   implausibleTextSql?(stagingTable: string): string;
 }
 
-export const postingsKind: ImportKindDefinition<PostingRecord> = {
+export const postingsKind: ImportKindDefinition<PostingImportRow> = {
   kind: 'postings',
   fields: POSTING_FIELDS,
   requiredFields: POSTING_REQUIRED_FIELDS,
@@ -48,7 +48,7 @@ export const postingsKind: ImportKindDefinition<PostingRecord> = {
   implausibleTextSql: implausibleTextSalariesSql,
 };
 
-export const observationsKind: ImportKindDefinition<ObservationRecord> = {
+export const observationsKind: ImportKindDefinition<ObservationImportRow> = {
   kind: 'observations',
   fields: OBSERVATION_FIELDS,
   requiredFields: OBSERVATION_REQUIRED_FIELDS,
@@ -61,7 +61,7 @@ export const observationsKind: ImportKindDefinition<ObservationRecord> = {
   implausibleSql: implausibleObservationsSql,
 };
 
-export const ratesKind: ImportKindDefinition<RateRecord> = {
+export const ratesKind: ImportKindDefinition<RateImportRow> = {
   kind: 'rates',
   fields: RATE_FIELDS,
   requiredFields: RATE_REQUIRED_FIELDS,

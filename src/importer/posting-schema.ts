@@ -166,7 +166,7 @@ export function createPostingSchema(ctx: ValidationContext) {
  * rules and normalization, without zod's bookkeeping; undefined when some rule breaks (the
  * schema then reports them all).
  */
-function createFastPosting(ctx: ValidationContext): (raw: Record<string, unknown>) => PostingRecord | undefined {
+function createFastPosting(ctx: ValidationContext): (raw: Record<string, unknown>) => PostingImportRow | undefined {
   const fields = fastRow(postingFields(ctx));
   return (raw) => {
     const row = fields(raw);
@@ -176,11 +176,12 @@ function createFastPosting(ctx: ValidationContext): (raw: Record<string, unknown
 }
 
 export type PostingSchema = ReturnType<typeof createPostingSchema>;
-export type PostingRecord = z.output<PostingSchema>;
+/** A posting row of an import file once validated and normalized (the stored posting, as read back, is catalog's PostingRecord). */
+export type PostingImportRow = z.output<PostingSchema>;
 
-const schemas = new WeakMap<Set<string>, { schema: PostingSchema; fast: (raw: Record<string, unknown>) => PostingRecord | undefined }>();
+const schemas = new WeakMap<Set<string>, { schema: PostingSchema; fast: (raw: Record<string, unknown>) => PostingImportRow | undefined }>();
 
-function compiled(ctx: ValidationContext): { schema: PostingSchema; fast: (raw: Record<string, unknown>) => PostingRecord | undefined } {
+function compiled(ctx: ValidationContext): { schema: PostingSchema; fast: (raw: Record<string, unknown>) => PostingImportRow | undefined } {
   let entry = schemas.get(ctx.knownCurrencies);
   if (!entry) {
     entry = { schema: createPostingSchema(ctx), fast: createFastPosting(ctx) };
@@ -195,7 +196,7 @@ export function postingSchemaFor(ctx: ValidationContext): PostingSchema {
 }
 
 /** Validates one raw posting row (CSV strings or JSON values) and returns the normalized record. */
-export function validatePostingRow(raw: Record<string, unknown>, ctx: ValidationContext): RowValidation<PostingRecord> {
+export function validatePostingRow(raw: Record<string, unknown>, ctx: ValidationContext): RowValidation<PostingImportRow> {
   const { schema, fast } = compiled(ctx);
   const value = fast(raw);
   return value !== undefined ? { ok: true, value } : runRowSchema(schema, raw);
