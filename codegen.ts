@@ -29,7 +29,7 @@ const config: CodegenConfig = {
           GroupSalary: '../parents.ts#GroupSalaryParent',
           TrendPoint: '../../stats/trend.ts#TrendPointRecord',
           Posting: '../../catalog/posting-record.ts#PostingRecord',
-          Employer: '../../catalog/employers.ts#EmployerRecord',
+          Employer: '../../domain/employer.ts#EmployerRecord',
           SalaryReport: '../../catalog/salary-reports.ts#SalaryReportRecord',
           Responsibility: '../../generated/prisma/client.ts#Responsibility as ResponsibilityRecord',
           CareerStep: '../../generated/prisma/client.ts#CareerStep as CareerStepRecord',

@@ -29,7 +29,7 @@ import { openDatabase } from '../src/db/database.ts';
 import { freePort } from '../src/db/free-port.ts';
 import { createScratchDatabase, type ScratchDatabase } from '../src/db/scratch-database.ts';
 import { importFile } from '../src/importer/import-file.ts';
-import { seedDatabase } from '../src/importer/seed.ts';
+import { seedDatabase } from '../src/catalog/seed.ts';
 import { generatedRoleSlugs, writeGeneratedPostings } from './generate-postings.ts';
 
 const ROOT = path.resolve(__dirname, '..');

@@ -1,6 +1,6 @@
 import { loadConfig } from '../src/config.ts';
 import { openDatabase } from '../src/db/database.ts';
-import { seedDatabase } from '../src/importer/seed.ts';
+import { seedDatabase } from '../src/catalog/seed.ts';
 import { runCli } from './cli.ts';
 
 // `npm run seed` and Prisma's seed command: loads the data files under data/ (idempotent).

@@ -7,7 +7,7 @@
  * the two instances' addresses are printed; Ctrl-C stops everything and removes the data.
  */
 import { openDatabase } from '../src/db/database.ts';
-import { seedDatabase } from '../src/importer/seed.ts';
+import { seedDatabase } from '../src/catalog/seed.ts';
 import { startService, type ChildService } from '../test/hardening/support/child-service.ts';
 import { startThrowawayPostgres, type ThrowawayPostgres } from '../test/hardening/support/throwaway-postgres.ts';
 import { startPgBouncer, type RunningPgBouncer } from '../test/support/pgbouncer.ts';

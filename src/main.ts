@@ -2,8 +2,10 @@ import { ConfigError, loadConfig } from './config.ts';
 import { DatabaseUnavailableError, openDatabase } from './db/database.ts';
 import { usePreparedStatements } from './db/prepared.ts';
 import { parseOrigins } from './http/cors.ts';
+import { recordImport } from './http/metrics.ts';
 import { ListenError, startServer } from './http/server.ts';
-import { isEmpty, seedDatabase } from './importer/seed.ts';
+import { onImportFinished } from './importer/import-listeners.ts';
+import { isEmpty, seedDatabase } from './catalog/seed.ts';
 import { createLogger } from './logger.ts';
 import { openSharedState } from './shared-state/index.ts';
 import { sharedWriteMarks } from './shared-state/write-marks.ts';
@@ -23,6 +25,8 @@ async function main(): Promise<void> {
     throw error;
   }
   const logger = createLogger(config.LOG_LEVEL);
+  // The import totals of /metrics, the seed below included.
+  onImportFinished(recordImport);
   usePreparedStatements(config.DB_PREPARED_STATEMENTS === 'true');
   const shared = openSharedState({ url: config.REDIS_URL, prefix: config.REDIS_KEY_PREFIX, logger });
   const db = await openDatabase({

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { createApiKey } from '../src/auth/api-keys.ts';
-import { seedDatabase } from '../src/importer/seed.ts';
+import { seedDatabase } from '../src/catalog/seed.ts';
 import type { RunningServer } from '../src/http/server.ts';
 import { createTestDatabase, type TestDatabase } from './support/database.ts';
 import { startTestServer } from './support/server.ts';

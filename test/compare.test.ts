@@ -1,5 +1,5 @@
 import type { RunningServer } from '../src/http/server.ts';
-import { seedDatabase } from '../src/importer/seed.ts';
+import { seedDatabase } from '../src/catalog/seed.ts';
 import { createTestDatabase, type TestDatabase } from './support/database.ts';
 import { importRows } from './support/import-rows.ts';
 import { mean, percentile } from './support/independent-stats.ts';

@@ -1,6 +1,6 @@
 import { parse } from 'csv-parse/sync';
 import type { RunningServer } from '../src/http/server.ts';
-import { seedDatabase } from '../src/importer/seed.ts';
+import { seedDatabase } from '../src/catalog/seed.ts';
 import { createTestDatabase, type TestDatabase } from './support/database.ts';
 import { importRows } from './support/import-rows.ts';
 import { runScript } from './support/run.ts';

@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import zlib from 'node:zlib';
 import { createApiKey } from '../src/auth/api-keys.ts';
 import type { RunningServer } from '../src/http/server.ts';
-import { seedDatabase } from '../src/importer/seed.ts';
+import { seedDatabase } from '../src/catalog/seed.ts';
 import { createTestDatabase, type TestDatabase } from './support/database.ts';
 import { startTestServer } from './support/server.ts';
 

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { importFile } from '../src/importer/import-file.ts';
-import { seedDatabase } from '../src/importer/seed.ts';
+import { seedDatabase } from '../src/catalog/seed.ts';
 import { createTestDatabase, type TestDatabase } from './support/database.ts';
 import { ROOT, runScript } from './support/run.ts';
 

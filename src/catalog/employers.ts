@@ -1,13 +1,10 @@
 import type { Queryable } from '../db/read-session.ts';
 import { hotQuery } from '../db/prepared.ts';
-import { countedCondition, OPEN_POSTINGS, type PostingFilter } from '../stats/posting-filter.ts';
-import { SqlParams } from '../stats/sql-params.ts';
+import { countedCondition } from '../db/sql/posting-conditions.ts';
+import { OPEN_POSTINGS, type PostingFilter } from '../domain/posting-filter.ts';
+import { SqlParams } from '../db/sql/sql-params.ts';
+import type { EmployerRecord } from '../domain/employer.ts';
 import type { Page, PageRequest } from './postings.ts';
-
-export interface EmployerRecord {
-  id: number;
-  name: string;
-}
 
 export interface EmployerCount {
   employer: EmployerRecord;

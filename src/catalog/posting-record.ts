@@ -1,8 +1,9 @@
-import type { Seniority } from '../stats/seniority.ts';
-import { senioritySql } from '../stats/seniority.ts';
+import type { Seniority } from '../domain/field-rules.ts';
+import { senioritySql } from '../db/sql/seniority.ts';
 import { educationLevelSql, educationRequirementSql } from '../stats/education-figures.ts';
-import type { EducationLevel, EducationOrigin, EducationRequirement } from '../importer/raw/education.ts';
+import type { EducationLevel, EducationOrigin, EducationRequirement } from '../domain/education.ts';
 
+/** A stored posting as the API shows it (the importer's validated row is PostingImportRow). */
 export interface PostingRecord {
   id: number;
   roleId: number;

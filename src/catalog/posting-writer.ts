@@ -1,4 +1,4 @@
-import type { SalaryPeriod, Seniority } from '../importer/field-rules.ts';
+import type { SalaryPeriod, Seniority } from '../domain/field-rules.ts';
 import { importOneRow, type WriteDatabase } from './import-one-row.ts';
 import type { PostingRecord } from './posting-record.ts';
 import { postingsByIds } from './postings.ts';

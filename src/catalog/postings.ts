@@ -1,7 +1,8 @@
 import type { Queryable } from '../db/read-session.ts';
 import { hotQuery } from '../db/prepared.ts';
-import { postingCondition, type PostingFilter } from '../stats/posting-filter.ts';
-import { SqlParams } from '../stats/sql-params.ts';
+import { postingCondition } from '../db/sql/posting-conditions.ts';
+import type { PostingFilter } from '../domain/posting-filter.ts';
+import { SqlParams } from '../db/sql/sql-params.ts';
 import { postingColumns, type PostingRecord } from './posting-record.ts';
 
 export type PostingOrderField = 'POSTED_AT' | 'SALARY' | 'TITLE';

@@ -2,9 +2,10 @@ import type { Queryable } from '../db/read-session.ts';
 import { hotQuery } from '../db/prepared.ts';
 import type { CareerStep, Responsibility } from '../generated/prisma/client.ts';
 import { degreeFiguresSql } from '../stats/posting-figures.ts';
-import { countedCondition, degreeSql, OPEN_POSTINGS, reportCondition, salaryPostingSql } from '../stats/posting-filter.ts';
+import { countedCondition, degreeSql, reportCondition, salaryPostingSql } from '../db/sql/posting-conditions.ts';
+import { OPEN_POSTINGS } from '../domain/posting-filter.ts';
 import { safeAvg } from '../stats/safe-aggregates.ts';
-import { SqlParams } from '../stats/sql-params.ts';
+import { SqlParams } from '../db/sql/sql-params.ts';
 import { keysetCondition, type Direction, type Page, type PageRequest } from './postings.ts';
 import type { RoleRecord } from './role-record.ts';
 

@@ -1,4 +1,4 @@
-import type { SalaryPeriod } from '../importer/field-rules.ts';
+import type { SalaryPeriod } from '../domain/field-rules.ts';
 import { importOneRow, type WriteDatabase } from './import-one-row.ts';
 import { salaryReportsByIds, type SalaryReportRecord } from './salary-reports.ts';
 import type { UserError } from './user-errors.ts';

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { FieldError } from '../importer/import-types.ts';
+import type { FieldError } from '../domain/field-rules.ts';
 
 /** A broken rule of a mutation's input, at its path such as ["input", "salaryMin"]. */
 export interface UserError {

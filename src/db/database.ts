@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { redactUrl } from '../config.ts';
+import type { SalaryBounds } from '../domain/salary.ts';
 import type { EmbeddedPostgres, EmbeddedRole } from './embedded.ts';
 import { applyMigrations, FailedMigrationError } from './migrate.ts';
 import { createPool, StatementCounter } from './pool.ts';
@@ -32,7 +33,7 @@ export interface Database {
   /** Records that `client` has just written: its reads stay on the primary until a replica has the write. */
   rememberWrite(client: string): Promise<void>;
   /** The plausible salary range every write is checked against (SALARY_MIN/MAX_USD_PER_YEAR); the importer's default when undefined. */
-  salaryBounds?: { minUsdPerYear: number; maxUsdPerYear: number };
+  salaryBounds?: SalaryBounds;
   /** Connection string with the password hidden, for messages. */
   displayUrl: string;
   embedded: boolean;
@@ -77,7 +78,7 @@ export interface OpenOptions {
    */
   statementTimeoutForAll?: boolean;
   /** The plausible salary range of every import and mutation (SALARY_MIN/MAX_USD_PER_YEAR). */
-  salaryBounds?: { minUsdPerYear: number; maxUsdPerYear: number };
+  salaryBounds?: SalaryBounds;
   /** How this process shares the embedded folder with others (src/db/embedded.ts); `exclusive` by default. */
   embeddedRole?: EmbeddedRole;
 }

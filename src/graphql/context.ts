@@ -3,6 +3,7 @@ import type pg from 'pg';
 import { RoleCatalog } from '../catalog/roles.ts';
 import type { PrismaClient } from '../db/prisma.ts';
 import type { ReadSession } from '../db/read-session.ts';
+import type { SalaryBounds } from '../domain/salary.ts';
 import { apiKeyGuard, type ApiKeyGuard } from './api-key-guard.ts';
 import { createLoaders, type Loaders } from './loaders.ts';
 
@@ -12,7 +13,7 @@ export interface ContextDatabase {
   prisma: PrismaClient;
   embedded?: boolean;
   /** The plausible salary range (rule salaryImplausible); the importer's default when undefined. */
-  salaryBounds?: { minUsdPerYear: number; maxUsdPerYear: number };
+  salaryBounds?: SalaryBounds;
   /** statement_timeout of the service's write transactions (SET LOCAL). */
   writeStatementTimeoutMs?: number;
   /** A lazy one-snapshot read session for one operation (src/db/read-session.ts); `client` routes read-your-writes. */

@@ -1,7 +1,7 @@
-import { Broken, countryCode, LIMITS } from '../importer/field-rules.ts';
+import { Broken, countryCode, LIMITS } from '../domain/field-rules.ts';
 import type { GraphQLResolveInfo } from 'graphql';
 import type { PageRequest, PostingOrder } from '../catalog/postings.ts';
-import type { PostingFilter } from '../stats/posting-filter.ts';
+import type { PostingFilter } from '../domain/posting-filter.ts';
 import { MAX_DIMENSIONS, type BreakdownOrderField, type Dimension } from '../stats/breakdown.ts';
 import { type HistogramSpec, type SalarySource, type SalarySpec } from '../stats/salary-stats.ts';
 import { badUserInput } from './errors.ts';

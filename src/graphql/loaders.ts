@@ -1,5 +1,6 @@
 import DataLoader from 'dataloader';
-import { employerOpenings, employersByIds, topEmployerPages, type EmployerCount, type EmployerRecord } from '../catalog/employers.ts';
+import { employerOpenings, employersByIds, topEmployerPages, type EmployerCount } from '../catalog/employers.ts';
+import type { EmployerRecord } from '../domain/employer.ts';
 import type { PostingRecord } from '../catalog/posting-record.ts';
 import { pageRequestKey, postingPages, postingsByGroups, postingsByIds, type Page, type PageRequest, type PostingOrder } from '../catalog/postings.ts';
 import type { RoleRecord } from '../catalog/role-record.ts';
@@ -10,7 +11,7 @@ import type { Queryable } from '../db/read-session.ts';
 import type { CareerStep, Responsibility } from '../generated/prisma/client.ts';
 import { breakdownSpecKey, loadBreakdowns, type BreakdownRecord, type BreakdownSpec } from '../stats/breakdown.ts';
 import { loadPostingFigures, loadSourceMix, type PostingFiguresRecord, type SourceMixRecord } from '../stats/posting-figures.ts';
-import { filterKey, type PostingFilter } from '../stats/posting-filter.ts';
+import { filterKey, type PostingFilter } from '../domain/posting-filter.ts';
 import {
   loadHistograms,
   loadSalaryFigures,

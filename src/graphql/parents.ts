@@ -1,4 +1,4 @@
-import type { PostingFilter } from '../stats/posting-filter.ts';
+import type { PostingFilter } from '../domain/posting-filter.ts';
 import type { RoleRecord } from '../catalog/role-record.ts';
 import type { BreakdownKeyRecord, Dimension } from '../stats/breakdown.ts';
 import type { DegreeRequirementRecord } from '../stats/posting-figures.ts';

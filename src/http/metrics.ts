@@ -34,7 +34,7 @@ const importSeconds = new Counter({
   registers: [processRegistry],
 });
 
-/** What recordImport needs of the importer's ImportSummary (src/importer/import-types.ts). */
+/** What recordImport needs of the importer's ImportSummary (src/importer/import-types.ts); src/main.ts subscribes it to every import. */
 export interface ImportTotals {
   kind: string;
   read?: number;

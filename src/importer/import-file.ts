@@ -2,12 +2,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import type pg from 'pg';
-import { rawText } from './field-rules.ts';
+import { rawText, type FieldError } from '../domain/field-rules.ts';
 import { ErrorsFile } from './errors-file.ts';
 import { ImportFileError } from './import-file-error.ts';
 import { observationsKind, postingsKind, ratesKind, type ImportKindDefinition } from './import-kinds.ts';
 import type {
-  FieldError,
   ImportFormat,
   ImportInput,
   ImportKind,
@@ -17,14 +16,15 @@ import type {
   ValidationContext,
 } from './import-types.ts';
 import { JobPostingReader } from './job-posting-reader.ts';
-import type { PostingRecord } from './posting-schema.ts';
+import type { PostingImportRow } from './posting-schema.ts';
 import { RawPostingPipeline } from './raw-postings.ts';
 import { RecordReader, type SourceRecord } from './read-records.ts';
-import { DEFAULT_SALARY_BOUNDS, implausibleMessage, type ImplausibleRow, type SalaryBounds } from './salary-bounds.ts';
+import { DEFAULT_SALARY_BOUNDS, implausibleMessage, type SalaryBounds } from '../domain/salary.ts';
+import type { ImplausibleRow } from './implausible-salaries.ts';
 import type { StagedRow } from './staging-table.ts';
 import { supportsCopy } from './supports-copy.ts';
 import { runBatchStatements } from './write-counts.ts';
-import { recordImport } from '../http/metrics.ts';
+import { notifyImportFinished } from './import-listeners.ts';
 
 export type { ImportOptions, ImportSummary, RowError } from './import-types.ts';
 
@@ -90,7 +90,7 @@ export async function importFile(
   const definition = KINDS[kind] as ImportKindDefinition<unknown> | undefined;
   if (!definition) throw new Error(`unknown import kind ${JSON.stringify(kind)}: expected postings, observations or rates`);
   const summary = await runImport(definition, db, input, options);
-  recordImport(summary); // import totals for /metrics (src/http/metrics.ts)
+  notifyImportFinished(summary); // e.g. the import totals of /metrics, wired by src/main.ts
   return summary;
 }
 
@@ -285,7 +285,7 @@ async function runImport<T>(
         await reject(record, validated.errors);
         continue;
       }
-      const result = raw ? { ok: true as const, value: raw.finish(validated.value as PostingRecord) as T } : validated;
+      const result = raw ? { ok: true as const, value: raw.finish(validated.value as PostingImportRow) as T } : validated;
       const key = def.key(result.value);
       const at = positions.get(key);
       // The COPY text is made now, while the previous batch is being written, so that the

@@ -1,8 +1,9 @@
-import type { ImportKind, RowValidation, ValidationContext } from './import-types.ts';
-import { OBSERVATION_FIELDS, OBSERVATION_REQUIRED_FIELDS, validateObservationRow, type ObservationRecord } from './observation-schema.ts';
-import { POSTING_FIELDS, POSTING_REQUIRED_FIELDS, validatePostingRow, type PostingRecord } from './posting-schema.ts';
-import { RATE_FIELDS, RATE_REQUIRED_FIELDS, validateRateRow, type RateRecord } from './rate-schema.ts';
-import { implausibleObservationsSql, implausiblePostingsSql, implausibleTextSalariesSql } from './salary-bounds.ts';
+import type { RowValidation } from '../domain/field-rules.ts';
+import type { ImportKind, ValidationContext } from './import-types.ts';
+import { OBSERVATION_FIELDS, OBSERVATION_REQUIRED_FIELDS, validateObservationRow, type ObservationImportRow } from './observation-schema.ts';
+import { POSTING_FIELDS, POSTING_REQUIRED_FIELDS, validatePostingRow, type PostingImportRow } from './posting-schema.ts';
+import { RATE_FIELDS, RATE_REQUIRED_FIELDS, validateRateRow, type RateImportRow } from './rate-schema.ts';
+import { implausibleObservationsSql, implausiblePostingsSql, implausibleTextSalariesSql } from './implausible-salaries.ts';
 import type { StagingTable } from './staging-table.ts';
 import { observationStagingTable, upsertObservationsSql } from './upsert-observations.ts';
 import { postingStagingTable, upsertPostingsSql } from './upsert-postings.ts';
@@ -26,14 +27,14 @@ export interface ImportKindDefinition<T> {
   upsertSql(stagingTable: string): string[];
   /**
    * Removes the staged rows whose salary is implausible once converted ($1, $2: the bounds in
-   * USD a year) and returns them (src/importer/salary-bounds.ts); none for kinds without salaries.
+   * USD a year) and returns them (src/importer/implausible-salaries.ts); none for kinds without salaries.
    */
   implausibleSql?(stagingTable: string): string;
   /** Drops implausible salaries that were read from text (the rows stay); returns their lines. */
   implausibleTextSql?(stagingTable: string): string;
 }
 
-export const postingsKind: ImportKindDefinition<PostingRecord> = {
+export const postingsKind: ImportKindDefinition<PostingImportRow> = {
   kind: 'postings',
   fields: POSTING_FIELDS,
   requiredFields: POSTING_REQUIRED_FIELDS,
@@ -47,7 +48,7 @@ export const postingsKind: ImportKindDefinition<PostingRecord> = {
   implausibleTextSql: implausibleTextSalariesSql,
 };
 
-export const observationsKind: ImportKindDefinition<ObservationRecord> = {
+export const observationsKind: ImportKindDefinition<ObservationImportRow> = {
   kind: 'observations',
   fields: OBSERVATION_FIELDS,
   requiredFields: OBSERVATION_REQUIRED_FIELDS,
@@ -60,7 +61,7 @@ export const observationsKind: ImportKindDefinition<ObservationRecord> = {
   implausibleSql: implausibleObservationsSql,
 };
 
-export const ratesKind: ImportKindDefinition<RateRecord> = {
+export const ratesKind: ImportKindDefinition<RateImportRow> = {
   kind: 'rates',
   fields: RATE_FIELDS,
   requiredFields: RATE_REQUIRED_FIELDS,

@@ -1,4 +1,6 @@
 import type { Readable } from 'node:stream';
+import type { FieldError } from '../domain/field-rules.ts';
+import type { SalaryBounds } from '../domain/salary.ts';
 import type { TitleRule } from './raw/title-rules.ts';
 
 /** What a file holds: job postings, standalone salary reports or exchange rates. */
@@ -22,16 +24,6 @@ export interface RawPostingCounts {
   education: Record<string, number>;
 }
 
-/** One broken rule of one field of one row (what the schemas report). */
-export interface FieldError {
-  field: string;
-  /** The raw value as text ('' when absent). */
-  value: string;
-  /** Stable rule name, e.g. `required`, `slug`, `knownCurrency`; docs/import-format.md lists them. */
-  rule: string;
-  message: string;
-}
-
 /** A rejected row: the field error plus where the record starts in the file (the header is line 1). */
 export interface RowError extends FieldError {
   line: number;
@@ -40,8 +32,6 @@ export interface RowError extends FieldError {
   file?: string;
   index?: number;
 }
-
-export type RowValidation<T> = { ok: true; value: T } | { ok: false; errors: FieldError[] };
 
 /** What the schemas need from the database: the currencies that have a rate (USD is always known). */
 export interface ValidationContext {
@@ -80,7 +70,7 @@ export interface ImportOptions {
    * The plausible salary range in USD a year (rule salaryImplausible); by default the database's
    * (`db.salaryBounds`, from SALARY_MIN_USD_PER_YEAR and SALARY_MAX_USD_PER_YEAR), else 1,000..10,000,000.
    */
-  salaryBounds?: { minUsdPerYear: number; maxUsdPerYear: number };
+  salaryBounds?: SalaryBounds;
   /** Postings: source of every row that does not name its own. */
   source?: string;
   /** Postings: rows without closedAt close this many days after postedAt. */

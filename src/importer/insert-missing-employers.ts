@@ -1,6 +1,6 @@
 /**
  * Creates the employers that the staged rows name but the employer table lacks, one per
- * normalized name (see normalize-employer.ts), named by the first spelling in file order (trimmed)
+ * normalized name (see src/domain/normalize-employer.ts), named by the first spelling in file order (trimmed)
  * until upsertPostingsSql names it by its most frequent one.
  * The staging table needs the columns `company`, `employer_key` and `line`.
  */

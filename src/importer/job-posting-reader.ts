@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { Parser } from 'htmlparser2';
-import type { FieldError } from './import-types.ts';
+import type { FieldError } from '../domain/field-rules.ts';
 import { ImportFileError } from './import-file-error.ts';
 import { jobPostingRow, jobPostingsIn } from './raw/job-posting.ts';
 import { RecordReader, type SourceRecord } from './read-records.ts';

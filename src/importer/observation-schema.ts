@@ -13,8 +13,9 @@ import {
   salaryPeriod,
   slug,
   text,
-} from './field-rules.ts';
-import type { RowValidation, ValidationContext } from './import-types.ts';
+} from '../domain/field-rules.ts';
+import type { RowValidation } from '../domain/field-rules.ts';
+import type { ValidationContext } from './import-types.ts';
 
 /** The fields of a salary-observations file (standalone salary reports). */
 export const OBSERVATION_FIELDS = ['externalId', 'source', 'role', 'roleTitle', 'amount', 'currency', 'period', 'observedAt', 'country'] as const;
@@ -41,12 +42,13 @@ export function createObservationSchema(ctx: ValidationContext) {
 }
 
 export type ObservationSchema = ReturnType<typeof createObservationSchema>;
-export type ObservationRecord = z.output<ObservationSchema>;
+/** A salary-report row of an import file once validated and normalized. */
+export type ObservationImportRow = z.output<ObservationSchema>;
 
 interface Compiled {
   schema: ObservationSchema;
   /** The same field functions without zod (see fastRow); undefined when some rule breaks. */
-  fast: (raw: Record<string, unknown>) => ObservationRecord | undefined;
+  fast: (raw: Record<string, unknown>) => ObservationImportRow | undefined;
 }
 
 const schemas = new WeakMap<Set<string>, Compiled>();
@@ -65,7 +67,7 @@ export function observationSchemaFor(ctx: ValidationContext): ObservationSchema 
 }
 
 /** Validates one raw salary-report row (CSV strings or JSON values) and returns the normalized record. */
-export function validateObservationRow(raw: Record<string, unknown>, ctx: ValidationContext): RowValidation<ObservationRecord> {
+export function validateObservationRow(raw: Record<string, unknown>, ctx: ValidationContext): RowValidation<ObservationImportRow> {
   const { schema, fast } = compiled(ctx);
   const value = fast(raw);
   return value !== undefined ? { ok: true, value } : runRowSchema(schema, raw);

@@ -16,9 +16,10 @@ import {
   seniority,
   slug,
   text,
-} from './field-rules.ts';
-import type { RowValidation, ValidationContext } from './import-types.ts';
-import { degreeRequiredOf, educationOf } from './raw/education.ts';
+} from '../domain/field-rules.ts';
+import type { RowValidation } from '../domain/field-rules.ts';
+import type { ValidationContext } from './import-types.ts';
+import { degreeRequiredOf, educationOf } from '../domain/education.ts';
 import { parseSalaryText } from './raw/salary-text.ts';
 
 /** The fields of a postings file, in the order of the documented header. */
@@ -105,7 +106,7 @@ function crossFieldProblems(row: Partial<PostingFields>): [string, unknown, stri
  * - without explicit salaryMin/salaryMax, salaryText is read (src/importer/raw/salary-text.ts);
  *   text that cannot be read leaves the salary empty and names the reason in salaryTextProblem;
  * - salaryCurrency and salaryPeriod default to USD and YEAR only when the row has a salary;
- * - education is derived (src/importer/raw/education.ts) and degreeRequired follows it
+ * - education is derived (src/domain/education.ts) and degreeRequired follows it
  *   (REQUIRED: true, UNKNOWN: null, otherwise false).
  */
 function finishPosting(row: PostingFields, ctx: ValidationContext) {
@@ -165,7 +166,7 @@ export function createPostingSchema(ctx: ValidationContext) {
  * rules and normalization, without zod's bookkeeping; undefined when some rule breaks (the
  * schema then reports them all).
  */
-function createFastPosting(ctx: ValidationContext): (raw: Record<string, unknown>) => PostingRecord | undefined {
+function createFastPosting(ctx: ValidationContext): (raw: Record<string, unknown>) => PostingImportRow | undefined {
   const fields = fastRow(postingFields(ctx));
   return (raw) => {
     const row = fields(raw);
@@ -175,11 +176,12 @@ function createFastPosting(ctx: ValidationContext): (raw: Record<string, unknown
 }
 
 export type PostingSchema = ReturnType<typeof createPostingSchema>;
-export type PostingRecord = z.output<PostingSchema>;
+/** A posting row of an import file once validated and normalized (the stored posting, as read back, is catalog's PostingRecord). */
+export type PostingImportRow = z.output<PostingSchema>;
 
-const schemas = new WeakMap<Set<string>, { schema: PostingSchema; fast: (raw: Record<string, unknown>) => PostingRecord | undefined }>();
+const schemas = new WeakMap<Set<string>, { schema: PostingSchema; fast: (raw: Record<string, unknown>) => PostingImportRow | undefined }>();
 
-function compiled(ctx: ValidationContext): { schema: PostingSchema; fast: (raw: Record<string, unknown>) => PostingRecord | undefined } {
+function compiled(ctx: ValidationContext): { schema: PostingSchema; fast: (raw: Record<string, unknown>) => PostingImportRow | undefined } {
   let entry = schemas.get(ctx.knownCurrencies);
   if (!entry) {
     entry = { schema: createPostingSchema(ctx), fast: createFastPosting(ctx) };
@@ -194,7 +196,7 @@ export function postingSchemaFor(ctx: ValidationContext): PostingSchema {
 }
 
 /** Validates one raw posting row (CSV strings or JSON values) and returns the normalized record. */
-export function validatePostingRow(raw: Record<string, unknown>, ctx: ValidationContext): RowValidation<PostingRecord> {
+export function validatePostingRow(raw: Record<string, unknown>, ctx: ValidationContext): RowValidation<PostingImportRow> {
   const { schema, fast } = compiled(ctx);
   const value = fast(raw);
   return value !== undefined ? { ok: true, value } : runRowSchema(schema, raw);

@@ -1,6 +1,7 @@
 import type { z } from 'zod';
-import { currencyCode, isoDate, positiveNumber, required, rowObject, runRowSchema } from './field-rules.ts';
-import type { RowValidation, ValidationContext } from './import-types.ts';
+import { currencyCode, isoDate, positiveNumber, required, rowObject, runRowSchema } from '../domain/field-rules.ts';
+import type { RowValidation } from '../domain/field-rules.ts';
+import type { ValidationContext } from './import-types.ts';
 
 /** The fields of an exchange-rates file. */
 export const RATE_FIELDS = ['currency', 'usdPerUnit', 'asOf'] as const;
@@ -17,9 +18,10 @@ export const rateSchema = rowObject({
   asOf: required(isoDate),
 });
 
-export type RateRecord = z.output<typeof rateSchema>;
+/** An exchange-rate row of an import file once validated. */
+export type RateImportRow = z.output<typeof rateSchema>;
 
 /** Validates one raw rate row. The context is not needed (any ISO 4217 code may get a rate). */
-export function validateRateRow(raw: Record<string, unknown>, _ctx?: ValidationContext): RowValidation<RateRecord> {
+export function validateRateRow(raw: Record<string, unknown>, _ctx?: ValidationContext): RowValidation<RateImportRow> {
   return runRowSchema(rateSchema, raw);
 }

@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { rawText } from './field-rules.ts';
+import { rawText, type FieldError } from '../domain/field-rules.ts';
 import { ImportFileError } from './import-file-error.ts';
-import type { FieldError, ImportOptions, RawPostingCounts } from './import-types.ts';
-import { POSTING_FIELDS, type PostingRecord } from './posting-schema.ts';
+import type { ImportOptions, RawPostingCounts } from './import-types.ts';
+import { POSTING_FIELDS, type PostingImportRow } from './posting-schema.ts';
 import { parseTitleRules, TitleClassifier, TitleRulesError, type TitleRule } from './raw/title-rules.ts';
 
 export const ROLES_DIR = path.resolve(__dirname, '../../data/roles');
@@ -191,7 +191,7 @@ export class RawPostingPipeline {
   }
 
   /** After validation: --expire-after, and the counts. */
-  finish(row: PostingRecord): PostingRecord {
+  finish(row: PostingImportRow): PostingImportRow {
     let out = row;
     const days = this.options.expireAfterDays;
     if (days !== undefined && row.closedAt === null) out = { ...row, closedAt: new Date(row.postedAt.getTime() + days * 86_400_000) };

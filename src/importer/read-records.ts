@@ -1,6 +1,7 @@
 import { pipeline, Transform, type Readable, type TransformCallback } from 'node:stream';
 import { CsvScanner, CsvScanError, type ScannedRecord } from './csv-scanner.ts';
-import type { FieldError, ImportFormat } from './import-types.ts';
+import type { FieldError } from '../domain/field-rules.ts';
+import type { ImportFormat } from './import-types.ts';
 import { ImportFileError } from './import-file-error.ts';
 import { INVALID_UTF8, Utf8Marker } from './utf8-marker.ts';
 

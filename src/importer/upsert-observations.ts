@@ -1,10 +1,10 @@
 import { insertMissingRolesSql } from './insert-missing-roles.ts';
-import type { ObservationRecord } from './observation-schema.ts';
-import { amountUsdSql, annualizedSql } from './salary-sql.ts';
+import type { ObservationImportRow } from './observation-schema.ts';
+import { amountUsdSql, annualizedSql } from '../db/sql/salary-sql.ts';
 import { StagingTable } from './staging-table.ts';
 
 /** Staging table of one batch of standalone salary reports. */
-export const observationStagingTable = new StagingTable<ObservationRecord>('import_stage_observations', [
+export const observationStagingTable = new StagingTable<ObservationImportRow>('import_stage_observations', [
   { name: 'external_id', type: 'text', value: (r) => r.externalId },
   { name: 'source', type: 'text', value: (r) => r.source },
   { name: 'role', type: 'text', value: (r) => r.role },

@@ -1,9 +1,9 @@
 import { insertMissingEmployersSql } from './insert-missing-employers.ts';
 import { insertMissingRolesSql } from './insert-missing-roles.ts';
-import { normalizeEmployerName } from './normalize-employer.ts';
+import { normalizeEmployerName } from '../domain/normalize-employer.ts';
 import { dedupeKeyColumn, regroupStagedSql } from './posting-groups.ts';
-import type { PostingRecord } from './posting-schema.ts';
-import { amountUsdSql, annualizedSql, midpointSql } from './salary-sql.ts';
+import type { PostingImportRow } from './posting-schema.ts';
+import { amountUsdSql, annualizedSql, midpointSql } from '../db/sql/salary-sql.ts';
 import { StagingTable } from './staging-table.ts';
 
 /** How an employer's name is shown: trimmed, runs of white space one space. */
@@ -14,7 +14,7 @@ const bool = (b: boolean | null): string | null => (b === null ? null : b ? 't' 
 const time = (d: Date | null): string | null => (d === null ? null : d.toISOString());
 
 /** Staging table of one batch of postings. */
-export const postingStagingTable = new StagingTable<PostingRecord>('import_stage_postings', [
+export const postingStagingTable = new StagingTable<PostingImportRow>('import_stage_postings', [
   { name: 'external_id', type: 'text', value: (r) => r.externalId },
   { name: 'source', type: 'text', value: (r) => r.source },
   { name: 'role', type: 'text', value: (r) => r.role },
@@ -35,7 +35,7 @@ export const postingStagingTable = new StagingTable<PostingRecord>('import_stage
   { name: 'employment_type', type: 'text', value: (r) => r.employmentType },
   { name: 'posted_at', type: 'timestamptz', value: (r) => time(r.postedAt) },
   { name: 'closed_at', type: 'timestamptz', value: (r) => time(r.closedAt) },
-  dedupeKeyColumn<PostingRecord>(),
+  dedupeKeyColumn<PostingImportRow>(),
   { name: 'salary_text', type: 'text', value: (r) => r.salaryText },
   { name: 'salary_estimated', type: 'boolean', value: (r) => bool(r.salaryEstimated) },
   // Staged only (not stored): a salary read from salaryText that is implausible is dropped, not the row.

@@ -1,10 +1,10 @@
 import type pg from 'pg';
-import type { RateRecord } from './rate-schema.ts';
-import { amountUsdSql } from './salary-sql.ts';
+import type { RateImportRow } from './rate-schema.ts';
+import { amountUsdSql } from '../db/sql/salary-sql.ts';
 import { StagingTable } from './staging-table.ts';
 
 /** Staging table of one batch of exchange rates. */
-export const rateStagingTable = new StagingTable<RateRecord>('import_stage_rates', [
+export const rateStagingTable = new StagingTable<RateImportRow>('import_stage_rates', [
   { name: 'currency', type: 'text', value: (r) => r.currency },
   { name: 'as_of', type: 'date', value: (r) => r.asOf },
   { name: 'usd_per_unit', type: 'float8', value: (r) => String(r.usdPerUnit) },

@@ -48,7 +48,6 @@ export const ROLE_PAGE_QUERY = /* GraphQL */ `
 
 /** The page's data: generated from ROLE_PAGE_QUERY by GraphQL Code Generator (npm run generate). */
 export type RolePageData = NonNullable<RolePageQuery['role']>;
-export type Confidence = RolePageData['stats']['salary']['confidence'];
 export type PageGroup = RolePageData['stats']['bySeniority']['groups'][number];
 
 /** What a page shows: which postings (the API's PostingFilter input) and whether outliers are left out of the headline figures. */

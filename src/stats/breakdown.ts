@@ -1,8 +1,8 @@
 import type { Queryable } from '../db/read-session.ts';
-import type { EmployerRecord } from '../catalog/employers.ts';
+import type { EmployerRecord } from '../domain/employer.ts';
 import { degreeFiguresSql, degreeRecord, type DegreeRequirementRecord } from './posting-figures.ts';
 import { educationCountsSql, educationLevelSql, educationRequirementSql } from './education-figures.ts';
-import { countedCondition, degreeSql } from './posting-filter.ts';
+import { countedCondition, degreeSql } from '../db/sql/posting-conditions.ts';
 import {
   FIGURE_AGGREGATES,
   figureColumnsSql,
@@ -13,8 +13,8 @@ import {
   type SalaryFigures,
   type SalarySpec,
 } from './salary-stats.ts';
-import { senioritySql } from './seniority.ts';
-import { SqlParams } from './sql-params.ts';
+import { senioritySql } from '../db/sql/seniority.ts';
+import { SqlParams } from '../db/sql/sql-params.ts';
 
 export const DIMENSIONS = ['COUNTRY', 'LOCATION', 'REMOTE', 'SENIORITY', 'EMPLOYER', 'SOURCE', 'EMPLOYMENT_TYPE', 'POSTED_MONTH'] as const;
 export type Dimension = (typeof DIMENSIONS)[number];

@@ -1,4 +1,4 @@
-import { EDUCATION_LEVELS, EDUCATION_REQUIREMENTS, type EducationLevel, type EducationRequirement } from '../importer/raw/education.ts';
+import { EDUCATION_LEVELS, EDUCATION_REQUIREMENTS, type EducationLevel, type EducationRequirement } from '../domain/education.ts';
 
 /**
  * A posting's degree-requirement label in SQL: the stored label, or, for rows written before the

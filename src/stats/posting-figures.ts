@@ -1,7 +1,8 @@
 import type { Queryable } from '../db/read-session.ts';
 import { hotQuery } from '../db/prepared.ts';
-import { countedCondition, degreeSql, postingCondition, type PostingFilter } from './posting-filter.ts';
-import { SqlParams } from './sql-params.ts';
+import { countedCondition, degreeSql, postingCondition } from '../db/sql/posting-conditions.ts';
+import type { PostingFilter } from '../domain/posting-filter.ts';
+import { SqlParams } from '../db/sql/sql-params.ts';
 import { educationCounts, educationCountsSql, educationLevelSql, educationRequirementSql, type EducationCounts } from './education-figures.ts';
 
 export interface DegreeRequirementRecord {

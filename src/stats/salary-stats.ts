@@ -1,13 +1,14 @@
 import type { Queryable } from '../db/read-session.ts';
 import { hotQuery } from '../db/prepared.ts';
-import { usdPerUnitSql } from '../importer/salary-sql.ts';
-import { countedCondition, filterKey, reportCondition, salaryPostingSql, type PostingFilter } from './posting-filter.ts';
+import { usdPerUnitSql } from '../db/sql/salary-sql.ts';
+import { countedCondition, reportCondition, salaryPostingSql } from '../db/sql/posting-conditions.ts';
+import { filterKey, type PostingFilter } from '../domain/posting-filter.ts';
 import { safeAvg, safeStddev } from './safe-aggregates.ts';
-import { SqlParams } from './sql-params.ts';
-import { tCritical975 } from './t-distribution.ts';
+import { SqlParams } from '../db/sql/sql-params.ts';
+import type { Confidence } from '../domain/salary.ts';
+import { tCritical975 } from '../domain/t-distribution.ts';
 
 export type SalarySource = 'POSTINGS' | 'REPORTS' | 'ALL';
-export type Confidence = 'INSUFFICIENT' | 'LOW' | 'MEDIUM' | 'HIGH';
 
 /** Which observations a salary figure covers and how they are shown. */
 export interface SalarySpec {

@@ -1,9 +1,10 @@
 import type { Queryable } from '../db/read-session.ts';
 import { degreeFiguresSql, degreeRecord, type DegreeRequirementRecord } from './posting-figures.ts';
 import { educationCountsSql, educationLevelSql, educationRequirementSql } from './education-figures.ts';
-import { countedCondition, dedupes, degreeSql, reportCondition, salaryPostingSql, type PostingFilter } from './posting-filter.ts';
+import { countedCondition, degreeSql, reportCondition, salaryPostingSql } from '../db/sql/posting-conditions.ts';
+import { dedupes, type PostingFilter } from '../domain/posting-filter.ts';
 import { safeAvg } from './safe-aggregates.ts';
-import { SqlParams } from './sql-params.ts';
+import { SqlParams } from '../db/sql/sql-params.ts';
 
 export type TrendInterval = 'MONTH' | 'QUARTER' | 'YEAR';
 

@@ -1,5 +1,5 @@
-import { normalizeEmployerName } from '../../src/importer/normalize-employer.ts';
-import { runRowSchema } from '../../src/importer/field-rules.ts';
+import { normalizeEmployerName } from '../../src/domain/normalize-employer.ts';
+import { runRowSchema } from '../../src/domain/field-rules.ts';
 import { observationSchemaFor, validateObservationRow } from '../../src/importer/observation-schema.ts';
 import { postingSchemaFor, validatePostingRow } from '../../src/importer/posting-schema.ts';
 import { validateRateRow } from '../../src/importer/rate-schema.ts';

@@ -1,4 +1,4 @@
-import { seedDatabase } from '../../src/importer/seed.ts';
+import { seedDatabase } from '../../src/catalog/seed.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { ROOT, runScript } from '../support/run.ts';
 import { startTestServer } from '../support/server.ts';

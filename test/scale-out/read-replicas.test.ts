@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { openDatabase } from '../../src/db/database.ts';
-import { seedDatabase } from '../../src/importer/seed.ts';
+import { seedDatabase } from '../../src/catalog/seed.ts';
 import { startService, type ChildService } from '../hardening/support/child-service.ts';
 import { postgresBinDir, startThrowawayPostgres, type ThrowawayPostgres } from '../hardening/support/throwaway-postgres.ts';
 import { runScript } from '../support/run.ts';

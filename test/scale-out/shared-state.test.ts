@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import type { RunningServer } from '../../src/http/server.ts';
-import { seedDatabase } from '../../src/importer/seed.ts';
+import { seedDatabase } from '../../src/catalog/seed.ts';
 import { openSharedState, type SharedState } from '../../src/shared-state/index.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { startTestServer } from '../support/server.ts';

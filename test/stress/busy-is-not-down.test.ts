@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { writeGeneratedPostings } from '../../scripts/generate-postings.ts';
 import { importFile } from '../../src/importer/import-file.ts';
-import { seedDatabase } from '../../src/importer/seed.ts';
+import { seedDatabase } from '../../src/catalog/seed.ts';
 import { createTestDatabase, serverUrl, type TestDatabase } from '../support/database.ts';
 import { startService, type ChildService } from '../hardening/support/child-service.ts';
 

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { writeGeneratedPostings } from '../../scripts/generate-postings.ts';
 import type { RunningServer } from '../../src/http/server.ts';
 import { importFile } from '../../src/importer/import-file.ts';
-import { seedDatabase } from '../../src/importer/seed.ts';
+import { seedDatabase } from '../../src/catalog/seed.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { gql, startTestServer } from '../support/server.ts';
 

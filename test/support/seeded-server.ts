@@ -1,6 +1,6 @@
 import pino from 'pino';
 import { startServer, type RunningServer, type ServerOptions } from '../../src/http/server.ts';
-import { seedDatabase } from '../../src/importer/seed.ts';
+import { seedDatabase } from '../../src/catalog/seed.ts';
 import { createTestDatabase, type TestDatabase } from './database.ts';
 
 export interface SeededServer {

@@ -6,7 +6,7 @@ import { SourceRecord } from '../../catalog/sources.ts';
 import { BreakdownKeyRecord } from '../../stats/breakdown.ts';
 import { TrendPointRecord } from '../../stats/trend.ts';
 import { PostingRecord } from '../../catalog/posting-record.ts';
-import { EmployerRecord } from '../../catalog/employers.ts';
+import { EmployerRecord } from '../../domain/employer.ts';
 import { SalaryReportRecord } from '../../catalog/salary-reports.ts';
 import { Responsibility as ResponsibilityRecord, CareerStep as CareerStepRecord } from '../../generated/prisma/client.ts';
 import { GraphQLContext } from '../context.ts';

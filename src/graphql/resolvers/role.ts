@@ -1,6 +1,6 @@
 import type { RoleRecord } from '../../catalog/role-record.ts';
 import { needsStats, renderProse } from '../../stats/prose.ts';
-import { OPEN_POSTINGS } from '../../stats/posting-filter.ts';
+import { OPEN_POSTINGS } from '../../domain/posting-filter.ts';
 import type { GraphQLContext } from '../context.ts';
 import { toConnection } from '../connection.ts';
 import type { RoleResolvers } from '../generated/resolvers-types.ts';

@@ -1,5 +1,5 @@
 import { GraphQLError, GraphQLScalarType, Kind } from 'graphql';
-import { Broken, isoDateTime } from '../../importer/field-rules.ts';
+import { Broken, isoDateTime } from '../../domain/field-rules.ts';
 
 function parse(value: unknown): Date {
   const parsed = typeof value === 'string' ? isoDateTime(value.trim()) : new Broken('isoDate', 'must be a string');

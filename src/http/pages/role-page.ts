@@ -4,7 +4,8 @@
  * quartiles marked, openings per month, the sample size and confidence label, and a link to the
  * same figures in the playground. The data is ROLE_PAGE_QUERY's answer, nothing else.
  */
-import type { Confidence, PageGroup, RolePageData, RolePageOptions as QueryOptions } from '../../report/role-page-query.ts';
+import type { Confidence } from '../../domain/salary.ts';
+import type { PageGroup, RolePageData, RolePageOptions as QueryOptions } from '../../report/role-page-query.ts';
 import { histogramSvg, periodLabel, trendSvg } from './charts.ts';
 import { escapeHtml, formatCount, formatMoney, formatShare, htmlMoneyInProse, renderLayout } from './layout.ts';
 

@@ -1,4 +1,4 @@
-import { COUNTRY_CODES } from '../country-codes.ts';
+import { COUNTRY_CODES } from '../../domain/country-codes.ts';
 
 const key = (name: string): string =>
   name

@@ -1,4 +1,4 @@
-import type { FieldError } from '../import-types.ts';
+import type { FieldError } from '../../domain/field-rules.ts';
 import { countryCodeOf } from './country-names.ts';
 import { descriptionText, looksLikeHtml, htmlToText } from './html-text.ts';
 

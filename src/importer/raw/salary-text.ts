@@ -1,4 +1,4 @@
-import { CURRENCY_CODES } from '../currency-codes.ts';
+import { CURRENCY_CODES } from '../../domain/currency-codes.ts';
 
 /**
  * Salary text as job boards print it ("$53K-$91K (Glassdoor est.)", "£45,000 - £55,000 a year",

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { degreeRequiredOf, educationFromText, educationOf } from '../../../src/importer/raw/education.ts';
+import { degreeRequiredOf, educationFromText, educationOf } from '../../../src/domain/education.ts';
 
 interface LabelledAd {
   label: string;

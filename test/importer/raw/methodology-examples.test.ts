@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { educationFromText } from '../../../src/importer/raw/education.ts';
+import { educationFromText } from '../../../src/domain/education.ts';
 import { parseSalaryText } from '../../../src/importer/raw/salary-text.ts';
 import { parseTitleRules, TitleClassifier } from '../../../src/importer/raw/title-rules.ts';
 

@@ -2,9 +2,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Database } from '../db/database.ts';
 import { PROJECT_ROOT } from '../project-root.ts';
-import { roleInputSchema } from '../catalog/role-input.ts';
-import { upsertRole } from '../catalog/role-writer.ts';
-import { importFile, type ImportSummary } from './import-file.ts';
+import { roleInputSchema } from './role-input.ts';
+import { upsertRole } from './role-writer.ts';
+import { importFile, type ImportSummary } from '../importer/import-file.ts';
 
 export const DATA_DIR = path.join(PROJECT_ROOT, 'data');
 

@@ -1,23 +1,6 @@
-import { amountUsdSql, annualizedSql } from './salary-sql.ts';
+import { amountUsdSql, annualizedSql } from '../db/sql/salary-sql.ts';
 
-/**
- * The plausible range of a salary: every posting's salary bound and every salary report, once
- * annualized and converted to US dollars, must lie within it (docs/methodology.md, rule
- * `salaryImplausible`). SALARY_MIN_USD_PER_YEAR and SALARY_MAX_USD_PER_YEAR configure it.
- */
-export interface SalaryBounds {
-  minUsdPerYear: number;
-  maxUsdPerYear: number;
-}
-
-export const DEFAULT_SALARY_BOUNDS: SalaryBounds = { minUsdPerYear: 1000, maxUsdPerYear: 10_000_000 };
-
-/**
- * The largest raw salary amount accepted before any conversion (rule `salaryImplausible`):
- * above any plausible salary in any currency and period, and small enough that annualizing and
- * converting it can never overflow a double, so such a row is reported instead of failing its batch.
- */
-export const MAX_RAW_SALARY = 1e15;
+/** The statements that find, in a staging table, the salaries outside the plausible range of src/domain/salary.ts. */
 
 /** One staged row whose salary lies outside the bounds. */
 export interface ImplausibleRow {
@@ -76,13 +59,5 @@ export function implausibleObservationsSql(stagingTable: string): string {
     stagingTable,
     `SELECT 'amount' AS field, 1 AS ord, s.amount AS value, ${amountUsdSql(annualizedSql('s.amount', 's.period'), 's.currency', 's.observed_at')} AS usd`,
     { min: '$1::float8', max: '$2::float8' },
-  );
-}
-
-/** The message of a `salaryImplausible` error found after conversion. */
-export function implausibleMessage(usd: number, bounds: SalaryBounds): string {
-  return (
-    `is ${Math.round(usd)} USD a year once annualized and converted, outside the plausible range ` +
-    `${bounds.minUsdPerYear}..${bounds.maxUsdPerYear} USD a year (SALARY_MIN_USD_PER_YEAR..SALARY_MAX_USD_PER_YEAR)`
   );
 }

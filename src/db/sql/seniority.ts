@@ -1,5 +1,3 @@
-export { SENIORITIES, type Seniority } from '../importer/field-rules.ts';
-
 /**
  * A posting's seniority: the stated one, else inferred from its title by the first rule that
  * matches (case-insensitive, whole words):

@@ -1,54 +1,7 @@
-import { normalizeEmployerName } from '../importer/normalize-employer.ts';
-import { senioritySql, type Seniority } from './seniority.ts';
+import { normalizeEmployerName } from '../../domain/normalize-employer.ts';
+import { dedupes, reportsCanMatch, type PostingFilter } from '../../domain/posting-filter.ts';
+import { senioritySql } from './seniority.ts';
 import type { SqlParams } from './sql-params.ts';
-
-export type PostingStatus = 'OPEN' | 'CLOSED' | 'ANY';
-
-/** Which postings a figure covers (docs/methodology.md, "Filters"). Values are already validated. */
-export interface PostingFilter {
-  status: PostingStatus;
-  postedAfter?: Date;
-  postedBefore?: Date;
-  country?: string;
-  remote?: boolean;
-  source?: string;
-  /** Employer name as given; compared after normalization. */
-  employer?: string;
-  seniority?: Seniority;
-  /**
-   * Whether figures count each group of duplicates once, by its earliest member (the default,
-   * also when undefined), or every posting (false). Lists of postings ignore it.
-   */
-  dedupe?: boolean;
-  /** City or region as given; compared by text_key (see its migration) on both sides. */
-  location?: string;
-}
-
-/** Whether figures over `filter` count groups of duplicates once (docs/methodology.md, "Duplicates across sources"). */
-export const dedupes = (filter: PostingFilter): boolean => filter.dedupe !== false;
-
-export const OPEN_POSTINGS: PostingFilter = { status: 'OPEN' };
-
-/** A stable key for a filter, so that DataLoader batches equal filters together. */
-export function filterKey(filter: PostingFilter): string {
-  return JSON.stringify([
-    filter.status,
-    filter.postedAfter?.toISOString() ?? null,
-    filter.postedBefore?.toISOString() ?? null,
-    filter.country ?? null,
-    filter.remote ?? null,
-    filter.source ?? null,
-    filter.employer === undefined ? null : normalizeEmployerName(filter.employer),
-    filter.seniority ?? null,
-    dedupes(filter),
-    filter.location ?? null,
-  ]);
-}
-
-/** Whether salary reports, which have no employer, location, remote flag or seniority, can match the filter. */
-export function reportsCanMatch(filter: PostingFilter): boolean {
-  return filter.employer === undefined && filter.remote === undefined && filter.seniority === undefined && filter.location === undefined;
-}
 
 /** SQL condition on posting `alias` for the filter, as of the instant in `asOf` (a placeholder). */
 export function postingCondition(alias: string, filter: PostingFilter, asOf: string, params: SqlParams, withStatus = true): string {

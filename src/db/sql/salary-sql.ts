@@ -1,13 +1,10 @@
-import type { SalaryPeriod } from './field-rules.ts';
+import { PERIODS_PER_YEAR } from '../../domain/salary.ts';
 
 /**
  * The salary arithmetic of docs/methodology.md, as SQL, in this one place: annualization,
  * the midpoint of a posting's range and the conversion to US dollars. Every statement that
  * writes salary_observation.amount or amount_usd builds it from these functions.
  */
-
-/** Periods per year (2080 working hours, 260 working days, 52 weeks, 12 months). */
-export const PERIODS_PER_YEAR: Readonly<Record<SalaryPeriod, number>> = { HOUR: 2080, DAY: 260, WEEK: 52, MONTH: 12, YEAR: 1 };
 
 /** `amount` (a float8 expression) per `period` (a SalaryPeriod or text expression), per year. */
 export function annualizedSql(amount: string, period: string): string {

@@ -1,8 +1,7 @@
 import { z } from 'zod';
 import { COUNTRY_CODES } from './country-codes.ts';
 import { CURRENCY_CODES } from './currency-codes.ts';
-import { MAX_RAW_SALARY } from './salary-bounds.ts';
-import type { FieldError, RowValidation } from './import-types.ts';
+import { MAX_RAW_SALARY } from './salary.ts';
 
 /**
  * The field rules shared by the posting, observation and rate schemas. Each rule is a zod schema
@@ -10,6 +9,18 @@ import type { FieldError, RowValidation } from './import-types.ts';
  * value (string, number, boolean or null), and outputs the normalized value. A broken rule is a
  * zod `custom` issue whose `params.rule` is the stable rule name that the importer reports.
  */
+
+/** One broken rule of one field of one row (what the schemas report). */
+export interface FieldError {
+  field: string;
+  /** The raw value as text ('' when absent). */
+  value: string;
+  /** Stable rule name, e.g. `required`, `slug`, `knownCurrency`; docs/import-format.md lists them. */
+  rule: string;
+  message: string;
+}
+
+export type RowValidation<T> = { ok: true; value: T } | { ok: false; errors: FieldError[] };
 
 export const SALARY_PERIODS = ['HOUR', 'DAY', 'WEEK', 'MONTH', 'YEAR'] as const;
 export type SalaryPeriod = (typeof SALARY_PERIODS)[number];
