@@ -1,0 +1,174 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { importOneRow } from '../src/catalog/import-one-row.ts';
+import type { RunningServer } from '../src/http/server.ts';
+import { importFile } from '../src/importer/import-file.ts';
+import { createTestDatabase, type TestDatabase } from './support/database.ts';
+import { groupDuplicates, type RawPosting } from './support/dedupe-groups.ts';
+import { employerKey } from './support/independent-stats.ts';
+import { gql, startTestServer } from './support/server.ts';
+
+// Cross-posted ads whose earliest copy has no description: a group's label, level and boolean
+// must all come from its earliest member whose requirement is known (docs/methodology.md).
+const FIXTURE = path.resolve(__dirname, 'fixtures/dedupe/education-cross-posted.ndjson');
+const ROWS = fs
+  .readFileSync(FIXTURE, 'utf8')
+  .split('\n')
+  .filter((l) => l.trim())
+  .map((l) => JSON.parse(l) as Record<string, unknown>);
+
+const LABELS = ['REQUIRED', 'REQUIRED_OR_EQUIVALENT', 'PREFERRED', 'NOT_MENTIONED', 'UNKNOWN'] as const;
+type Label = (typeof LABELS)[number];
+const LEVELS = ['ASSOCIATE', 'BACHELOR', 'MASTER', 'DOCTORATE', 'ANY'] as const;
+
+/** Each posting's label and level, read by hand from its description (none: UNKNOWN). */
+const BY_HAND: Record<string, [Label, string | null]> = {
+  'li-a1': ['UNKNOWN', null],
+  'ind-a2': ['PREFERRED', 'BACHELOR'],
+  'gd-a3': ['REQUIRED', 'BACHELOR'],
+  'li-b1': ['REQUIRED_OR_EQUIVALENT', 'MASTER'],
+  'ind-c1': ['UNKNOWN', null],
+  'li-c2': ['UNKNOWN', null],
+  'gd-d1': ['REQUIRED', 'DOCTORATE'],
+  'li-d2': ['UNKNOWN', null],
+  'ind-e1': ['NOT_MENTIONED', null],
+  'ind-f1': ['NOT_MENTIONED', null],
+};
+
+type Labelled = RawPosting & { label: Label; level: string | null };
+
+const labelled: Labelled[] = ROWS.map((r) => {
+  const [label, level] = BY_HAND[String(r.externalId)] as [Label, string | null];
+  return {
+    externalId: String(r.externalId),
+    source: String(r.source),
+    role: String(r.role),
+    title: String(r.title),
+    company: String(r.company),
+    location: String(r.location),
+    country: null,
+    remote: null,
+    salaryMin: null,
+    salaryMax: null,
+    degreeRequired: label === 'UNKNOWN' ? null : label === 'REQUIRED',
+    postedAt: new Date(String(r.postedAt)),
+    closedAt: null,
+    label,
+    level,
+  };
+});
+
+/** The figures computed from the hand labels and the reference grouping alone. */
+function expected(dedupe: boolean) {
+  const units = (dedupe ? groupDuplicates(labelled) : labelled.map((p) => [p])).map((members) => {
+    const known = members.find((m) => m.label !== 'UNKNOWN');
+    return { company: (members[0] as Labelled).company, label: known?.label ?? 'UNKNOWN', level: known?.level ?? null };
+  });
+  const strongest = new Map<string, Label>();
+  for (const u of units) {
+    const before = strongest.get(employerKey(u.company));
+    if (before === undefined || LABELS.indexOf(u.label) < LABELS.indexOf(before)) strongest.set(employerKey(u.company), u.label);
+  }
+  const employerLabels = [...strongest.values()];
+  return {
+    employersRequiring: employerLabels.filter((l) => l === 'REQUIRED').length,
+    employersKnown: employerLabels.filter((l) => l !== 'UNKNOWN').length,
+    postingsRequiring: units.filter((u) => u.label === 'REQUIRED').length,
+    postingsKnown: units.filter((u) => u.label !== 'UNKNOWN').length,
+    postingsByRequirement: LABELS.map((requirement) => ({ requirement, count: units.filter((u) => u.label === requirement).length })),
+    postingsByLevel: LEVELS.map((level) => ({ level, count: units.filter((u) => u.level === level).length })),
+    employersByRequirement: LABELS.map((requirement) => ({ requirement, count: employerLabels.filter((l) => l === requirement).length })),
+  };
+}
+
+const DEGREE = `degreeRequirement {
+  employersRequiring employersKnown postingsRequiring postingsKnown
+  postingsByRequirement { requirement count } postingsByLevel { level count } employersByRequirement { requirement count }
+}`;
+const STATS = `query($dedupe: Boolean) { role(slug: "data-engineer") {
+  stats(filter: { status: ANY }, dedupe: $dedupe) { openings ${DEGREE} }
+  trend(interval: MONTH, filter: { status: ANY, postedAfter: "2026-01-01", postedBefore: "2026-07-01" }, dedupe: $dedupe) { postings ${DEGREE} }
+  postings(first: 50, filter: { status: ANY }) { edges { node { externalId education { requirement level } } } }
+} }`;
+
+interface DegreeData {
+  employersRequiring: number;
+  employersKnown: number;
+  postingsRequiring: number;
+  postingsKnown: number;
+  postingsByRequirement: { requirement: string; count: number }[];
+  postingsByLevel: { level: string; count: number }[];
+  employersByRequirement: { requirement: string; count: number }[];
+}
+interface StatsData {
+  role: {
+    stats: { openings: number; degreeRequirement: DegreeData };
+    trend: { postings: number; degreeRequirement: DegreeData }[];
+    postings: { edges: { node: { externalId: string; education: { requirement: string; level: string | null } } }[] };
+  };
+}
+
+const ndjson = (rows: Record<string, unknown>[]) => Readable.from([`${rows.map((r) => JSON.stringify(r)).join('\n')}\n`]);
+
+const ORDERS: [string, (db: TestDatabase) => Promise<void>][] = [
+  ['as published, one batch', async (db) => expect((await importFile(db, 'postings', ndjson(ROWS), { format: 'ndjson' })).rejected).toBe(0)],
+  [
+    'newest first, in batches of 2',
+    async (db) => {
+      const rows = [...ROWS].sort((a, b) => String(b.postedAt).localeCompare(String(a.postedAt)));
+      expect((await importFile(db, 'postings', ndjson(rows), { format: 'ndjson', batchSize: 2 })).rejected).toBe(0);
+    },
+  ],
+  [
+    'one row at a time, the earliest copies last',
+    async (db) => {
+      for (const row of [...ROWS].reverse()) expect(await importOneRow(db, 'postings', row)).toEqual([]);
+    },
+  ],
+];
+
+describe('the degree requirement of cross-posted duplicates', () => {
+  let db: TestDatabase;
+  let server: RunningServer;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    server = await startTestServer(db);
+  });
+
+  afterAll(async () => {
+    await server?.close();
+    await db?.close();
+  });
+
+  describe.each(ORDERS)('imported %s', (_name, load) => {
+    beforeAll(async () => {
+      await db.pool.query('TRUNCATE posting, salary_observation, employer RESTART IDENTITY CASCADE');
+      await load(db);
+    });
+
+    it('reads each posting as labelled by hand', async () => {
+      const res = await gql<StatsData>(server.url, STATS, { dedupe: true });
+      expect(res.errors).toBeUndefined();
+      const got = Object.fromEntries((res.data?.role.postings.edges ?? []).map((e) => [e.node.externalId, [e.node.education.requirement, e.node.education.level]]));
+      expect(got).toEqual(BY_HAND);
+    });
+
+    it.each([true, false])('takes label, level and boolean from the earliest member whose requirement is known (dedupe %s)', async (dedupe) => {
+      const res = await gql<StatsData>(server.url, STATS, { dedupe });
+      expect(res.errors).toBeUndefined();
+      const want = expected(dedupe);
+      expect(res.data?.role.stats.degreeRequirement).toEqual(want);
+      // Acme's three copies of one ad: the earliest says nothing, the next prefers a degree, the last requires one.
+      if (dedupe) expect(want.postingsByRequirement.find((c) => c.requirement === 'PREFERRED')?.count).toBe(1);
+      const known = want.employersByRequirement.filter((c) => c.requirement !== 'UNKNOWN').reduce((n, c) => n + c.count, 0);
+      expect(known).toBe(want.employersKnown);
+      // Every posting of the fixture falls in the trend's months: its points add up to the totals.
+      const points = res.data?.role.trend ?? [];
+      const sum = (pick: (d: DegreeData) => { count: number }[]) => LABELS.map((_, i) => points.reduce((n, p) => n + (pick(p.degreeRequirement)[i]?.count ?? 0), 0));
+      expect(sum((d) => d.postingsByRequirement)).toEqual(want.postingsByRequirement.map((c) => c.count));
+      expect(points.reduce((n, p) => n + p.postings, 0)).toBe(res.data?.role.stats.openings);
+    });
+  });
+});
