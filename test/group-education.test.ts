@@ -7,6 +7,7 @@ import { importFile } from '../src/importer/import-file.ts';
 import { createTestDatabase, type TestDatabase } from './support/database.ts';
 import { groupDuplicates, type RawPosting } from './support/dedupe-groups.ts';
 import { employerKey } from './support/independent-stats.ts';
+import { runScript } from './support/run.ts';
 import { gql, startTestServer } from './support/server.ts';
 
 // Cross-posted ads whose earliest copy has no description: a group's label, level and boolean
@@ -170,5 +171,35 @@ describe('the degree requirement of cross-posted duplicates', () => {
       expect(sum((d) => d.postingsByRequirement)).toEqual(want.postingsByRequirement.map((c) => c.count));
       expect(points.reduce((n, p) => n + p.postings, 0)).toBe(res.data?.role.stats.openings);
     });
+  });
+
+  it('the role page and the report show the four labels for employers and postings, postings seen, duplicates removed and the source mix', async () => {
+    await db.pool.query('TRUNCATE posting, salary_observation, employer RESTART IDENTITY CASCADE');
+    await ORDERS[0]?.[1](db);
+    const want = expected(true);
+    const at = (counts: { requirement: string; count: number }[], r: Label) => counts.find((c) => c.requirement === r)?.count;
+    const html = await (await fetch(`${server.url}/roles/data-engineer`)).text();
+    const rows: [string, Label][] = [
+      ['require a degree', 'REQUIRED'],
+      ['require a degree or equivalent experience', 'REQUIRED_OR_EQUIVALENT'],
+      ['prefer a degree', 'PREFERRED'],
+      ['do not ask for one', 'NOT_MENTIONED'],
+    ];
+    for (const [text, r] of rows) {
+      expect(html).toContain(`<tr><th scope="row">${text}</th><td class="num">${at(want.employersByRequirement, r)}</td><td class="num">${at(want.postingsByRequirement, r)}</td></tr>`);
+    }
+    expect(html).toContain(`<p class="degree-unknown">${at(want.postingsByRequirement, 'UNKNOWN')} posting (${at(want.employersByRequirement, 'UNKNOWN')} employer with no other)`);
+    // 10 postings in 6 groups; the sources' counts: postings and the groups first seen there.
+    const report = await runScript('scripts/report.ts', ['data-engineer'], { DATABASE_URL: db.url });
+    expect(report.code).toBe(0);
+    const employers = rows.map(([text, r]) => `${at(want.employersByRequirement, r)} ${text}`).join(', ');
+    const postings = rows.map(([text, r]) => `${at(want.postingsByRequirement, r)} ${text}`).join(', ');
+    expect(report.stdout).toContain(
+      '- Degree Requirement: 33% of employers require a degree\n' +
+        `  - Employers: ${employers} (1 do not say)\n` +
+        `  - Postings: ${postings} (1 do not say)\n` +
+        '- Postings seen: 10, duplicates removed: 4\n' +
+        '- Sources: indeed 4 (3 first seen there), linkedin 4 (2 first seen there), glassdoor 2 (1 first seen there)\n',
+    );
   });
 });
