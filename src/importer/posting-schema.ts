@@ -19,6 +19,7 @@ import {
 } from './field-rules.ts';
 import type { RowValidation, ValidationContext } from './import-types.ts';
 import { degreeRequiredOf, educationOf } from './raw/education.ts';
+import { descriptionText, looksLikeHtml } from './raw/html-text.ts';
 import { parseSalaryText } from './raw/salary-text.ts';
 
 /** The fields of a postings file, in the order of the documented header. */
@@ -126,13 +127,16 @@ function finishPosting(row: PostingFields, ctx: ValidationContext) {
     } else if (parsed.ok) estimated ??= parsed.salary.estimated;
   }
   const hasSalary = salaryMin !== null || salaryMax !== null;
+  // A CSV's or NDJSON's description may be HTML as a JobPosting's is (docs/import-format.md): read as text, once.
+  const description = row.description !== null && looksLikeHtml(row.description) ? descriptionText(row.description) : row.description;
   const education = educationOf({
     degreeRequired: row.degreeRequired,
     educationRequirements: row.educationRequirements,
-    description: row.description,
+    description,
   });
   return {
     ...row,
+    description,
     salaryMin,
     salaryMax,
     salaryCurrency: salaryCurrency ?? (hasSalary ? 'USD' : null),
