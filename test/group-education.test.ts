@@ -173,6 +173,33 @@ describe('the degree requirement of cross-posted duplicates', () => {
     });
   });
 
+  it('npm run reprocess reads the labels again from the descriptions and regroups them; and a run with nothing to do changes nothing', async () => {
+    await db.pool.query('TRUNCATE posting, salary_observation, employer RESTART IDENTITY CASCADE');
+    await ORDERS[0]?.[1](db);
+    const want = expected(true);
+    // As rules of an older release might have left them: ind-a2 and gd-d1 read wrongly.
+    await db.pool.query(
+      `UPDATE posting SET education_requirement = 'NOT_MENTIONED', education_level = NULL, education_evidence = NULL, degree_required = false
+       WHERE external_id IN ('ind-a2', 'gd-d1')`,
+    );
+    const stale = await gql<StatsData>(server.url, STATS, { dedupe: true });
+    expect(stale.data?.role.stats.degreeRequirement).toEqual(want); // the groups still hold the old copies
+    const first = await runScript('scripts/reprocess.ts', ['--json'], { DATABASE_URL: db.url });
+    expect([first.code, first.stderr]).toEqual([0, '']);
+    expect((JSON.parse(first.stdout) as { changed: Record<string, number> }).changed).toEqual({ 'dedupe key': 0, education: 2, groups: 0 });
+    await db.pool.query(
+      `UPDATE posting SET education_requirement = 'REQUIRED', degree_required = true WHERE external_id = 'ind-a2';
+       UPDATE posting SET group_education_requirement = NULL, group_education_level = NULL, group_degree_required = NULL WHERE group_size > 1`,
+    );
+    const second = await runScript('scripts/reprocess.ts', ['--json'], { DATABASE_URL: db.url });
+    const changed = (JSON.parse(second.stdout) as { changed: Record<string, number> }).changed;
+    expect(changed.education).toBe(1);
+    expect(changed.groups).toBeGreaterThan(0);
+    expect((await gql<StatsData>(server.url, STATS, { dedupe: true })).data?.role.stats.degreeRequirement).toEqual(want);
+    const third = await runScript('scripts/reprocess.ts', ['--json'], { DATABASE_URL: db.url });
+    expect((JSON.parse(third.stdout) as { changed: Record<string, number> }).changed).toEqual({ 'dedupe key': 0, education: 0, groups: 0 });
+  });
+
   it('the role page and the report show the four labels for employers and postings, postings seen, duplicates removed and the source mix', async () => {
     await db.pool.query('TRUNCATE posting, salary_observation, employer RESTART IDENTITY CASCADE');
     await ORDERS[0]?.[1](db);

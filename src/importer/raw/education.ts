@@ -3,8 +3,9 @@
  * no database, no I/O. The rules are docs/methodology.md's "Degree requirement from the text";
  * in short:
  *
- * 1. The text is cut into sentences (line breaks, bullets, `.`/`!`/`?`/`;` before a capital) and
- *    the headings before them are remembered ("Preferred qualifications:", "Nice to have",
+ * 1. The text (HTML read as text, typographic apostrophes as ASCII) is cut into sentences (line
+ *    breaks, bullets, inline "*Required*"/"Preferred:" headings, `.`/`!`/`?`/`;` before a capital)
+ *    and the headings before them are remembered ("Preferred qualifications:", "Nice to have",
  *    "What we offer").
  * 2. Look-alikes are removed first: 360-degree, "a (high|certain|...) degree of", degrees of
  *    temperature or angle, first/second/third-degree, high-school diplomas and GEDs, "MS Office".
@@ -26,6 +27,9 @@
  *      diploma with experience" (the next sentence saying "equivalent experience" counts too);
  *      "or foreign equivalent degree" is no alternative to a degree;
  *    - REQUIRED otherwise.
+ *    A question about a degree answered "No." is NEGATED; an alternative to a degree as such
+ *    anywhere in the ad ("in lieu of a degree, ...") turns REQUIRED segments into
+ *    REQUIRED_OR_EQUIVALENT (one naming a level, those of that level).
  * 5. The ad's requirement: REQUIRED if some segment is; else REQUIRED_OR_EQUIVALENT; else
  *    PREFERRED; else NOT_MENTIONED. A generic negation ("no degree required") overrides required
  *    segments: the ad is then PREFERRED when some segment prefers a degree, else NOT_MENTIONED.
