@@ -200,6 +200,23 @@ describe('the degree requirement of cross-posted duplicates', () => {
     expect((JSON.parse(third.stdout) as { changed: Record<string, number> }).changed).toEqual({ 'dedupe key': 0, education: 0, groups: 0 });
   });
 
+  it('the migration sets the stored groups\' label and level as the regrouping does', async () => {
+    await db.pool.query('TRUNCATE posting, salary_observation, employer RESTART IDENTITY CASCADE');
+    await ORDERS[0]?.[1](db);
+    const columns = 'SELECT id, group_education_requirement::text AS r, group_education_level::text AS l FROM posting ORDER BY id';
+    const written = (await db.pool.query(columns)).rows;
+    // As a database upgraded from before the columns: groups stored, their labels not yet.
+    await db.pool.query('UPDATE posting SET group_education_requirement = NULL, group_education_level = NULL');
+    const withoutLabels = await gql<StatsData>(server.url, STATS, { dedupe: true });
+    expect(withoutLabels.data?.role.stats.degreeRequirement).not.toEqual(expected(true));
+    const migration = fs.readFileSync(path.resolve(__dirname, '../prisma/migrations/20261202010000_group_education/migration.sql'), 'utf8');
+    const updates = migration.split(/;\s*\n/).filter((statement) => /^\s*UPDATE/m.test(statement.replace(/^--.*$/gm, '')));
+    expect(updates).toHaveLength(2);
+    for (const statement of updates) await db.pool.query(statement);
+    expect((await db.pool.query(columns)).rows).toEqual(written);
+    expect((await gql<StatsData>(server.url, STATS, { dedupe: true })).data?.role.stats.degreeRequirement).toEqual(expected(true));
+  });
+
   it('the role page and the report show the four labels for employers and postings, postings seen, duplicates removed and the source mix', async () => {
     await db.pool.query('TRUNCATE posting, salary_observation, employer RESTART IDENTITY CASCADE');
     await ORDERS[0]?.[1](db);
