@@ -1,8 +1,9 @@
 /**
  * npm run reprocess [-- --batch-size N]
  *
- * Re-derives, for every stored posting, what the import derives (today: the duplicate key and
- * the groups of duplicates, with DEDUPE_WINDOW_DAYS), after the rules or the window changed.
+ * Re-derives, for every stored posting, what the import derives (today: the duplicate key, the
+ * degree requirement read from the description, and the groups of duplicates, with
+ * DEDUPE_WINDOW_DAYS), after the rules or the window changed.
  * Idempotent; each batch is one transaction. Exit status: 0 done, 2 usage error or unusable
  * environment (configuration, database).
  */
@@ -64,7 +65,8 @@ function printSummary(summary: ReprocessSummary, windowDays: number): void {
 async function main(argv: string[]): Promise<number> {
   const program = new Command('reprocess')
     .description(
-      'Re-derive the duplicate key and the groups of duplicates of every stored posting (after the rules or ' +
+      'Re-derive the duplicate key, the degree requirement read from the description and the groups of duplicates ' +
+        'of every stored posting (after the rules or ' +
         'DEDUPE_WINDOW_DAYS changed), in batches, each in its own transaction; running it twice changes nothing the second time.',
     )
     .option('--batch-size <n>', 'postings per batch', positiveInteger, DEFAULT_REPROCESS_BATCH)

@@ -3,8 +3,9 @@
  * no database, no I/O. The rules are docs/methodology.md's "Degree requirement from the text";
  * in short:
  *
- * 1. The text is cut into sentences (line breaks, bullets, `.`/`!`/`?`/`;` before a capital) and
- *    the headings before them are remembered ("Preferred qualifications:", "Nice to have",
+ * 1. The text (HTML read as text, typographic apostrophes as ASCII) is cut into sentences (line
+ *    breaks, bullets, inline "*Required*"/"Preferred:" headings, `.`/`!`/`?`/`;` before a capital)
+ *    and the headings before them are remembered ("Preferred qualifications:", "Nice to have",
  *    "What we offer").
  * 2. Look-alikes are removed first: 360-degree, "a (high|certain|...) degree of", degrees of
  *    temperature or angle, first/second/third-degree, high-school diplomas and GEDs, "MS Office".
@@ -26,6 +27,9 @@
  *      diploma with experience" (the next sentence saying "equivalent experience" counts too);
  *      "or foreign equivalent degree" is no alternative to a degree;
  *    - REQUIRED otherwise.
+ *    A question about a degree answered "No." is NEGATED; an alternative to a degree as such
+ *    anywhere in the ad ("in lieu of a degree, ...") turns REQUIRED segments into
+ *    REQUIRED_OR_EQUIVALENT (one naming a level, those of that level).
  * 5. The ad's requirement: REQUIRED if some segment is; else REQUIRED_OR_EQUIVALENT; else
  *    PREFERRED; else NOT_MENTIONED. A generic negation ("no degree required") overrides required
  *    segments: the ad is then PREFERRED when some segment prefers a degree, else NOT_MENTIONED.
@@ -34,6 +38,8 @@
  *    preferred" REQUIRED at BACHELOR. The evidence is the sentence of the first winning segment
  *    at that level.
  */
+
+import { descriptionText, looksLikeHtml } from './html-text.ts';
 
 export const EDUCATION_REQUIREMENTS = ['REQUIRED', 'REQUIRED_OR_EQUIVALENT', 'PREFERRED', 'NOT_MENTIONED', 'UNKNOWN'] as const;
 export type EducationRequirement = (typeof EDUCATION_REQUIREMENTS)[number];
@@ -97,6 +103,27 @@ const EQUIVALENT =
 
 const HIGH_SCHOOL_PATH = /\b(?:high[- ]school|ged|secondary school)\b.*\bexperience\b|\bexperience\b.*\b(?:high[- ]school|ged)\b/i;
 
+/**
+ * An alternative to a degree as such ("in lieu of a degree, 4 more years of experience"): it
+ * applies to every required degree of the ad, wherever the sentence is, unless it names a level
+ * ("in lieu of a master's" is an alternative to that one only).
+ */
+const ALTERNATIVE_TO_ANY_DEGREE =
+  /\b(?:in lieu of|instead of|in place of|as a substitute for)\s+(?:a |an |the )?(?:formal |college |university |four-year |4-year )?degree\b|\b(?:experience|years)\s+(?:\w+\s+)?(?:may|can|will)\s+(?:be\s+)?(?:substituted|substitute|accepted|considered)\s+(?:for|in place of|in lieu of)\s+(?:a |the )?(?:formal |college |university )?(?:degree|education)\b/i;
+
+/** The same for one level ("in lieu of a Bachelor's degree"): an alternative to the required degrees of that level. */
+const ALTERNATIVE_TO_LEVEL =
+  /\b(?:in lieu of|instead of|in place of|as a substitute for)\s+(?:a |an |the )?(bachelor|b\.?s\b|b\.?a\b|b\.?sc\b|master|m\.?s\b|m\.?sc\b|associate|ph\.?\s?d|doctora)/gi;
+const LEVEL_WORDS: [RegExp, EducationLevel][] = [
+  [/^(?:bachelor|b)/i, 'BACHELOR'],
+  [/^(?:master|m)/i, 'MASTER'],
+  [/^associate/i, 'ASSOCIATE'],
+  [/^(?:ph|doctora)/i, 'DOCTORATE'],
+];
+
+/** "Do you need a degree? No." A question about a degree answered no is a negation. */
+const QUESTION_ANSWERED_NO = /^(?:no|nope|not at all|not really|absolutely not)\b/i;
+
 const EQUIVALENT_NEXT = /\bequivalent (?:\w+ )?experience\b|\bin lieu of (?:a )?degree\b|\bexperience (?:may|can|will) (?:be )?(?:substitute|considered|replace)/i;
 
 const HEADING_PREFERRED =
@@ -126,10 +153,15 @@ function protectAbbreviations(text: string): string {
     .replace(/\b(e\.g|i\.e|etc|incl|approx|min|max|yrs|sr|jr|dept|univ|inc|ltd|corp|co|vs|no)\./gi, '$1');
 }
 
+const INLINE_HEADING =
+  /\s+(?=\*{1,2}(?:Required|Preferred|Desired|Nice to have|Bonus|Minimum|Must have)\b)|\s+(?=(?:Required|Preferred|Desired|Nice to have|Bonus|Must have)(?: qualifications| skills| requirements)?:\s)/g;
+
 function sentences(text: string): Sentence[] {
   const out: Sentence[] = [];
   let section: Sentence['section'] = null;
-  const lines = protectAbbreviations(text).split(/\r\n|\r|\n|\u2022|\u25cf|\u25aa|\u2023|\u2043|·|\s\*\s|\s-\s(?=[A-Z])/u);
+  // "*Required* BS in Chemistry *Preferred* 2 years of HPLC": an inline heading starts a line of its own.
+  const split = protectAbbreviations(text).replace(INLINE_HEADING, '\n');
+  const lines = split.split(/\r\n|\r|\n|\u2022|\u25cf|\u25aa|\u2023|\u2043|·|\s\*\s|\s-\s(?=[A-Z])/u);
   for (const raw of lines) {
     const line = raw.replace(/^[\s\-*–—>#]+/u, '').trim();
     if (line === '') continue;
@@ -138,7 +170,7 @@ function sentences(text: string): Sentence[] {
     if (isHeading || (line.length <= 60 && HEADING_OTHER.test(line))) {
       const head = line.replace(/:$/, '');
       section = HEADING_OFFER.test(head) ? 'offer' : HEADING_PREFERRED.test(head) ? 'preferred' : null;
-      if (isHeading && !/\bdegree|bachelor|master|ph\.?d/i.test(line)) continue;
+      if (isHeading && !MAYBE_DEGREE.test(line)) continue;
     }
     // Inline headings: "Nice to have: a Master's degree" belongs to its own words.
     for (const piece of line.split(/(?<=[.!?;])\s+(?=[\p{Lu}\d(¿¡])/u)) {
@@ -169,6 +201,7 @@ function mentions(clean: string): Mention[] {
 }
 
 function kindOf(text: string, section: Sentence['section'], next: string | undefined): Kind {
+  if (/\?\s*$/.test(text) && next !== undefined && QUESTION_ANSWERED_NO.test(next)) return 'NEGATED';
   const preferred = PREFERRED.test(text);
   if (NEGATION.test(text)) return preferred ? 'PREFERRED' : 'NEGATED';
   if (preferred || section === 'preferred') return 'PREFERRED';
@@ -230,17 +263,33 @@ const lowestOf = (segments: Segment[]): Segment => {
 
 const evidenceOf = (sentence: string): string => (sentence.length > 500 ? `${sentence.slice(0, 497)}...` : sentence);
 
+const APOSTROPHES = /[\u2018\u2019\u02bc]/g;
+
+/** The sentence as the ad wrote it, with its own apostrophes (the rules read them as ASCII). */
+function asWritten(sentence: string, raw: string): string {
+  if (sentence === raw || !/'/.test(sentence)) return sentence;
+  const pattern = sentence.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/'/g, "['\u2018\u2019\u02bc]");
+  return new RegExp(pattern).exec(raw)?.[0] ?? sentence;
+}
+
 /** The requirement read from free text (a description, or a stated educationRequirements text). */
-export function educationFromText(text: string, origin: EducationOrigin = 'TEXT'): Education {
+export function educationFromText(raw: string, origin: EducationOrigin = 'TEXT'): Education {
+  // Typographic apostrophes ("don’t", "Bachelor’s") read as the rules' ASCII ones.
+  const text = raw.replace(APOSTROPHES, "'");
   if (!MAYBE_DEGREE.test(text)) return { requirement: 'NOT_MENTIONED', level: null, evidence: null, origin };
   const all = sentences(text);
   const segments: Segment[] = [];
   for (let i = 0; i < all.length; i++) segments.push(...segmentsOf(all[i] as Sentence, all[i + 1]?.text));
+  const generic = all.some((s) => ALTERNATIVE_TO_ANY_DEGREE.test(s.text));
+  const levels = new Set(
+    all.flatMap((s) => [...s.text.matchAll(ALTERNATIVE_TO_LEVEL)].map((m) => LEVEL_WORDS.find(([re]) => re.test(m[1] as string))?.[1])),
+  );
+  for (const s of segments) if (s.kind === 'REQUIRED' && (generic || levels.has(s.level))) s.kind = 'REQUIRED_OR_EQUIVALENT';
   const of = (kind: Kind): Segment[] => segments.filter((s) => s.kind === kind);
   const negatedGeneric = of('NEGATED').filter((s) => s.generic);
   const pick = (kind: Exclude<EducationRequirement, 'NOT_MENTIONED' | 'UNKNOWN'>, found: Segment[]): Education => {
     const best = lowestOf(found);
-    return { requirement: kind, level: best.level, evidence: evidenceOf(best.sentence), origin };
+    return { requirement: kind, level: best.level, evidence: evidenceOf(asWritten(best.sentence, raw)), origin };
   };
   if (negatedGeneric.length === 0) {
     if (of('REQUIRED').length > 0) return pick('REQUIRED', of('REQUIRED'));
@@ -248,7 +297,7 @@ export function educationFromText(text: string, origin: EducationOrigin = 'TEXT'
   }
   if (of('PREFERRED').length > 0) return pick('PREFERRED', of('PREFERRED'));
   const negated = of('NEGATED');
-  if (negated.length > 0) return { requirement: 'NOT_MENTIONED', level: null, evidence: evidenceOf((negated[0] as Segment).sentence), origin };
+  if (negated.length > 0) return { requirement: 'NOT_MENTIONED', level: null, evidence: evidenceOf(asWritten((negated[0] as Segment).sentence, raw)), origin };
   return { requirement: 'NOT_MENTIONED', level: null, evidence: null, origin };
 }
 
@@ -279,6 +328,7 @@ export function educationOf(input: {
     return { requirement: 'REQUIRED', level: text?.level ?? 'ANY', evidence: text?.evidence ?? null, origin: 'STATED' };
   }
   if (input.educationRequirements) return educationFromStated(input.educationRequirements);
-  if (input.description) return educationFromText(input.description);
+  // A CSV's or NDJSON's description may be HTML too (a JobPosting's is read as text already).
+  if (input.description) return educationFromText(looksLikeHtml(input.description) ? descriptionText(input.description) : input.description);
   return { requirement: 'UNKNOWN', level: null, evidence: null, origin: null };
 }

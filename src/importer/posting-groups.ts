@@ -71,7 +71,8 @@ const keysCte = (touched: string) => `touched AS (${touched}),
  *    first posting to the first posting more than the window after it, one index probe a
  *    group); every posting of the key belongs to the last group started at or before it in the
  *    canonical order; each posting gets its group, and each group's first posting the group's
- *    size, salary posting and degree requirement; rows already right are left alone;
+ *    size, salary posting and degree requirement (its boolean, label and level, all three from
+ *    the earliest member whose requirement is known); rows already right are left alone;
  * 3. a touched posting without a key (stored before keys existed) is a group of one.
  */
 /** Advisory locks a regrouping writer takes at most (one per bucket of keys), whatever its batch size. */
@@ -113,29 +114,38 @@ export function regroupSql(touched: string, windowDays: number = dedupeWindowDay
            (array_agg(m.id ORDER BY ${CANONICAL('m')}))[1] AS leader,
            count(*)::int AS size,
            (array_agg(m.id ORDER BY ${CANONICAL('m')}) FILTER (WHERE m.salary_min IS NOT NULL OR m.salary_max IS NOT NULL))[1] AS salary_id,
-           (array_agg(m.degree_required ORDER BY ${CANONICAL('m')}) FILTER (WHERE m.degree_required IS NOT NULL))[1] AS degree
+           (array_agg(m.id ORDER BY ${CANONICAL('m')}) FILTER (WHERE m.degree_required IS NOT NULL))[1] AS degree_id
     FROM members m GROUP BY m.employer_id, m.dedupe_key, m.g
   ),
   wanted AS (
     SELECT m.id, s.leader AS group_id,
            CASE WHEN m.id = s.leader THEN s.size ELSE 1 END AS group_size,
            CASE WHEN m.id = s.leader THEN s.salary_id END AS group_salary_posting_id,
-           CASE WHEN m.id = s.leader THEN s.degree END AS group_degree_required
+           CASE WHEN m.id = s.leader THEN d.degree_required END AS group_degree_required,
+           CASE WHEN m.id = s.leader THEN coalesce(d.education_requirement, 'UNKNOWN') END AS group_education_requirement,
+           CASE WHEN m.id = s.leader THEN d.education_level END AS group_education_level
     FROM members m JOIN summary s ON s.employer_id = m.employer_id AND s.dedupe_key = m.dedupe_key AND s.g = m.g
+    LEFT JOIN posting d ON d.id = s.degree_id
   )
   UPDATE posting p SET group_id = w.group_id, group_size = w.group_size,
-         group_salary_posting_id = w.group_salary_posting_id, group_degree_required = w.group_degree_required
+         group_salary_posting_id = w.group_salary_posting_id, group_degree_required = w.group_degree_required,
+         group_education_requirement = w.group_education_requirement, group_education_level = w.group_education_level
   FROM wanted w
   WHERE p.id = w.id
-    AND (p.group_id, p.group_size, p.group_salary_posting_id, p.group_degree_required)
-        IS DISTINCT FROM (w.group_id, w.group_size, w.group_salary_posting_id, w.group_degree_required)`;
+    AND (p.group_id, p.group_size, p.group_salary_posting_id, p.group_degree_required, p.group_education_requirement, p.group_education_level)
+        IS DISTINCT FROM (w.group_id, w.group_size, w.group_salary_posting_id, w.group_degree_required,
+                          w.group_education_requirement, w.group_education_level)`;
   const own = `CASE WHEN p.salary_min IS NOT NULL OR p.salary_max IS NOT NULL THEN p.id END`;
+  // Every row with a known requirement has its label (migration 20261201220000_raw_postings set the older ones').
+  const requirement = `coalesce(p.education_requirement, 'UNKNOWN')`;
+  const level = 'p.education_level';
   const singles = `WITH ${keysCte(touched)}
-  UPDATE posting p SET group_id = p.id, group_size = 1, group_salary_posting_id = ${own}, group_degree_required = p.degree_required
+  UPDATE posting p SET group_id = p.id, group_size = 1, group_salary_posting_id = ${own}, group_degree_required = p.degree_required,
+         group_education_requirement = ${requirement}, group_education_level = ${level}
   FROM touched t
   WHERE p.id = t.id AND p.dedupe_key IS NULL
-    AND (p.group_id, p.group_size, p.group_salary_posting_id, p.group_degree_required)
-        IS DISTINCT FROM (p.id, 1, ${own}, p.degree_required)`;
+    AND (p.group_id, p.group_size, p.group_salary_posting_id, p.group_degree_required, p.group_education_requirement, p.group_education_level)
+        IS DISTINCT FROM (p.id, 1, ${own}, p.degree_required, ${requirement}, ${level})`;
   return [lock, regroup, singles];
 }
 

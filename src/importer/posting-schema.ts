@@ -20,6 +20,7 @@ import {
 import type { RowValidation } from '../domain/field-rules.ts';
 import type { ValidationContext } from './import-types.ts';
 import { degreeRequiredOf, educationOf } from '../domain/education.ts';
+import { descriptionText, looksLikeHtml } from '../domain/html-text.ts';
 import { parseSalaryText } from './raw/salary-text.ts';
 
 /** The fields of a postings file, in the order of the documented header. */
@@ -127,13 +128,16 @@ function finishPosting(row: PostingFields, ctx: ValidationContext) {
     } else if (parsed.ok) estimated ??= parsed.salary.estimated;
   }
   const hasSalary = salaryMin !== null || salaryMax !== null;
+  // A CSV's or NDJSON's description may be HTML as a JobPosting's is (docs/import-format.md): read as text, once.
+  const description = row.description !== null && looksLikeHtml(row.description) ? descriptionText(row.description) : row.description;
   const education = educationOf({
     degreeRequired: row.degreeRequired,
     educationRequirements: row.educationRequirements,
-    description: row.description,
+    description,
   });
   return {
     ...row,
+    description,
     salaryMin,
     salaryMax,
     salaryCurrency: salaryCurrency ?? (hasSalary ? 'USD' : null),

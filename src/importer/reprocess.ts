@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { dedupeKey, dedupeWindowDays, regroupSql } from './posting-groups.ts';
+import { degreeRequiredOf, educationOf, type EducationOrigin } from '../domain/education.ts';
 
 /** The stored postings of one batch, as the steps read them. */
 export interface StoredPosting {
@@ -7,6 +8,11 @@ export interface StoredPosting {
   title: string | null;
   location: string | null;
   dedupeKey: string | null;
+  description: string | null;
+  educationOrigin: EducationOrigin | null;
+  educationRequirement: string | null;
+  educationLevel: string | null;
+  educationEvidence: string | null;
 }
 
 /**
@@ -54,6 +60,38 @@ export const dedupeKeyStep: ReprocessStep = {
 };
 
 /**
+ * Reads the degree requirement again from the description (docs/methodology.md, "Degree
+ * requirement from the text") for the postings whose label was read from it (origin TEXT); a
+ * stated label (origin STATED) is kept, as the stated value wins over the text. Before regroup,
+ * which copies the labels into the groups.
+ */
+export const educationStep: ReprocessStep = {
+  name: 'education',
+  async run(client, batch) {
+    const stale = batch.flatMap((p) => {
+      if (p.educationOrigin !== 'TEXT' || p.description === null) return [];
+      const e = educationOf({ degreeRequired: null, educationRequirements: null, description: p.description });
+      const same = e.requirement === p.educationRequirement && e.level === p.educationLevel && e.evidence === p.educationEvidence;
+      return same ? [] : [{ id: p.id, e }];
+    });
+    if (stale.length === 0) return 0;
+    await client.query(
+      `UPDATE posting p SET education_requirement = u.r::"EducationRequirement", education_level = u.l::"EducationLevel",
+              education_evidence = u.ev, degree_required = u.d, updated_at = now()
+       FROM unnest($1::int[], $2::text[], $3::text[], $4::text[], $5::boolean[]) AS u(id, r, l, ev, d) WHERE p.id = u.id`,
+      [
+        stale.map((x) => x.id),
+        stale.map((x) => x.e.requirement),
+        stale.map((x) => x.e.level),
+        stale.map((x) => x.e.evidence),
+        stale.map((x) => degreeRequiredOf(x.e.requirement)),
+      ],
+    );
+    return stale.length;
+  },
+};
+
+/**
  * Regroups every key of the batch's postings (and of the groups they were in) with the current
  * window: groups, their earliest members, salaries and degree requirements.
  */
@@ -72,7 +110,7 @@ export const regroupStep: ReprocessStep = {
 };
 
 /** The steps of `npm run reprocess`, in order. Extraction steps go before `regroupStep`. */
-export const REPROCESS_STEPS: ReprocessStep[] = [dedupeKeyStep, regroupStep];
+export const REPROCESS_STEPS: ReprocessStep[] = [dedupeKeyStep, educationStep, regroupStep];
 
 export const DEFAULT_REPROCESS_BATCH = 5000;
 
@@ -98,7 +136,9 @@ export async function reprocessPostings(
       await client.query('BEGIN');
       try {
         const { rows } = await client.query<StoredPosting>(
-          `SELECT id, title, location, dedupe_key AS "dedupeKey" FROM posting WHERE id > $1 ORDER BY id LIMIT $2 FOR UPDATE`,
+          `SELECT id, title, location, dedupe_key AS "dedupeKey", description, education_origin AS "educationOrigin",
+                  education_requirement AS "educationRequirement", education_level AS "educationLevel", education_evidence AS "educationEvidence"
+           FROM posting WHERE id > $1 ORDER BY id LIMIT $2 FOR UPDATE`,
           [after, batchSize],
         );
         if (rows.length === 0) {

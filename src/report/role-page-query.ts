@@ -31,7 +31,10 @@ export const ROLE_PAGE_QUERY = /* GraphQL */ `
           histogram(buckets: $buckets) { lowerBound upperBound count }
         }
         withOutliers: salary { count mean median min max }
-        degreeRequirement { employerShare postingShare employersRequiring employersKnown postingsRequiring postingsKnown }
+        degreeRequirement {
+          employerShare postingShare employersRequiring employersKnown postingsRequiring postingsKnown
+          postingsByRequirement { requirement count } employersByRequirement { requirement count }
+        }
         bySeniority: breakdown(by: [SENIORITY], first: 10, orderBy: { field: KEY }, excludeOutliers: $excludeOutliers) {
           groups { key { value } openings salary { count median mean } }
         }

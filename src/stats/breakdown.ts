@@ -1,7 +1,7 @@
 import type { Queryable } from '../db/read-session.ts';
 import type { EmployerRecord } from '../domain/employer.ts';
 import { degreeFiguresSql, degreeRecord, type DegreeRequirementRecord } from './posting-figures.ts';
-import { educationCountsSql, educationLevelSql, educationRequirementSql } from './education-figures.ts';
+import { countedEducationLevelSql, countedEducationRequirementSql, educationCountsSql } from './education-figures.ts';
 import { countedCondition, degreeSql } from '../db/sql/posting-conditions.ts';
 import {
   FIGURE_AGGREGATES,
@@ -88,6 +88,7 @@ interface Row extends FigureRow {
   employers_requiring: number;
   employers_known: number;
   education_counts: number[] | null;
+  employer_counts: number[] | null;
   employer_names: (string | null)[] | null;
 }
 
@@ -134,7 +135,7 @@ export async function loadBreakdowns(db: Queryable, roleIds: readonly number[], 
 WITH ${ctes},
 matching AS (
   SELECT p.role_id, ${groupSql(spec.by, 'posting', 'p')} AS g, p.employer_id, ${degreeSql('p', spec.salary.filter)} AS degree_required,
-         ${educationRequirementSql('p')} AS education_requirement, ${educationLevelSql('p')} AS education_level
+         ${countedEducationRequirementSql('p', spec.salary.filter)} AS education_requirement, ${countedEducationLevelSql('p', spec.salary.filter)} AS education_level
   FROM posting p
   WHERE p.role_id = ANY(${ids}) AND ${countedCondition('p', spec.salary.filter, at, params)}
 ), posting_figures AS (
@@ -142,7 +143,7 @@ matching AS (
          count(*) FILTER (WHERE degree_required)::int AS postings_requiring,
          count(degree_required)::int AS postings_known, ${educationCountsSql()} AS education_counts
   FROM matching GROUP BY role_id, g
-), degree_figures AS (${degreeFiguresSql('matching', 'role_id, g')}),
+), degree_figures AS (${degreeFiguresSql('matching', 'role_id, g', true)}),
 all_counts AS (SELECT role_id, g, count(*)::int AS n_all FROM obs GROUP BY role_id, g),
 figures AS (SELECT role_id, g, ${FIGURE_AGGREGATES} FROM kept GROUP BY role_id, g),
 grp AS (SELECT role_id, g FROM posting_figures UNION SELECT role_id, g FROM all_counts),
@@ -151,7 +152,7 @@ joined AS (
          coalesce(pf.openings, 0) AS openings, coalesce(pf.employers, 0) AS employers,
          coalesce(pf.postings_requiring, 0) AS postings_requiring, coalesce(pf.postings_known, 0) AS postings_known,
          coalesce(df.employers_requiring, 0) AS employers_requiring, coalesce(df.employers_known, 0) AS employers_known,
-         pf.education_counts,
+         pf.education_counts, df.employer_counts,
          ${figureColumnsSql('a', 'f')}
   FROM grp
   LEFT JOIN posting_figures pf USING (role_id, g)
@@ -163,7 +164,7 @@ joined AS (
   FROM joined j
 )
 SELECT ids.role_id, (SELECT rate FROM target) AS rate, j.g, j.total, j.openings, j.employers,
-       j.postings_requiring, j.postings_known, j.employers_requiring, j.employers_known, j.education_counts,
+       j.postings_requiring, j.postings_known, j.employers_requiring, j.employers_known, j.education_counts, j.employer_counts,
        j.n_all, j.count, j.mean, j.pct, j.min, j.max, j.stddev,
        ${employerNames} AS employer_names
 FROM unnest(${ids}) AS ids(role_id)

@@ -3,7 +3,15 @@ import { hotQuery } from '../db/prepared.ts';
 import { countedCondition, degreeSql, postingCondition } from '../db/sql/posting-conditions.ts';
 import type { PostingFilter } from '../domain/posting-filter.ts';
 import { SqlParams } from '../db/sql/sql-params.ts';
-import { educationCounts, educationCountsSql, educationLevelSql, educationRequirementSql, type EducationCounts } from './education-figures.ts';
+import {
+  countedEducationLevelSql,
+  countedEducationRequirementSql,
+  educationCounts,
+  educationCountsSql,
+  employerRequirementSql,
+  requirementCountsSql,
+  type EducationCounts,
+} from './education-figures.ts';
 
 export interface DegreeRequirementRecord {
   employerShare: number | null;
@@ -15,6 +23,8 @@ export interface DegreeRequirementRecord {
   /** Postings per label (all five, UNKNOWN included) and per level (of the postings that have one). */
   postingsByRequirement: EducationCounts['postingsByRequirement'];
   postingsByLevel: EducationCounts['postingsByLevel'];
+  /** Employers per label: each employer's strongest among its counted postings (all five, UNKNOWN included). */
+  employersByRequirement: EducationCounts['employersByRequirement'];
 }
 
 export interface PostingFiguresRecord {
@@ -32,13 +42,16 @@ export const share = (part: number, whole: number): number | null => (whole === 
  * The degree rule of docs/methodology.md as SQL over a relation `postings` with role_id,
  * employer_id and degree_required: an employer requires a degree if any of its postings does
  * (bool_or), and its requirement is known if any of its postings' is (bool_or is null only
- * when all are unknown).
+ * when all are unknown). With `labels` (the relation then has education_requirement too), also
+ * employer_counts: the employers per label, each by its strongest (employerRequirementSql).
  */
-export function degreeFiguresSql(postings: string, groupBy: string): string {
+export function degreeFiguresSql(postings: string, groupBy: string, labels = false): string {
   return `SELECT ${groupBy},
          count(*) FILTER (WHERE requires)::int AS employers_requiring,
-         count(requires)::int AS employers_known
-  FROM (SELECT ${groupBy}, employer_id, bool_or(degree_required) AS requires FROM ${postings} GROUP BY ${groupBy}, employer_id) e
+         count(requires)::int AS employers_known${labels ? `,
+         ${requirementCountsSql('requirement')} AS employer_counts` : ''}
+  FROM (SELECT ${groupBy}, employer_id, bool_or(degree_required) AS requires${labels ? `, ${employerRequirementSql()} AS requirement` : ''}
+        FROM ${postings} GROUP BY ${groupBy}, employer_id) e
   GROUP BY ${groupBy}`;
 }
 
@@ -52,11 +65,12 @@ interface Row {
   employers_requiring: number;
   employers_known: number;
   education_counts: number[] | null;
+  employer_counts: number[] | null;
 }
 
 export function degreeRecord(r: Omit<Row, 'role_id' | 'openings' | 'employers' | 'postings_seen'>): DegreeRequirementRecord {
   return {
-    ...educationCounts(r.education_counts),
+    ...educationCounts(r.education_counts, r.employer_counts),
     employerShare: share(r.employers_requiring, r.employers_known),
     postingShare: share(r.postings_requiring, r.postings_known),
     employersRequiring: r.employers_requiring,
@@ -81,19 +95,20 @@ export async function loadPostingFigures(db: Queryable, roleIds: readonly number
   const sql = `
 WITH matching AS (
   SELECT p.role_id, p.employer_id, ${degree} AS degree_required,
-         ${educationRequirementSql('p')} AS education_requirement, ${educationLevelSql('p')} AS education_level
+         ${countedEducationRequirementSql('p', filter)} AS education_requirement, ${countedEducationLevelSql('p', filter)} AS education_level
   FROM posting p
   WHERE p.role_id = ANY(${ids}) AND ${countedCondition('p', filter, at, params)}
 ), per_employer AS (
   SELECT role_id, employer_id, count(*)::int AS postings,
          count(*) FILTER (WHERE degree_required)::int AS postings_requiring,
          count(degree_required)::int AS postings_known,
-         bool_or(degree_required) AS requires
+         bool_or(degree_required) AS requires, ${employerRequirementSql()} AS requirement
   FROM matching GROUP BY role_id, employer_id
 ), figures AS (
   SELECT role_id, sum(postings)::int AS openings, count(*)::int AS employers,
          sum(postings_requiring)::int AS postings_requiring, sum(postings_known)::int AS postings_known,
-         count(*) FILTER (WHERE requires)::int AS employers_requiring, count(requires)::int AS employers_known
+         count(*) FILTER (WHERE requires)::int AS employers_requiring, count(requires)::int AS employers_known,
+         ${requirementCountsSql('requirement')} AS employer_counts
   FROM per_employer GROUP BY role_id
 ), education AS (
   SELECT role_id, ${educationCountsSql()} AS education_counts FROM matching GROUP BY role_id
@@ -105,7 +120,7 @@ SELECT ids.role_id,
        coalesce(f.openings, 0) AS openings, coalesce(se.n, 0) AS postings_seen, coalesce(f.employers, 0) AS employers,
        coalesce(f.postings_requiring, 0) AS postings_requiring, coalesce(f.postings_known, 0) AS postings_known,
        coalesce(f.employers_requiring, 0) AS employers_requiring, coalesce(f.employers_known, 0) AS employers_known,
-       ed.education_counts
+       ed.education_counts, f.employer_counts
 FROM unnest(${ids}) AS ids(role_id)
 LEFT JOIN figures f ON f.role_id = ids.role_id
 LEFT JOIN education ed ON ed.role_id = ids.role_id

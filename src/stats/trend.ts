@@ -1,6 +1,6 @@
 import type { Queryable } from '../db/read-session.ts';
 import { degreeFiguresSql, degreeRecord, type DegreeRequirementRecord } from './posting-figures.ts';
-import { educationCountsSql, educationLevelSql, educationRequirementSql } from './education-figures.ts';
+import { countedEducationLevelSql, countedEducationRequirementSql, educationCountsSql } from './education-figures.ts';
 import { countedCondition, degreeSql, reportCondition, salaryPostingSql } from '../db/sql/posting-conditions.ts';
 import { dedupes, type PostingFilter } from '../domain/posting-filter.ts';
 import { safeAvg } from './safe-aggregates.ts';
@@ -51,6 +51,7 @@ interface Row {
   salary_mean: number | null;
   salary_median: number | null;
   education_counts: number[] | null;
+  employer_counts: number[] | null;
 }
 
 /**
@@ -99,7 +100,7 @@ export async function loadTrends(
 WITH matching AS (
   SELECT p.id, p.role_id, p.employer_id, ${degreeSql('p', filter)} AS degree_required, ${salaryPostingSql('p', filter)} AS salary_id,
          p.group_size, p.posted_at, p.closed_at, ${bucket('p.posted_at')} AS s,
-         ${educationRequirementSql('p')} AS education_requirement, ${educationLevelSql('p')} AS education_level
+         ${countedEducationRequirementSql('p', filter)} AS education_requirement, ${countedEducationLevelSql('p', filter)} AS education_level
   FROM posting p
   WHERE p.role_id = ANY(${ids}) AND p.posted_at <= ${at} AND ${countedCondition('p', undated, at, params, false)}
 ), spans AS (${spans}
@@ -130,7 +131,7 @@ WITH matching AS (
   SELECT role_id, s, count(*)::int AS n FROM spans GROUP BY role_id, s
 ), closed AS (
   SELECT role_id, ${bucket('closed_at')} AS s, count(*)::int AS n FROM spans WHERE closed_at <= ${at} GROUP BY 1, 2
-), degree AS (${degreeFiguresSql('matching', 'role_id, s')}
+), degree AS (${degreeFiguresSql('matching', 'role_id, s', true)}
 ), salary AS (
   SELECT role_id, s, count(*)::int AS n, ${safeAvg('v')} AS mean, percentile_cont(0.5) WITHIN GROUP (ORDER BY v) AS median
   FROM (
@@ -148,7 +149,7 @@ SELECT pe.role_id, pe.wanted, to_char(pe.s, '${label}') AS period,
        coalesce(o.employers, 0) AS employers,
        coalesce(o.postings_requiring, 0) AS postings_requiring, coalesce(o.postings_known, 0) AS postings_known,
        coalesce(d.employers_requiring, 0) AS employers_requiring, coalesce(d.employers_known, 0) AS employers_known,
-       coalesce(sa.n, 0) AS salary_count, sa.mean AS salary_mean, sa.median AS salary_median, o.education_counts
+       coalesce(sa.n, 0) AS salary_count, sa.mean AS salary_mean, sa.median AS salary_median, o.education_counts, d.employer_counts
 FROM period pe
 LEFT JOIN carried ca ON ca.role_id = pe.role_id
 LEFT JOIN opened o ON o.role_id = pe.role_id AND o.s = pe.s

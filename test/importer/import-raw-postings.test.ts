@@ -242,6 +242,19 @@ describe('scraped CSV with a column map', () => {
     expect((await stored()).get('x-1')).toMatchObject({ salary_min: 100000, salary_max: 120000, salary_currency: 'USD', salary_estimated: true });
   });
 
+  test('an HTML description in a CSV is stored read as text, as a JobPosting\'s is, and its degree sentence decides the label', async () => {
+    const csv = path.join(scratch, 'html-description.csv');
+    const html = '<p>We build maps.</p><h3>Nice to have</h3><ul><li>A bachelor&rsquo;s degree in Geography</li><li>QGIS</li></ul>';
+    fs.writeFileSync(csv, `externalId,role,company,postedAt,description\nh-1,data-scientist,Acme,2026-01-01,"${html}"\n`);
+    expect(await importFile(db, 'postings', csv)).toMatchObject({ inserted: 1, rejected: 0 });
+    expect((await stored()).get('h-1')).toMatchObject({
+      description: 'We build maps.\nNice to have\n• A bachelor’s degree in Geography\n• QGIS',
+      education_requirement: 'PREFERRED',
+      education_level: 'BACHELOR',
+      education_evidence: 'A bachelor’s degree in Geography',
+    });
+  });
+
   test('a salary read from text that is implausible is dropped and counted, the posting kept; the same salary stated is a rejected row', async () => {
     const csv = path.join(scratch, 'implausible-text.csv');
     // $50M an hour from the text is far above SALARY_MAX_USD_PER_YEAR once annualized.

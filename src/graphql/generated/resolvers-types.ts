@@ -157,6 +157,12 @@ export type DegreeRequirement = {
   __typename?: 'DegreeRequirement';
   /** employersRequiring / employersKnown; null when no employer's requirement is known. */
   employerShare?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Employers per label, every label listed, in the order of EducationRequirement: an employer's label is the strongest
+   * among its counted postings (REQUIRED, then REQUIRED_OR_EQUIVALENT, PREFERRED, NOT_MENTIONED); UNKNOWN counts the
+   * employers none of whose postings says. REQUIRED is employersRequiring; the four others but UNKNOWN add up to employersKnown.
+   */
+  employersByRequirement: Array<RequirementCount>;
   employersKnown: Scalars['Int']['output'];
   employersRequiring: Scalars['Int']['output'];
   /** Postings requiring / postings whose requirement is known; null when none is known. */
@@ -1241,6 +1247,7 @@ export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversT
 
 export type DegreeRequirementResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['DegreeRequirement'] = ResolversParentTypes['DegreeRequirement']> = {
   employerShare?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  employersByRequirement?: Resolver<Array<ResolversTypes['RequirementCount']>, ParentType, ContextType>;
   employersKnown?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   employersRequiring?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   postingShare?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;

@@ -6,6 +6,7 @@
  */
 import type { Confidence } from '../../domain/salary.ts';
 import type { PageGroup, RolePageData, RolePageOptions as QueryOptions } from '../../report/role-page-query.ts';
+import { countOf, KNOWN_REQUIREMENTS, REQUIREMENT_TEXT } from '../../report/markdown.ts';
 import { histogramSvg, periodLabel, trendSvg } from './charts.ts';
 import { escapeHtml, formatCount, formatMoney, formatShare, htmlMoneyInProse, renderLayout } from './layout.ts';
 
@@ -94,7 +95,10 @@ query RoleFigures {
         mean median p25 p75 sampleSize confidence
         histogram(buckets: 10) { lowerBound upperBound count }
       }
-      degreeRequirement { employerShare postingShare employersRequiring employersKnown postingsRequiring postingsKnown }
+      degreeRequirement {
+        employerShare postingShare employersRequiring employersKnown postingsRequiring postingsKnown
+        postingsByRequirement { requirement count } employersByRequirement { requirement count }
+      }
     }
     trend(interval: MONTH${filter ? `, ${filter.slice(1, -1)}` : ''}) { period openingsAtEnd postings }
   }
@@ -298,6 +302,38 @@ ${rows}
 `;
 }
 
+/**
+ * The degree requirement as the four labels, for employers (each by its strongest label) and for
+ * postings (docs/methodology.md, "Degree requirement from the text"); nothing without postings.
+ */
+function degreeLabels(role: RolePageData): string {
+  const degree = role.stats.degreeRequirement;
+  if (role.stats.openings === 0) return '';
+  const rows = KNOWN_REQUIREMENTS.map(
+    (r) =>
+      `<tr><th scope="row">${escapeHtml(REQUIREMENT_TEXT[r])}</th><td class="num">${formatCount(countOf(degree.employersByRequirement, r))}</td>` +
+      `<td class="num">${formatCount(countOf(degree.postingsByRequirement, r))}</td></tr>`,
+  ).join('\n');
+  const unknownPostings = countOf(degree.postingsByRequirement, 'UNKNOWN');
+  const unknownEmployers = countOf(degree.employersByRequirement, 'UNKNOWN');
+  const unknown =
+    unknownPostings === 0
+      ? ''
+      : `<p class="degree-unknown">${formatCount(unknownPostings)} posting${unknownPostings === 1 ? '' : 's'} (${formatCount(unknownEmployers)} employer${unknownEmployers === 1 ? '' : 's'} ` +
+        `with no other) say nothing about a degree and are left out of the shares.</p>\n`;
+  return `<section aria-labelledby="degree-labels">
+<h2 id="degree-labels">Degree requirement</h2>
+<table class="degree-table">
+<caption>${escapeHtml(role.title)} employers and postings by degree requirement (an employer by the strongest of its postings)</caption>
+<thead><tr><th scope="col">The ad or the employer</th><th scope="col" class="num">Employers</th><th scope="col" class="num">Postings</th></tr></thead>
+<tbody>
+${rows}
+</tbody>
+</table>
+${unknown}</section>
+`;
+}
+
 /** Postings seen, duplicates removed and the source mix (docs/methodology.md, "Duplicates across sources"). */
 function postingSources(role: RolePageData): string {
   const { stats } = role;
@@ -340,6 +376,7 @@ export function rolePageBody(role: RolePageData, options: RolePageOptions): stri
     filters(role, options.view),
     summary ? `<section aria-labelledby="average-salary">\n<h2 id="average-salary">Average Salary</h2>\n${summary}</section>\n` : '',
     distribution(role),
+    degreeLabels(role),
     breakdowns(role),
     trend(role),
     postingSources(role),

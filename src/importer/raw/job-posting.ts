@@ -1,6 +1,6 @@
 import type { FieldError } from '../../domain/field-rules.ts';
 import { countryCodeOf } from './country-names.ts';
-import { descriptionText, looksLikeHtml, htmlToText } from './html-text.ts';
+import { descriptionText, looksLikeHtml, htmlToText } from '../../domain/html-text.ts';
 
 /**
  * A schema.org JobPosting (https://schema.org/JobPosting, as Google reads it) as a flat posting

@@ -8,14 +8,32 @@ interface LabelledAd {
   text: string;
 }
 
-// degree-ads-holdout.jsonl was written after the rules, as a check on ads they were not built on.
-const ADS: LabelledAd[] = ['degree-ads.jsonl', 'degree-ads-holdout.jsonl'].flatMap((name) =>
+// degree-ads-holdout.jsonl was written after the rules, as a check on ads they were not built on;
+// degree-ads-blind.jsonl (60 ads) and degree-ads-blind2.jsonl (40) likewise, later, each measured
+// before any rule was changed for it (docs/methodology.md gives those first figures). Once the
+// rules are fixed on a set it is no longer unseen: the next set is the check.
+const SETS = ['degree-ads.jsonl', 'degree-ads-holdout.jsonl', 'degree-ads-blind.jsonl', 'degree-ads-blind2.jsonl'];
+const read = (name: string): LabelledAd[] =>
   fs
     .readFileSync(path.join(__dirname, '../../fixtures/raw', name), 'utf8')
     .split('\n')
     .filter((l) => l.trim() !== '')
-    .map((l) => JSON.parse(l) as LabelledAd),
-);
+    .map((l) => JSON.parse(l) as LabelledAd);
+const ADS: LabelledAd[] = SETS.flatMap(read);
+
+/** As the import reads a description: HTML as text (educationOf). */
+const classify = (text: string) => educationOf({ degreeRequired: null, educationRequirements: null, description: text });
+
+function accuracy(ads: LabelledAd[]) {
+  const results = ads.map((ad) => ({ ad, got: classify(ad.text) }));
+  return {
+    binary: results.filter(({ ad, got }) => (got.requirement === 'REQUIRED') === (ad.label === 'REQUIRED')).length / ads.length,
+    exact: results.filter(({ ad, got }) => got.requirement === ad.label).length / ads.length,
+    level: results.filter(({ ad, got }) => got.level === ad.level).length / ads.length,
+    wrong: results.filter(({ ad, got }) => got.requirement !== ad.label).map(({ ad, got }) => `${ad.label} -> ${got.requirement}: ${ad.text.slice(0, 80)}`),
+  };
+}
+const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 
 describe('degree requirement from the description', () => {
   test('the labelled set holds at least 100 ads and every label', () => {
@@ -23,15 +41,39 @@ describe('degree requirement from the description', () => {
     expect(new Set(ADS.map((a) => a.label))).toEqual(new Set(['REQUIRED', 'REQUIRED_OR_EQUIVALENT', 'PREFERRED', 'NOT_MENTIONED']));
   });
 
-  test('at least 90% of the labelled ads get the right REQUIRED-or-not answer and 80% the right label', () => {
-    const results = ADS.map((ad) => ({ ad, got: educationFromText(ad.text) }));
-    const binary = results.filter(({ ad, got }) => (got.requirement === 'REQUIRED') === (ad.label === 'REQUIRED')).length / ADS.length;
-    const exact = results.filter(({ ad, got }) => got.requirement === ad.label).length / ADS.length;
-    const level = results.filter(({ ad, got }) => got.level === ad.level).length / ADS.length;
-    const wrong = results.filter(({ ad, got }) => got.requirement !== ad.label).map(({ ad, got }) => `${ad.label} -> ${got.requirement}: ${ad.text.slice(0, 80)}`);
-    process.stdout.write(`degree labels on ${ADS.length} ads: REQUIRED-or-not ${(100 * binary).toFixed(1)}%, exact ${(100 * exact).toFixed(1)}%, level ${(100 * level).toFixed(1)}%\n${wrong.join('\n')}\n`);
-    expect(binary).toBeGreaterThanOrEqual(0.9);
-    expect(exact).toBeGreaterThanOrEqual(0.8);
+  test('at least 90% of the labelled ads get the right REQUIRED-or-not answer and 80% the right label, in each set and overall', () => {
+    const lines: string[] = [];
+    for (const [name, ads] of [...SETS.map((n) => [n, read(n)] as const), ['all', ADS] as const]) {
+      const a = accuracy(ads);
+      lines.push(`degree labels, ${name} (${ads.length} ads): REQUIRED-or-not ${pct(a.binary)}, exact ${pct(a.exact)}, level ${pct(a.level)}`, ...a.wrong);
+      expect([name, a.binary >= 0.9, a.exact >= 0.8]).toEqual([name, true, true]);
+    }
+    process.stdout.write(`${lines.join('\n')}\n`);
+  });
+
+  test.each([
+    ['High school diploma or GED required.', 'NOT_MENTIONED', null],
+    ["Bachelor's degree in Computer Science, or equivalent practical experience.", 'REQUIRED_OR_EQUIVALENT', 'BACHELOR'],
+    ['BA/BS in Marketing.', 'REQUIRED', 'BACHELOR'],
+    ['B.Sc. in Electrical Engineering.', 'REQUIRED', 'BACHELOR'],
+    ['A 4-year degree from an accredited university.', 'REQUIRED', 'BACHELOR'],
+    ['Degree or equivalent experience.', 'REQUIRED_OR_EQUIVALENT', 'ANY'],
+    ["Master's a plus.", 'PREFERRED', 'MASTER'],
+    ['PhD strongly preferred.', 'PREFERRED', 'DOCTORATE'],
+    ["We offer tuition for your master's.", 'NOT_MENTIONED', null],
+    ['Do you need a degree? No. Do you need grit? Yes.', 'NOT_MENTIONED', null],
+    ['We don’t care about degrees.', 'NOT_MENTIONED', null],
+    ["Bachelor's degree in Accounting; in lieu of a degree, 4 additional years of experience.", 'REQUIRED_OR_EQUIVALENT', 'BACHELOR'],
+    ["Bachelor's degree required. In lieu of a Bachelor's degree, 6 years of experience.", 'REQUIRED_OR_EQUIVALENT', 'BACHELOR'],
+    ['*Required* Bachelor’s degree in Chemistry *Preferred* 2 years of HPLC experience', 'REQUIRED', 'BACHELOR'],
+    ['Required:\n- 3 years of SQL\nPreferred:\n- MS in Statistics', 'PREFERRED', 'MASTER'],
+    ['Preferred:\n- 3 years of SQL\nRequired:\n- BS in Statistics', 'REQUIRED', 'BACHELOR'],
+    ['Requirements:\n\n- 5 years of Kotlin\n\n- Bachelor’s degree in Engineering', 'REQUIRED', 'BACHELOR'],
+    ['<h3>Nice to have</h3><ul><li>A bachelor&rsquo;s degree in design</li></ul>', 'PREFERRED', 'BACHELOR'],
+    ['Abgeschlossenes Hochschulstudium wünschenswert.', 'PREFERRED', 'ANY'],
+  ])('as imported, %j is %s at %s', (text, requirement, level) => {
+    const got = classify(text);
+    expect([got.requirement, got.level]).toEqual([requirement, level]);
   });
 
   test.each([

@@ -1,5 +1,5 @@
 import { jobPostingRow, jobPostingsIn } from '../../../src/importer/raw/job-posting.ts';
-import { htmlToText, descriptionText } from '../../../src/importer/raw/html-text.ts';
+import { htmlToText, descriptionText } from '../../../src/domain/html-text.ts';
 import { countryCodeOf } from '../../../src/importer/raw/country-names.ts';
 
 const base = { '@type': 'JobPosting', title: 'Data Scientist', datePosted: '2026-01-01', hiringOrganization: { name: 'Acme' } };

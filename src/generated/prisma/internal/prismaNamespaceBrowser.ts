@@ -152,6 +152,8 @@ export const PostingScalarFieldEnum = {
   groupSize: 'groupSize',
   groupSalaryPostingId: 'groupSalaryPostingId',
   groupDegreeRequired: 'groupDegreeRequired',
+  groupEducationRequirement: 'groupEducationRequirement',
+  groupEducationLevel: 'groupEducationLevel',
   salaryText: 'salaryText',
   salaryEstimated: 'salaryEstimated',
   description: 'description',

@@ -75,6 +75,8 @@ export type PostingMinAggregateOutputType = {
   groupSize: number | null
   groupSalaryPostingId: number | null
   groupDegreeRequired: boolean | null
+  groupEducationRequirement: $Enums.EducationRequirement | null
+  groupEducationLevel: $Enums.EducationLevel | null
   salaryText: string | null
   salaryEstimated: boolean | null
   description: string | null
@@ -112,6 +114,8 @@ export type PostingMaxAggregateOutputType = {
   groupSize: number | null
   groupSalaryPostingId: number | null
   groupDegreeRequired: boolean | null
+  groupEducationRequirement: $Enums.EducationRequirement | null
+  groupEducationLevel: $Enums.EducationLevel | null
   salaryText: string | null
   salaryEstimated: boolean | null
   description: string | null
@@ -149,6 +153,8 @@ export type PostingCountAggregateOutputType = {
   groupSize: number
   groupSalaryPostingId: number
   groupDegreeRequired: number
+  groupEducationRequirement: number
+  groupEducationLevel: number
   salaryText: number
   salaryEstimated: number
   description: number
@@ -210,6 +216,8 @@ export type PostingMinAggregateInputType = {
   groupSize?: true
   groupSalaryPostingId?: true
   groupDegreeRequired?: true
+  groupEducationRequirement?: true
+  groupEducationLevel?: true
   salaryText?: true
   salaryEstimated?: true
   description?: true
@@ -247,6 +255,8 @@ export type PostingMaxAggregateInputType = {
   groupSize?: true
   groupSalaryPostingId?: true
   groupDegreeRequired?: true
+  groupEducationRequirement?: true
+  groupEducationLevel?: true
   salaryText?: true
   salaryEstimated?: true
   description?: true
@@ -284,6 +294,8 @@ export type PostingCountAggregateInputType = {
   groupSize?: true
   groupSalaryPostingId?: true
   groupDegreeRequired?: true
+  groupEducationRequirement?: true
+  groupEducationLevel?: true
   salaryText?: true
   salaryEstimated?: true
   description?: true
@@ -408,6 +420,8 @@ export type PostingGroupByOutputType = {
   groupSize: number
   groupSalaryPostingId: number | null
   groupDegreeRequired: boolean | null
+  groupEducationRequirement: $Enums.EducationRequirement | null
+  groupEducationLevel: $Enums.EducationLevel | null
   salaryText: string | null
   salaryEstimated: boolean | null
   description: string | null
@@ -468,6 +482,8 @@ export type PostingWhereInput = {
   groupSize?: Prisma.IntFilter<"Posting"> | number
   groupSalaryPostingId?: Prisma.IntNullableFilter<"Posting"> | number | null
   groupDegreeRequired?: Prisma.BoolNullableFilter<"Posting"> | boolean | null
+  groupEducationRequirement?: Prisma.EnumEducationRequirementNullableFilter<"Posting"> | $Enums.EducationRequirement | null
+  groupEducationLevel?: Prisma.EnumEducationLevelNullableFilter<"Posting"> | $Enums.EducationLevel | null
   salaryText?: Prisma.StringNullableFilter<"Posting"> | string | null
   salaryEstimated?: Prisma.BoolNullableFilter<"Posting"> | boolean | null
   description?: Prisma.StringNullableFilter<"Posting"> | string | null
@@ -508,6 +524,8 @@ export type PostingOrderByWithRelationInput = {
   groupSize?: Prisma.SortOrder
   groupSalaryPostingId?: Prisma.SortOrderInput | Prisma.SortOrder
   groupDegreeRequired?: Prisma.SortOrderInput | Prisma.SortOrder
+  groupEducationRequirement?: Prisma.SortOrderInput | Prisma.SortOrder
+  groupEducationLevel?: Prisma.SortOrderInput | Prisma.SortOrder
   salaryText?: Prisma.SortOrderInput | Prisma.SortOrder
   salaryEstimated?: Prisma.SortOrderInput | Prisma.SortOrder
   description?: Prisma.SortOrderInput | Prisma.SortOrder
@@ -552,6 +570,8 @@ export type PostingWhereUniqueInput = Prisma.AtLeast<{
   groupSize?: Prisma.IntFilter<"Posting"> | number
   groupSalaryPostingId?: Prisma.IntNullableFilter<"Posting"> | number | null
   groupDegreeRequired?: Prisma.BoolNullableFilter<"Posting"> | boolean | null
+  groupEducationRequirement?: Prisma.EnumEducationRequirementNullableFilter<"Posting"> | $Enums.EducationRequirement | null
+  groupEducationLevel?: Prisma.EnumEducationLevelNullableFilter<"Posting"> | $Enums.EducationLevel | null
   salaryText?: Prisma.StringNullableFilter<"Posting"> | string | null
   salaryEstimated?: Prisma.BoolNullableFilter<"Posting"> | boolean | null
   description?: Prisma.StringNullableFilter<"Posting"> | string | null
@@ -592,6 +612,8 @@ export type PostingOrderByWithAggregationInput = {
   groupSize?: Prisma.SortOrder
   groupSalaryPostingId?: Prisma.SortOrderInput | Prisma.SortOrder
   groupDegreeRequired?: Prisma.SortOrderInput | Prisma.SortOrder
+  groupEducationRequirement?: Prisma.SortOrderInput | Prisma.SortOrder
+  groupEducationLevel?: Prisma.SortOrderInput | Prisma.SortOrder
   salaryText?: Prisma.SortOrderInput | Prisma.SortOrder
   salaryEstimated?: Prisma.SortOrderInput | Prisma.SortOrder
   description?: Prisma.SortOrderInput | Prisma.SortOrder
@@ -637,6 +659,8 @@ export type PostingScalarWhereWithAggregatesInput = {
   groupSize?: Prisma.IntWithAggregatesFilter<"Posting"> | number
   groupSalaryPostingId?: Prisma.IntNullableWithAggregatesFilter<"Posting"> | number | null
   groupDegreeRequired?: Prisma.BoolNullableWithAggregatesFilter<"Posting"> | boolean | null
+  groupEducationRequirement?: Prisma.EnumEducationRequirementNullableWithAggregatesFilter<"Posting"> | $Enums.EducationRequirement | null
+  groupEducationLevel?: Prisma.EnumEducationLevelNullableWithAggregatesFilter<"Posting"> | $Enums.EducationLevel | null
   salaryText?: Prisma.StringNullableWithAggregatesFilter<"Posting"> | string | null
   salaryEstimated?: Prisma.BoolNullableWithAggregatesFilter<"Posting"> | boolean | null
   description?: Prisma.StringNullableWithAggregatesFilter<"Posting"> | string | null
@@ -671,6 +695,8 @@ export type PostingCreateInput = {
   groupSize?: number
   groupSalaryPostingId?: number | null
   groupDegreeRequired?: boolean | null
+  groupEducationRequirement?: $Enums.EducationRequirement | null
+  groupEducationLevel?: $Enums.EducationLevel | null
   salaryText?: string | null
   salaryEstimated?: boolean | null
   description?: string | null
@@ -711,6 +737,8 @@ export type PostingUncheckedCreateInput = {
   groupSize?: number
   groupSalaryPostingId?: number | null
   groupDegreeRequired?: boolean | null
+  groupEducationRequirement?: $Enums.EducationRequirement | null
+  groupEducationLevel?: $Enums.EducationLevel | null
   salaryText?: string | null
   salaryEstimated?: boolean | null
   description?: string | null
@@ -746,6 +774,8 @@ export type PostingUpdateInput = {
   groupSize?: Prisma.IntFieldUpdateOperationsInput | number
   groupSalaryPostingId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   groupDegreeRequired?: Prisma.NullableBoolFieldUpdateOperationsInput | boolean | null
+  groupEducationRequirement?: Prisma.NullableEnumEducationRequirementFieldUpdateOperationsInput | $Enums.EducationRequirement | null
+  groupEducationLevel?: Prisma.NullableEnumEducationLevelFieldUpdateOperationsInput | $Enums.EducationLevel | null
   salaryText?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   salaryEstimated?: Prisma.NullableBoolFieldUpdateOperationsInput | boolean | null
   description?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
@@ -786,6 +816,8 @@ export type PostingUncheckedUpdateInput = {
   groupSize?: Prisma.IntFieldUpdateOperationsInput | number
   groupSalaryPostingId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   groupDegreeRequired?: Prisma.NullableBoolFieldUpdateOperationsInput | boolean | null
+  groupEducationRequirement?: Prisma.NullableEnumEducationRequirementFieldUpdateOperationsInput | $Enums.EducationRequirement | null
+  groupEducationLevel?: Prisma.NullableEnumEducationLevelFieldUpdateOperationsInput | $Enums.EducationLevel | null
   salaryText?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   salaryEstimated?: Prisma.NullableBoolFieldUpdateOperationsInput | boolean | null
   description?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
@@ -824,6 +856,8 @@ export type PostingCreateManyInput = {
   groupSize?: number
   groupSalaryPostingId?: number | null
   groupDegreeRequired?: boolean | null
+  groupEducationRequirement?: $Enums.EducationRequirement | null
+  groupEducationLevel?: $Enums.EducationLevel | null
   salaryText?: string | null
   salaryEstimated?: boolean | null
   description?: string | null
@@ -858,6 +892,8 @@ export type PostingUpdateManyMutationInput = {
   groupSize?: Prisma.IntFieldUpdateOperationsInput | number
   groupSalaryPostingId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   groupDegreeRequired?: Prisma.NullableBoolFieldUpdateOperationsInput | boolean | null
+  groupEducationRequirement?: Prisma.NullableEnumEducationRequirementFieldUpdateOperationsInput | $Enums.EducationRequirement | null
+  groupEducationLevel?: Prisma.NullableEnumEducationLevelFieldUpdateOperationsInput | $Enums.EducationLevel | null
   salaryText?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   salaryEstimated?: Prisma.NullableBoolFieldUpdateOperationsInput | boolean | null
   description?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
@@ -895,6 +931,8 @@ export type PostingUncheckedUpdateManyInput = {
   groupSize?: Prisma.IntFieldUpdateOperationsInput | number
   groupSalaryPostingId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   groupDegreeRequired?: Prisma.NullableBoolFieldUpdateOperationsInput | boolean | null
+  groupEducationRequirement?: Prisma.NullableEnumEducationRequirementFieldUpdateOperationsInput | $Enums.EducationRequirement | null
+  groupEducationLevel?: Prisma.NullableEnumEducationLevelFieldUpdateOperationsInput | $Enums.EducationLevel | null
   salaryText?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   salaryEstimated?: Prisma.NullableBoolFieldUpdateOperationsInput | boolean | null
   description?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
@@ -947,6 +985,8 @@ export type PostingCountOrderByAggregateInput = {
   groupSize?: Prisma.SortOrder
   groupSalaryPostingId?: Prisma.SortOrder
   groupDegreeRequired?: Prisma.SortOrder
+  groupEducationRequirement?: Prisma.SortOrder
+  groupEducationLevel?: Prisma.SortOrder
   salaryText?: Prisma.SortOrder
   salaryEstimated?: Prisma.SortOrder
   description?: Prisma.SortOrder
@@ -995,6 +1035,8 @@ export type PostingMaxOrderByAggregateInput = {
   groupSize?: Prisma.SortOrder
   groupSalaryPostingId?: Prisma.SortOrder
   groupDegreeRequired?: Prisma.SortOrder
+  groupEducationRequirement?: Prisma.SortOrder
+  groupEducationLevel?: Prisma.SortOrder
   salaryText?: Prisma.SortOrder
   salaryEstimated?: Prisma.SortOrder
   description?: Prisma.SortOrder
@@ -1032,6 +1074,8 @@ export type PostingMinOrderByAggregateInput = {
   groupSize?: Prisma.SortOrder
   groupSalaryPostingId?: Prisma.SortOrder
   groupDegreeRequired?: Prisma.SortOrder
+  groupEducationRequirement?: Prisma.SortOrder
+  groupEducationLevel?: Prisma.SortOrder
   salaryText?: Prisma.SortOrder
   salaryEstimated?: Prisma.SortOrder
   description?: Prisma.SortOrder
@@ -1226,6 +1270,8 @@ export type PostingCreateWithoutRoleInput = {
   groupSize?: number
   groupSalaryPostingId?: number | null
   groupDegreeRequired?: boolean | null
+  groupEducationRequirement?: $Enums.EducationRequirement | null
+  groupEducationLevel?: $Enums.EducationLevel | null
   salaryText?: string | null
   salaryEstimated?: boolean | null
   description?: string | null
@@ -1264,6 +1310,8 @@ export type PostingUncheckedCreateWithoutRoleInput = {
   groupSize?: number
   groupSalaryPostingId?: number | null
   groupDegreeRequired?: boolean | null
+  groupEducationRequirement?: $Enums.EducationRequirement | null
+  groupEducationLevel?: $Enums.EducationLevel | null
   salaryText?: string | null
   salaryEstimated?: boolean | null
   description?: string | null
@@ -1331,6 +1379,8 @@ export type PostingScalarWhereInput = {
   groupSize?: Prisma.IntFilter<"Posting"> | number
   groupSalaryPostingId?: Prisma.IntNullableFilter<"Posting"> | number | null
   groupDegreeRequired?: Prisma.BoolNullableFilter<"Posting"> | boolean | null
+  groupEducationRequirement?: Prisma.EnumEducationRequirementNullableFilter<"Posting"> | $Enums.EducationRequirement | null
+  groupEducationLevel?: Prisma.EnumEducationLevelNullableFilter<"Posting"> | $Enums.EducationLevel | null
   salaryText?: Prisma.StringNullableFilter<"Posting"> | string | null
   salaryEstimated?: Prisma.BoolNullableFilter<"Posting"> | boolean | null
   description?: Prisma.StringNullableFilter<"Posting"> | string | null
@@ -1365,6 +1415,8 @@ export type PostingCreateWithoutEmployerInput = {
   groupSize?: number
   groupSalaryPostingId?: number | null
   groupDegreeRequired?: boolean | null
+  groupEducationRequirement?: $Enums.EducationRequirement | null
+  groupEducationLevel?: $Enums.EducationLevel | null
   salaryText?: string | null
   salaryEstimated?: boolean | null
   description?: string | null
@@ -1403,6 +1455,8 @@ export type PostingUncheckedCreateWithoutEmployerInput = {
   groupSize?: number
   groupSalaryPostingId?: number | null
   groupDegreeRequired?: boolean | null
+  groupEducationRequirement?: $Enums.EducationRequirement | null
+  groupEducationLevel?: $Enums.EducationLevel | null
   salaryText?: string | null
   salaryEstimated?: boolean | null
   description?: string | null
@@ -1464,6 +1518,8 @@ export type PostingCreateWithoutObservationInput = {
   groupSize?: number
   groupSalaryPostingId?: number | null
   groupDegreeRequired?: boolean | null
+  groupEducationRequirement?: $Enums.EducationRequirement | null
+  groupEducationLevel?: $Enums.EducationLevel | null
   salaryText?: string | null
   salaryEstimated?: boolean | null
   description?: string | null
@@ -1503,6 +1559,8 @@ export type PostingUncheckedCreateWithoutObservationInput = {
   groupSize?: number
   groupSalaryPostingId?: number | null
   groupDegreeRequired?: boolean | null
+  groupEducationRequirement?: $Enums.EducationRequirement | null
+  groupEducationLevel?: $Enums.EducationLevel | null
   salaryText?: string | null
   salaryEstimated?: boolean | null
   description?: string | null
@@ -1553,6 +1611,8 @@ export type PostingUpdateWithoutObservationInput = {
   groupSize?: Prisma.IntFieldUpdateOperationsInput | number
   groupSalaryPostingId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   groupDegreeRequired?: Prisma.NullableBoolFieldUpdateOperationsInput | boolean | null
+  groupEducationRequirement?: Prisma.NullableEnumEducationRequirementFieldUpdateOperationsInput | $Enums.EducationRequirement | null
+  groupEducationLevel?: Prisma.NullableEnumEducationLevelFieldUpdateOperationsInput | $Enums.EducationLevel | null
   salaryText?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   salaryEstimated?: Prisma.NullableBoolFieldUpdateOperationsInput | boolean | null
   description?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
@@ -1592,6 +1652,8 @@ export type PostingUncheckedUpdateWithoutObservationInput = {
   groupSize?: Prisma.IntFieldUpdateOperationsInput | number
   groupSalaryPostingId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   groupDegreeRequired?: Prisma.NullableBoolFieldUpdateOperationsInput | boolean | null
+  groupEducationRequirement?: Prisma.NullableEnumEducationRequirementFieldUpdateOperationsInput | $Enums.EducationRequirement | null
+  groupEducationLevel?: Prisma.NullableEnumEducationLevelFieldUpdateOperationsInput | $Enums.EducationLevel | null
   salaryText?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   salaryEstimated?: Prisma.NullableBoolFieldUpdateOperationsInput | boolean | null
   description?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
@@ -1628,6 +1690,8 @@ export type PostingCreateManyRoleInput = {
   groupSize?: number
   groupSalaryPostingId?: number | null
   groupDegreeRequired?: boolean | null
+  groupEducationRequirement?: $Enums.EducationRequirement | null
+  groupEducationLevel?: $Enums.EducationLevel | null
   salaryText?: string | null
   salaryEstimated?: boolean | null
   description?: string | null
@@ -1662,6 +1726,8 @@ export type PostingUpdateWithoutRoleInput = {
   groupSize?: Prisma.IntFieldUpdateOperationsInput | number
   groupSalaryPostingId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   groupDegreeRequired?: Prisma.NullableBoolFieldUpdateOperationsInput | boolean | null
+  groupEducationRequirement?: Prisma.NullableEnumEducationRequirementFieldUpdateOperationsInput | $Enums.EducationRequirement | null
+  groupEducationLevel?: Prisma.NullableEnumEducationLevelFieldUpdateOperationsInput | $Enums.EducationLevel | null
   salaryText?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   salaryEstimated?: Prisma.NullableBoolFieldUpdateOperationsInput | boolean | null
   description?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
@@ -1700,6 +1766,8 @@ export type PostingUncheckedUpdateWithoutRoleInput = {
   groupSize?: Prisma.IntFieldUpdateOperationsInput | number
   groupSalaryPostingId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   groupDegreeRequired?: Prisma.NullableBoolFieldUpdateOperationsInput | boolean | null
+  groupEducationRequirement?: Prisma.NullableEnumEducationRequirementFieldUpdateOperationsInput | $Enums.EducationRequirement | null
+  groupEducationLevel?: Prisma.NullableEnumEducationLevelFieldUpdateOperationsInput | $Enums.EducationLevel | null
   salaryText?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   salaryEstimated?: Prisma.NullableBoolFieldUpdateOperationsInput | boolean | null
   description?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
@@ -1737,6 +1805,8 @@ export type PostingUncheckedUpdateManyWithoutRoleInput = {
   groupSize?: Prisma.IntFieldUpdateOperationsInput | number
   groupSalaryPostingId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   groupDegreeRequired?: Prisma.NullableBoolFieldUpdateOperationsInput | boolean | null
+  groupEducationRequirement?: Prisma.NullableEnumEducationRequirementFieldUpdateOperationsInput | $Enums.EducationRequirement | null
+  groupEducationLevel?: Prisma.NullableEnumEducationLevelFieldUpdateOperationsInput | $Enums.EducationLevel | null
   salaryText?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   salaryEstimated?: Prisma.NullableBoolFieldUpdateOperationsInput | boolean | null
   description?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
@@ -1773,6 +1843,8 @@ export type PostingCreateManyEmployerInput = {
   groupSize?: number
   groupSalaryPostingId?: number | null
   groupDegreeRequired?: boolean | null
+  groupEducationRequirement?: $Enums.EducationRequirement | null
+  groupEducationLevel?: $Enums.EducationLevel | null
   salaryText?: string | null
   salaryEstimated?: boolean | null
   description?: string | null
@@ -1807,6 +1879,8 @@ export type PostingUpdateWithoutEmployerInput = {
   groupSize?: Prisma.IntFieldUpdateOperationsInput | number
   groupSalaryPostingId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   groupDegreeRequired?: Prisma.NullableBoolFieldUpdateOperationsInput | boolean | null
+  groupEducationRequirement?: Prisma.NullableEnumEducationRequirementFieldUpdateOperationsInput | $Enums.EducationRequirement | null
+  groupEducationLevel?: Prisma.NullableEnumEducationLevelFieldUpdateOperationsInput | $Enums.EducationLevel | null
   salaryText?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   salaryEstimated?: Prisma.NullableBoolFieldUpdateOperationsInput | boolean | null
   description?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
@@ -1845,6 +1919,8 @@ export type PostingUncheckedUpdateWithoutEmployerInput = {
   groupSize?: Prisma.IntFieldUpdateOperationsInput | number
   groupSalaryPostingId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   groupDegreeRequired?: Prisma.NullableBoolFieldUpdateOperationsInput | boolean | null
+  groupEducationRequirement?: Prisma.NullableEnumEducationRequirementFieldUpdateOperationsInput | $Enums.EducationRequirement | null
+  groupEducationLevel?: Prisma.NullableEnumEducationLevelFieldUpdateOperationsInput | $Enums.EducationLevel | null
   salaryText?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   salaryEstimated?: Prisma.NullableBoolFieldUpdateOperationsInput | boolean | null
   description?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
@@ -1882,6 +1958,8 @@ export type PostingUncheckedUpdateManyWithoutEmployerInput = {
   groupSize?: Prisma.IntFieldUpdateOperationsInput | number
   groupSalaryPostingId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   groupDegreeRequired?: Prisma.NullableBoolFieldUpdateOperationsInput | boolean | null
+  groupEducationRequirement?: Prisma.NullableEnumEducationRequirementFieldUpdateOperationsInput | $Enums.EducationRequirement | null
+  groupEducationLevel?: Prisma.NullableEnumEducationLevelFieldUpdateOperationsInput | $Enums.EducationLevel | null
   salaryText?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   salaryEstimated?: Prisma.NullableBoolFieldUpdateOperationsInput | boolean | null
   description?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
@@ -1921,6 +1999,8 @@ export type PostingSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs 
   groupSize?: boolean
   groupSalaryPostingId?: boolean
   groupDegreeRequired?: boolean
+  groupEducationRequirement?: boolean
+  groupEducationLevel?: boolean
   salaryText?: boolean
   salaryEstimated?: boolean
   description?: boolean
@@ -1961,6 +2041,8 @@ export type PostingSelectCreateManyAndReturn<ExtArgs extends runtime.Types.Exten
   groupSize?: boolean
   groupSalaryPostingId?: boolean
   groupDegreeRequired?: boolean
+  groupEducationRequirement?: boolean
+  groupEducationLevel?: boolean
   salaryText?: boolean
   salaryEstimated?: boolean
   description?: boolean
@@ -2000,6 +2082,8 @@ export type PostingSelectUpdateManyAndReturn<ExtArgs extends runtime.Types.Exten
   groupSize?: boolean
   groupSalaryPostingId?: boolean
   groupDegreeRequired?: boolean
+  groupEducationRequirement?: boolean
+  groupEducationLevel?: boolean
   salaryText?: boolean
   salaryEstimated?: boolean
   description?: boolean
@@ -2039,6 +2123,8 @@ export type PostingSelectScalar = {
   groupSize?: boolean
   groupSalaryPostingId?: boolean
   groupDegreeRequired?: boolean
+  groupEducationRequirement?: boolean
+  groupEducationLevel?: boolean
   salaryText?: boolean
   salaryEstimated?: boolean
   description?: boolean
@@ -2049,7 +2135,7 @@ export type PostingSelectScalar = {
   educationOrigin?: boolean
 }
 
-export type PostingOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "roleId" | "employerId" | "source" | "externalId" | "title" | "location" | "country" | "remote" | "salaryMin" | "salaryMax" | "salaryCurrency" | "salaryPeriod" | "degreeRequired" | "seniority" | "employmentType" | "companyName" | "postedAt" | "closedAt" | "createdAt" | "updatedAt" | "dedupeKey" | "groupId" | "groupSize" | "groupSalaryPostingId" | "groupDegreeRequired" | "salaryText" | "salaryEstimated" | "description" | "url" | "educationRequirement" | "educationLevel" | "educationEvidence" | "educationOrigin", ExtArgs["result"]["posting"]>
+export type PostingOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "roleId" | "employerId" | "source" | "externalId" | "title" | "location" | "country" | "remote" | "salaryMin" | "salaryMax" | "salaryCurrency" | "salaryPeriod" | "degreeRequired" | "seniority" | "employmentType" | "companyName" | "postedAt" | "closedAt" | "createdAt" | "updatedAt" | "dedupeKey" | "groupId" | "groupSize" | "groupSalaryPostingId" | "groupDegreeRequired" | "groupEducationRequirement" | "groupEducationLevel" | "salaryText" | "salaryEstimated" | "description" | "url" | "educationRequirement" | "educationLevel" | "educationEvidence" | "educationOrigin", ExtArgs["result"]["posting"]>
 export type PostingInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   role?: boolean | Prisma.RoleDefaultArgs<ExtArgs>
   employer?: boolean | Prisma.EmployerDefaultArgs<ExtArgs>
@@ -2124,6 +2210,11 @@ export type $PostingPayload<ExtArgs extends runtime.Types.Extensions.InternalArg
      * On a group's earliest member: the requirement of the earliest member whose requirement is known.
      */
     groupDegreeRequired: boolean | null
+    /**
+     * On a group's earliest member: the label and level of that same member (UNKNOWN when none is known).
+     */
+    groupEducationRequirement: $Enums.EducationRequirement | null
+    groupEducationLevel: $Enums.EducationLevel | null
     /**
      * The salary as published, e.g. "$53K-$91K (Glassdoor est.)".
      */
@@ -2599,6 +2690,8 @@ export interface PostingFieldRefs {
   readonly groupSize: Prisma.FieldRef<"Posting", 'Int'>
   readonly groupSalaryPostingId: Prisma.FieldRef<"Posting", 'Int'>
   readonly groupDegreeRequired: Prisma.FieldRef<"Posting", 'Boolean'>
+  readonly groupEducationRequirement: Prisma.FieldRef<"Posting", 'EducationRequirement'>
+  readonly groupEducationLevel: Prisma.FieldRef<"Posting", 'EducationLevel'>
   readonly salaryText: Prisma.FieldRef<"Posting", 'String'>
   readonly salaryEstimated: Prisma.FieldRef<"Posting", 'Boolean'>
   readonly description: Prisma.FieldRef<"Posting", 'String'>
