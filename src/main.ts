@@ -86,6 +86,7 @@ async function main(): Promise<void> {
       },
       cacheMaxAge: config.CACHE_MAX_AGE_SECONDS,
       persistedQueries: { mode: config.PERSISTED_QUERIES, manifest },
+      shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
     },
     config.PORT,
     config.HOST,
@@ -100,7 +101,7 @@ async function main(): Promise<void> {
     logger.info({ signal, timeoutMs: config.SHUTDOWN_TIMEOUT_MS }, 'shutting down: finishing requests in flight');
     // Stop accepting, let requests in flight finish (SHUTDOWN_TIMEOUT_MS at most), close the pool.
     server
-      .shutdown(config.SHUTDOWN_TIMEOUT_MS)
+      .shutdown()
       .then(({ forced }) => {
         if (forced > 0) logger.warn({ forced }, 'shutdown timeout: requests still running were cut');
         return Promise.all([db.close(), shared.close()]);

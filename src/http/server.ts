@@ -3,6 +3,7 @@ import crypto from 'node:crypto';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { HeaderMap } from '@apollo/server';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import type pino from 'pino';
 import { pinoHttp } from 'pino-http';
 import type { Database } from '../db/database.ts';
@@ -27,7 +28,7 @@ import type { SharedState } from '../shared-state/index.ts';
 import { renderErrorPage } from './pages/error-page.ts';
 import { answerClientErrorsGracefully } from './client-errors.ts';
 import { BodyTooLargeError, InvalidUtf8Error, readBody } from './read-body.ts';
-import { trackConnections } from './shutdown.ts';
+import { drainFlag } from './shutdown.ts';
 import { internalErrorLogPlugin } from './internal-errors.ts';
 
 export interface ServerOptions {
@@ -53,6 +54,8 @@ export interface ServerOptions {
   cacheMaxAge?: number;
   /** Persisted queries (PERSISTED_QUERIES, PERSISTED_QUERIES_FILE); APQ when left out. */
   persistedQueries?: { mode: PersistedQueriesMode; manifest?: Map<string, string> };
+  /** How long `shutdown()` lets requests in flight run before cutting them (SHUTDOWN_TIMEOUT_MS); 10 s when left out. */
+  shutdownTimeoutMs?: number;
 }
 
 export interface HttpTimeouts {
@@ -67,6 +70,9 @@ export interface HttpTimeouts {
 /** Well under Node's own 300 s request timeout: a client that trickles its request is cut after 30 s. */
 export const DEFAULT_HTTP_TIMEOUTS: HttpTimeouts = { headersMs: 10_000, requestMs: 30_000, keepAliveMs: 5000 };
 
+/** How long after the start of a drain a keep-alive connection may still carry a request (src/http/shutdown.ts). */
+const DRAIN_GRACE_MS = 500;
+
 /** Requests one keep-alive connection may carry before the server closes it. */
 const MAX_REQUESTS_PER_SOCKET = 1000;
 
@@ -79,9 +85,9 @@ export interface RunningServer {
   close(): Promise<void>;
   /**
    * Graceful stop: no new connections, /readyz says 503, requests in flight finish (up to
-   * `timeoutMs`, then they are cut and counted in `forced`), then Apollo stops. The pool stays open.
+   * `shutdownTimeoutMs`, then they are cut and counted in `forced`), then Apollo stops. The pool stays open.
    */
-  shutdown(timeoutMs: number): Promise<{ forced: number }>;
+  shutdown(): Promise<{ forced: number }>;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,100}$/;
@@ -130,12 +136,25 @@ export async function startServer(options: ServerOptions, port: number, host?: s
   const cacheMaxAge = options.cacheMaxAge ?? 60;
   const persisted = options.persistedQueries ?? { mode: 'apq' as const };
   if (persisted.mode === 'only' && !persisted.manifest) throw new Error('PERSISTED_QUERIES=only needs the allow-list: set PERSISTED_QUERIES_FILE');
+  const server = http.createServer({
+    headersTimeout: timeouts.headersMs,
+    requestTimeout: timeouts.requestMs,
+    keepAliveTimeout: timeouts.keepAliveMs,
+    // How often Node looks for requests past their timeout (30 s by default, longer than the timeouts).
+    connectionsCheckingInterval: Math.max(250, Math.min(5000, Math.floor(timeouts.headersMs / 4))),
+  });
+  // shutdown(): the flag and its grace period first (see shutdown.ts), then Apollo's drain for the rest of the time.
+  const connections = drainFlag(server, DRAIN_GRACE_MS);
+  const drain = ApolloServerPluginDrainHttpServer({
+    httpServer: server,
+    stopGracePeriodMillis: Math.max(0, (options.shutdownTimeoutMs ?? 10_000) - DRAIN_GRACE_MS),
+  });
   const apollo = createApolloServer({
     production,
     limits,
     introspection: options.introspection,
     landingPage: landingPagePlugin(playground),
-    plugins: [metrics.plugin(), errorLog],
+    plugins: [metrics.plugin(), errorLog, drain],
     cacheMaxAge,
     persistedQueries: persisted,
     apqCache: options.shared?.redis ? new SharedApqCache(options.shared) : undefined,
@@ -293,15 +312,9 @@ export async function startServer(options: ServerOptions, port: number, host?: s
     sendJson(res, 404, { error: `no route for ${req.method} ${path}` });
   }
 
-  const server = http.createServer(
-    {
-      headersTimeout: timeouts.headersMs,
-      requestTimeout: timeouts.requestMs,
-      keepAliveTimeout: timeouts.keepAliveMs,
-      // How often Node looks for requests past their timeout (30 s by default, longer than the timeouts).
-      connectionsCheckingInterval: Math.max(250, Math.min(5000, Math.floor(timeouts.headersMs / 4))),
-    },
-    (req, res) => {
+  server.on(
+    'request',
+    (req: IncomingMessage, res: ServerResponse) => {
       const started = process.hrtime.bigint();
       connections.onRequest(req, res);
       res.once('finish', () => {
@@ -317,7 +330,6 @@ export async function startServer(options: ServerOptions, port: number, host?: s
   );
   server.maxRequestsPerSocket = MAX_REQUESTS_PER_SOCKET;
   answerClientErrorsGracefully(server);
-  const connections = trackConnections(server);
   metrics.countInFlight(() => connections.active);
   await new Promise<void>((resolve, reject) => {
     server.once('error', (error: NodeJS.ErrnoException) => {
@@ -343,10 +355,11 @@ export async function startServer(options: ServerOptions, port: number, host?: s
       await closed;
       await apollo.stop();
     },
-    async shutdown(timeoutMs) {
-      const result = await connections.drain(timeoutMs);
+    async shutdown() {
+      await connections.beginDrain();
+      // Runs the drain plugin: ends idle connections, waits for requests in flight, cuts them at its deadline.
       await apollo.stop();
-      return result;
+      return { forced: connections.cut };
     },
   };
 }

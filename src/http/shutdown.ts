@@ -1,95 +1,63 @@
 import type http from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import net from 'node:net';
-import type { Socket } from 'node:net';
 
 /**
- * Graceful shutdown for a node:http server. `drain()` stops accepting connections, lets every
- * request in flight finish (each answered with `Connection: close`), lets a keep-alive
- * connection that carries one more request have it answered the same way, closes connections
- * that stay idle for `idleGraceMs`, and after `timeoutMs` cuts whatever is left.
+ * What the service adds to Apollo's drain (`ApolloServerPluginDrainHttpServer`, which ends idle
+ * connections, waits for requests in flight and cuts what is left at its deadline): the readiness
+ * flag (/readyz answers 503 from the first moment), `Connection: close` on every answer given while
+ * draining (requests already in flight included, when their headers have not gone yet), and a grace
+ * period before Apollo's drain starts. Apollo ends a connection with no request in flight at once,
+ * which races a request a keep-alive client (a proxy's pool) is sending on it at that moment: a
+ * reset the client cannot safely retry. During the grace period the listener is closed but such a
+ * request is still answered, with `Connection: close`.
  */
-export interface ConnectionTracker {
+export interface DrainFlag {
   readonly draining: boolean;
   /** Requests being answered right now. */
   readonly active: number;
+  /** Requests that ended without their answer while draining (cut at the deadline, or abandoned by their client). */
+  readonly cut: number;
   /** Call at the start of every request. */
   onRequest(req: IncomingMessage, res: ServerResponse): void;
-  /** Resolves when every connection is closed; `forced` counts requests cut at the timeout. */
-  drain(timeoutMs: number): Promise<{ forced: number }>;
+  /** Raises the flag, stops accepting connections and resolves after the grace period. */
+  beginDrain(): Promise<void>;
 }
 
-interface SocketState {
-  active: number;
-  idleSince: number;
-}
-
-export function trackConnections(server: http.Server, idleGraceMs = 500): ConnectionTracker {
-  const sockets = new Map<Socket, SocketState>();
+export function drainFlag(server: http.Server, graceMs = 500): DrainFlag {
   let draining = false;
-  let drainStarted = 0;
-  let active = 0;
-  let drained: Promise<{ forced: number }> | undefined;
-
-  server.on('connection', (socket: Socket) => {
-    sockets.set(socket, { active: 0, idleSince: Date.now() });
-    socket.once('close', () => sockets.delete(socket));
-  });
-
-  function closeIdle(now: number): void {
-    for (const [socket, state] of sockets) {
-      if (state.active === 0 && now - Math.max(state.idleSince, drainStarted) >= idleGraceMs) socket.end();
-    }
-  }
-
+  const answering = new Set<ServerResponse>();
+  let cut = 0;
+  let begun: Promise<void> | undefined;
   return {
     get draining() {
       return draining;
     },
     get active() {
-      return active;
+      return answering.size;
     },
-    onRequest(req, res) {
-      const state = sockets.get(req.socket);
-      active += 1;
-      if (state) state.active += 1;
+    get cut() {
+      return cut;
+    },
+    onRequest(_req, res) {
+      answering.add(res);
       if (draining) res.setHeader('connection', 'close');
-      let done = false;
       res.once('close', () => {
-        if (done) return;
-        done = true;
-        active -= 1;
-        if (state) {
-          state.active -= 1;
-          state.idleSince = Date.now();
-        }
+        answering.delete(res);
+        if (draining && !res.writableFinished) cut += 1;
       });
     },
-    drain(timeoutMs) {
-      if (drained) return drained;
-      draining = true;
-      drainStarted = Date.now();
-      drained = new Promise((resolve) => {
-        let finished = false;
-        const finish = (forced: number) => {
-          if (finished) return;
-          finished = true;
-          clearInterval(ticker);
-          clearTimeout(deadline);
-          resolve({ forced });
-        };
-        // net.Server's close, not http.Server's: the latter also drops idle keep-alive
-        // connections at once, racing requests that clients are sending on them.
-        net.Server.prototype.close.call(server, () => finish(0));
-        const ticker = setInterval(() => closeIdle(Date.now()), Math.max(10, Math.floor(idleGraceMs / 5)));
-        const deadline = setTimeout(() => {
-          const forced = active;
-          for (const socket of sockets.keys()) socket.destroy();
-          finish(forced);
-        }, timeoutMs);
-        if (sockets.size === 0) closeIdle(Date.now());
+    beginDrain() {
+      begun ??= new Promise((resolve) => {
+        draining = true;
+        // Answers still to come on connections accepted before: the client then opens a new connection.
+        for (const res of answering) if (!res.headersSent) res.setHeader('connection', 'close');
+        // net.Server's close, not http.Server's: the latter also ends idle keep-alive connections
+        // at once, the race the grace period is for. Apollo's drain calls http.Server's after it.
+        if (server.listening) net.Server.prototype.close.call(server);
+        setTimeout(resolve, graceMs);
       });
-      return drained;
+      return begun;
     },
   };
 }

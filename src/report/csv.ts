@@ -1,6 +1,13 @@
 import type { ApolloServer } from '@apollo/server';
 import { stringify } from 'csv-stringify/sync';
 import type { GraphQLContext } from '../graphql/context.ts';
+import {
+  type CsvFiguresFragment,
+  type CsvGroupFiguresFragment,
+  RoleCsvDocument,
+  RolesCsvDocument,
+  type RolesCsvQuery,
+} from '../graphql/generated/operations.ts';
 import { runQuery } from '../graphql/run-query.ts';
 
 /**
@@ -18,20 +25,25 @@ export function toCsv(header: readonly string[], rows: readonly (readonly (strin
   return stringify([header.map(safe), ...rows.map((row) => row.map(safe))], { record_delimiter: '\r\n' });
 }
 
-// Salaries as the role pages show them by default: outliers left out (docs/methodology.md).
-const FIGURES = `openings employers
-  salary(excludeOutliers: true) { currency count outliersExcluded mean median p25 p75 min max }
-  degreeRequirement { employerShare postingShare }`;
+// The figures of a row, as fragments of the two queries below (their typed documents, generated
+// by npm run generate, are what runs). Salaries as the role pages show them by default: outliers
+// left out (docs/methodology.md); a breakdown's groups take that argument on the breakdown itself.
+export const CSV_FIGURES = /* GraphQL */ `
+  fragment CsvFigures on RoleStats {
+    openings
+    employers
+    salary(excludeOutliers: true) { currency count outliersExcluded mean median p25 p75 min max }
+    degreeRequirement { employerShare postingShare }
+  }
+  fragment CsvGroupFigures on BreakdownGroup {
+    openings
+    employers
+    salary { currency count outliersExcluded mean median p25 p75 min max }
+    degreeRequirement { employerShare postingShare }
+  }
+`;
 
-interface Figures {
-  openings: number;
-  employers: number;
-  salary: { currency: string; count: number; outliersExcluded: number; mean: number | null; median: number | null; p25: number | null; p75: number | null; min: number | null; max: number | null };
-  degreeRequirement: { employerShare: number | null; postingShare: number | null };
-}
-
-// A breakdown's groups take the salary arguments on the breakdown itself.
-const GROUP_FIGURES = FIGURES.replace('salary(excludeOutliers: true)', 'salary');
+type Figures = CsvFiguresFragment | CsvGroupFiguresFragment;
 
 /** The figure columns shared by both exports, in order. */
 export const FIGURE_COLUMNS = [
@@ -70,7 +82,7 @@ export const ROLES_CSV_QUERY = /* GraphQL */ `
   query RolesCsv($after: String) {
     roles(first: 100, after: $after) {
       pageInfo { hasNextPage endCursor }
-      edges { node { slug title stats { ${FIGURES} } } }
+      edges { node { slug title stats { ...CsvFigures } } }
     }
   }
 `;
@@ -82,8 +94,7 @@ export async function rolesCsv(apollo: ApolloServer<GraphQLContext>, createConte
   const rows: (string | number | null)[][] = [];
   let after: string | null = null;
   for (;;) {
-    type Page = { roles: { pageInfo: { hasNextPage: boolean; endCursor: string | null }; edges: { node: { slug: string; title: string; stats: Figures } }[] } };
-    const data: Page = await runQuery<Page>(apollo, createContext(), ROLES_CSV_QUERY, { after });
+    const data: RolesCsvQuery = await runQuery(apollo, createContext(), RolesCsvDocument, { after });
     for (const { node } of data.roles.edges) rows.push([node.slug, node.title, ...figureCells(node.stats)]);
     if (!data.roles.pageInfo.hasNextPage || !data.roles.pageInfo.endCursor) break;
     after = data.roles.pageInfo.endCursor;
@@ -97,9 +108,9 @@ export const ROLE_CSV_QUERY = /* GraphQL */ `
       slug
       title
       stats {
-        ${FIGURES}
-        byCountry: breakdown(by: [COUNTRY], first: 100, orderBy: { field: KEY }, excludeOutliers: true) { groups { key { value } ${GROUP_FIGURES} } }
-        bySeniority: breakdown(by: [SENIORITY], first: 100, orderBy: { field: KEY }, excludeOutliers: true) { groups { key { value } ${GROUP_FIGURES} } }
+        ...CsvFigures
+        byCountry: breakdown(by: [COUNTRY], first: 100, orderBy: { field: KEY }, excludeOutliers: true) { groups { key { value } ...CsvGroupFigures } }
+        bySeniority: breakdown(by: [SENIORITY], first: 100, orderBy: { field: KEY }, excludeOutliers: true) { groups { key { value } ...CsvGroupFigures } }
       }
     }
   }
@@ -107,18 +118,13 @@ export const ROLE_CSV_QUERY = /* GraphQL */ `
 
 export const ROLE_CSV_COLUMNS = ['slug', 'title', 'group_by', 'group', ...FIGURE_COLUMNS] as const;
 
-type Group = Figures & { key: { value: string | null }[] };
-interface RoleCsvData {
-  role: { slug: string; title: string; stats: Figures & { byCountry: { groups: Group[] }; bySeniority: { groups: Group[] } } } | null;
-}
-
 /**
  * `/roles/<slug>.csv`: the page's figures (`group_by` = `all`), then one row per country
  * (`country`, ISO code) and per seniority (`seniority`); an empty `group` is the postings whose
  * value is unknown. Null when there is no such role.
  */
 export async function roleCsv(apollo: ApolloServer<GraphQLContext>, createContext: () => GraphQLContext, slug: string): Promise<string | null> {
-  const { role } = await runQuery<RoleCsvData>(apollo, createContext(), ROLE_CSV_QUERY, { slug });
+  const { role } = await runQuery(apollo, createContext(), RoleCsvDocument, { slug });
   if (!role) return null;
   const rows: (string | number | null)[][] = [[role.slug, role.title, 'all', '', ...figureCells(role.stats)]];
   for (const [name, breakdown] of [['country', role.stats.byCountry], ['seniority', role.stats.bySeniority]] as const) {

@@ -6,6 +6,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ApolloServer } from '@apollo/server';
 import type { GraphQLContext } from '../../graphql/context.ts';
+import { CompareDocument, type CompareQuery } from '../../graphql/generated/operations.ts';
 import { QueryFailedError, runQuery } from '../../graphql/run-query.ts';
 import { sendCompressed, type ResponseCache } from '../cache.ts';
 import { renderErrorPage } from './error-page.ts';
@@ -21,11 +22,8 @@ export const COMPARE_QUERY = /* GraphQL */ `
   }
 `;
 
-export interface ComparedRoleData {
-  role: { slug: string; title: string };
-  stats: { openings: number; employers: number; degreeRequirement: { employerShare: number | null; postingShare: number | null } };
-  salary: { count: number; mean: number | null; median: number | null; p25: number | null; p75: number | null; min: number | null; max: number | null };
-}
+/** One compared role: generated from COMPARE_QUERY (npm run generate). */
+export type ComparedRoleData = CompareQuery['compare'][number];
 
 /** The slugs of `?roles=a,b,c` (also `?roles=a&roles=b`), trimmed, empty ones dropped. */
 export function parseCompareRoles(params: URLSearchParams): string[] {
@@ -167,9 +165,9 @@ export function createCompareRoute(deps: CompareDeps) {
     if (slugs.length === 0) return error(req, res, 400, 'Nothing to compare', 'Name the roles to compare in the address, e.g. /compare?roles=backend-developer,data-engineer.');
     const etag = await deps.cache.etag(`GET ${url.pathname}${url.search}`);
     if (deps.cache.notModified(req, res, etag)) return;
-    let data: { compare: ComparedRoleData[] };
+    let data: CompareQuery;
     try {
-      data = await runQuery<{ compare: ComparedRoleData[] }>(deps.apollo, deps.createContext(), COMPARE_QUERY, { roles: slugs });
+      data = await runQuery(deps.apollo, deps.createContext(), CompareDocument, { roles: slugs });
     } catch (e) {
       if (e instanceof QueryFailedError && e.errors[0]?.extensions?.code === 'BAD_USER_INPUT') {
         const message = e.errors[0].message;

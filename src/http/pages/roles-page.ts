@@ -42,8 +42,7 @@ export const ROLE_LIST_QUERY = /* GraphQL */ `
   }
 `;
 
-/** The query's result and one row of it: generated from ROLE_LIST_QUERY (npm run generate). */
-export type RoleListPage = RoleListQuery;
+/** One row of the query's result (run as its typed document, RoleListDocument): generated from ROLE_LIST_QUERY (npm run generate). */
 export type RoleRow = RoleListQuery['roles']['edges'][number]['node'];
 
 export interface RoleSort {

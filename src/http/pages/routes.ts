@@ -5,6 +5,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ApolloServer } from '@apollo/server';
 import type { GraphQLContext } from '../../graphql/context.ts';
+import { RoleListDocument } from '../../graphql/generated/operations.ts';
 import { QueryFailedError, runQuery } from '../../graphql/run-query.ts';
 import { textProblem } from '../../graphql/limits/well-formed-text.ts';
 import { sendCompressed, type ResponseCache } from '../cache.ts';
@@ -16,8 +17,6 @@ import {
   BadSortError,
   parseSort,
   renderRolesPage,
-  ROLE_LIST_QUERY,
-  type RoleListPage,
   type RoleRow,
   type RoleSort,
 } from './roles-page.ts';
@@ -82,7 +81,7 @@ export async function loadRolesPage(deps: Pick<PageDeps, 'apollo' | 'createConte
   const after = params.get('after');
   if (page > 1 && !after) throw new PageRequestError(400, 'No such page', 'a page after the first is reached through its link (it carries ?after=)');
   if (page === 1 && after) throw new PageRequestError(400, 'No such page', 'after= belongs to a page after the first (with ?page=)');
-  const data = await runQuery<RoleListPage>(deps.apollo, deps.createContext(), ROLE_LIST_QUERY, { first: PAGE_SIZE, after, orderBy: apiOrder(order) });
+  const data = await runQuery(deps.apollo, deps.createContext(), RoleListDocument, { first: PAGE_SIZE, after, orderBy: apiOrder(order) });
   return {
     rows: data.roles.edges.map((e) => e.node),
     totalCount: data.roles.totalCount ?? 0,
