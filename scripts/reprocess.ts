@@ -66,7 +66,8 @@ function printSummary(summary: ReprocessSummary, windowDays: number): void {
   );
   if (summary.unclassifiedTitles > 0) {
     process.stderr.write(
-      `${summary.unclassifiedTitles} postings classified by title match no title rule now and kept their role (give --default-role to move them)\n`,
+      `${summary.unclassifiedTitles} postings classified by title match no title rule now and kept their role ` +
+        '(give --default-role to move them)\n',
     );
   }
 }

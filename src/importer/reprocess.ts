@@ -97,7 +97,8 @@ const syncObservationsSql = `WITH p AS (SELECT * FROM posting WHERE id = ANY($1:
      FROM p CROSS JOIN LATERAL (SELECT ${annualizedSql(midpointSql('p.salary_min', 'p.salary_max'), 'p.salary_period')} AS amount) a
      WHERE p.salary_min IS NOT NULL OR p.salary_max IS NOT NULL
      ON CONFLICT (posting_id) DO UPDATE SET ${OBSERVATION_COLUMNS.map((c) => `${c} = EXCLUDED.${c}`).join(', ')}
-     WHERE (${OBSERVATION_COLUMNS.map((c) => `o.${c}`).join(', ')}) IS DISTINCT FROM (${OBSERVATION_COLUMNS.map((c) => `EXCLUDED.${c}`).join(', ')})`;
+     WHERE (${OBSERVATION_COLUMNS.map((c) => `o.${c}`).join(', ')})
+           IS DISTINCT FROM (${OBSERVATION_COLUMNS.map((c) => `EXCLUDED.${c}`).join(', ')})`;
 
 /**
  * Classifies again by the current title rules (--roles first, then data/roles/*.json) the
@@ -121,7 +122,8 @@ export const roleStep: ReprocessStep = {
     if (stale.length === 0) return 0;
     await client.query(
       `INSERT INTO role (slug, title)
-       SELECT DISTINCT ON (u.slug) u.slug, COALESCE(u.title, initcap(replace(u.slug, '-', ' '))) FROM unnest($1::text[], $2::text[]) AS u(slug, title)
+       SELECT DISTINCT ON (u.slug) u.slug, COALESCE(u.title, initcap(replace(u.slug, '-', ' ')))
+       FROM unnest($1::text[], $2::text[]) AS u(slug, title)
        WHERE NOT EXISTS (SELECT 1 FROM role r WHERE r.slug = u.slug)
        ORDER BY u.slug, u.title IS NULL
        ON CONFLICT (slug) DO NOTHING`,
@@ -186,7 +188,8 @@ export const salaryStep: ReprocessStep = {
               updated_at = now()
        FROM n
        WHERE p.id = n.id
-         AND (p.salary_min, p.salary_max, p.salary_currency, p.salary_period, p.salary_estimated) IS DISTINCT FROM (n.mn, n.mx, n.cur, n.per, n.est)
+         AND (p.salary_min, p.salary_max, p.salary_currency, p.salary_period, p.salary_estimated)
+             IS DISTINCT FROM (n.mn, n.mx, n.cur, n.per, n.est)
        RETURNING p.id`,
       [
         read.map((x) => x.id),
@@ -311,7 +314,8 @@ export async function reprocessPostings(
         const { rows } = await client.query<StoredPosting>(
           `SELECT p.id, p.title, p.location, p.dedupe_key AS "dedupeKey", p.description, p.education_origin AS "educationOrigin",
                   p.education_requirement AS "educationRequirement", p.education_level AS "educationLevel",
-                  p.education_evidence AS "educationEvidence", r.slug AS role, p.role_origin AS "roleOrigin", p.salary_origin AS "salaryOrigin",
+                  p.education_evidence AS "educationEvidence", r.slug AS role, p.role_origin AS "roleOrigin",
+                  p.salary_origin AS "salaryOrigin",
                   p.salary_text AS "salaryText", p.salary_min AS "salaryMin", p.salary_max AS "salaryMax",
                   trim(p.salary_currency) AS "salaryCurrency", p.salary_period AS "salaryPeriod", p.salary_estimated AS "salaryEstimated"
            FROM posting p JOIN role r ON r.id = p.role_id WHERE p.id > $1 ORDER BY p.id LIMIT $2 FOR UPDATE OF p`,
