@@ -355,7 +355,7 @@ describe('duplicates across sources', () => {
     await checkStats(feedRows);
     const second = await runScript('scripts/reprocess.ts', ['--json'], { DATABASE_URL: db.url });
     expect(second.code).toBe(0);
-    expect((JSON.parse(second.stdout) as { changed: Record<string, number> }).changed).toEqual({ 'dedupe key': 0, education: 0, groups: 0 });
+    expect((JSON.parse(second.stdout) as { changed: Record<string, number> }).changed).toEqual({ 'dedupe key': 0, role: 0, salary: 0, education: 0, groups: 0 });
   });
 
   it('npm run reprocess regroups with a changed DEDUPE_WINDOW_DAYS, printing the import\'s progress summary', async () => {
@@ -363,7 +363,7 @@ describe('duplicates across sources', () => {
     await ORDERS[0]?.load(db, fixtureRows);
     const narrow = await runScript('scripts/reprocess.ts', [], { DATABASE_URL: db.url, DEDUPE_WINDOW_DAYS: '20' });
     expect(narrow.code).toBe(0);
-    expect(narrow.stderr).toMatch(/^postings reprocessed \(window 20 days\): read 20 in 1 batches, dedupe key changed 0, education changed 0, groups changed [1-9]\d* in [\d.]+ s/);
+    expect(narrow.stderr).toMatch(/^postings reprocessed \(window 20 days\): read 20 in 1 batches, dedupe key changed 0, role changed 0, salary changed 0, education changed 0, groups changed [1-9]\d* in [\d.]+ s/);
     await checkGroups(fixtureRows, 20);
     const bad = await runScript('scripts/reprocess.ts', [], { DATABASE_URL: db.url, DEDUPE_WINDOW_DAYS: 'sixty' });
     expect(bad.code).toBe(2);

@@ -186,7 +186,7 @@ describe('the degree requirement of cross-posted duplicates', () => {
     expect(stale.data?.role.stats.degreeRequirement).toEqual(want); // the groups still hold the old copies
     const first = await runScript('scripts/reprocess.ts', ['--json'], { DATABASE_URL: db.url });
     expect([first.code, first.stderr]).toEqual([0, '']);
-    expect((JSON.parse(first.stdout) as { changed: Record<string, number> }).changed).toEqual({ 'dedupe key': 0, education: 2, groups: 0 });
+    expect((JSON.parse(first.stdout) as { changed: Record<string, number> }).changed).toEqual({ 'dedupe key': 0, role: 0, salary: 0, education: 2, groups: 0 });
     await db.pool.query(
       `UPDATE posting SET education_requirement = 'REQUIRED', degree_required = true WHERE external_id = 'ind-a2';
        UPDATE posting SET group_education_requirement = NULL, group_education_level = NULL, group_degree_required = NULL WHERE group_size > 1`,
@@ -197,7 +197,7 @@ describe('the degree requirement of cross-posted duplicates', () => {
     expect(changed.groups).toBeGreaterThan(0);
     expect((await gql<StatsData>(server.url, STATS, { dedupe: true })).data?.role.stats.degreeRequirement).toEqual(want);
     const third = await runScript('scripts/reprocess.ts', ['--json'], { DATABASE_URL: db.url });
-    expect((JSON.parse(third.stdout) as { changed: Record<string, number> }).changed).toEqual({ 'dedupe key': 0, education: 0, groups: 0 });
+    expect((JSON.parse(third.stdout) as { changed: Record<string, number> }).changed).toEqual({ 'dedupe key': 0, role: 0, salary: 0, education: 0, groups: 0 });
   });
 
   it('the migration sets the stored groups\' label and level as the regrouping does', async () => {

@@ -66,7 +66,7 @@ async function openInput(input: ImportInput, fileName: string, allowDirectory = 
   return input instanceof Readable ? input : new Readable().wrap(input);
 }
 
-async function loadKnownCurrencies(client: pg.ClientBase): Promise<Set<string>> {
+export async function loadKnownCurrencies(client: pg.ClientBase): Promise<Set<string>> {
   const result = await client.query<{ currency: string }>('SELECT DISTINCT currency::text AS currency FROM exchange_rate');
   return new Set(result.rows.map((r) => r.currency.trim()));
 }
@@ -272,6 +272,7 @@ async function runImport<T>(
         for (const key of Object.keys(record.values)) if (!(def.fields as readonly string[]).includes(key)) unknownKeys.add(key);
       }
       let values = record.values;
+      let roleFromTitle = false;
       if (raw) {
         const prepared = raw.prepare(values);
         if ('errors' in prepared) {
@@ -279,13 +280,14 @@ async function runImport<T>(
           continue;
         }
         values = prepared.values;
+        roleFromTitle = prepared.roleFromTitle;
       }
       const validated = def.validate(values, ctx);
       if (!validated.ok) {
         await reject(record, validated.errors);
         continue;
       }
-      const result = raw ? { ok: true as const, value: raw.finish(validated.value as PostingImportRow) as T } : validated;
+      const result = raw ? { ok: true as const, value: raw.finish(validated.value as PostingImportRow, roleFromTitle) as T } : validated;
       const key = def.key(result.value);
       const at = positions.get(key);
       // The COPY text is made now, while the previous batch is being written, so that the

@@ -107,6 +107,8 @@ function crossFieldProblems(row: Partial<PostingFields>): [string, unknown, stri
  * - without explicit salaryMin/salaryMax, salaryText is read (src/importer/raw/salary-text.ts);
  *   text that cannot be read leaves the salary empty and names the reason in salaryTextProblem;
  * - salaryCurrency and salaryPeriod default to USD and YEAR only when the row has a salary;
+ * - salaryOrigin: STATED with salaryMin/salaryMax, TEXT when the salary is read from salaryText
+ *   (readable or not), null with neither;
  * - education is derived (src/domain/education.ts) and degreeRequired follows it
  *   (REQUIRED: true, UNKNOWN: null, otherwise false).
  */
@@ -128,6 +130,9 @@ function finishPosting(row: PostingFields, ctx: ValidationContext) {
     } else if (parsed.ok) estimated ??= parsed.salary.estimated;
   }
   const hasSalary = salaryMin !== null || salaryMax !== null;
+  // Recorded so that npm run reprocess reads a salary again from its text (and only such a one) after the parser changed.
+  const salaryOrigin: 'STATED' | 'TEXT' | null =
+    row.salaryMin !== null || row.salaryMax !== null ? 'STATED' : row.salaryText !== null ? 'TEXT' : null;
   // A CSV's or NDJSON's description may be HTML as a JobPosting's is (docs/import-format.md): read as text, once.
   const description = row.description !== null && looksLikeHtml(row.description) ? descriptionText(row.description) : row.description;
   const education = educationOf({
@@ -145,6 +150,9 @@ function finishPosting(row: PostingFields, ctx: ValidationContext) {
     salaryEstimated: estimated,
     salaryTextProblem,
     salaryFromText,
+    salaryOrigin,
+    // The title rules set TITLE (raw-postings.ts, finish).
+    roleOrigin: 'STATED' as 'STATED' | 'TITLE',
     degreeRequired: degreeRequiredOf(education.requirement),
     educationRequirement: education.requirement,
     educationLevel: education.level,

@@ -147,8 +147,11 @@ export class RawPostingPipeline {
     return Object.keys(this.columnOf).length > 0;
   }
 
-  /** The row with posting field names, defaults and the role; or the errors that reject it. */
-  prepare(raw: Record<string, unknown>): { values: Record<string, unknown> } | { errors: FieldError[] } {
+  /**
+   * The row with posting field names, defaults and the role; or the errors that reject it.
+   * `roleFromTitle`: the role came from the title (a rule, or --default-role for a title no rule matched).
+   */
+  prepare(raw: Record<string, unknown>): { values: Record<string, unknown>; roleFromTitle: boolean } | { errors: FieldError[] } {
     let values = raw;
     if (this.hasColumnMap) {
       values = {};
@@ -163,7 +166,9 @@ export class RawPostingPipeline {
       const source = blank(values.source) ? 'manual' : rawText(values.source).trim();
       values = { ...values, externalId: fallbackExternalId(values, source) };
     }
+    let roleFromTitle = false;
     if (blank(values.role) && !blank(values.title) && typeof values.title === 'string') {
+      roleFromTitle = true;
       const rule = this.classifier.classify(values.title);
       if (rule) {
         this.counts.classified++;
@@ -187,14 +192,14 @@ export class RawPostingPipeline {
       this.counts.defaulted++;
       values = { ...values, role: this.options.defaultRole };
     }
-    return { values };
+    return { values, roleFromTitle };
   }
 
-  /** After validation: --expire-after, and the counts. */
-  finish(row: PostingImportRow): PostingImportRow {
-    let out = row;
+  /** After validation: the role's origin, --expire-after, and the counts. */
+  finish(row: PostingImportRow, roleFromTitle = false): PostingImportRow {
+    let out: PostingImportRow = roleFromTitle ? { ...row, roleOrigin: 'TITLE' } : row;
     const days = this.options.expireAfterDays;
-    if (days !== undefined && row.closedAt === null) out = { ...row, closedAt: new Date(row.postedAt.getTime() + days * 86_400_000) };
+    if (days !== undefined && row.closedAt === null) out = { ...out, closedAt: new Date(row.postedAt.getTime() + days * 86_400_000) };
     const c = this.counts;
     c.roles[out.role] = (c.roles[out.role] ?? 0) + 1;
     c.education[out.educationRequirement] = (c.education[out.educationRequirement] ?? 0) + 1;

@@ -46,6 +46,8 @@ export const postingStagingTable = new StagingTable<PostingImportRow>('import_st
   { name: 'education_level', type: '"EducationLevel"', value: (r) => r.educationLevel },
   { name: 'education_evidence', type: 'text', value: (r) => r.educationEvidence },
   { name: 'education_origin', type: '"EducationOrigin"', value: (r) => r.educationOrigin },
+  { name: 'role_origin', type: '"RoleOrigin"', value: (r) => r.roleOrigin },
+  { name: 'salary_origin', type: '"SalaryOrigin"', value: (r) => r.salaryOrigin },
 ]);
 
 const POSTING_COLUMNS = [
@@ -74,6 +76,8 @@ const POSTING_COLUMNS = [
   'education_level',
   'education_evidence',
   'education_origin',
+  'role_origin',
+  'salary_origin',
 ];
 
 const OBSERVATION_COLUMNS = ['role_id', 'source', 'amount', 'currency', 'period', 'amount_usd', 'observed_at', 'country'];
@@ -95,7 +99,7 @@ export function upsertPostingsSql(stagingTable: string): string[] {
        SELECT s.source, s.external_id, r.id, e.id, s.title, s.location, s.country, s.remote, s.salary_min, s.salary_max,
               s.salary_currency, s.salary_period, s.degree_required, s.seniority, s.employment_type, s.company_name, s.posted_at, s.closed_at, s.dedupe_key,
               s.salary_text, s.salary_estimated, s.description, s.url,
-              s.education_requirement, s.education_level, s.education_evidence, s.education_origin
+              s.education_requirement, s.education_level, s.education_evidence, s.education_origin, s.role_origin, s.salary_origin
        FROM ${stagingTable} s
        JOIN role r ON r.slug = s.role
        JOIN employer e ON e.normalized_name = s.employer_key

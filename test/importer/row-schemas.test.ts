@@ -55,6 +55,8 @@ describe('posting row schema', () => {
         salaryEstimated: null,
         salaryTextProblem: null,
         salaryFromText: false,
+        salaryOrigin: 'STATED',
+        roleOrigin: 'STATED',
         description: null,
         educationRequirements: null,
         employmentType: null,

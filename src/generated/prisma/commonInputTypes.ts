@@ -210,6 +210,20 @@ export type EnumEducationOriginNullableFilter<$PrismaModel = never> = {
   not?: Prisma.NestedEnumEducationOriginNullableFilter<$PrismaModel> | $Enums.EducationOrigin | null
 }
 
+export type EnumRoleOriginFilter<$PrismaModel = never> = {
+  equals?: $Enums.RoleOrigin | Prisma.EnumRoleOriginFieldRefInput<$PrismaModel>
+  in?: $Enums.RoleOrigin[] | Prisma.ListEnumRoleOriginFieldRefInput<$PrismaModel>
+  notIn?: $Enums.RoleOrigin[] | Prisma.ListEnumRoleOriginFieldRefInput<$PrismaModel>
+  not?: Prisma.NestedEnumRoleOriginFilter<$PrismaModel> | $Enums.RoleOrigin
+}
+
+export type EnumSalaryOriginNullableFilter<$PrismaModel = never> = {
+  equals?: $Enums.SalaryOrigin | Prisma.EnumSalaryOriginFieldRefInput<$PrismaModel> | null
+  in?: $Enums.SalaryOrigin[] | Prisma.ListEnumSalaryOriginFieldRefInput<$PrismaModel> | null
+  notIn?: $Enums.SalaryOrigin[] | Prisma.ListEnumSalaryOriginFieldRefInput<$PrismaModel> | null
+  not?: Prisma.NestedEnumSalaryOriginNullableFilter<$PrismaModel> | $Enums.SalaryOrigin | null
+}
+
 export type BoolNullableWithAggregatesFilter<$PrismaModel = never> = {
   equals?: boolean | Prisma.BooleanFieldRefInput<$PrismaModel> | null
   not?: Prisma.NestedBoolNullableWithAggregatesFilter<$PrismaModel> | boolean | null
@@ -312,6 +326,26 @@ export type EnumEducationOriginNullableWithAggregatesFilter<$PrismaModel = never
   _count?: Prisma.NestedIntNullableFilter<$PrismaModel>
   _min?: Prisma.NestedEnumEducationOriginNullableFilter<$PrismaModel>
   _max?: Prisma.NestedEnumEducationOriginNullableFilter<$PrismaModel>
+}
+
+export type EnumRoleOriginWithAggregatesFilter<$PrismaModel = never> = {
+  equals?: $Enums.RoleOrigin | Prisma.EnumRoleOriginFieldRefInput<$PrismaModel>
+  in?: $Enums.RoleOrigin[] | Prisma.ListEnumRoleOriginFieldRefInput<$PrismaModel>
+  notIn?: $Enums.RoleOrigin[] | Prisma.ListEnumRoleOriginFieldRefInput<$PrismaModel>
+  not?: Prisma.NestedEnumRoleOriginWithAggregatesFilter<$PrismaModel> | $Enums.RoleOrigin
+  _count?: Prisma.NestedIntFilter<$PrismaModel>
+  _min?: Prisma.NestedEnumRoleOriginFilter<$PrismaModel>
+  _max?: Prisma.NestedEnumRoleOriginFilter<$PrismaModel>
+}
+
+export type EnumSalaryOriginNullableWithAggregatesFilter<$PrismaModel = never> = {
+  equals?: $Enums.SalaryOrigin | Prisma.EnumSalaryOriginFieldRefInput<$PrismaModel> | null
+  in?: $Enums.SalaryOrigin[] | Prisma.ListEnumSalaryOriginFieldRefInput<$PrismaModel> | null
+  notIn?: $Enums.SalaryOrigin[] | Prisma.ListEnumSalaryOriginFieldRefInput<$PrismaModel> | null
+  not?: Prisma.NestedEnumSalaryOriginNullableWithAggregatesFilter<$PrismaModel> | $Enums.SalaryOrigin | null
+  _count?: Prisma.NestedIntNullableFilter<$PrismaModel>
+  _min?: Prisma.NestedEnumSalaryOriginNullableFilter<$PrismaModel>
+  _max?: Prisma.NestedEnumSalaryOriginNullableFilter<$PrismaModel>
 }
 
 export type FloatFilter<$PrismaModel = never> = {
@@ -583,6 +617,20 @@ export type NestedEnumEducationOriginNullableFilter<$PrismaModel = never> = {
   not?: Prisma.NestedEnumEducationOriginNullableFilter<$PrismaModel> | $Enums.EducationOrigin | null
 }
 
+export type NestedEnumRoleOriginFilter<$PrismaModel = never> = {
+  equals?: $Enums.RoleOrigin | Prisma.EnumRoleOriginFieldRefInput<$PrismaModel>
+  in?: $Enums.RoleOrigin[] | Prisma.ListEnumRoleOriginFieldRefInput<$PrismaModel>
+  notIn?: $Enums.RoleOrigin[] | Prisma.ListEnumRoleOriginFieldRefInput<$PrismaModel>
+  not?: Prisma.NestedEnumRoleOriginFilter<$PrismaModel> | $Enums.RoleOrigin
+}
+
+export type NestedEnumSalaryOriginNullableFilter<$PrismaModel = never> = {
+  equals?: $Enums.SalaryOrigin | Prisma.EnumSalaryOriginFieldRefInput<$PrismaModel> | null
+  in?: $Enums.SalaryOrigin[] | Prisma.ListEnumSalaryOriginFieldRefInput<$PrismaModel> | null
+  notIn?: $Enums.SalaryOrigin[] | Prisma.ListEnumSalaryOriginFieldRefInput<$PrismaModel> | null
+  not?: Prisma.NestedEnumSalaryOriginNullableFilter<$PrismaModel> | $Enums.SalaryOrigin | null
+}
+
 export type NestedBoolNullableWithAggregatesFilter<$PrismaModel = never> = {
   equals?: boolean | Prisma.BooleanFieldRefInput<$PrismaModel> | null
   not?: Prisma.NestedBoolNullableWithAggregatesFilter<$PrismaModel> | boolean | null
@@ -685,6 +733,26 @@ export type NestedEnumEducationOriginNullableWithAggregatesFilter<$PrismaModel =
   _count?: Prisma.NestedIntNullableFilter<$PrismaModel>
   _min?: Prisma.NestedEnumEducationOriginNullableFilter<$PrismaModel>
   _max?: Prisma.NestedEnumEducationOriginNullableFilter<$PrismaModel>
+}
+
+export type NestedEnumRoleOriginWithAggregatesFilter<$PrismaModel = never> = {
+  equals?: $Enums.RoleOrigin | Prisma.EnumRoleOriginFieldRefInput<$PrismaModel>
+  in?: $Enums.RoleOrigin[] | Prisma.ListEnumRoleOriginFieldRefInput<$PrismaModel>
+  notIn?: $Enums.RoleOrigin[] | Prisma.ListEnumRoleOriginFieldRefInput<$PrismaModel>
+  not?: Prisma.NestedEnumRoleOriginWithAggregatesFilter<$PrismaModel> | $Enums.RoleOrigin
+  _count?: Prisma.NestedIntFilter<$PrismaModel>
+  _min?: Prisma.NestedEnumRoleOriginFilter<$PrismaModel>
+  _max?: Prisma.NestedEnumRoleOriginFilter<$PrismaModel>
+}
+
+export type NestedEnumSalaryOriginNullableWithAggregatesFilter<$PrismaModel = never> = {
+  equals?: $Enums.SalaryOrigin | Prisma.EnumSalaryOriginFieldRefInput<$PrismaModel> | null
+  in?: $Enums.SalaryOrigin[] | Prisma.ListEnumSalaryOriginFieldRefInput<$PrismaModel> | null
+  notIn?: $Enums.SalaryOrigin[] | Prisma.ListEnumSalaryOriginFieldRefInput<$PrismaModel> | null
+  not?: Prisma.NestedEnumSalaryOriginNullableWithAggregatesFilter<$PrismaModel> | $Enums.SalaryOrigin | null
+  _count?: Prisma.NestedIntNullableFilter<$PrismaModel>
+  _min?: Prisma.NestedEnumSalaryOriginNullableFilter<$PrismaModel>
+  _max?: Prisma.NestedEnumSalaryOriginNullableFilter<$PrismaModel>
 }
 
 export type NestedEnumSalaryPeriodFilter<$PrismaModel = never> = {

@@ -58,3 +58,19 @@ export const EducationOrigin = {
 } as const
 
 export type EducationOrigin = (typeof EducationOrigin)[keyof typeof EducationOrigin]
+
+
+export const RoleOrigin = {
+  STATED: 'STATED',
+  TITLE: 'TITLE'
+} as const
+
+export type RoleOrigin = (typeof RoleOrigin)[keyof typeof RoleOrigin]
+
+
+export const SalaryOrigin = {
+  STATED: 'STATED',
+  TEXT: 'TEXT'
+} as const
+
+export type SalaryOrigin = (typeof SalaryOrigin)[keyof typeof SalaryOrigin]

@@ -1213,7 +1213,9 @@ export const PostingScalarFieldEnum = {
   educationRequirement: 'educationRequirement',
   educationLevel: 'educationLevel',
   educationEvidence: 'educationEvidence',
-  educationOrigin: 'educationOrigin'
+  educationOrigin: 'educationOrigin',
+  roleOrigin: 'roleOrigin',
+  salaryOrigin: 'salaryOrigin'
 } as const
 
 export type PostingScalarFieldEnum = (typeof PostingScalarFieldEnum)[keyof typeof PostingScalarFieldEnum]
@@ -1426,6 +1428,34 @@ export type EnumEducationOriginFieldRefInput<$PrismaModel> = FieldRefInputType<$
  * Reference to a field of type 'EducationOrigin[]'
  */
 export type ListEnumEducationOriginFieldRefInput<$PrismaModel> = FieldRefInputType<$PrismaModel, 'EducationOrigin[]'>
+    
+
+
+/**
+ * Reference to a field of type 'RoleOrigin'
+ */
+export type EnumRoleOriginFieldRefInput<$PrismaModel> = FieldRefInputType<$PrismaModel, 'RoleOrigin'>
+    
+
+
+/**
+ * Reference to a field of type 'RoleOrigin[]'
+ */
+export type ListEnumRoleOriginFieldRefInput<$PrismaModel> = FieldRefInputType<$PrismaModel, 'RoleOrigin[]'>
+    
+
+
+/**
+ * Reference to a field of type 'SalaryOrigin'
+ */
+export type EnumSalaryOriginFieldRefInput<$PrismaModel> = FieldRefInputType<$PrismaModel, 'SalaryOrigin'>
+    
+
+
+/**
+ * Reference to a field of type 'SalaryOrigin[]'
+ */
+export type ListEnumSalaryOriginFieldRefInput<$PrismaModel> = FieldRefInputType<$PrismaModel, 'SalaryOrigin[]'>
     
 
 

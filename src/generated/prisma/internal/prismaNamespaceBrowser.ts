@@ -161,7 +161,9 @@ export const PostingScalarFieldEnum = {
   educationRequirement: 'educationRequirement',
   educationLevel: 'educationLevel',
   educationEvidence: 'educationEvidence',
-  educationOrigin: 'educationOrigin'
+  educationOrigin: 'educationOrigin',
+  roleOrigin: 'roleOrigin',
+  salaryOrigin: 'salaryOrigin'
 } as const
 
 export type PostingScalarFieldEnum = (typeof PostingScalarFieldEnum)[keyof typeof PostingScalarFieldEnum]

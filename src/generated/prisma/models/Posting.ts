@@ -85,6 +85,8 @@ export type PostingMinAggregateOutputType = {
   educationLevel: $Enums.EducationLevel | null
   educationEvidence: string | null
   educationOrigin: $Enums.EducationOrigin | null
+  roleOrigin: $Enums.RoleOrigin | null
+  salaryOrigin: $Enums.SalaryOrigin | null
 }
 
 export type PostingMaxAggregateOutputType = {
@@ -124,6 +126,8 @@ export type PostingMaxAggregateOutputType = {
   educationLevel: $Enums.EducationLevel | null
   educationEvidence: string | null
   educationOrigin: $Enums.EducationOrigin | null
+  roleOrigin: $Enums.RoleOrigin | null
+  salaryOrigin: $Enums.SalaryOrigin | null
 }
 
 export type PostingCountAggregateOutputType = {
@@ -163,6 +167,8 @@ export type PostingCountAggregateOutputType = {
   educationLevel: number
   educationEvidence: number
   educationOrigin: number
+  roleOrigin: number
+  salaryOrigin: number
   _all: number
 }
 
@@ -226,6 +232,8 @@ export type PostingMinAggregateInputType = {
   educationLevel?: true
   educationEvidence?: true
   educationOrigin?: true
+  roleOrigin?: true
+  salaryOrigin?: true
 }
 
 export type PostingMaxAggregateInputType = {
@@ -265,6 +273,8 @@ export type PostingMaxAggregateInputType = {
   educationLevel?: true
   educationEvidence?: true
   educationOrigin?: true
+  roleOrigin?: true
+  salaryOrigin?: true
 }
 
 export type PostingCountAggregateInputType = {
@@ -304,6 +314,8 @@ export type PostingCountAggregateInputType = {
   educationLevel?: true
   educationEvidence?: true
   educationOrigin?: true
+  roleOrigin?: true
+  salaryOrigin?: true
   _all?: true
 }
 
@@ -430,6 +442,8 @@ export type PostingGroupByOutputType = {
   educationLevel: $Enums.EducationLevel | null
   educationEvidence: string | null
   educationOrigin: $Enums.EducationOrigin | null
+  roleOrigin: $Enums.RoleOrigin
+  salaryOrigin: $Enums.SalaryOrigin | null
   _count: PostingCountAggregateOutputType | null
   _avg: PostingAvgAggregateOutputType | null
   _sum: PostingSumAggregateOutputType | null
@@ -492,6 +506,8 @@ export type PostingWhereInput = {
   educationLevel?: Prisma.EnumEducationLevelNullableFilter<"Posting"> | $Enums.EducationLevel | null
   educationEvidence?: Prisma.StringNullableFilter<"Posting"> | string | null
   educationOrigin?: Prisma.EnumEducationOriginNullableFilter<"Posting"> | $Enums.EducationOrigin | null
+  roleOrigin?: Prisma.EnumRoleOriginFilter<"Posting"> | $Enums.RoleOrigin
+  salaryOrigin?: Prisma.EnumSalaryOriginNullableFilter<"Posting"> | $Enums.SalaryOrigin | null
   role?: Prisma.XOR<Prisma.RoleScalarRelationFilter, Prisma.RoleWhereInput>
   employer?: Prisma.XOR<Prisma.EmployerScalarRelationFilter, Prisma.EmployerWhereInput>
   observation?: Prisma.XOR<Prisma.SalaryObservationNullableScalarRelationFilter, Prisma.SalaryObservationWhereInput> | null
@@ -534,6 +550,8 @@ export type PostingOrderByWithRelationInput = {
   educationLevel?: Prisma.SortOrderInput | Prisma.SortOrder
   educationEvidence?: Prisma.SortOrderInput | Prisma.SortOrder
   educationOrigin?: Prisma.SortOrderInput | Prisma.SortOrder
+  roleOrigin?: Prisma.SortOrder
+  salaryOrigin?: Prisma.SortOrderInput | Prisma.SortOrder
   role?: Prisma.RoleOrderByWithRelationInput
   employer?: Prisma.EmployerOrderByWithRelationInput
   observation?: Prisma.SalaryObservationOrderByWithRelationInput
@@ -580,6 +598,8 @@ export type PostingWhereUniqueInput = Prisma.AtLeast<{
   educationLevel?: Prisma.EnumEducationLevelNullableFilter<"Posting"> | $Enums.EducationLevel | null
   educationEvidence?: Prisma.StringNullableFilter<"Posting"> | string | null
   educationOrigin?: Prisma.EnumEducationOriginNullableFilter<"Posting"> | $Enums.EducationOrigin | null
+  roleOrigin?: Prisma.EnumRoleOriginFilter<"Posting"> | $Enums.RoleOrigin
+  salaryOrigin?: Prisma.EnumSalaryOriginNullableFilter<"Posting"> | $Enums.SalaryOrigin | null
   role?: Prisma.XOR<Prisma.RoleScalarRelationFilter, Prisma.RoleWhereInput>
   employer?: Prisma.XOR<Prisma.EmployerScalarRelationFilter, Prisma.EmployerWhereInput>
   observation?: Prisma.XOR<Prisma.SalaryObservationNullableScalarRelationFilter, Prisma.SalaryObservationWhereInput> | null
@@ -622,6 +642,8 @@ export type PostingOrderByWithAggregationInput = {
   educationLevel?: Prisma.SortOrderInput | Prisma.SortOrder
   educationEvidence?: Prisma.SortOrderInput | Prisma.SortOrder
   educationOrigin?: Prisma.SortOrderInput | Prisma.SortOrder
+  roleOrigin?: Prisma.SortOrder
+  salaryOrigin?: Prisma.SortOrderInput | Prisma.SortOrder
   _count?: Prisma.PostingCountOrderByAggregateInput
   _avg?: Prisma.PostingAvgOrderByAggregateInput
   _max?: Prisma.PostingMaxOrderByAggregateInput
@@ -669,6 +691,8 @@ export type PostingScalarWhereWithAggregatesInput = {
   educationLevel?: Prisma.EnumEducationLevelNullableWithAggregatesFilter<"Posting"> | $Enums.EducationLevel | null
   educationEvidence?: Prisma.StringNullableWithAggregatesFilter<"Posting"> | string | null
   educationOrigin?: Prisma.EnumEducationOriginNullableWithAggregatesFilter<"Posting"> | $Enums.EducationOrigin | null
+  roleOrigin?: Prisma.EnumRoleOriginWithAggregatesFilter<"Posting"> | $Enums.RoleOrigin
+  salaryOrigin?: Prisma.EnumSalaryOriginNullableWithAggregatesFilter<"Posting"> | $Enums.SalaryOrigin | null
 }
 
 export type PostingCreateInput = {
@@ -705,6 +729,8 @@ export type PostingCreateInput = {
   educationLevel?: $Enums.EducationLevel | null
   educationEvidence?: string | null
   educationOrigin?: $Enums.EducationOrigin | null
+  roleOrigin?: $Enums.RoleOrigin
+  salaryOrigin?: $Enums.SalaryOrigin | null
   role: Prisma.RoleCreateNestedOneWithoutPostingsInput
   employer: Prisma.EmployerCreateNestedOneWithoutPostingsInput
   observation?: Prisma.SalaryObservationCreateNestedOneWithoutPostingInput
@@ -747,6 +773,8 @@ export type PostingUncheckedCreateInput = {
   educationLevel?: $Enums.EducationLevel | null
   educationEvidence?: string | null
   educationOrigin?: $Enums.EducationOrigin | null
+  roleOrigin?: $Enums.RoleOrigin
+  salaryOrigin?: $Enums.SalaryOrigin | null
   observation?: Prisma.SalaryObservationUncheckedCreateNestedOneWithoutPostingInput
 }
 
@@ -784,6 +812,8 @@ export type PostingUpdateInput = {
   educationLevel?: Prisma.NullableEnumEducationLevelFieldUpdateOperationsInput | $Enums.EducationLevel | null
   educationEvidence?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   educationOrigin?: Prisma.NullableEnumEducationOriginFieldUpdateOperationsInput | $Enums.EducationOrigin | null
+  roleOrigin?: Prisma.EnumRoleOriginFieldUpdateOperationsInput | $Enums.RoleOrigin
+  salaryOrigin?: Prisma.NullableEnumSalaryOriginFieldUpdateOperationsInput | $Enums.SalaryOrigin | null
   role?: Prisma.RoleUpdateOneRequiredWithoutPostingsNestedInput
   employer?: Prisma.EmployerUpdateOneRequiredWithoutPostingsNestedInput
   observation?: Prisma.SalaryObservationUpdateOneWithoutPostingNestedInput
@@ -826,6 +856,8 @@ export type PostingUncheckedUpdateInput = {
   educationLevel?: Prisma.NullableEnumEducationLevelFieldUpdateOperationsInput | $Enums.EducationLevel | null
   educationEvidence?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   educationOrigin?: Prisma.NullableEnumEducationOriginFieldUpdateOperationsInput | $Enums.EducationOrigin | null
+  roleOrigin?: Prisma.EnumRoleOriginFieldUpdateOperationsInput | $Enums.RoleOrigin
+  salaryOrigin?: Prisma.NullableEnumSalaryOriginFieldUpdateOperationsInput | $Enums.SalaryOrigin | null
   observation?: Prisma.SalaryObservationUncheckedUpdateOneWithoutPostingNestedInput
 }
 
@@ -866,6 +898,8 @@ export type PostingCreateManyInput = {
   educationLevel?: $Enums.EducationLevel | null
   educationEvidence?: string | null
   educationOrigin?: $Enums.EducationOrigin | null
+  roleOrigin?: $Enums.RoleOrigin
+  salaryOrigin?: $Enums.SalaryOrigin | null
 }
 
 export type PostingUpdateManyMutationInput = {
@@ -902,6 +936,8 @@ export type PostingUpdateManyMutationInput = {
   educationLevel?: Prisma.NullableEnumEducationLevelFieldUpdateOperationsInput | $Enums.EducationLevel | null
   educationEvidence?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   educationOrigin?: Prisma.NullableEnumEducationOriginFieldUpdateOperationsInput | $Enums.EducationOrigin | null
+  roleOrigin?: Prisma.EnumRoleOriginFieldUpdateOperationsInput | $Enums.RoleOrigin
+  salaryOrigin?: Prisma.NullableEnumSalaryOriginFieldUpdateOperationsInput | $Enums.SalaryOrigin | null
 }
 
 export type PostingUncheckedUpdateManyInput = {
@@ -941,6 +977,8 @@ export type PostingUncheckedUpdateManyInput = {
   educationLevel?: Prisma.NullableEnumEducationLevelFieldUpdateOperationsInput | $Enums.EducationLevel | null
   educationEvidence?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   educationOrigin?: Prisma.NullableEnumEducationOriginFieldUpdateOperationsInput | $Enums.EducationOrigin | null
+  roleOrigin?: Prisma.EnumRoleOriginFieldUpdateOperationsInput | $Enums.RoleOrigin
+  salaryOrigin?: Prisma.NullableEnumSalaryOriginFieldUpdateOperationsInput | $Enums.SalaryOrigin | null
 }
 
 export type PostingListRelationFilter = {
@@ -995,6 +1033,8 @@ export type PostingCountOrderByAggregateInput = {
   educationLevel?: Prisma.SortOrder
   educationEvidence?: Prisma.SortOrder
   educationOrigin?: Prisma.SortOrder
+  roleOrigin?: Prisma.SortOrder
+  salaryOrigin?: Prisma.SortOrder
 }
 
 export type PostingAvgOrderByAggregateInput = {
@@ -1045,6 +1085,8 @@ export type PostingMaxOrderByAggregateInput = {
   educationLevel?: Prisma.SortOrder
   educationEvidence?: Prisma.SortOrder
   educationOrigin?: Prisma.SortOrder
+  roleOrigin?: Prisma.SortOrder
+  salaryOrigin?: Prisma.SortOrder
 }
 
 export type PostingMinOrderByAggregateInput = {
@@ -1084,6 +1126,8 @@ export type PostingMinOrderByAggregateInput = {
   educationLevel?: Prisma.SortOrder
   educationEvidence?: Prisma.SortOrder
   educationOrigin?: Prisma.SortOrder
+  roleOrigin?: Prisma.SortOrder
+  salaryOrigin?: Prisma.SortOrder
 }
 
 export type PostingSumOrderByAggregateInput = {
@@ -1230,6 +1274,14 @@ export type NullableEnumEducationOriginFieldUpdateOperationsInput = {
   set?: $Enums.EducationOrigin | null
 }
 
+export type EnumRoleOriginFieldUpdateOperationsInput = {
+  set?: $Enums.RoleOrigin
+}
+
+export type NullableEnumSalaryOriginFieldUpdateOperationsInput = {
+  set?: $Enums.SalaryOrigin | null
+}
+
 export type PostingCreateNestedOneWithoutObservationInput = {
   create?: Prisma.XOR<Prisma.PostingCreateWithoutObservationInput, Prisma.PostingUncheckedCreateWithoutObservationInput>
   connectOrCreate?: Prisma.PostingCreateOrConnectWithoutObservationInput
@@ -1280,6 +1332,8 @@ export type PostingCreateWithoutRoleInput = {
   educationLevel?: $Enums.EducationLevel | null
   educationEvidence?: string | null
   educationOrigin?: $Enums.EducationOrigin | null
+  roleOrigin?: $Enums.RoleOrigin
+  salaryOrigin?: $Enums.SalaryOrigin | null
   employer: Prisma.EmployerCreateNestedOneWithoutPostingsInput
   observation?: Prisma.SalaryObservationCreateNestedOneWithoutPostingInput
 }
@@ -1320,6 +1374,8 @@ export type PostingUncheckedCreateWithoutRoleInput = {
   educationLevel?: $Enums.EducationLevel | null
   educationEvidence?: string | null
   educationOrigin?: $Enums.EducationOrigin | null
+  roleOrigin?: $Enums.RoleOrigin
+  salaryOrigin?: $Enums.SalaryOrigin | null
   observation?: Prisma.SalaryObservationUncheckedCreateNestedOneWithoutPostingInput
 }
 
@@ -1389,6 +1445,8 @@ export type PostingScalarWhereInput = {
   educationLevel?: Prisma.EnumEducationLevelNullableFilter<"Posting"> | $Enums.EducationLevel | null
   educationEvidence?: Prisma.StringNullableFilter<"Posting"> | string | null
   educationOrigin?: Prisma.EnumEducationOriginNullableFilter<"Posting"> | $Enums.EducationOrigin | null
+  roleOrigin?: Prisma.EnumRoleOriginFilter<"Posting"> | $Enums.RoleOrigin
+  salaryOrigin?: Prisma.EnumSalaryOriginNullableFilter<"Posting"> | $Enums.SalaryOrigin | null
 }
 
 export type PostingCreateWithoutEmployerInput = {
@@ -1425,6 +1483,8 @@ export type PostingCreateWithoutEmployerInput = {
   educationLevel?: $Enums.EducationLevel | null
   educationEvidence?: string | null
   educationOrigin?: $Enums.EducationOrigin | null
+  roleOrigin?: $Enums.RoleOrigin
+  salaryOrigin?: $Enums.SalaryOrigin | null
   role: Prisma.RoleCreateNestedOneWithoutPostingsInput
   observation?: Prisma.SalaryObservationCreateNestedOneWithoutPostingInput
 }
@@ -1465,6 +1525,8 @@ export type PostingUncheckedCreateWithoutEmployerInput = {
   educationLevel?: $Enums.EducationLevel | null
   educationEvidence?: string | null
   educationOrigin?: $Enums.EducationOrigin | null
+  roleOrigin?: $Enums.RoleOrigin
+  salaryOrigin?: $Enums.SalaryOrigin | null
   observation?: Prisma.SalaryObservationUncheckedCreateNestedOneWithoutPostingInput
 }
 
@@ -1528,6 +1590,8 @@ export type PostingCreateWithoutObservationInput = {
   educationLevel?: $Enums.EducationLevel | null
   educationEvidence?: string | null
   educationOrigin?: $Enums.EducationOrigin | null
+  roleOrigin?: $Enums.RoleOrigin
+  salaryOrigin?: $Enums.SalaryOrigin | null
   role: Prisma.RoleCreateNestedOneWithoutPostingsInput
   employer: Prisma.EmployerCreateNestedOneWithoutPostingsInput
 }
@@ -1569,6 +1633,8 @@ export type PostingUncheckedCreateWithoutObservationInput = {
   educationLevel?: $Enums.EducationLevel | null
   educationEvidence?: string | null
   educationOrigin?: $Enums.EducationOrigin | null
+  roleOrigin?: $Enums.RoleOrigin
+  salaryOrigin?: $Enums.SalaryOrigin | null
 }
 
 export type PostingCreateOrConnectWithoutObservationInput = {
@@ -1621,6 +1687,8 @@ export type PostingUpdateWithoutObservationInput = {
   educationLevel?: Prisma.NullableEnumEducationLevelFieldUpdateOperationsInput | $Enums.EducationLevel | null
   educationEvidence?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   educationOrigin?: Prisma.NullableEnumEducationOriginFieldUpdateOperationsInput | $Enums.EducationOrigin | null
+  roleOrigin?: Prisma.EnumRoleOriginFieldUpdateOperationsInput | $Enums.RoleOrigin
+  salaryOrigin?: Prisma.NullableEnumSalaryOriginFieldUpdateOperationsInput | $Enums.SalaryOrigin | null
   role?: Prisma.RoleUpdateOneRequiredWithoutPostingsNestedInput
   employer?: Prisma.EmployerUpdateOneRequiredWithoutPostingsNestedInput
 }
@@ -1662,6 +1730,8 @@ export type PostingUncheckedUpdateWithoutObservationInput = {
   educationLevel?: Prisma.NullableEnumEducationLevelFieldUpdateOperationsInput | $Enums.EducationLevel | null
   educationEvidence?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   educationOrigin?: Prisma.NullableEnumEducationOriginFieldUpdateOperationsInput | $Enums.EducationOrigin | null
+  roleOrigin?: Prisma.EnumRoleOriginFieldUpdateOperationsInput | $Enums.RoleOrigin
+  salaryOrigin?: Prisma.NullableEnumSalaryOriginFieldUpdateOperationsInput | $Enums.SalaryOrigin | null
 }
 
 export type PostingCreateManyRoleInput = {
@@ -1700,6 +1770,8 @@ export type PostingCreateManyRoleInput = {
   educationLevel?: $Enums.EducationLevel | null
   educationEvidence?: string | null
   educationOrigin?: $Enums.EducationOrigin | null
+  roleOrigin?: $Enums.RoleOrigin
+  salaryOrigin?: $Enums.SalaryOrigin | null
 }
 
 export type PostingUpdateWithoutRoleInput = {
@@ -1736,6 +1808,8 @@ export type PostingUpdateWithoutRoleInput = {
   educationLevel?: Prisma.NullableEnumEducationLevelFieldUpdateOperationsInput | $Enums.EducationLevel | null
   educationEvidence?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   educationOrigin?: Prisma.NullableEnumEducationOriginFieldUpdateOperationsInput | $Enums.EducationOrigin | null
+  roleOrigin?: Prisma.EnumRoleOriginFieldUpdateOperationsInput | $Enums.RoleOrigin
+  salaryOrigin?: Prisma.NullableEnumSalaryOriginFieldUpdateOperationsInput | $Enums.SalaryOrigin | null
   employer?: Prisma.EmployerUpdateOneRequiredWithoutPostingsNestedInput
   observation?: Prisma.SalaryObservationUpdateOneWithoutPostingNestedInput
 }
@@ -1776,6 +1850,8 @@ export type PostingUncheckedUpdateWithoutRoleInput = {
   educationLevel?: Prisma.NullableEnumEducationLevelFieldUpdateOperationsInput | $Enums.EducationLevel | null
   educationEvidence?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   educationOrigin?: Prisma.NullableEnumEducationOriginFieldUpdateOperationsInput | $Enums.EducationOrigin | null
+  roleOrigin?: Prisma.EnumRoleOriginFieldUpdateOperationsInput | $Enums.RoleOrigin
+  salaryOrigin?: Prisma.NullableEnumSalaryOriginFieldUpdateOperationsInput | $Enums.SalaryOrigin | null
   observation?: Prisma.SalaryObservationUncheckedUpdateOneWithoutPostingNestedInput
 }
 
@@ -1815,6 +1891,8 @@ export type PostingUncheckedUpdateManyWithoutRoleInput = {
   educationLevel?: Prisma.NullableEnumEducationLevelFieldUpdateOperationsInput | $Enums.EducationLevel | null
   educationEvidence?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   educationOrigin?: Prisma.NullableEnumEducationOriginFieldUpdateOperationsInput | $Enums.EducationOrigin | null
+  roleOrigin?: Prisma.EnumRoleOriginFieldUpdateOperationsInput | $Enums.RoleOrigin
+  salaryOrigin?: Prisma.NullableEnumSalaryOriginFieldUpdateOperationsInput | $Enums.SalaryOrigin | null
 }
 
 export type PostingCreateManyEmployerInput = {
@@ -1853,6 +1931,8 @@ export type PostingCreateManyEmployerInput = {
   educationLevel?: $Enums.EducationLevel | null
   educationEvidence?: string | null
   educationOrigin?: $Enums.EducationOrigin | null
+  roleOrigin?: $Enums.RoleOrigin
+  salaryOrigin?: $Enums.SalaryOrigin | null
 }
 
 export type PostingUpdateWithoutEmployerInput = {
@@ -1889,6 +1969,8 @@ export type PostingUpdateWithoutEmployerInput = {
   educationLevel?: Prisma.NullableEnumEducationLevelFieldUpdateOperationsInput | $Enums.EducationLevel | null
   educationEvidence?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   educationOrigin?: Prisma.NullableEnumEducationOriginFieldUpdateOperationsInput | $Enums.EducationOrigin | null
+  roleOrigin?: Prisma.EnumRoleOriginFieldUpdateOperationsInput | $Enums.RoleOrigin
+  salaryOrigin?: Prisma.NullableEnumSalaryOriginFieldUpdateOperationsInput | $Enums.SalaryOrigin | null
   role?: Prisma.RoleUpdateOneRequiredWithoutPostingsNestedInput
   observation?: Prisma.SalaryObservationUpdateOneWithoutPostingNestedInput
 }
@@ -1929,6 +2011,8 @@ export type PostingUncheckedUpdateWithoutEmployerInput = {
   educationLevel?: Prisma.NullableEnumEducationLevelFieldUpdateOperationsInput | $Enums.EducationLevel | null
   educationEvidence?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   educationOrigin?: Prisma.NullableEnumEducationOriginFieldUpdateOperationsInput | $Enums.EducationOrigin | null
+  roleOrigin?: Prisma.EnumRoleOriginFieldUpdateOperationsInput | $Enums.RoleOrigin
+  salaryOrigin?: Prisma.NullableEnumSalaryOriginFieldUpdateOperationsInput | $Enums.SalaryOrigin | null
   observation?: Prisma.SalaryObservationUncheckedUpdateOneWithoutPostingNestedInput
 }
 
@@ -1968,6 +2052,8 @@ export type PostingUncheckedUpdateManyWithoutEmployerInput = {
   educationLevel?: Prisma.NullableEnumEducationLevelFieldUpdateOperationsInput | $Enums.EducationLevel | null
   educationEvidence?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   educationOrigin?: Prisma.NullableEnumEducationOriginFieldUpdateOperationsInput | $Enums.EducationOrigin | null
+  roleOrigin?: Prisma.EnumRoleOriginFieldUpdateOperationsInput | $Enums.RoleOrigin
+  salaryOrigin?: Prisma.NullableEnumSalaryOriginFieldUpdateOperationsInput | $Enums.SalaryOrigin | null
 }
 
 
@@ -2009,6 +2095,8 @@ export type PostingSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs 
   educationLevel?: boolean
   educationEvidence?: boolean
   educationOrigin?: boolean
+  roleOrigin?: boolean
+  salaryOrigin?: boolean
   role?: boolean | Prisma.RoleDefaultArgs<ExtArgs>
   employer?: boolean | Prisma.EmployerDefaultArgs<ExtArgs>
   observation?: boolean | Prisma.Posting$observationArgs<ExtArgs>
@@ -2051,6 +2139,8 @@ export type PostingSelectCreateManyAndReturn<ExtArgs extends runtime.Types.Exten
   educationLevel?: boolean
   educationEvidence?: boolean
   educationOrigin?: boolean
+  roleOrigin?: boolean
+  salaryOrigin?: boolean
   role?: boolean | Prisma.RoleDefaultArgs<ExtArgs>
   employer?: boolean | Prisma.EmployerDefaultArgs<ExtArgs>
 }, ExtArgs["result"]["posting"]>
@@ -2092,6 +2182,8 @@ export type PostingSelectUpdateManyAndReturn<ExtArgs extends runtime.Types.Exten
   educationLevel?: boolean
   educationEvidence?: boolean
   educationOrigin?: boolean
+  roleOrigin?: boolean
+  salaryOrigin?: boolean
   role?: boolean | Prisma.RoleDefaultArgs<ExtArgs>
   employer?: boolean | Prisma.EmployerDefaultArgs<ExtArgs>
 }, ExtArgs["result"]["posting"]>
@@ -2133,9 +2225,11 @@ export type PostingSelectScalar = {
   educationLevel?: boolean
   educationEvidence?: boolean
   educationOrigin?: boolean
+  roleOrigin?: boolean
+  salaryOrigin?: boolean
 }
 
-export type PostingOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "roleId" | "employerId" | "source" | "externalId" | "title" | "location" | "country" | "remote" | "salaryMin" | "salaryMax" | "salaryCurrency" | "salaryPeriod" | "degreeRequired" | "seniority" | "employmentType" | "companyName" | "postedAt" | "closedAt" | "createdAt" | "updatedAt" | "dedupeKey" | "groupId" | "groupSize" | "groupSalaryPostingId" | "groupDegreeRequired" | "groupEducationRequirement" | "groupEducationLevel" | "salaryText" | "salaryEstimated" | "description" | "url" | "educationRequirement" | "educationLevel" | "educationEvidence" | "educationOrigin", ExtArgs["result"]["posting"]>
+export type PostingOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "roleId" | "employerId" | "source" | "externalId" | "title" | "location" | "country" | "remote" | "salaryMin" | "salaryMax" | "salaryCurrency" | "salaryPeriod" | "degreeRequired" | "seniority" | "employmentType" | "companyName" | "postedAt" | "closedAt" | "createdAt" | "updatedAt" | "dedupeKey" | "groupId" | "groupSize" | "groupSalaryPostingId" | "groupDegreeRequired" | "groupEducationRequirement" | "groupEducationLevel" | "salaryText" | "salaryEstimated" | "description" | "url" | "educationRequirement" | "educationLevel" | "educationEvidence" | "educationOrigin" | "roleOrigin" | "salaryOrigin", ExtArgs["result"]["posting"]>
 export type PostingInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   role?: boolean | Prisma.RoleDefaultArgs<ExtArgs>
   employer?: boolean | Prisma.EmployerDefaultArgs<ExtArgs>
@@ -2238,6 +2332,14 @@ export type $PostingPayload<ExtArgs extends runtime.Types.Extensions.InternalArg
      */
     educationEvidence: string | null
     educationOrigin: $Enums.EducationOrigin | null
+    /**
+     * TITLE: classified by the title rules (or --default-role for a title no rule matched), so npm run reprocess classifies it again.
+     */
+    roleOrigin: $Enums.RoleOrigin
+    /**
+     * TEXT: read from salaryText (null when the row had neither salary nor salaryText), so npm run reprocess reads it again.
+     */
+    salaryOrigin: $Enums.SalaryOrigin | null
   }, ExtArgs["result"]["posting"]>
   composites: {}
 }
@@ -2700,6 +2802,8 @@ export interface PostingFieldRefs {
   readonly educationLevel: Prisma.FieldRef<"Posting", 'EducationLevel'>
   readonly educationEvidence: Prisma.FieldRef<"Posting", 'String'>
   readonly educationOrigin: Prisma.FieldRef<"Posting", 'EducationOrigin'>
+  readonly roleOrigin: Prisma.FieldRef<"Posting", 'RoleOrigin'>
+  readonly salaryOrigin: Prisma.FieldRef<"Posting", 'SalaryOrigin'>
 }
     
 
