@@ -1,5 +1,6 @@
 import type { Queryable } from '../db/read-session.ts';
 import { hotQuery } from '../db/prepared.ts';
+import { InvalidArgumentError } from '../domain/errors.ts';
 import { usdPerUnitSql } from '../importer/salary-sql.ts';
 import { countedCondition, filterKey, reportCondition, salaryPostingSql, type PostingFilter } from './posting-filter.ts';
 import { safeAvg, safeStddev } from './safe-aggregates.ts';
@@ -38,9 +39,10 @@ export interface SalaryFigures {
   meanConfidenceInterval: { level: number; lower: number; upper: number } | null;
 }
 
-export class UnknownCurrencyError extends Error {
+/** A currency without an exchange rate: the `currency` argument's (the one client input that names a currency here). */
+export class UnknownCurrencyError extends InvalidArgumentError {
   constructor(readonly currency: string) {
-    super(`currency "${currency}" has no exchange rate`);
+    super('currency', currency, 'must be a currency of the exchange-rate table (or USD)', 'unknownCurrency');
   }
 }
 
@@ -190,9 +192,9 @@ export interface HistogramBucket {
 
 export const MAX_WIDTH_BUCKETS = 1000;
 
-export class TooManyBucketsError extends Error {
+export class TooManyBucketsError extends InvalidArgumentError {
   constructor(readonly bucketWidth: number, readonly needed: number) {
-    super(`bucketWidth ${bucketWidth} needs ${needed} buckets to cover min..max; at most ${MAX_WIDTH_BUCKETS}`);
+    super('bucketWidth', bucketWidth, `bucketWidth ${bucketWidth} needs ${needed} buckets to cover min..max; at most ${MAX_WIDTH_BUCKETS}`, 'tooManyBuckets');
   }
 }
 
