@@ -58,7 +58,7 @@ describe('docs/api.md', () => {
     await db?.close();
   });
 
-  it.each(['stats(filter:', 'breakdown(by:', 'location:', 'compare(roles:', 'sources {', 'salary(source:', 'histogram(', 'minSampleSize', 'excludeOutliers', 'currency:', 'trend(', 'roles(', 'search:', 'orderBy:', 'postings(', 'topEmployers(', 'node(id:', 'createPosting(', 'reportSalary(', 'userErrors'])(
+  it.each(['stats(filter:', 'breakdown(by:', 'location:', 'compare(roles:', 'sources {', 'salary(source:', 'histogram(', 'minSampleSize', 'excludeOutliers', 'currency:', 'trend(', 'roles(', 'search:', 'orderBy:', 'postings(', 'topEmployers(', 'node(id:', 'createPosting(', 'upsertPosting(', 'deletePosting(', 'reportSalary(', 'userErrors'])(
     'has an example using %s',
     (fragment) => {
       expect(all.some((example) => example.query.includes(fragment))).toBe(true);

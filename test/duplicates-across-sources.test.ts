@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
-import { importOneRow } from '../src/catalog/import-one-row.ts';
+import { writeRow } from '../src/catalog/row-writer.ts';
 import type { RunningServer } from '../src/http/server.ts';
 import { importFile } from '../src/importer/import-file.ts';
 import { seededRandom } from '../scripts/seeded-random.ts';
@@ -108,9 +108,9 @@ const ORDERS: Order[] = [
     },
   },
   {
-    name: 'shuffled, one row at a time through the mutations\' importer path',
+    name: 'shuffled, one row at a time through the mutations\' row writer',
     async load(db, rows) {
-      for (const row of shuffled(rows, 7)) expect(await importOneRow(db, 'postings', row)).toEqual([]);
+      for (const row of shuffled(rows, 7)) expect((await writeRow(db, 'postings', row, 'replace')).userErrors).toEqual([]);
     },
   },
   {
@@ -319,10 +319,11 @@ describe('duplicates across sources', () => {
     await reset();
     await ORDERS[0]?.load(db, fixtureRows);
     const changed = fixtureRows.map((r) => (r.externalId === 'li-1001' ? { ...r, title: 'Staff Data Engineer' } : r));
-    expect(await importOneRow(db, 'postings', changed.find((r) => r.externalId === 'li-1001') as Record<string, unknown>)).toEqual([]);
+    const write = async (row: Record<string, unknown> | undefined) => (await writeRow(db, 'postings', row as Record<string, unknown>, 'replace')).userErrors;
+    expect(await write(changed.find((r) => r.externalId === 'li-1001'))).toEqual([]);
     await checkGroups(changed);
     await checkStats(changed);
-    expect(await importOneRow(db, 'postings', fixtureRows.find((r) => r.externalId === 'li-1001') as Record<string, unknown>)).toEqual([]);
+    expect(await write(fixtureRows.find((r) => r.externalId === 'li-1001'))).toEqual([]);
     await checkGroups(fixtureRows);
   });
 

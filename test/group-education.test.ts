@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
-import { importOneRow } from '../src/catalog/import-one-row.ts';
+import { writeRow } from '../src/catalog/row-writer.ts';
 import type { RunningServer } from '../src/http/server.ts';
 import { importFile } from '../src/importer/import-file.ts';
 import { createTestDatabase, type TestDatabase } from './support/database.ts';
@@ -124,7 +124,7 @@ const ORDERS: [string, (db: TestDatabase) => Promise<void>][] = [
   [
     'one row at a time, the earliest copies last',
     async (db) => {
-      for (const row of [...ROWS].reverse()) expect(await importOneRow(db, 'postings', row)).toEqual([]);
+      for (const row of [...ROWS].reverse()) expect((await writeRow(db, 'postings', row, 'replace')).userErrors).toEqual([]);
     },
   ],
 ];

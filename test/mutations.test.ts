@@ -1,4 +1,5 @@
 import crypto from 'node:crypto';
+import type { PoolClient } from 'pg';
 import { Readable } from 'node:stream';
 import { createApiKey, revokeApiKeys } from '../src/auth/api-keys.ts';
 import type { RunningServer } from '../src/http/server.ts';
@@ -88,6 +89,8 @@ interface PostingPayload {
 
 const CREATE = `mutation($input: CreatePostingInput!) { createPosting(input: $input) { posting { ${POSTING_FIELDS} } userErrors { field message } } }`;
 const UPDATE = `mutation($input: UpdatePostingInput!) { updatePosting(input: $input) { posting { ${POSTING_FIELDS} } userErrors { field message } } }`;
+const UPSERT = `mutation($input: UpsertPostingInput!) { upsertPosting(input: $input) { posting { ${POSTING_FIELDS} } userErrors { field rule message } } }`;
+const DELETE = `mutation($input: DeletePostingInput!) { deletePosting(input: $input) { deletedId userErrors { field rule message } } }`;
 const CLOSE = `mutation($input: ClosePostingInput!) { closePosting(input: $input) { posting { ${POSTING_FIELDS} } userErrors { field message } } }`;
 const REPORT = `mutation($input: ReportSalaryInput!) { reportSalary(input: $input) {
   salaryReport { id source externalId amount currency amountUsd observedAt country role { slug title } } userErrors { field message } } }`;
@@ -230,6 +233,147 @@ describe('mutations', () => {
       expect(res.data?.createPosting.userErrors).toEqual(expected.map((e) => ({ field: ['input', e.field], message: e.message })));
       expect(await rowCounts(db)).toEqual(before);
     });
+    it('refuses a posting whose source and externalId exist (rule alreadyExists), and writes nothing', async () => {
+      const first = await mutate<{ createPosting: PostingPayload }>(CREATE, { externalId: 'dup1', role: 'data-engineer', company: 'Vandelay', postedAt: daysAgo(2).toISOString() });
+      expect(first.data?.createPosting.userErrors).toEqual([]);
+      postings.push({ externalId: 'dup1', salaryMin: null, salaryMax: null, salaryCurrency: 'USD', salaryPeriod: 'YEAR', postedAt: daysAgo(2), closedAt: null });
+      const before = await rowCounts(db);
+      const statsBefore = await stats();
+      const again = `mutation($input: CreatePostingInput!) { createPosting(input: $input) { posting { id } userErrors { field rule message } } }`;
+      // The same key after the import's trimming, with other fields: refused, not replaced.
+      const res = await mutate<{ createPosting: { posting: null; userErrors: (UserError & { rule: string })[] } }>(again, {
+        externalId: ' dup1 ',
+        role: 'data-engineer',
+        company: 'Kramerica',
+        salaryMin: 50000,
+        postedAt: daysAgo(1).toISOString(),
+      });
+      expect(res.errors).toBeUndefined();
+      expect(res.data?.createPosting.posting).toBeNull();
+      expect(res.data?.createPosting.userErrors).toEqual([{ field: ['input', 'externalId'], rule: 'alreadyExists', message: expect.stringContaining('upsertPosting') }]);
+      expect(await rowCounts(db)).toEqual(before);
+      expect(await stats()).toEqual(statsBefore);
+      const stored = await db.pool.query<{ company_name: string; salary_min: number | null }>(`SELECT company_name, salary_min FROM posting WHERE external_id = 'dup1'`);
+      expect(stored.rows).toEqual([{ company_name: 'Vandelay', salary_min: null }]);
+      // Another source is another posting.
+      const other = await mutate<{ createPosting: PostingPayload }>(CREATE, { externalId: 'dup1', source: 'elsewhere', role: 'data-engineer', company: 'Vandelay', title: 'Importer', postedAt: daysAgo(9).toISOString() });
+      expect(other.data?.createPosting.userErrors).toEqual([]);
+      postings.push({ externalId: 'dup1@elsewhere', salaryMin: null, salaryMax: null, salaryCurrency: 'USD', salaryPeriod: 'YEAR', postedAt: daysAgo(9), closedAt: null });
+    });
+
+    it('reads salaryText and description as the import does; explicit bounds win over the text', async () => {
+      const FIELDS = `salaryMin salaryMax salaryCurrency salaryPeriod salaryText salaryEstimated description employmentType url degreeRequired
+        education { requirement level evidence origin }`;
+      const create = `mutation($input: CreatePostingInput!) { createPosting(input: $input) { posting { id ${FIELDS} } userErrors { field rule message } } }`;
+      const update = `mutation($input: UpdatePostingInput!) { updatePosting(input: $input) { posting { id ${FIELDS} } userErrors { field rule message } } }`;
+      type Raw = { id: string; salaryMin: number | null; salaryMax: number | null; salaryText: string | null; salaryEstimated: boolean | null;
+        education: { requirement: string; level: string | null; origin: string | null }; degreeRequired: boolean | null } & Record<string, unknown>;
+      const input = {
+        externalId: 'text1',
+        role: 'data-engineer',
+        company: 'Hooli',
+        title: 'Data Engineer',
+        salaryText: '$53K-$91K (Glassdoor est.)',
+        description: 'We build pipelines. BS in Computer Science required.',
+        employmentType: 'FULL_TIME',
+        url: 'https://jobs.example/text1',
+        postedAt: daysAgo(4).toISOString(),
+      };
+      const res = await mutate<{ createPosting: { posting: Raw | null; userErrors: UserError[] } }>(create, input);
+      expect(res.data?.createPosting.userErrors).toEqual([]);
+      expect(res.data?.createPosting.posting).toMatchObject({
+        salaryMin: 53000,
+        salaryMax: 91000,
+        salaryCurrency: 'USD',
+        salaryPeriod: 'YEAR',
+        salaryText: '$53K-$91K (Glassdoor est.)',
+        salaryEstimated: true,
+        description: 'We build pipelines. BS in Computer Science required.',
+        employmentType: 'FULL_TIME',
+        url: 'https://jobs.example/text1',
+        degreeRequired: true,
+        education: { requirement: 'REQUIRED', level: 'BACHELOR', origin: 'TEXT' },
+      });
+      postings.push({ externalId: 'text1', salaryMin: 53000, salaryMax: 91000, salaryCurrency: 'USD', salaryPeriod: 'YEAR', postedAt: new Date(input.postedAt), closedAt: null });
+      // What the import stores for the same row, field by field.
+      await importFile(db, 'postings', Readable.from([`${JSON.stringify({ ...input, externalId: 'text1-import', source: 'compare', company: 'Hooli Import' })}\n`]), { format: 'ndjson' });
+      const columns = `salary_min, salary_max, salary_currency, salary_period, salary_estimated, description, degree_required,
+        education_requirement, education_level, education_evidence, education_origin`;
+      const both = await db.pool.query(`SELECT external_id, ${columns} FROM posting WHERE external_id IN ('text1', 'text1-import') ORDER BY external_id`);
+      const [mutated, imported] = both.rows.map(({ external_id: _id, ...rest }) => rest);
+      expect(mutated).toEqual(imported);
+      await db.pool.query(`DELETE FROM posting WHERE external_id = 'text1-import'`);
+      expect(await stats()).toMatchObject({ openings: expectedStats().openings, salary: { count: expectedStats().count } });
+
+      const id = res.data?.createPosting.posting?.id as string;
+      // New text: the salary read from the old text is read again from the new one.
+      const retexted = await mutate<{ updatePosting: { posting: Raw | null; userErrors: UserError[] } }>(update, { id, salaryText: '€45,000 - €55,000 a year' });
+      expect(retexted.data?.updatePosting.userErrors).toEqual([]);
+      expect(retexted.data?.updatePosting.posting).toMatchObject({ salaryMin: 45000, salaryMax: 55000, salaryCurrency: 'EUR' });
+      expect(retexted.data?.updatePosting.posting?.salaryEstimated).not.toBe(true);
+      // A new description: the requirement is read again from it.
+      const described = await mutate<{ updatePosting: { posting: Raw | null; userErrors: UserError[] } }>(update, { id, description: "A Master's degree is preferred." });
+      expect(described.data?.updatePosting.posting).toMatchObject({ degreeRequired: false, education: { requirement: 'PREFERRED', level: 'MASTER', origin: 'TEXT' }, salaryMin: 45000 });
+      // Explicit bounds win over the text.
+      const stated = await mutate<{ updatePosting: { posting: Raw | null; userErrors: UserError[] } }>(update, { id, salaryMin: 70000, salaryMax: 80000, salaryCurrency: 'USD' });
+      expect(stated.data?.updatePosting.posting).toMatchObject({ salaryMin: 70000, salaryMax: 80000, salaryCurrency: 'USD', salaryText: '€45,000 - €55,000 a year' });
+      const explicit = await mutate<{ createPosting: { posting: Raw | null; userErrors: UserError[] } }>(create, {
+        ...input,
+        externalId: 'text2',
+        title: 'Data Engineer II',
+        salaryMin: 60000,
+        salaryText: '$53K-$91K',
+      });
+      expect(explicit.data?.createPosting.posting).toMatchObject({ salaryMin: 60000, salaryMax: null, salaryText: '$53K-$91K' });
+      const model = postings.find((p) => p.externalId === 'text1')!;
+      Object.assign(model, { salaryMin: 70000, salaryMax: 80000 });
+      postings.push({ externalId: 'text2', salaryMin: 60000, salaryMax: null, salaryCurrency: 'USD', salaryPeriod: 'YEAR', postedAt: new Date(input.postedAt), closedAt: null });
+      const after = await stats();
+      expect(after?.openings).toBe(expectedStats().openings);
+      expect(after?.salary.count).toBe(expectedStats().count);
+      expect(after?.salary.mean).toBeCloseTo(expectedStats().mean as number, 6);
+    });
+
+    it('writes with parameterized statements only: no COPY, no stream', async () => {
+      const texts: string[] = [];
+      type Connect = (cb?: (...args: unknown[]) => void) => Promise<PoolClient> | undefined;
+      const connect = db.pool.connect.bind(db.pool) as Connect;
+      const watch = (client: PoolClient): PoolClient => {
+        const { query, release } = client;
+        client.query = ((...args: unknown[]) => {
+          const first = args[0] as string | { text?: string };
+          texts.push(typeof first === 'string' ? first : (first.text ?? `${(first as object).constructor.name}`));
+          return (query as (...a: unknown[]) => unknown).apply(client, args);
+        }) as typeof client.query;
+        client.release = (err?: Error | boolean) => {
+          client.query = query;
+          client.release = release;
+          return release.call(client, err);
+        };
+        return client;
+      };
+      // pool.query checks a client out with a callback; the writers with the promise.
+      const spy = jest
+        .spyOn(db.pool, 'connect')
+        .mockImplementation(((cb?: (...args: unknown[]) => void) => (cb ? connect(cb) : (connect() as Promise<PoolClient>).then(watch))) as unknown as typeof db.pool.connect);
+      try {
+        const res = await mutate<{ createPosting: PostingPayload }>(CREATE, { externalId: 'nocopy1', role: 'data-engineer', company: 'Initrode', salaryMin: 90000, postedAt: daysAgo(6).toISOString() });
+        expect(res.data?.createPosting.userErrors).toEqual([]);
+        postings.push({ externalId: 'nocopy1', salaryMin: 90000, salaryMax: null, salaryCurrency: 'USD', salaryPeriod: 'YEAR', postedAt: daysAgo(6), closedAt: null });
+        // The wrapper sees the write: the staging INSERT and the upsert.
+        expect(texts.some((t) => /^INSERT INTO import_stage_postings\S* \(line, .*unnest\(\$1::int\[\]/s.test(t))).toBe(true);
+        expect(texts.some((t) => t.includes('INSERT INTO posting AS p'))).toBe(true);
+        expect(texts.filter((t) => /\bCOPY\b/i.test(t))).toEqual([]);
+        if (!db.embedded) {
+          // The same wrapper does see the import's COPY, where the server takes one.
+          await importFile(db, 'postings', Readable.from([`${JSON.stringify({ externalId: 'nocopy1', source: 'copy-check', role: 'data-engineer', company: 'Initrode', postedAt: '2026-01-01' })}\n`]), { format: 'ndjson', copy: true });
+          expect(texts.some((t) => /^COPY import_stage_postings/.test(t))).toBe(true);
+          await db.pool.query(`DELETE FROM posting WHERE source = 'copy-check'`);
+        }
+      } finally {
+        spy.mockRestore();
+      }
+    });
   });
 
   describe('updatePosting and closePosting', () => {
@@ -356,6 +500,133 @@ describe('mutations', () => {
     });
   });
 
+  describe('upsertPosting and deletePosting', () => {
+    type Payload<K extends string> = Record<K, { posting: PostingData | null; userErrors: (UserError & { rule: string })[] }>;
+
+    it('creates a posting, then replaces it as a whole under the same key; the statistics follow', async () => {
+      const input = { externalId: 'up1', source: 'partner', role: 'data-engineer', company: 'Acme', title: 'Data Engineer', location: 'Lyon', salaryMin: 70000, postedAt: daysAgo(7).toISOString() };
+      const created = await mutate<Payload<'upsertPosting'>>(UPSERT, input);
+      expect(created.data?.upsertPosting.userErrors).toEqual([]);
+      const id = created.data?.upsertPosting.posting?.id;
+      postings.push({ externalId: 'up1@partner', salaryMin: 70000, salaryMax: null, salaryCurrency: 'USD', salaryPeriod: 'YEAR', postedAt: daysAgo(7), closedAt: null });
+      // Replaced: the fields given are stored, those left out are cleared (not kept, as updatePosting would).
+      const replaced = await mutate<Payload<'upsertPosting'>>(UPSERT, { externalId: 'up1', source: 'partner', role: 'data-engineer', company: 'Acme', salaryMin: 20, salaryMax: 30, salaryCurrency: 'EUR', salaryPeriod: 'HOUR', postedAt: daysAgo(5).toISOString() });
+      expect(replaced.data?.upsertPosting.userErrors).toEqual([]);
+      expect(replaced.data?.upsertPosting.posting).toMatchObject({ id, title: null, location: null, salaryMin: 20, salaryMax: 30, salaryCurrency: 'EUR', salaryPeriod: 'HOUR' });
+      Object.assign(postings.find((p) => p.externalId === 'up1@partner')!, { salaryMin: 20, salaryMax: 30, salaryCurrency: 'EUR', salaryPeriod: 'HOUR', postedAt: daysAgo(5) });
+      const after = await stats();
+      expect(after?.openings).toBe(expectedStats().openings);
+      expect(after?.salary.count).toBe(expectedStats().count);
+      expect(after?.salary.mean).toBeCloseTo(expectedStats().mean as number, 6);
+      // The same rules, the same rule names.
+      const bad = await mutate<Payload<'upsertPosting'>>(UPSERT, { ...input, salaryMin: 5, salaryMax: 1 });
+      expect(bad.data?.upsertPosting).toEqual({ posting: null, userErrors: [{ field: ['input', 'salaryMax'], rule: 'salaryRange', message: 'must not be below salaryMin (5)' }] });
+    });
+
+    /** A duplicate group as docs/methodology.md defines it, computed here from the test's own rows. */
+    interface Ad {
+      externalId: string;
+      source: string;
+      company: string;
+      title: string;
+      location: string;
+      salary: number | null;
+      postedAt: Date;
+    }
+    function expectedFigures(ads: Ad[]): { openings: number; postingsSeen: number; duplicatesRemoved: number; salaries: number[]; leaders: string[] } {
+      const byKey = new Map<string, Ad[]>();
+      for (const ad of ads) {
+        const key = [ad.company, ad.title, ad.location].map((v) => v.toLowerCase()).join('|');
+        byKey.set(key, [...(byKey.get(key) ?? []), ad]);
+      }
+      const groups: Ad[][] = [];
+      for (const members of byKey.values()) {
+        members.sort((a, b) => a.postedAt.getTime() - b.postedAt.getTime() || (a.source < b.source ? -1 : a.source > b.source ? 1 : 0));
+        let current: Ad[] = [];
+        for (const ad of members) {
+          if (current.length > 0 && ad.postedAt.getTime() > (current[0] as Ad).postedAt.getTime() + 60 * DAY) {
+            groups.push(current);
+            current = [];
+          }
+          current.push(ad);
+        }
+        groups.push(current);
+      }
+      const salaries = groups.map((g) => g.find((a) => a.salary !== null)?.salary ?? null).filter((v): v is number => v !== null);
+      return { openings: groups.length, postingsSeen: ads.length, duplicatesRemoved: ads.length - groups.length, salaries, leaders: groups.map((g) => (g[0] as Ad).externalId).sort() };
+    }
+
+    it('deletes a posting, regroups its duplicates, and every figure is that of an independent computation', async () => {
+      const ads: Ad[] = [
+        { externalId: 'd1', source: 'board-a', company: 'Acme', title: 'Data Analyst', location: 'Austin', salary: 100000, postedAt: daysAgo(10) },
+        { externalId: 'd2', source: 'board-b', company: 'ACME', title: 'Data analyst', location: 'Austin', salary: 80000, postedAt: daysAgo(8) },
+        { externalId: 'd3', source: 'board-c', company: 'Acme', title: 'Data Analyst', location: 'austin', salary: null, postedAt: daysAgo(5) },
+        { externalId: 'd4', source: 'board-a', company: 'Beta', title: 'Data Analyst', location: 'Austin', salary: 60000, postedAt: daysAgo(3) },
+      ];
+      const ids = new Map<string, string>();
+      for (const ad of ads) {
+        const res = await mutate<{ createPosting: PostingPayload }>(CREATE, {
+          externalId: ad.externalId,
+          source: ad.source,
+          role: 'delete-check',
+          company: ad.company,
+          title: ad.title,
+          location: ad.location,
+          salaryMin: ad.salary,
+          postedAt: ad.postedAt.toISOString(),
+        });
+        expect(res.data?.createPosting.userErrors).toEqual([]);
+        ids.set(ad.externalId, res.data?.createPosting.posting?.id as string);
+      }
+      const query = `{ role(slug: "delete-check") {
+        stats { openings postingsSeen duplicatesRemoved salary { count mean } }
+        all: stats(dedupe: false) { openings salary { count } } } }`;
+      type Figures = { role: { stats: { openings: number; postingsSeen: number; duplicatesRemoved: number; salary: { count: number; mean: number | null } }; all: { openings: number; salary: { count: number } } } };
+      const check = async (remaining: Ad[]) => {
+        const expected = expectedFigures(remaining);
+        const res = await gql<Figures>(server.url, query);
+        expect(res.errors).toBeUndefined();
+        const got = res.data?.role;
+        expect(got?.stats).toMatchObject({ openings: expected.openings, postingsSeen: expected.postingsSeen, duplicatesRemoved: expected.duplicatesRemoved });
+        expect(got?.stats.salary.count).toBe(expected.salaries.length);
+        expect(got?.stats.salary.mean).toBeCloseTo(mean(expected.salaries) as number, 6);
+        expect(got?.all).toEqual({ openings: remaining.length, salary: { count: remaining.filter((a) => a.salary !== null).length } });
+        const stored = await db.pool.query<{ external_id: string; group_id: number | null; id: number }>(
+          `SELECT p.external_id, p.id, p.group_id FROM posting p JOIN role r ON r.id = p.role_id WHERE r.slug = 'delete-check' ORDER BY p.external_id`,
+        );
+        // Each posting's group is its earliest member's: the leaders are those of the independent grouping.
+        const leaders = stored.rows.filter((r) => r.group_id === null || r.group_id === r.id).map((r) => r.external_id);
+        expect(leaders.sort()).toEqual(expected.leaders);
+      };
+      await check(ads);
+      expect(expectedFigures(ads).duplicatesRemoved).toBe(2);
+
+      const before = await rowCounts(db);
+      const deleted = await mutate<{ deletePosting: { deletedId: string | null; userErrors: UserError[] } }>(DELETE, { id: ids.get('d1') });
+      expect(deleted.errors).toBeUndefined();
+      expect(deleted.data?.deletePosting).toEqual({ deletedId: ids.get('d1'), userErrors: [] });
+      const after = await rowCounts(db);
+      expect(after.postings).toBe(before.postings! - 1);
+      expect(after.observations).toBe(before.observations! - 1);
+      await check(ads.filter((a) => a.externalId !== 'd1'));
+      const d3 = await gql<{ node: { duplicateOf: { externalId: string } | null } }>(server.url, `query($id: ID!) { node(id: $id) { ... on Posting { duplicateOf { externalId } } } }`, { id: ids.get('d3') });
+      expect(d3.data?.node.duplicateOf).toEqual({ externalId: 'd2' });
+      expect((await gql<{ node: unknown }>(server.url, `query($id: ID!) { node(id: $id) { id } }`, { id: ids.get('d1') })).data?.node).toBeNull();
+
+      // The next leader goes too: the last duplicate is a group of its own.
+      await mutate(DELETE, { id: ids.get('d2') });
+      await check(ads.filter((a) => a.externalId === 'd3' || a.externalId === 'd4'));
+
+      // An id deleted already, or no posting's id, is a user error on input.id, and nothing changes.
+      const unchanged = await rowCounts(db);
+      for (const bad of [ids.get('d1'), 'nonsense', Buffer.from('Role:1').toString('base64url')]) {
+        const res = await mutate<{ deletePosting: { deletedId: string | null; userErrors: (UserError & { rule: string })[] } }>(DELETE, { id: bad });
+        expect(res.data?.deletePosting).toEqual({ deletedId: null, userErrors: [{ field: ['input', 'id'], rule: 'postingId', message: 'is not the id of a posting' }] });
+      }
+      expect(await rowCounts(db)).toEqual(unchanged);
+    });
+  });
+
   describe('reportSalary', () => {
     it('stores an annualized, converted salary report and the mean follows at once', async () => {
       const observedAt = daysAgo(2).toISOString();
@@ -461,6 +732,8 @@ describe('mutations', () => {
         ...writes,
         ['updatePosting', UPDATE, { id, title: 'hijacked', salaryMin: 1 }],
         ['closePosting', CLOSE, { id }],
+        ['upsertPosting', UPSERT, { externalId: 'p1', source: 'test', role: 'data-engineer', company: 'Hijacked', postedAt: '2026-01-01' }],
+        ['deletePosting', DELETE, { id }],
       ];
       const before = await rowCounts(db);
       for (const [name, query, input] of all) {

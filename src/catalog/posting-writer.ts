@@ -1,7 +1,9 @@
 import type { SalaryPeriod, Seniority } from '../domain/field-rules.ts';
-import { importOneRow, type WriteDatabase } from './import-one-row.ts';
+import { regroupSql } from '../importer/posting-groups.ts';
+import { parseSalaryText } from '../importer/raw/salary-text.ts';
 import type { PostingRecord } from './posting-record.ts';
 import { postingsByIds } from './postings.ts';
+import { beginWrite, writeRow, type WriteDatabase, type WriteMode } from './row-writer.ts';
 import type { UserError } from './user-errors.ts';
 
 /** A posting's fields that a write may change; undefined keeps a field, null clears it. */
@@ -19,6 +21,13 @@ export interface PostingChanges {
   seniority?: Seniority | null;
   postedAt?: Date | null;
   closedAt?: Date | null;
+  /** The salary as published; read into salaryMin/salaryMax when neither is given (explicit bounds win). */
+  salaryText?: string | null;
+  salaryEstimated?: boolean | null;
+  /** The ad's text; the education requirement is read from it unless degreeRequired states one. */
+  description?: string | null;
+  employmentType?: string | null;
+  url?: string | null;
 }
 
 export interface NewPosting extends PostingChanges {
@@ -50,6 +59,11 @@ const CHANGEABLE: readonly (keyof PostingChanges)[] = [
   'seniority',
   'postedAt',
   'closedAt',
+  'salaryText',
+  'salaryEstimated',
+  'description',
+  'employmentType',
+  'url',
 ];
 
 const NOT_FOUND: UserError[] = [{ field: ['input', 'id'], rule: 'postingId', message: 'is not the id of a posting' }];
@@ -72,41 +86,61 @@ async function storedRow(db: WriteDatabase, id: number): Promise<Record<string, 
   return rows[0] ?? null;
 }
 
+/**
+ * A salary that the stored salaryText reads to is the text's, not a stated one: left out of the row
+ * (as a requirement read from the description is), so that it is read again from the text as
+ * changed, unless the change states a bound. An estimate flag the text gives is the text's too.
+ */
+function withSalaryFromText(stored: Record<string, unknown>, changes: PostingChanges): Record<string, unknown> {
+  const text = stored.salaryText;
+  if (typeof text !== 'string') return stored;
+  const parsed = parseSalaryText(text, typeof stored.salaryCurrency === 'string' ? stored.salaryCurrency.trim() : null);
+  if (!parsed.ok) return stored;
+  const row = { ...stored };
+  const stated = changes.salaryMin !== undefined || changes.salaryMax !== undefined;
+  if (!stated && parsed.salary.min === stored.salaryMin && parsed.salary.max === stored.salaryMax) {
+    row.salaryMin = null;
+    row.salaryMax = null;
+  }
+  if (changes.salaryEstimated === undefined && stored.salaryEstimated === parsed.salary.estimated) row.salaryEstimated = null;
+  return row;
+}
+
 async function readPosting(db: WriteDatabase, id: number, asOf: Date): Promise<PostingRecord | null> {
   const [posting] = await postingsByIds(db.pool, [id], asOf);
   return posting ?? null;
 }
 
+async function write(db: WriteDatabase, row: Record<string, unknown>, mode: WriteMode, asOf: Date): Promise<PostingWrite> {
+  const written = await writeRow(db, 'postings', row, mode);
+  if (written.id === null) return { posting: null, userErrors: written.userErrors };
+  return { posting: await readPosting(db, written.id, asOf), userErrors: [] };
+}
+
 async function rewrite(db: WriteDatabase, id: number | null, changes: PostingChanges, asOf: Date): Promise<PostingWrite> {
   const stored = id === null ? null : await storedRow(db, id);
   if (id === null || stored === null) return { posting: null, userErrors: NOT_FOUND };
-  const row = { ...stored };
+  const row = withSalaryFromText(stored, changes);
   for (const field of CHANGEABLE) if (changes[field] !== undefined) row[field] = changes[field];
-  const userErrors = await importOneRow(db, 'postings', row);
-  if (userErrors.length > 0) return { posting: null, userErrors };
-  return { posting: await readPosting(db, id, asOf), userErrors: [] };
+  return write(db, row, 'replace', asOf);
 }
 
 /**
- * Creates a posting (or, when its source and externalId exist already, replaces it, as a
- * re-import would) through the importer, and returns it as of `asOf`.
+ * Creates a posting with the import's rules, and returns it as of `asOf`; one whose source and
+ * externalId exist already is refused (user error alreadyExists) and nothing is written.
  */
-export async function createPosting(db: WriteDatabase, input: NewPosting, asOf: Date): Promise<PostingWrite> {
-  const userErrors = await importOneRow(db, 'postings', { ...input });
-  if (userErrors.length > 0) return { posting: null, userErrors };
-  // The importer trims text; the row is found again under the trimmed key.
-  const { rows } = await db.pool.query<{ id: number }>('SELECT id FROM posting WHERE source = $1 AND external_id = $2', [
-    (input.source ?? 'manual').trim() || 'manual',
-    input.externalId.trim(),
-  ]);
-  const id = rows[0]?.id;
-  if (id === undefined) throw new Error(`posting ${JSON.stringify(input.externalId)} was imported but cannot be found`);
-  return { posting: await readPosting(db, id, asOf), userErrors: [] };
+export function createPosting(db: WriteDatabase, input: NewPosting, asOf: Date): Promise<PostingWrite> {
+  return write(db, { ...input }, 'create', asOf);
+}
+
+/** Creates a posting, or replaces the one with its source and externalId as a whole, as a re-import would. */
+export function upsertPosting(db: WriteDatabase, input: NewPosting, asOf: Date): Promise<PostingWrite> {
+  return write(db, { ...input }, 'replace', asOf);
 }
 
 /**
  * Changes the given fields of posting `id` (null when the caller's id named none): the stored
- * posting, overlaid with `changes`, is imported again, so the import's rules check the result.
+ * posting, overlaid with `changes`, is written again with the import's rules, which check the result.
  */
 export function updatePosting(db: WriteDatabase, id: number | null, changes: PostingChanges, asOf: Date): Promise<PostingWrite> {
   return rewrite(db, id, changes, asOf);
@@ -115,4 +149,46 @@ export function updatePosting(db: WriteDatabase, id: number | null, changes: Pos
 /** Sets a posting's closedAt; one before its postedAt breaks the import's `closedBeforePosted` rule. */
 export function closePosting(db: WriteDatabase, id: number | null, closedAt: Date, asOf: Date): Promise<PostingWrite> {
   return rewrite(db, id, { closedAt }, asOf);
+}
+
+export interface PostingDeletion {
+  deletedId: number | null;
+  userErrors: UserError[];
+}
+
+/**
+ * Deletes posting `id` (its salary observation goes with it) and, in the same transaction,
+ * regroups the postings that shared its duplicate key, so that the group it belonged to gets its
+ * next earliest member, size, salary and degree requirement (posting-groups.ts).
+ */
+export async function deletePosting(db: WriteDatabase, id: number | null): Promise<PostingDeletion> {
+  if (id === null) return { deletedId: null, userErrors: NOT_FOUND };
+  const client = await db.pool.connect();
+  let broken = false;
+  try {
+    await client.query(beginWrite(db));
+    try {
+      const { rows } = await client.query<{ employer_id: number; dedupe_key: string | null }>(
+        'DELETE FROM posting WHERE id = $1 RETURNING employer_id, dedupe_key',
+        [id],
+      );
+      const deleted = rows[0];
+      if (deleted === undefined) {
+        await client.query('ROLLBACK');
+        return { deletedId: null, userErrors: NOT_FOUND };
+      }
+      if (deleted.dedupe_key !== null) {
+        // The postings left under its key: their groups (the deleted one's among them) are walked again.
+        const touched = 'SELECT p.id, p.group_id, p.employer_id, p.dedupe_key FROM posting p WHERE p.employer_id = $1 AND p.dedupe_key = $2';
+        for (const sql of regroupSql(touched)) await client.query(sql, [deleted.employer_id, deleted.dedupe_key]);
+      }
+      await client.query('COMMIT');
+      return { deletedId: id, userErrors: [] };
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => (broken = true));
+      throw error;
+    }
+  } finally {
+    client.release(broken ? true : undefined);
+  }
 }

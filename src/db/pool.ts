@@ -50,8 +50,6 @@ export interface PoolOptions {
   statementTimeoutMs?: number;
 }
 
-const QUEUE_TIMEOUT = 'timeout exceeded when trying to connect';
-
 /**
  * A pg pool whose clients count the statements they send. Counting at the client level catches
  * pool.query, transactions and Prisma's adapter alike, since all of them end in client.query.
@@ -105,9 +103,16 @@ export function createPool(
   // An idle client that loses its server must not crash the process; the next query reports it.
   pool.on('error', () => undefined);
 
-  const classify = (error: Error): Error => {
-    if (error.message !== QUEUE_TIMEOUT) {
-      if (!/pool after calling end/.test(error.message)) reachability.lastConnectFailedAt = Date.now();
+  /**
+   * pg-pool's error for a wait that ran out has no code of its own, so it is told by what the
+   * wrapper saw: the pool had no free client to give and the wait lasted the pool's timeout
+   * (an attempt to open a connection fails sooner, at DB_CONNECT_TIMEOUT_MS, or with a code).
+   */
+  const classify = (error: Error, queued: boolean, waitedMs: number): Error => {
+    // setTimeout may fire a millisecond early.
+    if (!queued || waitedMs < poolWaitMs - 5) {
+      // A pool being closed refuses new clients: that says nothing about the server.
+      if (!pool.ending) reachability.lastConnectFailedAt = Date.now();
       return error;
     }
     // A full pool whose last connection attempt failed is waiting on a dead server, not a busy one.
@@ -115,9 +120,11 @@ export function createPool(
   };
   const connect = pool.connect.bind(pool) as (cb?: (err: Error | undefined, client?: pg.PoolClient, done?: (release?: unknown) => void) => void) => unknown;
   pool.connect = ((cb?: (err: Error | undefined, client?: pg.PoolClient, done?: (release?: unknown) => void) => void) => {
-    if (cb) return connect((err, client, done) => cb(err ? classify(err) : err, client, done));
+    const queued = pool.idleCount === 0 && pool.totalCount >= max;
+    const started = Date.now();
+    if (cb) return connect((err, client, done) => cb(err ? classify(err, queued, Date.now() - started) : err, client, done));
     return (connect() as Promise<pg.PoolClient>).catch((err: Error) => {
-      throw classify(err);
+      throw classify(err, queued, Date.now() - started);
     });
   }) as typeof pool.connect;
   return { pool, counter, reachability };

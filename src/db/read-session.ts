@@ -143,11 +143,13 @@ export class ReadSession implements Queryable {
     try {
       if (this.signal?.aborted) throw new RequestAbortedError();
       if (this.failure) throw this.failure;
-      const timeoutMs = this.settings.statementTimeoutMs;
+      const limitMs = this.settings.statementTimeoutMs + this.grace();
       this.running += 1;
+      const started = Date.now();
       try {
-        return await client.query<R>({ ...config, query_timeout: timeoutMs + this.grace() } as pg.QueryConfig);
-      } catch (error) {
+        return await client.query<R>({ ...config, query_timeout: limitMs } as pg.QueryConfig);
+      } catch (raw) {
+        const error = this.timedOut(raw, started, limitMs);
         if (this.target?.replica && isConnectionError(error)) {
           this.replicaLost = true;
           this.route?.lost(this.target, (error as Error).message);
@@ -234,10 +236,27 @@ export class ReadSession implements Queryable {
     return client;
   }
 
-  private control(client: CountedClient, sql: string): Promise<unknown> {
+  private async control(client: CountedClient, sql: string): Promise<unknown> {
     if (this.counter) this.counter.control += 1;
     const raw = client[UNCOUNTED_QUERY] ?? client.query.bind(client);
-    return (raw as (config: pg.QueryConfig) => Promise<unknown>)({ text: sql, query_timeout: this.settings.statementTimeoutMs + this.grace() } as pg.QueryConfig);
+    const limitMs = this.settings.statementTimeoutMs + this.grace();
+    const started = Date.now();
+    try {
+      return await (raw as (config: pg.QueryConfig) => Promise<unknown>)({ text: sql, query_timeout: limitMs } as pg.QueryConfig);
+    } catch (error) {
+      throw this.timedOut(error, started, limitMs);
+    }
+  }
+
+  /**
+   * pg's own query_timeout (the server gave no answer at all) rejects with an error of no code:
+   * told by the time it took, the whole limit, rather than by its wording.
+   */
+  private timedOut(error: unknown, started: number, limitMs: number): unknown {
+    const code = (error as { code?: unknown } | null)?.code;
+    // setTimeout may fire a millisecond early.
+    if (code === undefined && Date.now() - started >= limitMs - 5) return new StatementTimeoutError(this.settings.statementTimeoutMs, { cause: error });
+    return error;
   }
 
   /** Records the first failure: the transaction is aborted, so every later statement fails the same way. */
@@ -268,9 +287,12 @@ export class ReadSession implements Queryable {
   }
 }
 
+/**
+ * statement_timeout (SQLSTATE 57014, query_canceled), or the client's own limit. The session's own
+ * cancel of a request that went away is 57014 too, but fail() names that one by the request's signal first.
+ */
 function isTimeout(error: unknown): boolean {
-  const e = error as { code?: unknown; message?: unknown } | null;
-  return (e?.code === QUERY_CANCELED && /statement timeout/.test(String(e.message))) || e?.message === 'Query read timeout';
+  return error instanceof StatementTimeoutError || (error as { code?: unknown } | null)?.code === QUERY_CANCELED;
 }
 
 /** After a client-side timeout the connection is in an unknown state: it is closed, not reused. */

@@ -4,7 +4,7 @@ import { ApolloServerPluginCacheControl } from '@apollo/server/plugin/cacheContr
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import type { GraphQLContext } from './context.ts';
 import { DocumentCache } from './limits/document-cache.ts';
-import { createFormatError, DEFAULT_QUERY_LIMITS, queryLimitsPlugin, type QueryLimits } from './limits/index.ts';
+import { createFormatError, DEFAULT_QUERY_LIMITS, noIntrospectionRule, queryLimitsPlugin, type QueryLimits } from './limits/index.ts';
 import { wellFormedTextPlugin } from './limits/well-formed-text.ts';
 import { ManifestCache, type PersistedQueriesMode } from './persisted-queries.ts';
 import { resolvers } from './resolvers/index.ts';
@@ -77,7 +77,9 @@ export function createApolloServer(options: ApolloOptions): ApolloServer<GraphQL
   return new ApolloServer<GraphQLContext>({
     typeDefs: loadTypeDefs(),
     resolvers,
-    introspection: options.introspection ?? true,
+    // Introspection off is our own validation rule, whose error formatError knows by its class.
+    introspection: true,
+    ...(options.introspection === false ? { validationRules: [noIntrospectionRule] } : {}),
     includeStacktraceInErrorResponses: !options.production,
     hideSchemaDetailsFromClientErrors: options.production,
     parseOptions: { maxTokens: (options.limits ?? DEFAULT_QUERY_LIMITS).maxTokens },

@@ -19,6 +19,7 @@ import { createCompareRoute } from './pages/compare-page.ts';
 import { createCsvRoutes, isCsvPath } from './pages/csv-routes.ts';
 import { createPageRoutes, isPagePath } from './pages/routes.ts';
 import { gzipLandingPage, landingPagePlugin } from './playground.ts';
+import { answerCodes, retryStatus } from './error-status.ts';
 import { createMetrics } from './metrics.ts';
 import { RateLimiter, type RateLimitOptions } from './rate-limit.ts';
 import { verifyApiKey } from '../auth/api-keys.ts';
@@ -260,6 +261,12 @@ export async function startServer(options: ServerOptions, port: number, host?: s
     }
     for (const [key, value] of result.headers) res.setHeader(key, value);
     res.statusCode = result.status ?? 200;
+    // The status of errors worth retrying (the database down, slow or busy) comes from the one table.
+    const retry = result.body.kind === 'complete' ? retryStatus(answerCodes(result.body.string)) : null;
+    if (retry) {
+      res.statusCode = retry.status;
+      res.setHeader('retry-after', String(retry.retryAfter));
+    }
     if (landingPage) {
       res.setHeader('content-type', 'text/html; charset=utf-8');
       res.setHeader('cache-control', 'no-cache');

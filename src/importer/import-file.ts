@@ -5,7 +5,6 @@ import type pg from 'pg';
 import { rawText, type FieldError } from '../domain/field-rules.ts';
 import { ErrorsFile } from './errors-file.ts';
 import { ImportFileError } from './import-file-error.ts';
-import { observationsKind, postingsKind, ratesKind, type ImportKindDefinition } from './import-kinds.ts';
 import type {
   ImportFormat,
   ImportInput,
@@ -20,10 +19,10 @@ import type { PostingImportRow } from './posting-schema.ts';
 import { RawPostingPipeline } from './raw-postings.ts';
 import { RecordReader, type SourceRecord } from './read-records.ts';
 import { DEFAULT_SALARY_BOUNDS, implausibleMessage, type SalaryBounds } from '../domain/salary.ts';
-import type { ImplausibleRow } from './implausible-salaries.ts';
 import type { StagedRow } from './staging-table.ts';
 import { supportsCopy } from './supports-copy.ts';
-import { runBatchStatements } from './write-counts.ts';
+import { IMPORT_KINDS } from './import-types.ts';
+import { kindDefinition, loadValidationContext, upsertBatch, validate, type ValidatedRows } from './upsert-batch.ts';
 import { notifyImportFinished } from './import-listeners.ts';
 
 export type { ImportOptions, ImportSummary, RowError } from './import-types.ts';
@@ -66,13 +65,6 @@ async function openInput(input: ImportInput, fileName: string, allowDirectory = 
   return input instanceof Readable ? input : new Readable().wrap(input);
 }
 
-export async function loadKnownCurrencies(client: pg.ClientBase): Promise<Set<string>> {
-  const result = await client.query<{ currency: string }>('SELECT DISTINCT currency::text AS currency FROM exchange_rate');
-  return new Set(result.rows.map((r) => r.currency.trim()));
-}
-
-const KINDS = { postings: postingsKind, observations: observationsKind, rates: ratesKind } as const;
-
 /**
  * Imports a postings, observations or rates file (CSV or NDJSON, a path, '-' for stdin, or a
  * stream). Rows are streamed, validated with the shared zod schemas, de-duplicated per batch
@@ -87,19 +79,20 @@ export async function importFile(
   input: ImportInput,
   options: ImportOptions = {},
 ): Promise<ImportSummary> {
-  const definition = KINDS[kind] as ImportKindDefinition<unknown> | undefined;
-  if (!definition) throw new Error(`unknown import kind ${JSON.stringify(kind)}: expected postings, observations or rates`);
-  const summary = await runImport(definition, db, input, options);
+  if (!IMPORT_KINDS.includes(kind)) throw new Error(`unknown import kind ${JSON.stringify(kind)}: expected postings, observations or rates`);
+  const summary = await runImport(kind, db, input, options);
   notifyImportFinished(summary); // e.g. the import totals of /metrics, wired by src/main.ts
   return summary;
 }
 
-async function runImport<T>(
-  def: ImportKindDefinition<T>,
+async function runImport<K extends ImportKind>(
+  kind: K,
   db: { pool: pg.Pool; embedded?: boolean; salaryBounds?: SalaryBounds; writeStatementTimeoutMs?: number },
   input: ImportInput,
   options: ImportOptions,
 ): Promise<ImportSummary> {
+  type T = ValidatedRows[K];
+  const def = kindDefinition(kind);
   const started = process.hrtime.bigint();
   const fileName = options.fileName ?? (input === '-' ? 'stdin' : typeof input === 'string' ? input : 'input');
   const format = options.format ?? (typeof input === 'string' && input !== '-' ? formatFromPath(input) : 'csv');
@@ -153,36 +146,37 @@ async function runImport<T>(
     client = await db.pool.connect();
     const conn = client;
     const copy = options.copy ?? (db.embedded ? false : await supportsCopy(conn));
-    const ctx: ValidationContext = { knownCurrencies: def.needsCurrencies ? await loadKnownCurrencies(conn) : new Set() };
+    const ctx: ValidationContext = def.needsCurrencies ? await loadValidationContext(conn) : { knownCurrencies: new Set() };
     if (atomic && !dryRun) {
       await conn.query(begin);
       inTransaction = true;
     }
 
-    // One batch: BEGIN with the TRUNCATE, the load, then every upsert statement and the COMMIT
-    // in one round trip.
+    // One batch, through the row writer that the mutations use too (upsert-batch.ts).
     const write = async (rows: StagedRow<T>[], valid: number): Promise<void> => {
       try {
-        await staging.load(conn, rows, copy, atomic ? undefined : begin);
+        // BEGIN (unless atomic) goes with the staging, COMMIT with the upserts: one round trip each.
+        const counts = await upsertBatch(conn, kind, rows, {
+          copy,
+          bounds,
+          staging,
+          ids: false,
+          ...(atomic ? {} : { begin, end: 'COMMIT' }),
+        });
         // Salaries outside the plausible range are only known once converted at the rates the
-        // database holds: such rows leave the staging table here and are reported, not written.
-        if (def.implausibleTextSql) {
-          const { rowCount } = await conn.query(def.implausibleTextSql(staging.name), [bounds.minUsdPerYear, bounds.maxUsdPerYear]);
-          if (rowCount && raw) raw.counts.salaryTextUnreadable.implausible = (raw.counts.salaryTextUnreadable.implausible ?? 0) + rowCount;
+        // database holds: such rows were left out of the batch and are reported, not written.
+        if (counts.textSalariesDropped > 0 && raw) {
+          raw.counts.salaryTextUnreadable.implausible = (raw.counts.salaryTextUnreadable.implausible ?? 0) + counts.textSalariesDropped;
         }
-        if (def.implausibleSql) {
-          const { rows: bad } = await conn.query<ImplausibleRow>(def.implausibleSql(staging.name), [bounds.minUsdPerYear, bounds.maxUsdPerYear]);
-          const lines = new Set<number>();
-          for (const b of bad) {
-            lines.add(b.line);
-            const error: RowError = { line: b.line, externalId: b.external_id, field: b.field, value: String(b.value), rule: 'salaryImplausible', message: implausibleMessage(b.usd, bounds) };
-            if (summary.errors.length < maxErrors) summary.errors.push(error);
-            await errorsFile?.add(reader.columns ?? def.fields, [], [error]);
-          }
-          summary.rejected += lines.size;
-          valid -= lines.size;
+        const lines = new Set<number>();
+        for (const b of counts.implausible) {
+          lines.add(b.line);
+          const error: RowError = { line: b.line, externalId: b.external_id, field: b.field, value: String(b.value), rule: 'salaryImplausible', message: implausibleMessage(b.usd, bounds) };
+          if (summary.errors.length < maxErrors) summary.errors.push(error);
+          await errorsFile?.add(reader.columns ?? def.fields, [], [error]);
         }
-        const counts = await runBatchStatements(conn, [...def.upsertSql(staging.name), ...(atomic ? [] : ['COMMIT'])]);
+        summary.rejected += lines.size;
+        valid -= lines.size;
         summary.inserted += counts.inserted;
         summary.updated += counts.updated;
         summary.unchanged += valid - counts.inserted - counts.updated;
@@ -282,7 +276,7 @@ async function runImport<T>(
         values = prepared.values;
         roleFromTitle = prepared.roleFromTitle;
       }
-      const validated = def.validate(values, ctx);
+      const validated = validate(kind, values, ctx);
       if (!validated.ok) {
         await reject(record, validated.errors);
         continue;

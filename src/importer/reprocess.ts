@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import type { SalaryPeriod } from '../domain/field-rules.ts';
-import { loadKnownCurrencies } from './import-file.ts';
+import { loadValidationContext } from './upsert-batch.ts';
 import { dedupeKey, dedupeWindowDays, regroupSql } from './posting-groups.ts';
 import { loadRoleFileRules } from './raw-postings.ts';
 import { degreeRequiredOf, educationOf, type EducationOrigin } from '../domain/education.ts';
@@ -302,7 +302,7 @@ export async function reprocessPostings(
     const run: ReprocessRun = {
       ...options,
       classifier: new TitleClassifier([...(options.titleRules ?? []), ...loadRoleFileRules(options.rolesDir)]),
-      knownCurrencies: await loadKnownCurrencies(client),
+      knownCurrencies: (await loadValidationContext(client)).knownCurrencies,
       bounds: options.salaryBounds ?? DEFAULT_SALARY_BOUNDS,
       unclassifiedTitles: 0,
     };

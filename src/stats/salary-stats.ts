@@ -1,5 +1,6 @@
 import type { Queryable } from '../db/read-session.ts';
 import { hotQuery } from '../db/prepared.ts';
+import { InvalidArgumentError } from '../domain/errors.ts';
 import { usdPerUnitSql } from '../db/sql/salary-sql.ts';
 import { countedCondition, reportCondition, salaryPostingSql } from '../db/sql/posting-conditions.ts';
 import { filterKey, type PostingFilter } from '../domain/posting-filter.ts';
@@ -39,9 +40,10 @@ export interface SalaryFigures {
   meanConfidenceInterval: { level: number; lower: number; upper: number } | null;
 }
 
-export class UnknownCurrencyError extends Error {
+/** A currency without an exchange rate: the `currency` argument's (the one client input that names a currency here). */
+export class UnknownCurrencyError extends InvalidArgumentError {
   constructor(readonly currency: string) {
-    super(`currency "${currency}" has no exchange rate`);
+    super('currency', currency, 'must be a currency of the exchange-rate table (or USD)', 'unknownCurrency');
   }
 }
 
@@ -191,9 +193,9 @@ export interface HistogramBucket {
 
 export const MAX_WIDTH_BUCKETS = 1000;
 
-export class TooManyBucketsError extends Error {
+export class TooManyBucketsError extends InvalidArgumentError {
   constructor(readonly bucketWidth: number, readonly needed: number) {
-    super(`bucketWidth ${bucketWidth} needs ${needed} buckets to cover min..max; at most ${MAX_WIDTH_BUCKETS}`);
+    super('bucketWidth', bucketWidth, `bucketWidth ${bucketWidth} needs ${needed} buckets to cover min..max; at most ${MAX_WIDTH_BUCKETS}`, 'tooManyBuckets');
   }
 }
 

@@ -1,4 +1,5 @@
 import type { Queryable } from '../db/read-session.ts';
+import { InvalidArgumentError } from '../domain/errors.ts';
 import { degreeFiguresSql, degreeRecord, type DegreeRequirementRecord } from './posting-figures.ts';
 import { countedEducationLevelSql, countedEducationRequirementSql, educationCountsSql } from './education-figures.ts';
 import { countedCondition, degreeSql, reportCondition, salaryPostingSql } from '../db/sql/posting-conditions.ts';
@@ -21,9 +22,12 @@ export interface TrendPointRecord {
 
 export const MAX_PERIODS = 600;
 
-export class TooManyPeriodsError extends Error {
-  constructor(readonly periods: number) {
-    super(`the range spans ${periods} periods; at most ${MAX_PERIODS}`);
+export class TooManyPeriodsError extends InvalidArgumentError {
+  constructor(
+    interval: TrendInterval,
+    readonly periods: number,
+  ) {
+    super('interval', interval, `the range spans ${periods} periods; at most ${MAX_PERIODS}`, 'tooManyPeriods');
   }
 }
 
@@ -161,7 +165,7 @@ ORDER BY pe.role_id, pe.s`;
   const { rows } = await db.query<Row>(sql, params.values);
   const byRole = new Map<number, TrendPointRecord[]>(roleIds.map((id) => [id, []]));
   for (const r of rows) {
-    if (r.wanted > MAX_PERIODS) throw new TooManyPeriodsError(r.wanted);
+    if (r.wanted > MAX_PERIODS) throw new TooManyPeriodsError(interval, r.wanted);
     byRole.get(r.role_id)?.push({
       period: r.period,
       start: r.start,

@@ -133,6 +133,10 @@ export type CreatePostingInput = {
   company: Scalars['String']['input'];
   country?: InputMaybe<Scalars['String']['input']>;
   degreeRequired?: InputMaybe<Scalars['Boolean']['input']>;
+  /** The ad's text (HTML read as text); the education requirement is read from it unless degreeRequired states one. */
+  description?: InputMaybe<Scalars['String']['input']>;
+  /** E.g. FULL_TIME, as the source says it. */
+  employmentType?: InputMaybe<Scalars['String']['input']>;
   externalId: Scalars['String']['input'];
   location?: InputMaybe<Scalars['String']['input']>;
   postedAt: Scalars['DateTime']['input'];
@@ -141,12 +145,17 @@ export type CreatePostingInput = {
   role: Scalars['String']['input'];
   roleTitle?: InputMaybe<Scalars['String']['input']>;
   salaryCurrency?: InputMaybe<Scalars['String']['input']>;
+  /** True when the source marks the salary as an estimate; by default what salaryText says. */
+  salaryEstimated?: InputMaybe<Scalars['Boolean']['input']>;
   salaryMax?: InputMaybe<Scalars['Float']['input']>;
   salaryMin?: InputMaybe<Scalars['Float']['input']>;
   salaryPeriod?: InputMaybe<SalaryPeriod>;
+  /** The salary as published, e.g. `$53K-$91K (Glassdoor est.)`; read into salaryMin/salaryMax unless one of them is given. */
+  salaryText?: InputMaybe<Scalars['String']['input']>;
   seniority?: InputMaybe<Seniority>;
   source?: InputMaybe<Scalars['String']['input']>;
   title?: InputMaybe<Scalars['String']['input']>;
+  url?: InputMaybe<Scalars['String']['input']>;
 };
 
 /**
@@ -173,6 +182,18 @@ export type DegreeRequirement = {
   postingsByRequirement: Array<RequirementCount>;
   postingsKnown: Scalars['Int']['output'];
   postingsRequiring: Scalars['Int']['output'];
+};
+
+export type DeletePostingInput = {
+  /** The posting's global id. */
+  id: Scalars['ID']['input'];
+};
+
+export type DeletePostingPayload = {
+  __typename?: 'DeletePostingPayload';
+  /** The deleted posting's global id; null when nothing was deleted. */
+  deletedId?: Maybe<Scalars['ID']['output']>;
+  userErrors: Array<UserError>;
 };
 
 export type Dimension =
@@ -313,10 +334,21 @@ export type Mutation = {
   __typename?: 'Mutation';
   /** Sets closedAt (now by default). */
   closePosting: PostingPayload;
+  /**
+   * Creates a posting. One whose source and externalId exist already is refused with the user
+   * error `alreadyExists` on `input.externalId` (nothing is written): use updatePosting or upsertPosting.
+   */
   createPosting: PostingPayload;
+  /**
+   * Deletes a posting and its salary observation; the group of duplicates it belonged to is
+   * regrouped, so every figure is as if it had never been imported.
+   */
+  deletePosting: DeletePostingPayload;
   reportSalary: SalaryReportPayload;
   /** Changes the given fields of a posting; fields left out keep their value, null clears them. */
   updatePosting: PostingPayload;
+  /** Creates a posting, or replaces the one with the same source and externalId as a whole (fields left out are cleared). */
+  upsertPosting: PostingPayload;
   /** Creates a role or replaces its page: title, prose, responsibilities and career steps. */
   upsertRole: RolePayload;
 };
@@ -350,6 +382,17 @@ export type MutationCreatePostingArgs = {
  * and nothing is written. Input is checked with the same rules as `npm run import`; a rule
  * broken is reported in `userErrors`, and nothing is written.
  */
+export type MutationDeletePostingArgs = {
+  input: DeletePostingInput;
+};
+
+
+/**
+ * Writes. Each needs an API key in `Authorization: Bearer <key>` (create one with
+ * `npm run apikey -- create NAME`); without a valid key the result is an UNAUTHENTICATED error
+ * and nothing is written. Input is checked with the same rules as `npm run import`; a rule
+ * broken is reported in `userErrors`, and nothing is written.
+ */
 export type MutationReportSalaryArgs = {
   input: ReportSalaryInput;
 };
@@ -363,6 +406,17 @@ export type MutationReportSalaryArgs = {
  */
 export type MutationUpdatePostingArgs = {
   input: UpdatePostingInput;
+};
+
+
+/**
+ * Writes. Each needs an API key in `Authorization: Bearer <key>` (create one with
+ * `npm run apikey -- create NAME`); without a valid key the result is an UNAUTHENTICATED error
+ * and nothing is written. Input is checked with the same rules as `npm run import`; a rule
+ * broken is reported in `userErrors`, and nothing is written.
+ */
+export type MutationUpsertPostingArgs = {
+  input: UpsertPostingInput;
 };
 
 
@@ -947,17 +1001,56 @@ export type UpdatePostingInput = {
   company?: InputMaybe<Scalars['String']['input']>;
   country?: InputMaybe<Scalars['String']['input']>;
   degreeRequired?: InputMaybe<Scalars['Boolean']['input']>;
+  /** The ad's text (HTML read as text); the education requirement is read from it unless degreeRequired states one. */
+  description?: InputMaybe<Scalars['String']['input']>;
+  /** E.g. FULL_TIME, as the source says it. */
+  employmentType?: InputMaybe<Scalars['String']['input']>;
   /** The posting's global id. */
   id: Scalars['ID']['input'];
   location?: InputMaybe<Scalars['String']['input']>;
   postedAt?: InputMaybe<Scalars['DateTime']['input']>;
   remote?: InputMaybe<Scalars['Boolean']['input']>;
   salaryCurrency?: InputMaybe<Scalars['String']['input']>;
+  /** True when the source marks the salary as an estimate; by default what salaryText says. */
+  salaryEstimated?: InputMaybe<Scalars['Boolean']['input']>;
   salaryMax?: InputMaybe<Scalars['Float']['input']>;
   salaryMin?: InputMaybe<Scalars['Float']['input']>;
   salaryPeriod?: InputMaybe<SalaryPeriod>;
+  /** The salary as published, e.g. `$53K-$91K (Glassdoor est.)`; read into salaryMin/salaryMax unless one of them is given. */
+  salaryText?: InputMaybe<Scalars['String']['input']>;
   seniority?: InputMaybe<Seniority>;
   title?: InputMaybe<Scalars['String']['input']>;
+  url?: InputMaybe<Scalars['String']['input']>;
+};
+
+export type UpsertPostingInput = {
+  closedAt?: InputMaybe<Scalars['DateTime']['input']>;
+  company: Scalars['String']['input'];
+  country?: InputMaybe<Scalars['String']['input']>;
+  degreeRequired?: InputMaybe<Scalars['Boolean']['input']>;
+  /** The ad's text (HTML read as text); the education requirement is read from it unless degreeRequired states one. */
+  description?: InputMaybe<Scalars['String']['input']>;
+  /** E.g. FULL_TIME, as the source says it. */
+  employmentType?: InputMaybe<Scalars['String']['input']>;
+  externalId: Scalars['String']['input'];
+  location?: InputMaybe<Scalars['String']['input']>;
+  postedAt: Scalars['DateTime']['input'];
+  remote?: InputMaybe<Scalars['Boolean']['input']>;
+  /** Slug; an unknown slug creates the role (titled roleTitle, or the slug in Title Case). */
+  role: Scalars['String']['input'];
+  roleTitle?: InputMaybe<Scalars['String']['input']>;
+  salaryCurrency?: InputMaybe<Scalars['String']['input']>;
+  /** True when the source marks the salary as an estimate; by default what salaryText says. */
+  salaryEstimated?: InputMaybe<Scalars['Boolean']['input']>;
+  salaryMax?: InputMaybe<Scalars['Float']['input']>;
+  salaryMin?: InputMaybe<Scalars['Float']['input']>;
+  salaryPeriod?: InputMaybe<SalaryPeriod>;
+  /** The salary as published, e.g. `$53K-$91K (Glassdoor est.)`; read into salaryMin/salaryMax unless one of them is given. */
+  salaryText?: InputMaybe<Scalars['String']['input']>;
+  seniority?: InputMaybe<Seniority>;
+  source?: InputMaybe<Scalars['String']['input']>;
+  title?: InputMaybe<Scalars['String']['input']>;
+  url?: InputMaybe<Scalars['String']['input']>;
 };
 
 export type UpsertRoleInput = {
@@ -1081,6 +1174,8 @@ export type ResolversTypes = {
   CreatePostingInput: CreatePostingInput;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   DegreeRequirement: ResolverTypeWrapper<DegreeRequirement>;
+  DeletePostingInput: DeletePostingInput;
+  DeletePostingPayload: ResolverTypeWrapper<DeletePostingPayload>;
   Dimension: Dimension;
   EducationLevel: EducationLevel;
   EducationOrigin: EducationOrigin;
@@ -1132,6 +1227,7 @@ export type ResolversTypes = {
   TrendPoint: ResolverTypeWrapper<TrendPointRecord>;
   TrendSalary: ResolverTypeWrapper<TrendSalary>;
   UpdatePostingInput: UpdatePostingInput;
+  UpsertPostingInput: UpsertPostingInput;
   UpsertRoleInput: UpsertRoleInput;
   UserError: ResolverTypeWrapper<UserError>;
 };
@@ -1150,6 +1246,8 @@ export type ResolversParentTypes = {
   CreatePostingInput: CreatePostingInput;
   DateTime: Scalars['DateTime']['output'];
   DegreeRequirement: DegreeRequirement;
+  DeletePostingInput: DeletePostingInput;
+  DeletePostingPayload: DeletePostingPayload;
   Employer: EmployerRecord;
   EmployerCountConnection: Omit<EmployerCountConnection, 'edges'> & { edges: Array<ResolversParentTypes['EmployerCountEdge']> };
   EmployerCountEdge: Omit<EmployerCountEdge, 'node'> & { node: ResolversParentTypes['Employer'] };
@@ -1189,6 +1287,7 @@ export type ResolversParentTypes = {
   TrendPoint: TrendPointRecord;
   TrendSalary: TrendSalary;
   UpdatePostingInput: UpdatePostingInput;
+  UpsertPostingInput: UpsertPostingInput;
   UpsertRoleInput: UpsertRoleInput;
   UserError: UserError;
 };
@@ -1257,6 +1356,11 @@ export type DegreeRequirementResolvers<ContextType = GraphQLContext, ParentType 
   postingsRequiring?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 };
 
+export type DeletePostingPayloadResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['DeletePostingPayload'] = ResolversParentTypes['DeletePostingPayload']> = {
+  deletedId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+  userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
+};
+
 export type EmployerResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Employer'] = ResolversParentTypes['Employer']> = {
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
@@ -1311,8 +1415,10 @@ export type LevelCountResolvers<ContextType = GraphQLContext, ParentType extends
 export type MutationResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = {
   closePosting?: Resolver<ResolversTypes['PostingPayload'], ParentType, ContextType, RequireFields<MutationClosePostingArgs, 'input'>>;
   createPosting?: Resolver<ResolversTypes['PostingPayload'], ParentType, ContextType, RequireFields<MutationCreatePostingArgs, 'input'>>;
+  deletePosting?: Resolver<ResolversTypes['DeletePostingPayload'], ParentType, ContextType, RequireFields<MutationDeletePostingArgs, 'input'>>;
   reportSalary?: Resolver<ResolversTypes['SalaryReportPayload'], ParentType, ContextType, RequireFields<MutationReportSalaryArgs, 'input'>>;
   updatePosting?: Resolver<ResolversTypes['PostingPayload'], ParentType, ContextType, RequireFields<MutationUpdatePostingArgs, 'input'>>;
+  upsertPosting?: Resolver<ResolversTypes['PostingPayload'], ParentType, ContextType, RequireFields<MutationUpsertPostingArgs, 'input'>>;
   upsertRole?: Resolver<ResolversTypes['RolePayload'], ParentType, ContextType, RequireFields<MutationUpsertRoleArgs, 'input'>>;
 };
 
@@ -1532,6 +1638,7 @@ export type Resolvers<ContextType = GraphQLContext> = {
   ConfidenceInterval?: ConfidenceIntervalResolvers<ContextType>;
   DateTime?: GraphQLScalarType;
   DegreeRequirement?: DegreeRequirementResolvers<ContextType>;
+  DeletePostingPayload?: DeletePostingPayloadResolvers<ContextType>;
   Employer?: EmployerResolvers<ContextType>;
   EmployerCountConnection?: EmployerCountConnectionResolvers<ContextType>;
   EmployerCountEdge?: EmployerCountEdgeResolvers<ContextType>;

@@ -1,13 +1,17 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import type { GraphQLFormattedError } from 'graphql';
 import { Lexer, Source, TokenKind } from 'graphql';
+import { DomainError } from '../../domain/errors.ts';
+import { toGraphQLError } from '../errors.ts';
 import { LimitCode, limitError, plainError, type PlainError } from './errors.ts';
+import { IntrospectionDisabledError } from './introspection.ts';
 import { measureOperation } from './shape.ts';
 import { classifyDatabaseError, type DatabaseTrouble } from './unavailable.ts';
 
 export { LimitCode } from './errors.ts';
 export { classifyDatabaseError, isDatabaseUnavailable } from './unavailable.ts';
 export { measureOperation } from './shape.ts';
+export { noIntrospectionRule } from './introspection.ts';
 
 /** The bounds every GraphQL request must stay within (docs/security.md). */
 export interface QueryLimits {
@@ -42,20 +46,18 @@ const TROUBLE: Record<DatabaseTrouble, { code: string; message: string; retryAft
   ABORTED: { code: LimitCode.ABORTED, message: 'The request was aborted by its client.', retryAfter: BUSY_RETRY_AFTER },
 };
 
-/** Codes answered with HTTP 503 and Retry-After. */
-const RETRY_CODES = new Set<string>([LimitCode.UNAVAILABLE, LimitCode.TIMEOUT, LimitCode.OVERLOADED]);
-
-const TOKEN_LIMIT_MESSAGE = /Document contains more tha[nt] \d+ tokens/;
-
 /** Token limit errors seen while parsing, with their numbers, so that formatError can label them. */
 const tokenErrors = new WeakMap<object, { limit: number; value: number }>();
 
-/** Counts a document's lexical tokens the way graphql's parser does (comments excluded). */
-export function countTokens(text: string): number {
+/**
+ * Counts a document's lexical tokens the way graphql's parser does (comments excluded), those
+ * that start before `before` only when it is given.
+ */
+export function countTokens(text: string, before = Number.POSITIVE_INFINITY): number {
   const lexer = new Lexer(new Source(text));
   let count = 0;
   try {
-    while (lexer.advance().kind !== TokenKind.EOF) count += 1;
+    for (let token = lexer.advance(); token.kind !== TokenKind.EOF && token.start < before; token = lexer.advance()) count += 1;
   } catch {
     // A lexical error ends the count; the parser reports the error itself.
   }
@@ -63,9 +65,20 @@ export function countTokens(text: string): number {
 }
 
 /**
+ * Whether a parse error is the parser's token limit: the parser stops at the first token past the
+ * limit, so exactly `maxTokens` tokens precede the error (a syntax error any earlier has fewer,
+ * and none can come later). Told from the error's position, not its wording.
+ */
+function isTokenLimitError(error: Error, source: string, maxTokens: number): boolean {
+  const position = (error as { positions?: readonly number[] }).positions?.[0];
+  return position !== undefined && countTokens(source, position) === maxTokens && countTokens(source) > maxTokens;
+}
+
+/**
  * Depth, alias and cost limits, checked once the operation is known (after validation, with
  * the request's variables, so `first: $n` is costed with its value), the token limit's error
- * labelled, and HTTP 503 for responses whose database was unreachable.
+ * labelled, and an operation without a connection failed as a whole. The HTTP status of each
+ * code (503 and Retry-After for the database's troubles) is src/http/error-status.ts's.
  */
 export function queryLimitsPlugin<TContext extends object>(limits: QueryLimits): ApolloServerPlugin<TContext> {
   return {
@@ -73,8 +86,9 @@ export function queryLimitsPlugin<TContext extends object>(limits: QueryLimits):
       return {
         async parsingDidStart(requestContext) {
           return async (error?: Error) => {
-            if (!error || !TOKEN_LIMIT_MESSAGE.test(error.message)) return;
-            const value = countTokens(requestContext.source ?? '');
+            const source = requestContext.source ?? '';
+            if (!error || !isTokenLimitError(error, source, limits.maxTokens)) return;
+            const value = countTokens(source);
             // Apollo copies this message into the GRAPHQL_PARSE_FAILED error it sends; formatError relabels it.
             error.message = `Document has ${value} tokens, more than the limit of ${limits.maxTokens}.`;
             tokenErrors.set(error, { limit: limits.maxTokens, value });
@@ -102,21 +116,13 @@ export function queryLimitsPlugin<TContext extends object>(limits: QueryLimits):
           }
         },
         async willSendResponse(requestContext) {
-          const { body, http } = requestContext.response;
+          const { body } = requestContext.response;
           if (body.kind !== 'single') return;
           const errors = body.singleResult.errors ?? [];
           const overloaded = errors.find((e) => e.extensions?.code === LimitCode.OVERLOADED);
           if (overloaded) {
             // No connection for the operation means none of it ran: it fails as a whole.
             body.singleResult = { errors: [{ message: overloaded.message, extensions: overloaded.extensions }] };
-          }
-          const retry = errors
-            .map((e) => e.extensions?.code)
-            .filter((code): code is string => typeof code === 'string' && RETRY_CODES.has(code));
-          if (retry.length > 0) {
-            http.status = 503;
-            const seconds = retry.includes(LimitCode.UNAVAILABLE) ? UNAVAILABLE_RETRY_AFTER : BUSY_RETRY_AFTER;
-            http.headers.set('retry-after', String(seconds));
           }
         },
       };
@@ -131,7 +137,8 @@ function originalOf(error: unknown): unknown {
 }
 
 /**
- * Apollo's formatError: database outages become SERVICE_UNAVAILABLE (a statement that ran out
+ * Apollo's formatError: a domain error thrown below the resolvers becomes its GraphQL error
+ * (toGraphQLError, the one mapping), database outages become SERVICE_UNAVAILABLE (a statement that ran out
  * of time TIMEOUT, a pool wait that ran out OVERLOADED), the token limit and
  * disabled introspection get their own codes, and in production an internal error says no
  * more than "Internal server error" (no SQL, no connection details; Apollo already leaves out
@@ -139,6 +146,16 @@ function originalOf(error: unknown): unknown {
  */
 export function createFormatError(options: { production: boolean }): (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError {
   return (formatted, error) => {
+    const domain = originalOf(error);
+    if (domain instanceof DomainError) {
+      const mapped = toGraphQLError(domain);
+      return {
+        message: mapped.message,
+        ...(formatted.locations ? { locations: formatted.locations } : {}),
+        ...(formatted.path ? { path: formatted.path } : {}),
+        extensions: mapped.extensions,
+      };
+    }
     const code = formatted.extensions?.code;
     const trouble = code === 'INTERNAL_SERVER_ERROR' || code === undefined ? classifyDatabaseError(originalOf(error) ?? error) : null;
     if (trouble) {
@@ -158,9 +175,9 @@ export function createFormatError(options: { production: boolean }): (formatted:
     if (tokens) {
       return { message: formatted.message, extensions: { code: LimitCode.TOKENS, limit: tokens.limit, value: tokens.value } };
     }
-    if (code === 'GRAPHQL_VALIDATION_FAILED' && formatted.message.startsWith('GraphQL introspection is not allowed')) {
+    if (originalOf(error) instanceof IntrospectionDisabledError) {
       return {
-        message: 'Introspection is disabled on this server (GRAPHQL_INTROSPECTION=false): the query asked for __schema or __type.',
+        message: formatted.message,
         ...(formatted.locations ? { locations: formatted.locations } : {}),
         extensions: { code: LimitCode.INTROSPECTION },
       };

@@ -39,9 +39,9 @@ export function classifyDatabaseError(error: unknown, seen = new Set<unknown>())
   seen.add(error);
   const e = error as { code?: unknown; message?: unknown; originalError?: unknown; cause?: unknown };
   if (typeof e.code === 'string' && e.code in BUSY_CODES) return BUSY_CODES[e.code] as DatabaseTrouble;
-  // 57014 query_canceled: statement_timeout, outside a read session (writes, the API-key check).
-  if (e.code === '57014' && typeof e.message === 'string' && /statement timeout/.test(e.message)) return 'TIMEOUT';
-  if (e.message === 'Query read timeout') return 'TIMEOUT';
+  // 57014 query_canceled: statement_timeout, outside a read session (writes, the API-key check),
+  // where nothing else cancels a statement. (Read sessions name their timeouts STATEMENT_TIMEOUT.)
+  if (e.code === '57014') return 'TIMEOUT';
   for (const next of [e.originalError, e.cause]) {
     const inner = classifyDatabaseError(next, seen);
     if (inner) return inner;

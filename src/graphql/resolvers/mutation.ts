@@ -1,8 +1,9 @@
-import { closePosting, createPosting, updatePosting } from '../../catalog/posting-writer.ts';
+import { closePosting, createPosting, deletePosting, updatePosting, upsertPosting } from '../../catalog/posting-writer.ts';
 import { writeRolePage } from '../../catalog/role-page-writer.ts';
 import { reportSalary } from '../../catalog/salary-report-writer.ts';
 import type { GraphQLContext } from '../context.ts';
 import type { MutationResolvers } from '../generated/resolvers-types.ts';
+import { toGlobalId } from '../global-id.ts';
 import { nodeKey } from './node.ts';
 
 /**
@@ -31,6 +32,13 @@ export const Mutation: MutationResolvers = {
     forgetLoaded(ctx);
     return result;
   },
+  upsertPosting: async (_parent, { input }, ctx) => {
+    await beforeWrite(ctx);
+    await ctx.requireApiKey();
+    const result = await upsertPosting(ctx.db, input, ctx.asOf);
+    forgetLoaded(ctx);
+    return result;
+  },
   updatePosting: async (_parent, { input: { id, ...changes } }, ctx) => {
     await beforeWrite(ctx);
     await ctx.requireApiKey();
@@ -44,6 +52,13 @@ export const Mutation: MutationResolvers = {
     const result = await closePosting(ctx.db, nodeKey(input.id, 'Posting'), input.closedAt ?? ctx.asOf, ctx.asOf);
     forgetLoaded(ctx);
     return result;
+  },
+  deletePosting: async (_parent, { input }, ctx) => {
+    await beforeWrite(ctx);
+    await ctx.requireApiKey();
+    const { deletedId, userErrors } = await deletePosting(ctx.db, nodeKey(input.id, 'Posting'));
+    forgetLoaded(ctx);
+    return { deletedId: deletedId === null ? null : toGlobalId('Posting', deletedId), userErrors };
   },
   reportSalary: async (_parent, { input }, ctx) => {
     await beforeWrite(ctx);

@@ -4,6 +4,7 @@ import { toConnection } from '../connection.ts';
 import { ROLE_KEY_KINDS, toPageRequest, toPostingFilter, toSalarySpec } from '../inputs.ts';
 import { resolveNode, nodeKey } from './node.ts';
 import { sourcesOf } from '../../catalog/sources.ts';
+import { UNKNOWN_ROLE_RULE } from '../../domain/errors.ts';
 
 /** Roles one comparison may name. */
 export const MAX_COMPARED = 10;
@@ -44,7 +45,7 @@ export const Query: QueryResolvers = {
     const found = await ctx.catalog.bySlugs(slugs);
     const unknown = slugs.filter((_, i) => found[i] === null);
     if (unknown.length > 0) {
-      throw badUserInput('roles', roles, `has no role with slug ${unknown.map((s) => JSON.stringify(s)).join(', ')}`);
+      throw badUserInput('roles', roles, `has no role with slug ${unknown.map((s) => JSON.stringify(s)).join(', ')}`, UNKNOWN_ROLE_RULE);
     }
     return found.map((role) => ({ role: role as NonNullable<typeof role>, filter: postingFilter, currency: spec.currency }));
   },

@@ -6,8 +6,6 @@ import { toConnection } from '../connection.ts';
 import type { RoleResolvers } from '../generated/resolvers-types.ts';
 import { toGlobalId } from '../global-id.ts';
 import { POSTING_KEY_KINDS, TOP_EMPLOYER_KEY_KINDS, toPageRequest, toPostingFilter, toPostingOrder } from '../inputs.ts';
-import { badUserInput } from '../errors.ts';
-import { TooManyPeriodsError } from '../../stats/trend.ts';
 import { salaryFiguresFor } from './salary-stats.ts';
 
 type ProseField = 'summary' | 'responsibilitiesIntro' | 'careerIntro' | 'careerStepsIntro' | 'conclusion';
@@ -49,11 +47,7 @@ export const Role: RoleResolvers = {
     return toConnection('TopEmployer', 'POSTINGS:DESC', result, page, (item) => ({ node: item.employer, postings: item.postings }));
   },
   trend: async (role, { interval, filter, dedupe }, ctx) => {
-    try {
-      return await ctx.loaders.trend.load({ id: role.id, interval, filter: { ...toPostingFilter(filter), dedupe } });
-    } catch (error) {
-      if (error instanceof TooManyPeriodsError) throw badUserInput('interval', interval, error.message);
-      throw error;
-    }
+    // Too many periods is a TooManyPeriodsError, a domain error (src/graphql/errors.ts maps it).
+    return ctx.loaders.trend.load({ id: role.id, interval, filter: { ...toPostingFilter(filter), dedupe } });
   },
 };

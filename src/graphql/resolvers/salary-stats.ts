@@ -1,21 +1,13 @@
-import { confidenceOf, TooManyBucketsError, UnknownCurrencyError, type SalaryFigures, type SalarySource, type SalarySpec } from '../../stats/salary-stats.ts';
+import { confidenceOf, type SalaryFigures, type SalarySource, type SalarySpec } from '../../stats/salary-stats.ts';
 import type { GraphQLContext } from '../context.ts';
 import type { RoleStatsParent, SalaryStatsParent } from '../parents.ts';
-import { badUserInput } from '../errors.ts';
 import type { BreakdownKeyResolvers, ComparedRoleResolvers, GroupSalaryResolvers, RoleStatsResolvers, SalaryStatsResolvers } from '../generated/resolvers-types.ts';
 import { checkFirst } from '../pagination.ts';
 import { checkMinSampleSize, toBreakdownOrder, toDimensions, toHistogramSpec, toSalarySpec } from '../inputs.ts';
 
-/** Loads salary figures, turning an unknown currency into a BAD_USER_INPUT error that names it. */
-export async function salaryFiguresFor(ctx: GraphQLContext, roleId: number, spec: SalarySpec): Promise<SalaryFigures> {
-  try {
-    return await ctx.loaders.salaryFigures.load({ id: roleId, spec });
-  } catch (error) {
-    if (error instanceof UnknownCurrencyError) {
-      throw badUserInput('currency', error.currency, 'must be a currency of the exchange-rate table (or USD)');
-    }
-    throw error;
-  }
+/** Loads salary figures; a currency without a rate is an UnknownCurrencyError, a domain error (src/graphql/errors.ts maps it). */
+export function salaryFiguresFor(ctx: GraphQLContext, roleId: number, spec: SalarySpec): Promise<SalaryFigures> {
+  return ctx.loaders.salaryFigures.load({ id: roleId, spec });
 }
 
 const NULL_FIGURES = {
@@ -53,15 +45,7 @@ export const RoleStats: RoleStatsResolvers = {
     const minSampleSize = checkMinSampleSize(args.minSampleSize);
     const salary = toSalarySpec(parent.filter, args);
     const spec = { by, salary, minSampleSize, first: checkFirst(args.first, 20), orderBy: toBreakdownOrder(args.orderBy) };
-    let record: Awaited<ReturnType<typeof ctx.loaders.breakdown.load>>;
-    try {
-      record = await ctx.loaders.breakdown.load({ id: parent.roleId, spec });
-    } catch (error) {
-      if (error instanceof UnknownCurrencyError) {
-        throw badUserInput('currency', error.currency, 'must be a currency of the exchange-rate table (or USD)');
-      }
-      throw error;
-    }
+    const record = await ctx.loaders.breakdown.load({ id: parent.roleId, spec });
     return {
       by,
       totalGroups: record.totalGroups,
@@ -121,12 +105,7 @@ export const SalaryStats: SalaryStatsResolvers = {
   histogram: async (parent, { buckets, bucketWidth }, ctx) => {
     const histogram = toHistogramSpec(buckets, bucketWidth);
     if (parent.suppressed || parent.figures.count === 0) return [];
-    try {
-      return await ctx.loaders.histogram.load({ id: parent.roleId, spec: parent.spec, histogram });
-    } catch (error) {
-      if (error instanceof TooManyBucketsError) throw badUserInput('bucketWidth', bucketWidth, error.message);
-      throw error;
-    }
+    return ctx.loaders.histogram.load({ id: parent.roleId, spec: parent.spec, histogram });
   },
 };
 

@@ -8,7 +8,9 @@ import type { ApolloServer } from '@apollo/server';
 import type { GraphQLContext } from '../../graphql/context.ts';
 import { CompareDocument, type CompareQuery } from '../../graphql/generated/operations.ts';
 import { QueryFailedError, runQuery } from '../../graphql/run-query.ts';
+import { UNKNOWN_ROLE_RULE } from '../../domain/errors.ts';
 import { sendCompressed, type ResponseCache } from '../cache.ts';
+import { allClientInput, errorCodes } from '../error-status.ts';
 import { renderErrorPage } from './error-page.ts';
 import { escapeHtml, formatCount, formatMoney, formatMoneyShort, formatShare, renderLayout } from './layout.ts';
 
@@ -169,9 +171,10 @@ export function createCompareRoute(deps: CompareDeps) {
     try {
       data = await runQuery(deps.apollo, deps.createContext(), CompareDocument, { roles: slugs });
     } catch (e) {
-      if (e instanceof QueryFailedError && e.errors[0]?.extensions?.code === 'BAD_USER_INPUT') {
-        const message = e.errors[0].message;
-        const unknown = /has no role with slug/.test(message);
+      if (e instanceof QueryFailedError && allClientInput(errorCodes(e.errors.slice(0, 1)))) {
+        const first = e.errors[0] as QueryFailedError['errors'][number];
+        const message = first.message;
+        const unknown = first.extensions?.rule === UNKNOWN_ROLE_RULE;
         return error(req, res, unknown ? 404 : 400, unknown ? 'Role not found' : 'Cannot compare these roles', message.replace(/^Argument "roles" has invalid value \[[^\]]*\]: /, 'The list '));
       }
       throw e;

@@ -5,6 +5,7 @@ import type { GraphQLContext } from '../../graphql/context.ts';
 import { QueryFailedError } from '../../graphql/run-query.ts';
 import { roleCsv, rolesCsv } from '../../report/csv.ts';
 import { sendCompressed, type ResponseCache } from '../cache.ts';
+import { allClientInput, errorCodes } from '../error-status.ts';
 
 export interface CsvDeps {
   apollo: ApolloServer<GraphQLContext>;
@@ -49,7 +50,7 @@ export function createCsvRoutes(deps: CsvDeps) {
         csv = slug === undefined ? null : await roleCsv(deps.apollo, deps.createContext, slug);
       } catch (error) {
         // A slug the API refuses (too long) is a role that does not exist.
-        if (error instanceof QueryFailedError && error.errors.every((e) => e.extensions?.code === 'BAD_USER_INPUT')) csv = null;
+        if (error instanceof QueryFailedError && allClientInput(errorCodes(error.errors))) csv = null;
         else throw error;
       }
       if (csv === null) return sendText(req, res, 404, `There is no role "${slug ?? url.pathname}".\n`);

@@ -9,6 +9,7 @@ import { RoleListDocument } from '../../graphql/generated/operations.ts';
 import { QueryFailedError, runQuery } from '../../graphql/run-query.ts';
 import { textProblem } from '../../graphql/limits/well-formed-text.ts';
 import { sendCompressed, type ResponseCache } from '../cache.ts';
+import { allClientInput, ERROR_STATUS, errorCodes, retryStatus } from '../error-status.ts';
 import { fetchRolePage } from '../../report/role-page-query.ts';
 import { renderErrorPage, renderRoleNotFound } from './error-page.ts';
 import { BadPageParamError, parseRolePageParams, renderRolePage } from './role-page.ts';
@@ -42,8 +43,6 @@ const PAGE_HEADERS = {
 export const PAGE_SIZE = 100;
 /** The longest slug the API looks up (longer ones name no role). */
 const MAX_SLUG = 200;
-/** Codes of a database that is down, slow or busy: the page is 503 with Retry-After, like the API. */
-const UNAVAILABLE_CODES = new Set(['SERVICE_UNAVAILABLE', 'TIMEOUT', 'OVERLOADED']);
 
 /** A request the page cannot serve for the client's reason: 400 or 404 with a message, never a 5xx. */
 class PageRequestError extends Error {
@@ -161,7 +160,7 @@ export function createPageRoutes(deps: PageDeps) {
         if (e instanceof QueryFailedError && e.errors.some((x) => x.extensions?.argumentName === 'slug')) {
           return send(req, res, 404, renderRoleNotFound(slug, deps.playground));
         }
-        if (e instanceof QueryFailedError && e.errors.every((x) => x.extensions?.code === 'BAD_USER_INPUT')) {
+        if (e instanceof QueryFailedError && allClientInput(errorCodes(e.errors))) {
           return error(req, res, 400, 'Cannot filter that way', e.errors.map((x) => x.message).join(' '));
         }
         throw e;
@@ -171,14 +170,15 @@ export function createPageRoutes(deps: PageDeps) {
     } catch (e) {
       if (e instanceof BadSortError) return error(req, res, 400, 'Cannot sort that way', e.message);
       if (e instanceof PageRequestError) return error(req, res, e.status, e.heading, e.message);
-      const codes = e instanceof QueryFailedError ? e.errors.map((x) => x.extensions?.code) : [];
-      const unavailable = e instanceof QueryFailedError ? e.errors.find((x) => UNAVAILABLE_CODES.has(String(x.extensions?.code))) : undefined;
-      if (unavailable) {
-        const retryAfter = Number(unavailable.extensions?.retryAfter) > 0 ? String(unavailable.extensions?.retryAfter) : '5';
-        log(req)?.warn({ code: unavailable.extensions?.code }, 'page unavailable: the database is down or busy');
-        return error(req, res, 503, 'Temporarily unavailable', `The figures cannot be read right now (${String(unavailable.extensions?.code)}). Please try again in ${retryAfter} s.`, { 'retry-after': retryAfter });
+      const codes = e instanceof QueryFailedError ? errorCodes(e.errors) : [];
+      // A database that is down, slow or busy: 503 with Retry-After, like the API (src/http/error-status.ts).
+      const retry = retryStatus(codes);
+      if (retry) {
+        const code = codes.find((c) => ERROR_STATUS[c]?.retryAfter !== undefined);
+        log(req)?.warn({ code }, 'page unavailable: the database is down or busy');
+        return error(req, res, retry.status, 'Temporarily unavailable', `The figures cannot be read right now (${code}). Please try again in ${retry.retryAfter} s.`, { 'retry-after': String(retry.retryAfter) });
       }
-      if (codes.length > 0 && codes.every((c) => c === 'BAD_USER_INPUT')) {
+      if (allClientInput(codes)) {
         return error(req, res, 400, 'Bad request', (e as QueryFailedError).errors.map((x) => x.message).join(' '));
       }
       log(req)?.error({ err: e }, 'page failed');

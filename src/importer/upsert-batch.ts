@@ -1,0 +1,127 @@
+import type pg from 'pg';
+import { observationsKind, postingsKind, ratesKind, type ImportKindDefinition } from './import-kinds.ts';
+import type { RowValidation } from '../domain/field-rules.ts';
+import type { ImportKind, ValidationContext } from './import-types.ts';
+import type { ObservationImportRow } from './observation-schema.ts';
+import type { PostingImportRow } from './posting-schema.ts';
+import { DEFAULT_SALARY_BOUNDS, type SalaryBounds } from '../domain/salary.ts';
+import type { ImplausibleRow } from './implausible-salaries.ts';
+import type { RateImportRow } from './rate-schema.ts';
+import type { StagedRow, StagingTable } from './staging-table.ts';
+
+/** Each kind's validated record. */
+export interface ValidatedRows {
+  postings: PostingImportRow;
+  observations: ObservationImportRow;
+  rates: RateImportRow;
+}
+/** The kinds that mutations write (the import writes rates through the same path). */
+export type UpsertKind = 'postings' | 'observations';
+
+const KINDS: { [K in ImportKind]: ImportKindDefinition<ValidatedRows[K]> } = {
+  postings: postingsKind,
+  observations: observationsKind,
+  rates: ratesKind,
+};
+
+/** The definition of a kind (fields, schema, staging table, upsert statements). */
+export function kindDefinition<K extends ImportKind>(kind: K): ImportKindDefinition<ValidatedRows[K]> {
+  return KINDS[kind];
+}
+
+/** The currencies that have a rate, which the salary rules check against (USD is always known). */
+export async function loadValidationContext(client: pg.ClientBase): Promise<ValidationContext> {
+  const result = await client.query<{ currency: string }>('SELECT DISTINCT currency::text AS currency FROM exchange_rate');
+  return { knownCurrencies: new Set(result.rows.map((r) => r.currency.trim())) };
+}
+
+/**
+ * Validates one raw row (CSV strings or JSON values) with the kind's zod schema and field rules:
+ * the one validation of the import and of the mutations, so a broken rule has the same name in both.
+ */
+export function validate<K extends ImportKind>(kind: K, raw: Record<string, unknown>, ctx: ValidationContext): RowValidation<ValidatedRows[K]> {
+  return KINDS[kind].validate(raw, ctx);
+}
+
+export interface UpsertBatchOptions<K extends ImportKind> {
+  /**
+   * Stage the rows with COPY FROM STDIN (big batches; rows may then be prepared COPY text), or,
+   * by default, with one parameterized INSERT ... SELECT FROM unnest(...).
+   */
+  copy?: boolean;
+  /** The plausible salary range (rule salaryImplausible); 1,000..10,000,000 USD a year by default. */
+  bounds?: SalaryBounds;
+  /** Sent in the staging's first round trip, e.g. BEGIN: the batch must run inside a transaction. */
+  begin?: string;
+  /** Sent after the upserts in their round trip, e.g. COMMIT. */
+  end?: string;
+  /** Return the stored id of every row (default true); the bulk import, which needs none, skips the lookup. */
+  ids?: boolean;
+  /** The staging table to (re)fill; by default one of the call's own. An import fills one table batch after batch. */
+  staging?: StagingTable<ValidatedRows[K]>;
+}
+
+export interface UpsertBatchResult {
+  inserted: number;
+  updated: number;
+  /** Per staged line: the id of the row stored for it (postings: posting.id; observations: salary_observation.id; rates: none). */
+  ids: Map<number, number>;
+  /** Rows left out because their salary is implausible once converted: one entry per offending field. */
+  implausible: ImplausibleRow[];
+  /** Rows whose salary, read from salaryText, was implausible and dropped (the rows were written without it). */
+  textSalariesDropped: number;
+}
+
+/** Reads a staged line's stored id after the upsert; the staging table is still there. */
+const ID_SQL: Partial<Record<ImportKind, (staging: string) => string>> = {
+  postings: (s) => `SELECT s.line AS staged_line, p.id AS stored_id FROM ${s} s JOIN posting p ON p.source = s.source AND p.external_id = s.external_id`,
+  observations: (s) =>
+    `SELECT s.line AS staged_line, o.id AS stored_id FROM ${s} s
+     JOIN salary_observation o ON o.source = s.source AND o.external_id = s.external_id AND o.posting_id IS NULL`,
+};
+
+/**
+ * Writes already-validated rows (keys unique within the batch) with the import's own statements
+ * (upsert-postings.ts, upsert-observations.ts): stages them in a TEMP table, leaves out the
+ * implausible salaries, upserts, and returns the counts and the stored ids. The caller is in a
+ * transaction by the first statement (or passes `begin`), and commits it (or passes `end`).
+ */
+export async function upsertBatch<K extends ImportKind>(
+  client: pg.ClientBase,
+  kind: K,
+  rows: readonly StagedRow<ValidatedRows[K]>[],
+  options: UpsertBatchOptions<K> = {},
+): Promise<UpsertBatchResult> {
+  const def: ImportKindDefinition<ValidatedRows[K]> = KINDS[kind];
+  // A name of its own: the embedded PGlite has one session for every connection (staging-table.ts).
+  const staging = options.staging ?? def.staging.unique();
+  const bounds = options.bounds ?? DEFAULT_SALARY_BOUNDS;
+  const idSql = (options.ids ?? true) ? ID_SQL[kind] : undefined;
+  await staging.load(client, rows, options.copy ?? false, options.begin);
+  let textSalariesDropped = 0;
+  if (def.implausibleTextSql) {
+    const { rowCount } = await client.query(def.implausibleTextSql(staging.name), [bounds.minUsdPerYear, bounds.maxUsdPerYear]);
+    textSalariesDropped = rowCount ?? 0;
+  }
+  let implausible: ImplausibleRow[] = [];
+  if (def.implausibleSql) {
+    implausible = (await client.query<ImplausibleRow>(def.implausibleSql(staging.name), [bounds.minUsdPerYear, bounds.maxUsdPerYear])).rows;
+  }
+  const statements = [...def.upsertSql(staging.name), ...(idSql ? [idSql(staging.name)] : []), ...(options.end ? [options.end] : [])];
+  // ONE simple query, so that a batch costs one round trip however many statements it has.
+  const raw = (await client.query(statements.join(';\n'))) as unknown as pg.QueryResult | pg.QueryResult[];
+  const results = Array.isArray(raw) ? raw : [raw];
+  let inserted = 0;
+  let updated = 0;
+  const ids = new Map<number, number>();
+  for (const result of results) {
+    const first = result.rows?.[0] as Record<string, unknown> | undefined;
+    if (first && typeof first.inserted === 'number' && typeof first.updated === 'number') {
+      inserted = first.inserted;
+      updated = first.updated;
+    } else if (first && 'stored_id' in first) {
+      for (const row of result.rows as { staged_line: number; stored_id: number }[]) ids.set(row.staged_line, row.stored_id);
+    }
+  }
+  return { inserted, updated, ids, implausible, textSalariesDropped };
+}
