@@ -21,7 +21,7 @@ import type { PostingRecord } from './posting-schema.ts';
 import { RawPostingPipeline } from './raw-postings.ts';
 import { RecordReader, type SourceRecord } from './read-records.ts';
 import { DEFAULT_SALARY_BOUNDS, implausibleMessage, type ImplausibleRow, type SalaryBounds } from './salary-bounds.ts';
-import type { StagedRow } from './staging-table.ts';
+import { CopyBuffer, type StagedRow } from './staging-table.ts';
 import { supportsCopy } from './supports-copy.ts';
 import { runBatchStatements } from './write-counts.ts';
 import { recordImport } from '../http/metrics.ts';
@@ -122,7 +122,10 @@ async function runImport<T>(
     dryRun,
     atomic,
     rolledBack: false,
+    stages: { read: 0, validate: 0, stage: 0, upsert: 0, group: 0, commit: 0, waited: 0 },
   };
+  const stages = summary.stages;
+  const since = (from: bigint): number => Number(process.hrtime.bigint() - from) / 1e9;
 
   const staging = def.staging.unique();
   const raw = def.kind === 'postings' ? new RawPostingPipeline(options) : null;
@@ -162,10 +165,11 @@ async function runImport<T>(
       inTransaction = true;
     }
 
-    // One batch: BEGIN with the TRUNCATE, the load, then every upsert statement and the COMMIT
-    // in one round trip.
-    const write = async (rows: StagedRow<T>[], valid: number): Promise<void> => {
+    // One batch: BEGIN with the TRUNCATE, the load, then the upsert statements in one round trip,
+    // the regrouping in another (each timed as its stage), and the COMMIT.
+    const write = async (rows: StagedRow<T>[] | CopyBuffer, valid: number): Promise<void> => {
       try {
+        let at = process.hrtime.bigint();
         await staging.load(conn, rows, copy, atomic ? undefined : begin);
         // Salaries outside the plausible range are only known once converted at the rates the
         // database holds: such rows leave the staging table here and are reported, not written.
@@ -185,7 +189,21 @@ async function runImport<T>(
           summary.rejected += lines.size;
           valid -= lines.size;
         }
-        const counts = await runBatchStatements(conn, [...def.upsertSql(staging.name), ...(atomic ? [] : ['COMMIT'])]);
+        stages.stage += since(at);
+        at = process.hrtime.bigint();
+        const steps = def.upsertSteps?.(staging.name) ?? { upsert: def.upsertSql(staging.name), group: [] };
+        const counts = await runBatchStatements(conn, steps.upsert);
+        stages.upsert += since(at);
+        if (steps.group.length > 0) {
+          at = process.hrtime.bigint();
+          await runBatchStatements(conn, steps.group);
+          stages.group += since(at);
+        }
+        if (!atomic) {
+          at = process.hrtime.bigint();
+          await conn.query('COMMIT');
+          stages.commit += since(at);
+        }
         summary.inserted += counts.inserted;
         summary.updated += counts.updated;
         summary.unchanged += valid - counts.inserted - counts.updated;
@@ -195,18 +213,30 @@ async function runImport<T>(
       }
     };
 
-    // The batch being filled: rows by key, so that a later duplicate replaces an earlier one.
+    // The batch being filled: rows by key, so that a later duplicate replaces an earlier one. With
+    // COPY, its rows are COPY text in a buffer (the one being written is the other buffer).
     let rows: StagedRow<T>[] = [];
+    let text = copy && !dryRun ? new CopyBuffer() : null;
+    let sending = text ? new CopyBuffer() : null;
     let positions = new Map<string, number>();
     let valid = 0;
     const flush = async (): Promise<void> => {
-      const batch = rows;
+      const batch = text ?? rows;
       const count = valid;
       rows = [];
       positions = new Map();
       valid = 0;
-      if (pending) await pending;
+      if (pending) {
+        const at = process.hrtime.bigint();
+        await pending;
+        stages.waited += since(at);
+      }
       pending = undefined;
+      // The previous batch is written: its buffer takes the next batch's rows.
+      if (text && sending) {
+        [text, sending] = [sending, text];
+        text.clear();
+      }
       // With --atomic, nothing more is worth writing once a row was rejected: it all rolls back.
       if (dryRun || count === 0 || (atomic && summary.rejected > 0)) return;
       const p = write(batch, count);
@@ -259,7 +289,7 @@ async function runImport<T>(
     const unknownKeys = new Set<string>();
     // NDJSON with a column map: the keys of the first batch, to stop before writing when a mapped key never occurs.
     const firstBatchKeys = raw?.hasColumnMap && format === 'ndjson' ? new Set<string>() : null;
-    for await (const record of reader.records()) {
+    for await (const record of timed(reader.records(), (seconds) => (stages.read += seconds))) {
       if (!headerChecked) checkHeader();
       summary.read += 1;
       if (summary.read % PROGRESS_EVERY === 0) options.onProgress?.({ rows: summary.read, bytes: reader.bytes });
@@ -274,10 +304,12 @@ async function runImport<T>(
       if (format === 'ndjson' && unknownKeys.size < 20 && !raw?.hasColumnMap) {
         for (const key of Object.keys(record.values)) if (!(def.fields as readonly string[]).includes(key)) unknownKeys.add(key);
       }
+      const validating = process.hrtime.bigint();
       let values = record.values;
       if (raw) {
         const prepared = raw.prepare(values);
         if ('errors' in prepared) {
+          stages.validate += since(validating);
           await reject(record, prepared.errors);
           continue;
         }
@@ -285,6 +317,7 @@ async function runImport<T>(
       }
       const validated = def.validate(values, ctx);
       if (!validated.ok) {
+        stages.validate += since(validating);
         await reject(record, validated.errors);
         continue;
       }
@@ -292,15 +325,17 @@ async function runImport<T>(
       const key = def.key(result.value);
       const at = positions.get(key);
       // The COPY text is made now, while the previous batch is being written, so that the
-      // load itself only streams prepared text.
-      const staged: StagedRow<T> =
-        copy && !dryRun ? { line: record.line, copyLine: staging.copyLine(result.value, record.line) } : { line: record.line, row: result.value };
-      if (at === undefined) {
+      // load itself only streams prepared bytes.
+      if (text) {
+        if (at !== undefined) text.supersede(at);
+        positions.set(key, text.append(staging.copyLine(result.value, record.line)));
+      } else if (at === undefined) {
         positions.set(key, rows.length);
-        rows.push(staged);
+        rows.push({ line: record.line, row: result.value });
       } else {
-        rows[at] = staged;
+        rows[at] = { line: record.line, row: result.value };
       }
+      stages.validate += since(validating);
       valid += 1;
       if (valid >= batchSize) {
         if (firstBatchKeys) raw?.checkKeysSeen(firstBatchKeys, fileName);
@@ -346,6 +381,21 @@ async function runImport<T>(
   summary.errors.sort((a, b) => a.line - b.line);
   summary.seconds = Number(process.hrtime.bigint() - started) / 1e9;
   return summary;
+}
+
+/** The items of `source`, adding the seconds spent waiting for each to `add`. */
+async function* timed<R>(source: AsyncIterator<R>, add: (seconds: number) => void): AsyncGenerator<R> {
+  try {
+    for (;;) {
+      const from = process.hrtime.bigint();
+      const next = await source.next();
+      add(Number(process.hrtime.bigint() - from) / 1e9);
+      if (next.done) return;
+      yield next.value;
+    }
+  } finally {
+    await source.return?.(undefined);
+  }
 }
 
 /** One line for every currency without a rate, with the fix, instead of one per rejected row. */
