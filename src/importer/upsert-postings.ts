@@ -115,8 +115,9 @@ export function upsertPostingsSteps(stagingTable: string): { upsert: string[]; g
                  p.salary_min, p.salary_max, p.salary_currency, p.salary_period
      ),
      dropped AS (
+       -- Only an updated posting can have an observation to lose: an inserted one has a new id.
        DELETE FROM salary_observation o USING up
-       WHERE o.posting_id = up.id AND up.salary_min IS NULL AND up.salary_max IS NULL
+       WHERE o.posting_id = up.id AND NOT up.inserted AND up.salary_min IS NULL AND up.salary_max IS NULL
      ),
      observed AS (
        INSERT INTO salary_observation AS o (posting_id, external_id, ${OBSERVATION_COLUMNS.join(', ')})
