@@ -1,5 +1,10 @@
 /**
- * npm run bench:import -- [--rows N] [--raw-rows N] [--batch-size N]
+ * npm run bench:import -- [--rows N] [--raw-rows N] [--batch-size N] [--baseline DIR]
+ *
+ * `--baseline DIR` (a checkout of another commit, with its node_modules) also runs that
+ * checkout's import CLI on the same files, each into a fresh database of its own, right before
+ * this checkout's, and prints its figures and the ratio of the two throughputs (before/after in
+ * one run).
  *
  * Also imports N raw postings (default 100,000; --raw-rows 0 skips it): schema.org JobPosting
  * NDJSON with ~2,000-character HTML descriptions, salary as text, titles classified by title
@@ -24,6 +29,7 @@ import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import { redactUrl } from '../src/config.ts';
 import { openDatabase } from '../src/db/database.ts';
 import { importFile } from '../src/importer/import-file.ts';
+import type { ImportStages } from '../src/importer/import-types.ts';
 import { GENERATED_POSTING_HEADER, writeGeneratedPostings } from './generate-postings.ts';
 import { writeGeneratedJobPostings, writeJobPostingRules } from './generate-job-postings.ts';
 import { createScratchDatabase, type ScratchDatabase } from '../src/db/scratch-database.ts';
@@ -50,14 +56,20 @@ interface ChildOutcome {
  * importer itself) and measures its peak RSS: with /usr/bin/time -v when present, else by
  * polling VmHWM in /proc/PID/status.
  */
-function runImportChild(file: string, databaseUrl: string, batchSize: number | undefined, extra: string[] = []): Promise<ChildOutcome> {
+function runImportChild(
+  file: string,
+  databaseUrl: string,
+  batchSize: number | undefined,
+  extra: string[] = [],
+  cwd: string = ROOT,
+): Promise<ChildOutcome> {
   const args = ['--import', 'tsx', 'scripts/import.ts', 'postings', file, '--json', ...(batchSize ? ['--batch-size', String(batchSize)] : []), ...extra];
   const useTime = fs.existsSync(TIME);
   const command = useTime ? TIME : process.execPath;
   const commandArgs = useTime ? ['-v', process.execPath, ...args] : args;
   return new Promise((resolve, reject) => {
     const started = process.hrtime.bigint();
-    const child = spawn(command, commandArgs, { cwd: ROOT, env: { ...process.env, DATABASE_URL: databaseUrl }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, commandArgs, { cwd, env: { ...process.env, DATABASE_URL: databaseUrl }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     let polledKb = 0;
@@ -163,14 +175,59 @@ async function bareCopyLines(databaseUrl: string, file: string): Promise<number>
 
 const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
 
+/** Runs the baseline checkout's import of `file` into a fresh database (rates loaded), dropped afterwards. */
+async function baselineImport(server: string, dir: string, file: string, batchSize: number | undefined, extra: string[] = []) {
+  const scratch = await createScratchDatabase(server, 'jobstats_bench_base');
+  try {
+    const db = await openDatabase({ url: scratch.url, migrate: true });
+    await importFile(db, 'rates', path.join(ROOT, 'data/exchange-rates.csv'));
+    await db.close();
+    process.stderr.write(`importing with the baseline ${dir} into ${redactUrl(scratch.url)} ...\n`);
+    const outcome = await runImportChild(file, scratch.url, batchSize, extra, dir);
+    if (outcome.code !== 0 && outcome.code !== 1) {
+      process.stderr.write(outcome.stderr);
+      throw new Error(`the baseline import exited with status ${outcome.code}`);
+    }
+    const summary = JSON.parse(outcome.stdout) as { read: number; inserted: number; stages?: ImportStages };
+    return { ...outcome, summary, rate: summary.read / outcome.seconds };
+  } finally {
+    await scratch.drop().catch(() => undefined);
+  }
+}
+
+function baselineLines(label: string, base: { seconds: number; rate: number; peakRssKb: number; summary: { stages?: ImportStages } }, rate: number, limit?: number): string[] {
+  return [
+    `${label.padEnd(20)}${base.seconds.toFixed(2)} s wall, ${fmt(base.rate)} rows/s, peak RSS ${(base.peakRssKb / 1024).toFixed(0)} MB` +
+      (limit ? `, / indexed ${(base.rate / limit).toFixed(3)}` : ''),
+    `${'  stages'.padEnd(20)}${stagesLine(base.summary.stages)}`,
+    `${'this / baseline'.padEnd(20)}${(rate / base.rate).toFixed(3)} (throughput ratio, same file, same run)`,
+  ];
+}
+
+/** The importer's seconds per stage; parsing overlaps the database's work, so they add up to more than the wall time. */
+function stagesLine(stages: ImportStages | undefined): string {
+  if (!stages) return '(not reported by this importer)';
+  const s = (n: number): string => `${n.toFixed(2)} s`;
+  return (
+    `read ${s(stages.read)}, validate ${s(stages.validate)} | database: stage ${s(stages.stage)}, upsert ${s(stages.upsert)}, ` +
+    `grouping ${s(stages.group)}, commit ${s(stages.commit)} | parser waited ${s(stages.waited)} for the database`
+  );
+}
+
 async function main(): Promise<number> {
   const program = new Command('bench:import')
     .description('Benchmark the postings import against PostgreSQL\'s bare COPY of the same generated CSV (needs DATABASE_URL).')
     .option('--rows <n>', 'postings to generate', positiveInteger, 1_000_000)
     .option('--raw-rows <n>', 'raw JobPostings to generate for the raw-posting run (0: skip it)', (v: string) => (v === '0' ? 0 : positiveInteger(v)), 100_000)
     .option('--batch-size <n>', 'batch size passed to the import (default: the importer\'s)', positiveInteger)
+    .option('--baseline <dir>', 'a checkout of another commit whose import runs on the same files, for before/after ratios')
     .parse(process.argv);
-  const options = program.opts<{ rows: number; rawRows: number; batchSize?: number }>();
+  const options = program.opts<{ rows: number; rawRows: number; batchSize?: number; baseline?: string }>();
+  const baselineDir = options.baseline ? path.resolve(options.baseline) : undefined;
+  if (baselineDir && !fs.existsSync(path.join(baselineDir, 'scripts', 'import.ts'))) {
+    process.stderr.write(`bench:import: --baseline ${options.baseline}: must be a checkout of this project (no scripts/import.ts there)\n`);
+    return 2;
+  }
 
   const server = process.env.DATABASE_URL;
   if (!server) {
@@ -195,13 +252,14 @@ async function main(): Promise<number> {
     await importFile(db, 'rates', path.join(ROOT, 'data/exchange-rates.csv'));
     await db.close();
 
+    const base = baselineDir ? await baselineImport(server, baselineDir, file, options.batchSize) : undefined;
     process.stderr.write(`importing into ${redactUrl(url)} ...\n`);
     const outcome = await runImportChild(file, url, options.batchSize);
     if (outcome.code !== 0) {
       process.stderr.write(outcome.stderr);
       throw new Error(`the import exited with status ${outcome.code}`);
     }
-    const summary = JSON.parse(outcome.stdout) as { read: number; inserted: number; seconds: number };
+    const summary = JSON.parse(outcome.stdout) as { read: number; inserted: number; seconds: number; stages?: ImportStages };
     process.stderr.write('timing bare COPY of the same file ...\n');
     const copySeconds = await bareCopy(url, file);
     process.stderr.write('timing COPY of the stored rows into copies of the indexed tables ...\n');
@@ -219,22 +277,32 @@ async function main(): Promise<number> {
       const rdb = await openDatabase({ url: rawDb.url, migrate: true });
       await importFile(rdb, 'rates', path.join(ROOT, 'data/exchange-rates.csv'));
       await rdb.close();
+      const rawArgs = ['--format', 'jobposting', '--roles', rulesFile, '--default-role', 'other'];
+      const rawBase = baselineDir ? await baselineImport(server, baselineDir, rawFile, options.batchSize, rawArgs) : undefined;
       process.stderr.write(`importing raw postings into ${redactUrl(rawDb.url)} ...\n`);
-      const raw = await runImportChild(rawFile, rawDb.url, options.batchSize, ['--format', 'jobposting', '--roles', rulesFile, '--default-role', 'other']);
+      const raw = await runImportChild(rawFile, rawDb.url, options.batchSize, rawArgs);
       if (raw.code !== 0 && raw.code !== 1) {
         process.stderr.write(raw.stderr);
         throw new Error(`the raw import exited with status ${raw.code}`);
       }
-      const rawSummary = JSON.parse(raw.stdout) as { read: number; inserted: number; rejected: number; postings?: { salaryTextRead: number } };
+      const rawSummary = JSON.parse(raw.stdout) as {
+        read: number;
+        inserted: number;
+        rejected: number;
+        stages?: ImportStages;
+        postings?: { salaryTextRead: number };
+      };
       const rawCopySeconds = await bareCopyLines(rawDb.url, rawFile);
       const rawRate = rawSummary.read / raw.seconds;
       const plainRate = summary.read / outcome.seconds;
       rawLines = [
         `raw JobPostings     ${fmt(options.rawRows)} (${(fs.statSync(rawFile).size / 1e6).toFixed(1)} MB NDJSON, 2,000-char descriptions, salary text, 20% cross-source duplicates)`,
         `raw import          ${raw.seconds.toFixed(2)} s wall, ${fmt(rawRate)} rows/s, inserted ${fmt(rawSummary.inserted)}, rejected ${fmt(rawSummary.rejected)}, salary texts read ${fmt(rawSummary.postings?.salaryTextRead ?? 0)}, peak RSS ${(raw.peakRssKb / 1024).toFixed(0)} MB`,
+        `raw stages          ${stagesLine(rawSummary.stages)}`,
         `raw bare COPY       ${rawCopySeconds.toFixed(2)} s, ${fmt(options.rawRows / rawCopySeconds)} rows/s (the NDJSON lines into one text column)`,
         `raw import / COPY   ${(rawRate / (options.rawRows / rawCopySeconds)).toFixed(3)}`,
         `raw / plain import  ${(rawRate / plainRate).toFixed(3)} (rows/s of the raw run over the plain run's)`,
+        ...(rawBase ? baselineLines('raw baseline', rawBase, rawRate) : []),
       ];
     }
 
@@ -247,11 +315,13 @@ async function main(): Promise<number> {
     const lines = [
       `rows                ${fmt(options.rows)} (${(bytes / 1e6).toFixed(1)} MB CSV)`,
       `import              ${outcome.seconds.toFixed(2)} s wall (importer's own timer ${summary.seconds.toFixed(2)} s), ${fmt(importRate)} rows/s, inserted ${fmt(summary.inserted)}`,
+      `import stages       ${stagesLine(summary.stages)}`,
       `bare COPY           ${copySeconds.toFixed(2)} s, ${fmt(copyRate)} rows/s`,
       `indexed COPY        ${indexed.seconds.toFixed(2)} s, ${fmt(indexedRate)} postings/s (${fmt(indexed.postings)} postings + ${fmt(indexed.observations)} observations into copies of the tables with their indexes and foreign keys)`,
       `import / indexed    ${indexedRatio.toFixed(3)} (the physical limit; goal >= 1.0: ${indexedRatio >= 1 ? 'met' : 'NOT met'})`,
       `import / bare COPY  ${ratio.toFixed(3)} (reference: COPY into an unindexed text table)`,
       `import peak RSS     ${rssMb.toFixed(0)} MB (goal < 300 MB: ${rssMb < 300 ? 'met' : 'NOT met'})`,
+      ...(base ? baselineLines('baseline import', base, importRate, indexedRate) : []),
       ...rawLines,
     ];
     process.stdout.write(lines.join('\n') + '\n');

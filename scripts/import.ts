@@ -5,8 +5,6 @@
  * 2 usage error, unreadable file or unusable environment (configuration, database).
  */
 import fs from 'node:fs';
-import v8 from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { Argument, Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import cliProgress from 'cli-progress';
 import { ConfigError, loadConfig } from '../src/config.ts';
@@ -78,25 +76,6 @@ function buildProgram(): Command {
     )
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s), writeOut: (s) => process.stdout.write(s) });
-}
-
-/**
- * V8 grows its heap lazily: each batch outlives a few young-generation collections, so it ends up
- * in the old generation, which V8 lets fill with such garbage up to several hundred MB before it
- * collects it. Checked every 1000 rows: past `limit` bytes of RSS, a full collection brings it back,
- * at most once per `everyRows` rows (a collection takes some 10-30 ms; collecting every 1000 rows
- * used to cost more than parsing). (The same runtime switch for gc() as Jest's leak detection uses.)
- */
-function memoryGovernor(limit = 200 * 1024 * 1024, everyRows = 10_000): (rows: number) => void {
-  v8.setFlagsFromString('--expose-gc');
-  const gc = runInNewContext('gc') as unknown;
-  if (typeof gc !== 'function') return () => undefined;
-  let lastRows = -everyRows;
-  return (rows) => {
-    if (rows - lastRows < everyRows || process.memoryUsage.rss() <= limit) return;
-    (gc as () => void)();
-    lastRows = rows;
-  };
 }
 
 function formatError(e: RowError): string {
@@ -206,7 +185,6 @@ async function main(argv: string[]): Promise<number> {
 
   let db: Database | undefined;
   const progress = progressReporter(totalBytes);
-  const keepMemoryFlat = memoryGovernor();
   try {
     const titleRules = options.roles !== undefined ? readTitleRulesFile(options.roles) : undefined;
     const columns = options.columns !== undefined ? readColumnMap(options.columns) : undefined;
@@ -234,10 +212,7 @@ async function main(argv: string[]): Promise<number> {
       titleRules,
       defaultRole: options.defaultRole,
       maxErrors: PRINTED_ERRORS,
-      onProgress: (p) => {
-        progress.update(p);
-        keepMemoryFlat(p.rows);
-      },
+      onProgress: (p) => progress.update(p),
     });
     progress.stop();
     if (options.json) {

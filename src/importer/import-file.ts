@@ -19,7 +19,7 @@ import type { PostingImportRow } from './posting-schema.ts';
 import { RawPostingPipeline } from './raw-postings.ts';
 import { RecordReader, type SourceRecord } from './read-records.ts';
 import { DEFAULT_SALARY_BOUNDS, implausibleMessage, type SalaryBounds } from '../domain/salary.ts';
-import type { StagedRow } from './staging-table.ts';
+import { CopyBuffer, type StagedRow } from './staging-table.ts';
 import { supportsCopy } from './supports-copy.ts';
 import { IMPORT_KINDS } from './import-types.ts';
 import { kindDefinition, loadValidationContext, upsertBatch, validate, type ValidatedRows } from './upsert-batch.ts';
@@ -115,7 +115,10 @@ async function runImport<K extends ImportKind>(
     dryRun,
     atomic,
     rolledBack: false,
+    stages: { read: 0, validate: 0, stage: 0, upsert: 0, group: 0, commit: 0, waited: 0 },
   };
+  const stages = summary.stages;
+  const since = (from: bigint): number => Number(process.hrtime.bigint() - from) / 1e9;
 
   const staging = def.staging.unique();
   const raw = def.kind === 'postings' ? new RawPostingPipeline(options) : null;
@@ -142,7 +145,10 @@ async function runImport<K extends ImportKind>(
     if (options.errorsFile) errorsFile = await ErrorsFile.open(options.errorsFile);
     // The service's writes get its statement timeout per transaction (SET LOCAL), which also holds
     // behind a pooler in transaction mode; the command-line import has none (long files).
-    const begin = db.writeStatementTimeoutMs ? `BEGIN; SET LOCAL statement_timeout = ${Math.floor(db.writeStatementTimeoutMs)}` : 'BEGIN';
+    // JIT is off for the import's transactions: PostgreSQL cannot estimate the staging table (never
+    // analyzed), and compiling the plans of its set-based statements took seconds a batch for
+    // statements that run in milliseconds (most of the import's time, measured).
+    const begin = `BEGIN; SET LOCAL jit = off${db.writeStatementTimeoutMs ? `; SET LOCAL statement_timeout = ${Math.floor(db.writeStatementTimeoutMs)}` : ''}`;
     client = await db.pool.connect();
     const conn = client;
     const copy = options.copy ?? (db.embedded ? false : await supportsCopy(conn));
@@ -152,15 +158,17 @@ async function runImport<K extends ImportKind>(
       inTransaction = true;
     }
 
-    // One batch, through the row writer that the mutations use too (upsert-batch.ts).
-    const write = async (rows: StagedRow<T>[], valid: number): Promise<void> => {
+    // One batch, through the row writer that the mutations use too (upsert-batch.ts): BEGIN with
+    // the staging, the upserts in one round trip, the regrouping in another, the COMMIT (each timed
+    // as its stage).
+    const write = async (rows: StagedRow<T>[] | CopyBuffer, valid: number): Promise<void> => {
       try {
-        // BEGIN (unless atomic) goes with the staging, COMMIT with the upserts: one round trip each.
-        const counts = await upsertBatch(conn, kind, rows, {
+        const counts = await upsertBatch(conn, kind, rows as StagedRow<ValidatedRows[typeof kind]>[] | CopyBuffer, {
           copy,
           bounds,
           staging,
           ids: false,
+          stages,
           ...(atomic ? {} : { begin, end: 'COMMIT' }),
         });
         // Salaries outside the plausible range are only known once converted at the rates the
@@ -186,18 +194,30 @@ async function runImport<K extends ImportKind>(
       }
     };
 
-    // The batch being filled: rows by key, so that a later duplicate replaces an earlier one.
+    // The batch being filled: rows by key, so that a later duplicate replaces an earlier one. With
+    // COPY, its rows are COPY text in a buffer (the one being written is the other buffer).
     let rows: StagedRow<T>[] = [];
+    let text = copy && !dryRun ? new CopyBuffer() : null;
+    let sending = text ? new CopyBuffer() : null;
     let positions = new Map<string, number>();
     let valid = 0;
     const flush = async (): Promise<void> => {
-      const batch = rows;
+      const batch = text ?? rows;
       const count = valid;
       rows = [];
       positions = new Map();
       valid = 0;
-      if (pending) await pending;
+      if (pending) {
+        const at = process.hrtime.bigint();
+        await pending;
+        stages.waited += since(at);
+      }
       pending = undefined;
+      // The previous batch is written: its buffer takes the next batch's rows.
+      if (text && sending) {
+        [text, sending] = [sending, text];
+        text.clear();
+      }
       // With --atomic, nothing more is worth writing once a row was rejected: it all rolls back.
       if (dryRun || count === 0 || (atomic && summary.rejected > 0)) return;
       const p = write(batch, count);
@@ -250,7 +270,7 @@ async function runImport<K extends ImportKind>(
     const unknownKeys = new Set<string>();
     // NDJSON with a column map: the keys of the first batch, to stop before writing when a mapped key never occurs.
     const firstBatchKeys = raw?.hasColumnMap && format === 'ndjson' ? new Set<string>() : null;
-    for await (const record of reader.records()) {
+    for await (const record of timed(reader.records(), (seconds) => (stages.read += seconds))) {
       if (!headerChecked) checkHeader();
       summary.read += 1;
       if (summary.read % PROGRESS_EVERY === 0) options.onProgress?.({ rows: summary.read, bytes: reader.bytes });
@@ -265,11 +285,13 @@ async function runImport<K extends ImportKind>(
       if (format === 'ndjson' && unknownKeys.size < 20 && !raw?.hasColumnMap) {
         for (const key of Object.keys(record.values)) if (!(def.fields as readonly string[]).includes(key)) unknownKeys.add(key);
       }
+      const validating = process.hrtime.bigint();
       let values = record.values;
       let roleFromTitle = false;
       if (raw) {
         const prepared = raw.prepare(values);
         if ('errors' in prepared) {
+          stages.validate += since(validating);
           await reject(record, prepared.errors);
           continue;
         }
@@ -278,6 +300,7 @@ async function runImport<K extends ImportKind>(
       }
       const validated = validate(kind, values, ctx);
       if (!validated.ok) {
+        stages.validate += since(validating);
         await reject(record, validated.errors);
         continue;
       }
@@ -285,15 +308,17 @@ async function runImport<K extends ImportKind>(
       const key = def.key(result.value);
       const at = positions.get(key);
       // The COPY text is made now, while the previous batch is being written, so that the
-      // load itself only streams prepared text.
-      const staged: StagedRow<T> =
-        copy && !dryRun ? { line: record.line, copyLine: staging.copyLine(result.value, record.line) } : { line: record.line, row: result.value };
-      if (at === undefined) {
+      // load itself only streams prepared bytes.
+      if (text) {
+        if (at !== undefined) text.supersede(at);
+        positions.set(key, text.append(staging.copyLine(result.value, record.line)));
+      } else if (at === undefined) {
         positions.set(key, rows.length);
-        rows.push(staged);
+        rows.push({ line: record.line, row: result.value });
       } else {
-        rows[at] = staged;
+        rows[at] = { line: record.line, row: result.value };
       }
+      stages.validate += since(validating);
       valid += 1;
       if (valid >= batchSize) {
         if (firstBatchKeys) raw?.checkKeysSeen(firstBatchKeys, fileName);
@@ -339,6 +364,21 @@ async function runImport<K extends ImportKind>(
   summary.errors.sort((a, b) => a.line - b.line);
   summary.seconds = Number(process.hrtime.bigint() - started) / 1e9;
   return summary;
+}
+
+/** The items of `source`, adding the seconds spent waiting for each to `add`. */
+async function* timed<R>(source: AsyncIterator<R>, add: (seconds: number) => void): AsyncGenerator<R> {
+  try {
+    for (;;) {
+      const from = process.hrtime.bigint();
+      const next = await source.next();
+      add(Number(process.hrtime.bigint() - from) / 1e9);
+      if (next.done) return;
+      yield next.value;
+    }
+  } finally {
+    await source.return?.(undefined);
+  }
 }
 
 /** One line for every currency without a rate, with the fix, instead of one per rejected row. */

@@ -6,7 +6,7 @@ import { RATE_FIELDS, RATE_REQUIRED_FIELDS, validateRateRow, type RateImportRow 
 import { implausibleObservationsSql, implausiblePostingsSql, implausibleTextSalariesSql } from './implausible-salaries.ts';
 import type { StagingTable } from './staging-table.ts';
 import { observationStagingTable, upsertObservationsSql } from './upsert-observations.ts';
-import { postingStagingTable, upsertPostingsSql } from './upsert-postings.ts';
+import { postingStagingTable, upsertPostingsSql, upsertPostingsSteps } from './upsert-postings.ts';
 import { rateStagingTable, upsertRatesSql } from './upsert-rates.ts';
 
 /** Everything the importer needs to know about one kind of file. */
@@ -26,6 +26,11 @@ export interface ImportKindDefinition<T> {
   /** The set-based upserts from the loaded staging table; one of them returns (inserted, updated). */
   upsertSql(stagingTable: string): string[];
   /**
+   * The same statements as upsertSql, split into the importer's timed stages (ImportStages):
+   * the upserts, then the maintained state (duplicate groups). Kinds without it time upsertSql as `upsert`.
+   */
+  upsertSteps?(stagingTable: string): { upsert: string[]; group: string[] };
+  /**
    * Removes the staged rows whose salary is implausible once converted ($1, $2: the bounds in
    * USD a year) and returns them (src/importer/implausible-salaries.ts); none for kinds without salaries.
    */
@@ -44,6 +49,7 @@ export const postingsKind: ImportKindDefinition<PostingImportRow> = {
   externalIdField: 'externalId',
   staging: postingStagingTable,
   upsertSql: upsertPostingsSql,
+  upsertSteps: upsertPostingsSteps,
   implausibleSql: implausiblePostingsSql,
   implausibleTextSql: implausibleTextSalariesSql,
 };

@@ -108,6 +108,27 @@ export interface ImportSummary {
   rolledBack: boolean;
   /** Postings: rows per role, salary texts read or not (per reason), education labels. */
   postings?: RawPostingCounts;
+  /** Seconds spent in each stage of the import (ImportStages). */
+  stages: ImportStages;
+}
+
+/**
+ * Seconds per stage. `read` and `validate` are the importer's own work (parsing the input;
+ * the field rules, derived values and COPY text); `stage`, `upsert`, `group` and `commit` are the
+ * database's, per batch: loading the staging table (with the plausibility checks), the upserts of
+ * the rows (roles, employers, postings with their salary observations, employer names), the
+ * duplicate groups, and COMMIT. The importer parses the next batch while the database writes the
+ * previous one, so the stages overlap and add up to more than `seconds`; `waited` is the time the
+ * parser spent waiting for the database.
+ */
+export interface ImportStages {
+  read: number;
+  validate: number;
+  stage: number;
+  upsert: number;
+  group: number;
+  commit: number;
+  waited: number;
 }
 
 export type ImportInput = string | NodeJS.ReadableStream | Readable;

@@ -48,13 +48,21 @@ const CANONICAL = (p: string) => `${p}.posted_at, ${p}.source COLLATE "C", ${p}.
  * `touched` is a SELECT of posting rows (id, group_id, employer_id, dedupe_key): the postings just
  * written. The keys to regroup are theirs and those of every posting in the group a touched
  * posting was in before (its key may have changed, leaving the old group to be regrouped).
+ * With `onlyShared`, a touched posting that was in no group and is alone with its key is left
+ * out: it stays a group of one, which costs the batch nothing more. LATERAL ... OFFSET 0 keeps
+ * each lookup an index probe per row: the planner cannot estimate the CTEs' sizes and would
+ * otherwise scan the whole posting table for a batch of any size.
  */
-const keysCte = (touched: string) => `touched AS (${touched}),
+const keysCte = (touched: string, onlyShared = false) => `touched AS (${touched}),
   keys AS (
     SELECT DISTINCT x.employer_id AS e, x.dedupe_key AS k FROM (
       SELECT t.employer_id, t.dedupe_key FROM touched t
+      ${onlyShared ? `WHERE t.group_id IS NOT NULL
+         OR EXISTS (SELECT 1 FROM posting q WHERE q.employer_id = t.employer_id AND q.dedupe_key = t.dedupe_key AND q.id <> t.id)` : ''}
       UNION ALL
-      SELECT m.employer_id, m.dedupe_key FROM touched t JOIN posting m ON m.group_id = t.group_id
+      SELECT o.employer_id, o.dedupe_key FROM touched t
+      CROSS JOIN LATERAL (SELECT m.employer_id, m.dedupe_key FROM posting m WHERE m.group_id = t.group_id AND m.id <> t.id OFFSET 0) o
+      WHERE t.group_id IS NOT NULL
     ) x WHERE x.dedupe_key IS NOT NULL
   )`;
 
@@ -63,17 +71,23 @@ const keysCte = (touched: string) => `touched AS (${touched}),
  * (docs/methodology.md, "Duplicates across sources"):
  * 1. advisory transaction locks on the keys' buckets (REGROUP_LOCK_BUCKETS of them), in bucket
  *    order, so that two writers regroup a key in turn (the next statement's snapshot then sees
- *    what the other one committed). Buckets, not one lock a key: advisory locks live in
- *    PostgreSQL's shared lock table (max_locks_per_transaction x max_connections, 6,400 by
- *    default), which a 10,000-key batch would fill, failing every transaction of the server with
- *    "out of shared memory";
+ *    what the other one committed, so two ads imported at once by two writers still find each
+ *    other). Buckets, not one lock a key: advisory locks live in PostgreSQL's shared lock table
+ *    (max_locks_per_transaction x max_connections, 6,400 by default), which a 10,000-key batch
+ *    would fill, failing every transaction of the server with "out of shared memory";
  * 2. per key, the groups' first postings by a walk (a recursive CTE that jumps from a group's
  *    first posting to the first posting more than the window after it, one index probe a
  *    group); every posting of the key belongs to the last group started at or before it in the
- *    canonical order; each posting gets its group, and each group's first posting the group's
- *    size, salary posting and degree requirement (its boolean, label and level, all three from
- *    the earliest member whose requirement is known); rows already right are left alone;
- * 3. a touched posting without a key (stored before keys existed) is a group of one.
+ *    canonical order; each posting of a group of two or more gets the group's first posting as
+ *    group_id, and that first posting the group's size, salary posting and degree requirement (its
+ *    boolean, label and level, all three from the earliest member whose requirement is known). A
+ *    group of one is stored as group_id null (the columns' defaults), so a new posting that
+ *    duplicates nothing costs no update: rewriting every new row once more, with all its
+ *    indexes, used to double the import's cost. Rows already right are left alone. A touched
+ *    posting without a key (stored before keys existed) is a group of one.
+ * JIT is off for the rest of the transaction (after the locks, the first statement, which
+ * callers may run alone): the misestimated CTEs would make PostgreSQL spend seconds compiling
+ * plans that run in milliseconds.
  */
 /** Advisory locks a regrouping writer takes at most (one per bucket of keys), whatever its batch size. */
 export const REGROUP_LOCK_BUCKETS = 256;
@@ -88,7 +102,7 @@ export function regroupSql(touched: string, windowDays: number = dedupeWindowDay
         SELECT DISTINCT mod(hashtext(e::text || ':' || k) & 2147483647, ${REGROUP_LOCK_BUCKETS}) AS b FROM keys
       ) buckets ORDER BY b
     ) l`;
-  const regroup = `WITH RECURSIVE ${keysCte(touched)},
+  const regroup = `WITH RECURSIVE ${keysCte(touched, true)},
   walk AS (
     SELECT k.e, k.k, f.id, f.posted_at FROM keys k
     CROSS JOIN LATERAL (
@@ -104,9 +118,15 @@ export function regroupSql(touched: string, windowDays: number = dedupeWindowDay
     ) n
   ),
   members AS (
-    SELECT p.id, p.employer_id, p.dedupe_key, p.posted_at, p.source, p.external_id, p.salary_min, p.salary_max, p.degree_required,
-           count(w.id) OVER (PARTITION BY p.employer_id, p.dedupe_key ORDER BY ${CANONICAL('p')} ROWS UNBOUNDED PRECEDING) AS g
-    FROM keys k JOIN posting p ON p.employer_id = k.e AND p.dedupe_key = k.k
+    SELECT p.*, count(w.id) OVER (PARTITION BY p.employer_id, p.dedupe_key ORDER BY ${CANONICAL('p')} ROWS UNBOUNDED PRECEDING) AS g
+    FROM keys k
+    CROSS JOIN LATERAL (
+      SELECT p.id, p.employer_id, p.dedupe_key, p.posted_at, p.source, p.external_id, p.salary_min, p.salary_max, p.degree_required,
+             p.education_requirement, p.education_level,
+             p.group_id, p.group_size, p.group_salary_posting_id, p.group_degree_required,
+             p.group_education_requirement, p.group_education_level
+      FROM posting p WHERE p.employer_id = k.e AND p.dedupe_key = k.k OFFSET 0
+    ) p
     LEFT JOIN walk w ON w.id = p.id
   ),
   summary AS (
@@ -118,48 +138,49 @@ export function regroupSql(touched: string, windowDays: number = dedupeWindowDay
     FROM members m GROUP BY m.employer_id, m.dedupe_key, m.g
   ),
   wanted AS (
-    SELECT m.id, s.leader AS group_id,
-           CASE WHEN m.id = s.leader THEN s.size ELSE 1 END AS group_size,
-           CASE WHEN m.id = s.leader THEN s.salary_id END AS group_salary_posting_id,
-           CASE WHEN m.id = s.leader THEN d.degree_required END AS group_degree_required,
-           CASE WHEN m.id = s.leader THEN coalesce(d.education_requirement, 'UNKNOWN') END AS group_education_requirement,
-           CASE WHEN m.id = s.leader THEN d.education_level END AS group_education_level
-    FROM members m JOIN summary s ON s.employer_id = m.employer_id AND s.dedupe_key = m.dedupe_key AND s.g = m.g
-    LEFT JOIN posting d ON d.id = s.degree_id
+    SELECT w.* FROM (
+      SELECT m.id, m.group_id AS old_group_id, m.group_size AS old_group_size, m.group_salary_posting_id AS old_salary, m.group_degree_required AS old_degree,
+             m.group_education_requirement AS old_requirement, m.group_education_level AS old_level,
+             CASE WHEN s.size > 1 THEN s.leader END AS group_id,
+             CASE WHEN m.id = s.leader THEN s.size ELSE 1 END AS group_size,
+             CASE WHEN m.id = s.leader AND s.size > 1 THEN s.salary_id END AS group_salary_posting_id,
+             CASE WHEN m.id = s.leader AND s.size > 1 THEN d.degree_required END AS group_degree_required,
+             CASE WHEN m.id = s.leader AND s.size > 1 THEN coalesce(d.education_requirement, 'UNKNOWN') END AS group_education_requirement,
+             CASE WHEN m.id = s.leader AND s.size > 1 THEN d.education_level END AS group_education_level
+      FROM members m JOIN summary s ON s.employer_id = m.employer_id AND s.dedupe_key = m.dedupe_key AND s.g = m.g
+      LEFT JOIN members d ON d.id = s.degree_id
+    ) w
+    WHERE (w.old_group_id, w.old_group_size, w.old_salary, w.old_degree, w.old_requirement, w.old_level)
+          IS DISTINCT FROM (w.group_id, w.group_size, w.group_salary_posting_id, w.group_degree_required,
+                            w.group_education_requirement, w.group_education_level)
+  ),
+  singles AS (
+    UPDATE posting p SET group_id = NULL, group_size = 1, group_salary_posting_id = NULL, group_degree_required = NULL,
+           group_education_requirement = NULL, group_education_level = NULL
+    WHERE p.id = ANY(ARRAY(SELECT t.id FROM touched t WHERE t.dedupe_key IS NULL))
+      AND (p.group_id IS NOT NULL OR p.group_size <> 1 OR p.group_salary_posting_id IS NOT NULL OR p.group_degree_required IS NOT NULL
+           OR p.group_education_requirement IS NOT NULL OR p.group_education_level IS NOT NULL)
+    RETURNING 1
   )
   UPDATE posting p SET group_id = w.group_id, group_size = w.group_size,
          group_salary_posting_id = w.group_salary_posting_id, group_degree_required = w.group_degree_required,
          group_education_requirement = w.group_education_requirement, group_education_level = w.group_education_level
   FROM wanted w
-  WHERE p.id = w.id
-    AND (p.group_id, p.group_size, p.group_salary_posting_id, p.group_degree_required, p.group_education_requirement, p.group_education_level)
-        IS DISTINCT FROM (w.group_id, w.group_size, w.group_salary_posting_id, w.group_degree_required,
-                          w.group_education_requirement, w.group_education_level)`;
-  const own = `CASE WHEN p.salary_min IS NOT NULL OR p.salary_max IS NOT NULL THEN p.id END`;
-  // Every row with a known requirement has its label (migration 20261201220000_raw_postings set the older ones').
-  const requirement = `coalesce(p.education_requirement, 'UNKNOWN')`;
-  const level = 'p.education_level';
-  const singles = `WITH ${keysCte(touched)}
-  UPDATE posting p SET group_id = p.id, group_size = 1, group_salary_posting_id = ${own}, group_degree_required = p.degree_required,
-         group_education_requirement = ${requirement}, group_education_level = ${level}
-  FROM touched t
-  WHERE p.id = t.id AND p.dedupe_key IS NULL
-    AND (p.group_id, p.group_size, p.group_salary_posting_id, p.group_degree_required, p.group_education_requirement, p.group_education_level)
-        IS DISTINCT FROM (p.id, 1, ${own}, p.degree_required, ${requirement}, ${level})`;
-  return [lock, regroup, singles];
+  WHERE p.id = ANY(ARRAY(SELECT id FROM wanted)) AND p.id = w.id`;
+  return [lock, 'SET LOCAL jit = off', regroup];
 }
 
 /**
  * After a batch's upsert, in the same transaction: regroups the keys of the postings this
- * transaction inserted or changed (their updated_at is its now()) and of any posting not grouped
- * yet, so that an older posting imported later, or one whose title, location or employer
- * changed, takes the groups it affects with it. Unchanged re-imported rows cost nothing.
+ * transaction inserted or changed (their updated_at is its now()), so that an older posting
+ * imported later, or one whose title, location or employer changed, takes the groups it affects
+ * with it. Unchanged re-imported rows cost nothing.
  */
 export function regroupStagedSql(stagingTable: string, windowDays: number = dedupeWindowDays()): string[] {
   return regroupSql(
     `SELECT p.id, p.group_id, p.employer_id, p.dedupe_key FROM ${stagingTable} s
      JOIN posting p ON p.source = s.source AND p.external_id = s.external_id
-     WHERE p.updated_at = now()::timestamptz(3) OR p.group_id IS NULL`,
+     WHERE p.updated_at = now()::timestamptz(3)`,
     windowDays,
   );
 }

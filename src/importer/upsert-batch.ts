@@ -1,13 +1,13 @@
 import type pg from 'pg';
 import { observationsKind, postingsKind, ratesKind, type ImportKindDefinition } from './import-kinds.ts';
 import type { RowValidation } from '../domain/field-rules.ts';
-import type { ImportKind, ValidationContext } from './import-types.ts';
+import type { ImportKind, ImportStages, ValidationContext } from './import-types.ts';
 import type { ObservationImportRow } from './observation-schema.ts';
 import type { PostingImportRow } from './posting-schema.ts';
 import { DEFAULT_SALARY_BOUNDS, type SalaryBounds } from '../domain/salary.ts';
 import type { ImplausibleRow } from './implausible-salaries.ts';
 import type { RateImportRow } from './rate-schema.ts';
-import type { StagedRow, StagingTable } from './staging-table.ts';
+import type { CopyBuffer, StagedRow, StagingTable } from './staging-table.ts';
 
 /** Each kind's validated record. */
 export interface ValidatedRows {
@@ -59,6 +59,8 @@ export interface UpsertBatchOptions<K extends ImportKind> {
   ids?: boolean;
   /** The staging table to (re)fill; by default one of the call's own. An import fills one table batch after batch. */
   staging?: StagingTable<ValidatedRows[K]>;
+  /** Seconds spent per stage, added to (the import's summary): staging, upserts, regrouping, COMMIT. */
+  stages?: Pick<ImportStages, 'stage' | 'upsert' | 'group' | 'commit'>;
 }
 
 export interface UpsertBatchResult {
@@ -70,6 +72,19 @@ export interface UpsertBatchResult {
   implausible: ImplausibleRow[];
   /** Rows whose salary, read from salaryText, was implausible and dropped (the rows were written without it). */
   textSalariesDropped: number;
+}
+
+/**
+ * Sends statements (without parameters) as ONE simple query, so that they cost one round trip
+ * however many there are, and reads the counts from the result that has them.
+ */
+async function runBatchStatements(client: pg.ClientBase, statements: readonly string[]): Promise<{ inserted: number; updated: number }> {
+  const raw = (await client.query(statements.join(';\n'))) as unknown as pg.QueryResult | pg.QueryResult[];
+  for (const result of Array.isArray(raw) ? raw : [raw]) {
+    const first = result.rows?.[0] as Record<string, unknown> | undefined;
+    if (first && typeof first.inserted === 'number' && typeof first.updated === 'number') return { inserted: first.inserted, updated: first.updated };
+  }
+  return { inserted: 0, updated: 0 };
 }
 
 /** Reads a staged line's stored id after the upsert; the staging table is still there. */
@@ -89,7 +104,7 @@ const ID_SQL: Partial<Record<ImportKind, (staging: string) => string>> = {
 export async function upsertBatch<K extends ImportKind>(
   client: pg.ClientBase,
   kind: K,
-  rows: readonly StagedRow<ValidatedRows[K]>[],
+  rows: readonly StagedRow<ValidatedRows[K]>[] | CopyBuffer,
   options: UpsertBatchOptions<K> = {},
 ): Promise<UpsertBatchResult> {
   const def: ImportKindDefinition<ValidatedRows[K]> = KINDS[kind];
@@ -97,6 +112,13 @@ export async function upsertBatch<K extends ImportKind>(
   const staging = options.staging ?? def.staging.unique();
   const bounds = options.bounds ?? DEFAULT_SALARY_BOUNDS;
   const idSql = (options.ids ?? true) ? ID_SQL[kind] : undefined;
+  const stages = options.stages;
+  let at = process.hrtime.bigint();
+  const lap = (stage: keyof NonNullable<typeof stages>): void => {
+    const now = process.hrtime.bigint();
+    if (stages) stages[stage] += Number(now - at) / 1e9;
+    at = now;
+  };
   await staging.load(client, rows, options.copy ?? false, options.begin);
   let textSalariesDropped = 0;
   if (def.implausibleTextSql) {
@@ -107,21 +129,26 @@ export async function upsertBatch<K extends ImportKind>(
   if (def.implausibleSql) {
     implausible = (await client.query<ImplausibleRow>(def.implausibleSql(staging.name), [bounds.minUsdPerYear, bounds.maxUsdPerYear])).rows;
   }
-  const statements = [...def.upsertSql(staging.name), ...(idSql ? [idSql(staging.name)] : []), ...(options.end ? [options.end] : [])];
-  // ONE simple query, so that a batch costs one round trip however many statements it has.
-  const raw = (await client.query(statements.join(';\n'))) as unknown as pg.QueryResult | pg.QueryResult[];
-  const results = Array.isArray(raw) ? raw : [raw];
-  let inserted = 0;
-  let updated = 0;
+  lap('stage');
+  const steps = def.upsertSteps?.(staging.name) ?? { upsert: def.upsertSql(staging.name), group: [] };
+  const { inserted, updated } = await runBatchStatements(client, steps.upsert);
+  lap('upsert');
   const ids = new Map<number, number>();
-  for (const result of results) {
-    const first = result.rows?.[0] as Record<string, unknown> | undefined;
-    if (first && typeof first.inserted === 'number' && typeof first.updated === 'number') {
-      inserted = first.inserted;
-      updated = first.updated;
-    } else if (first && 'stored_id' in first) {
-      for (const row of result.rows as { staged_line: number; stored_id: number }[]) ids.set(row.staged_line, row.stored_id);
+  // The regrouping and the ids lookup share a round trip; the COMMIT is its own (timed apart).
+  const after = [...steps.group, ...(idSql ? [idSql(staging.name)] : [])];
+  if (after.length > 0) {
+    const raw = (await client.query(after.join(';\n'))) as unknown as pg.QueryResult | pg.QueryResult[];
+    for (const result of Array.isArray(raw) ? raw : [raw]) {
+      const first = result.rows?.[0] as Record<string, unknown> | undefined;
+      if (first && 'stored_id' in first) {
+        for (const row of result.rows as { staged_line: number; stored_id: number }[]) ids.set(row.staged_line, row.stored_id);
+      }
     }
+    lap('group');
+  }
+  if (options.end) {
+    await client.query(options.end);
+    lap('commit');
   }
   return { inserted, updated, ids, implausible, textSalariesDropped };
 }

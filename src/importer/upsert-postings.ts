@@ -93,6 +93,12 @@ const OBSERVATION_COLUMNS = ['role_id', 'source', 'amount', 'currency', 'period'
  * - the duplicate groups of every key the batch touched are brought up to date (posting-groups.ts).
  */
 export function upsertPostingsSql(stagingTable: string): string[] {
+  const steps = upsertPostingsSteps(stagingTable);
+  return [...steps.upsert, ...steps.group];
+}
+
+/** upsertPostingsSql's statements in two steps: the upserts, then the regrouping (timed apart by the importer). */
+export function upsertPostingsSteps(stagingTable: string): { upsert: string[]; group: string[] } {
   const amount = annualizedSql(midpointSql('up.salary_min', 'up.salary_max'), 'up.salary_period');
   const upsert = `WITH up AS (
        INSERT INTO posting AS p (source, external_id, ${POSTING_COLUMNS.join(', ')})
@@ -113,8 +119,9 @@ export function upsertPostingsSql(stagingTable: string): string[] {
                  p.salary_min, p.salary_max, p.salary_currency, p.salary_period
      ),
      dropped AS (
+       -- Only an updated posting can have an observation to lose: an inserted one has a new id.
        DELETE FROM salary_observation o USING up
-       WHERE o.posting_id = up.id AND up.salary_min IS NULL AND up.salary_max IS NULL
+       WHERE o.posting_id = up.id AND NOT up.inserted AND up.salary_min IS NULL AND up.salary_max IS NULL
      ),
      observed AS (
        INSERT INTO salary_observation AS o (posting_id, external_id, ${OBSERVATION_COLUMNS.join(', ')})
@@ -128,15 +135,25 @@ export function upsertPostingsSql(stagingTable: string): string[] {
      )
      SELECT count(*) FILTER (WHERE inserted)::int AS inserted, count(*) FILTER (WHERE NOT inserted)::int AS updated FROM up`;
   // Each employer of the batch is then named by the most frequent spelling of its postings (on a tie, the earliest).
+  // Only employers for which the batch holds another spelling than their name are counted again:
+  // when every row of the batch spells an employer as it is named, that spelling only gained
+  // postings (or kept its count), so it stays the most frequent; counting every posting of every
+  // employer of every batch read most of the table each batch.
   const rename = `UPDATE employer e SET name = m.spelling
      FROM (
        SELECT DISTINCT ON (p.employer_id) p.employer_id, p.company_name AS spelling
        FROM posting p
        WHERE p.company_name IS NOT NULL
-         AND p.employer_id IN (SELECT e2.id FROM employer e2 WHERE e2.normalized_name IN (SELECT employer_key FROM ${stagingTable}))
+         AND p.employer_id IN (
+           SELECT e2.id FROM employer e2 JOIN ${stagingTable} s2 ON s2.employer_key = e2.normalized_name
+           WHERE s2.company_name IS DISTINCT FROM e2.name
+         )
        GROUP BY p.employer_id, p.company_name
        ORDER BY p.employer_id, count(*) DESC, min(p.id)
      ) m
      WHERE e.id = m.employer_id AND e.name IS DISTINCT FROM m.spelling`;
-  return [insertMissingRolesSql(stagingTable), insertMissingEmployersSql(stagingTable), upsert, rename, ...regroupStagedSql(stagingTable)];
+  return {
+    upsert: [insertMissingRolesSql(stagingTable), insertMissingEmployersSql(stagingTable), upsert, rename],
+    group: regroupStagedSql(stagingTable),
+  };
 }
