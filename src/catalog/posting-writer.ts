@@ -180,7 +180,8 @@ export async function deletePosting(db: WriteDatabase, id: number | null): Promi
       if (deleted.dedupe_key !== null) {
         // The postings left under its key: their groups (the deleted one's among them) are walked again.
         const touched = 'SELECT p.id, p.group_id, p.employer_id, p.dedupe_key FROM posting p WHERE p.employer_id = $1 AND p.dedupe_key = $2';
-        for (const sql of regroupSql(touched)) await client.query(sql, [deleted.employer_id, deleted.dedupe_key]);
+        // Some of the steps take no parameters (SET LOCAL jit = off).
+        for (const sql of regroupSql(touched)) await client.query(sql, sql.includes('$1') ? [deleted.employer_id, deleted.dedupe_key] : []);
       }
       await client.query('COMMIT');
       return { deletedId: id, userErrors: [] };
