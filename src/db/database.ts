@@ -78,6 +78,8 @@ export interface OpenOptions {
   statementTimeoutForAll?: boolean;
   /** The plausible salary range of every import and mutation (SALARY_MIN/MAX_USD_PER_YEAR). */
   salaryBounds?: { minUsdPerYear: number; maxUsdPerYear: number };
+  /** work_mem of read sessions (DB_WORK_MEM: digits and kB, MB or GB); the server's default when undefined. */
+  workMem?: string;
   /** How this process shares the embedded folder with others (src/db/embedded.ts); `exclusive` by default. */
   embeddedRole?: EmbeddedRole;
 }
@@ -146,7 +148,9 @@ export async function openDatabase(options: OpenOptions): Promise<Database> {
     await replicas.start();
   }
   // PGlite runs every connection in its one backend: cancelling "another" backend would cancel itself.
-  const sessionSettings: ReadSessionSettings = { statementTimeoutMs, cancelUrl: embedded ? undefined : url };
+  if (options.workMem !== undefined && !/^\d{1,7}(kB|MB|GB)$/.test(options.workMem)) throw new Error(`work_mem ${JSON.stringify(options.workMem)} must be digits and kB, MB or GB`);
+  // The embedded database keeps its own (WebAssembly memory is small).
+  const sessionSettings: ReadSessionSettings = { statementTimeoutMs, cancelUrl: embedded ? undefined : url, workMem: embedded ? undefined : options.workMem };
   const serverUrl = url;
   return {
     pool,

@@ -26,6 +26,11 @@ export interface ReadSessionSettings {
   clientGraceMs?: number;
   /** Connection string for a side connection that cancels a running statement; none: no cancelling. */
   cancelUrl?: string;
+  /**
+   * work_mem of every read transaction (DB_WORK_MEM, e.g. '64MB'), SET LOCAL like the timeout:
+   * the figures' groupings and percentiles sort, and at PostgreSQL's 4 MB they spill to disk.
+   */
+  workMem?: string;
 }
 
 /** A statement of the session ran out of time (statement_timeout, or no answer at all from the server). */
@@ -107,6 +112,8 @@ export class ReadSession implements Queryable {
   target: ReadTarget | undefined;
   /** Set when a replica failed under this session: the operation should run again on the primary. */
   replicaLost = false;
+  /** Values read once per snapshot (perSnapshot), forgotten when it ends. */
+  private memo = new Map<string, Promise<unknown>>();
 
   constructor(
     private readonly pool: pg.Pool,
@@ -166,10 +173,25 @@ export class ReadSession implements Queryable {
     return this.settings.clientGraceMs ?? Math.max(1000, this.settings.statementTimeoutMs / 5);
   }
 
+  /**
+   * `compute()` once per snapshot under `key` (e.g. the figure cache's data version, which must
+   * come from the same snapshot as the figures): a later snapshot of this session computes it again.
+   */
+  perSnapshot<T>(key: string, compute: () => Promise<T>): Promise<T> {
+    let value = this.memo.get(key) as Promise<T> | undefined;
+    if (!value) {
+      value = compute();
+      this.memo.set(key, value);
+      value.catch(() => this.memo.get(key) === value && this.memo.delete(key));
+    }
+    return value;
+  }
+
   /** Commits (or, after a failure, rolls back) and returns the client to the pool. Safe to call twice. */
   async release(): Promise<void> {
     const pending = this.client;
     this.client = undefined;
+    this.memo = new Map();
     const failure = this.failure;
     this.failure = undefined;
     if (!pending) return;
@@ -224,7 +246,8 @@ export class ReadSession implements Queryable {
     }
     try {
       const ms = Math.floor(this.settings.statementTimeoutMs);
-      await this.control(client, `BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET LOCAL statement_timeout = ${ms}`);
+      const workMem = this.settings.workMem ? `; SET LOCAL work_mem = '${this.settings.workMem}'` : '';
+      await this.control(client, `BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET LOCAL statement_timeout = ${ms}${workMem}`);
     } catch (error) {
       client.release(error instanceof Error ? error : true);
       throw error;

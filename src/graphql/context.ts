@@ -5,6 +5,7 @@ import type { PrismaClient } from '../db/prisma.ts';
 import type { ReadSession } from '../db/read-session.ts';
 import { apiKeyGuard, type ApiKeyGuard } from './api-key-guard.ts';
 import { createLoaders, type Loaders } from './loaders.ts';
+import { figureCacheFor } from '../stats/figure-cache.ts';
 
 /** The database as the mutations' writes need it (`embedded` makes the importer load without COPY). */
 export interface ContextDatabase {
@@ -74,7 +75,7 @@ export function contextFactory(db: ContextDatabase): (request?: RequestInfo) => 
     return {
       asOf,
       catalog,
-      loaders: createLoaders(reads, catalog, asOf),
+      loaders: createLoaders(reads, catalog, asOf, figureCacheFor(db.pool)),
       reads,
       db,
       requireApiKey,

@@ -1,0 +1,154 @@
+import { hotQuery } from '../db/prepared.ts';
+import type { Queryable } from '../db/read-session.ts';
+import type { TrendInterval } from './trend.ts';
+
+/**
+ * What a cached figure is valid for, read on the operation's own snapshot (so on the server,
+ * primary or replica, that would compute the figures): the data version (the sum of the
+ * data_version counters, which a statement trigger on every table the figures read bumps in the
+ * writing transaction: a committed write becomes visible together with its bump, so an equal
+ * version means equal data), and the first instant after `asOf` at which a posting opens or
+ * closes or a salary report starts to count. Until then time changes no figure; at it, it may.
+ */
+export interface FigureWindow {
+  version: string;
+  /** The operation's instant (ms). */
+  asOf: number;
+  /** The next instant (ms) after asOf at which a posting's or report's state changes; Infinity when none is known. */
+  next: number;
+}
+
+interface Entry {
+  version: string;
+  from: number;
+  until: number;
+  value: unknown;
+}
+
+/**
+ * Figures of the default statistics per (kind, arguments, role), in this process. An entry
+ * answers an operation whose snapshot has the same data version and whose instant lies in
+ * [the instant it was computed for, the next change instant after it): exactly the operations
+ * that would compute the same figure. Bounded: the least recently used entry goes first.
+ */
+export class FigureCache {
+  private readonly entries = new Map<string, Entry>();
+
+  constructor(private maxEntries: number) {}
+
+  /** 0 turns the cache off (every figure is computed). */
+  resize(maxEntries: number): void {
+    this.maxEntries = maxEntries;
+    while (this.entries.size > maxEntries) this.evictOne();
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  lookup(key: string, window: FigureWindow): unknown {
+    const entry = this.entries.get(key);
+    if (!entry) return undefined;
+    if (entry.version !== window.version || window.asOf < entry.from || window.asOf >= entry.until) return undefined;
+    // Most recently used last, so that eviction takes the first.
+    this.entries.delete(key);
+    this.entries.set(key, entry);
+    return entry.value;
+  }
+
+  store(key: string, window: FigureWindow, until: number, value: unknown): void {
+    if (this.maxEntries <= 0 || value === undefined) return;
+    this.entries.delete(key);
+    this.entries.set(key, { version: window.version, from: window.asOf, until, value });
+    while (this.entries.size > this.maxEntries) this.evictOne();
+  }
+
+  private evictOne(): void {
+    const oldest = this.entries.keys().next();
+    if (!oldest.done) this.entries.delete(oldest.value);
+  }
+}
+
+let defaultEntries = 10_000;
+const caches = new WeakMap<object, FigureCache>();
+
+/** FIGURE_CACHE_ENTRIES (src/config.ts): the bound of every cache made from now on and of those already made. */
+export function setFigureCacheEntries(entries: number): void {
+  defaultEntries = entries;
+}
+
+/** The cache of one database (keyed by its primary pool: versions of different databases never mix). */
+export function figureCacheFor(database: object): FigureCache {
+  let cache = caches.get(database);
+  if (!cache) {
+    cache = new FigureCache(defaultEntries);
+    caches.set(database, cache);
+  }
+  cache.resize(defaultEntries);
+  return cache;
+}
+
+/** The window of the snapshot `db` reads, as of `asOf`: one statement of index probes. */
+export async function readFigureWindow(db: Queryable, asOf: Date): Promise<FigureWindow> {
+  // Each min() is one probe of its index (posted_at, closed_at, observed_at). Group membership
+  // and degree state change only by writes, which the version covers.
+  const { rows } = await hotQuery<{ version: string | null; next: Date | null }>(
+    db,
+    `SELECT (SELECT sum(version)::text FROM data_version) AS version,
+            least((SELECT min(posted_at) FROM posting WHERE posted_at > $1::timestamptz),
+                  (SELECT min(closed_at) FROM posting WHERE closed_at > $1::timestamptz),
+                  (SELECT min(observed_at) FROM salary_observation WHERE observed_at > $1::timestamptz)) AS next`,
+    [asOf],
+  );
+  const row = rows[0];
+  return { version: row?.version ?? '0', asOf: asOf.getTime(), next: row?.next ? row.next.getTime() : Number.POSITIVE_INFINITY };
+}
+
+/** The next UTC midnight after `ms`: converting into a currency other than USD uses the rate of the request's UTC day. */
+export function nextUtcDay(ms: number): number {
+  const d = new Date(ms);
+  return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate() + 1);
+}
+
+/** The start of the calendar period (UTC) after the one holding `ms`: a trend's last period is the request's. */
+export function nextPeriodStart(ms: number, interval: TrendInterval): number {
+  const d = new Date(ms);
+  const y = d.getUTCFullYear();
+  const m = d.getUTCMonth();
+  if (interval === 'MONTH') return Date.UTC(y, m + 1, 1);
+  if (interval === 'QUARTER') return Date.UTC(y, (Math.floor(m / 3) + 1) * 3, 1);
+  return Date.UTC(y + 1, 0, 1);
+}
+
+/**
+ * `load` for the ids whose figure (`kind`: the figure and its arguments) is not cached for the
+ * window; the cached ones from the cache. Each computed figure is stored until min(window.next,
+ * `until`), `until` being a bound of the figure's own (a period or day boundary), if any.
+ */
+export async function cachedFigures<V>(
+  cache: FigureCache,
+  window: () => Promise<FigureWindow>,
+  kind: string,
+  ids: readonly number[],
+  load: (ids: number[]) => Promise<V[]>,
+  until: (asOf: number) => number = () => Number.POSITIVE_INFINITY,
+): Promise<V[]> {
+  const w = await window();
+  const key = (id: number) => `${kind}#${id}`;
+  const results: V[] = new Array(ids.length);
+  const missing: number[] = [];
+  ids.forEach((id, i) => {
+    const hit = cache.lookup(key(id), w);
+    if (hit === undefined) missing.push(i);
+    else results[i] = hit as V;
+  });
+  if (missing.length === 0) return results;
+  const loaded = await load(missing.map((i) => ids[i] as number));
+  const validUntil = Math.min(w.next, until(w.asOf));
+  missing.forEach((i, j) => {
+    const value = loaded[j] as V;
+    results[i] = value;
+    cache.store(key(ids[i] as number), w, validUntil, value);
+  });
+  return results;
+}
