@@ -1,7 +1,6 @@
 import crypto from 'node:crypto';
 import type pg from 'pg';
 import { RoleCatalog } from '../catalog/roles.ts';
-import type { PrismaClient } from '../db/prisma.ts';
 import type { ReadSession } from '../db/read-session.ts';
 import { apiKeyGuard, type ApiKeyGuard } from './api-key-guard.ts';
 import { createLoaders, type Loaders } from './loaders.ts';
@@ -10,7 +9,6 @@ import { figureCacheFor } from '../stats/figure-cache.ts';
 /** The database as the mutations' writes need it (`embedded` makes the importer load without COPY). */
 export interface ContextDatabase {
   pool: pg.Pool;
-  prisma: PrismaClient;
   embedded?: boolean;
   /** The plausible salary range (rule salaryImplausible); the importer's default when undefined. */
   salaryBounds?: { minUsdPerYear: number; maxUsdPerYear: number };
