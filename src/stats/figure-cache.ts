@@ -59,7 +59,8 @@ export class FigureCache {
   store(key: string, window: FigureWindow, until: number, value: unknown): void {
     if (this.maxEntries <= 0 || value === undefined) return;
     this.entries.delete(key);
-    this.entries.set(key, { version: window.version, from: window.asOf, until, value });
+    // Frozen: the same object answers later operations, so a resolver that changed it would fail, not corrupt them.
+    this.entries.set(key, { version: window.version, from: window.asOf, until, value: deepFreeze(value) });
     while (this.entries.size > this.maxEntries) this.evictOne();
   }
 
@@ -67,6 +68,14 @@ export class FigureCache {
     const oldest = this.entries.keys().next();
     if (!oldest.done) this.entries.delete(oldest.value);
   }
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
 }
 
 let defaultEntries = 10_000;
