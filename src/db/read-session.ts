@@ -112,8 +112,9 @@ export class ReadSession implements Queryable {
   target: ReadTarget | undefined;
   /** Set when a replica failed under this session: the operation should run again on the primary. */
   replicaLost = false;
-  /** Values read once per snapshot (perSnapshot), forgotten when it ends. */
-  private memo = new Map<string, Promise<unknown>>();
+  /** A query sent in the same round trip as each snapshot's BEGIN (withBegin), and its rows on the open snapshot. */
+  private beginQuery: string | undefined;
+  private beginResult: pg.QueryResultRow[] = [];
 
   constructor(
     private readonly pool: pg.Pool,
@@ -174,24 +175,28 @@ export class ReadSession implements Queryable {
   }
 
   /**
-   * `compute()` once per snapshot under `key` (e.g. the figure cache's data version, which must
-   * come from the same snapshot as the figures): a later snapshot of this session computes it again.
+   * Sends `sql` (one SELECT without parameters: its values inline) in the same round trip as the
+   * BEGIN of every snapshot of this session, so that what it reads (e.g. the figure cache's data
+   * version) comes from the snapshot the figures are read on, at no extra round trip. Call it
+   * before the first statement.
    */
-  perSnapshot<T>(key: string, compute: () => Promise<T>): Promise<T> {
-    let value = this.memo.get(key) as Promise<T> | undefined;
-    if (!value) {
-      value = compute();
-      this.memo.set(key, value);
-      value.catch(() => this.memo.get(key) === value && this.memo.delete(key));
-    }
-    return value;
+  withBegin(sql: string): void {
+    this.beginQuery = sql;
+  }
+
+  /** The rows of the withBegin query on the current snapshot (opened now if none is). */
+  async beginRows<R extends pg.QueryResultRow>(): Promise<R[]> {
+    if (this.signal?.aborted) throw new RequestAbortedError();
+    if (this.failure) throw this.failure;
+    await (this.client ??= this.begin());
+    return this.beginResult as R[];
   }
 
   /** Commits (or, after a failure, rolls back) and returns the client to the pool. Safe to call twice. */
   async release(): Promise<void> {
     const pending = this.client;
     this.client = undefined;
-    this.memo = new Map();
+    this.beginResult = [];
     const failure = this.failure;
     this.failure = undefined;
     if (!pending) return;
@@ -247,7 +252,11 @@ export class ReadSession implements Queryable {
     try {
       const ms = Math.floor(this.settings.statementTimeoutMs);
       const workMem = this.settings.workMem ? `; SET LOCAL work_mem = '${this.settings.workMem}'` : '';
-      await this.control(client, `BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET LOCAL statement_timeout = ${ms}${workMem}`);
+      const extra = this.beginQuery ? `; ${this.beginQuery}` : '';
+      const begin = `BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET LOCAL statement_timeout = ${ms}${workMem}${extra}`;
+      const results = await this.control(client, begin);
+      // A multi-statement query answers with one result per statement; the last is the extra SELECT's.
+      if (extra) this.beginResult = (Array.isArray(results) ? (results.at(-1) as pg.QueryResult) : (results as pg.QueryResult)).rows;
     } catch (error) {
       client.release(error instanceof Error ? error : true);
       throw error;

@@ -8,7 +8,7 @@ import { sourcesOf, type SourceRecord } from '../catalog/sources.ts';
 import { salaryReportsByIds, type SalaryReportRecord } from '../catalog/salary-reports.ts';
 import type { ReadSession } from '../db/read-session.ts';
 import type { CareerStep, Responsibility } from '../generated/prisma/client.ts';
-import { cachedFigures, nextPeriodStart, nextUtcDay, readFigureWindow, type FigureCache } from '../stats/figure-cache.ts';
+import { cachedFigures, figureWindowOf, figureWindowSql, nextPeriodStart, nextUtcDay, type FigureCache } from '../stats/figure-cache.ts';
 import { breakdownSpecKey, loadBreakdowns, type BreakdownRecord, type BreakdownSpec } from '../stats/breakdown.ts';
 import { loadPostingFigures, loadSourceMix, type PostingFiguresRecord, type SourceMixRecord } from '../stats/posting-figures.ts';
 import { filterKey, type PostingFilter } from '../stats/posting-filter.ts';
@@ -102,8 +102,9 @@ const pageKey = pageRequestKey;
  */
 export function createLoaders(pool: ReadSession, catalog: RoleCatalog, asOf: Date, figureCache?: FigureCache) {
   // The default figures go through the figure cache (src/stats/figure-cache.ts), keyed by the
-  // data version and time window read once per snapshot on this same session.
-  const window = () => pool.perSnapshot('figure-window', () => readFigureWindow(pool, asOf));
+  // data version and time window that each snapshot of this session reads with its BEGIN.
+  if (figureCache) pool.withBegin(figureWindowSql(asOf));
+  const window = async () => figureWindowOf(await pool.beginRows(), asOf);
   const cached = <V>(kind: string, ids: number[], load: (ids: number[]) => Promise<V[]>, until?: (asOf: number) => number): Promise<V[]> =>
     figureCache ? cachedFigures(figureCache, window, kind, ids, load, until) : load(ids);
   // Converting into a currency other than USD uses the rate of the request's UTC day.
@@ -129,7 +130,7 @@ export function createLoaders(pool: ReadSession, catalog: RoleCatalog, asOf: Dat
     ),
     sourceMix: groupedLoader<FilterKey, SourceMixRecord[]>(
       (k) => filterKey(k.filter),
-      (ids, k) => loadSourceMix(pool, ids, k.filter, asOf),
+      (ids, k) => cached(`source-mix|${filterKey(k.filter)}`, ids, (missing) => loadSourceMix(pool, missing, k.filter, asOf)),
     ),
     salaryFigures: groupedLoader<SalaryKey, SalaryFigures>(
       (k) => salarySpecKey(k.spec),
@@ -148,7 +149,13 @@ export function createLoaders(pool: ReadSession, catalog: RoleCatalog, asOf: Dat
     ),
     breakdown: groupedLoader<BreakdownKey, BreakdownRecord>(
       (k) => breakdownSpecKey(k.spec),
-      (ids, k) => loadBreakdowns(pool, ids, k.spec, asOf),
+      (ids, k) =>
+        cached(
+          `breakdown|${breakdownSpecKey(k.spec)}`,
+          ids,
+          (missing) => loadBreakdowns(pool, missing, k.spec, asOf),
+          salaryUntil(k.spec.salary.currency),
+        ),
     ),
     trend: groupedLoader<TrendKey, TrendPointRecord[]>(
       (k) => `${k.interval}|${filterKey(k.filter)}`,

@@ -1,5 +1,3 @@
-import { hotQuery } from '../db/prepared.ts';
-import type { Queryable } from '../db/read-session.ts';
 import type { TrendInterval } from './trend.ts';
 
 /**
@@ -97,20 +95,26 @@ export function figureCacheFor(database: object): FigureCache {
   return cache;
 }
 
-/** The window of the snapshot `db` reads, as of `asOf`: one statement of index probes. */
-export async function readFigureWindow(db: Queryable, asOf: Date): Promise<FigureWindow> {
-  // Each min() is one probe of its index (posted_at, closed_at, observed_at). Group membership
-  // and degree state change only by writes, which the version covers.
-  const { rows } = await hotQuery<{ version: string | null; next: Date | null }>(
-    db,
-    `SELECT (SELECT sum(version)::text FROM data_version) AS version,
-            least((SELECT min(posted_at) FROM posting WHERE posted_at > $1::timestamptz),
-                  (SELECT min(closed_at) FROM posting WHERE closed_at > $1::timestamptz),
-                  (SELECT min(observed_at) FROM salary_observation WHERE observed_at > $1::timestamptz)) AS next`,
-    [asOf],
-  );
+/**
+ * The SELECT that reads the window as of `asOf`, sent with the read session's BEGIN (so on the
+ * snapshot of the figures, in the same round trip): the instant is inline, as a BEGIN batch takes
+ * no parameters. Each min() is one probe of its index (posted_at, closed_at, observed_at). Group
+ * membership and degree state change only by writes, which the version covers.
+ */
+export function figureWindowSql(asOf: Date): string {
+  const at = `'${asOf.toISOString()}'::timestamptz`;
+  return `SELECT (SELECT sum(version)::text FROM data_version) AS figure_version,
+    least((SELECT min(posted_at) FROM posting WHERE posted_at > ${at}),
+          (SELECT min(closed_at) FROM posting WHERE closed_at > ${at}),
+          (SELECT min(observed_at) FROM salary_observation WHERE observed_at > ${at})) AS figure_next`;
+}
+
+/** The window from the row of figureWindowSql. */
+export function figureWindowOf(rows: { figure_version?: string | null; figure_next?: Date | null }[], asOf: Date): FigureWindow {
   const row = rows[0];
-  return { version: row?.version ?? '0', asOf: asOf.getTime(), next: row?.next ? row.next.getTime() : Number.POSITIVE_INFINITY };
+  if (!row || row.figure_version === undefined) throw new Error('the read session did not read the figure window');
+  const next = row.figure_next ? new Date(row.figure_next).getTime() : Number.POSITIVE_INFINITY;
+  return { version: row.figure_version ?? '0', asOf: asOf.getTime(), next };
 }
 
 /** The next UTC midnight after `ms`: converting into a currency other than USD uses the rate of the request's UTC day. */
