@@ -115,6 +115,8 @@ export class ReadSession implements Queryable {
   /** A query sent in the same round trip as each snapshot's BEGIN (withBegin), and its rows on the open snapshot. */
   private beginQuery: string | undefined;
   private beginResult: pg.QueryResultRow[] = [];
+  /** The client whose BEGIN batch is running: its withBegin query reads tables, so it can wait on a lock and be cancelled. */
+  private opening: CountedClient | undefined;
 
   constructor(
     private readonly pool: pg.Pool,
@@ -254,7 +256,15 @@ export class ReadSession implements Queryable {
       const workMem = this.settings.workMem ? `; SET LOCAL work_mem = '${this.settings.workMem}'` : '';
       const extra = this.beginQuery ? `; ${this.beginQuery}` : '';
       const begin = `BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET LOCAL statement_timeout = ${ms}${workMem}${extra}`;
-      const results = await this.control(client, begin);
+      this.opening = client;
+      this.running += 1;
+      let results: unknown;
+      try {
+        results = await this.control(client, begin);
+      } finally {
+        this.running -= 1;
+        this.opening = undefined;
+      }
       // A multi-statement query answers with one result per statement; the last is the extra SELECT's.
       if (extra) this.beginResult = (Array.isArray(results) ? (results.at(-1) as pg.QueryResult) : (results as pg.QueryResult)).rows;
     } catch (error) {
@@ -285,7 +295,7 @@ export class ReadSession implements Queryable {
   private async cancel(): Promise<void> {
     const pending = this.client;
     if (!pending || this.running === 0 || !this.settings.cancelUrl) return;
-    const client = await pending.catch(() => undefined);
+    const client = this.opening ?? (await pending.catch(() => undefined));
     const pid = (client as (CountedClient & { processID?: number | null }) | undefined)?.processID;
     if (!pid) return;
     const side = new pg.Client({ connectionString: this.settings.cancelUrl, connectionTimeoutMillis: 2000 });

@@ -104,9 +104,9 @@ export function figureCacheFor(database: object): FigureCache {
 export function figureWindowSql(asOf: Date): string {
   const at = `'${asOf.toISOString()}'::timestamptz`;
   return `SELECT (SELECT sum(version)::text FROM data_version) AS figure_version,
-    least((SELECT min(posted_at) FROM posting WHERE posted_at > ${at}),
-          (SELECT min(closed_at) FROM posting WHERE closed_at > ${at}),
-          (SELECT min(observed_at) FROM salary_observation WHERE observed_at > ${at})) AS figure_next`;
+    least((SELECT min(p.posted_at) FROM posting p WHERE p.posted_at > ${at}),
+          (SELECT min(p.closed_at) FROM posting p WHERE p.closed_at > ${at}),
+          (SELECT min(o.observed_at) FROM salary_observation o WHERE o.observed_at > ${at})) AS figure_next`;
 }
 
 /** The window from the row of figureWindowSql. */
