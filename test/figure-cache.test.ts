@@ -101,6 +101,20 @@ describe('the figure cache', () => {
     expect(second.statements).toBeLessThanOrEqual(first.statements - 4);
   });
 
+  it('serves a repeated role page without running its figure statements again', async () => {
+    const statementsFor = async () => {
+      const before = db.counter.count;
+      const res = await fetch(`${server.url}/roles/${ROLE}`);
+      expect(res.status).toBe(200);
+      await res.text();
+      return db.counter.count - before;
+    };
+    const cold = await statementsFor();
+    const warm = await statementsFor();
+    // Cold: the page's figures (openings, salary, histogram, trend, source mix, breakdown) and its prose; warm: the prose only.
+    expect(warm).toBeLessThanOrEqual(cold - 5);
+  });
+
   (serverUrl() ? it : it.skip)(
     'shows a posting written by the import CLI (another process) in the next answer',
     async () => {
