@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createApiKey } from '../src/auth/api-keys.ts';
+import { FigureCache } from '../src/stats/figure-cache.ts';
 import type { RunningServer } from '../src/http/server.ts';
 import { createTestDatabase, serverUrl, type TestDatabase } from './support/database.ts';
 import { importRows } from './support/import-rows.ts';
@@ -50,6 +51,25 @@ const row = (p: Model) => ({
   salaryPeriod: 'YEAR',
   postedAt: p.postedAt.toISOString(),
   closedAt: p.closedAt?.toISOString() ?? '',
+});
+
+describe('the figure cache bound', () => {
+  const window = { version: '1', asOf: 0, next: Number.POSITIVE_INFINITY };
+
+  it('counts a list by its length and drops the least recently used figures past the bound', () => {
+    const cache = new FigureCache(10);
+    cache.store('a', window, Infinity, { openings: 1 });
+    cache.store('trend', window, Infinity, Array.from({ length: 8 }, (_, i) => ({ period: i })));
+    expect(cache.lookup('a', window)).toEqual({ openings: 1 });
+    cache.store('b', window, Infinity, [1, 2]);
+    // 1 + 8 + 2 > 10: the trend, least recently used, goes.
+    expect(cache.lookup('trend', window)).toBeUndefined();
+    expect(cache.lookup('a', window)).toEqual({ openings: 1 });
+    expect(cache.lookup('b', window)).toEqual([1, 2]);
+    cache.store('too-long', window, Infinity, Array.from({ length: 11 }, () => 0));
+    expect(cache.lookup('too-long', window)).toBeUndefined();
+    expect(cache.lookup('a', { ...window, version: '2' })).toBeUndefined();
+  });
 });
 
 describe('the figure cache', () => {

@@ -21,23 +21,34 @@ interface Entry {
   from: number;
   until: number;
   value: unknown;
+  /** What the entry counts against the bound: 1, or the points of a list (a trend's periods, a histogram's buckets). */
+  weight: number;
+}
+
+/** A figure's share of the bound: lists (up to 600 trend periods, 1000 buckets) count by their length, so memory stays bounded. */
+function weightOf(value: unknown): number {
+  if (Array.isArray(value)) return Math.max(1, value.length);
+  if (value !== null && typeof value === 'object' && 'groups' in value && Array.isArray(value.groups)) return Math.max(1, value.groups.length);
+  return 1;
 }
 
 /**
  * Figures of the default statistics per (kind, arguments, role), in this process. An entry
  * answers an operation whose snapshot has the same data version and whose instant lies in
  * [the instant it was computed for, the next change instant after it): exactly the operations
- * that would compute the same figure. Bounded: the least recently used entry goes first.
+ * that would compute the same figure. Bounded by total weight (weightOf): the least recently
+ * used entry goes first.
  */
 export class FigureCache {
   private readonly entries = new Map<string, Entry>();
+  private weight = 0;
 
   constructor(private maxEntries: number) {}
 
   /** 0 turns the cache off (every figure is computed). */
   resize(maxEntries: number): void {
     this.maxEntries = maxEntries;
-    while (this.entries.size > maxEntries) this.evictOne();
+    while (this.weight > maxEntries) this.evictOne();
   }
 
   get size(): number {
@@ -55,16 +66,25 @@ export class FigureCache {
   }
 
   store(key: string, window: FigureWindow, until: number, value: unknown): void {
-    if (this.maxEntries <= 0 || value === undefined) return;
-    this.entries.delete(key);
+    const weight = weightOf(value);
+    if (this.maxEntries <= 0 || value === undefined || weight > this.maxEntries) return;
+    this.remove(key);
     // Frozen: the same object answers later operations, so a resolver that changed it would fail, not corrupt them.
-    this.entries.set(key, { version: window.version, from: window.asOf, until, value: deepFreeze(value) });
-    while (this.entries.size > this.maxEntries) this.evictOne();
+    this.entries.set(key, { version: window.version, from: window.asOf, until, value: deepFreeze(value), weight });
+    this.weight += weight;
+    while (this.weight > this.maxEntries) this.evictOne();
+  }
+
+  private remove(key: string): void {
+    const entry = this.entries.get(key);
+    if (!entry) return;
+    this.entries.delete(key);
+    this.weight -= entry.weight;
   }
 
   private evictOne(): void {
     const oldest = this.entries.keys().next();
-    if (!oldest.done) this.entries.delete(oldest.value);
+    if (!oldest.done) this.remove(oldest.value);
   }
 }
 
