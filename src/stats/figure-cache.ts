@@ -28,7 +28,8 @@ interface Entry {
 /** A figure's share of the bound: lists (up to 600 trend periods, 1000 buckets) count by their length, so memory stays bounded. */
 function weightOf(value: unknown): number {
   if (Array.isArray(value)) return Math.max(1, value.length);
-  if (value !== null && typeof value === 'object' && 'groups' in value && Array.isArray(value.groups)) return Math.max(1, value.groups.length);
+  const groups = value !== null && typeof value === 'object' && 'groups' in value ? value.groups : undefined;
+  if (Array.isArray(groups)) return Math.max(1, groups.length);
   return 1;
 }
 
