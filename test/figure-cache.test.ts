@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createApiKey } from '../src/auth/api-keys.ts';
-import { FigureCache } from '../src/stats/figure-cache.ts';
+import { cachedFigures, FigureCache } from '../src/stats/figure-cache.ts';
 import type { RunningServer } from '../src/http/server.ts';
 import { createTestDatabase, serverUrl, type TestDatabase } from './support/database.ts';
 import { importRows } from './support/import-rows.ts';
@@ -69,6 +69,29 @@ describe('the figure cache bound', () => {
     cache.store('too-long', window, Infinity, Array.from({ length: 11 }, () => 0));
     expect(cache.lookup('too-long', window)).toBeUndefined();
     expect(cache.lookup('a', { ...window, version: '2' })).toBeUndefined();
+  });
+});
+
+describe('concurrent misses of one figure', () => {
+  it('compute it once for every operation whose window it covers, and again for one it does not', async () => {
+    const cache = new FigureCache(100);
+    let calls = 0;
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    const load = async (ids: number[]) => {
+      calls += 1;
+      await gate;
+      return ids.map((id) => id * 10);
+    };
+    const at = (asOf: number, version = '7') => async () => ({ version, asOf, next: 1000 });
+    const first = cachedFigures(cache, at(100), 'k', [1], load);
+    const second = cachedFigures(cache, at(200), 'k', [1], load);
+    const otherVersion = cachedFigures(cache, at(200, '8'), 'k', [1], load);
+    const pastNext = cachedFigures(cache, at(1000), 'k', [1], load);
+    await new Promise((r) => setTimeout(r, 10));
+    open();
+    expect(await Promise.all([first, second, otherVersion, pastNext])).toEqual([[10], [10], [10], [10]]);
+    expect(calls).toBe(3);
   });
 });
 

@@ -43,6 +43,12 @@ function weightOf(value: unknown): number {
 export class FigureCache {
   private readonly entries = new Map<string, Entry>();
   private weight = 0;
+  /**
+   * Figures being computed, by key: an operation whose window the computation's covers (same
+   * version, instant in [its instant, its bound)) waits for it instead of computing it again, so
+   * that many clients asking at once after a write cost one computation, not one each.
+   */
+  readonly inflight = new Map<string, { window: FigureWindow; until: number; value: Promise<unknown> }>();
 
   constructor(private maxEntries: number) {}
 
@@ -171,18 +177,50 @@ export async function cachedFigures<V>(
   const key = (id: number) => `${kind}#${id}`;
   const results: V[] = new Array(ids.length);
   const missing: number[] = [];
+  const waiting: Promise<void>[] = [];
+  // Figures whose shared computation failed (e.g. its own client went away): computed here instead.
+  const retry: number[] = [];
   ids.forEach((id, i) => {
     const hit = cache.lookup(key(id), w);
-    if (hit === undefined) missing.push(i);
-    else results[i] = hit as V;
+    if (hit !== undefined) {
+      results[i] = hit as V;
+      return;
+    }
+    const running = cache.inflight.get(key(id));
+    if (running && running.window.version === w.version && running.window.asOf <= w.asOf && w.asOf < running.until) {
+      waiting.push(running.value.then((value) => void (results[i] = value as V), () => void retry.push(i)));
+    } else missing.push(i);
   });
-  if (missing.length === 0) return results;
-  const loaded = await load(missing.map((i) => ids[i] as number));
-  const validUntil = Math.min(w.next, until(w.asOf));
-  missing.forEach((i, j) => {
-    const value = loaded[j] as V;
-    results[i] = value;
-    cache.store(key(ids[i] as number), w, validUntil, value);
-  });
+  if (missing.length > 0) {
+    const validUntil = Math.min(w.next, until(w.asOf));
+    const batch = load(missing.map((i) => ids[i] as number));
+    const mine = missing.map((i, j) => {
+      const entry = { window: w, until: validUntil, value: batch.then((loaded) => loaded[j]) };
+      entry.value.catch(() => undefined);
+      cache.inflight.set(key(ids[i] as number), entry);
+      return entry;
+    });
+    try {
+      const loaded = await batch;
+      missing.forEach((i, j) => {
+        const value = loaded[j] as V;
+        results[i] = value;
+        cache.store(key(ids[i] as number), w, validUntil, value);
+      });
+    } finally {
+      missing.forEach((i, j) => {
+        if (cache.inflight.get(key(ids[i] as number)) === mine[j]) cache.inflight.delete(key(ids[i] as number));
+      });
+    }
+  }
+  await Promise.all(waiting);
+  if (retry.length > 0) {
+    const loaded = await load(retry.map((i) => ids[i] as number));
+    const validUntil = Math.min(w.next, until(w.asOf));
+    retry.forEach((i, j) => {
+      results[i] = loaded[j] as V;
+      cache.store(key(ids[i] as number), w, validUntil, loaded[j]);
+    });
+  }
   return results;
 }
