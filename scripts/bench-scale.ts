@@ -267,7 +267,8 @@ async function main(): Promise<number> {
         'role statistics (README query)',
         `{ role(slug: "${largest}") { title stats { openings employers salary { mean median min max } degreeRequirement { employerShare employersRequiring employersKnown } } } }`,
       ),
-      subset: graphql('statistics subset', `{ role(slug: "${largest}") { stats { openings employers salary { mean } } } }`),
+      // dedupe: false, as PostGraphile counts every posting (it knows nothing of duplicate groups).
+      subset: graphql('statistics subset', `{ role(slug: "${largest}") { stats(dedupe: false) { openings employers salary { mean } } } }`),
       roles50: graphql(
         '50 roles statistics',
         `{ roles(first: 50) { edges { node { slug stats { openings employers salary { mean median } degreeRequirement { employerShare } } } } } }`,

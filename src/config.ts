@@ -80,6 +80,10 @@ const envSchema = z.object({
   // Duplicates across sources (issue 12; docs/methodology.md).
   DEDUPE_WINDOW_DAYS: wholeNumber(0, 3650).default(60),
   DB_PREPARED_STATEMENTS: z.enum(['true', 'false'], { error: 'must be true or false' }).default('true'),
+  // Memory of the read transactions' sorts and groupings (issue 11); PostgreSQL's default 4MB spills at 1M postings.
+  DB_WORK_MEM: z.string().trim().regex(/^\d{1,7}(kB|MB|GB)$/, 'must be a size such as 64MB (digits and kB, MB or GB)').default('64MB'),
+  // Figures kept per process for their data version and time window (src/stats/figure-cache.ts); 0 turns the cache off.
+  FIGURE_CACHE_ENTRIES: wholeNumber(0, 1_000_000).default(10_000),
   // Slow and idle clients (issue 10; docs/security.md): Node's own 300 s would let a few hundred trickling clients hold every descriptor.
   HTTP_HEADERS_TIMEOUT_MS: wholeNumber(1000, 120_000).default(10_000),
   HTTP_REQUEST_TIMEOUT_MS: wholeNumber(1000, 600_000).default(30_000),

@@ -1,6 +1,7 @@
 import { ConfigError, loadConfig } from './config.ts';
 import { DatabaseUnavailableError, openDatabase } from './db/database.ts';
 import { usePreparedStatements } from './db/prepared.ts';
+import { setFigureCacheEntries } from './stats/figure-cache.ts';
 import { parseOrigins } from './http/cors.ts';
 import { recordImport } from './http/metrics.ts';
 import { ListenError, startServer } from './http/server.ts';
@@ -28,6 +29,7 @@ async function main(): Promise<void> {
   // The import totals of /metrics, the seed below included.
   onImportFinished(recordImport);
   usePreparedStatements(config.DB_PREPARED_STATEMENTS === 'true');
+  setFigureCacheEntries(config.FIGURE_CACHE_ENTRIES);
   const shared = openSharedState({ url: config.REDIS_URL, prefix: config.REDIS_KEY_PREFIX, logger });
   const db = await openDatabase({
     url: config.DATABASE_URL,
@@ -49,6 +51,7 @@ async function main(): Promise<void> {
     statementTimeoutMs: config.DB_STATEMENT_TIMEOUT_MS,
     statementTimeoutForAll: true,
     salaryBounds: { minUsdPerYear: config.SALARY_MIN_USD_PER_YEAR, maxUsdPerYear: config.SALARY_MAX_USD_PER_YEAR },
+    workMem: config.DB_WORK_MEM,
     embeddedRole: 'service',
   });
   logger.info({ database: db.displayUrl }, 'database ready');

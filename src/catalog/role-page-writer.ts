@@ -1,7 +1,6 @@
-import type { PrismaClient } from '../db/prisma.ts';
 import type { RoleRecord } from './role-record.ts';
 import { roleInputSchema } from './role-input.ts';
-import { upsertRole } from './role-writer.ts';
+import { upsertRole, type RoleWriteTarget } from './role-writer.ts';
 import { fromZodIssues, type UserError } from './user-errors.ts';
 
 export interface RolePageWrite {
@@ -14,13 +13,13 @@ export interface RolePageWrite {
  * replaces the role; broken rules come back as user errors and nothing is written. A list left
  * out or null is empty: the page is replaced as a whole.
  */
-export async function writeRolePage(prisma: PrismaClient, input: Record<string, unknown>): Promise<RolePageWrite> {
+export async function writeRolePage(db: RoleWriteTarget, input: Record<string, unknown>): Promise<RolePageWrite> {
   const parsed = roleInputSchema.safeParse({
     ...input,
     responsibilities: input.responsibilities ?? undefined,
     careerSteps: input.careerSteps ?? undefined,
   });
   if (!parsed.success) return { role: null, userErrors: fromZodIssues(parsed.error.issues) };
-  const { role } = await upsertRole(prisma, parsed.data);
+  const { role } = await upsertRole(db, parsed.data);
   return { role, userErrors: [] };
 }

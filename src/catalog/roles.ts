@@ -18,7 +18,8 @@ export interface RoleListRequest extends PageRequest {
   dedupe?: boolean;
 }
 
-const ROLE_COLUMNS = `r.id, r.slug, r.title, r.summary, r.responsibilities_intro AS "responsibilitiesIntro",
+/** The one mapping of role columns to RoleRecord's fields (reads, and the writer's RETURNING), over alias `r`. */
+export const ROLE_COLUMNS = `r.id, r.slug, r.title, r.summary, r.responsibilities_intro AS "responsibilitiesIntro",
   r.career_intro AS "careerIntro", r.career_steps_intro AS "careerStepsIntro", r.conclusion,
   r.created_at AS "createdAt", r.updated_at AS "updatedAt"`;
 

@@ -30,7 +30,7 @@ export async function seedDatabase(db: Database, dataDir = DATA_DIR): Promise<Se
       const issue = parsed.error.issues[0];
       throw new Error(`${file}: field ${issue?.path.join('.') ?? '?'}: ${issue?.message ?? 'invalid'}`);
     }
-    const { changed } = await upsertRole(db.prisma, parsed.data);
+    const { changed } = await upsertRole(db, parsed.data);
     roles.push({ slug: parsed.data.slug, changed });
   }
   const postings = await importFile(db, 'postings', path.join(dataDir, 'seed', 'postings.csv'));
@@ -43,5 +43,6 @@ export async function seedDatabase(db: Database, dataDir = DATA_DIR): Promise<Se
 
 /** True when the database holds no role yet (first start of the embedded database). */
 export async function isEmpty(db: Database): Promise<boolean> {
-  return (await db.prisma.role.count()) === 0;
+  const { rows } = await db.pool.query<{ empty: boolean }>('SELECT NOT EXISTS (SELECT 1 FROM role) AS empty');
+  return rows[0]?.empty ?? true;
 }

@@ -4,7 +4,6 @@ import type { SalaryBounds } from '../domain/salary.ts';
 import type { EmbeddedPostgres, EmbeddedRole } from './embedded.ts';
 import { applyMigrations, FailedMigrationError } from './migrate.ts';
 import { createPool, StatementCounter } from './pool.ts';
-import { createPrisma, type PrismaClient } from './prisma.ts';
 import { describeTarget, ReplicaRouter, type ReplicaState, type WriteMarks } from './replicas.ts';
 import { ReadSession, type ReadSessionSettings } from './read-session.ts';
 
@@ -13,7 +12,6 @@ export const DEFAULT_STATEMENT_TIMEOUT_MS = 10_000;
 
 export interface Database {
   pool: pg.Pool;
-  prisma: PrismaClient;
   counter: StatementCounter;
   /** The connection string itself (with its password): for side connections only, never for messages. */
   url: string;
@@ -79,6 +77,8 @@ export interface OpenOptions {
   statementTimeoutForAll?: boolean;
   /** The plausible salary range of every import and mutation (SALARY_MIN/MAX_USD_PER_YEAR). */
   salaryBounds?: SalaryBounds;
+  /** work_mem of read sessions (DB_WORK_MEM: digits and kB, MB or GB); the server's default when undefined. */
+  workMem?: string;
   /** How this process shares the embedded folder with others (src/db/embedded.ts); `exclusive` by default. */
   embeddedRole?: EmbeddedRole;
 }
@@ -132,7 +132,6 @@ export async function openDatabase(options: OpenOptions): Promise<Database> {
         'Start the server and check DATABASE_URL, or unset DATABASE_URL to use the embedded database.',
     );
   }
-  const prisma = createPrisma(pool);
   let replicas: ReplicaRouter | undefined;
   if (options.readReplicas?.urls.length && !embedded) {
     replicas = new ReplicaRouter(pool, options.readReplicas.urls, {
@@ -147,11 +146,15 @@ export async function openDatabase(options: OpenOptions): Promise<Database> {
     await replicas.start();
   }
   // PGlite runs every connection in its one backend: cancelling "another" backend would cancel itself.
-  const sessionSettings: ReadSessionSettings = { statementTimeoutMs, cancelUrl: embedded ? undefined : url };
+  if (options.workMem !== undefined && !/^\d{1,7}(kB|MB|GB)$/.test(options.workMem)) {
+    throw new Error(`work_mem ${JSON.stringify(options.workMem)} must be digits and kB, MB or GB`);
+  }
+  // The embedded database keeps its own work_mem (WebAssembly memory is small).
+  const workMem = embedded ? undefined : options.workMem;
+  const sessionSettings: ReadSessionSettings = { statementTimeoutMs, cancelUrl: embedded ? undefined : url, workMem };
   const serverUrl = url;
   return {
     pool,
-    prisma,
     counter,
     url: serverUrl,
     connectTimeoutMs,
@@ -166,7 +169,6 @@ export async function openDatabase(options: OpenOptions): Promise<Database> {
     shareEmbedded: () => embedded?.share(),
     async close() {
       await replicas?.close();
-      await prisma.$disconnect().catch(() => undefined);
       await pool.end().catch(() => undefined);
       await embedded?.stop();
     },

@@ -26,6 +26,11 @@ export interface ReadSessionSettings {
   clientGraceMs?: number;
   /** Connection string for a side connection that cancels a running statement; none: no cancelling. */
   cancelUrl?: string;
+  /**
+   * work_mem of every read transaction (DB_WORK_MEM, e.g. '64MB'), SET LOCAL like the timeout:
+   * the figures' groupings and percentiles sort, and at PostgreSQL's 4 MB they spill to disk.
+   */
+  workMem?: string;
 }
 
 /** A statement of the session ran out of time (statement_timeout, or no answer at all from the server). */
@@ -107,6 +112,11 @@ export class ReadSession implements Queryable {
   target: ReadTarget | undefined;
   /** Set when a replica failed under this session: the operation should run again on the primary. */
   replicaLost = false;
+  /** A query sent in the same round trip as each snapshot's BEGIN (withBegin), and its rows on the open snapshot. */
+  private beginQuery: string | undefined;
+  private beginResult: pg.QueryResultRow[] = [];
+  /** The client whose BEGIN batch is running: its withBegin query reads tables, so it can wait on a lock and be cancelled. */
+  private opening: CountedClient | undefined;
 
   constructor(
     private readonly pool: pg.Pool,
@@ -168,10 +178,29 @@ export class ReadSession implements Queryable {
     return this.settings.clientGraceMs ?? Math.max(1000, this.settings.statementTimeoutMs / 5);
   }
 
+  /**
+   * Sends `sql` (one SELECT without parameters: its values inline) in the same round trip as the
+   * BEGIN of every snapshot of this session, so that what it reads (e.g. the figure cache's data
+   * version) comes from the snapshot the figures are read on, at no extra round trip. Call it
+   * before the first statement.
+   */
+  withBegin(sql: string): void {
+    this.beginQuery = sql;
+  }
+
+  /** The rows of the withBegin query on the current snapshot (opened now if none is). */
+  async beginRows<R extends pg.QueryResultRow>(): Promise<R[]> {
+    if (this.signal?.aborted) throw new RequestAbortedError();
+    if (this.failure) throw this.failure;
+    await (this.client ??= this.begin());
+    return this.beginResult as R[];
+  }
+
   /** Commits (or, after a failure, rolls back) and returns the client to the pool. Safe to call twice. */
   async release(): Promise<void> {
     const pending = this.client;
     this.client = undefined;
+    this.beginResult = [];
     const failure = this.failure;
     this.failure = undefined;
     if (!pending) return;
@@ -226,7 +255,20 @@ export class ReadSession implements Queryable {
     }
     try {
       const ms = Math.floor(this.settings.statementTimeoutMs);
-      await this.control(client, `BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET LOCAL statement_timeout = ${ms}`);
+      const workMem = this.settings.workMem ? `; SET LOCAL work_mem = '${this.settings.workMem}'` : '';
+      const extra = this.beginQuery ? `; ${this.beginQuery}` : '';
+      const begin = `BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET LOCAL statement_timeout = ${ms}${workMem}${extra}`;
+      this.opening = client;
+      this.running += 1;
+      let results: unknown;
+      try {
+        results = await this.control(client, begin);
+      } finally {
+        this.running -= 1;
+        this.opening = undefined;
+      }
+      // A multi-statement query answers with one result per statement; the last is the extra SELECT's.
+      if (extra) this.beginResult = (Array.isArray(results) ? (results.at(-1) as pg.QueryResult) : (results as pg.QueryResult)).rows;
     } catch (error) {
       client.release(error instanceof Error ? error : true);
       throw error;
@@ -272,7 +314,7 @@ export class ReadSession implements Queryable {
   private async cancel(): Promise<void> {
     const pending = this.client;
     if (!pending || this.running === 0 || !this.settings.cancelUrl) return;
-    const client = await pending.catch(() => undefined);
+    const client = this.opening ?? (await pending.catch(() => undefined));
     const pid = (client as (CountedClient & { processID?: number | null }) | undefined)?.processID;
     if (!pid) return;
     const side = new pg.Client({ connectionString: this.settings.cancelUrl, connectionTimeoutMillis: 2000 });

@@ -1,16 +1,15 @@
 import crypto from 'node:crypto';
 import type pg from 'pg';
 import { RoleCatalog } from '../catalog/roles.ts';
-import type { PrismaClient } from '../db/prisma.ts';
 import type { ReadSession } from '../db/read-session.ts';
 import type { SalaryBounds } from '../domain/salary.ts';
 import { apiKeyGuard, type ApiKeyGuard } from './api-key-guard.ts';
 import { createLoaders, type Loaders } from './loaders.ts';
+import { figureCacheFor } from '../stats/figure-cache.ts';
 
 /** The database as the mutations' writes need it (`embedded` makes the importer load without COPY). */
 export interface ContextDatabase {
   pool: pg.Pool;
-  prisma: PrismaClient;
   embedded?: boolean;
   /** The plausible salary range (rule salaryImplausible); the importer's default when undefined. */
   salaryBounds?: SalaryBounds;
@@ -75,7 +74,7 @@ export function contextFactory(db: ContextDatabase): (request?: RequestInfo) => 
     return {
       asOf,
       catalog,
-      loaders: createLoaders(reads, catalog, asOf),
+      loaders: createLoaders(reads, catalog, asOf, figureCacheFor(db.pool)),
       reads,
       db,
       requireApiKey,

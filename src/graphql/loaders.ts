@@ -7,8 +7,9 @@ import type { RoleRecord } from '../catalog/role-record.ts';
 import type { RoleCatalog } from '../catalog/roles.ts';
 import { sourcesOf, type SourceRecord } from '../catalog/sources.ts';
 import { salaryReportsByIds, type SalaryReportRecord } from '../catalog/salary-reports.ts';
-import type { Queryable } from '../db/read-session.ts';
+import type { ReadSession } from '../db/read-session.ts';
 import type { CareerStep, Responsibility } from '../generated/prisma/client.ts';
+import { cachedFigures, figureWindowOf, figureWindowSql, nextPeriodStart, nextUtcDay, type FigureCache } from '../stats/figure-cache.ts';
 import { breakdownSpecKey, loadBreakdowns, type BreakdownRecord, type BreakdownSpec } from '../stats/breakdown.ts';
 import { loadPostingFigures, loadSourceMix, type PostingFiguresRecord, type SourceMixRecord } from '../stats/posting-figures.ts';
 import { filterKey, type PostingFilter } from '../domain/posting-filter.ts';
@@ -100,7 +101,15 @@ const pageKey = pageRequestKey;
  * Per-request loaders: each turns what a page of objects asks for into one SQL statement per
  * distinct set of arguments. `pool` is the operation's read session, so all of them read one snapshot.
  */
-export function createLoaders(pool: Queryable, catalog: RoleCatalog, asOf: Date) {
+export function createLoaders(pool: ReadSession, catalog: RoleCatalog, asOf: Date, figureCache?: FigureCache) {
+  // The default figures go through the figure cache (src/stats/figure-cache.ts), keyed by the
+  // data version and time window that each snapshot of this session reads with its BEGIN.
+  if (figureCache) pool.withBegin(figureWindowSql(asOf));
+  const window = async () => figureWindowOf(await pool.beginRows(), asOf);
+  const cached = <V>(kind: string, ids: number[], load: (ids: number[]) => Promise<V[]>, until?: (asOf: number) => number): Promise<V[]> =>
+    figureCache ? cachedFigures(figureCache, window, kind, ids, load, until) : load(ids);
+  // Converting into a currency other than USD uses the rate of the request's UTC day.
+  const salaryUntil = (currency: string) => (currency === 'USD' ? undefined : nextUtcDay);
   return {
     role: byId<RoleRecord | null>((ids) => catalog.byIds(ids)),
     posting: byId<PostingRecord | null>((ids) => postingsByIds(pool, ids, asOf)),
@@ -118,27 +127,43 @@ export function createLoaders(pool: Queryable, catalog: RoleCatalog, asOf: Date)
     careerSteps: byId<CareerStep[]>(async (ids) => groupByRole(ids, await catalog.careerStepsOf(ids))),
     postingFigures: groupedLoader<FilterKey, PostingFiguresRecord>(
       (k) => filterKey(k.filter),
-      (ids, k) => loadPostingFigures(pool, ids, k.filter, asOf),
+      (ids, k) => cached(`figures|${filterKey(k.filter)}`, ids, (missing) => loadPostingFigures(pool, missing, k.filter, asOf)),
     ),
     sourceMix: groupedLoader<FilterKey, SourceMixRecord[]>(
       (k) => filterKey(k.filter),
-      (ids, k) => loadSourceMix(pool, ids, k.filter, asOf),
+      (ids, k) => cached(`source-mix|${filterKey(k.filter)}`, ids, (missing) => loadSourceMix(pool, missing, k.filter, asOf)),
     ),
     salaryFigures: groupedLoader<SalaryKey, SalaryFigures>(
       (k) => salarySpecKey(k.spec),
-      (ids, k) => loadSalaryFigures(pool, ids, k.spec, asOf),
+      (ids, k) =>
+        cached(`salary|${salarySpecKey(k.spec)}`, ids, (missing) => loadSalaryFigures(pool, missing, k.spec, asOf), salaryUntil(k.spec.currency)),
     ),
     histogram: groupedLoader<HistogramKey, HistogramBucket[]>(
       (k) => `${salarySpecKey(k.spec)}|${k.histogram.buckets}|${k.histogram.bucketWidth ?? ''}`,
-      (ids, k) => loadHistograms(pool, ids, k.spec, k.histogram, asOf),
+      (ids, k) =>
+        cached(
+          `histogram|${salarySpecKey(k.spec)}|${k.histogram.buckets}|${k.histogram.bucketWidth ?? ''}`,
+          ids,
+          (missing) => loadHistograms(pool, missing, k.spec, k.histogram, asOf),
+          salaryUntil(k.spec.currency),
+        ),
     ),
     breakdown: groupedLoader<BreakdownKey, BreakdownRecord>(
       (k) => breakdownSpecKey(k.spec),
-      (ids, k) => loadBreakdowns(pool, ids, k.spec, asOf),
+      (ids, k) =>
+        cached(
+          `breakdown|${breakdownSpecKey(k.spec)}`,
+          ids,
+          (missing) => loadBreakdowns(pool, missing, k.spec, asOf),
+          salaryUntil(k.spec.salary.currency),
+        ),
     ),
     trend: groupedLoader<TrendKey, TrendPointRecord[]>(
       (k) => `${k.interval}|${filterKey(k.filter)}`,
-      (ids, k) => loadTrends(pool, ids, k.interval, k.filter, asOf),
+      (ids, k) =>
+        cached(`trend|${k.interval}|${filterKey(k.filter)}`, ids, (missing) => loadTrends(pool, missing, k.interval, k.filter, asOf), (at) =>
+          nextPeriodStart(at, k.interval),
+        ),
     ),
     rolePostings: groupedLoader<PostingPageKey, Page<PostingRecord>>(
       (k) => `${filterKey(k.filter)}|${k.order.field}:${k.order.direction}|${pageKey(k.page)}`,

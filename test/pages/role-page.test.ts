@@ -138,7 +138,7 @@ describe('GET /roles/:slug', () => {
   it('escapes hostile role prose everywhere on the role page and in the list', async () => {
     const hostile = '<script>alert("x")</script><img src=x onerror=alert(1)> & \'quoted\'';
     await upsertRole(
-      s.db.prisma,
+      s.db,
       roleInputSchema.parse({
         slug: 'hostile-role',
         title: `Evil <b>"Title"</b> & Co`,

@@ -70,7 +70,7 @@ export const Mutation: MutationResolvers = {
   upsertRole: async (_parent, { input }, ctx) => {
     await beforeWrite(ctx);
     await ctx.requireApiKey();
-    const result = await writeRolePage(ctx.db.prisma, input);
+    const result = await writeRolePage(ctx.db, input);
     forgetLoaded(ctx);
     return result;
   },
