@@ -14,7 +14,12 @@ import { runCli, UsageError } from './cli.ts';
 
 async function withDatabase<T>(work: (db: Database) => Promise<T>): Promise<T> {
   const config = loadConfig();
-  const db = await openDatabase({ url: config.DATABASE_URL, pgliteDir: config.pgliteDir, migrate: true, embeddedRole: 'cli' });
+  const db = await openDatabase({
+    url: config.DATABASE_URL,
+    pgliteDir: config.pgliteDir,
+    migrate: true,
+    embeddedRole: 'cli',
+  });
   try {
     return await work(db);
   } finally {
@@ -49,13 +54,27 @@ function table(keys: ApiKeyInfo[]): string {
   const header = ['PREFIX', 'NAME', 'CREATED', 'LAST USED', 'REVOKED'];
   const rows = [header, ...keys.map((k) => [k.prefix, k.name, day(k.createdAt), day(k.lastUsedAt), day(k.revokedAt)])];
   const widths = header.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
-  return rows.map((r) => r.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join('  ').trimEnd()).join('\n') + '\n';
+  return (
+    rows
+      .map((r) =>
+        r
+          .map((cell, i) => cell.padEnd(widths[i] ?? 0))
+          .join('  ')
+          .trimEnd(),
+      )
+      .join('\n') + '\n'
+  );
 }
 
 function buildProgram(): Command {
   const program = new Command('apikey')
-    .description('Creates, revokes and lists the API keys that the GraphQL mutations require (Authorization: Bearer <key>).')
-    .addHelpText('after', '\nUses DATABASE_URL, or the embedded database in PGLITE_DIR when it is unset. Keys are stored as SHA-256 hashes.')
+    .description(
+      'Creates, revokes and lists the API keys that the GraphQL mutations require (Authorization: Bearer <key>).',
+    )
+    .addHelpText(
+      'after',
+      '\nUses DATABASE_URL, or the embedded database in PGLITE_DIR when it is unset. Keys are stored as SHA-256 hashes.',
+    )
     .exitOverride();
   program
     .command('create')
@@ -75,7 +94,8 @@ function buildProgram(): Command {
     .argument('<prefix-or-name>', 'the prefix shown by list (or the whole key), or the name')
     .action(async (target: string) => {
       const revoked = await withDatabase((db) => revokeApiKeys(db.pool, target, { onRevoked: evictFromSharedState }));
-      if (revoked.length === 0) throw new UsageError(`no active API key has the prefix or name ${JSON.stringify(target)}`);
+      if (revoked.length === 0)
+        throw new UsageError(`no active API key has the prefix or name ${JSON.stringify(target)}`);
       for (const k of revoked) process.stdout.write(`Revoked API key "${k.name}" (prefix ${k.prefix}).\n`);
     });
   program
@@ -84,7 +104,9 @@ function buildProgram(): Command {
     .option('--json', 'print a JSON array')
     .action(async (options: { json?: boolean }) => {
       const keys = await withDatabase((db) => listApiKeys(db.pool));
-      process.stdout.write(options.json ? `${JSON.stringify(keys, null, 2)}\n` : keys.length === 0 ? 'No API keys.\n' : table(keys));
+      process.stdout.write(
+        options.json ? `${JSON.stringify(keys, null, 2)}\n` : keys.length === 0 ? 'No API keys.\n' : table(keys),
+      );
     });
   for (const command of program.commands) command.exitOverride();
   return program;

@@ -63,13 +63,26 @@ function runImportChild(
   extra: string[] = [],
   cwd: string = ROOT,
 ): Promise<ChildOutcome> {
-  const args = ['--import', 'tsx', 'scripts/import.ts', 'postings', file, '--json', ...(batchSize ? ['--batch-size', String(batchSize)] : []), ...extra];
+  const args = [
+    '--import',
+    'tsx',
+    'scripts/import.ts',
+    'postings',
+    file,
+    '--json',
+    ...(batchSize ? ['--batch-size', String(batchSize)] : []),
+    ...extra,
+  ];
   const useTime = fs.existsSync(TIME);
   const command = useTime ? TIME : process.execPath;
   const commandArgs = useTime ? ['-v', process.execPath, ...args] : args;
   return new Promise((resolve, reject) => {
     const started = process.hrtime.bigint();
-    const child = spawn(command, commandArgs, { cwd, env: { ...process.env, DATABASE_URL: databaseUrl }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, commandArgs, {
+      cwd,
+      env: { ...process.env, DATABASE_URL: databaseUrl },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     let polledKb = 0;
@@ -102,7 +115,10 @@ async function bareCopy(databaseUrl: string, file: string): Promise<number> {
     const columns = GENERATED_POSTING_HEADER.split(',').map((c) => `"${c}" text`);
     await client.query(`CREATE TABLE bench_bare_copy (${columns.join(', ')})`);
     const started = process.hrtime.bigint();
-    await pipeline(fs.createReadStream(file, { highWaterMark: 1 << 20 }), client.query(copyFrom('COPY bench_bare_copy FROM STDIN WITH (FORMAT csv, HEADER true)')));
+    await pipeline(
+      fs.createReadStream(file, { highWaterMark: 1 << 20 }),
+      client.query(copyFrom('COPY bench_bare_copy FROM STDIN WITH (FORMAT csv, HEADER true)')),
+    );
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     await client.query('DROP TABLE bench_bare_copy');
     return seconds;
@@ -117,7 +133,10 @@ async function bareCopy(databaseUrl: string, file: string): Promise<number> {
  * own role and employer tables): the physical limit of an import that maintains those tables.
  * Returns the seconds of the two COPYs (postings, then salary observations).
  */
-async function indexedCopy(databaseUrl: string, dir: string): Promise<{ seconds: number; postings: number; observations: number }> {
+async function indexedCopy(
+  databaseUrl: string,
+  dir: string,
+): Promise<{ seconds: number; postings: number; observations: number }> {
   const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
   try {
@@ -143,7 +162,10 @@ async function indexedCopy(databaseUrl: string, dir: string): Promise<{ seconds:
     }
     const started = process.hrtime.bigint();
     for (const t of ['posting', 'salary_observation']) {
-      await pipeline(fs.createReadStream(files[t] as string, { highWaterMark: 1 << 20 }), client.query(copyFrom(`COPY bench_real.${t} FROM STDIN`)));
+      await pipeline(
+        fs.createReadStream(files[t] as string, { highWaterMark: 1 << 20 }),
+        client.query(copyFrom(`COPY bench_real.${t} FROM STDIN`)),
+      );
     }
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     const { rows } = await client.query<{ postings: number; observations: number }>(
@@ -164,7 +186,10 @@ async function bareCopyLines(databaseUrl: string, file: string): Promise<number>
     await client.query('CREATE TABLE bench_bare_lines (line text)');
     const started = process.hrtime.bigint();
     // CSV with a quote and a delimiter that JSON text never holds: each line is one value, as is.
-    await pipeline(fs.createReadStream(file, { highWaterMark: 1 << 20 }), client.query(copyFrom("COPY bench_bare_lines FROM STDIN WITH (FORMAT csv, QUOTE e'\\x01', DELIMITER e'\\x02')")));
+    await pipeline(
+      fs.createReadStream(file, { highWaterMark: 1 << 20 }),
+      client.query(copyFrom("COPY bench_bare_lines FROM STDIN WITH (FORMAT csv, QUOTE e'\\x01', DELIMITER e'\\x02')")),
+    );
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     await client.query('DROP TABLE bench_bare_lines');
     return seconds;
@@ -176,7 +201,13 @@ async function bareCopyLines(databaseUrl: string, file: string): Promise<number>
 const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
 
 /** Runs the baseline checkout's import of `file` into a fresh database (rates loaded), dropped afterwards. */
-async function baselineImport(server: string, dir: string, file: string, batchSize: number | undefined, extra: string[] = []) {
+async function baselineImport(
+  server: string,
+  dir: string,
+  file: string,
+  batchSize: number | undefined,
+  extra: string[] = [],
+) {
   const scratch = await createScratchDatabase(server, 'jobstats_bench_base');
   try {
     const db = await openDatabase({ url: scratch.url, migrate: true });
@@ -195,7 +226,12 @@ async function baselineImport(server: string, dir: string, file: string, batchSi
   }
 }
 
-function baselineLines(label: string, base: { seconds: number; rate: number; peakRssKb: number; summary: { stages?: ImportStages } }, rate: number, limit?: number): string[] {
+function baselineLines(
+  label: string,
+  base: { seconds: number; rate: number; peakRssKb: number; summary: { stages?: ImportStages } },
+  rate: number,
+  limit?: number,
+): string[] {
   return [
     `${label.padEnd(20)}${base.seconds.toFixed(2)} s wall, ${fmt(base.rate)} rows/s, peak RSS ${(base.peakRssKb / 1024).toFixed(0)} MB` +
       (limit ? `, / indexed ${(base.rate / limit).toFixed(3)}` : ''),
@@ -216,16 +252,28 @@ function stagesLine(stages: ImportStages | undefined): string {
 
 async function main(): Promise<number> {
   const program = new Command('bench:import')
-    .description('Benchmark the postings import against PostgreSQL\'s bare COPY of the same generated CSV (needs DATABASE_URL).')
+    .description(
+      "Benchmark the postings import against PostgreSQL's bare COPY of the same generated CSV (needs DATABASE_URL).",
+    )
     .option('--rows <n>', 'postings to generate', positiveInteger, 1_000_000)
-    .option('--raw-rows <n>', 'raw JobPostings to generate for the raw-posting run (0: skip it)', (v: string) => (v === '0' ? 0 : positiveInteger(v)), 100_000)
-    .option('--batch-size <n>', 'batch size passed to the import (default: the importer\'s)', positiveInteger)
-    .option('--baseline <dir>', 'a checkout of another commit whose import runs on the same files, for before/after ratios')
+    .option(
+      '--raw-rows <n>',
+      'raw JobPostings to generate for the raw-posting run (0: skip it)',
+      (v: string) => (v === '0' ? 0 : positiveInteger(v)),
+      100_000,
+    )
+    .option('--batch-size <n>', "batch size passed to the import (default: the importer's)", positiveInteger)
+    .option(
+      '--baseline <dir>',
+      'a checkout of another commit whose import runs on the same files, for before/after ratios',
+    )
     .parse(process.argv);
   const options = program.opts<{ rows: number; rawRows: number; batchSize?: number; baseline?: string }>();
   const baselineDir = options.baseline ? path.resolve(options.baseline) : undefined;
   if (baselineDir && !fs.existsSync(path.join(baselineDir, 'scripts', 'import.ts'))) {
-    process.stderr.write(`bench:import: --baseline ${options.baseline}: must be a checkout of this project (no scripts/import.ts there)\n`);
+    process.stderr.write(
+      `bench:import: --baseline ${options.baseline}: must be a checkout of this project (no scripts/import.ts there)\n`,
+    );
     return 2;
   }
 
@@ -259,7 +307,12 @@ async function main(): Promise<number> {
       process.stderr.write(outcome.stderr);
       throw new Error(`the import exited with status ${outcome.code}`);
     }
-    const summary = JSON.parse(outcome.stdout) as { read: number; inserted: number; seconds: number; stages?: ImportStages };
+    const summary = JSON.parse(outcome.stdout) as {
+      read: number;
+      inserted: number;
+      seconds: number;
+      stages?: ImportStages;
+    };
     process.stderr.write('timing bare COPY of the same file ...\n');
     const copySeconds = await bareCopy(url, file);
     process.stderr.write('timing COPY of the stored rows into copies of the indexed tables ...\n');
@@ -278,7 +331,9 @@ async function main(): Promise<number> {
       await importFile(rdb, 'rates', path.join(ROOT, 'data/exchange-rates.csv'));
       await rdb.close();
       const rawArgs = ['--format', 'jobposting', '--roles', rulesFile, '--default-role', 'other'];
-      const rawBase = baselineDir ? await baselineImport(server, baselineDir, rawFile, options.batchSize, rawArgs) : undefined;
+      const rawBase = baselineDir
+        ? await baselineImport(server, baselineDir, rawFile, options.batchSize, rawArgs)
+        : undefined;
       process.stderr.write(`importing raw postings into ${redactUrl(rawDb.url)} ...\n`);
       const raw = await runImportChild(rawFile, rawDb.url, options.batchSize, rawArgs);
       if (raw.code !== 0 && raw.code !== 1) {

@@ -15,10 +15,10 @@ import { freePort } from '../src/db/free-port.ts';
 import { createScratchDatabase } from '../src/db/scratch-database.ts';
 
 const ROOT = path.resolve(__dirname, '..');
-const QUERY = '{ role(slug: "backend-developer") { stats { openings employers salary { mean median } degreeRequirement { employerShare } } } }';
+const QUERY =
+  '{ role(slug: "backend-developer") { stats { openings employers salary { mean median } degreeRequirement { employerShare } } } }';
 const duration = Number(process.env.BENCH_DURATION ?? 60);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 64);
-
 
 async function main(): Promise<void> {
   const base = process.env.DATABASE_URL;
@@ -36,10 +36,20 @@ async function main(): Promise<void> {
     cleanup = async () => fs.rmSync(dir, { recursive: true, force: true });
   }
   const port = await freePort();
-  Object.assign(env, { HOST: '127.0.0.1', PORT: String(port), NODE_ENV: 'production', LOG_LEVEL: 'warn', RATE_LIMIT_PER_MINUTE: '0' });
+  Object.assign(env, {
+    HOST: '127.0.0.1',
+    PORT: String(port),
+    NODE_ENV: 'production',
+    LOG_LEVEL: 'warn',
+    RATE_LIMIT_PER_MINUTE: '0',
+  });
   delete env.NODE_OPTIONS;
 
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/main.ts')], { cwd: ROOT, env, stdio: ['ignore', 'inherit', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/main.ts')], {
+    cwd: ROOT,
+    env,
+    stdio: ['ignore', 'inherit', 'pipe'],
+  });
   let stderr = '';
   child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
     stderr += chunk;
@@ -54,8 +64,11 @@ async function main(): Promise<void> {
     const body = JSON.stringify({ query: QUERY });
     const check = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
     const checked = (await check.json()) as { data?: { role?: { stats?: { openings?: number } } }; errors?: unknown };
-    if (check.status !== 200 || checked.errors || !checked.data?.role?.stats) throw new Error(`the query does not work: ${JSON.stringify(checked)}`);
-    console.log(`service: ${url} on ${base ? 'PostgreSQL' : 'embedded PGlite'}; ${connections} connections for ${duration} s; query: ${QUERY}`);
+    if (check.status !== 200 || checked.errors || !checked.data?.role?.stats)
+      throw new Error(`the query does not work: ${JSON.stringify(checked)}`);
+    console.log(
+      `service: ${url} on ${base ? 'PostgreSQL' : 'embedded PGlite'}; ${connections} connections for ${duration} s; query: ${QUERY}`,
+    );
 
     const result = await autocannon({
       url,

@@ -31,9 +31,11 @@ function parseArgs(argv: string[]): { rows: number; rounds: number } {
   const options = { rows: 1_000_000, rounds: 7 };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
-    if (flag !== '--rows' && flag !== '--rounds') throw new UsageError(`unknown argument ${JSON.stringify(flag)}; ${USAGE}`);
+    if (flag !== '--rows' && flag !== '--rounds')
+      throw new UsageError(`unknown argument ${JSON.stringify(flag)}; ${USAGE}`);
     const text = argv[++i] ?? '';
-    if (!/^[1-9]\d*$/.test(text)) throw new UsageError(`${flag} ${JSON.stringify(text)} is not a whole number > 0; ${USAGE}`);
+    if (!/^[1-9]\d*$/.test(text))
+      throw new UsageError(`${flag} ${JSON.stringify(text)} is not a whole number > 0; ${USAGE}`);
     options[flag === '--rows' ? 'rows' : 'rounds'] = Number(text);
   }
   return options;
@@ -106,9 +108,14 @@ async function prepare(name: Variant['name'], base: string, rows: number): Promi
   const scratch = await createScratchDatabase(base, 'jobstats_bench_partitions');
   const db = await openDatabase({ url: scratch.url, migrate: true, poolMax: 4 });
   if (name === 'partitioned') await partition(db.pool);
-  else await db.pool.query('ALTER TABLE salary_observation DROP CONSTRAINT IF EXISTS salary_observation_posting_id_fkey');
-  await db.pool.query(`INSERT INTO role (slug, title) SELECT 'role-' || r, 'Role ' || r FROM generate_series(1, ${ROLES}) r`);
-  await db.pool.query(`INSERT INTO employer (name, normalized_name) SELECT 'Employer ' || e, 'employer ' || e FROM generate_series(1, 20000) e`);
+  else
+    await db.pool.query('ALTER TABLE salary_observation DROP CONSTRAINT IF EXISTS salary_observation_posting_id_fkey');
+  await db.pool.query(
+    `INSERT INTO role (slug, title) SELECT 'role-' || r, 'Role ' || r FROM generate_series(1, ${ROLES}) r`,
+  );
+  await db.pool.query(
+    `INSERT INTO employer (name, normalized_name) SELECT 'Employer ' || e, 'employer ' || e FROM generate_series(1, 20000) e`,
+  );
   const step = 1_000_000;
   for (let from = 1; from <= rows; from += step) await db.pool.query(fillSql(from, Math.min(rows, from + step - 1)));
   await db.pool.query(OBSERVATIONS_SQL);
@@ -147,14 +154,18 @@ async function main(): Promise<void> {
     for (let round = 0; round < rounds + 1; round++) {
       for (const v of round % 2 ? [...built].reverse() : built) {
         const context = contextFactory(v.db);
-        for (const [label, filter] of [['default figures', undefined], ['one posted month', month]] as const) {
+        for (const [label, filter] of [
+          ['default figures', undefined],
+          ['one posted month', month],
+        ] as const) {
           const ctx = { ...context(), asOf: new Date(AS_OF) };
           const t = await timed(() => runQuery(apollo, ctx, FIGURES, filter ? { filter } : {}));
           // Round 0 warms the caches and is not counted.
           if (round > 0) record(`${label}|${v.name}`, t.ms);
           const text = JSON.stringify(t.value);
           const other = answers.get(label);
-          if (other !== undefined && other !== text) throw new Error(`the two layouts disagree on ${label}: ${other} vs ${text}`);
+          if (other !== undefined && other !== text)
+            throw new Error(`the two layouts disagree on ${label}: ${other} vs ${text}`);
           answers.set(label, text);
         }
       }
@@ -179,7 +190,9 @@ async function main(): Promise<void> {
     }
     const labels = ['default figures', 'one posted month', 'write 100,000 postings', 'remove the oldest year'];
     process.stdout.write(`\n${rows.toLocaleString('en-US')} postings, ${rounds} interleaved rounds (medians)\n\n`);
-    process.stdout.write('| measure | one table (ms) | partitioned (ms) | partitioned / one table |\n|---|---|---|---|\n');
+    process.stdout.write(
+      '| measure | one table (ms) | partitioned (ms) | partitioned / one table |\n|---|---|---|---|\n',
+    );
     for (const label of labels) {
       const a = median(times.get(`${label}|one table`) ?? [NaN]);
       const b = median(times.get(`${label}|partitioned`) ?? [NaN]);
@@ -189,7 +202,9 @@ async function main(): Promise<void> {
       const { rows: size } = await v.db.pool.query<{ bytes: number }>(
         `SELECT sum(pg_total_relation_size(c.oid))::bigint AS bytes FROM pg_class c WHERE c.relname LIKE 'posting%' AND c.relkind IN ('r','p')`,
       );
-      process.stdout.write(`${v.name}: posting tables and indexes ${((size[0]?.bytes ?? 0) / 2 ** 20).toFixed(0)} MiB after the run\n`);
+      process.stdout.write(
+        `${v.name}: posting tables and indexes ${((size[0]?.bytes ?? 0) / 2 ** 20).toFixed(0)} MiB after the run\n`,
+      );
     }
   } finally {
     for (const v of built) {

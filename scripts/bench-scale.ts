@@ -34,9 +34,16 @@ import { generatedRoleSlugs, writeGeneratedPostings } from './generate-postings.
 
 const ROOT = path.resolve(__dirname, '..');
 const PEER_DIR = path.join(ROOT, '.bench', 'postgraphile');
-const PEER_PACKAGES = ['node@22', 'postgraphile@5.1.5', '@graphile/pg-aggregates@0.2.0-rc.2', 'postgraphile-plugin-connection-filter@4.0.1', 'pg@8.23.1'];
+const PEER_PACKAGES = [
+  'node@22',
+  'postgraphile@5.1.5',
+  '@graphile/pg-aggregates@0.2.0-rc.2',
+  'postgraphile-plugin-connection-filter@4.0.1',
+  'pg@8.23.1',
+];
 const ROLES = 50;
-const USAGE = 'usage: npm run bench:scale -- --rows N [--rounds N] [--duration SECONDS] [--connections N] [--baseline DIR]';
+const USAGE =
+  'usage: npm run bench:scale -- --rows N [--rounds N] [--duration SECONDS] [--connections N] [--baseline DIR]';
 
 function usageError(option: string, value: string, rule: string): never {
   process.stderr.write(`bench:scale: ${option} ${JSON.stringify(value)} ${rule}\n${USAGE}\n`);
@@ -46,7 +53,8 @@ function usageError(option: string, value: string, rule: string): never {
 function positive(option: string) {
   return (value: string): number => {
     const n = Number(value.replace(/_/g, ''));
-    if (!/^[\d_]+$/.test(value) || !Number.isSafeInteger(n) || n < 1) usageError(option, value, 'must be a whole number of at least 1');
+    if (!/^[\d_]+$/.test(value) || !Number.isSafeInteger(n) || n < 1)
+      usageError(option, value, 'must be a whole number of at least 1');
     return n;
   };
 }
@@ -77,7 +85,11 @@ function ensurePeer(): string {
   const node = path.join(PEER_DIR, 'node_modules', '.bin', 'node');
   const installed = (() => {
     try {
-      const version = (JSON.parse(fs.readFileSync(path.join(PEER_DIR, 'node_modules', 'postgraphile', 'package.json'), 'utf8')) as { version: string }).version;
+      const version = (
+        JSON.parse(fs.readFileSync(path.join(PEER_DIR, 'node_modules', 'postgraphile', 'package.json'), 'utf8')) as {
+          version: string;
+        }
+      ).version;
       return version === '5.1.5' && spawnSync(node, ['--version']).stdout?.toString().startsWith('v22');
     } catch {
       return false;
@@ -86,9 +98,15 @@ function ensurePeer(): string {
   if (!installed) {
     fs.mkdirSync(PEER_DIR, { recursive: true });
     // npm 11 runs install scripts only when allowed: node@22's preinstall fetches the binary package.
-    fs.writeFileSync(path.join(PEER_DIR, 'package.json'), JSON.stringify({ name: 'bench-peer', private: true, allowScripts: { node: true } }, null, 2));
+    fs.writeFileSync(
+      path.join(PEER_DIR, 'package.json'),
+      JSON.stringify({ name: 'bench-peer', private: true, allowScripts: { node: true } }, null, 2),
+    );
     process.stderr.write(`installing ${PEER_PACKAGES.join(' ')} into ${PEER_DIR} ...\n`);
-    const result = spawnSync('npm', ['i', '--no-audit', '--no-fund', '--save-exact', ...PEER_PACKAGES], { cwd: PEER_DIR, stdio: ['ignore', 'ignore', 'inherit'] });
+    const result = spawnSync('npm', ['i', '--no-audit', '--no-fund', '--save-exact', ...PEER_PACKAGES], {
+      cwd: PEER_DIR,
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
     if (result.status !== 0) throw new Error(`npm i in ${PEER_DIR} failed (status ${result.status})`);
   }
   fs.writeFileSync(path.join(PEER_DIR, 'server.mjs'), PEER_SERVER);
@@ -104,7 +122,14 @@ interface Service {
   stop(): Promise<void>;
 }
 
-async function startService(name: string, command: string, args: string[], cwd: string, env: Record<string, string>, ready: string): Promise<Service> {
+async function startService(
+  name: string,
+  command: string,
+  args: string[],
+  cwd: string,
+  env: Record<string, string>,
+  ready: string,
+): Promise<Service> {
   const port = await freePort();
   const child = spawn(command, args, { cwd, env: { ...env, PORT: String(port) }, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
@@ -190,13 +215,16 @@ function percentile(values: number[], p: number): number {
   return sorted[rank] ?? Number.NaN;
 }
 
-const ms = (n: number | undefined): string => (n === undefined || Number.isNaN(n) ? '-' : n < 10 ? n.toFixed(2) : n.toFixed(1));
+const ms = (n: number | undefined): string =>
+  n === undefined || Number.isNaN(n) ? '-' : n < 10 ? n.toFixed(2) : n.toFixed(1);
 const pad = (s: string, n: number): string => s.padEnd(n);
 const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
 
 async function main(): Promise<number> {
   const program = new Command('bench:scale')
-    .description('Latency and throughput at N postings over 50 Zipf roles, next to PostGraphile 5 + pg-aggregates (needs DATABASE_URL).')
+    .description(
+      'Latency and throughput at N postings over 50 Zipf roles, next to PostGraphile 5 + pg-aggregates (needs DATABASE_URL).',
+    )
     .requiredOption('--rows <n>', 'postings to generate', positive('--rows'))
     .option('--rounds <n>', 'interleaved rounds of single requests', positive('--rounds'), 30)
     .option('--duration <seconds>', 'seconds of each 64-connection load run', positive('--duration'), 10)
@@ -209,10 +237,18 @@ async function main(): Promise<number> {
     process.stderr.write(`${USAGE}\n`);
     return 2;
   }
-  const options = program.opts<{ rows: number; rounds: number; duration: number; connections: number; baseline?: string }>();
+  const options = program.opts<{
+    rows: number;
+    rounds: number;
+    duration: number;
+    connections: number;
+    baseline?: string;
+  }>();
   const server = process.env.DATABASE_URL;
   if (!server) {
-    process.stderr.write('bench:scale needs a PostgreSQL server: set DATABASE_URL (it creates and drops its own database there).\n');
+    process.stderr.write(
+      'bench:scale needs a PostgreSQL server: set DATABASE_URL (it creates and drops its own database there).\n',
+    );
     return 2;
   }
   if (options.baseline && !fs.existsSync(path.join(options.baseline, 'src', 'main.ts'))) {
@@ -234,7 +270,12 @@ async function main(): Promise<number> {
     const summary = await importFile(db, 'postings', file);
     const importSeconds = Number(process.hrtime.bigint() - importStarted) / 1e9;
     await db.pool.query('VACUUM ANALYZE');
-    const { rows: sizes } = await db.pool.query<{ postings: number; observations: number; largest: number; open_largest: number }>(
+    const { rows: sizes } = await db.pool.query<{
+      postings: number;
+      observations: number;
+      largest: number;
+      open_largest: number;
+    }>(
       `SELECT (SELECT count(*) FROM posting)::int AS postings, (SELECT count(*) FROM salary_observation)::int AS observations,
               (SELECT count(*) FROM posting p JOIN role r ON r.id = p.role_id WHERE r.slug = $1)::int AS largest,
               (SELECT count(*) FROM posting p JOIN role r ON r.id = p.role_id WHERE r.slug = $1 AND p.posted_at <= now() AND (p.closed_at IS NULL OR p.closed_at > now()))::int AS open_largest`,
@@ -242,20 +283,49 @@ async function main(): Promise<number> {
     );
     await db.close();
     const size = sizes[0]!;
-    process.stderr.write(`imported ${fmt(summary.inserted)} postings in ${importSeconds.toFixed(1)} s; starting the services ...\n`);
+    process.stderr.write(
+      `imported ${fmt(summary.inserted)} postings in ${importSeconds.toFixed(1)} s; starting the services ...\n`,
+    );
 
     const env: Record<string, string> = {};
     for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
     delete env.NODE_OPTIONS;
-    Object.assign(env, { DATABASE_URL: scratch.url, HOST: '127.0.0.1', NODE_ENV: 'production', LOG_LEVEL: 'warn', RATE_LIMIT_PER_MINUTE: '0' });
+    Object.assign(env, {
+      DATABASE_URL: scratch.url,
+      HOST: '127.0.0.1',
+      NODE_ENV: 'production',
+      LOG_LEVEL: 'warn',
+      RATE_LIMIT_PER_MINUTE: '0',
+    });
     const poolMax = env.DB_POOL_MAX ?? '10';
-    const ours = await startService('service', process.execPath, ['--import', 'tsx', 'src/main.ts'], ROOT, env, 'GraphQL and playground at');
+    const ours = await startService(
+      'service',
+      process.execPath,
+      ['--import', 'tsx', 'src/main.ts'],
+      ROOT,
+      env,
+      'GraphQL and playground at',
+    );
     services.push(ours);
     const baseline = options.baseline
-      ? await startService('baseline', process.execPath, ['--import', 'tsx', 'src/main.ts'], path.resolve(options.baseline), env, 'GraphQL and playground at')
+      ? await startService(
+          'baseline',
+          process.execPath,
+          ['--import', 'tsx', 'src/main.ts'],
+          path.resolve(options.baseline),
+          env,
+          'GraphQL and playground at',
+        )
       : undefined;
     if (baseline) services.push(baseline);
-    const peer = await startService('PostGraphile', peerNode, ['server.mjs'], PEER_DIR, { ...env, POOL_MAX: poolMax, GRAPHILE_ENV: 'production' }, 'postgraphile ready');
+    const peer = await startService(
+      'PostGraphile',
+      peerNode,
+      ['server.mjs'],
+      PEER_DIR,
+      { ...env, POOL_MAX: poolMax, GRAPHILE_ENV: 'production' },
+      'postgraphile ready',
+    );
     services.push(peer);
 
     const largest = generatedRoleSlugs(1)[0]!;
@@ -268,12 +338,18 @@ async function main(): Promise<number> {
         `{ role(slug: "${largest}") { title stats { openings employers salary { mean median min max } degreeRequirement { employerShare employersRequiring employersKnown } } } }`,
       ),
       // dedupe: false, as PostGraphile counts every posting (it knows nothing of duplicate groups).
-      subset: graphql('statistics subset', `{ role(slug: "${largest}") { stats(dedupe: false) { openings employers salary { mean } } } }`),
+      subset: graphql(
+        'statistics subset',
+        `{ role(slug: "${largest}") { stats(dedupe: false) { openings employers salary { mean } } } }`,
+      ),
       roles50: graphql(
         '50 roles statistics',
         `{ roles(first: 50) { edges { node { slug stats { openings employers salary { mean median } degreeRequirement { employerShare } } } } } }`,
       ),
-      list: graphql('20 roles x 20 postings', `{ roles(first: 20) { edges { node { slug postings(first: 20) { edges { node { id title postedAt } } } } } } }`),
+      list: graphql(
+        '20 roles x 20 postings',
+        `{ roles(first: 20) { edges { node { slug postings(first: 20) { edges { node { id title postedAt } } } } } } }`,
+      ),
       page: {
         label: 'role page (HTML)',
         method: 'GET',
@@ -300,15 +376,30 @@ async function main(): Promise<number> {
       data: { role: { stats: { openings: number; employers: number; salary: { mean: number } } } };
     };
     const theirs = JSON.parse((await timeOnce(peer.base, peerProbes.subset)).text) as {
-      data: { allRoles: { nodes: { postingsByRoleId: { totalCount: number; aggregates: { distinctCount: { employerId: string } } }; salaryObservationsByRoleId: { aggregates: { average: { amountUsd: number } } } }[] } };
+      data: {
+        allRoles: {
+          nodes: {
+            postingsByRoleId: { totalCount: number; aggregates: { distinctCount: { employerId: string } } };
+            salaryObservationsByRoleId: { aggregates: { average: { amountUsd: number } } };
+          }[];
+        };
+      };
     };
     const t = theirs.data.allRoles.nodes[0]!;
     const m = mine.data.role.stats;
-    if (m.openings !== t.postingsByRoleId.totalCount || m.employers !== Number(t.postingsByRoleId.aggregates.distinctCount.employerId)) {
+    if (
+      m.openings !== t.postingsByRoleId.totalCount ||
+      m.employers !== Number(t.postingsByRoleId.aggregates.distinctCount.employerId)
+    ) {
       throw new Error(`the service and PostGraphile disagree: ${JSON.stringify(m)} vs ${JSON.stringify(t)}`);
     }
-    if (Math.abs(m.salary.mean - Number(t.salaryObservationsByRoleId.aggregates.average.amountUsd)) > 1e-6 * Math.abs(m.salary.mean)) {
-      throw new Error(`mean salary differs: ${m.salary.mean} vs ${t.salaryObservationsByRoleId.aggregates.average.amountUsd}`);
+    if (
+      Math.abs(m.salary.mean - Number(t.salaryObservationsByRoleId.aggregates.average.amountUsd)) >
+      1e-6 * Math.abs(m.salary.mean)
+    ) {
+      throw new Error(
+        `mean salary differs: ${m.salary.mean} vs ${t.salaryObservationsByRoleId.aggregates.average.amountUsd}`,
+      );
     }
     const idleRss = rssMb(ours.child.pid);
 
@@ -317,7 +408,8 @@ async function main(): Promise<number> {
     for (const key of Object.keys(ourProbes) as Key[]) {
       rows.push({ key, label: ourProbes[key].label, target: ours, probe: ourProbes[key] });
       if (baseline) rows.push({ key, label: ourProbes[key].label, target: baseline, probe: ourProbes[key] });
-      if (key === 'subset' || key === 'list') rows.push({ key, label: peerProbes[key].label, target: peer, probe: peerProbes[key] });
+      if (key === 'subset' || key === 'list')
+        rows.push({ key, label: peerProbes[key].label, target: peer, probe: peerProbes[key] });
     }
     const samples = new Map(rows.map((r) => [r, [] as number[]]));
     process.stderr.write(`${options.rounds} interleaved rounds (plus one warm-up) ...\n`);
@@ -334,19 +426,42 @@ async function main(): Promise<number> {
     for (let i = 0; i < 5; i++) {
       const one = path.join(scratchDir, `write-${i}.csv`);
       const day = new Date(Date.now() - 86_400_000).toISOString().slice(0, 10);
-      fs.writeFileSync(one, `externalId,source,role,company,salaryMin,salaryCurrency,salaryPeriod,postedAt\nbench-write-${i},bench,${largest},Bench Writer ${i},${70_000 + i * 1000},USD,YEAR,${day}\n`);
-      const written = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/import.ts', 'postings', one], { cwd: ROOT, env });
+      fs.writeFileSync(
+        one,
+        `externalId,source,role,company,salaryMin,salaryCurrency,salaryPeriod,postedAt\nbench-write-${i},bench,${largest},Bench Writer ${i},${70_000 + i * 1000},USD,YEAR,${day}\n`,
+      );
+      const written = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/import.ts', 'postings', one], {
+        cwd: ROOT,
+        env,
+      });
       if (written.status !== 0) throw new Error(`the import CLI failed: ${written.stderr.toString()}`);
       afterWrite.push((await timeOnce(ours.base, ourProbes.stats)).ms);
     }
 
-    const load: { label: string; target: Service; probe: Probe; rps: number; p99: number; non2xx: number; errors: number; peakRss: number }[] = [];
+    const load: {
+      label: string;
+      target: Service;
+      probe: Probe;
+      rps: number;
+      p99: number;
+      non2xx: number;
+      errors: number;
+      peakRss: number;
+    }[] = [];
     for (const [label, pairs] of [
-      ['20 roles x 20 postings', [[ours, ourProbes.list], ...(baseline ? [[baseline, ourProbes.list]] : []), [peer, peerProbes.list]]],
-      ['statistics subset', [[ours, ourProbes.subset], ...(baseline ? [[baseline, ourProbes.subset]] : []), [peer, peerProbes.subset]]],
+      [
+        '20 roles x 20 postings',
+        [[ours, ourProbes.list], ...(baseline ? [[baseline, ourProbes.list]] : []), [peer, peerProbes.list]],
+      ],
+      [
+        'statistics subset',
+        [[ours, ourProbes.subset], ...(baseline ? [[baseline, ourProbes.subset]] : []), [peer, peerProbes.subset]],
+      ],
     ] as [string, [Service, Probe][]][]) {
       for (const [target, probe] of pairs) {
-        process.stderr.write(`${options.connections} connections, ${options.duration} s: ${label} on ${target.name} ...\n`);
+        process.stderr.write(
+          `${options.connections} connections, ${options.duration} s: ${label} on ${target.name} ...\n`,
+        );
         let peakRss = 0;
         const poll = setInterval(() => (peakRss = Math.max(peakRss, rssMb(target.child.pid))), 200);
         const result = await autocannon({
@@ -358,25 +473,46 @@ async function main(): Promise<number> {
           duration: options.duration,
         });
         clearInterval(poll);
-        load.push({ label, target, probe, rps: result.requests.average, p99: result.latency.p99, non2xx: result.non2xx, errors: result.errors, peakRss });
+        load.push({
+          label,
+          target,
+          probe,
+          rps: result.requests.average,
+          p99: result.latency.p99,
+          non2xx: result.non2xx,
+          errors: result.errors,
+          peakRss,
+        });
       }
     }
 
     const out: string[] = [];
-    out.push(`bench:scale: ${fmt(size.postings)} postings (largest role "${largest}": ${fmt(size.largest)}, ${fmt(size.open_largest)} open), ${fmt(size.observations)} salary observations, ${ROLES} roles (Zipf)`);
-    out.push(`import ${importSeconds.toFixed(1)} s (${fmt(summary.inserted / importSeconds)} rows/s); ${options.rounds} interleaved rounds; node ${process.version}; ${os.cpus().length} cores`);
+    out.push(
+      `bench:scale: ${fmt(size.postings)} postings (largest role "${largest}": ${fmt(size.largest)}, ${fmt(size.open_largest)} open), ${fmt(size.observations)} salary observations, ${ROLES} roles (Zipf)`,
+    );
+    out.push(
+      `import ${importSeconds.toFixed(1)} s (${fmt(summary.inserted / importSeconds)} rows/s); ${options.rounds} interleaved rounds; node ${process.version}; ${os.cpus().length} cores`,
+    );
     out.push('');
-    out.push(`${pad('single requests', 34)}${pad('server', 14)}${pad('p50 ms', 10)}${pad('p95 ms', 10)}ratio p50 (peer or baseline / service)`);
+    out.push(
+      `${pad('single requests', 34)}${pad('server', 14)}${pad('p50 ms', 10)}${pad('p95 ms', 10)}ratio p50 (peer or baseline / service)`,
+    );
     for (const r of rows) {
       const values = samples.get(r)!;
       const p50 = percentile(values, 0.5);
       const oursRow = rows.find((x) => x.key === r.key && x.target === ours)!;
       const ratio = r.target === ours ? '' : (p50 / percentile(samples.get(oursRow)!, 0.5)).toFixed(2) + 'x';
-      out.push(`${pad(r.label, 34)}${pad(r.target.name, 14)}${pad(ms(p50), 10)}${pad(ms(percentile(values, 0.95)), 10)}${ratio}`);
+      out.push(
+        `${pad(r.label, 34)}${pad(r.target.name, 14)}${pad(ms(p50), 10)}${pad(ms(percentile(values, 0.95)), 10)}${ratio}`,
+      );
     }
-    out.push(`${pad('role statistics after a write', 34)}${pad(ours.name, 14)}${pad(ms(percentile(afterWrite, 0.5)), 10)}${pad(ms(percentile(afterWrite, 0.95)), 10)}(5 repetitions: import CLI writes one posting, then the query)`);
+    out.push(
+      `${pad('role statistics after a write', 34)}${pad(ours.name, 14)}${pad(ms(percentile(afterWrite, 0.5)), 10)}${pad(ms(percentile(afterWrite, 0.95)), 10)}(5 repetitions: import CLI writes one posting, then the query)`,
+    );
     out.push('');
-    out.push(`${pad(`${options.connections} connections, ${options.duration} s`, 34)}${pad('server', 14)}${pad('req/s', 10)}${pad('p99 ms', 10)}${pad('non-2xx', 10)}${pad('peak RSS', 10)}throughput ratio (service / server)`);
+    out.push(
+      `${pad(`${options.connections} connections, ${options.duration} s`, 34)}${pad('server', 14)}${pad('req/s', 10)}${pad('p99 ms', 10)}${pad('non-2xx', 10)}${pad('peak RSS', 10)}throughput ratio (service / server)`,
+    );
     for (const l of load) {
       const oursRow = load.find((x) => x.label === l.label && x.target === ours)!;
       const ratio = l.target === ours ? '' : (oursRow.rps / l.rps).toFixed(2) + 'x';
@@ -385,11 +521,14 @@ async function main(): Promise<number> {
       );
     }
     out.push('');
-    out.push(`service RSS: ${idleRss.toFixed(0)} MB idle (after one query); peak under load ${Math.max(...load.filter((l) => l.target === ours).map((l) => l.peakRss)).toFixed(0)} MB`);
+    out.push(
+      `service RSS: ${idleRss.toFixed(0)} MB idle (after one query); peak under load ${Math.max(...load.filter((l) => l.target === ours).map((l) => l.peakRss)).toFixed(0)} MB`,
+    );
     process.stdout.write(out.join('\n') + '\n');
     return load.some((l) => l.target === ours && l.non2xx + l.errors > 0) ? 1 : 0;
   } catch (error) {
-    for (const s of services) if (s.child.exitCode !== null) process.stderr.write(`${s.name} exited with ${s.child.exitCode}:\n${s.log()}\n`);
+    for (const s of services)
+      if (s.child.exitCode !== null) process.stderr.write(`${s.name} exited with ${s.child.exitCode}:\n${s.log()}\n`);
     throw error;
   } finally {
     for (const s of services.reverse()) await s.stop().catch(() => undefined);

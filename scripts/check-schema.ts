@@ -36,7 +36,9 @@ async function main(): Promise<number> {
   for (const c of changes) process.stdout.write(`${c.criticality.level.padEnd(13)} ${c.message}\n`);
   process.stdout.write(`${changes.length} change(s) against ${base.slice(0, 12)}, ${breaking.length} breaking\n`);
   if (breaking.length > 0 && process.env.ALLOW_BREAKING !== '1') {
-    process.stderr.write('check:schema: breaking changes (see above); if deliberate, record them in CHANGELOG.md and set ALLOW_BREAKING=1.\n');
+    process.stderr.write(
+      'check:schema: breaking changes (see above); if deliberate, record them in CHANGELOG.md and set ALLOW_BREAKING=1.\n',
+    );
     return 1;
   }
   return 0;

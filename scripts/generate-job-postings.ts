@@ -32,7 +32,18 @@ const CITIES: [string, string, string, string][] = [
   ['Toronto', 'ON', 'CA', 'C$'],
   ['Paris', 'Île-de-France', 'FR', '€'],
 ];
-const COMPANIES = ['Acme', 'Globex', 'Initech', 'Umbrella', 'Stark', 'Hooli', 'Vandelay', 'Tyrell', 'Cyberdyne', 'Aperture'];
+const COMPANIES = [
+  'Acme',
+  'Globex',
+  'Initech',
+  'Umbrella',
+  'Stark',
+  'Hooli',
+  'Vandelay',
+  'Tyrell',
+  'Cyberdyne',
+  'Aperture',
+];
 const DEGREE_SENTENCES = [
   "Bachelor's degree in Computer Science or a related field required.",
   'BS in Computer Science or equivalent experience.',
@@ -61,9 +72,12 @@ function salaryText(symbol: string, yearly: number, random: () => number): strin
   const high = Math.round((yearly * 1.1) / 1000);
   const style = random();
   if (style < 0.25) return `${symbol}${low}K-${symbol}${high}K (Glassdoor est.)`;
-  if (style < 0.45) return `${symbol}${(low * 1000).toLocaleString('en-US')} - ${symbol}${(high * 1000).toLocaleString('en-US')} a year`;
-  if (style < 0.6) return `${symbol}${Math.round(yearly / 2080)} - ${symbol}${Math.round((yearly * 1.2) / 2080)} an hour`;
-  if (style < 0.75) return `${(low * 1000).toLocaleString('de-DE')} ${symbol} - ${(high * 1000).toLocaleString('de-DE')} ${symbol} pro Jahr`;
+  if (style < 0.45)
+    return `${symbol}${(low * 1000).toLocaleString('en-US')} - ${symbol}${(high * 1000).toLocaleString('en-US')} a year`;
+  if (style < 0.6)
+    return `${symbol}${Math.round(yearly / 2080)} - ${symbol}${Math.round((yearly * 1.2) / 2080)} an hour`;
+  if (style < 0.75)
+    return `${(low * 1000).toLocaleString('de-DE')} ${symbol} - ${(high * 1000).toLocaleString('de-DE')} ${symbol} pro Jahr`;
   if (style < 0.9) return `Up to ${symbol}${high}k`;
   return 'Competitive';
 }
@@ -77,7 +91,9 @@ function html(random: () => number, degree: string): string {
     length += sentence.length + 7;
   }
   const at = Math.floor(random() * paragraphs.length);
-  const items = paragraphs.map((p, i) => (i === at && degree ? `<li>${degree}</li><li>${p}</li>` : `<li>${p}</li>`)).join('');
+  const items = paragraphs
+    .map((p, i) => (i === at && degree ? `<li>${degree}</li><li>${p}</li>` : `<li>${p}</li>`))
+    .join('');
   return `<p>About the role</p><ul>${items}</ul>`.slice(0, 2000);
 }
 
@@ -94,7 +110,12 @@ export async function writeGeneratedJobPostings(file: string, rows: number, dupl
     let line: string;
     if (recent.length > 0 && random() < duplicates) {
       const original = JSON.parse(recent[Math.floor(random() * recent.length)] as string) as Record<string, unknown>;
-      line = JSON.stringify({ ...original, identifier: `dup-${i}`, source: 'board-b', url: `https://board-b.example/jobs/${i}` });
+      line = JSON.stringify({
+        ...original,
+        identifier: `dup-${i}`,
+        source: 'board-b',
+        url: `https://board-b.example/jobs/${i}`,
+      });
     } else {
       const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)] as T;
       const [, roleTitle] = pick(ROLES);
@@ -112,7 +133,10 @@ export async function writeGeneratedJobPostings(file: string, rows: number, dupl
         datePosted: posted,
         employmentType: 'FULL_TIME',
         hiringOrganization: { '@type': 'Organization', name: `${pick(COMPANIES)} ${Math.floor(random() * 2000)}` },
-        jobLocation: { '@type': 'Place', address: { '@type': 'PostalAddress', addressLocality: city, addressRegion: region, addressCountry: country } },
+        jobLocation: {
+          '@type': 'Place',
+          address: { '@type': 'PostalAddress', addressLocality: city, addressRegion: region, addressCountry: country },
+        },
         baseSalary: { '@type': 'MonetaryAmount', value: salaryText(symbol, yearly, random) },
         url: `https://board-a.example/jobs/${i}`,
       };

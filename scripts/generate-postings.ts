@@ -44,9 +44,21 @@ const CITIES: [string, string, string][] = [
   ['Amsterdam', 'NL', 'EUR'],
 ];
 const SENIORITY = ['JUNIOR', 'MID', 'SENIOR', 'LEAD', '', ''];
-const WORDS = ['Acme', 'Globex', 'Initech', 'Umbrella', 'Stark', 'Wayne', 'Hooli', 'Vandelay', 'Soylent', 'Tyrell', 'Cyberdyne', 'Aperture'];
+const WORDS = [
+  'Acme',
+  'Globex',
+  'Initech',
+  'Umbrella',
+  'Stark',
+  'Wayne',
+  'Hooli',
+  'Vandelay',
+  'Soylent',
+  'Tyrell',
+  'Cyberdyne',
+  'Aperture',
+];
 const SUFFIXES = ['GmbH', 'Ltd', 'Inc.', 'SA', 'BV', 'Corp'];
-
 
 function csv(value: string): string {
   return /[",\r\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
@@ -80,7 +92,11 @@ export function zipfRolePicker(count: number): (random: () => number) => string 
 }
 
 /** One synthetic posting row (CSV line without the line break) for row number `i`. */
-export function generatedPostingRow(i: number, random: () => number, pickRole?: (random: () => number) => string): string {
+export function generatedPostingRow(
+  i: number,
+  random: () => number,
+  pickRole?: (random: () => number) => string,
+): string {
   const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)] as T;
   const role = pickRole ? pickRole(random) : pick(ROLES);
   const [city, country, currency] = pick(CITIES);
@@ -138,7 +154,12 @@ export function generatedPostingRow(i: number, random: () => number, pickRole?: 
  * Writes `rows` generated postings (plus the header) to `file`; the same seed gives the same file.
  * `zipfRoles` spreads the rows over that many roles with Zipf weights instead of 16 uniform ones.
  */
-export async function writeGeneratedPostings(file: string, rows: number, seed = 42, options: { zipfRoles?: number } = {}): Promise<void> {
+export async function writeGeneratedPostings(
+  file: string,
+  rows: number,
+  seed = 42,
+  options: { zipfRoles?: number } = {},
+): Promise<void> {
   const random = seededRandom(seed);
   const pickRole = options.zipfRoles ? zipfRolePicker(options.zipfRoles) : undefined;
   const out = fs.createWriteStream(file);

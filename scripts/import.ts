@@ -13,7 +13,13 @@ import { DEFAULT_BATCH_SIZE, formatFromPath, importFile } from '../src/importer/
 import { ImportFileError } from '../src/importer/import-file-error.ts';
 import { readColumnMap, readTitleRulesFile } from '../src/importer/raw-postings.ts';
 import { TitleRulesError } from '../src/importer/raw/title-rules.ts';
-import type { ImportFormat, ImportKind, ImportProgress, ImportSummary, RowError } from '../src/importer/import-types.ts';
+import type {
+  ImportFormat,
+  ImportKind,
+  ImportProgress,
+  ImportSummary,
+  RowError,
+} from '../src/importer/import-types.ts';
 
 const PRINTED_ERRORS = 1000;
 const LOG_EVERY_ROWS = 100_000;
@@ -34,7 +40,8 @@ interface CliOptions {
 
 function positiveInteger(value: string): number {
   const n = Number(value);
-  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError('must be a whole number of at least 1');
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < 1)
+    throw new InvalidArgumentError('must be a whole number of at least 1');
   return n;
 }
 
@@ -55,13 +62,30 @@ function buildProgram(): Command {
       ).choices(['csv', 'ndjson', 'jobposting']),
     )
     .option('--source <name>', 'postings: the source of every row that does not name its own')
-    .addOption(new Option('--expire-after <days>', 'postings: rows without closedAt/validThrough close this many days after they were posted').argParser(positiveInteger))
-    .option('--columns <map.json>', 'postings (CSV, NDJSON): JSON object mapping posting fields to the file\'s column names, e.g. {"title": "Job Title"}')
-    .option('--roles <rules.json>', 'postings: title rules [{"role": "data-scientist", "include": ["data scientist"], "exclude": ["intern"]}], before data/roles/*.json titleRules')
-    .option('--default-role <slug>', 'postings: role of rows that no title rule classifies (else they are rejected: unclassifiedTitle)')
+    .addOption(
+      new Option(
+        '--expire-after <days>',
+        'postings: rows without closedAt/validThrough close this many days after they were posted',
+      ).argParser(positiveInteger),
+    )
+    .option(
+      '--columns <map.json>',
+      'postings (CSV, NDJSON): JSON object mapping posting fields to the file\'s column names, e.g. {"title": "Job Title"}',
+    )
+    .option(
+      '--roles <rules.json>',
+      'postings: title rules [{"role": "data-scientist", "include": ["data scientist"], "exclude": ["intern"]}], before data/roles/*.json titleRules',
+    )
+    .option(
+      '--default-role <slug>',
+      'postings: role of rows that no title rule classifies (else they are rejected: unclassifiedTitle)',
+    )
     .option('--atomic', 'one transaction for the whole file: nothing is written if any row is invalid')
     .option('--dry-run', 'validate and report only; write nothing (the database is still read for known currencies)')
-    .option('--errors <file>', 'write the rejected rows to this CSV file: original fields, then line, field, value, rule, message')
+    .option(
+      '--errors <file>',
+      'write the rejected rows to this CSV file: original fields, then line, field, value, rule, message',
+    )
     .option('--json', 'print the summary (with the first 1000 errors) as one JSON object on standard output')
     .addOption(
       new Option('--batch-size <n>', 'valid rows per batch (one transaction each unless --atomic)')
@@ -129,7 +153,11 @@ function progressReporter(totalBytes: number | undefined): { update(p: ImportPro
 
 function printSummary(summary: ImportSummary, fileName: string): void {
   const lines: string[] = [];
-  const mode = summary.dryRun ? ' (dry run: nothing written)' : summary.rolledBack ? ' (--atomic: rolled back, nothing written)' : '';
+  const mode = summary.dryRun
+    ? ' (dry run: nothing written)'
+    : summary.rolledBack
+      ? ' (--atomic: rolled back, nothing written)'
+      : '';
   lines.push(
     `${summary.kind} from ${fileName}${mode}: read ${summary.read}, inserted ${summary.inserted}, updated ${summary.updated}, ` +
       `unchanged ${summary.unchanged}, rejected ${summary.rejected} in ${summary.seconds.toFixed(1)} s ` +
@@ -138,14 +166,20 @@ function printSummary(summary: ImportSummary, fileName: string): void {
   const p = summary.postings;
   if (p) {
     const roles = Object.entries(p.roles).sort(([a], [b]) => a.localeCompare(b));
-    if (roles.length > 0) lines.push(`rows per role: ${roles.map(([role, n]) => `${role} ${n}`).join(', ')} (${p.classified} classified by title, ${p.defaulted} by --default-role)`);
+    if (roles.length > 0)
+      lines.push(
+        `rows per role: ${roles.map(([role, n]) => `${role} ${n}`).join(', ')} (${p.classified} classified by title, ${p.defaulted} by --default-role)`,
+      );
     const unreadable = Object.entries(p.salaryTextUnreadable);
     if (p.salaryTextRead > 0 || unreadable.length > 0) {
       const total = unreadable.reduce((n, [, c]) => n + c, 0);
-      lines.push(`salary text: ${p.salaryTextRead} read, ${total} unreadable${total > 0 ? ` (${unreadable.map(([r, n]) => `${r} ${n}`).join(', ')}): salary left empty, rows kept` : ''}`);
+      lines.push(
+        `salary text: ${p.salaryTextRead} read, ${total} unreadable${total > 0 ? ` (${unreadable.map(([r, n]) => `${r} ${n}`).join(', ')}): salary left empty, rows kept` : ''}`,
+      );
     }
     const education = Object.entries(p.education);
-    if (education.length > 0) lines.push(`degree requirement: ${education.map(([label, n]) => `${label} ${n}`).join(', ')}`);
+    if (education.length > 0)
+      lines.push(`degree requirement: ${education.map(([label, n]) => `${label} ${n}`).join(', ')}`);
   }
   for (const w of summary.warnings) lines.push(`warning: ${w}`);
   // A missing rate is said once, in the warning above, not once per row (the rows are in --errors and --json).
@@ -162,7 +196,11 @@ async function main(argv: string[]): Promise<number> {
     program.parse(argv);
   } catch (error) {
     if (error instanceof CommanderError) {
-      return error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help' ? 0 : 2;
+      return error.code === 'commander.helpDisplayed' ||
+        error.code === 'commander.version' ||
+        error.code === 'commander.help'
+        ? 0
+        : 2;
     }
     throw error;
   }
@@ -178,7 +216,9 @@ async function main(argv: string[]): Promise<number> {
       if (stat.isFile()) totalBytes = stat.size;
     } catch (error) {
       const err = error as NodeJS.ErrnoException;
-      process.stderr.write(`import: ${fileName}: ${err.code === 'ENOENT' ? 'no such file' : `cannot be read: ${err.message}`}\n`);
+      process.stderr.write(
+        `import: ${fileName}: ${err.code === 'ENOENT' ? 'no such file' : `cannot be read: ${err.message}`}\n`,
+      );
       return 2;
     }
   }
@@ -189,7 +229,9 @@ async function main(argv: string[]): Promise<number> {
     const titleRules = options.roles !== undefined ? readTitleRulesFile(options.roles) : undefined;
     const columns = options.columns !== undefined ? readColumnMap(options.columns) : undefined;
     if (options.defaultRole !== undefined && !/^[a-z0-9]+(-[a-z0-9]+)*$/.test(options.defaultRole)) {
-      throw new TitleRulesError(`--default-role ${JSON.stringify(options.defaultRole)}: must be a role slug such as data-scientist`);
+      throw new TitleRulesError(
+        `--default-role ${JSON.stringify(options.defaultRole)}: must be a role slug such as data-scientist`,
+      );
     }
     const config = loadConfig();
     db = await openDatabase({
@@ -223,7 +265,12 @@ async function main(argv: string[]): Promise<number> {
     return summary.rejected > 0 ? 1 : 0;
   } catch (error) {
     progress.stop();
-    if (error instanceof ImportFileError || error instanceof ConfigError || error instanceof DatabaseUnavailableError || error instanceof TitleRulesError) {
+    if (
+      error instanceof ImportFileError ||
+      error instanceof ConfigError ||
+      error instanceof DatabaseUnavailableError ||
+      error instanceof TitleRulesError
+    ) {
       process.stderr.write(`import: ${error.message}\n`);
       return 2;
     }

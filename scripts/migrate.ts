@@ -18,10 +18,14 @@ runCli(async () => {
   const db = await openDatabase({ url: config.DATABASE_URL, pgliteDir: config.pgliteDir, embeddedRole: 'cli' });
   try {
     const applied = await applyMigrations(db.pool).catch((error: unknown) => {
-      throw error instanceof FailedMigrationError ? new DatabaseUnavailableError(`${db.displayUrl}: ${error.message}`) : error;
+      throw error instanceof FailedMigrationError
+        ? new DatabaseUnavailableError(`${db.displayUrl}: ${error.message}`)
+        : error;
     });
     process.stderr.write(
-      applied.length ? `applied ${applied.length} migration(s) to ${db.displayUrl}: ${applied.join(', ')}\n` : `${db.displayUrl} is up to date\n`,
+      applied.length
+        ? `applied ${applied.length} migration(s) to ${db.displayUrl}: ${applied.join(', ')}\n`
+        : `${db.displayUrl} is up to date\n`,
     );
     const { rows } = await db.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM exchange_rate');
     if (rows[0]?.n === 0) {

@@ -20,7 +20,9 @@ if (require.main === module) {
   if (process.argv.includes('--check')) {
     const committed = fs.existsSync(SCHEMA_FILE) ? fs.readFileSync(SCHEMA_FILE, 'utf8') : '';
     if (committed !== printed) {
-      process.stderr.write('schema.graphql differs from src/graphql/schema/*.graphql: run `npm run schema:print` and commit it.\n');
+      process.stderr.write(
+        'schema.graphql differs from src/graphql/schema/*.graphql: run `npm run schema:print` and commit it.\n',
+      );
       process.exit(1);
     }
   } else {

@@ -13,17 +13,27 @@ import { runCli, UsageError } from './cli.ts';
 const program = new Command('report')
   .description("Prints a role's page, built from a GraphQL query against the service's schema.")
   .argument('<slug>', 'the role, e.g. backend-developer')
-  .option('--format <format>', 'md (the Markdown page), html (the page served at /roles/<slug>), json (the query\'s data) or csv (the export served at /roles/<slug>.csv)', 'md')
+  .option(
+    '--format <format>',
+    "md (the Markdown page), html (the page served at /roles/<slug>), json (the query's data) or csv (the export served at /roles/<slug>.csv)",
+    'md',
+  )
   .addHelpText('after', '\nUses DATABASE_URL, or the embedded database when it is unset.');
 
 runCli(async () => {
   program.parse();
   const [slug] = program.args as [string];
   const { format } = program.opts<{ format: string }>();
-  if (!['md', 'html', 'json', 'csv'].includes(format)) throw new UsageError(`option --format has invalid value "${format}": must be md, html, json or csv`);
+  if (!['md', 'html', 'json', 'csv'].includes(format))
+    throw new UsageError(`option --format has invalid value "${format}": must be md, html, json or csv`);
   const config = loadConfig();
   usePreparedStatements(config.DB_PREPARED_STATEMENTS === 'true');
-  const db = await openDatabase({ url: config.DATABASE_URL, pgliteDir: config.pgliteDir, migrate: true, embeddedRole: 'cli' });
+  const db = await openDatabase({
+    url: config.DATABASE_URL,
+    pgliteDir: config.pgliteDir,
+    migrate: true,
+    embeddedRole: 'cli',
+  });
   try {
     const apollo = createApolloServer({ production: false });
     const createContext = contextFactory(db);

@@ -21,18 +21,26 @@ const LOG_EVERY_ROWS = 100_000;
 
 function positiveInteger(value: string): number {
   const n = Number(value);
-  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError('must be a whole number of at least 1');
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < 1)
+    throw new InvalidArgumentError('must be a whole number of at least 1');
   return n;
 }
 
-const rate = (rows: number, seconds: number): string => (seconds > 0 ? Math.round(rows / seconds).toLocaleString('en-US') : '-');
+const rate = (rows: number, seconds: number): string =>
+  seconds > 0 ? Math.round(rows / seconds).toLocaleString('en-US') : '-';
 
 /** The import's progress output: a bar on a terminal, else a line every 100,000 rows. */
 function progressReporter(): { update(rows: number, total: number): void; stop(): void } {
   const started = Date.now();
   if (process.stderr.isTTY) {
     const bar = new cliProgress.SingleBar(
-      { stream: process.stderr, format: '{bar} {percentage}% | {rows} rows | {speed} rows/s | ETA {eta_formatted}', hideCursor: true, etaBuffer: 50, fps: 5 },
+      {
+        stream: process.stderr,
+        format: '{bar} {percentage}% | {rows} rows | {speed} rows/s | ETA {eta_formatted}',
+        hideCursor: true,
+        etaBuffer: 50,
+        fps: 5,
+      },
       cliProgress.Presets.shades_classic,
     );
     let begun = false;
@@ -52,14 +60,18 @@ function progressReporter(): { update(rows: number, total: number): void; stop()
       if (rows < next) return;
       next = (Math.floor(rows / LOG_EVERY_ROWS) + 1) * LOG_EVERY_ROWS;
       const share = total ? ` (${Math.round((100 * rows) / total)}% of the postings)` : '';
-      process.stderr.write(`${rows.toLocaleString('en-US')} rows read${share}, ${rate(rows, (Date.now() - started) / 1000)} rows/s\n`);
+      process.stderr.write(
+        `${rows.toLocaleString('en-US')} rows read${share}, ${rate(rows, (Date.now() - started) / 1000)} rows/s\n`,
+      );
     },
     stop() {},
   };
 }
 
 function printSummary(summary: ReprocessSummary, windowDays: number): void {
-  const changed = Object.entries(summary.changed).map(([step, n]) => `${step} changed ${n}`).join(', ');
+  const changed = Object.entries(summary.changed)
+    .map(([step, n]) => `${step} changed ${n}`)
+    .join(', ');
   process.stderr.write(
     `postings reprocessed (window ${windowDays} days): read ${summary.postings} in ${summary.batches} batches, ${changed} ` +
       `in ${summary.seconds.toFixed(1)} s (${rate(summary.postings, summary.seconds)} rows/s)\n`,
@@ -80,15 +92,19 @@ async function main(argv: string[]): Promise<number> {
         'DEDUPE_WINDOW_DAYS changed), in batches, each in its own transaction; running it twice changes nothing the second time.',
     )
     .option('--batch-size <n>', 'postings per batch', positiveInteger, DEFAULT_REPROCESS_BATCH)
-    .option('--roles <file>', 'title rules (a JSON list) before those of data/roles/*.json, as the import\'s --roles')
-    .option('--default-role <slug>', 'role of postings classified by title that no rule matches (else they keep their role)')
+    .option('--roles <file>', "title rules (a JSON list) before those of data/roles/*.json, as the import's --roles")
+    .option(
+      '--default-role <slug>',
+      'role of postings classified by title that no rule matches (else they keep their role)',
+    )
     .option('--json', 'print the summary as one JSON object on standard output')
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s), writeOut: (s) => process.stdout.write(s) });
   try {
     program.parse(argv);
   } catch (error) {
-    if (error instanceof CommanderError) return error.code === 'commander.helpDisplayed' || error.code === 'commander.help' ? 0 : 2;
+    if (error instanceof CommanderError)
+      return error.code === 'commander.helpDisplayed' || error.code === 'commander.help' ? 0 : 2;
     throw error;
   }
   const options = program.opts<{ batchSize: number; roles?: string; defaultRole?: string; json?: boolean }>();
@@ -97,7 +113,9 @@ async function main(argv: string[]): Promise<number> {
   try {
     const titleRules = options.roles !== undefined ? readTitleRulesFile(options.roles) : undefined;
     if (options.defaultRole !== undefined && !/^[a-z0-9]+(-[a-z0-9]+)*$/.test(options.defaultRole)) {
-      throw new TitleRulesError(`--default-role ${JSON.stringify(options.defaultRole)}: must be a role slug such as data-scientist`);
+      throw new TitleRulesError(
+        `--default-role ${JSON.stringify(options.defaultRole)}: must be a role slug such as data-scientist`,
+      );
     }
     const config = loadConfig();
     db = await openDatabase({ url: config.DATABASE_URL, pgliteDir: config.pgliteDir, migrate: true });
@@ -110,7 +128,8 @@ async function main(argv: string[]): Promise<number> {
       onProgress: (p) => progress.update(p.rows, p.total),
     });
     progress.stop();
-    if (options.json) await new Promise<void>((resolve) => process.stdout.write(JSON.stringify(summary) + '\n', () => resolve()));
+    if (options.json)
+      await new Promise<void>((resolve) => process.stdout.write(JSON.stringify(summary) + '\n', () => resolve()));
     else printSummary(summary, config.DEDUPE_WINDOW_DAYS);
     return 0;
   } catch (error) {

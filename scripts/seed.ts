@@ -6,7 +6,12 @@ import { runCli } from './cli.ts';
 // `npm run seed` and Prisma's seed command: loads the data files under data/ (idempotent).
 runCli(async () => {
   const config = loadConfig();
-  const db = await openDatabase({ url: config.DATABASE_URL, pgliteDir: config.pgliteDir, migrate: true, embeddedRole: 'cli' });
+  const db = await openDatabase({
+    url: config.DATABASE_URL,
+    pgliteDir: config.pgliteDir,
+    migrate: true,
+    embeddedRole: 'cli',
+  });
   try {
     const result = await seedDatabase(db);
     const roles = result.roles.map((r) => `${r.slug} (${r.changed ? 'written' : 'unchanged'})`).join(', ');

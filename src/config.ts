@@ -14,10 +14,20 @@ const envSchema = z.object({
     .trim()
     .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
     .optional(),
-  PORT: z.coerce.number().int('must be a whole number').min(0, 'must be 0..65535').max(65535, 'must be 0..65535').default(4000),
+  PORT: z.coerce
+    .number()
+    .int('must be a whole number')
+    .min(0, 'must be 0..65535')
+    .max(65535, 'must be 0..65535')
+    .default(4000),
   HOST: z.string().trim().min(1, 'must not be empty').optional(),
   PGLITE_DIR: z.string().trim().min(1, 'must not be empty').default('.data/pglite'),
-  DB_POOL_MAX: z.coerce.number().int('must be a whole number').min(1, 'must be 1..100').max(100, 'must be 1..100').default(10),
+  DB_POOL_MAX: z.coerce
+    .number()
+    .int('must be a whole number')
+    .min(1, 'must be 1..100')
+    .max(100, 'must be 1..100')
+    .default(10),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   NODE_ENV: z.string().default('development'),
   PLAYGROUND: z.enum(['graphiql', 'sandbox', 'off']).optional(),
@@ -40,7 +50,10 @@ const envSchema = z.object({
   CORS_ORIGINS: z
     .string()
     .trim()
-    .regex(/^(https?:\/\/[^\s,/]+\/?)(\s*,\s*https?:\/\/[^\s,/]+\/?)*$/, 'must be a comma-separated list of origins such as https://example.org')
+    .regex(
+      /^(https?:\/\/[^\s,/]+\/?)(\s*,\s*https?:\/\/[^\s,/]+\/?)*$/,
+      'must be a comma-separated list of origins such as https://example.org',
+    )
     .optional(),
   SHUTDOWN_TIMEOUT_MS: wholeNumber(0, 600_000).default(10_000),
   DB_CONNECT_TIMEOUT_MS: wholeNumber(100, 60_000).default(2000),
@@ -76,12 +89,20 @@ const envSchema = z.object({
   DB_POOL_WAIT_MS: wholeNumber(10, 60_000).default(5000),
   // Implausible salaries (issue 10; docs/methodology.md).
   SALARY_MIN_USD_PER_YEAR: z.coerce.number('must be a number').positive('must be a positive number').default(1000),
-  SALARY_MAX_USD_PER_YEAR: z.coerce.number('must be a number').positive('must be a positive number').max(1e12, 'must be at most 1e12').default(10_000_000),
+  SALARY_MAX_USD_PER_YEAR: z.coerce
+    .number('must be a number')
+    .positive('must be a positive number')
+    .max(1e12, 'must be at most 1e12')
+    .default(10_000_000),
   // Duplicates across sources (issue 12; docs/methodology.md).
   DEDUPE_WINDOW_DAYS: wholeNumber(0, 3650).default(60),
   DB_PREPARED_STATEMENTS: z.enum(['true', 'false'], { error: 'must be true or false' }).default('true'),
   // Memory of the read transactions' sorts and groupings (issue 11); PostgreSQL's default 4MB spills at 1M postings.
-  DB_WORK_MEM: z.string().trim().regex(/^\d{1,7}(kB|MB|GB)$/, 'must be a size such as 64MB (digits and kB, MB or GB)').default('64MB'),
+  DB_WORK_MEM: z
+    .string()
+    .trim()
+    .regex(/^\d{1,7}(kB|MB|GB)$/, 'must be a size such as 64MB (digits and kB, MB or GB)')
+    .default('64MB'),
   // Figures kept per process for their data version and time window (src/stats/figure-cache.ts); 0 turns the cache off.
   FIGURE_CACHE_ENTRIES: wholeNumber(0, 1_000_000).default(10_000),
   // Slow and idle clients (issue 10; docs/security.md): Node's own 300 s would let a few hundred trickling clients hold every descriptor.
@@ -94,7 +115,11 @@ const envSchema = z.object({
     .trim()
     .refine(isRedisUrl, 'must be a redis:// or rediss:// URL such as redis://127.0.0.1:6379/0')
     .optional(),
-  REDIS_KEY_PREFIX: z.string().trim().regex(/^[A-Za-z0-9:_.-]{1,64}$/, 'must be 1..64 letters, digits or : _ . -').default('jobstats:'),
+  REDIS_KEY_PREFIX: z
+    .string()
+    .trim()
+    .regex(/^[A-Za-z0-9:_.-]{1,64}$/, 'must be 1..64 letters, digits or : _ . -')
+    .default('jobstats:'),
   CACHE_MAX_AGE_SECONDS: wholeNumber(0, 86_400).default(60),
   PERSISTED_QUERIES: z.enum(['apq', 'only', 'off']).default('apq'),
   PERSISTED_QUERIES_FILE: z.string().trim().min(1, 'must not be empty').optional(),
@@ -124,7 +149,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (!parsed.success) {
     const lines = parsed.error.issues.map((issue) => {
       const name = String(issue.path[0]);
-      const value = name === 'DATABASE_URL' || name === 'REDIS_URL' || name === 'DATABASE_READ_URLS' ? redactUrl(String(env[name])) : String(env[name]);
+      const value =
+        name === 'DATABASE_URL' || name === 'REDIS_URL' || name === 'DATABASE_READ_URLS'
+          ? redactUrl(String(env[name]))
+          : String(env[name]);
       return `environment variable ${name}=${JSON.stringify(value)}: ${issue.message}`;
     });
     throw new ConfigError(lines.join('\n'));
@@ -136,10 +164,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   const { HTTP_HEADERS_TIMEOUT_MS: headers, HTTP_REQUEST_TIMEOUT_MS: request } = parsed.data;
   if (headers > request) {
-    throw new ConfigError(`environment variable HTTP_HEADERS_TIMEOUT_MS=${JSON.stringify(String(headers))}: must not exceed HTTP_REQUEST_TIMEOUT_MS (${request})`);
+    throw new ConfigError(
+      `environment variable HTTP_HEADERS_TIMEOUT_MS=${JSON.stringify(String(headers))}: must not exceed HTTP_REQUEST_TIMEOUT_MS (${request})`,
+    );
   }
   if (parsed.data.PERSISTED_QUERIES === 'only' && !parsed.data.PERSISTED_QUERIES_FILE) {
-    throw new ConfigError('environment variable PERSISTED_QUERIES="only": needs PERSISTED_QUERIES_FILE, the allow-list of operations');
+    throw new ConfigError(
+      'environment variable PERSISTED_QUERIES="only": needs PERSISTED_QUERIES_FILE, the allow-list of operations',
+    );
   }
   return { ...parsed.data, pgliteDir: path.resolve(parsed.data.PGLITE_DIR) };
 }

@@ -5,7 +5,8 @@ const URL_USERINFO = /(\b[a-z][a-z0-9+.-]*:\/\/[^\s:/@]*:)[^\s]*@(?=[^\s@]*(?:\s
 /** `?password=...` or `&sslpassword=...` in a URL's query. */
 const URL_PASSWORD = /([?&](?:password|sslpassword)=)[^&#\s]*/gi;
 /** `password=...` (or quoted `password='a b'`) in a key=value connection string. */
-const DSN_PASSWORD = /((?:^|[\s,;])(?:password|sslpassword)\s*=\s*)(?:'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"|[^\s'"]\S*)/gi;
+const DSN_PASSWORD =
+  /((?:^|[\s,;])(?:password|sslpassword)\s*=\s*)(?:'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"|[^\s'"]\S*)/gi;
 /** Credentials that clients put in query strings (`?access_token=...`); the value is hidden in logged URLs. */
 const QUERY_SECRET = /([?&](?:access_token|api_key|apikey|api-key|key|token|password|secret)=)[^&#]*/gi;
 

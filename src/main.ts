@@ -22,7 +22,8 @@ async function main(): Promise<void> {
   try {
     manifest = config.PERSISTED_QUERIES_FILE ? loadManifest(config.PERSISTED_QUERIES_FILE) : undefined;
   } catch (error) {
-    if (error instanceof ManifestError) throw new ConfigError(`environment variable PERSISTED_QUERIES_FILE: ${error.message}`);
+    if (error instanceof ManifestError)
+      throw new ConfigError(`environment variable PERSISTED_QUERIES_FILE: ${error.message}`);
     throw error;
   }
   const logger = createLogger(config.LOG_LEVEL);

@@ -29,14 +29,26 @@ function examples(text: string): Example[] {
 function rounded(value: unknown): unknown {
   if (typeof value === 'number') return Number(value.toPrecision(9));
   if (Array.isArray(value)) return value.map(rounded);
-  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, rounded(v)]));
+  if (value && typeof value === 'object')
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, rounded(v)]));
   return value;
 }
 
 /** What a reader should see: data, and of errors their message, path and code (no stack traces). */
-function readable(body: { data?: unknown; errors?: { message: string; path?: unknown; extensions?: { code?: string } }[] }) {
+function readable(body: {
+  data?: unknown;
+  errors?: { message: string; path?: unknown; extensions?: { code?: string } }[];
+}) {
   return {
-    ...(body.errors ? { errors: body.errors.map((e) => ({ message: e.message, ...(e.path ? { path: e.path } : {}), extensions: { code: e.extensions?.code } })) } : {}),
+    ...(body.errors
+      ? {
+          errors: body.errors.map((e) => ({
+            message: e.message,
+            ...(e.path ? { path: e.path } : {}),
+            extensions: { code: e.extensions?.code },
+          })),
+        }
+      : {}),
     ...(body.data !== undefined ? { data: body.data } : {}),
   };
 }
@@ -58,19 +70,41 @@ describe('docs/api.md', () => {
     await db?.close();
   });
 
-  it.each(['stats(filter:', 'breakdown(by:', 'location:', 'compare(roles:', 'sources {', 'salary(source:', 'histogram(', 'minSampleSize', 'excludeOutliers', 'currency:', 'trend(', 'roles(', 'search:', 'orderBy:', 'postings(', 'topEmployers(', 'node(id:', 'createPosting(', 'upsertPosting(', 'deletePosting(', 'reportSalary(', 'userErrors'])(
-    'has an example using %s',
-    (fragment) => {
-      expect(all.some((example) => example.query.includes(fragment))).toBe(true);
-    },
-  );
+  it.each([
+    'stats(filter:',
+    'breakdown(by:',
+    'location:',
+    'compare(roles:',
+    'sources {',
+    'salary(source:',
+    'histogram(',
+    'minSampleSize',
+    'excludeOutliers',
+    'currency:',
+    'trend(',
+    'roles(',
+    'search:',
+    'orderBy:',
+    'postings(',
+    'topEmployers(',
+    'node(id:',
+    'createPosting(',
+    'upsertPosting(',
+    'deletePosting(',
+    'reportSalary(',
+    'userErrors',
+  ])('has an example using %s', (fragment) => {
+    expect(all.some((example) => example.query.includes(fragment))).toBe(true);
+  });
 
   it('shows, for every example, the answer the service gives on the seeded data', async () => {
     const answers: string[] = [];
     // Examples marked "# Authorization: Bearer <key>" are sent with a key created for the run.
     const { key } = await createApiKey(db.pool, 'api-docs');
     for (const example of all) {
-      const auth: Record<string, string> = example.query.includes('# Authorization: Bearer <key>') ? { authorization: `Bearer ${key}` } : {};
+      const auth: Record<string, string> = example.query.includes('# Authorization: Bearer <key>')
+        ? { authorization: `Bearer ${key}` }
+        : {};
       const res = await fetch(`${server.url}/graphql`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', ...auth },
@@ -89,7 +123,10 @@ describe('docs/api.md', () => {
       return;
     }
     all.forEach((example, i) => {
-      expect({ query: example.query, answer: rounded(JSON.parse(text.slice(example.answerStart, example.answerEnd))) }).toEqual({
+      expect({
+        query: example.query,
+        answer: rounded(JSON.parse(text.slice(example.answerStart, example.answerEnd))),
+      }).toEqual({
         query: example.query,
         answer: rounded(JSON.parse(answers[i] as string)),
       });

@@ -11,7 +11,13 @@ const pick = <T>(items: readonly T[]): T => items[Math.floor(rnd() * items.lengt
 // Spellings of the same three places, as job boards write them.
 const LOCATIONS = ['Berlin', ' BERLIN. ', 'berlin', 'São Paulo', 'SÃO-PAULO', 'Tokyo', 'Tōkyō', null] as const;
 const locationKey = (l: string | null) =>
-  l === null ? null : l.normalize('NFKC').toLowerCase().replace(/[\p{P}\p{S}\s]+/gu, ' ').trim() || null;
+  l === null
+    ? null
+    : l
+        .normalize('NFKC')
+        .toLowerCase()
+        .replace(/[\p{P}\p{S}\s]+/gu, ' ')
+        .trim() || null;
 const COMPANIES = ['Acme', 'ACME ', 'Globex', 'Initech'];
 const TITLES = ['Senior Backend Engineer', 'Junior Developer', 'Backend Developer', 'Lead Engineer'];
 const inferSeniority = (title: string) =>
@@ -52,7 +58,13 @@ const postings: Row[] = Array.from({ length: 120 }, (_, i) => {
   };
 });
 // One far outlier in one group, so that outlier exclusion per group shows.
-postings.push({ ...(postings[1] as Row), externalId: 'b-outlier', country: 'DE', salaryMin: 5_000_000, salaryMax: null });
+postings.push({
+  ...(postings[1] as Row),
+  externalId: 'b-outlier',
+  country: 'DE',
+  salaryMin: 5_000_000,
+  salaryMax: null,
+});
 const reports = Array.from({ length: 10 }, (_, i) => ({
   externalId: `rep-${i}`,
   source: 'survey',
@@ -71,8 +83,11 @@ const salaryOf = (p: Row): number | null =>
 function expected(rows: Row[], reportAmounts: number[]) {
   const values = [...rows.map(salaryOf).filter((v): v is number => v !== null), ...reportAmounts];
   const byEmployer = new Map<string, (boolean | null)[]>();
-  for (const r of rows) byEmployer.set(employerKey(r.company), [...(byEmployer.get(employerKey(r.company)) ?? []), r.degreeRequired]);
-  const employerRequires = [...byEmployer.values()].map((d) => (d.some((x) => x === true) ? true : d.every((x) => x === null) ? null : false));
+  for (const r of rows)
+    byEmployer.set(employerKey(r.company), [...(byEmployer.get(employerKey(r.company)) ?? []), r.degreeRequired]);
+  const employerRequires = [...byEmployer.values()].map((d) =>
+    d.some((x) => x === true) ? true : d.every((x) => x === null) ? null : false,
+  );
   const known = employerRequires.filter((x) => x !== null);
   return {
     openings: rows.length,
@@ -100,7 +115,17 @@ interface Group {
   key: { dimension: string; value: string | null; employer: { name: string } | null }[];
   openings: number;
   employers: number;
-  salary: { count: number; mean: number | null; median: number | null; p25: number | null; p90: number | null; min: number | null; max: number | null; suppressed: boolean; outliersExcluded: number };
+  salary: {
+    count: number;
+    mean: number | null;
+    median: number | null;
+    p25: number | null;
+    p90: number | null;
+    min: number | null;
+    max: number | null;
+    suppressed: boolean;
+    outliersExcluded: number;
+  };
   degreeRequirement: { employerShare: number | null; postingShare: number | null };
 }
 interface BreakdownAnswer {
@@ -169,7 +194,9 @@ describe('breakdowns', () => {
     expect(located.length).toBeGreaterThan(3);
     for (const group of located) {
       const filter = `{ status: ANY, location: ${JSON.stringify(group.key[0]!.value)}, seniority: ${group.key[1]!.value} }`;
-      const res = await gql<{ role: { stats: { openings: number; salary: Group['salary']; degreeRequirement: Group['degreeRequirement'] } } }>(
+      const res = await gql<{
+        role: { stats: { openings: number; salary: Group['salary']; degreeRequirement: Group['degreeRequirement'] } };
+      }>(
         server.url,
         `{ role(slug: "backend-developer") { stats(dedupe: false, filter: ${filter}) { openings
             salary(excludeOutliers: true) { count mean median p25 p90 min max suppressed outliersExcluded }
@@ -215,7 +242,9 @@ describe('breakdowns', () => {
     expect(employers.totalGroups).toBe(new Set(backend.map((p) => employerKey(p.company))).size);
     const types = await breakdown('by: [EMPLOYMENT_TYPE], orderBy: { field: KEY }');
     expect(types.groups.map((g) => g.key[0]!.value)).toEqual(['contract', 'full time', null]);
-    expect(types.groups[1]!.openings).toBe(backend.filter((p) => p.employmentType === 'Full-time' || p.employmentType === 'full time').length);
+    expect(types.groups[1]!.openings).toBe(
+      backend.filter((p) => p.employmentType === 'Full-time' || p.employmentType === 'full time').length,
+    );
     const months = await breakdown('by: [POSTED_MONTH, REMOTE], first: 100, orderBy: { field: KEY }');
     expect(months.groups[0]!.key.map((k) => k.value)).toEqual(['2025-01', 'false']);
     const jan = backend.filter((p) => p.postedAt.getUTCMonth() === 0 && !p.remote);
@@ -225,7 +254,9 @@ describe('breakdowns', () => {
   });
 
   it('suppresses the salary figures of groups under minSampleSize and orders them last by mean salary', async () => {
-    const answer = await breakdown('by: [COUNTRY, SOURCE], first: 100, minSampleSize: 8, orderBy: { field: MEAN_SALARY }');
+    const answer = await breakdown(
+      'by: [COUNTRY, SOURCE], first: 100, minSampleSize: 8, orderBy: { field: MEAN_SALARY }',
+    );
     const suppressed = answer.groups.filter((g) => g.salary.suppressed);
     expect(suppressed.length).toBeGreaterThan(0);
     for (const g of suppressed) {
@@ -260,17 +291,29 @@ describe('breakdowns', () => {
   });
 
   it('rejects more than two dimensions, a repeated one and an unknown one with coded errors', async () => {
-    const three = await gql(server.url, `{ role(slug: "backend-developer") { stats { breakdown(by: [COUNTRY, SOURCE, REMOTE]) { totalGroups } } } }`);
+    const three = await gql(
+      server.url,
+      `{ role(slug: "backend-developer") { stats { breakdown(by: [COUNTRY, SOURCE, REMOTE]) { totalGroups } } } }`,
+    );
     expect(three.status).toBe(200);
     expect(three.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
     expect(three.errors?.[0]?.message).toMatch(/"by".*one or 2 dimensions/);
-    const twice = await gql(server.url, `{ role(slug: "backend-developer") { stats { breakdown(by: [COUNTRY, COUNTRY]) { totalGroups } } } }`);
+    const twice = await gql(
+      server.url,
+      `{ role(slug: "backend-developer") { stats { breakdown(by: [COUNTRY, COUNTRY]) { totalGroups } } } }`,
+    );
     expect(twice.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
-    const unknown = await gql(server.url, `{ role(slug: "backend-developer") { stats { breakdown(by: [CITY]) { totalGroups } } } }`);
+    const unknown = await gql(
+      server.url,
+      `{ role(slug: "backend-developer") { stats { breakdown(by: [CITY]) { totalGroups } } } }`,
+    );
     expect(unknown.status).toBe(400);
     expect(unknown.errors?.[0]?.extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
     expect(unknown.errors?.[0]?.message).toContain('CITY');
-    const badLocation = await gql(server.url, `{ role(slug: "backend-developer") { stats(filter: { location: "--" }) { openings } } }`);
+    const badLocation = await gql(
+      server.url,
+      `{ role(slug: "backend-developer") { stats(filter: { location: "--" }) { openings } } }`,
+    );
     expect(badLocation.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
     expect(badLocation.errors?.[0]?.message).toContain('filter.location');
   });

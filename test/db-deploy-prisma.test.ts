@@ -11,8 +11,13 @@ function prisma(args: string[], databaseUrl: string): Promise<RunResult> {
     execFile(
       process.execPath,
       [path.join(ROOT, 'node_modules/prisma/build/index.js'), ...args],
-      { cwd: ROOT, env: { ...process.env, DATABASE_URL: databaseUrl, TEST_DATABASE_URL: undefined }, maxBuffer: 16 * 1024 * 1024 },
-      (error, stdout, stderr) => resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }),
+      {
+        cwd: ROOT,
+        env: { ...process.env, DATABASE_URL: databaseUrl, TEST_DATABASE_URL: undefined },
+        maxBuffer: 16 * 1024 * 1024,
+      },
+      (error, stdout, stderr) =>
+        resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }),
     );
   });
 }
@@ -35,7 +40,10 @@ maybe('npm run db:deploy and prisma migrate agree', () => {
       const deploy = await runScript('scripts/migrate.ts', [], { DATABASE_URL: scratch.url });
       expect(deploy.code).toBe(0);
       const status = await prisma(['migrate', 'status'], scratch.url);
-      expect({ code: status.code, stdout: status.stdout }).toEqual({ code: 0, stdout: expect.stringContaining('Database schema is up to date!') });
+      expect({ code: status.code, stdout: status.stdout }).toEqual({
+        code: 0,
+        stdout: expect.stringContaining('Database schema is up to date!'),
+      });
       expect(status.stdout).toContain(`${names.length} migrations found in prisma/migrations`);
     } finally {
       await scratch.drop();
@@ -46,7 +54,10 @@ maybe('npm run db:deploy and prisma migrate agree', () => {
     const scratch = await createScratchDatabase(base ?? '', 'jobstats_deploy_prisma');
     try {
       const deploy = await prisma(['migrate', 'deploy'], scratch.url);
-      expect({ code: deploy.code, stdout: deploy.stdout }).toEqual({ code: 0, stdout: expect.stringContaining('successfully applied') });
+      expect({ code: deploy.code, stdout: deploy.stdout }).toEqual({
+        code: 0,
+        stdout: expect.stringContaining('successfully applied'),
+      });
       const ours = await runScript('scripts/migrate.ts', [], { DATABASE_URL: scratch.url });
       expect(ours.code).toBe(0);
       expect(ours.stderr).toContain('is up to date');

@@ -34,7 +34,11 @@ describe('npm run db:deploy', () => {
       if (url) {
         const client = new pg.Client({ connectionString: url });
         await client.connect();
-        const rows = (await client.query('SELECT migration_name, checksum, finished_at FROM "_prisma_migrations" ORDER BY migration_name')).rows;
+        const rows = (
+          await client.query(
+            'SELECT migration_name, checksum, finished_at FROM "_prisma_migrations" ORDER BY migration_name',
+          )
+        ).rows;
         await client.end();
         expect(rows.map((r) => r.migration_name)).toEqual(names);
         expect(rows.map((r) => r.checksum)).toEqual(listMigrations().map((m) => m.checksum));
@@ -65,7 +69,9 @@ describe('npm run db:deploy', () => {
       expect(run.code).toBe(2);
       expect(run.stderr).toContain(`migration ${first?.name} failed earlier`);
       expect(run.stderr).toContain(`prisma migrate resolve --rolled-back ${first?.name}`);
-      const tables = await client.query(`SELECT count(*)::int AS n FROM pg_tables WHERE schemaname = 'public' AND tablename <> '_prisma_migrations'`);
+      const tables = await client.query(
+        `SELECT count(*)::int AS n FROM pg_tables WHERE schemaname = 'public' AND tablename <> '_prisma_migrations'`,
+      );
       expect(tables.rows[0].n).toBe(0);
 
       // Once resolved as rolled back (what `prisma migrate resolve --rolled-back` writes), it applies again.

@@ -61,7 +61,7 @@ describe('the embedded database shared by several connections', () => {
     // The socket closes without a Terminate message, as when a CLI is killed.
     (a as unknown as { connection: { stream: { destroy(): void } } }).connection.stream.destroy();
     expect((await bRows).rows).toEqual([]);
-    const status = await b.query<{ in_tx: boolean }>("SELECT now() <> statement_timestamp() AS in_tx");
+    const status = await b.query<{ in_tx: boolean }>('SELECT now() <> statement_timestamp() AS in_tx');
     expect(status.rows[0]!.in_tx).toBe(false);
   });
 
@@ -70,7 +70,10 @@ describe('the embedded database shared by several connections', () => {
     await Promise.all(
       conns.map(async (c, k) => {
         for (let j = 0; j < 50; j++) {
-          const res = await c.query<{ v: number; t: string }>('SELECT $1::int * 2 AS v, $2::text AS t', [k * 100 + j, `q${k}-${j}`]);
+          const res = await c.query<{ v: number; t: string }>('SELECT $1::int * 2 AS v, $2::text AS t', [
+            k * 100 + j,
+            `q${k}-${j}`,
+          ]);
           expect(res.rows).toEqual([{ v: (k * 100 + j) * 2, t: `q${k}-${j}` }]);
         }
       }),
@@ -98,7 +101,14 @@ describe('the embedded database shared by several connections', () => {
       for (let i = 0; i < 400 && !received.includes(pattern); i++) await new Promise((r) => setTimeout(r, 25));
       expect(received.includes(pattern)).toBe(true);
     };
-    const startupBody = Buffer.concat([Buffer.from([0, 3, 0, 0]), z('user'), z('postgres'), z('database'), z('postgres'), Buffer.from([0])]);
+    const startupBody = Buffer.concat([
+      Buffer.from([0, 3, 0, 0]),
+      z('user'),
+      z('postgres'),
+      z('database'),
+      z('postgres'),
+      Buffer.from([0]),
+    ]);
     const startup = Buffer.alloc(4);
     startup.writeInt32BE(startupBody.length + 4, 0);
     socket.write(Buffer.concat([startup, startupBody]));
@@ -106,7 +116,12 @@ describe('the embedded database shared by several connections', () => {
     socket.write(frame('p', z(decodeURIComponent(url.password))));
     await until('Z');
     received = Buffer.alloc(0);
-    socket.write(Buffer.concat([frame('P', z(''), z("SELECT 'raw client' AS who"), int16(0)), frame('B', z(''), z(''), int16(0), int16(0), int16(0))]));
+    socket.write(
+      Buffer.concat([
+        frame('P', z(''), z("SELECT 'raw client' AS who"), int16(0)),
+        frame('B', z(''), z(''), int16(0), int16(0), int16(0)),
+      ]),
+    );
     await until('2'); // BindComplete
     let otherDone = false;
     const otherAnswer = other.query<{ who: string }>("SELECT 'pg client' AS who").then((r) => {
@@ -123,7 +138,8 @@ describe('the embedded database shared by several connections', () => {
   });
 
   it("named prepared statements are each connection's own: one name on two connections, again after a reconnect, dropped at disconnect", async () => {
-    const who = async (c: pg.Client, text: string) => (await c.query<{ who: string }>({ name: 'same_name', text, values: [] })).rows[0]?.who;
+    const who = async (c: pg.Client, text: string) =>
+      (await c.query<{ who: string }>({ name: 'same_name', text, values: [] })).rows[0]?.who;
     const a = await connect();
     const b = await connect();
     // Twice each: the second run uses the statement the first prepared.
@@ -136,7 +152,9 @@ describe('the embedded database shared by several connections', () => {
     const c = await connect();
     expect(await who(c, "SELECT 'c' AS who")).toBe('c');
     expect(await who(b, "SELECT 'b' AS who")).toBe('b');
-    const left = await b.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_prepared_statements WHERE name LIKE '%same_name'");
+    const left = await b.query<{ n: number }>(
+      "SELECT count(*)::int AS n FROM pg_prepared_statements WHERE name LIKE '%same_name'",
+    );
     expect(left.rows[0]?.n).toBe(2);
   });
 
@@ -152,7 +170,9 @@ describe('the embedded database shared by several connections', () => {
         }
       }),
     );
-    const res = await conns[0]!.query<{ owner: string; n: number }>("SELECT owner, count(*)::int AS n FROM item WHERE id >= 1000 GROUP BY owner ORDER BY owner");
+    const res = await conns[0]!.query<{ owner: string; n: number }>(
+      'SELECT owner, count(*)::int AS n FROM item WHERE id >= 1000 GROUP BY owner ORDER BY owner',
+    );
     expect(res.rows).toEqual([0, 1, 2, 3].map((k) => ({ owner: `c${k}`, n: 5 })));
   });
 

@@ -13,7 +13,17 @@ const EVIL_TITLE = `=HYPERLINK("http://evil.example","Click"), "quoted"\nand mor
 interface Figures {
   openings: number;
   employers: number;
-  salary: { currency: string; count: number; outliersExcluded: number; mean: number | null; median: number | null; p25: number | null; p75: number | null; min: number | null; max: number | null };
+  salary: {
+    currency: string;
+    count: number;
+    outliersExcluded: number;
+    mean: number | null;
+    median: number | null;
+    p25: number | null;
+    p75: number | null;
+    min: number | null;
+    max: number | null;
+  };
   degreeRequirement: { employerShare: number | null; postingShare: number | null };
 }
 
@@ -42,9 +52,37 @@ describe('CSV exports', () => {
     db = await createTestDatabase();
     await seedDatabase(db);
     await importRows(db, 'postings', [
-      { externalId: 'x1', source: 'csvtest', role: 'formula-role', roleTitle: EVIL_TITLE, company: 'Acme', country: 'DE', salaryMin: 50000, seniority: 'SENIOR', postedAt: '2026-01-02' },
-      { externalId: 'x2', source: 'csvtest', role: 'formula-role', company: 'Globex', country: 'FR', salaryMin: 61000, salaryMax: 70000, degreeRequired: true, postedAt: '2026-01-03' },
-      { externalId: 'x3', source: 'csvtest', role: 'formula-role', company: 'Globex', salaryMin: 55500, title: 'Junior dev', postedAt: '2026-01-04' },
+      {
+        externalId: 'x1',
+        source: 'csvtest',
+        role: 'formula-role',
+        roleTitle: EVIL_TITLE,
+        company: 'Acme',
+        country: 'DE',
+        salaryMin: 50000,
+        seniority: 'SENIOR',
+        postedAt: '2026-01-02',
+      },
+      {
+        externalId: 'x2',
+        source: 'csvtest',
+        role: 'formula-role',
+        company: 'Globex',
+        country: 'FR',
+        salaryMin: 61000,
+        salaryMax: 70000,
+        degreeRequired: true,
+        postedAt: '2026-01-03',
+      },
+      {
+        externalId: 'x3',
+        source: 'csvtest',
+        role: 'formula-role',
+        company: 'Globex',
+        salaryMin: 55500,
+        title: 'Junior dev',
+        postedAt: '2026-01-04',
+      },
     ]);
     server = await startTestServer(db);
   }, 60_000);
@@ -69,7 +107,13 @@ describe('CSV exports', () => {
       server.url,
       `{ roles(first: 100) { edges { node { slug title stats { ${FIGURES} } } } } }`,
     );
-    expect(rows).toEqual(api.data!.roles.edges.map(({ node }) => ({ slug: node.slug, title: node.title === EVIL_TITLE ? `'${EVIL_TITLE}` : node.title, ...cells(node.stats) })));
+    expect(rows).toEqual(
+      api.data!.roles.edges.map(({ node }) => ({
+        slug: node.slug,
+        title: node.title === EVIL_TITLE ? `'${EVIL_TITLE}` : node.title,
+        ...cells(node.stats),
+      })),
+    );
     expect(rows.find((r) => r.slug === 'formula-role')?.title).toBe(`'${EVIL_TITLE}`);
   });
 
@@ -77,7 +121,14 @@ describe('CSV exports', () => {
     const res = await fetch(`${server.url}/roles/formula-role.csv`);
     expect(res.status).toBe(200);
     const rows = parse(await res.text(), { columns: true }) as Record<string, string>[];
-    const api = await gql<{ role: { stats: Figures & { c: { groups: (Figures & { key: { value: string | null }[] })[] }; s: { groups: (Figures & { key: { value: string | null }[] })[] } } } }>(
+    const api = await gql<{
+      role: {
+        stats: Figures & {
+          c: { groups: (Figures & { key: { value: string | null }[] })[] };
+          s: { groups: (Figures & { key: { value: string | null }[] })[] };
+        };
+      };
+    }>(
       server.url,
       `{ role(slug: "formula-role") { stats { ${FIGURES}
           c: breakdown(by: [COUNTRY], first: 100, orderBy: { field: KEY }, excludeOutliers: true) { groups { key { value } ${GROUP_FIGURES} } }
@@ -90,14 +141,29 @@ describe('CSV exports', () => {
       ...stats.c.groups.map((g) => ({ ...base, group_by: 'country', group: g.key[0]?.value ?? '', ...cells(g) })),
       ...stats.s.groups.map((g) => ({ ...base, group_by: 'seniority', group: g.key[0]?.value ?? '', ...cells(g) })),
     ]);
-    expect(rows.map((r) => `${r.group_by}:${r.group}`)).toEqual(['all:', 'country:DE', 'country:FR', 'country:', 'seniority:JUNIOR', 'seniority:SENIOR', 'seniority:']);
-    expect(rows[0]).toMatchObject({ openings: '3', salary_count: '3', salary_median: '55500', salary_mean: String((50000 + 65500 + 55500) / 3) });
+    expect(rows.map((r) => `${r.group_by}:${r.group}`)).toEqual([
+      'all:',
+      'country:DE',
+      'country:FR',
+      'country:',
+      'seniority:JUNIOR',
+      'seniority:SENIOR',
+      'seniority:',
+    ]);
+    expect(rows[0]).toMatchObject({
+      openings: '3',
+      salary_count: '3',
+      salary_median: '55500',
+      salary_mean: String((50000 + 65500 + 55500) / 3),
+    });
   });
 
   it('answers 304 to a repeat with its ETag, and 404 for an unknown or invalid slug, never a 5xx', async () => {
     const first = await fetch(`${server.url}/roles/backend-developer.csv`);
     const etag = first.headers.get('etag') as string;
-    expect((await fetch(`${server.url}/roles/backend-developer.csv`, { headers: { 'if-none-match': etag } })).status).toBe(304);
+    expect(
+      (await fetch(`${server.url}/roles/backend-developer.csv`, { headers: { 'if-none-match': etag } })).status,
+    ).toBe(304);
     for (const slug of ['no-such-role', 'x'.repeat(300), '%E0%A4%A', 'Bad%20Slug']) {
       const res = await fetch(`${server.url}/roles/${slug}.csv`);
       expect(res.status).toBe(404);

@@ -27,7 +27,11 @@ const STATS = `query($slug: String!) { role(slug: $slug) {
 } }`;
 interface StatsData {
   role: {
-    stats: { openings: number; employers: number; salary: { count: number; mean: number | null; median: number | null; histogram: { count: number }[] } };
+    stats: {
+      openings: number;
+      employers: number;
+      salary: { count: number; mean: number | null; median: number | null; histogram: { count: number }[] };
+    };
     trend: { period: string; postings: number; openingsAtEnd: number }[];
   };
 }
@@ -37,7 +41,13 @@ function expected(model: Model[]) {
   const now = Date.now();
   const open = model.filter((p) => p.postedAt.getTime() <= now && (p.closedAt === null || p.closedAt.getTime() > now));
   const salaries = open.map((p) => p.salary);
-  return { openings: open.length, employers: open.length, count: salaries.length, mean: mean(salaries), median: percentile(salaries, 0.5) };
+  return {
+    openings: open.length,
+    employers: open.length,
+    count: salaries.length,
+    mean: mean(salaries),
+    median: percentile(salaries, 0.5),
+  };
 }
 
 const row = (p: Model) => ({
@@ -59,14 +69,24 @@ describe('the figure cache bound', () => {
   it('counts a list by its length and drops the least recently used figures past the bound', () => {
     const cache = new FigureCache(10);
     cache.store('a', window, Infinity, { openings: 1 });
-    cache.store('trend', window, Infinity, Array.from({ length: 8 }, (_, i) => ({ period: i })));
+    cache.store(
+      'trend',
+      window,
+      Infinity,
+      Array.from({ length: 8 }, (_, i) => ({ period: i })),
+    );
     expect(cache.lookup('a', window)).toEqual({ openings: 1 });
     cache.store('b', window, Infinity, [1, 2]);
     // 1 + 8 + 2 > 10: the trend, least recently used, goes.
     expect(cache.lookup('trend', window)).toBeUndefined();
     expect(cache.lookup('a', window)).toEqual({ openings: 1 });
     expect(cache.lookup('b', window)).toEqual([1, 2]);
-    cache.store('too-long', window, Infinity, Array.from({ length: 11 }, () => 0));
+    cache.store(
+      'too-long',
+      window,
+      Infinity,
+      Array.from({ length: 11 }, () => 0),
+    );
     expect(cache.lookup('too-long', window)).toBeUndefined();
     expect(cache.lookup('a', { ...window, version: '2' })).toBeUndefined();
   });
@@ -83,7 +103,9 @@ describe('concurrent misses of one figure', () => {
       await gate;
       return ids.map((id) => id * 10);
     };
-    const at = (asOf: number, version = '7') => async () => ({ version, asOf, next: 1000 });
+    const at =
+      (asOf: number, version = '7') =>
+      async () => ({ version, asOf, next: 1000 });
     const first = cachedFigures(cache, at(100), 'k', [1], load);
     const second = cachedFigures(cache, at(200), 'k', [1], load);
     const otherVersion = cachedFigures(cache, at(200, '8'), 'k', [1], load);
@@ -101,7 +123,12 @@ describe('the figure cache', () => {
   const model: Model[] = [
     { externalId: 'c1', salary: 100_000, postedAt: new Date(Date.now() - 40 * DAY), closedAt: null },
     { externalId: 'c2', salary: 80_000, postedAt: new Date(Date.now() - 20 * DAY), closedAt: null },
-    { externalId: 'c3', salary: 130_000, postedAt: new Date(Date.now() - 10 * DAY), closedAt: new Date(Date.now() - 2 * DAY) },
+    {
+      externalId: 'c3',
+      salary: 130_000,
+      postedAt: new Date(Date.now() - 10 * DAY),
+      closedAt: new Date(Date.now() - 2 * DAY),
+    },
   ];
 
   /** The role's figures over HTTP and the number of SQL statements the server ran for them. */
@@ -120,7 +147,9 @@ describe('the figure cache', () => {
     expect(data.stats.salary.mean).toBeCloseTo(want.mean as number, 6);
     expect(data.stats.salary.median).toBeCloseTo(want.median as number, 6);
     expect(data.stats.salary.histogram.reduce((n, b) => n + b.count, 0)).toBe(want.count);
-    expect(data.trend.reduce((n, p) => n + p.postings, 0)).toBe(model.filter((p) => p.postedAt.getTime() <= Date.now()).length);
+    expect(data.trend.reduce((n, p) => n + p.postings, 0)).toBe(
+      model.filter((p) => p.postedAt.getTime() <= Date.now()).length,
+    );
     expect(data.trend.at(-1)?.openingsAtEnd).toBe(want.openings);
   }
 
@@ -219,10 +248,13 @@ describe('the figure cache', () => {
       const again = await figures();
       if (Date.now() < closesAt.getTime()) expect(again.data).toEqual(open.data);
     }
-    while (Date.now() <= closesAt.getTime()) await new Promise((r) => setTimeout(r, closesAt.getTime() - Date.now() + 20));
+    while (Date.now() <= closesAt.getTime())
+      await new Promise((r) => setTimeout(r, closesAt.getTime() - Date.now() + 20));
     const closed = await figures();
     expectModel(closed.data);
     expect(closed.data.stats.openings).toBe(expected(model).openings);
-    expect(model.filter((m) => m.closedAt === null || m.closedAt.getTime() > Date.now()).length).toBe(closed.data.stats.openings);
+    expect(model.filter((m) => m.closedAt === null || m.closedAt.getTime() > Date.now()).length).toBe(
+      closed.data.stats.openings,
+    );
   });
 });

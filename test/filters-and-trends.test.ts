@@ -5,9 +5,16 @@ import { annualUsd, employerKey, mean, percentile, type Rate } from './support/i
 import { seededRandom } from '../scripts/seeded-random.ts';
 import { gql, startTestServer } from './support/server.ts';
 
-
 const rates: Rate[] = [{ currency: 'EUR', usdPerUnit: 1.1, asOf: '2025-01-01' }];
-const TITLES = ['Senior Backend Engineer', 'Junior Developer', 'Backend Developer', 'Lead Engineer', 'Sr. API Developer', 'Backend Engineer II', 'Developer'];
+const TITLES = [
+  'Senior Backend Engineer',
+  'Junior Developer',
+  'Backend Developer',
+  'Lead Engineer',
+  'Sr. API Developer',
+  'Backend Engineer II',
+  'Developer',
+];
 const COMPANIES = ['Acme', 'ACME ', 'Globex', 'Initech', 'Umbrella', 'Hooli'];
 
 interface Row {
@@ -135,7 +142,12 @@ const STATS = `query($filter: PostingFilter, $source: SalarySource) { role(slug:
 
 interface StatsData {
   role: {
-    stats: { openings: number; employers: number; degreeRequirement: { employerShare: number | null; postingShare: number | null }; salary: { count: number; mean: number | null; median: number | null } };
+    stats: {
+      openings: number;
+      employers: number;
+      degreeRequirement: { employerShare: number | null; postingShare: number | null };
+      salary: { count: number; mean: number | null; median: number | null };
+    };
     postings: { totalCount: number; edges: { node: { externalId: string; seniority: string | null } }[] };
   };
 }
@@ -157,45 +169,55 @@ describe('filters and trends', () => {
     await db?.close();
   });
 
-  it.each(FILTERS.map((f) => [JSON.stringify(f), f] as const))('stats and postings with filter %s match an independent computation', async (_name, filter) => {
-    const at = Date.now();
-    const matching = postings.filter((p) => matches(p, filter, at));
-    const employers = new Map<string, (boolean | null)[]>();
-    for (const p of matching) employers.set(employerKey(p.company), [...(employers.get(employerKey(p.company)) ?? []), p.degreeRequired]);
-    const known = [...employers.values()].filter((d) => d.some((x) => x !== null));
-    const requiring = known.filter((d) => d.some((x) => x === true));
-    const postingsKnown = matching.filter((p) => p.degreeRequired !== null);
-    const amounts = [
-      ...matching.map(salaryOf).filter((v): v is number => v !== null),
-      ...reports.filter((r) => reportMatches(r, filter, at)).map((r) => r.amount),
-    ];
-    const res = await gql<StatsData>(server.url, STATS, { filter });
-    expect(res.errors).toBeUndefined();
-    const role = res.data?.role;
-    expect(role?.stats.openings).toBe(matching.length);
-    expect(role?.stats.employers).toBe(employers.size);
-    expect(role?.stats.degreeRequirement.employerShare).toBe(known.length ? requiring.length / known.length : null);
-    expect(role?.stats.degreeRequirement.postingShare).toBe(
-      postingsKnown.length ? postingsKnown.filter((p) => p.degreeRequired).length / postingsKnown.length : null,
-    );
-    expect(role?.stats.salary.count).toBe(amounts.length);
-    if (amounts.length) {
-      expect(role?.stats.salary.mean).toBeCloseTo(mean(amounts) as number, 6);
-      expect(role?.stats.salary.median).toBeCloseTo(percentile(amounts, 0.5) as number, 6);
-    }
-    expect(role?.postings.totalCount).toBe(matching.length);
-    expect(new Set(role?.postings.edges.map((e) => e.node.externalId))).toEqual(new Set(matching.map((p) => p.externalId)));
-    for (const edge of role?.postings.edges ?? []) {
-      const p = postings.find((x) => x.externalId === edge.node.externalId) as Row;
-      expect(edge.node.seniority).toBe(seniorityOf(p));
-    }
-  });
+  it.each(FILTERS.map((f) => [JSON.stringify(f), f] as const))(
+    'stats and postings with filter %s match an independent computation',
+    async (_name, filter) => {
+      const at = Date.now();
+      const matching = postings.filter((p) => matches(p, filter, at));
+      const employers = new Map<string, (boolean | null)[]>();
+      for (const p of matching)
+        employers.set(employerKey(p.company), [...(employers.get(employerKey(p.company)) ?? []), p.degreeRequired]);
+      const known = [...employers.values()].filter((d) => d.some((x) => x !== null));
+      const requiring = known.filter((d) => d.some((x) => x === true));
+      const postingsKnown = matching.filter((p) => p.degreeRequired !== null);
+      const amounts = [
+        ...matching.map(salaryOf).filter((v): v is number => v !== null),
+        ...reports.filter((r) => reportMatches(r, filter, at)).map((r) => r.amount),
+      ];
+      const res = await gql<StatsData>(server.url, STATS, { filter });
+      expect(res.errors).toBeUndefined();
+      const role = res.data?.role;
+      expect(role?.stats.openings).toBe(matching.length);
+      expect(role?.stats.employers).toBe(employers.size);
+      expect(role?.stats.degreeRequirement.employerShare).toBe(known.length ? requiring.length / known.length : null);
+      expect(role?.stats.degreeRequirement.postingShare).toBe(
+        postingsKnown.length ? postingsKnown.filter((p) => p.degreeRequired).length / postingsKnown.length : null,
+      );
+      expect(role?.stats.salary.count).toBe(amounts.length);
+      if (amounts.length) {
+        expect(role?.stats.salary.mean).toBeCloseTo(mean(amounts) as number, 6);
+        expect(role?.stats.salary.median).toBeCloseTo(percentile(amounts, 0.5) as number, 6);
+      }
+      expect(role?.postings.totalCount).toBe(matching.length);
+      expect(new Set(role?.postings.edges.map((e) => e.node.externalId))).toEqual(
+        new Set(matching.map((p) => p.externalId)),
+      );
+      for (const edge of role?.postings.edges ?? []) {
+        const p = postings.find((x) => x.externalId === edge.node.externalId) as Row;
+        expect(edge.node.seniority).toBe(seniorityOf(p));
+      }
+    },
+  );
 
   it.each(['POSTINGS', 'REPORTS', 'ALL'])('salary source %s counts the right observations', async (source) => {
     const at = Date.now();
-    const fromPostings = postings.filter((p) => matches(p, { status: 'ANY' }, at)).map(salaryOf).filter((v): v is number => v !== null);
+    const fromPostings = postings
+      .filter((p) => matches(p, { status: 'ANY' }, at))
+      .map(salaryOf)
+      .filter((v): v is number => v !== null);
     const fromReports = reports.filter((r) => reportMatches(r, { status: 'ANY' }, at)).map((r) => r.amount);
-    const expected = source === 'POSTINGS' ? fromPostings : source === 'REPORTS' ? fromReports : [...fromPostings, ...fromReports];
+    const expected =
+      source === 'POSTINGS' ? fromPostings : source === 'REPORTS' ? fromReports : [...fromPostings, ...fromReports];
     const res = await gql<StatsData>(server.url, STATS, { filter: { status: 'ANY' }, source });
     expect(res.data?.role.stats.salary.count).toBe(expected.length);
     expect(res.data?.role.stats.salary.mean).toBeCloseTo(mean(expected) as number, 6);
@@ -235,7 +257,11 @@ describe('filters and trends', () => {
     const points = res.data?.role.trend ?? [];
     const first = new Date(Math.min(...postings.map((p) => p.postedAt.getTime())));
     const months: string[] = [];
-    for (let d = new Date(Date.UTC(first.getUTCFullYear(), first.getUTCMonth(), 1)); d.getTime() <= at; d = new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1))) {
+    for (
+      let d = new Date(Date.UTC(first.getUTCFullYear(), first.getUTCMonth(), 1));
+      d.getTime() <= at;
+      d = new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1))
+    ) {
       months.push(d.toISOString().slice(0, 7));
     }
     expect(points.map((p) => p.period)).toEqual(months);
@@ -243,17 +269,26 @@ describe('filters and trends', () => {
     for (const point of points) {
       const start = new Date(point.start).getTime();
       const end = new Date(point.end).getTime();
-      const posted = postings.filter((p) => p.postedAt.getTime() >= start && p.postedAt.getTime() < end && p.postedAt.getTime() <= at);
+      const posted = postings.filter(
+        (p) => p.postedAt.getTime() >= start && p.postedAt.getTime() < end && p.postedAt.getTime() <= at,
+      );
       expect(point.postings).toBe(posted.length);
       expect(point.employers).toBe(new Set(posted.map((p) => employerKey(p.company))).size);
       // Open at the end: posted before it, and not closed before it (closures after now do not count yet).
       const openAtEnd = postings.filter(
-        (p) => p.postedAt.getTime() < end && p.postedAt.getTime() <= at && !(p.closedAt !== null && p.closedAt.getTime() < end && p.closedAt.getTime() <= at),
+        (p) =>
+          p.postedAt.getTime() < end &&
+          p.postedAt.getTime() <= at &&
+          !(p.closedAt !== null && p.closedAt.getTime() < end && p.closedAt.getTime() <= at),
       );
       expect(point.openingsAtEnd).toBe(openAtEnd.length);
       const amounts = [
         ...posted.map(salaryOf).filter((v): v is number => v !== null),
-        ...reports.filter((r) => r.observedAt.getTime() >= start && r.observedAt.getTime() < end && r.observedAt.getTime() <= at).map((r) => r.amount),
+        ...reports
+          .filter(
+            (r) => r.observedAt.getTime() >= start && r.observedAt.getTime() < end && r.observedAt.getTime() <= at,
+          )
+          .map((r) => r.amount),
       ];
       expect(point.salary.count).toBe(amounts.length);
       if (amounts.length) expect(point.salary.mean).toBeCloseTo(mean(amounts) as number, 6);
@@ -281,17 +316,28 @@ describe('filters and trends', () => {
     for (const point of points) {
       const start = new Date(point.start).getTime();
       const end = new Date(point.end).getTime();
-      expect(point.postings).toBe(postings.filter((p) => p.postedAt.getTime() >= start && p.postedAt.getTime() < end).length);
+      expect(point.postings).toBe(
+        postings.filter((p) => p.postedAt.getTime() >= start && p.postedAt.getTime() < end).length,
+      );
       const openAtEnd = postings.filter(
-        (p) => p.postedAt.getTime() < end && !(p.closedAt !== null && p.closedAt.getTime() < end && p.closedAt.getTime() <= at),
+        (p) =>
+          p.postedAt.getTime() < end &&
+          !(p.closedAt !== null && p.closedAt.getTime() < end && p.closedAt.getTime() <= at),
       );
       expect(point.openingsAtEnd).toBe(openAtEnd.length);
     }
-    expect(postings.some((p) => p.postedAt < new Date('2025-03-01') && (p.closedAt === null || p.closedAt >= new Date('2025-04-01')))).toBe(true);
+    expect(
+      postings.some(
+        (p) => p.postedAt < new Date('2025-03-01') && (p.closedAt === null || p.closedAt >= new Date('2025-04-01')),
+      ),
+    ).toBe(true);
   });
 
   it('a trend of more than 600 periods is refused', async () => {
-    const res = await gql<{ role: { trend: Point[] } }>(server.url, TREND, { interval: 'MONTH', filter: { postedAfter: '1900-01-01' } });
+    const res = await gql<{ role: { trend: Point[] } }>(server.url, TREND, {
+      interval: 'MONTH',
+      filter: { postedAfter: '1900-01-01' },
+    });
     expect(res.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
     expect(res.errors?.[0]?.message).toContain('at most 600');
   });

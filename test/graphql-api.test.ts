@@ -64,14 +64,17 @@ describe('GraphQL API over HTTP', () => {
     expect(res.data?.roles.pageInfo.hasNextPage).toBe(true);
   });
 
-  it.each([[101], [0], [-1]])('rejects first: %p with BAD_USER_INPUT naming the argument and the rule', async (first) => {
-    const res = await gql<RolesData>(server.url, ROLES, { first });
-    expect(res.data?.roles).toBeUndefined();
-    expect(res.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
-    expect(res.errors?.[0]?.message).toContain('"first"');
-    expect(res.errors?.[0]?.message).toContain(String(first));
-    expect(res.errors?.[0]?.message).toContain('between 1 and 100');
-  });
+  it.each([[101], [0], [-1]])(
+    'rejects first: %p with BAD_USER_INPUT naming the argument and the rule',
+    async (first) => {
+      const res = await gql<RolesData>(server.url, ROLES, { first });
+      expect(res.data?.roles).toBeUndefined();
+      expect(res.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+      expect(res.errors?.[0]?.message).toContain('"first"');
+      expect(res.errors?.[0]?.message).toContain(String(first));
+      expect(res.errors?.[0]?.message).toContain('between 1 and 100');
+    },
+  );
 
   it('rejects a cursor it did not issue with BAD_USER_INPUT naming "after"', async () => {
     const res = await gql<RolesData>(server.url, ROLES, { first: 5, after: 'not-a-cursor' });

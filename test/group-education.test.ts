@@ -69,7 +69,8 @@ function expected(dedupe: boolean) {
   const strongest = new Map<string, Label>();
   for (const u of units) {
     const before = strongest.get(employerKey(u.company));
-    if (before === undefined || LABELS.indexOf(u.label) < LABELS.indexOf(before)) strongest.set(employerKey(u.company), u.label);
+    if (before === undefined || LABELS.indexOf(u.label) < LABELS.indexOf(before))
+      strongest.set(employerKey(u.company), u.label);
   }
   const employerLabels = [...strongest.values()];
   return {
@@ -77,9 +78,15 @@ function expected(dedupe: boolean) {
     employersKnown: employerLabels.filter((l) => l !== 'UNKNOWN').length,
     postingsRequiring: units.filter((u) => u.label === 'REQUIRED').length,
     postingsKnown: units.filter((u) => u.label !== 'UNKNOWN').length,
-    postingsByRequirement: LABELS.map((requirement) => ({ requirement, count: units.filter((u) => u.label === requirement).length })),
+    postingsByRequirement: LABELS.map((requirement) => ({
+      requirement,
+      count: units.filter((u) => u.label === requirement).length,
+    })),
     postingsByLevel: LEVELS.map((level) => ({ level, count: units.filter((u) => u.level === level).length })),
-    employersByRequirement: LABELS.map((requirement) => ({ requirement, count: employerLabels.filter((l) => l === requirement).length })),
+    employersByRequirement: LABELS.map((requirement) => ({
+      requirement,
+      count: employerLabels.filter((l) => l === requirement).length,
+    })),
   };
 }
 
@@ -110,10 +117,14 @@ interface StatsData {
   };
 }
 
-const ndjson = (rows: Record<string, unknown>[]) => Readable.from([`${rows.map((r) => JSON.stringify(r)).join('\n')}\n`]);
+const ndjson = (rows: Record<string, unknown>[]) =>
+  Readable.from([`${rows.map((r) => JSON.stringify(r)).join('\n')}\n`]);
 
 const ORDERS: [string, (db: TestDatabase) => Promise<void>][] = [
-  ['as published, one batch', async (db) => expect((await importFile(db, 'postings', ndjson(ROWS), { format: 'ndjson' })).rejected).toBe(0)],
+  [
+    'as published, one batch',
+    async (db) => expect((await importFile(db, 'postings', ndjson(ROWS), { format: 'ndjson' })).rejected).toBe(0),
+  ],
   [
     'newest first, in batches of 2',
     async (db) => {
@@ -124,7 +135,8 @@ const ORDERS: [string, (db: TestDatabase) => Promise<void>][] = [
   [
     'one row at a time, the earliest copies last',
     async (db) => {
-      for (const row of [...ROWS].reverse()) expect((await writeRow(db, 'postings', row, 'replace')).userErrors).toEqual([]);
+      for (const row of [...ROWS].reverse())
+        expect((await writeRow(db, 'postings', row, 'replace')).userErrors).toEqual([]);
     },
   ],
 ];
@@ -152,25 +164,36 @@ describe('the degree requirement of cross-posted duplicates', () => {
     it('reads each posting as labelled by hand', async () => {
       const res = await gql<StatsData>(server.url, STATS, { dedupe: true });
       expect(res.errors).toBeUndefined();
-      const got = Object.fromEntries((res.data?.role.postings.edges ?? []).map((e) => [e.node.externalId, [e.node.education.requirement, e.node.education.level]]));
+      const got = Object.fromEntries(
+        (res.data?.role.postings.edges ?? []).map((e) => [
+          e.node.externalId,
+          [e.node.education.requirement, e.node.education.level],
+        ]),
+      );
       expect(got).toEqual(BY_HAND);
     });
 
-    it.each([true, false])('takes label, level and boolean from the earliest member whose requirement is known (dedupe %s)', async (dedupe) => {
-      const res = await gql<StatsData>(server.url, STATS, { dedupe });
-      expect(res.errors).toBeUndefined();
-      const want = expected(dedupe);
-      expect(res.data?.role.stats.degreeRequirement).toEqual(want);
-      // Acme's three copies of one ad: the earliest says nothing, the next prefers a degree, the last requires one.
-      if (dedupe) expect(want.postingsByRequirement.find((c) => c.requirement === 'PREFERRED')?.count).toBe(1);
-      const known = want.employersByRequirement.filter((c) => c.requirement !== 'UNKNOWN').reduce((n, c) => n + c.count, 0);
-      expect(known).toBe(want.employersKnown);
-      // Every posting of the fixture falls in the trend's months: its points add up to the totals.
-      const points = res.data?.role.trend ?? [];
-      const sum = (pick: (d: DegreeData) => { count: number }[]) => LABELS.map((_, i) => points.reduce((n, p) => n + (pick(p.degreeRequirement)[i]?.count ?? 0), 0));
-      expect(sum((d) => d.postingsByRequirement)).toEqual(want.postingsByRequirement.map((c) => c.count));
-      expect(points.reduce((n, p) => n + p.postings, 0)).toBe(res.data?.role.stats.openings);
-    });
+    it.each([true, false])(
+      'takes label, level and boolean from the earliest member whose requirement is known (dedupe %s)',
+      async (dedupe) => {
+        const res = await gql<StatsData>(server.url, STATS, { dedupe });
+        expect(res.errors).toBeUndefined();
+        const want = expected(dedupe);
+        expect(res.data?.role.stats.degreeRequirement).toEqual(want);
+        // Acme's three copies of one ad: the earliest says nothing, the next prefers a degree, the last requires one.
+        if (dedupe) expect(want.postingsByRequirement.find((c) => c.requirement === 'PREFERRED')?.count).toBe(1);
+        const known = want.employersByRequirement
+          .filter((c) => c.requirement !== 'UNKNOWN')
+          .reduce((n, c) => n + c.count, 0);
+        expect(known).toBe(want.employersKnown);
+        // Every posting of the fixture falls in the trend's months: its points add up to the totals.
+        const points = res.data?.role.trend ?? [];
+        const sum = (pick: (d: DegreeData) => { count: number }[]) =>
+          LABELS.map((_, i) => points.reduce((n, p) => n + (pick(p.degreeRequirement)[i]?.count ?? 0), 0));
+        expect(sum((d) => d.postingsByRequirement)).toEqual(want.postingsByRequirement.map((c) => c.count));
+        expect(points.reduce((n, p) => n + p.postings, 0)).toBe(res.data?.role.stats.openings);
+      },
+    );
   });
 
   it('npm run reprocess reads the labels again from the descriptions and regroups them; and a run with nothing to do changes nothing', async () => {
@@ -186,7 +209,13 @@ describe('the degree requirement of cross-posted duplicates', () => {
     expect(stale.data?.role.stats.degreeRequirement).toEqual(want); // the groups still hold the old copies
     const first = await runScript('scripts/reprocess.ts', ['--json'], { DATABASE_URL: db.url });
     expect([first.code, first.stderr]).toEqual([0, '']);
-    expect((JSON.parse(first.stdout) as { changed: Record<string, number> }).changed).toEqual({ 'dedupe key': 0, role: 0, salary: 0, education: 2, groups: 0 });
+    expect((JSON.parse(first.stdout) as { changed: Record<string, number> }).changed).toEqual({
+      'dedupe key': 0,
+      role: 0,
+      salary: 0,
+      education: 2,
+      groups: 0,
+    });
     await db.pool.query(
       `UPDATE posting SET education_requirement = 'REQUIRED', degree_required = true WHERE external_id = 'ind-a2';
        UPDATE posting SET group_education_requirement = NULL, group_education_level = NULL, group_degree_required = NULL WHERE group_size > 1`,
@@ -195,33 +224,50 @@ describe('the degree requirement of cross-posted duplicates', () => {
     const changed = (JSON.parse(second.stdout) as { changed: Record<string, number> }).changed;
     expect(changed.education).toBe(1);
     expect(changed.groups).toBeGreaterThan(0);
-    expect((await gql<StatsData>(server.url, STATS, { dedupe: true })).data?.role.stats.degreeRequirement).toEqual(want);
+    expect((await gql<StatsData>(server.url, STATS, { dedupe: true })).data?.role.stats.degreeRequirement).toEqual(
+      want,
+    );
     const third = await runScript('scripts/reprocess.ts', ['--json'], { DATABASE_URL: db.url });
-    expect((JSON.parse(third.stdout) as { changed: Record<string, number> }).changed).toEqual({ 'dedupe key': 0, role: 0, salary: 0, education: 0, groups: 0 });
+    expect((JSON.parse(third.stdout) as { changed: Record<string, number> }).changed).toEqual({
+      'dedupe key': 0,
+      role: 0,
+      salary: 0,
+      education: 0,
+      groups: 0,
+    });
   });
 
-  it('the migration sets the stored groups\' label and level as the regrouping does', async () => {
+  it("the migration sets the stored groups' label and level as the regrouping does", async () => {
     await db.pool.query('TRUNCATE posting, salary_observation, employer RESTART IDENTITY CASCADE');
     await ORDERS[0]?.[1](db);
-    const columns = 'SELECT id, group_education_requirement::text AS r, group_education_level::text AS l FROM posting ORDER BY id';
+    const columns =
+      'SELECT id, group_education_requirement::text AS r, group_education_level::text AS l FROM posting ORDER BY id';
     const written = (await db.pool.query(columns)).rows;
     // As a database upgraded from before the columns: groups stored, their labels not yet.
     await db.pool.query('UPDATE posting SET group_education_requirement = NULL, group_education_level = NULL');
     const withoutLabels = await gql<StatsData>(server.url, STATS, { dedupe: true });
     expect(withoutLabels.data?.role.stats.degreeRequirement).not.toEqual(expected(true));
-    const migration = fs.readFileSync(path.resolve(__dirname, '../prisma/migrations/20261202010000_group_education/migration.sql'), 'utf8');
-    const updates = migration.split(/;\s*\n/).filter((statement) => /^\s*UPDATE/m.test(statement.replace(/^--.*$/gm, '')));
+    const migration = fs.readFileSync(
+      path.resolve(__dirname, '../prisma/migrations/20261202010000_group_education/migration.sql'),
+      'utf8',
+    );
+    const updates = migration
+      .split(/;\s*\n/)
+      .filter((statement) => /^\s*UPDATE/m.test(statement.replace(/^--.*$/gm, '')));
     expect(updates).toHaveLength(2);
     for (const statement of updates) await db.pool.query(statement);
     expect((await db.pool.query(columns)).rows).toEqual(written);
-    expect((await gql<StatsData>(server.url, STATS, { dedupe: true })).data?.role.stats.degreeRequirement).toEqual(expected(true));
+    expect((await gql<StatsData>(server.url, STATS, { dedupe: true })).data?.role.stats.degreeRequirement).toEqual(
+      expected(true),
+    );
   });
 
   it('the role page and the report show the four labels for employers and postings, postings seen, duplicates removed and the source mix', async () => {
     await db.pool.query('TRUNCATE posting, salary_observation, employer RESTART IDENTITY CASCADE');
     await ORDERS[0]?.[1](db);
     const want = expected(true);
-    const at = (counts: { requirement: string; count: number }[], r: Label) => counts.find((c) => c.requirement === r)?.count;
+    const at = (counts: { requirement: string; count: number }[], r: Label) =>
+      counts.find((c) => c.requirement === r)?.count;
     const html = await (await fetch(`${server.url}/roles/data-engineer`)).text();
     const rows: [string, Label][] = [
       ['require a degree', 'REQUIRED'],
@@ -230,9 +276,13 @@ describe('the degree requirement of cross-posted duplicates', () => {
       ['do not ask for one', 'NOT_MENTIONED'],
     ];
     for (const [text, r] of rows) {
-      expect(html).toContain(`<tr><th scope="row">${text}</th><td class="num">${at(want.employersByRequirement, r)}</td><td class="num">${at(want.postingsByRequirement, r)}</td></tr>`);
+      expect(html).toContain(
+        `<tr><th scope="row">${text}</th><td class="num">${at(want.employersByRequirement, r)}</td><td class="num">${at(want.postingsByRequirement, r)}</td></tr>`,
+      );
     }
-    expect(html).toContain(`<p class="degree-unknown">${at(want.postingsByRequirement, 'UNKNOWN')} posting (${at(want.employersByRequirement, 'UNKNOWN')} employer with no other)`);
+    expect(html).toContain(
+      `<p class="degree-unknown">${at(want.postingsByRequirement, 'UNKNOWN')} posting (${at(want.employersByRequirement, 'UNKNOWN')} employer with no other)`,
+    );
     // 10 postings in 6 groups; the sources' counts: postings and the groups first seen there.
     const report = await runScript('scripts/report.ts', ['data-engineer'], { DATABASE_URL: db.url });
     expect(report.code).toBe(0);

@@ -30,7 +30,11 @@ describe('cacheable answers', () => {
   });
 
   const post = (query: string, headers: Record<string, string> = {}) =>
-    fetch(`${server.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ query }) });
+    fetch(`${server.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: JSON.stringify({ query }),
+    });
 
   it('marks public queries `public, max-age=60`, and answers with an API key or to a mutation `private, no-store`', async () => {
     const open = await post(QUERY);
@@ -38,9 +42,12 @@ describe('cacheable answers', () => {
     expect(open.headers.get('cache-control')).toBe('public, max-age=60');
     const keyed = await post(QUERY, { authorization: `Bearer ${key}` });
     expect(keyed.headers.get('cache-control')).toBe('private, no-store');
-    const mutation = await post('mutation { upsertRole(input: { slug: "cache-test", title: "Cache Test" }) { userErrors { field message } } }', {
-      authorization: `Bearer ${key}`,
-    });
+    const mutation = await post(
+      'mutation { upsertRole(input: { slug: "cache-test", title: "Cache Test" }) { userErrors { field message } } }',
+      {
+        authorization: `Bearer ${key}`,
+      },
+    );
     expect(((await mutation.json()) as { errors?: unknown }).errors).toBeUndefined();
     expect(mutation.headers.get('cache-control')).toBe('private, no-store');
     const broken = await post('{ role(slug: "backend-developer") { nope } }');
@@ -63,21 +70,27 @@ describe('cacheable answers', () => {
     const after = await fetch(url, { headers: { ...PREFLIGHT, 'if-none-match': etag as string } });
     expect(after.status).toBe(200);
     expect(after.headers.get('etag')).not.toBe(etag);
-    expect(((await after.json()) as { data: unknown }).data).toEqual({ role: { stats: { openings: 3, salary: { mean: 88800 } } } });
+    expect(((await after.json()) as { data: unknown }).data).toEqual({
+      role: { stats: { openings: 3, salary: { mean: 88800 } } },
+    });
   });
 
   it('serves persisted queries by hash over GET (APQ): unknown hash first, then the answer, cacheable', async () => {
     const hash = sha256(QUERY);
     const extensions = JSON.stringify({ persistedQuery: { version: 1, sha256Hash: hash } });
     const unknown = await fetch(getUrl(server.url, { extensions }), { headers: PREFLIGHT });
-    expect(((await unknown.json()) as { errors: { extensions: { code: string } }[] }).errors[0]?.extensions.code).toBe('PERSISTED_QUERY_NOT_FOUND');
+    expect(((await unknown.json()) as { errors: { extensions: { code: string } }[] }).errors[0]?.extensions.code).toBe(
+      'PERSISTED_QUERY_NOT_FOUND',
+    );
     const register = await fetch(getUrl(server.url, { query: QUERY, extensions }), { headers: PREFLIGHT });
     expect(register.status).toBe(200);
     const byHash = await fetch(getUrl(server.url, { extensions }), { headers: PREFLIGHT });
     expect(byHash.status).toBe(200);
     expect(byHash.headers.get('cache-control')).toBe('public, max-age=60');
     expect(byHash.headers.get('etag')).toBeTruthy();
-    expect(((await byHash.json()) as { data: unknown }).data).toEqual({ role: { stats: { openings: 3, salary: { mean: 88800 } } } });
+    expect(((await byHash.json()) as { data: unknown }).data).toEqual({
+      role: { stats: { openings: 3, salary: { mean: 88800 } } },
+    });
   });
 
   it('gives pages an ETag and Cache-Control, 304 on If-None-Match, and gzip or brotli when accepted', async () => {
@@ -92,11 +105,21 @@ describe('cacheable answers', () => {
     // fetch decompresses on its own; node:http shows the bytes as sent.
     const raw = async (encoding: string) =>
       new Promise<{ encoding?: string; body: Buffer; vary?: string }>((resolve, reject) => {
-        const req = require('node:http').get(page, { headers: { 'accept-encoding': encoding } }, (res: import('node:http').IncomingMessage) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () => resolve({ encoding: res.headers['content-encoding'], body: Buffer.concat(chunks), vary: res.headers.vary }));
-        });
+        const req = require('node:http').get(
+          page,
+          { headers: { 'accept-encoding': encoding } },
+          (res: import('node:http').IncomingMessage) => {
+            const chunks: Buffer[] = [];
+            res.on('data', (c: Buffer) => chunks.push(c));
+            res.on('end', () =>
+              resolve({
+                encoding: res.headers['content-encoding'],
+                body: Buffer.concat(chunks),
+                vary: res.headers.vary,
+              }),
+            );
+          },
+        );
         req.on('error', reject);
       });
     const gz = await raw('gzip, deflate');
@@ -119,20 +142,23 @@ describe('cacheable answers', () => {
     ['a wildcard', '*'],
     ['tags without a comma', 'W/"a" W/"b"'],
     ['Latin-1 bytes', '\u00ff\u00fe'],
-  ])(
-    'answers an If-None-Match with %s with the full answer, never a 5xx',
-    async (_label, header) => {
-      const res = await fetch(`${server.url}/roles/backend-developer`, { headers: { 'if-none-match': header } });
-      expect(res.status).toBe(200);
-      const api = await fetch(getUrl(server.url, { query: QUERY }), { headers: { ...PREFLIGHT, 'if-none-match': header } });
-      expect(api.status).toBe(200);
-    },
-  );
+  ])('answers an If-None-Match with %s with the full answer, never a 5xx', async (_label, header) => {
+    const res = await fetch(`${server.url}/roles/backend-developer`, { headers: { 'if-none-match': header } });
+    expect(res.status).toBe(200);
+    const api = await fetch(getUrl(server.url, { query: QUERY }), {
+      headers: { ...PREFLIGHT, 'if-none-match': header },
+    });
+    expect(api.status).toBe(200);
+  });
 
   it('takes max-age from the configuration', async () => {
     const short = await startTestServer(db, { cacheMaxAge: 5 });
     try {
-      const res = await fetch(`${short.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: QUERY }) });
+      const res = await fetch(`${short.url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query: QUERY }),
+      });
       expect(res.headers.get('cache-control')).toBe('public, max-age=5');
       const page = await fetch(`${short.url}/roles`);
       expect(page.headers.get('cache-control')).toBe('public, max-age=5');
@@ -148,8 +174,14 @@ describe('cacheable answers', () => {
       const extensions = JSON.stringify({ persistedQuery: { version: 1, sha256Hash: sha256(QUERY) } });
       const byHash = await fetch(getUrl(strict.url, { extensions }), { headers: PREFLIGHT });
       expect(byHash.status).toBe(200);
-      expect(((await byHash.json()) as { data: unknown }).data).toEqual({ role: { stats: { openings: 3, salary: { mean: 88800 } } } });
-      const byText = await fetch(`${strict.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: QUERY }) });
+      expect(((await byHash.json()) as { data: unknown }).data).toEqual({
+        role: { stats: { openings: 3, salary: { mean: 88800 } } },
+      });
+      const byText = await fetch(`${strict.url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query: QUERY }),
+      });
       expect(byText.status).toBe(200);
       const other = await fetch(`${strict.url}/graphql`, {
         method: 'POST',
@@ -157,10 +189,18 @@ describe('cacheable answers', () => {
         body: JSON.stringify({ query: '{ roles { totalCount } }' }),
       });
       expect(other.status).toBe(400);
-      expect(((await other.json()) as { errors: { extensions: { code: string } }[] }).errors[0]?.extensions.code).toBe('PERSISTED_QUERY_NOT_ALLOWED');
+      expect(((await other.json()) as { errors: { extensions: { code: string } }[] }).errors[0]?.extensions.code).toBe(
+        'PERSISTED_QUERY_NOT_ALLOWED',
+      );
       // Registering a new hash is not possible either.
       const query = '{ roles { totalCount } }';
-      const register = await fetch(getUrl(strict.url, { query, extensions: JSON.stringify({ persistedQuery: { version: 1, sha256Hash: sha256(query) } }) }), { headers: PREFLIGHT });
+      const register = await fetch(
+        getUrl(strict.url, {
+          query,
+          extensions: JSON.stringify({ persistedQuery: { version: 1, sha256Hash: sha256(query) } }),
+        }),
+        { headers: PREFLIGHT },
+      );
       expect(register.status).toBe(400);
       // Pages render in process, through the same schema, whatever the allow-list.
       expect((await fetch(`${strict.url}/roles/backend-developer`)).status).toBe(200);

@@ -23,7 +23,8 @@ const CURRENCIES = ['USD', 'EUR', 'JPY', 'INR'];
 const POSTED = '2026-01-15T00:00:00.000Z';
 
 /** The salary arithmetic of docs/methodology.md in JavaScript doubles, in the order the SQL does it. */
-const usdOf = (amount: number, period: keyof typeof PERIODS_PER_YEAR, rate: number) => amount * PERIODS_PER_YEAR[period] * rate;
+const usdOf = (amount: number, period: keyof typeof PERIODS_PER_YEAR, rate: number) =>
+  amount * PERIODS_PER_YEAR[period] * rate;
 
 /** The largest (or smallest) raw amount whose yearly USD value is still within the bounds. */
 function extreme(which: 'max' | 'min', period: keyof typeof PERIODS_PER_YEAR, rate: number): number {
@@ -82,7 +83,12 @@ function writeCsv(rows: Record<string, unknown>[]): string {
   const header = [...new Set(rows.flatMap((r) => Object.keys(r)))];
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'jobstats-implausible-'));
   const file = path.join(dir, 'rows.csv');
-  fs.writeFileSync(file, [header.join(','), ...rows.map((r) => header.map((h) => (r[h] === undefined ? '' : String(r[h]))).join(','))].join('\n') + '\n');
+  fs.writeFileSync(
+    file,
+    [header.join(','), ...rows.map((r) => header.map((h) => (r[h] === undefined ? '' : String(r[h]))).join(','))].join(
+      '\n',
+    ) + '\n',
+  );
   return file;
 }
 
@@ -97,7 +103,9 @@ describe('implausible salaries: rejected on the way in, and no stored value brea
   beforeAll(async () => {
     db = await createTestDatabase();
     await seedDatabase(db);
-    const { rows } = await db.pool.query<{ currency: string; usd_per_unit: number }>('SELECT currency::text AS currency, usd_per_unit FROM exchange_rate');
+    const { rows } = await db.pool.query<{ currency: string; usd_per_unit: number }>(
+      'SELECT currency::text AS currency, usd_per_unit FROM exchange_rate',
+    );
     for (const r of rows) rates.set(r.currency.trim(), r.usd_per_unit);
     server = await startTestServer(db);
     auth = { authorization: `Bearer ${(await createApiKey(db.pool, 'implausible')).key}` };
@@ -110,7 +118,16 @@ describe('implausible salaries: rejected on the way in, and no stored value brea
         for (const which of ['max', 'min'] as const) {
           const amount = extreme(which, period, rate);
           const id = `${currency}-${period}-${which}`;
-          postings.push({ externalId: id, role: 'extreme-salaries', company: `Employer ${id}`, postedAt: POSTED, salaryMin: amount, salaryMax: amount, salaryCurrency: currency, salaryPeriod: period });
+          postings.push({
+            externalId: id,
+            role: 'extreme-salaries',
+            company: `Employer ${id}`,
+            postedAt: POSTED,
+            salaryMin: amount,
+            salaryMax: amount,
+            salaryCurrency: currency,
+            salaryPeriod: period,
+          });
           reports.push({ externalId: id, role: 'extreme-salaries', amount, currency, period, observedAt: POSTED });
           stored.push(usdOf(amount, period, rate), usdOf(amount, period, rate));
         }
@@ -134,29 +151,32 @@ describe('implausible salaries: rejected on the way in, and no stored value brea
     expect(rows[0]?.hi).toBeLessThanOrEqual(MAX);
   });
 
-  it.each(CURRENCIES)('answers the salary statistics and trend in %s with the figures of an independent computation', async (currency) => {
-    const rate = rates.get(currency) as number;
-    const values = stored.map((usd) => usd / rate).sort((a, b) => a - b);
-    const res = await gql<Stats>(server.url, STATS, { slug: 'extreme-salaries', currency });
-    expect(res.errors).toBeUndefined();
-    const s = res.data?.role.stats.salary;
-    expect(s?.count).toBe(values.length);
-    expect(s?.min).toBe(values[0]);
-    expect(s?.max).toBe(values.at(-1));
-    const mean = values.reduce((a, b) => a + b, 0) / values.length;
-    relativelyClose(s?.mean, mean);
-    relativelyClose(s?.median, percentile(values, 0.5));
-    relativelyClose(s?.p25, percentile(values, 0.25));
-    relativelyClose(s?.p75, percentile(values, 0.75));
-    const sd = Math.sqrt(values.reduce((a, v) => a + (v - mean) ** 2, 0) / (values.length - 1));
-    relativelyClose(s?.stddev, sd);
-    expect(s?.histogram.reduce((a, b) => a + b.count, 0)).toBe(values.length);
-    if (currency === 'USD') {
-      const jan = res.data?.role.trend.find((p) => p.period === '2026-01');
-      expect(jan?.salary.count).toBe(values.length);
-      relativelyClose(jan?.salary.mean, mean);
-    }
-  });
+  it.each(CURRENCIES)(
+    'answers the salary statistics and trend in %s with the figures of an independent computation',
+    async (currency) => {
+      const rate = rates.get(currency) as number;
+      const values = stored.map((usd) => usd / rate).sort((a, b) => a - b);
+      const res = await gql<Stats>(server.url, STATS, { slug: 'extreme-salaries', currency });
+      expect(res.errors).toBeUndefined();
+      const s = res.data?.role.stats.salary;
+      expect(s?.count).toBe(values.length);
+      expect(s?.min).toBe(values[0]);
+      expect(s?.max).toBe(values.at(-1));
+      const mean = values.reduce((a, b) => a + b, 0) / values.length;
+      relativelyClose(s?.mean, mean);
+      relativelyClose(s?.median, percentile(values, 0.5));
+      relativelyClose(s?.p25, percentile(values, 0.25));
+      relativelyClose(s?.p75, percentile(values, 0.75));
+      const sd = Math.sqrt(values.reduce((a, v) => a + (v - mean) ** 2, 0) / (values.length - 1));
+      relativelyClose(s?.stddev, sd);
+      expect(s?.histogram.reduce((a, b) => a + b.count, 0)).toBe(values.length);
+      if (currency === 'USD') {
+        const jan = res.data?.role.trend.find((p) => p.period === '2026-01');
+        expect(jan?.salary.count).toBe(values.length);
+        relativelyClose(jan?.salary.mean, mean);
+      }
+    },
+  );
 
   it('serves /roles and /roles/extreme-salaries, lists roles by mean salary and renders the report', async () => {
     const list = await fetch(`${server.url}/roles`);
@@ -177,25 +197,74 @@ describe('implausible salaries: rejected on the way in, and no stored value brea
   });
 
   const describeWithServer = serverUrl() ? it : it.skip;
-  describeWithServer('prints the page with npm run report', async () => {
-    const out = await new Promise<string>((resolve, reject) =>
-      execFile('npx', ['tsx', 'scripts/report.ts', 'extreme-salaries'], { cwd: path.resolve(__dirname, '..'), env: { ...process.env, DATABASE_URL: db.url, NODE_OPTIONS: '' }, timeout: 120_000 }, (error, stdout, stderr) =>
-        error ? reject(new Error(`${error.message}\n${stderr}`)) : resolve(stdout),
-      ),
-    );
-    expect(out).toContain('Extreme Salaries');
-  }, 150_000);
+  describeWithServer(
+    'prints the page with npm run report',
+    async () => {
+      const out = await new Promise<string>((resolve, reject) =>
+        execFile(
+          'npx',
+          ['tsx', 'scripts/report.ts', 'extreme-salaries'],
+          {
+            cwd: path.resolve(__dirname, '..'),
+            env: { ...process.env, DATABASE_URL: db.url, NODE_OPTIONS: '' },
+            timeout: 120_000,
+          },
+          (error, stdout, stderr) => (error ? reject(new Error(`${error.message}\n${stderr}`)) : resolve(stdout)),
+        ),
+      );
+      expect(out).toContain('Extreme Salaries');
+    },
+    150_000,
+  );
 
   it('rejects rows above or below the bounds after conversion, and absurd raw amounts, with line, field, value and rule, and writes the rest', async () => {
     const eur = rates.get('EUR') as number;
     const jpy = rates.get('JPY') as number;
     const file = writeCsv([
       { externalId: 'ok-1', role: 'implausible', company: 'A', postedAt: POSTED, salaryMin: 90000, salaryMax: 95000 },
-      { externalId: 'huge', role: 'implausible', company: 'A', postedAt: POSTED, salaryMin: 1.7e308, salaryMax: 1.7e308 },
-      { externalId: 'hourly', role: 'implausible', company: 'A', postedAt: POSTED, salaryMin: 1e308, salaryPeriod: 'HOUR' },
-      { externalId: 'over', role: 'implausible', company: 'A', postedAt: POSTED, salaryMax: (MAX / 12 / eur) * 1.01, salaryCurrency: 'EUR', salaryPeriod: 'MONTH' },
-      { externalId: 'under', role: 'implausible', company: 'A', postedAt: POSTED, salaryMin: (MIN / jpy) * 0.99, salaryMax: 5_000_000, salaryCurrency: 'JPY' },
-      { externalId: 'ok-2', role: 'implausible', company: 'B', postedAt: POSTED, salaryMin: 40, salaryMax: 60, salaryPeriod: 'HOUR' },
+      {
+        externalId: 'huge',
+        role: 'implausible',
+        company: 'A',
+        postedAt: POSTED,
+        salaryMin: 1.7e308,
+        salaryMax: 1.7e308,
+      },
+      {
+        externalId: 'hourly',
+        role: 'implausible',
+        company: 'A',
+        postedAt: POSTED,
+        salaryMin: 1e308,
+        salaryPeriod: 'HOUR',
+      },
+      {
+        externalId: 'over',
+        role: 'implausible',
+        company: 'A',
+        postedAt: POSTED,
+        salaryMax: (MAX / 12 / eur) * 1.01,
+        salaryCurrency: 'EUR',
+        salaryPeriod: 'MONTH',
+      },
+      {
+        externalId: 'under',
+        role: 'implausible',
+        company: 'A',
+        postedAt: POSTED,
+        salaryMin: (MIN / jpy) * 0.99,
+        salaryMax: 5_000_000,
+        salaryCurrency: 'JPY',
+      },
+      {
+        externalId: 'ok-2',
+        role: 'implausible',
+        company: 'B',
+        postedAt: POSTED,
+        salaryMin: 40,
+        salaryMax: 60,
+        salaryPeriod: 'HOUR',
+      },
     ]);
     try {
       const summary = await importFile(db, 'postings', file);
@@ -245,7 +314,10 @@ describe('implausible salaries: rejected on the way in, and no stored value brea
       { input: { ...base, externalId: 'm-huge', salaryMin: 1.7e308 } },
       auth,
     );
-    expect(huge.data?.createPosting).toMatchObject({ posting: null, userErrors: [{ field: ['input', 'salaryMin'], rule: 'salaryImplausible' }] });
+    expect(huge.data?.createPosting).toMatchObject({
+      posting: null,
+      userErrors: [{ field: ['input', 'salaryMin'], rule: 'salaryImplausible' }],
+    });
     const low = await gql<{ createPosting: { posting: null; userErrors: { field: string[]; rule: string }[] } }>(
       server.url,
       CREATE,
@@ -263,7 +335,10 @@ describe('implausible salaries: rejected on the way in, and no stored value brea
       { input: { externalId: 'm-r', role: 'implausible', amount: 1e308, period: 'HOUR', observedAt: POSTED } },
       auth,
     );
-    expect(report.data?.reportSalary).toMatchObject({ salaryReport: null, userErrors: [{ field: ['input', 'amount'], rule: 'salaryImplausible' }] });
+    expect(report.data?.reportSalary).toMatchObject({
+      salaryReport: null,
+      userErrors: [{ field: ['input', 'amount'], rule: 'salaryImplausible' }],
+    });
     const okay = await gql<{ createPosting: { posting: { id: string } | null; userErrors: unknown[] } }>(
       server.url,
       CREATE,
@@ -272,7 +347,9 @@ describe('implausible salaries: rejected on the way in, and no stored value brea
     );
     expect(okay.data?.createPosting.userErrors).toEqual([]);
     expect(okay.data?.createPosting.posting).not.toBeNull();
-    const { rows } = await db.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM posting WHERE external_id IN ('m-huge', 'm-low')`);
+    const { rows } = await db.pool.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM posting WHERE external_id IN ('m-huge', 'm-low')`,
+    );
     expect(rows[0]?.n).toBe(0);
   });
 
@@ -286,11 +363,21 @@ describe('implausible salaries: rejected on the way in, and no stored value brea
     const res = await gql<Stats>(server.url, STATS, { slug: 'legacy-overflow', currency: 'USD' });
     expect(res.errors).toBeUndefined();
     const s = res.data?.role.stats.salary;
-    expect(s).toMatchObject({ count: 3, min: 90000, max: 1.7e308, median: 1.7e308, stddev: null, meanConfidenceInterval: null });
+    expect(s).toMatchObject({
+      count: 3,
+      min: 90000,
+      max: 1.7e308,
+      median: 1.7e308,
+      stddev: null,
+      meanConfidenceInterval: null,
+    });
     relativelyClose(s?.mean, (1.7e308 / 3) * 2 + 30000);
     expect((await fetch(`${server.url}/roles/legacy-overflow`)).status).toBe(200);
     expect((await fetch(`${server.url}/roles?sort=mean`)).status).toBe(200);
-    const ordered = await gql(server.url, '{ roles(first: 100, orderBy: { field: MEAN_SALARY, direction: DESC }) { edges { node { slug } } } }');
+    const ordered = await gql(
+      server.url,
+      '{ roles(first: 100, orderBy: { field: MEAN_SALARY, direction: DESC }) { edges { node { slug } } } }',
+    );
     expect(ordered.errors).toBeUndefined();
   });
 });

@@ -46,11 +46,19 @@ describe('keyset pagination', () => {
     await db?.close();
   });
 
-  async function pageThrough(order: { field: string; direction: string }, first: number, between?: () => Promise<void>): Promise<string[]> {
+  async function pageThrough(
+    order: { field: string; direction: string },
+    first: number,
+    between?: () => Promise<void>,
+  ): Promise<string[]> {
     const seen: string[] = [];
     let after: string | null = null;
     for (let i = 0; i < 50; i++) {
-      const res: { data?: { role: { postings: Conn } }; errors?: unknown } = await gql<{ role: { postings: Conn } }>(server.url, PAGE, { first, after, order });
+      const res: { data?: { role: { postings: Conn } }; errors?: unknown } = await gql<{ role: { postings: Conn } }>(
+        server.url,
+        PAGE,
+        { first, after, order },
+      );
       expect(res.errors).toBeUndefined();
       const conn = res.data!.role.postings;
       expect(conn.pageInfo.hasPreviousPage).toBe(after !== null);
@@ -74,12 +82,15 @@ describe('keyset pagination', () => {
     ['SALARY', 'DESC'],
     ['TITLE', 'ASC'],
     ['TITLE', 'DESC'],
-  ])('pages by %s %s visit every posting once, in the order of the whole list (nulls last, ties by id)', async (field, direction) => {
-    const order = { field, direction };
-    const whole = await fullList(order);
-    expect(whole).toHaveLength(rows.length);
-    for (const size of [1, 4, 7]) expect(await pageThrough(order, size)).toEqual(whole);
-  });
+  ])(
+    'pages by %s %s visit every posting once, in the order of the whole list (nulls last, ties by id)',
+    async (field, direction) => {
+      const order = { field, direction };
+      const whole = await fullList(order);
+      expect(whole).toHaveLength(rows.length);
+      for (const size of [1, 4, 7]) expect(await pageThrough(order, size)).toEqual(whole);
+    },
+  );
 
   it('does not repeat or skip a posting when postings are inserted before the current page between two requests', async () => {
     const order = { field: 'POSTED_AT', direction: 'DESC' };
@@ -88,7 +99,14 @@ describe('keyset pagination', () => {
     const seen = await pageThrough(order, 5, async () => {
       // Newer than every listed posting: it sorts before the cursor, so it must not shift the pages.
       await importRows(db, 'postings', [
-        { externalId: `new-${n++}`, source: 'keyset', role: 'keyset-role', title: 'Inserted', company: 'Employer 9', postedAt: ago(1) },
+        {
+          externalId: `new-${n++}`,
+          source: 'keyset',
+          role: 'keyset-role',
+          title: 'Inserted',
+          company: 'Employer 9',
+          postedAt: ago(1),
+        },
       ]);
     });
     expect(seen).toEqual(before);
@@ -96,9 +114,16 @@ describe('keyset pagination', () => {
   });
 
   it('rejects a cursor of another order, and a forged cursor, naming "after"', async () => {
-    const res = await gql<{ role: { postings: Conn } }>(server.url, PAGE, { first: 2, order: { field: 'SALARY', direction: 'ASC' } });
+    const res = await gql<{ role: { postings: Conn } }>(server.url, PAGE, {
+      first: 2,
+      order: { field: 'SALARY', direction: 'ASC' },
+    });
     const cursor = res.data!.role.postings.pageInfo.endCursor;
-    const other = await gql<unknown>(server.url, PAGE, { first: 2, after: cursor, order: { field: 'TITLE', direction: 'ASC' } });
+    const other = await gql<unknown>(server.url, PAGE, {
+      first: 2,
+      after: cursor,
+      order: { field: 'TITLE', direction: 'ASC' },
+    });
     expect(other.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
     expect(other.errors?.[0]?.message).toContain('"after"');
     expect(other.errors?.[0]?.message).toContain('SALARY:ASC');
@@ -120,14 +145,21 @@ describe('keyset pagination', () => {
       expect(bad.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
       expect(bad.errors?.[0]?.message).toContain('"after"');
     }
-    const roles = await gql<unknown>(server.url, 'query($c: String) { roles(first: 2, after: $c, orderBy: { field: OPENINGS, direction: ASC }) { edges { cursor } } }', {
-      c: b64(['Role', 'OPENINGS:ASC', 1.5, 'a']),
-    });
+    const roles = await gql<unknown>(
+      server.url,
+      'query($c: String) { roles(first: 2, after: $c, orderBy: { field: OPENINGS, direction: ASC }) { edges { cursor } } }',
+      {
+        c: b64(['Role', 'OPENINGS:ASC', 1.5, 'a']),
+      },
+    );
     expect(roles.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
   });
 
   it('answers totalCount selected through a fragment with the count of matching postings', async () => {
-    const plain = await gql<{ role: { postings: Conn } }>(server.url, '{ role(slug: "keyset-role") { postings(first: 2) { edges { node { externalId } } } } }');
+    const plain = await gql<{ role: { postings: Conn } }>(
+      server.url,
+      '{ role(slug: "keyset-role") { postings(first: 2) { edges { node { externalId } } } } }',
+    );
     expect(plain.errors).toBeUndefined();
     const counted = await gql<{ role: { postings: Conn } }>(
       server.url,
@@ -140,12 +172,16 @@ describe('keyset pagination', () => {
     );
     expect(counted.data?.role.postings.totalCount).toBe(expected[0]?.n);
   });
-  it('pages through top employers (by postings, then name) and an employer\'s postings one at a time, as in the whole list', async () => {
-    type Top = { edges: { postings: number; node: { id: string; name: string } }[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } };
+  it("pages through top employers (by postings, then name) and an employer's postings one at a time, as in the whole list", async () => {
+    type Top = {
+      edges: { postings: number; node: { id: string; name: string } }[];
+      pageInfo: { hasNextPage: boolean; endCursor: string | null };
+    };
     // Counted per posting below, so the list is asked for without grouping duplicates.
     const q = `query($first: Int, $after: String) { role(slug: "keyset-role") { topEmployers(first: $first, after: $after, dedupe: false) {
       edges { postings node { id name } } pageInfo { hasNextPage endCursor } } } }`;
-    const whole = (await gql<{ role: { topEmployers: Top } }>(server.url, q, { first: 100 })).data!.role.topEmployers.edges;
+    const whole = (await gql<{ role: { topEmployers: Top } }>(server.url, q, { first: 100 })).data!.role.topEmployers
+      .edges;
     // Counted independently (earlier tests inserted postings too).
     const { rows: counted } = await db.pool.query<{ name: string; n: number }>(
       `SELECT e.name, count(*)::int AS n FROM posting p JOIN role r ON r.id = p.role_id JOIN employer e ON e.id = p.employer_id
@@ -158,7 +194,11 @@ describe('keyset pagination', () => {
     const paged: string[] = [];
     let after: string | null = null;
     do {
-      const res: { data?: { role: { topEmployers: Top } } } = await gql<{ role: { topEmployers: Top } }>(server.url, q, { first: 2, after });
+      const res: { data?: { role: { topEmployers: Top } } } = await gql<{ role: { topEmployers: Top } }>(
+        server.url,
+        q,
+        { first: 2, after },
+      );
       paged.push(...res.data!.role.topEmployers.edges.map((e) => e.node.name));
       after = res.data!.role.topEmployers.pageInfo.hasNextPage ? res.data!.role.topEmployers.pageInfo.endCursor : null;
     } while (after);
@@ -166,11 +206,19 @@ describe('keyset pagination', () => {
 
     const eq = `query($id: ID!, $after: String) { employer(id: $id) { postings(first: 1, after: $after) { edges { node { externalId } } pageInfo { hasNextPage endCursor } } } }`;
     const id = whole[0]!.node.id;
-    const all = await gql<{ employer: { postings: Conn } }>(server.url, 'query($id: ID!) { employer(id: $id) { postings(first: 100) { edges { node { externalId } } } } }', { id });
+    const all = await gql<{ employer: { postings: Conn } }>(
+      server.url,
+      'query($id: ID!) { employer(id: $id) { postings(first: 100) { edges { node { externalId } } } } }',
+      { id },
+    );
     const one: string[] = [];
     let next: string | null = null;
     do {
-      const res: { data?: { employer: { postings: Conn } } } = await gql<{ employer: { postings: Conn } }>(server.url, eq, { id, after: next });
+      const res: { data?: { employer: { postings: Conn } } } = await gql<{ employer: { postings: Conn } }>(
+        server.url,
+        eq,
+        { id, after: next },
+      );
       one.push(...res.data!.employer.postings.edges.map((e) => e.node.externalId));
       next = res.data!.employer.postings.pageInfo.hasNextPage ? res.data!.employer.postings.pageInfo.endCursor : null;
     } while (next);

@@ -31,7 +31,8 @@ function workedExamples(text: string): WorkedExample[] {
 function rounded(value: unknown): unknown {
   if (typeof value === 'number') return Number(value.toPrecision(9));
   if (Array.isArray(value)) return value.map(rounded);
-  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, rounded(v)]));
+  if (value && typeof value === 'object')
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, rounded(v)]));
   return value;
 }
 
@@ -55,13 +56,16 @@ describe('docs/methodology.md worked examples', () => {
     for (const e of examples) expect(e.queries.length).toBeGreaterThan(0);
   });
 
-  it.each(examples.map((e, i) => [i + 1, e] as const))('example %i: the feed imported gives the documented answers', async (_n, example) => {
-    await db.pool.query('TRUNCATE posting, salary_observation, employer RESTART IDENTITY CASCADE');
-    const summary = await importFile(db, 'postings', Readable.from([example.feed]), { format: 'ndjson' });
-    expect(summary.rejected).toBe(0);
-    for (const { query, answer } of example.queries) {
-      const { data, errors } = await gql(server.url, query);
-      expect(rounded({ ...(errors ? { errors } : {}), data })).toEqual(rounded(answer));
-    }
-  });
+  it.each(examples.map((e, i) => [i + 1, e] as const))(
+    'example %i: the feed imported gives the documented answers',
+    async (_n, example) => {
+      await db.pool.query('TRUNCATE posting, salary_observation, employer RESTART IDENTITY CASCADE');
+      const summary = await importFile(db, 'postings', Readable.from([example.feed]), { format: 'ndjson' });
+      expect(summary.rejected).toBe(0);
+      for (const { query, answer } of example.queries) {
+        const { data, errors } = await gql(server.url, query);
+        expect(rounded({ ...(errors ? { errors } : {}), data })).toEqual(rounded(answer));
+      }
+    },
+  );
 });

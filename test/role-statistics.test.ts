@@ -31,14 +31,94 @@ const rates: Rate[] = [
 // Ranges, single bounds, hourly/daily/weekly/monthly pay, EUR at two rates, unknown degree
 // requirements, a closed and a future posting, and two spellings of one employer.
 const postings: PostingRow[] = [
-  { externalId: 'p1', company: 'Acme Corp', salaryMin: 100000, salaryMax: 120000, salaryCurrency: 'USD', salaryPeriod: 'YEAR', degreeRequired: true, postedAt: daysFromNow(-30), closedAt: null },
-  { externalId: 'p2', company: '  ACME   corp ', salaryMin: 50, salaryMax: null, salaryCurrency: 'USD', salaryPeriod: 'HOUR', degreeRequired: null, postedAt: daysFromNow(-20), closedAt: null },
-  { externalId: 'p3', company: 'Globex', salaryMin: null, salaryMax: 9000, salaryCurrency: 'EUR', salaryPeriod: 'MONTH', degreeRequired: false, postedAt: new Date('2026-03-01T00:00:00Z'), closedAt: null },
-  { externalId: 'p4', company: 'Initech', salaryMin: null, salaryMax: null, salaryCurrency: 'USD', salaryPeriod: 'YEAR', degreeRequired: false, postedAt: daysFromNow(-5), closedAt: null },
-  { externalId: 'p5', company: 'Umbrella', salaryMin: 700, salaryMax: 700, salaryCurrency: 'USD', salaryPeriod: 'DAY', degreeRequired: true, postedAt: daysFromNow(-40), closedAt: daysFromNow(-1) },
-  { externalId: 'p6', company: 'Hooli', salaryMin: 2000, salaryMax: 2200, salaryCurrency: 'USD', salaryPeriod: 'WEEK', degreeRequired: null, postedAt: daysFromNow(2), closedAt: null },
-  { externalId: 'p7', company: 'Stark GmbH', salaryMin: 80000, salaryMax: 90000, salaryCurrency: 'EUR', salaryPeriod: 'YEAR', degreeRequired: null, postedAt: new Date('2026-07-01T00:00:00Z'), closedAt: daysFromNow(30) },
-  { externalId: 'p8', company: 'Wayne Enterprises', salaryMin: 60000, salaryMax: 64000, salaryCurrency: 'GBP', salaryPeriod: 'YEAR', degreeRequired: true, postedAt: daysFromNow(-3), closedAt: null },
+  {
+    externalId: 'p1',
+    company: 'Acme Corp',
+    salaryMin: 100000,
+    salaryMax: 120000,
+    salaryCurrency: 'USD',
+    salaryPeriod: 'YEAR',
+    degreeRequired: true,
+    postedAt: daysFromNow(-30),
+    closedAt: null,
+  },
+  {
+    externalId: 'p2',
+    company: '  ACME   corp ',
+    salaryMin: 50,
+    salaryMax: null,
+    salaryCurrency: 'USD',
+    salaryPeriod: 'HOUR',
+    degreeRequired: null,
+    postedAt: daysFromNow(-20),
+    closedAt: null,
+  },
+  {
+    externalId: 'p3',
+    company: 'Globex',
+    salaryMin: null,
+    salaryMax: 9000,
+    salaryCurrency: 'EUR',
+    salaryPeriod: 'MONTH',
+    degreeRequired: false,
+    postedAt: new Date('2026-03-01T00:00:00Z'),
+    closedAt: null,
+  },
+  {
+    externalId: 'p4',
+    company: 'Initech',
+    salaryMin: null,
+    salaryMax: null,
+    salaryCurrency: 'USD',
+    salaryPeriod: 'YEAR',
+    degreeRequired: false,
+    postedAt: daysFromNow(-5),
+    closedAt: null,
+  },
+  {
+    externalId: 'p5',
+    company: 'Umbrella',
+    salaryMin: 700,
+    salaryMax: 700,
+    salaryCurrency: 'USD',
+    salaryPeriod: 'DAY',
+    degreeRequired: true,
+    postedAt: daysFromNow(-40),
+    closedAt: daysFromNow(-1),
+  },
+  {
+    externalId: 'p6',
+    company: 'Hooli',
+    salaryMin: 2000,
+    salaryMax: 2200,
+    salaryCurrency: 'USD',
+    salaryPeriod: 'WEEK',
+    degreeRequired: null,
+    postedAt: daysFromNow(2),
+    closedAt: null,
+  },
+  {
+    externalId: 'p7',
+    company: 'Stark GmbH',
+    salaryMin: 80000,
+    salaryMax: 90000,
+    salaryCurrency: 'EUR',
+    salaryPeriod: 'YEAR',
+    degreeRequired: null,
+    postedAt: new Date('2026-07-01T00:00:00Z'),
+    closedAt: daysFromNow(30),
+  },
+  {
+    externalId: 'p8',
+    company: 'Wayne Enterprises',
+    salaryMin: 60000,
+    salaryMax: 64000,
+    salaryCurrency: 'GBP',
+    salaryPeriod: 'YEAR',
+    degreeRequired: true,
+    postedAt: daysFromNow(-3),
+    closedAt: null,
+  },
 ];
 
 const reports = [
@@ -50,7 +130,10 @@ const csvCell = (v: unknown) => (v === null || v === undefined ? '' : v instance
 
 function writeCsv(dir: string, name: string, header: string[], rows: Record<string, unknown>[]): string {
   const file = path.join(dir, name);
-  fs.writeFileSync(file, [header.join(','), ...rows.map((r) => header.map((h) => csvCell(r[h])).join(','))].join('\n') + '\n');
+  fs.writeFileSync(
+    file,
+    [header.join(','), ...rows.map((r) => header.map((h) => csvCell(r[h])).join(','))].join('\n') + '\n',
+  );
   return file;
 }
 
@@ -65,8 +148,22 @@ interface StatsData {
     stats: {
       openings: number;
       employers: number;
-      salary: { currency: string; count: number; mean: number | null; median: number | null; min: number | null; max: number | null };
-      degreeRequirement: { employerShare: number | null; postingShare: number | null; employersRequiring: number; employersKnown: number; postingsRequiring: number; postingsKnown: number };
+      salary: {
+        currency: string;
+        count: number;
+        mean: number | null;
+        median: number | null;
+        min: number | null;
+        max: number | null;
+      };
+      degreeRequirement: {
+        employerShare: number | null;
+        postingShare: number | null;
+        employersRequiring: number;
+        employersKnown: number;
+        postingsRequiring: number;
+        postingsKnown: number;
+      };
     };
   } | null;
 }
@@ -80,13 +177,52 @@ describe('role statistics over HTTP', () => {
     db = await createTestDatabase();
     server = await startTestServer(db);
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'jobstats-stats-'));
-    await importFile(db, 'rates', writeCsv(dir, 'rates.csv', ['currency', 'usdPerUnit', 'asOf'], rates as unknown as Record<string, unknown>[]));
-    const postingRows = postings.map((p) => ({ ...p, role: 'data-engineer', roleTitle: 'Data Engineer', source: 'test' }));
-    const summary = await importFile(db, 'postings', writeCsv(dir, 'postings.csv',
-      ['externalId', 'source', 'role', 'roleTitle', 'company', 'salaryMin', 'salaryMax', 'salaryCurrency', 'salaryPeriod', 'degreeRequired', 'postedAt', 'closedAt'], postingRows));
+    await importFile(
+      db,
+      'rates',
+      writeCsv(dir, 'rates.csv', ['currency', 'usdPerUnit', 'asOf'], rates as unknown as Record<string, unknown>[]),
+    );
+    const postingRows = postings.map((p) => ({
+      ...p,
+      role: 'data-engineer',
+      roleTitle: 'Data Engineer',
+      source: 'test',
+    }));
+    const summary = await importFile(
+      db,
+      'postings',
+      writeCsv(
+        dir,
+        'postings.csv',
+        [
+          'externalId',
+          'source',
+          'role',
+          'roleTitle',
+          'company',
+          'salaryMin',
+          'salaryMax',
+          'salaryCurrency',
+          'salaryPeriod',
+          'degreeRequired',
+          'postedAt',
+          'closedAt',
+        ],
+        postingRows,
+      ),
+    );
     expect(summary.rejected).toBe(0);
     const reportRows = reports.map((r) => ({ ...r, role: 'data-engineer', source: 'survey' }));
-    const obs = await importFile(db, 'observations', writeCsv(dir, 'reports.csv', ['externalId', 'source', 'role', 'amount', 'currency', 'period', 'observedAt'], reportRows));
+    const obs = await importFile(
+      db,
+      'observations',
+      writeCsv(
+        dir,
+        'reports.csv',
+        ['externalId', 'source', 'role', 'amount', 'currency', 'period', 'observedAt'],
+        reportRows,
+      ),
+    );
     expect(obs.rejected).toBe(0);
     await db.pool.query(`INSERT INTO role (slug, title) VALUES ('empty-role', 'Empty Role')`);
   });
@@ -113,7 +249,9 @@ describe('role statistics over HTTP', () => {
     const open = postings.filter((p) => p.postedAt <= now && (p.closedAt === null || p.closedAt > now));
     const amounts = [
       ...open.map((p) => annualUsd(p.salaryMin, p.salaryMax, p.salaryPeriod, p.salaryCurrency, p.postedAt, rates)),
-      ...reports.filter((r) => r.observedAt <= now).map((r) => annualUsd(r.amount, null, r.period, r.currency, r.observedAt, rates)),
+      ...reports
+        .filter((r) => r.observedAt <= now)
+        .map((r) => annualUsd(r.amount, null, r.period, r.currency, r.observedAt, rates)),
     ].filter((v): v is number => v !== null);
     expect(amounts).toHaveLength(7);
     const res = await gql<StatsData>(server.url, STATS_QUERY, { slug: 'data-engineer' });
@@ -130,7 +268,8 @@ describe('role statistics over HTTP', () => {
     const now = new Date();
     const open = postings.filter((p) => p.postedAt <= now && (p.closedAt === null || p.closedAt > now));
     const byEmployer = new Map<string, (boolean | null)[]>();
-    for (const p of open) byEmployer.set(employerKey(p.company), [...(byEmployer.get(employerKey(p.company)) ?? []), p.degreeRequired]);
+    for (const p of open)
+      byEmployer.set(employerKey(p.company), [...(byEmployer.get(employerKey(p.company)) ?? []), p.degreeRequired]);
     const employersKnown = [...byEmployer.values()].filter((reqs) => reqs.some((r) => r !== null)).length;
     const employersRequiring = [...byEmployer.values()].filter((reqs) => reqs.some((r) => r === true)).length;
     const postingsKnown = open.filter((p) => p.degreeRequired !== null).length;
@@ -155,7 +294,14 @@ describe('role statistics over HTTP', () => {
       openings: 0,
       employers: 0,
       salary: { currency: 'USD', count: 0, mean: null, median: null, min: null, max: null },
-      degreeRequirement: { employerShare: null, postingShare: null, employersRequiring: 0, employersKnown: 0, postingsRequiring: 0, postingsKnown: 0 },
+      degreeRequirement: {
+        employerShare: null,
+        postingShare: null,
+        employersRequiring: 0,
+        employersKnown: 0,
+        postingsRequiring: 0,
+        postingsKnown: 0,
+      },
     });
   });
 

@@ -66,7 +66,15 @@ describe('salary distribution', () => {
       { currency: 'EUR', usdPerUnit: 1.1, asOf: '2026-01-01' },
     ]);
     const rows = Object.entries(SAMPLES).flatMap(([slug, values]) =>
-      values.map((amount, i) => ({ externalId: `${slug}-${i}`, source: 'survey', role: slug, amount, currency: 'USD', period: 'YEAR', observedAt: '2026-02-01' })),
+      values.map((amount, i) => ({
+        externalId: `${slug}-${i}`,
+        source: 'survey',
+        role: slug,
+        amount,
+        currency: 'USD',
+        period: 'YEAR',
+        observedAt: '2026-02-01',
+      })),
     );
     await importRows(db, 'observations', rows);
     await db.pool.query(`INSERT INTO role (slug, title) VALUES ('none', 'None')`);
@@ -78,28 +86,37 @@ describe('salary distribution', () => {
     await db?.close();
   });
 
-  it.each(['odd', 'even', 'ties', 'outliers'])('%s sample: mean, percentiles, stddev, standard error and 95%% interval match an independent computation', async (slug) => {
-    const values = SAMPLES[slug] as number[];
-    const { salary: s } = await salary(slug);
-    const sd = sampleStddev(values);
-    const se = sd / Math.sqrt(values.length);
-    expect(s?.count).toBe(values.length);
-    expect(s?.sampleSize).toBe(values.length);
-    expect(s?.mean).toBeCloseTo(mean(values) as number, 6);
-    for (const [field, p] of [['p10', 0.1], ['p25', 0.25], ['median', 0.5], ['p75', 0.75], ['p90', 0.9]] as const) {
-      expect(s?.[field]).toBeCloseTo(percentile(values, p) as number, 6);
-    }
-    expect(s?.min).toBe(Math.min(...values));
-    expect(s?.max).toBe(Math.max(...values));
-    expect(s?.stddev).toBeCloseTo(sd, 6);
-    expect(s?.standardError).toBeCloseTo(se, 6);
-    const t = T975[values.length - 1];
-    if (t !== undefined) {
-      expect(s?.meanConfidenceInterval?.level).toBe(0.95);
-      expect(s?.meanConfidenceInterval?.lower).toBeCloseTo((mean(values) as number) - t * se, -1);
-      expect(s?.meanConfidenceInterval?.upper).toBeCloseTo((mean(values) as number) + t * se, -1);
-    }
-  });
+  it.each(['odd', 'even', 'ties', 'outliers'])(
+    '%s sample: mean, percentiles, stddev, standard error and 95%% interval match an independent computation',
+    async (slug) => {
+      const values = SAMPLES[slug] as number[];
+      const { salary: s } = await salary(slug);
+      const sd = sampleStddev(values);
+      const se = sd / Math.sqrt(values.length);
+      expect(s?.count).toBe(values.length);
+      expect(s?.sampleSize).toBe(values.length);
+      expect(s?.mean).toBeCloseTo(mean(values) as number, 6);
+      for (const [field, p] of [
+        ['p10', 0.1],
+        ['p25', 0.25],
+        ['median', 0.5],
+        ['p75', 0.75],
+        ['p90', 0.9],
+      ] as const) {
+        expect(s?.[field]).toBeCloseTo(percentile(values, p) as number, 6);
+      }
+      expect(s?.min).toBe(Math.min(...values));
+      expect(s?.max).toBe(Math.max(...values));
+      expect(s?.stddev).toBeCloseTo(sd, 6);
+      expect(s?.standardError).toBeCloseTo(se, 6);
+      const t = T975[values.length - 1];
+      if (t !== undefined) {
+        expect(s?.meanConfidenceInterval?.level).toBe(0.95);
+        expect(s?.meanConfidenceInterval?.lower).toBeCloseTo((mean(values) as number) - t * se, -1);
+        expect(s?.meanConfidenceInterval?.upper).toBeCloseTo((mean(values) as number) + t * se, -1);
+      }
+    },
+  );
 
   it('the median of an even count interpolates the two middle values', async () => {
     const { salary: s } = await salary('even');
@@ -108,13 +125,35 @@ describe('salary distribution', () => {
 
   it('a single observation has every central figure equal to it and no spread', async () => {
     const { salary: s } = await salary('single');
-    expect(s).toMatchObject({ count: 1, mean: 50000, median: 50000, min: 50000, max: 50000, p10: 50000, p90: 50000, stddev: null, standardError: null, meanConfidenceInterval: null, confidence: 'INSUFFICIENT' });
+    expect(s).toMatchObject({
+      count: 1,
+      mean: 50000,
+      median: 50000,
+      min: 50000,
+      max: 50000,
+      p10: 50000,
+      p90: 50000,
+      stddev: null,
+      standardError: null,
+      meanConfidenceInterval: null,
+      confidence: 'INSUFFICIENT',
+    });
     expect(s?.histogram).toEqual([{ lowerBound: 50000, upperBound: 50000, count: 1 }]);
   });
 
   it('no observation gives nulls, an empty histogram and INSUFFICIENT confidence', async () => {
     const { salary: s } = await salary('none');
-    expect(s).toMatchObject({ count: 0, mean: null, median: null, min: null, max: null, p25: null, stddev: null, confidence: 'INSUFFICIENT', histogram: [] });
+    expect(s).toMatchObject({
+      count: 0,
+      mean: null,
+      median: null,
+      min: null,
+      max: null,
+      p25: null,
+      stddev: null,
+      confidence: 'INSUFFICIENT',
+      histogram: [],
+    });
   });
 
   it('labels confidence by sample size: INSUFFICIENT under 5, LOW 5-14', async () => {
@@ -125,14 +164,25 @@ describe('salary distribution', () => {
 
   it('minSampleSize suppresses every figure below it', async () => {
     const { salary: s } = await salary('odd', { min: 8 });
-    expect(s).toMatchObject({ suppressed: true, count: 7, mean: null, median: null, p90: null, stddev: null, histogram: [] });
+    expect(s).toMatchObject({
+      suppressed: true,
+      count: 7,
+      mean: null,
+      median: null,
+      p90: null,
+      stddev: null,
+      histogram: [],
+    });
     expect((await salary('odd', { min: 7 })).salary?.suppressed).toBe(false);
   });
 
   it('excludeOutliers drops observations whose modified z-score exceeds 3.5 and says how many', async () => {
     const values = SAMPLES.outliers as number[];
     const med = percentile(values, 0.5) as number;
-    const mad = percentile(values.map((v) => Math.abs(v - med)), 0.5) as number;
+    const mad = percentile(
+      values.map((v) => Math.abs(v - med)),
+      0.5,
+    ) as number;
     const kept = values.filter((v) => (0.6745 * Math.abs(v - med)) / mad <= 3.5);
     const { salary: s } = await salary('outliers', { outliers: true });
     expect(s?.outliersExcluded).toBe(values.length - kept.length);
@@ -145,7 +195,7 @@ describe('salary distribution', () => {
   it('excludeOutliers falls back to the mean absolute deviation when the MAD is zero', async () => {
     const values = SAMPLES.flat as number[];
     const med = percentile(values, 0.5) as number;
-    const meanAd = (mean(values.map((v) => Math.abs(v - med))) as number);
+    const meanAd = mean(values.map((v) => Math.abs(v - med))) as number;
     const kept = values.filter((v) => Math.abs(v - med) / (1.253314 * meanAd) <= 3.5);
     const { salary: s } = await salary('flat', { outliers: true });
     expect(s?.count).toBe(kept.length);
@@ -177,7 +227,9 @@ describe('salary distribution', () => {
     const { salary: s } = await salary('odd', { width: 25000 });
     const first = Math.floor(Math.min(...values) / 25000) * 25000;
     const last = Math.floor(Math.max(...values) / 25000) * 25000;
-    expect(s?.histogram.map((b) => b.lowerBound)).toEqual(Array.from({ length: (last - first) / 25000 + 1 }, (_, i) => first + i * 25000));
+    expect(s?.histogram.map((b) => b.lowerBound)).toEqual(
+      Array.from({ length: (last - first) / 25000 + 1 }, (_, i) => first + i * 25000),
+    );
     for (const b of s?.histogram ?? []) {
       expect(b.count).toBe(values.filter((v) => v >= b.lowerBound && v < b.upperBound).length);
     }

@@ -9,7 +9,15 @@ const EXPECTED = fs.readFileSync(path.join(__dirname, 'fixtures/backend-develope
 const SHARED_SEED = path.resolve(ROOT, '../shared/seed/backend-developer.md');
 
 async function snapshot(db: TestDatabase): Promise<unknown[]> {
-  const tables = ['role', 'responsibility', 'career_step', 'employer', 'posting', 'salary_observation', 'exchange_rate'];
+  const tables = [
+    'role',
+    'responsibility',
+    'career_step',
+    'employer',
+    'posting',
+    'salary_observation',
+    'exchange_rate',
+  ];
   return Promise.all(tables.map(async (t) => (await db.pool.query(`SELECT * FROM ${t} ORDER BY 1, 2`)).rows));
 }
 

@@ -5,7 +5,8 @@ import { startService } from './hardening/support/child-service.ts';
 import { runScript } from './support/run.ts';
 import { gql } from './support/server.ts';
 
-const OVERVIEW = '{ role(slug: "backend-developer") { stats { openings salary { mean } degreeRequirement { employerShare } } } }';
+const OVERVIEW =
+  '{ role(slug: "backend-developer") { stats { openings salary { mean } degreeRequirement { employerShare } } } }';
 
 describe('npm start without DATABASE_URL', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'jobstats-pglite-'));
@@ -18,7 +19,9 @@ describe('npm start without DATABASE_URL', () => {
       // A first start creates, migrates and seeds the folder: generous on a loaded machine.
       const service = await startService({ PGLITE_DIR: dir, NODE_ENV: 'development', LOG_LEVEL: 'warn' }, 240_000);
       const { url } = service;
-      const res = await gql<{ role: { stats: { openings: number; salary: { mean: number }; degreeRequirement: { employerShare: number } } } }>(url, OVERVIEW);
+      const res = await gql<{
+        role: { stats: { openings: number; salary: { mean: number }; degreeRequirement: { employerShare: number } } };
+      }>(url, OVERVIEW);
       expect(res.data?.role.stats.openings).toBe(3);
       expect(res.data?.role.stats.salary.mean).toBeCloseTo(88800, 6);
       expect(res.data?.role.stats.degreeRequirement.employerShare).toBeCloseTo(1 / 3, 10);

@@ -49,7 +49,8 @@ export function hashApiKey(key: string): string {
 function checkName(name: string): string {
   const trimmed = name.trim();
   if (trimmed === '') throw new ApiKeyError('the key name must not be empty');
-  if (trimmed.length > 100) throw new ApiKeyError(`the key name must be at most 100 characters (has ${trimmed.length})`);
+  if (trimmed.length > 100)
+    throw new ApiKeyError(`the key name must be at most 100 characters (has ${trimmed.length})`);
   // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are exactly what this rejects.
   if (/[\u0000-\u001f\u007f]/.test(trimmed)) throw new ApiKeyError('the key name must not contain control characters');
   return trimmed;
@@ -115,10 +116,15 @@ export async function verifyApiKey(db: Queryable, authorization: string | undefi
   const key = authorization.length <= 300 ? BEARER.exec(authorization)?.[1] : undefined;
   const prefix = key === undefined ? undefined : KEY_PATTERN.exec(key)?.[1];
   if (key === undefined || prefix === undefined) return { ok: false, reason: 'invalid' };
-  const { rows } = await db.query<{ id: number; name: string; hash: string; revokedAt: Date | null; lastUsedAt: Date | null }>(
-    `SELECT id, name, hash, revoked_at AS "revokedAt", last_used_at AS "lastUsedAt" FROM api_key WHERE prefix = $1`,
-    [prefix],
-  );
+  const { rows } = await db.query<{
+    id: number;
+    name: string;
+    hash: string;
+    revokedAt: Date | null;
+    lastUsedAt: Date | null;
+  }>(`SELECT id, name, hash, revoked_at AS "revokedAt", last_used_at AS "lastUsedAt" FROM api_key WHERE prefix = $1`, [
+    prefix,
+  ]);
   const row = rows[0];
   const given = Buffer.from(hashApiKey(key), 'utf8');
   const stored = Buffer.from(row?.hash ?? NO_HASH, 'utf8');

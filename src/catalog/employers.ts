@@ -18,7 +18,12 @@ export async function employersByIds(db: Queryable, ids: readonly number[]): Pro
 }
 
 /** Openings of each employer (all roles): open groups of duplicates, or open postings without dedupe, in one statement. */
-export async function employerOpenings(db: Queryable, ids: readonly number[], asOf: Date, dedupe = true): Promise<number[]> {
+export async function employerOpenings(
+  db: Queryable,
+  ids: readonly number[],
+  asOf: Date,
+  dedupe = true,
+): Promise<number[]> {
   const params = new SqlParams();
   const list = params.add(ids, '::int[]');
   const at = params.add(asOf, '::timestamptz');
@@ -80,7 +85,9 @@ ORDER BY ids.role_id, r.rn`;
     rn: number | null;
     total: number | null;
   }>(db, sql, params.values);
-  const pages = new Map<number, Page<EmployerCount>>(roleIds.map((id) => [id, { items: [], keys: [], hasNextPage: false, totalCount: null }]));
+  const pages = new Map<number, Page<EmployerCount>>(
+    roleIds.map((id) => [id, { items: [], keys: [], hasNextPage: false, totalCount: null }]),
+  );
   for (const r of rows) {
     const target = pages.get(r.role_id);
     if (!target) continue;

@@ -102,7 +102,8 @@ function withSalaryFromText(stored: Record<string, unknown>, changes: PostingCha
     row.salaryMin = null;
     row.salaryMax = null;
   }
-  if (changes.salaryEstimated === undefined && stored.salaryEstimated === parsed.salary.estimated) row.salaryEstimated = null;
+  if (changes.salaryEstimated === undefined && stored.salaryEstimated === parsed.salary.estimated)
+    row.salaryEstimated = null;
   return row;
 }
 
@@ -111,13 +112,23 @@ async function readPosting(db: WriteDatabase, id: number, asOf: Date): Promise<P
   return posting ?? null;
 }
 
-async function write(db: WriteDatabase, row: Record<string, unknown>, mode: WriteMode, asOf: Date): Promise<PostingWrite> {
+async function write(
+  db: WriteDatabase,
+  row: Record<string, unknown>,
+  mode: WriteMode,
+  asOf: Date,
+): Promise<PostingWrite> {
   const written = await writeRow(db, 'postings', row, mode);
   if (written.id === null) return { posting: null, userErrors: written.userErrors };
   return { posting: await readPosting(db, written.id, asOf), userErrors: [] };
 }
 
-async function rewrite(db: WriteDatabase, id: number | null, changes: PostingChanges, asOf: Date): Promise<PostingWrite> {
+async function rewrite(
+  db: WriteDatabase,
+  id: number | null,
+  changes: PostingChanges,
+  asOf: Date,
+): Promise<PostingWrite> {
   const stored = id === null ? null : await storedRow(db, id);
   if (id === null || stored === null) return { posting: null, userErrors: NOT_FOUND };
   const row = withSalaryFromText(stored, changes);
@@ -142,7 +153,12 @@ export function upsertPosting(db: WriteDatabase, input: NewPosting, asOf: Date):
  * Changes the given fields of posting `id` (null when the caller's id named none): the stored
  * posting, overlaid with `changes`, is written again with the import's rules, which check the result.
  */
-export function updatePosting(db: WriteDatabase, id: number | null, changes: PostingChanges, asOf: Date): Promise<PostingWrite> {
+export function updatePosting(
+  db: WriteDatabase,
+  id: number | null,
+  changes: PostingChanges,
+  asOf: Date,
+): Promise<PostingWrite> {
   return rewrite(db, id, changes, asOf);
 }
 
@@ -179,9 +195,11 @@ export async function deletePosting(db: WriteDatabase, id: number | null): Promi
       }
       if (deleted.dedupe_key !== null) {
         // The postings left under its key: their groups (the deleted one's among them) are walked again.
-        const touched = 'SELECT p.id, p.group_id, p.employer_id, p.dedupe_key FROM posting p WHERE p.employer_id = $1 AND p.dedupe_key = $2';
+        const touched =
+          'SELECT p.id, p.group_id, p.employer_id, p.dedupe_key FROM posting p WHERE p.employer_id = $1 AND p.dedupe_key = $2';
         // Some of the steps take no parameters (SET LOCAL jit = off).
-        for (const sql of regroupSql(touched)) await client.query(sql, sql.includes('$1') ? [deleted.employer_id, deleted.dedupe_key] : []);
+        for (const sql of regroupSql(touched))
+          await client.query(sql, sql.includes('$1') ? [deleted.employer_id, deleted.dedupe_key] : []);
       }
       await client.query('COMMIT');
       return { deletedId: id, userErrors: [] };

@@ -33,19 +33,30 @@ export interface Page<T> {
   totalCount: number | null;
 }
 
-export const pageRequestKey = (page: PageRequest): string => JSON.stringify([page.first, page.after ?? null, page.withTotal]);
+export const pageRequestKey = (page: PageRequest): string =>
+  JSON.stringify([page.first, page.after ?? null, page.withTotal]);
 
 /**
  * The keyset condition "after `after` in ORDER BY `column` `dir` NULLS LAST, `id` `dir`": a row
  * comparison the planner can start an index scan at. `cast` types the cursor's value.
  */
-export function keysetCondition(column: string, id: string, dir: Direction, after: KeysetValue[], params: SqlParams, cast: string, nullable: boolean): string {
+export function keysetCondition(
+  column: string,
+  id: string,
+  dir: Direction,
+  after: KeysetValue[],
+  params: SqlParams,
+  cast: string,
+  nullable: boolean,
+): string {
   const op = dir === 'ASC' ? '>' : '<';
   const [value, lastId] = after;
   const idParam = params.add(lastId, typeof lastId === 'number' ? '::int' : '::text');
   if (value === null) return nullable ? `(${column} IS NULL AND ${id} ${op} ${idParam})` : 'false';
   const valueParam = params.add(value, cast);
-  return nullable ? `((${column}, ${id}) ${op} (${valueParam}, ${idParam}) OR ${column} IS NULL)` : `(${column}, ${id}) ${op} (${valueParam}, ${idParam})`;
+  return nullable
+    ? `((${column}, ${id}) ${op} (${valueParam}, ${idParam}) OR ${column} IS NULL)`
+    : `(${column}, ${id}) ${op} (${valueParam}, ${idParam})`;
 }
 
 // posted_at is NOT NULL: no NULLS LAST, so that ORDER BY matches a (role_id, posted_at, id) index scan.
@@ -55,7 +66,11 @@ const ORDER_COLUMN: Record<PostingOrderField, { sql: string; cast: string; nulla
   TITLE: { sql: 'p.title', cast: '::text', nullable: true },
 };
 
-export async function postingsByIds(db: Queryable, ids: readonly number[], asOf: Date): Promise<(PostingRecord | null)[]> {
+export async function postingsByIds(
+  db: Queryable,
+  ids: readonly number[],
+  asOf: Date,
+): Promise<(PostingRecord | null)[]> {
   const params = new SqlParams();
   const idList = params.add(ids, '::int[]');
   const at = params.add(asOf, '::timestamptz');
@@ -68,7 +83,11 @@ export async function postingsByIds(db: Queryable, ids: readonly number[], asOf:
 }
 
 /** The postings of each group of duplicates (by its earliest posting's id), earliest first, in one statement. */
-export async function postingsByGroups(db: Queryable, groupIds: readonly number[], asOf: Date): Promise<PostingRecord[][]> {
+export async function postingsByGroups(
+  db: Queryable,
+  groupIds: readonly number[],
+  asOf: Date,
+): Promise<PostingRecord[][]> {
   const params = new SqlParams();
   const list = params.add(groupIds, '::int[]');
   const at = params.add(asOf, '::timestamptz');
@@ -104,8 +123,12 @@ export async function postingPages(
   const column = ORDER_COLUMN[order.field];
   const orderBy = `${column.sql} ${dir}${column.nullable ? ' NULLS LAST' : ''}, p.id ${dir}`;
   const condition = postingCondition('p', filter, at, params);
-  const keyset = page.after ? ` AND ${keysetCondition(column.sql, 'p.id', dir, page.after, params, column.cast, column.nullable)}` : '';
-  const total = page.withTotal ? `(SELECT count(*)::int FROM posting p WHERE p.${owner} = ids.owner AND ${condition})` : 'NULL::int';
+  const keyset = page.after
+    ? ` AND ${keysetCondition(column.sql, 'p.id', dir, page.after, params, column.cast, column.nullable)}`
+    : '';
+  const total = page.withTotal
+    ? `(SELECT count(*)::int FROM posting p WHERE p.${owner} = ids.owner AND ${condition})`
+    : 'NULL::int';
   const sql = `
 SELECT ids.owner AS page_owner, ${total} AS page_total, n.*
 FROM unnest(${ids}) AS ids(owner)
@@ -119,9 +142,16 @@ LEFT JOIN LATERAL (
   ) l
 ) n ON true
 ORDER BY ids.owner, n.rn`;
-  type Row = PostingRecord & { page_owner: number; page_total: number | null; sort_key: Date | number | string | null; rn: number | null };
+  type Row = PostingRecord & {
+    page_owner: number;
+    page_total: number | null;
+    sort_key: Date | number | string | null;
+    rn: number | null;
+  };
   const { rows } = await hotQuery<Row>(db, sql, params.values);
-  const pages = new Map<number, Page<PostingRecord>>(ownerIds.map((id) => [id, { items: [], keys: [], hasNextPage: false, totalCount: null }]));
+  const pages = new Map<number, Page<PostingRecord>>(
+    ownerIds.map((id) => [id, { items: [], keys: [], hasNextPage: false, totalCount: null }]),
+  );
   for (const { page_owner: ownerId, page_total: totalCount, sort_key: sortKey, rn, ...posting } of rows) {
     const target = pages.get(ownerId);
     if (!target) continue;

@@ -26,11 +26,16 @@ const PROSE = ['title', 'summary', 'responsibilitiesIntro', 'careerIntro', 'care
  * a seed changes nothing, not even updated_at. SQL over pg (no Prisma client at run time:
  * docs/architecture.md), with the column mapping of src/catalog/roles.ts.
  */
-export async function upsertRole(db: RoleWriteTarget, input: RoleInput): Promise<{ role: RoleRecord; changed: boolean }> {
+export async function upsertRole(
+  db: RoleWriteTarget,
+  input: RoleInput,
+): Promise<{ role: RoleRecord; changed: boolean }> {
   const client = await db.pool.connect();
   let done = false;
   try {
-    const timeout = db.writeStatementTimeoutMs ? `; SET LOCAL statement_timeout = ${Math.floor(db.writeStatementTimeoutMs)}` : '';
+    const timeout = db.writeStatementTimeoutMs
+      ? `; SET LOCAL statement_timeout = ${Math.floor(db.writeStatementTimeoutMs)}`
+      : '';
     await client.query(`BEGIN${timeout}`);
     // The row lock makes a concurrent write of the same page wait, so the comparison holds until COMMIT.
     const { rows: found } = await client.query<RoleRecord & { responsibilities: Item[]; career_steps: Item[] }>(

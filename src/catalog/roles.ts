@@ -31,7 +31,11 @@ const ROLE_KEYS: Record<RoleOrderField, { key: string; cast: string; nullable: b
   MEAN_SALARY: { key: 'sal.mean', cast: '::float8', nullable: true },
   MEDIAN_SALARY: { key: 'sal.median', cast: '::float8', nullable: true },
   // The employer share of docs/methodology.md; null (last) when no employer's requirement is known.
-  EMPLOYER_DEGREE_SHARE: { key: 'deg.employers_requiring::float8 / nullif(deg.employers_known, 0)', cast: '::float8', nullable: true },
+  EMPLOYER_DEGREE_SHARE: {
+    key: 'deg.employers_requiring::float8 / nullif(deg.employers_known, 0)',
+    cast: '::float8',
+    nullable: true,
+  },
 };
 
 const escapeLike = (text: string) => text.replace(/[\\%_]/g, (c) => `\\${c}`);
@@ -53,13 +57,19 @@ export class RoleCatalog {
 
   /** Roles by slug in one statement, in the order asked (null where there is none). */
   async bySlugs(slugs: readonly string[]): Promise<(RoleRecord | null)[]> {
-    const { rows: found } = await this.pool.query<RoleRecord>(`SELECT ${ROLE_COLUMNS} FROM role r WHERE r.slug = ANY($1::text[])`, [slugs]);
+    const { rows: found } = await this.pool.query<RoleRecord>(
+      `SELECT ${ROLE_COLUMNS} FROM role r WHERE r.slug = ANY($1::text[])`,
+      [slugs],
+    );
     const bySlug = new Map(found.map((r) => [r.slug, r]));
     return slugs.map((slug) => bySlug.get(slug) ?? null);
   }
 
   async byIds(ids: readonly number[]): Promise<(RoleRecord | null)[]> {
-    const { rows } = await this.pool.query<RoleRecord>(`SELECT ${ROLE_COLUMNS} FROM role r WHERE r.id = ANY($1::int[])`, [ids]);
+    const { rows } = await this.pool.query<RoleRecord>(
+      `SELECT ${ROLE_COLUMNS} FROM role r WHERE r.id = ANY($1::int[])`,
+      [ids],
+    );
     const byId = new Map(rows.map((r) => [r.id, r]));
     return ids.map((id) => byId.get(id) ?? null);
   }
@@ -100,7 +110,9 @@ export class RoleCatalog {
           'role_id',
         )}) deg ON deg.role_id = r.id`
       : '';
-    const keyset = request.after ? ` AND ${keysetCondition(key, 'r.slug', dir, request.after, params, cast, nullable)}` : '';
+    const keyset = request.after
+      ? ` AND ${keysetCondition(key, 'r.slug', dir, request.after, params, cast, nullable)}`
+      : '';
     const total = request.withTotal ? `(SELECT count(*)::int FROM role r WHERE ${where})` : 'NULL::int';
     const sql = `
 SELECT ${total} AS total, page.*
@@ -111,7 +123,9 @@ LEFT JOIN LATERAL (
   ORDER BY ${key} ${dir} NULLS LAST, r.slug ${dir}
   LIMIT ${params.add(request.first + 1)}
 ) page ON true`;
-    const { rows } = await hotQuery<RoleRecord & { total: number | null; id: number | null; sort_key: string | number | null }>(this.pool, sql, params.values);
+    const { rows } = await hotQuery<
+      RoleRecord & { total: number | null; id: number | null; sort_key: string | number | null }
+    >(this.pool, sql, params.values);
     const totalCount = rows[0]?.total ?? null;
     const found = rows.filter((r) => r.id !== null).slice(0, request.first);
     return {
@@ -131,13 +145,19 @@ LEFT JOIN LATERAL (
   }
 
   async responsibilitiesByIds(ids: readonly number[]): Promise<(Responsibility | null)[]> {
-    const { rows } = await this.pool.query<Responsibility>(`SELECT ${ITEM_COLUMNS} FROM responsibility WHERE id = ANY($1::int[])`, [ids]);
+    const { rows } = await this.pool.query<Responsibility>(
+      `SELECT ${ITEM_COLUMNS} FROM responsibility WHERE id = ANY($1::int[])`,
+      [ids],
+    );
     const byId = new Map(rows.map((r) => [r.id, r]));
     return ids.map((id) => byId.get(id) ?? null);
   }
 
   async careerStepsByIds(ids: readonly number[]): Promise<(CareerStep | null)[]> {
-    const { rows } = await this.pool.query<CareerStep>(`SELECT ${ITEM_COLUMNS} FROM career_step WHERE id = ANY($1::int[])`, [ids]);
+    const { rows } = await this.pool.query<CareerStep>(
+      `SELECT ${ITEM_COLUMNS} FROM career_step WHERE id = ANY($1::int[])`,
+      [ids],
+    );
     const byId = new Map(rows.map((r) => [r.id, r]));
     return ids.map((id) => byId.get(id) ?? null);
   }

@@ -19,7 +19,9 @@ export type RowWrite = { id: number; userErrors: [] } | { id: null; userErrors: 
 
 /** The BEGIN of the service's write transactions: its statement timeout per transaction, which holds behind a pooler too. */
 export function beginWrite(db: WriteDatabase): string {
-  return db.writeStatementTimeoutMs ? `BEGIN; SET LOCAL statement_timeout = ${Math.floor(db.writeStatementTimeoutMs)}` : 'BEGIN';
+  return db.writeStatementTimeoutMs
+    ? `BEGIN; SET LOCAL statement_timeout = ${Math.floor(db.writeStatementTimeoutMs)}`
+    : 'BEGIN';
 }
 
 /** A mutation's values as import values: an instant as its ISO text (what a file holds); undefined fields are left out. */
@@ -35,7 +37,8 @@ const ALREADY_EXISTS: UserError[] = [
   {
     field: ['input', 'externalId'],
     rule: 'alreadyExists',
-    message: 'names a posting that exists already (same source and externalId): change it with updatePosting, or replace it with upsertPosting',
+    message:
+      'names a posting that exists already (same source and externalId): change it with updatePosting, or replace it with upsertPosting',
   },
 ];
 
@@ -52,7 +55,12 @@ const EXISTS_SQL: Record<UpsertKind, string> = {
  * cannot both succeed (a lookup first spares the usual case the upsert and its rollback);
  * `replace` replaces it, as a re-import would.
  */
-export async function writeRow(db: WriteDatabase, kind: UpsertKind, values: Record<string, unknown>, mode: WriteMode): Promise<RowWrite> {
+export async function writeRow(
+  db: WriteDatabase,
+  kind: UpsertKind,
+  values: Record<string, unknown>,
+  mode: WriteMode,
+): Promise<RowWrite> {
   const client = await db.pool.connect();
   let inTransaction = false;
   let broken = false;
@@ -61,18 +69,28 @@ export async function writeRow(db: WriteDatabase, kind: UpsertKind, values: Reco
     if (!validated.ok) return { id: null, userErrors: fromFieldErrors(validated.errors) };
     if (mode === 'create') {
       const { source, externalId } = validated.value;
-      if ((await client.query(EXISTS_SQL[kind], [source, externalId])).rowCount) return { id: null, userErrors: ALREADY_EXISTS };
+      if ((await client.query(EXISTS_SQL[kind], [source, externalId])).rowCount)
+        return { id: null, userErrors: ALREADY_EXISTS };
     }
     inTransaction = true;
     const bounds = db.salaryBounds ?? DEFAULT_SALARY_BOUNDS;
-    const result = await upsertBatch(client, kind, [{ line: 1, row: validated.value }], { begin: beginWrite(db), bounds });
+    const result = await upsertBatch(client, kind, [{ line: 1, row: validated.value }], {
+      begin: beginWrite(db),
+      bounds,
+    });
     const id = result.ids.get(1);
     let userErrors: UserError[] = [];
     if (result.implausible.length > 0) {
-      const errors = result.implausible.map((b) => ({ field: b.field, value: String(b.value), rule: 'salaryImplausible', message: implausibleMessage(b.usd, bounds) }));
+      const errors = result.implausible.map((b) => ({
+        field: b.field,
+        value: String(b.value),
+        rule: 'salaryImplausible',
+        message: implausibleMessage(b.usd, bounds),
+      }));
       userErrors = fromFieldErrors(errors);
     } else if (mode === 'create' && result.inserted === 0) userErrors = ALREADY_EXISTS;
-    else if (id === undefined) throw new Error(`the ${kind} row ${JSON.stringify(values.externalId)} was written but cannot be found`);
+    else if (id === undefined)
+      throw new Error(`the ${kind} row ${JSON.stringify(values.externalId)} was written but cannot be found`);
     inTransaction = false;
     await client.query(userErrors.length > 0 ? 'ROLLBACK' : 'COMMIT');
     return userErrors.length > 0 || id === undefined ? { id: null, userErrors } : { id, userErrors: [] };

@@ -13,7 +13,10 @@ export interface SalaryReportRecord {
   country: string | null;
 }
 
-export async function salaryReportsByIds(db: Queryable, ids: readonly number[]): Promise<(SalaryReportRecord | null)[]> {
+export async function salaryReportsByIds(
+  db: Queryable,
+  ids: readonly number[],
+): Promise<(SalaryReportRecord | null)[]> {
   const { rows } = await db.query<SalaryReportRecord>(
     `SELECT id, role_id AS "roleId", source, external_id AS "externalId", amount, currency, amount_usd AS "amountUsd",
             observed_at AS "observedAt", country

@@ -23,7 +23,10 @@ export async function seedDatabase(db: Database, dataDir = DATA_DIR): Promise<Se
   const rates = await importFile(db, 'rates', path.join(dataDir, 'exchange-rates.csv'));
   const roles: SeedResult['roles'] = [];
   const roleDir = path.join(dataDir, 'roles');
-  for (const name of fs.readdirSync(roleDir).filter((n) => n.endsWith('.json')).sort()) {
+  for (const name of fs
+    .readdirSync(roleDir)
+    .filter((n) => n.endsWith('.json'))
+    .sort()) {
     const file = path.join(roleDir, name);
     const parsed = roleInputSchema.safeParse(JSON.parse(fs.readFileSync(file, 'utf8')));
     if (!parsed.success) {

@@ -11,13 +11,21 @@ export interface UserError {
 
 /** The importer's field errors as user errors under `input` (an error about the whole row is on `input` itself). */
 export function fromFieldErrors(errors: readonly FieldError[]): UserError[] {
-  return errors.map((e) => ({ field: e.field === '(record)' ? ['input'] : ['input', e.field], rule: e.rule, message: e.message }));
+  return errors.map((e) => ({
+    field: e.field === '(record)' ? ['input'] : ['input', e.field],
+    rule: e.rule,
+    message: e.message,
+  }));
 }
 
 /** zod issues as user errors under `input`. */
 export function fromZodIssues(issues: readonly z.core.$ZodIssue[]): UserError[] {
   return issues.map((issue) => {
     const custom = issue.code === 'custom' ? (issue.params as { rule?: unknown } | undefined)?.rule : undefined;
-    return { field: ['input', ...issue.path.map(String)], rule: typeof custom === 'string' ? custom : issue.code, message: issue.message };
+    return {
+      field: ['input', ...issue.path.map(String)],
+      rule: typeof custom === 'string' ? custom : issue.code,
+      message: issue.message,
+    };
   });
 }

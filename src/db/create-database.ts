@@ -5,7 +5,9 @@ import { DatabaseUnavailableError } from './database.ts';
 /** The database a connection string names (libpq's default: the user name, else `postgres`). */
 function databaseName(url: URL): string {
   const fromPath = decodeURIComponent(url.pathname.replace(/^\//, ''));
-  return fromPath || url.searchParams.get('dbname') || decodeURIComponent(url.username) || process.env.PGUSER || 'postgres';
+  return (
+    fromPath || url.searchParams.get('dbname') || decodeURIComponent(url.username) || process.env.PGUSER || 'postgres'
+  );
 }
 
 async function connectOnce(connectionString: string): Promise<pg.Client> {
@@ -57,7 +59,9 @@ export async function createDatabaseIfMissing(serverUrl: string): Promise<string
             `have a superuser run \`createdb -O ${user} ${name}\` (or grant CREATEDB), then run npm run db:deploy again`,
         );
       }
-      throw new DatabaseUnavailableError(`database "${name}" does not exist on ${redactUrl(serverUrl)} and creating it failed: ${err.message}`);
+      throw new DatabaseUnavailableError(
+        `database "${name}" does not exist on ${redactUrl(serverUrl)} and creating it failed: ${err.message}`,
+      );
     } finally {
       await client.end().catch(() => undefined);
     }

@@ -124,7 +124,8 @@ export async function openDatabase(options: OpenOptions): Promise<Database> {
   } catch (error) {
     await pool.end().catch(() => undefined);
     await embedded?.stop().catch(() => undefined);
-    if (error instanceof FailedMigrationError) throw new DatabaseUnavailableError(`${describeTarget(url)}: ${error.message}`);
+    if (error instanceof FailedMigrationError)
+      throw new DatabaseUnavailableError(`${describeTarget(url)}: ${error.message}`);
     const err = error as Error & { code?: string };
     const reason = err.code ? `${err.code}: ${err.message}` : err.message;
     throw new DatabaseUnavailableError(
@@ -160,7 +161,8 @@ export async function openDatabase(options: OpenOptions): Promise<Database> {
     connectTimeoutMs,
     sessionSettings,
     writeStatementTimeoutMs: options.statementTimeoutForAll ? statementTimeoutMs : undefined,
-    openReadSession: (signal, client) => new ReadSession(pool, sessionSettings, counter, signal, replicas?.route(client)),
+    openReadSession: (signal, client) =>
+      new ReadSession(pool, sessionSettings, counter, signal, replicas?.route(client)),
     rememberWrite: async (client) => replicas?.rememberWrite(client),
     salaryBounds: options.salaryBounds,
     displayUrl: embedded ? embedded.description : redactUrl(url),

@@ -62,7 +62,13 @@ type ReadResult = { state: 'none' } | { state: 'held'; info: LockInfo } | { stat
 
 function isLockInfo(value: unknown): value is LockInfo {
   const v = value as Partial<LockInfo> | null;
-  return typeof v === 'object' && v !== null && Number.isSafeInteger(v.pid) && typeof v.nonce === 'string' && (v.role === 'service' || v.role === 'cli');
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    Number.isSafeInteger(v.pid) &&
+    typeof v.nonce === 'string' &&
+    (v.role === 'service' || v.role === 'cli')
+  );
 }
 
 function readLock(file: string): ReadResult {
@@ -141,14 +147,23 @@ let exitHookInstalled = false;
  * one gets it. A lock whose holder is gone (pid missing, or a pid reused by a process that started
  * at another time) is taken over. Otherwise reports the live holder.
  */
-export async function acquireLock(dir: string, fields: Pick<LockInfo, 'role' | 'token'> & Partial<Pick<LockInfo, 'host' | 'port' | 'ready'>>): Promise<AcquireResult> {
+export async function acquireLock(
+  dir: string,
+  fields: Pick<LockInfo, 'role' | 'token'> & Partial<Pick<LockInfo, 'host' | 'port' | 'ready'>>,
+): Promise<AcquireResult> {
   const file = path.join(dir, LOCK_FILE);
   const nonce = crypto.randomBytes(8).toString('hex');
   const info: LockInfo = {
     pid: process.pid,
     startTicks: processStartTicks(process.pid),
     startedAt: new Date(Date.now() - process.uptime() * 1000).toISOString(),
-    command: [path.basename(process.argv0), ...process.argv.slice(1, 2).map((a) => path.basename(a)), ...process.argv.slice(2)].join(' ').slice(0, 300),
+    command: [
+      path.basename(process.argv0),
+      ...process.argv.slice(1, 2).map((a) => path.basename(a)),
+      ...process.argv.slice(2),
+    ]
+      .join(' ')
+      .slice(0, 300),
     host: '127.0.0.1',
     port: null,
     ready: false,

@@ -22,7 +22,17 @@ const cstring = (s: string): Buffer => Buffer.from(`${s}\0`, 'utf8');
 function errorResponse(code: string, text: string, severity = 'FATAL'): Buffer {
   return message(
     'E',
-    Buffer.concat([Buffer.from('S'), cstring(severity), Buffer.from('V'), cstring(severity), Buffer.from('C'), cstring(code), Buffer.from('M'), cstring(text), Buffer.from([0])]),
+    Buffer.concat([
+      Buffer.from('S'),
+      cstring(severity),
+      Buffer.from('V'),
+      cstring(severity),
+      Buffer.from('C'),
+      cstring(code),
+      Buffer.from('M'),
+      cstring(text),
+      Buffer.from([0]),
+    ]),
   );
 }
 
@@ -61,7 +71,8 @@ function scopeNames(packet: Buffer, prefix: string, onName: (kind: 'P' | 'C', na
     if (end > at) {
       const scoped = prefix + packet.toString('utf8', at, end);
       parts.push(Buffer.from(scoped, 'utf8'));
-      const isStatement = type === 0x50 || (type === 0x42 && at !== 5) || ((type === 0x43 || type === 0x44) && packet[5] === 0x53);
+      const isStatement =
+        type === 0x50 || (type === 0x42 && at !== 5) || ((type === 0x43 || type === 0x44) && packet[5] === 0x53);
       if (isStatement && type === 0x50) onName('P', scoped);
       if (isStatement && type === 0x43) onName('C', scoped);
     }
@@ -292,7 +303,10 @@ class Connection {
       const expected = Buffer.from(this.options.token);
       const digest = (b: Buffer) => crypto.createHash('sha256').update(b).digest();
       if (packet[0] !== 0x70 || !crypto.timingSafeEqual(digest(given), digest(expected))) {
-        this.fail('28P01', 'password authentication failed for the embedded database (the password is in the jobstats.lock file)');
+        this.fail(
+          '28P01',
+          'password authentication failed for the embedded database (the password is in the jobstats.lock file)',
+        );
         return;
       }
       this.phase = 'session';
@@ -307,7 +321,9 @@ class Connection {
       return;
     }
     await this.execute(
-      scopeNames(packet, this.prefix, (kind, name) => (kind === 'P' ? this.statements.add(name) : this.statements.delete(name))),
+      scopeNames(packet, this.prefix, (kind, name) =>
+        kind === 'P' ? this.statements.add(name) : this.statements.delete(name),
+      ),
     );
   }
 
@@ -323,7 +339,10 @@ class Connection {
     const stale = this.idle ? this.gate.stale.splice(0) : [];
     this.running = db.runExclusive(async () => {
       // The session is idle here (the previous holder ended on ReadyForQuery 'I'): closing is safe.
-      if (stale.length > 0) await db.execProtocolRawStream(new Uint8Array(Buffer.concat([...stale.map(closeStatement), SYNC])), { onRawData: () => undefined });
+      if (stale.length > 0)
+        await db.execProtocolRawStream(new Uint8Array(Buffer.concat([...stale.map(closeStatement), SYNC])), {
+          onRawData: () => undefined,
+        });
       await db.execProtocolRawStream(new Uint8Array(packet), {
         onRawData: (data) => {
           this.tracker.feed(data);
@@ -347,7 +366,10 @@ class Connection {
           this.idleTimer = setTimeout(check, 1000).unref();
           return;
         }
-        this.fail('25P03', `terminating the connection: it kept the shared embedded database in a transaction for ${this.options.idleInTransactionMs} ms without a statement while others waited`);
+        this.fail(
+          '25P03',
+          `terminating the connection: it kept the shared embedded database in a transaction for ${this.options.idleInTransactionMs} ms without a statement while others waited`,
+        );
       };
       this.idleTimer = setTimeout(check, this.options.idleInTransactionMs).unref();
     }
@@ -398,7 +420,9 @@ export async function startSessionServer(options: SessionServerOptions): Promise
   const connections = new Set<Connection>();
   const server = net.createServer((socket) => {
     if (connections.size >= settings.maxConnections) {
-      socket.end(errorResponse('53300', `too many connections to the embedded database (at most ${settings.maxConnections})`));
+      socket.end(
+        errorResponse('53300', `too many connections to the embedded database (at most ${settings.maxConnections})`),
+      );
       return;
     }
     const conn = new Connection(socket, gate, settings);

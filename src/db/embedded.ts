@@ -38,7 +38,9 @@ export interface EmbeddedPostgres {
 export class EmbeddedDatabaseInUseError extends Error {}
 
 function holderName(holder: LockInfo): string {
-  return holder.role === 'service' ? `the service (pid ${holder.pid}, started ${holder.startedAt})` : `pid ${holder.pid} (${holder.command})`;
+  return holder.role === 'service'
+    ? `the service (pid ${holder.pid}, started ${holder.startedAt})`
+    : `pid ${holder.pid} (${holder.command})`;
 }
 
 function inUse(dir: string, holder: LockInfo, role: EmbeddedRole): EmbeddedDatabaseInUseError {
@@ -66,7 +68,8 @@ async function answers(url: string): Promise<boolean> {
   }
 }
 
-const urlOf = (host: string, port: number, token: string): string => `postgresql://postgres:${encodeURIComponent(token)}@${host}:${port}/postgres`;
+const urlOf = (host: string, port: number, token: string): string =>
+  `postgresql://postgres:${encodeURIComponent(token)}@${host}:${port}/postgres`;
 
 /**
  * Runs PGlite (PostgreSQL compiled to WebAssembly) in this process and serves it over the
@@ -77,7 +80,10 @@ const urlOf = (host: string, port: number, token: string): string => `postgresql
  * the lock names the holder and, for a service, the port and password through which the CLIs do
  * their work, so that what they write is the service's database at once.
  */
-export async function startEmbeddedPostgres(dataDir?: string, options: EmbeddedOptions = {}): Promise<EmbeddedPostgres> {
+export async function startEmbeddedPostgres(
+  dataDir?: string,
+  options: EmbeddedOptions = {},
+): Promise<EmbeddedPostgres> {
   const role = options.role ?? 'exclusive';
   const token = crypto.randomBytes(24).toString('base64url');
   if (!dataDir) return serve(new PGlite({}), token, undefined, 'embedded PGlite (in memory)');
@@ -115,7 +121,13 @@ export async function startEmbeddedPostgres(dataDir?: string, options: EmbeddedO
   }
 }
 
-async function serve(db: PGlite, token: string, lock: HeldLock | undefined, description: string, shareable = false): Promise<EmbeddedPostgres> {
+async function serve(
+  db: PGlite,
+  token: string,
+  lock: HeldLock | undefined,
+  description: string,
+  shareable = false,
+): Promise<EmbeddedPostgres> {
   let server: Awaited<ReturnType<typeof startSessionServer>>;
   try {
     await db.waitReady;

@@ -137,7 +137,9 @@ export async function applyMigrations(pool: pg.Pool, dir = MIGRATIONS_DIR): Prom
 
 /** Names of committed migrations that the database has not applied (empty when up to date). */
 export async function pendingMigrations(pool: Queryable, dir = MIGRATIONS_DIR): Promise<string[]> {
-  const table = await pool.query<{ exists: boolean }>(`SELECT to_regclass('"_prisma_migrations"') IS NOT NULL AS exists`);
+  const table = await pool.query<{ exists: boolean }>(
+    `SELECT to_regclass('"_prisma_migrations"') IS NOT NULL AS exists`,
+  );
   const have = new Set<string>();
   if (table.rows[0]?.exists) {
     const done = await pool.query<{ migration_name: string }>(

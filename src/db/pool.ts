@@ -72,10 +72,15 @@ export function createPool(
   // SET: behind a transaction pooler a SET would stay on a server connection that other clients
   // then share (PgBouncer drops the parameter instead, so there the read sessions' SET LOCAL is
   // the only timeout).
-  const statementTimeout = options.statementTimeoutMs === undefined ? {} : { statement_timeout: Math.floor(options.statementTimeoutMs) };
+  const statementTimeout =
+    options.statementTimeoutMs === undefined ? {} : { statement_timeout: Math.floor(options.statementTimeoutMs) };
   class TimedClient extends pg.Client {
     constructor(config?: string | pg.ClientConfig) {
-      super({ ...(typeof config === 'string' ? { connectionString: config } : config), connectionTimeoutMillis: connectTimeoutMs, ...statementTimeout });
+      super({
+        ...(typeof config === 'string' ? { connectionString: config } : config),
+        connectionTimeoutMillis: connectTimeoutMs,
+        ...statementTimeout,
+      });
       // A checked-out client whose server goes away between two statements emits 'error'; the
       // next statement reports it, so the event itself must not crash the process.
       this.on('error', () => undefined);
@@ -118,11 +123,16 @@ export function createPool(
     // A full pool whose last connection attempt failed is waiting on a dead server, not a busy one.
     return reachability.lastConnectFailedAt !== null ? error : new PoolOverloadedError(poolWaitMs);
   };
-  const connect = pool.connect.bind(pool) as (cb?: (err: Error | undefined, client?: pg.PoolClient, done?: (release?: unknown) => void) => void) => unknown;
-  pool.connect = ((cb?: (err: Error | undefined, client?: pg.PoolClient, done?: (release?: unknown) => void) => void) => {
+  const connect = pool.connect.bind(pool) as (
+    cb?: (err: Error | undefined, client?: pg.PoolClient, done?: (release?: unknown) => void) => void,
+  ) => unknown;
+  pool.connect = ((
+    cb?: (err: Error | undefined, client?: pg.PoolClient, done?: (release?: unknown) => void) => void,
+  ) => {
     const queued = pool.idleCount === 0 && pool.totalCount >= max;
     const started = Date.now();
-    if (cb) return connect((err, client, done) => cb(err ? classify(err, queued, Date.now() - started) : err, client, done));
+    if (cb)
+      return connect((err, client, done) => cb(err ? classify(err, queued, Date.now() - started) : err, client, done));
     return (connect() as Promise<pg.PoolClient>).catch((err: Error) => {
       throw classify(err, queued, Date.now() - started);
     });

@@ -19,6 +19,10 @@ function statementName(text: string): string {
  * Runs one of the hot statements (statistics, lists) as a named prepared statement, so each
  * connection parses it once and PostgreSQL may reuse its plan; takes a pool or a client.
  */
-export function hotQuery<R extends pg.QueryResultRow>(db: Queryable, text: string, values: unknown[]): Promise<pg.QueryResult<R>> {
+export function hotQuery<R extends pg.QueryResultRow>(
+  db: Queryable,
+  text: string,
+  values: unknown[],
+): Promise<pg.QueryResult<R>> {
   return named ? db.query<R>({ name: statementName(text), text, values }) : db.query<R>(text, values);
 }

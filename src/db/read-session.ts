@@ -6,7 +6,10 @@ import { UNCOUNTED_QUERY, type CountedClient, type StatementCounter } from './po
  * client and a ReadSession all fit, so the same function runs on one snapshot or on the pool.
  */
 export interface Queryable {
-  query<R extends pg.QueryResultRow = pg.QueryResultRow>(text: string | NamedStatement, values?: unknown[]): Promise<pg.QueryResult<R>>;
+  query<R extends pg.QueryResultRow = pg.QueryResultRow>(
+    text: string | NamedStatement,
+    values?: unknown[],
+  ): Promise<pg.QueryResult<R>>;
 }
 
 /** A statement that may be prepared under a name (src/db/prepared.ts). */
@@ -138,8 +141,14 @@ export class ReadSession implements Queryable {
     return this.client !== undefined;
   }
 
-  async query<R extends pg.QueryResultRow = pg.QueryResultRow>(statement: string | NamedStatement, values?: unknown[]): Promise<pg.QueryResult<R>> {
-    const config: NamedStatement = typeof statement === 'string' ? { text: statement, values } : { ...statement, values: statement.values ?? values };
+  async query<R extends pg.QueryResultRow = pg.QueryResultRow>(
+    statement: string | NamedStatement,
+    values?: unknown[],
+  ): Promise<pg.QueryResult<R>> {
+    const config: NamedStatement =
+      typeof statement === 'string'
+        ? { text: statement, values }
+        : { ...statement, values: statement.values ?? values };
     if (this.signal?.aborted) throw new RequestAbortedError();
     if (this.failure) throw this.failure;
     const pending = (this.client ??= this.begin());
@@ -268,7 +277,10 @@ export class ReadSession implements Queryable {
         this.opening = undefined;
       }
       // A multi-statement query answers with one result per statement; the last is the extra SELECT's.
-      if (extra) this.beginResult = (Array.isArray(results) ? (results.at(-1) as pg.QueryResult) : (results as pg.QueryResult)).rows;
+      if (extra)
+        this.beginResult = (
+          Array.isArray(results) ? (results.at(-1) as pg.QueryResult) : (results as pg.QueryResult)
+        ).rows;
     } catch (error) {
       client.release(error instanceof Error ? error : true);
       throw error;
@@ -284,7 +296,10 @@ export class ReadSession implements Queryable {
     const limitMs = this.settings.statementTimeoutMs + this.grace();
     const started = Date.now();
     try {
-      return await (raw as (config: pg.QueryConfig) => Promise<unknown>)({ text: sql, query_timeout: limitMs } as pg.QueryConfig);
+      return await (raw as (config: pg.QueryConfig) => Promise<unknown>)({
+        text: sql,
+        query_timeout: limitMs,
+      } as pg.QueryConfig);
     } catch (error) {
       throw this.timedOut(error, started, limitMs);
     }
@@ -297,7 +312,8 @@ export class ReadSession implements Queryable {
   private timedOut(error: unknown, started: number, limitMs: number): unknown {
     const code = (error as { code?: unknown } | null)?.code;
     // setTimeout may fire a millisecond early.
-    if (code === undefined && Date.now() - started >= limitMs - 5) return new StatementTimeoutError(this.settings.statementTimeoutMs, { cause: error });
+    if (code === undefined && Date.now() - started >= limitMs - 5)
+      return new StatementTimeoutError(this.settings.statementTimeoutMs, { cause: error });
     return error;
   }
 
@@ -355,6 +371,8 @@ function isConnectionError(error: unknown): boolean {
   return (
     code.startsWith('08') ||
     /^57P0[123]$/.test(code) ||
-    /Connection terminated|ECONNRESET|ECONNREFUSED|EPIPE|timeout exceeded when trying to connect|not queryable/.test(String(e?.message ?? ''))
+    /Connection terminated|ECONNRESET|ECONNREFUSED|EPIPE|timeout exceeded when trying to connect|not queryable/.test(
+      String(e?.message ?? ''),
+    )
   );
 }

@@ -93,7 +93,10 @@ export class ReplicaRouter {
     this.replicas = urls.map((url) => ({
       url,
       name: describeTarget(url),
-      pool: createPool(url, options.poolMax, undefined, { connectTimeoutMs: options.connectTimeoutMs, poolWaitMs: options.poolWaitMs }).pool,
+      pool: createPool(url, options.poolMax, undefined, {
+        connectTimeoutMs: options.connectTimeoutMs,
+        poolWaitMs: options.poolWaitMs,
+      }).pool,
       healthy: false,
       lagMs: null,
       replayed: 0n,
@@ -153,7 +156,8 @@ export class ReplicaRouter {
         if (newest && newest.lsn <= replica.replayed) replica.lagMs = 0;
         else replica.lagMs = reached ? now - reached.at : null;
         if (replica.lagMs === null) reason = 'lag unknown (behind every sample of the primary)';
-        else if (replica.lagMs > this.options.maxLagMs) reason = `lag ${replica.lagMs} ms over ${this.options.maxLagMs} ms`;
+        else if (replica.lagMs > this.options.maxLagMs)
+          reason = `lag ${replica.lagMs} ms over ${this.options.maxLagMs} ms`;
         else healthy = true;
       }
     } catch (error) {
@@ -196,7 +200,10 @@ export class ReplicaRouter {
     return {
       choose: async () => {
         // A mark another instance wrote (a client writing there, reading here) counts too.
-        const shared = client === undefined || !this.options.marks ? undefined : await this.options.marks.get(client).catch(() => undefined);
+        const shared =
+          client === undefined || !this.options.marks
+            ? undefined
+            : await this.options.marks.get(client).catch(() => undefined);
         return this.pick(client, shared);
       },
       lost: (target, reason) => this.markDown(target.name, reason),

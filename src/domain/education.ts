@@ -41,7 +41,13 @@
 
 import { descriptionText, looksLikeHtml } from './html-text.ts';
 
-export const EDUCATION_REQUIREMENTS = ['REQUIRED', 'REQUIRED_OR_EQUIVALENT', 'PREFERRED', 'NOT_MENTIONED', 'UNKNOWN'] as const;
+export const EDUCATION_REQUIREMENTS = [
+  'REQUIRED',
+  'REQUIRED_OR_EQUIVALENT',
+  'PREFERRED',
+  'NOT_MENTIONED',
+  'UNKNOWN',
+] as const;
 export type EducationRequirement = (typeof EDUCATION_REQUIREMENTS)[number];
 export const EDUCATION_LEVELS = ['ASSOCIATE', 'BACHELOR', 'MASTER', 'DOCTORATE', 'ANY'] as const;
 export type EducationLevel = (typeof EDUCATION_LEVELS)[number];
@@ -63,7 +69,10 @@ const RANK: Record<EducationLevel, number> = { ASSOCIATE: 1, BACHELOR: 2, MASTER
 
 /** Degree mentions, most specific first; `i` flag, run on text whose look-alikes are removed. */
 const DEGREES: [EducationLevel, RegExp][] = [
-  ['DOCTORATE', /\bph\.?\s?d\b\.?|\bdoctorate\b|\bdoctoral\b|\bd\.?phil\b|\bdoctor of\b|\bdoktor(?:at|titel)?\b|\bpromotion\b(?=.*\b(?:informatik|physik|mathematik|chemie|fach))|\bdoctorat\b|\bdoctorado\b/gi],
+  [
+    'DOCTORATE',
+    /\bph\.?\s?d\b\.?|\bdoctorate\b|\bdoctoral\b|\bd\.?phil\b|\bdoctor of\b|\bdoktor(?:at|titel)?\b|\bpromotion\b(?=.*\b(?:informatik|physik|mathematik|chemie|fach))|\bdoctorat\b|\bdoctorado\b/gi,
+  ],
   [
     'MASTER',
     /\bmaster'?s\b|\bmasters\b|\bmaster (?:degree|of|in|or|oder)\b|\bmaster-?abschluss\b|\bm\.?sc\b\.?|\bm\.?eng\b\.?|\bm\.?tech\b\.?|\bmba\b|\bmph\b|\bm\.s\.|\bms(?=\s*(?:degree|in\b|\/|,?\s*or\b|\s+(?:computer|statistics|math|engineering|data|required|preferred|desired|a plus|is a plus)))|(?<=\b(?:bs|ba|b\.s\.|bsc)\s*(?:\/|or|,)\s*)ms\b|\bm\.a\.|\bgraduate degree\b|\bpost-?graduate\b|\badvanced degree\b|\bbac\s?\+\s?5\b|\bdipl[oô]me d'ing[ée]nieur\b|\bm[áa]ster\b|\blaurea magistrale\b/gi,
@@ -72,7 +81,10 @@ const DEGREES: [EducationLevel, RegExp][] = [
     'BACHELOR',
     /\bbachelor'?s?\b|\bbachelor-?abschluss\b|\bb\.?sc\b\.?|\bb\.?eng\b\.?|\bb\.?tech\b\.?|\bb\.s\.|\bb\.a\.|\bbs(?=\s*(?:degree|in\b|\/|,?\s*or\b|\s+(?:computer|statistics|math|engineering|data|required|preferred|desired|a plus|is a plus)))|\bba(?=\s*(?:degree|in\b|\/))|\bb\.e\.|\bundergraduate degree\b|\b(?:4|four)[- ]year (?:college |university )?degree\b|\bbac\s?\+\s?3\b|\blicenciatura\b|\bgrado universitario\b|\blaurea\b|\blicence\b/gi,
   ],
-  ['ASSOCIATE', /\bassociate'?s? (?:degree|of (?:arts|science|applied))\b|\b(?:a\.a\.|a\.s\.|aa|as) degree\b|\b(?:2|two)[- ]year (?:college )?degree\b/gi],
+  [
+    'ASSOCIATE',
+    /\bassociate'?s? (?:degree|of (?:arts|science|applied))\b|\b(?:a\.a\.|a\.s\.|aa|as) degree\b|\b(?:2|two)[- ]year (?:college )?degree\b/gi,
+  ],
   [
     'ANY',
     /\bdegree\b|\bdegrees\b|\bhochschulabschluss\b|\bhochschulstudium\b|\buniversit[äa]tsabschluss\b|\bstudienabschluss\b|\babgeschlossene[sn]? (?:\w+ )?studium\b|\bstudium (?:der|im|in)\b|\bdipl[oô]me (?:universitaire|d'[ée]tudes sup[ée]rieures|bac)|\bformation (?:sup[ée]rieure|universitaire)\b|\bt[íi]tulo universitario\b|\btitulaci[óo]n universitaria\b|\bcollege education\b|\buniversity education\b/gi,
@@ -101,7 +113,8 @@ const PREFERRED =
 const EQUIVALENT =
   /\bor (?:an? )?(?:equivalent|comparable|similar|relevant|related|practical|professional|demonstrable|demonstrated|proven|commensurate|appropriate|significant|industry|hands-on|work|applicable|on-the-job)(?:[ -][\w-]+){0,3}? (?:experience|background|training|expertise)\b|\bor (?:an? )?(?:equivalent|comparable|similar) (?:qualifications?|education)\b|\bequivalent (?:combination|practical|work|professional|relevant|level of|amount of|years?)\b|\bequivalent experience\b|\bexperience (?:in lieu|instead|equivalent)\b|\bin lieu of\b|\bor (?:\d+|one|two|three|four|five|six|seven|eight|ten)\+? (?:or more |\+ )?years?\b|\band\/or (?:\w+ )?(?:\w+ )?experience\b|\bor (?:a |an )?(?:\w+ )?(?:certifications?|certificates?|bootcamp|apprenticeship|diploma)\b|\bor experience\b|\bor (?:the )?equivalent\b(?! (?:degree|foreign|qualification from))|\boder (?:eine )?(?:vergleichbare|gleichwertige|entsprechende)\b|\boder (?:eine )?(?:[a-zäöüß]+ )?(?:berufsausbildung|ausbildung|berufserfahrung)|\bou (?:[ée]quivalent|exp[ée]rience)\b|\bo (?:equivalente|experiencia)\b|\bself-taught\b/i;
 
-const HIGH_SCHOOL_PATH = /\b(?:high[- ]school|ged|secondary school)\b.*\bexperience\b|\bexperience\b.*\b(?:high[- ]school|ged)\b/i;
+const HIGH_SCHOOL_PATH =
+  /\b(?:high[- ]school|ged|secondary school)\b.*\bexperience\b|\bexperience\b.*\b(?:high[- ]school|ged)\b/i;
 
 /**
  * An alternative to a degree as such ("in lieu of a degree, 4 more years of experience"): it
@@ -124,12 +137,15 @@ const LEVEL_WORDS: [RegExp, EducationLevel][] = [
 /** "Do you need a degree? No." A question about a degree answered no is a negation. */
 const QUESTION_ANSWERED_NO = /^(?:no|nope|not at all|not really|absolutely not)\b/i;
 
-const EQUIVALENT_NEXT = /\bequivalent (?:\w+ )?experience\b|\bin lieu of (?:a )?degree\b|\bexperience (?:may|can|will) (?:be )?(?:substitute|considered|replace)/i;
+const EQUIVALENT_NEXT =
+  /\bequivalent (?:\w+ )?experience\b|\bin lieu of (?:a )?degree\b|\bexperience (?:may|can|will) (?:be )?(?:substitute|considered|replace)/i;
 
 const HEADING_PREFERRED =
   /^(?:preferred|desired|bonus|nice|plus|good to have|great to have|extra|additional|it would be|what would make you stand out|what will make you stand out|ideally|wünschenswert|von vorteil|idealerweise|souhait|atouts?|deseable|valorable)|(?:preferred|nice to have|bonus points|a plus|desirable|desired) (?:qualifications|skills|requirements|experience)?:?$/i;
-const HEADING_OFFER = /^(?:what we offer|we offer|benefits|perks|why (?:join|work)|what you(?:'ll)? get|our offer|wir bieten|was wir bieten|unser angebot|nous offrons|ce que nous offrons|ofrecemos|what's in it for you)/i;
-const HEADING_OTHER = /^(?:requirements|required|minimum|basic|qualifications|what you (?:need|bring|have)|must have|about you|who you are|your profile|ihr profil|dein profil|profil recherch|requisitos|responsibilities|about (?:us|the role)|the role|what you'll do|your tasks|aufgaben)/i;
+const HEADING_OFFER =
+  /^(?:what we offer|we offer|benefits|perks|why (?:join|work)|what you(?:'ll)? get|our offer|wir bieten|was wir bieten|unser angebot|nous offrons|ce que nous offrons|ofrecemos|what's in it for you)/i;
+const HEADING_OTHER =
+  /^(?:requirements|required|minimum|basic|qualifications|what you (?:need|bring|have)|must have|about you|who you are|your profile|ihr profil|dein profil|profil recherch|requisitos|responsibilities|about (?:us|the role)|the role|what you'll do|your tasks|aufgaben)/i;
 
 type Kind = 'REQUIRED' | 'REQUIRED_OR_EQUIVALENT' | 'PREFERRED' | 'NEGATED';
 
@@ -166,7 +182,9 @@ function sentences(text: string): Sentence[] {
     const line = raw.replace(/^[\s\-*–—>#]+/u, '').trim();
     if (line === '') continue;
     // A short line that ends with a colon, or is a known heading, starts a section.
-    const isHeading = line.length <= 80 && (/:$/.test(line) || (line.length <= 60 && (HEADING_PREFERRED.test(line) || HEADING_OFFER.test(line))));
+    const isHeading =
+      line.length <= 80 &&
+      (/:$/.test(line) || (line.length <= 60 && (HEADING_PREFERRED.test(line) || HEADING_OFFER.test(line))));
     if (isHeading || (line.length <= 60 && HEADING_OTHER.test(line))) {
       const head = line.replace(/:$/, '');
       section = HEADING_OFFER.test(head) ? 'offer' : HEADING_PREFERRED.test(head) ? 'preferred' : null;
@@ -205,7 +223,11 @@ function kindOf(text: string, section: Sentence['section'], next: string | undef
   const preferred = PREFERRED.test(text);
   if (NEGATION.test(text)) return preferred ? 'PREFERRED' : 'NEGATED';
   if (preferred || section === 'preferred') return 'PREFERRED';
-  if (EQUIVALENT.test(text) || (next !== undefined && EQUIVALENT_NEXT.test(next) && !/\b(?:degree|bachelor|master)/i.test(next))) return 'REQUIRED_OR_EQUIVALENT';
+  if (
+    EQUIVALENT.test(text) ||
+    (next !== undefined && EQUIVALENT_NEXT.test(next) && !/\b(?:degree|bachelor|master)/i.test(next))
+  )
+    return 'REQUIRED_OR_EQUIVALENT';
   return 'REQUIRED';
 }
 
@@ -218,7 +240,9 @@ function segmentsOf(sentence: Sentence, next: string | undefined): Segment[] {
   const cuts: number[] = [0];
   for (let i = 1; i < found.length; i++) {
     const between = clean.slice((found[i - 1] as Mention).end, (found[i] as Mention).start);
-    const m = /[,;]|\bbut\b|\bwhile\b|\bwhereas\b|\bideally\b|\bpreferably\b|\baber\b|\bmais\b|\bpero\b/iu.exec(between);
+    const m = /[,;]|\bbut\b|\bwhile\b|\bwhereas\b|\bideally\b|\bpreferably\b|\baber\b|\bmais\b|\bpero\b/iu.exec(
+      between,
+    );
     if (m) cuts.push((found[i - 1] as Mention).end + m.index);
     else cuts.push(-1);
   }
@@ -230,7 +254,10 @@ function segmentsOf(sentence: Sentence, next: string | undefined): Segment[] {
     const text = clean.slice(from, to);
     // The lowest named level; ANY only when no mention names one.
     const specific = group.filter((m) => m.level !== 'ANY');
-    const lowest = specific.reduce<EducationLevel>((a, m) => (a === 'ANY' || RANK[m.level] < RANK[a] ? m.level : a), 'ANY');
+    const lowest = specific.reduce<EducationLevel>(
+      (a, m) => (a === 'ANY' || RANK[m.level] < RANK[a] ? m.level : a),
+      'ANY',
+    );
     let kind = kindOf(text, sentence.section, next);
     // "High school diploma and 6 years of experience, or a college degree": the school path is an alternative.
     if (kind === 'REQUIRED' && HIGH_SCHOOL_PATH.test(sentence.text)) kind = 'REQUIRED_OR_EQUIVALENT';
@@ -282,9 +309,12 @@ export function educationFromText(raw: string, origin: EducationOrigin = 'TEXT')
   for (let i = 0; i < all.length; i++) segments.push(...segmentsOf(all[i] as Sentence, all[i + 1]?.text));
   const generic = all.some((s) => ALTERNATIVE_TO_ANY_DEGREE.test(s.text));
   const levels = new Set(
-    all.flatMap((s) => [...s.text.matchAll(ALTERNATIVE_TO_LEVEL)].map((m) => LEVEL_WORDS.find(([re]) => re.test(m[1] as string))?.[1])),
+    all.flatMap((s) =>
+      [...s.text.matchAll(ALTERNATIVE_TO_LEVEL)].map((m) => LEVEL_WORDS.find(([re]) => re.test(m[1] as string))?.[1]),
+    ),
   );
-  for (const s of segments) if (s.kind === 'REQUIRED' && (generic || levels.has(s.level))) s.kind = 'REQUIRED_OR_EQUIVALENT';
+  for (const s of segments)
+    if (s.kind === 'REQUIRED' && (generic || levels.has(s.level))) s.kind = 'REQUIRED_OR_EQUIVALENT';
   const of = (kind: Kind): Segment[] => segments.filter((s) => s.kind === kind);
   const negatedGeneric = of('NEGATED').filter((s) => s.generic);
   const pick = (kind: Exclude<EducationRequirement, 'NOT_MENTIONED' | 'UNKNOWN'>, found: Segment[]): Education => {
@@ -297,7 +327,13 @@ export function educationFromText(raw: string, origin: EducationOrigin = 'TEXT')
   }
   if (of('PREFERRED').length > 0) return pick('PREFERRED', of('PREFERRED'));
   const negated = of('NEGATED');
-  if (negated.length > 0) return { requirement: 'NOT_MENTIONED', level: null, evidence: evidenceOf(asWritten((negated[0] as Segment).sentence, raw)), origin };
+  if (negated.length > 0)
+    return {
+      requirement: 'NOT_MENTIONED',
+      level: null,
+      evidence: evidenceOf(asWritten((negated[0] as Segment).sentence, raw)),
+      origin,
+    };
   return { requirement: 'NOT_MENTIONED', level: null, evidence: null, origin };
 }
 
@@ -329,6 +365,7 @@ export function educationOf(input: {
   }
   if (input.educationRequirements) return educationFromStated(input.educationRequirements);
   // A CSV's or NDJSON's description may be HTML too (a JobPosting's is read as text already).
-  if (input.description) return educationFromText(looksLikeHtml(input.description) ? descriptionText(input.description) : input.description);
+  if (input.description)
+    return educationFromText(looksLikeHtml(input.description) ? descriptionText(input.description) : input.description);
   return { requirement: 'UNKNOWN', level: null, evidence: null, origin: null };
 }

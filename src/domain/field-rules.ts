@@ -120,13 +120,16 @@ export const text =
 
 const SLUG = /^[a-z0-9]+(-[a-z0-9]+)*$/;
 export const slug: Check<string> = (value) => {
-  if (!SLUG.test(value)) return new Broken('slug', 'must be a slug: lower-case letters and digits in words joined by single hyphens');
+  if (!SLUG.test(value))
+    return new Broken('slug', 'must be a slug: lower-case letters and digits in words joined by single hyphens');
   return value.length <= LIMITS.slug ? value : new Broken('maxLength', `must be at most ${LIMITS.slug} characters`);
 };
 
 export const countryCode: Check<string> = (value) => {
   const upper = value.toUpperCase();
-  return COUNTRY_CODES.has(upper) ? upper : new Broken('countryCode', 'must be an ISO 3166-1 alpha-2 country code such as DE or US');
+  return COUNTRY_CODES.has(upper)
+    ? upper
+    : new Broken('countryCode', 'must be an ISO 3166-1 alpha-2 country code such as DE or US');
 };
 
 const CURRENCY = /^[A-Za-z]{3}$/;
@@ -146,7 +149,10 @@ export const knownCurrency =
     if (code instanceof Broken) return code;
     return code === 'USD' || known.has(code)
       ? code
-      : new Broken('knownCurrency', `has no exchange rate: import a rate for ${code} first (npm run import -- rates FILE)`);
+      : new Broken(
+          'knownCurrency',
+          `has no exchange rate: import a rate for ${code} first (npm run import -- rates FILE)`,
+        );
   };
 
 const BOOLEANS: Record<string, boolean> = { true: true, false: false, yes: true, no: false, '1': true, '0': false };
@@ -157,7 +163,8 @@ export const boolean: Check<boolean> = (value) => {
 
 const DECIMAL = /^\+?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 export const positiveNumber: Check<number> = (value) => {
-  if (!DECIMAL.test(value)) return new Broken('positiveNumber', 'must be a positive number such as 85000 or 42.5 (no thousands separators)');
+  if (!DECIMAL.test(value))
+    return new Broken('positiveNumber', 'must be a positive number such as 85000 or 42.5 (no thousands separators)');
   const n = Number(value);
   if (!Number.isFinite(n) || n <= 0) return new Broken('positiveNumber', 'must be a positive number within range');
   return n;
@@ -167,7 +174,10 @@ export const positiveNumber: Check<number> = (value) => {
 export const salaryAmount: Check<number> = (value) => {
   const n = positiveNumber(value);
   if (typeof n === 'number' && n > MAX_RAW_SALARY) {
-    return new Broken('salaryImplausible', `must be at most ${MAX_RAW_SALARY} before conversion: no salary in any currency and period is that large`);
+    return new Broken(
+      'salaryImplausible',
+      `must be at most ${MAX_RAW_SALARY} before conversion: no salary in any currency and period is that large`,
+    );
   }
   return n;
 };
@@ -278,7 +288,13 @@ export function fastRow<S extends RowShape>(shape: S): (raw: Record<string, unkn
 }
 
 /** Adds a cross-field issue (reported on `field` with that field's raw value). */
-export function crossFieldIssue(ctx: z.core.$RefinementCtx, field: string, raw: unknown, rule: string, message: string): void {
+export function crossFieldIssue(
+  ctx: z.core.$RefinementCtx,
+  field: string,
+  raw: unknown,
+  rule: string,
+  message: string,
+): void {
   ctx.addIssue({ code: 'custom', path: [field], message, input: raw, params: { rule } });
 }
 
@@ -304,4 +320,3 @@ export function runRowSchema<T>(schema: z.ZodType<T>, raw: Record<string, unknow
   });
   return { ok: false, errors };
 }
-

@@ -1,8 +1,30 @@
 import { Parser } from 'htmlparser2';
 
 const BLOCKS = new Set([
-  'p', 'div', 'br', 'li', 'ul', 'ol', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'tr', 'table', 'section', 'article',
-  'header', 'footer', 'blockquote', 'pre', 'dd', 'dt', 'dl', 'hr',
+  'p',
+  'div',
+  'br',
+  'li',
+  'ul',
+  'ol',
+  'h1',
+  'h2',
+  'h3',
+  'h4',
+  'h5',
+  'h6',
+  'tr',
+  'table',
+  'section',
+  'article',
+  'header',
+  'footer',
+  'blockquote',
+  'pre',
+  'dd',
+  'dt',
+  'dl',
+  'hr',
 ]);
 const SKIPPED = new Set(['script', 'style', 'noscript', 'template']);
 

@@ -4,11 +4,5 @@
  * `Ａｃｍｅ  GmbH` and `acme gmbh` give the same key.
  */
 export function normalizeEmployerName(name: string): string {
-  return name
-    .normalize('NFKC')
-    .toUpperCase()
-    .toLowerCase()
-    .normalize('NFKC')
-    .replace(/\s+/gu, ' ')
-    .trim();
+  return name.normalize('NFKC').toUpperCase().toLowerCase().normalize('NFKC').replace(/\s+/gu, ' ').trim();
 }

@@ -47,5 +47,10 @@ export function filterKey(filter: PostingFilter): string {
 
 /** Whether salary reports, which have no employer, location, remote flag or seniority, can match the filter. */
 export function reportsCanMatch(filter: PostingFilter): boolean {
-  return filter.employer === undefined && filter.remote === undefined && filter.seniority === undefined && filter.location === undefined;
+  return (
+    filter.employer === undefined &&
+    filter.remote === undefined &&
+    filter.seniority === undefined &&
+    filter.location === undefined
+  );
 }

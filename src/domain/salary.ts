@@ -2,7 +2,13 @@
 import type { SalaryPeriod } from './field-rules.ts';
 
 /** Periods per year (2080 working hours, 260 working days, 52 weeks, 12 months). */
-export const PERIODS_PER_YEAR: Readonly<Record<SalaryPeriod, number>> = { HOUR: 2080, DAY: 260, WEEK: 52, MONTH: 12, YEAR: 1 };
+export const PERIODS_PER_YEAR: Readonly<Record<SalaryPeriod, number>> = {
+  HOUR: 2080,
+  DAY: 260,
+  WEEK: 52,
+  MONTH: 12,
+  YEAR: 1,
+};
 
 /**
  * The plausible range of a salary: every posting's salary bound and every salary report, once

@@ -4,7 +4,13 @@ import { ApolloServerPluginCacheControl } from '@apollo/server/plugin/cacheContr
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import type { GraphQLContext } from './context.ts';
 import { DocumentCache } from './limits/document-cache.ts';
-import { createFormatError, DEFAULT_QUERY_LIMITS, noIntrospectionRule, queryLimitsPlugin, type QueryLimits } from './limits/index.ts';
+import {
+  createFormatError,
+  DEFAULT_QUERY_LIMITS,
+  noIntrospectionRule,
+  queryLimitsPlugin,
+  type QueryLimits,
+} from './limits/index.ts';
 import { wellFormedTextPlugin } from './limits/well-formed-text.ts';
 import { ManifestCache, type PersistedQueriesMode } from './persisted-queries.ts';
 import { resolvers } from './resolvers/index.ts';
@@ -42,7 +48,8 @@ function privateWhenPersonal(): ApolloServerPlugin<GraphQLContext> {
           const personal = operation?.operation === 'mutation' || Boolean(request.http?.headers.get('authorization'));
           const current = response.http.headers.get('cache-control') ?? 'no-store';
           const publicPolicy = /^max-age=(\d+), public$/.exec(current);
-          if (personal || !publicPolicy || publicPolicy[1] === '0') response.http.headers.set('cache-control', 'private, no-store');
+          if (personal || !publicPolicy || publicPolicy[1] === '0')
+            response.http.headers.set('cache-control', 'private, no-store');
           else response.http.headers.set('cache-control', `public, max-age=${publicPolicy[1]}`);
         },
       };

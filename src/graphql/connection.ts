@@ -6,7 +6,13 @@ import { encodeCursor } from './pagination.ts';
  * `totalCount` was counted only if the query selects it (PageRequest.withTotal): reading it
  * otherwise is a bug, reported as an error rather than answered with a wrong number.
  */
-export function toConnection<T, E>(list: string, order: string, page: Page<T>, request: PageRequest, edge: (item: T) => E) {
+export function toConnection<T, E>(
+  list: string,
+  order: string,
+  page: Page<T>,
+  request: PageRequest,
+  edge: (item: T) => E,
+) {
   const edges = page.items.map((item, i) => ({ ...edge(item), cursor: encodeCursor(list, order, page.keys[i] ?? []) }));
   const total = page.totalCount;
   return {

@@ -67,7 +67,9 @@ export function contextFactory(db: ContextDatabase): (request?: RequestInfo) => 
       guards.set(request, requireApiKey);
     }
     // Read-your-writes is per API key; the hash keeps the key itself out of memory maps.
-    const client = request.authorization ? crypto.createHash('sha256').update(request.authorization).digest('hex') : undefined;
+    const client = request.authorization
+      ? crypto.createHash('sha256').update(request.authorization).digest('hex')
+      : undefined;
     const reads = db.openReadSession(request.signal, client);
     if (request.primaryOnly) reads.pinPrimary();
     const catalog = new RoleCatalog(reads);

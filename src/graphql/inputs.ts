@@ -42,7 +42,11 @@ export function toPostingFilter(input: PostingFilterInput | null | undefined, ar
   if (input.location !== null && input.location !== undefined) {
     // text_key keeps letters and digits only (less punctuation and spaces): without one nothing could match.
     if (input.location.length > 200 || !/[\p{L}\p{N}]/u.test(input.location)) {
-      throw badUserInput(`${argument}.location`, input.location, 'must be at most 200 characters with at least one letter or digit');
+      throw badUserInput(
+        `${argument}.location`,
+        input.location,
+        'must be at most 200 characters with at least one letter or digit',
+      );
     }
     filter.location = input.location;
   }
@@ -57,7 +61,10 @@ export const POSTING_KEY_KINDS: Record<PostingOrder['field'], readonly KeyKind[]
 };
 
 /** Kinds of a roles cursor's (sort value, slug) in each order. */
-export const ROLE_KEY_KINDS: Record<'SLUG' | 'TITLE' | 'OPENINGS' | 'MEAN_SALARY' | 'MEDIAN_SALARY' | 'EMPLOYER_DEGREE_SHARE', readonly KeyKind[]> = {
+export const ROLE_KEY_KINDS: Record<
+  'SLUG' | 'TITLE' | 'OPENINGS' | 'MEAN_SALARY' | 'MEDIAN_SALARY' | 'EMPLOYER_DEGREE_SHARE',
+  readonly KeyKind[]
+> = {
   SLUG: ['text', 'text'],
   TITLE: ['text', 'text'],
   OPENINGS: ['int', 'text'],
@@ -96,32 +103,41 @@ export function toSalarySpec(
   filter: PostingFilter,
   args: { source: SalarySource; currency: string; excludeOutliers: boolean },
 ): SalarySpec {
-  if (!CURRENCY.test(args.currency)) throw badUserInput('currency', args.currency, 'must be an ISO 4217 code such as USD or EUR');
+  if (!CURRENCY.test(args.currency))
+    throw badUserInput('currency', args.currency, 'must be an ISO 4217 code such as USD or EUR');
   return { filter, source: args.source, currency: args.currency.toUpperCase(), excludeOutliers: args.excludeOutliers };
 }
 
 export function checkMinSampleSize(value: number): number {
-  if (!Number.isInteger(value) || value < 1 || value > 1_000_000) throw badUserInput('minSampleSize', value, 'must be between 1 and 1000000');
+  if (!Number.isInteger(value) || value < 1 || value > 1_000_000)
+    throw badUserInput('minSampleSize', value, 'must be between 1 and 1000000');
   return value;
 }
 
 export function toHistogramSpec(buckets: number, bucketWidth: number | null | undefined): HistogramSpec {
-  if (!Number.isInteger(buckets) || buckets < 1 || buckets > 100) throw badUserInput('buckets', buckets, 'must be between 1 and 100');
+  if (!Number.isInteger(buckets) || buckets < 1 || buckets > 100)
+    throw badUserInput('buckets', buckets, 'must be between 1 and 100');
   if (bucketWidth === null || bucketWidth === undefined) return { buckets };
-  if (!(bucketWidth > 0) || !Number.isFinite(bucketWidth)) throw badUserInput('bucketWidth', bucketWidth, 'must be a positive number');
+  if (!(bucketWidth > 0) || !Number.isFinite(bucketWidth))
+    throw badUserInput('bucketWidth', bucketWidth, 'must be a positive number');
   return { buckets, bucketWidth };
 }
 
-
 export function toDimensions(by: readonly Dimension[]): Dimension[] {
   if (by.length < 1 || by.length > MAX_DIMENSIONS) {
-    throw badUserInput('by', by, `must name one or ${MAX_DIMENSIONS} dimensions (a breakdown by a pair of dimensions at most)`);
+    throw badUserInput(
+      'by',
+      by,
+      `must name one or ${MAX_DIMENSIONS} dimensions (a breakdown by a pair of dimensions at most)`,
+    );
   }
   if (new Set(by).size !== by.length) throw badUserInput('by', by, 'must not name a dimension twice');
   return [...by];
 }
 
-export function toBreakdownOrder(input: { field: BreakdownOrderField; direction?: 'ASC' | 'DESC' | null } | null | undefined) {
+export function toBreakdownOrder(
+  input: { field: BreakdownOrderField; direction?: 'ASC' | 'DESC' | null } | null | undefined,
+) {
   const field = input?.field ?? 'OPENINGS';
   return { field, direction: input?.direction ?? (field === 'KEY' ? 'ASC' : 'DESC') } as const;
 }

@@ -2,16 +2,36 @@ import DataLoader from 'dataloader';
 import { employerOpenings, employersByIds, topEmployerPages, type EmployerCount } from '../catalog/employers.ts';
 import type { EmployerRecord } from '../domain/employer.ts';
 import type { PostingRecord } from '../catalog/posting-record.ts';
-import { pageRequestKey, postingPages, postingsByGroups, postingsByIds, type Page, type PageRequest, type PostingOrder } from '../catalog/postings.ts';
+import {
+  pageRequestKey,
+  postingPages,
+  postingsByGroups,
+  postingsByIds,
+  type Page,
+  type PageRequest,
+  type PostingOrder,
+} from '../catalog/postings.ts';
 import type { RoleRecord } from '../catalog/role-record.ts';
 import type { RoleCatalog } from '../catalog/roles.ts';
 import { sourcesOf, type SourceRecord } from '../catalog/sources.ts';
 import { salaryReportsByIds, type SalaryReportRecord } from '../catalog/salary-reports.ts';
 import type { ReadSession } from '../db/read-session.ts';
 import type { CareerStep, Responsibility } from '../generated/prisma/client.ts';
-import { cachedFigures, figureWindowOf, figureWindowSql, nextPeriodStart, nextUtcDay, type FigureCache } from '../stats/figure-cache.ts';
+import {
+  cachedFigures,
+  figureWindowOf,
+  figureWindowSql,
+  nextPeriodStart,
+  nextUtcDay,
+  type FigureCache,
+} from '../stats/figure-cache.ts';
 import { breakdownSpecKey, loadBreakdowns, type BreakdownRecord, type BreakdownSpec } from '../stats/breakdown.ts';
-import { loadPostingFigures, loadSourceMix, type PostingFiguresRecord, type SourceMixRecord } from '../stats/posting-figures.ts';
+import {
+  loadPostingFigures,
+  loadSourceMix,
+  type PostingFiguresRecord,
+  type SourceMixRecord,
+} from '../stats/posting-figures.ts';
 import { filterKey, type PostingFilter } from '../domain/posting-filter.ts';
 import {
   loadHistograms,
@@ -106,8 +126,12 @@ export function createLoaders(pool: ReadSession, catalog: RoleCatalog, asOf: Dat
   // data version and time window that each snapshot of this session reads with its BEGIN.
   if (figureCache) pool.withBegin(figureWindowSql(asOf));
   const window = async () => figureWindowOf(await pool.beginRows(), asOf);
-  const cached = <V>(kind: string, ids: number[], load: (ids: number[]) => Promise<V[]>, until?: (asOf: number) => number): Promise<V[]> =>
-    figureCache ? cachedFigures(figureCache, window, kind, ids, load, until) : load(ids);
+  const cached = <V>(
+    kind: string,
+    ids: number[],
+    load: (ids: number[]) => Promise<V[]>,
+    until?: (asOf: number) => number,
+  ): Promise<V[]> => (figureCache ? cachedFigures(figureCache, window, kind, ids, load, until) : load(ids));
   // Converting into a currency other than USD uses the rate of the request's UTC day.
   const salaryUntil = (currency: string) => (currency === 'USD' ? undefined : nextUtcDay);
   return {
@@ -122,21 +146,33 @@ export function createLoaders(pool: ReadSession, catalog: RoleCatalog, asOf: Dat
     ),
     responsibility: byId<Responsibility | null>((ids) => catalog.responsibilitiesByIds(ids)),
     careerStep: byId<CareerStep | null>((ids) => catalog.careerStepsByIds(ids)),
-    roleSources: byId<SourceRecord[]>(async (ids) => groupByRole(ids, (await sourcesOf(pool, ids)).map((r) => ({ ...r, roleId: r.roleId as number })))),
+    roleSources: byId<SourceRecord[]>(async (ids) =>
+      groupByRole(
+        ids,
+        (await sourcesOf(pool, ids)).map((r) => ({ ...r, roleId: r.roleId as number })),
+      ),
+    ),
     responsibilities: byId<Responsibility[]>(async (ids) => groupByRole(ids, await catalog.responsibilitiesOf(ids))),
     careerSteps: byId<CareerStep[]>(async (ids) => groupByRole(ids, await catalog.careerStepsOf(ids))),
     postingFigures: groupedLoader<FilterKey, PostingFiguresRecord>(
       (k) => filterKey(k.filter),
-      (ids, k) => cached(`figures|${filterKey(k.filter)}`, ids, (missing) => loadPostingFigures(pool, missing, k.filter, asOf)),
+      (ids, k) =>
+        cached(`figures|${filterKey(k.filter)}`, ids, (missing) => loadPostingFigures(pool, missing, k.filter, asOf)),
     ),
     sourceMix: groupedLoader<FilterKey, SourceMixRecord[]>(
       (k) => filterKey(k.filter),
-      (ids, k) => cached(`source-mix|${filterKey(k.filter)}`, ids, (missing) => loadSourceMix(pool, missing, k.filter, asOf)),
+      (ids, k) =>
+        cached(`source-mix|${filterKey(k.filter)}`, ids, (missing) => loadSourceMix(pool, missing, k.filter, asOf)),
     ),
     salaryFigures: groupedLoader<SalaryKey, SalaryFigures>(
       (k) => salarySpecKey(k.spec),
       (ids, k) =>
-        cached(`salary|${salarySpecKey(k.spec)}`, ids, (missing) => loadSalaryFigures(pool, missing, k.spec, asOf), salaryUntil(k.spec.currency)),
+        cached(
+          `salary|${salarySpecKey(k.spec)}`,
+          ids,
+          (missing) => loadSalaryFigures(pool, missing, k.spec, asOf),
+          salaryUntil(k.spec.currency),
+        ),
     ),
     histogram: groupedLoader<HistogramKey, HistogramBucket[]>(
       (k) => `${salarySpecKey(k.spec)}|${k.histogram.buckets}|${k.histogram.bucketWidth ?? ''}`,
@@ -161,8 +197,11 @@ export function createLoaders(pool: ReadSession, catalog: RoleCatalog, asOf: Dat
     trend: groupedLoader<TrendKey, TrendPointRecord[]>(
       (k) => `${k.interval}|${filterKey(k.filter)}`,
       (ids, k) =>
-        cached(`trend|${k.interval}|${filterKey(k.filter)}`, ids, (missing) => loadTrends(pool, missing, k.interval, k.filter, asOf), (at) =>
-          nextPeriodStart(at, k.interval),
+        cached(
+          `trend|${k.interval}|${filterKey(k.filter)}`,
+          ids,
+          (missing) => loadTrends(pool, missing, k.interval, k.filter, asOf),
+          (at) => nextPeriodStart(at, k.interval),
         ),
     ),
     rolePostings: groupedLoader<PostingPageKey, Page<PostingRecord>>(

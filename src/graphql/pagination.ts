@@ -54,9 +54,19 @@ function fits(kind: KeyKind, v: unknown): boolean {
  * The sort key in `cursor`, checked to come from the same list and order and to have values of
  * `kinds`; undefined when there is no cursor.
  */
-export function decodeCursor(list: string, order: string, kinds: readonly KeyKind[], cursor: string | null | undefined): KeysetValue[] | undefined {
+export function decodeCursor(
+  list: string,
+  order: string,
+  kinds: readonly KeyKind[],
+  cursor: string | null | undefined,
+): KeysetValue[] | undefined {
   if (cursor === null || cursor === undefined) return undefined;
-  const invalid = () => badUserInput('after', cursor.length > 100 ? `${cursor.slice(0, 100)}…` : cursor, 'must be a cursor returned by this list');
+  const invalid = () =>
+    badUserInput(
+      'after',
+      cursor.length > 100 ? `${cursor.slice(0, 100)}…` : cursor,
+      'must be a cursor returned by this list',
+    );
   if (cursor.length > MAX_CURSOR_LENGTH || !/^[A-Za-z0-9_-]+$/.test(cursor)) throw invalid();
   let parsed: unknown;
   try {
@@ -65,7 +75,8 @@ export function decodeCursor(list: string, order: string, kinds: readonly KeyKin
     throw invalid();
   }
   if (!Array.isArray(parsed) || parsed[0] !== list || typeof parsed[1] !== 'string') throw invalid();
-  if (parsed[1] !== order) throw badUserInput('after', cursor, `was returned by this list in another order (${parsed[1]}), not ${order}`);
+  if (parsed[1] !== order)
+    throw badUserInput('after', cursor, `was returned by this list in another order (${parsed[1]}), not ${order}`);
   const key = parsed.slice(2) as KeysetValue[];
   if (key.length !== kinds.length || !key.every((v, i) => fits(kinds[i] as KeyKind, v))) throw invalid();
   return key;

@@ -28,14 +28,21 @@ export function loadManifest(file: string): Map<string, string> {
   }
   const entries: [string, unknown][] =
     parsed && typeof parsed === 'object' && Array.isArray((parsed as { operations?: unknown }).operations)
-      ? ((parsed as { operations: { id?: unknown; body?: unknown }[] }).operations.map((op) => [String(op.id), op.body]) as [string, unknown][])
+      ? ((parsed as { operations: { id?: unknown; body?: unknown }[] }).operations.map((op) => [
+          String(op.id),
+          op.body,
+        ]) as [string, unknown][])
       : parsed && typeof parsed === 'object' && !Array.isArray(parsed)
         ? Object.entries(parsed)
         : [];
   const map = new Map<string, string>();
   for (const [id, body] of entries) {
-    if (typeof body !== 'string') throw new ManifestError(`persisted query manifest ${file}: operation ${id} has no query text (body)`);
-    if (sha256(body) !== id.toLowerCase()) throw new ManifestError(`persisted query manifest ${file}: operation ${id} is not the SHA-256 of its text (${sha256(body)})`);
+    if (typeof body !== 'string')
+      throw new ManifestError(`persisted query manifest ${file}: operation ${id} has no query text (body)`);
+    if (sha256(body) !== id.toLowerCase())
+      throw new ManifestError(
+        `persisted query manifest ${file}: operation ${id} is not the SHA-256 of its text (${sha256(body)})`,
+      );
     map.set(id.toLowerCase(), body);
   }
   if (map.size === 0) throw new ManifestError(`persisted query manifest ${file} lists no operation`);

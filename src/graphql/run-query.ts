@@ -21,7 +21,8 @@ export async function runQuery<T, V extends Record<string, unknown> = Record<str
   const response = await apollo.executeOperation({ query, variables }, { contextValue });
   if (response.body.kind !== 'single') throw new Error('incremental delivery is not used here');
   // A read replica failed under the operation: all of it again on the primary (one snapshot).
-  if (contextValue.reads.replicaLost && !contextValue.request.primaryOnly) return runQuery(apollo, contextValue.onPrimary(), query, variables);
+  if (contextValue.reads.replicaLost && !contextValue.request.primaryOnly)
+    return runQuery(apollo, contextValue.onPrimary(), query, variables);
   const { data, errors } = response.body.singleResult;
   if (errors?.length) throw new QueryFailedError(errors);
   return data as T;

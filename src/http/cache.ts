@@ -37,7 +37,11 @@ export class ResponseCache {
       return undefined;
     }
     const minute = Math.floor(Date.now() / 60_000);
-    const hash = crypto.createHash('sha256').update(`${this.build}\0${version}\0${minute}\0${key}`).digest('base64url').slice(0, 27);
+    const hash = crypto
+      .createHash('sha256')
+      .update(`${this.build}\0${version}\0${minute}\0${key}`)
+      .digest('base64url')
+      .slice(0, 27);
     return `W/"${hash}"`;
   }
 
@@ -47,7 +51,12 @@ export class ResponseCache {
   }
 
   /** Answers 304 when the request's If-None-Match names `etag`; true when it did. */
-  notModified(req: IncomingMessage, res: ServerResponse, etag: string | undefined, extra: Record<string, string> = {}): boolean {
+  notModified(
+    req: IncomingMessage,
+    res: ServerResponse,
+    etag: string | undefined,
+    extra: Record<string, string> = {},
+  ): boolean {
     if (etag === undefined || !matchesIfNoneMatch(req.headers['if-none-match'], etag)) return false;
     res.writeHead(304, { ...this.publicHeaders(etag), ...extra });
     res.end();
@@ -94,14 +103,26 @@ export function chooseEncoding(header: string | string[] | undefined): Encoding 
 const MIN_COMPRESS_BYTES = 1024;
 
 /** Sends `body` compressed with the encoding the client accepts (gzip or brotli), else as is. */
-export function sendCompressed(req: IncomingMessage, res: ServerResponse, status: number, body: Buffer, headers: Record<string, string | number>): void {
+export function sendCompressed(
+  req: IncomingMessage,
+  res: ServerResponse,
+  status: number,
+  body: Buffer,
+  headers: Record<string, string | number>,
+): void {
   const encoding = body.length >= MIN_COMPRESS_BYTES ? chooseEncoding(req.headers['accept-encoding']) : 'identity';
   const vary = String(headers.vary ?? '');
-  const varyHeader = vary.toLowerCase().includes('accept-encoding') ? vary : vary ? `${vary}, Accept-Encoding` : 'Accept-Encoding';
+  const varyHeader = vary.toLowerCase().includes('accept-encoding')
+    ? vary
+    : vary
+      ? `${vary}, Accept-Encoding`
+      : 'Accept-Encoding';
   const encoded =
     encoding === 'br'
       ? // Quality 5: most of brotli's gain at a fraction of the default quality's (11) cost.
-        zlib.brotliCompressSync(body, { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 5, [zlib.constants.BROTLI_PARAM_SIZE_HINT]: body.length } })
+        zlib.brotliCompressSync(body, {
+          params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 5, [zlib.constants.BROTLI_PARAM_SIZE_HINT]: body.length },
+        })
       : encoding === 'gzip'
         ? zlib.gzipSync(body, { level: 6 })
         : body;

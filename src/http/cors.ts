@@ -3,7 +3,8 @@ import { LimitCode, plainError } from '../graphql/limits/errors.ts';
 
 const ALLOWED_METHODS = 'GET, POST, OPTIONS';
 const ALLOWED_HEADERS = 'content-type, authorization, apollo-require-preflight, x-apollo-operation-name, x-request-id';
-const EXPOSED_HEADERS = 'x-request-id, retry-after, ratelimit-limit, ratelimit-remaining, ratelimit-reset, ratelimit-policy';
+const EXPOSED_HEADERS =
+  'x-request-id, retry-after, ratelimit-limit, ratelimit-remaining, ratelimit-reset, ratelimit-policy';
 
 /** Parses CORS_ORIGINS: comma-separated exact origins such as `https://example.org`. */
 export function parseOrigins(value: string | undefined): string[] {
@@ -36,9 +37,18 @@ export function handleCors(req: IncomingMessage, res: ServerResponse, allowed: R
   if (!preflight) return false;
   if (!ok) {
     const text = JSON.stringify({
-      errors: [plainError(LimitCode.CORS, `Origin ${JSON.stringify(origin.slice(0, 200))} is not allowed (CORS_ORIGINS lists the allowed origins).`, { origin: origin.slice(0, 200) })],
+      errors: [
+        plainError(
+          LimitCode.CORS,
+          `Origin ${JSON.stringify(origin.slice(0, 200))} is not allowed (CORS_ORIGINS lists the allowed origins).`,
+          { origin: origin.slice(0, 200) },
+        ),
+      ],
     });
-    res.writeHead(403, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+    res.writeHead(403, {
+      'content-type': 'application/json; charset=utf-8',
+      'content-length': Buffer.byteLength(text),
+    });
     res.end(text);
     return true;
   }

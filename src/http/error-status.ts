@@ -27,7 +27,9 @@ export function answerCodes(text: string): string[] {
   if (!text.includes('"errors"')) return [];
   try {
     const parsed = JSON.parse(text) as unknown;
-    const answers = (Array.isArray(parsed) ? parsed : [parsed]) as { errors?: { extensions?: Record<string, unknown> }[] }[];
+    const answers = (Array.isArray(parsed) ? parsed : [parsed]) as {
+      errors?: { extensions?: Record<string, unknown> }[];
+    }[];
     return answers.flatMap((a) => errorCodes(a?.errors));
   } catch {
     return [];
@@ -42,7 +44,8 @@ export function retryStatus(codes: readonly string[]): { status: number; retryAf
   let found: { status: number; retryAfter: number } | null = null;
   for (const code of codes) {
     const entry = ERROR_STATUS[code];
-    if (entry?.retryAfter !== undefined && (found === null || entry.retryAfter > found.retryAfter)) found = { status: entry.status, retryAfter: entry.retryAfter };
+    if (entry?.retryAfter !== undefined && (found === null || entry.retryAfter > found.retryAfter))
+      found = { status: entry.status, retryAfter: entry.retryAfter };
   }
   return found;
 }

@@ -24,7 +24,11 @@ export interface Readiness {
  */
 export async function checkReadiness(db: Database): Promise<Readiness> {
   const timeoutMs = db.connectTimeoutMs;
-  const client = new pg.Client({ connectionString: db.url, connectionTimeoutMillis: timeoutMs, query_timeout: timeoutMs });
+  const client = new pg.Client({
+    connectionString: db.url,
+    connectionTimeoutMillis: timeoutMs,
+    query_timeout: timeoutMs,
+  });
   // An error event of a connection that dies after the check must not crash the process.
   client.on('error', () => undefined);
   try {
@@ -32,7 +36,13 @@ export async function checkReadiness(db: Database): Promise<Readiness> {
     const pending = await pendingMigrations(client);
     return { ready: pending.length === 0, database: 'ok', pendingMigrations: pending, ...replicaStates(db) };
   } catch (error) {
-    return { ready: false, database: 'unreachable', pendingMigrations: [], ...replicaStates(db), error: (error as Error).message };
+    return {
+      ready: false,
+      database: 'unreachable',
+      pendingMigrations: [],
+      ...replicaStates(db),
+      error: (error as Error).message,
+    };
   } finally {
     // A frozen server would keep end() waiting: the socket is dropped without waiting for it.
     void client.end().catch(() => undefined);

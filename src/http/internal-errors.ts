@@ -26,7 +26,10 @@ export function internalErrorLogPlugin(logger: Pick<pino.Logger, 'error'>): Apol
             // Apollo formats the errors in the order it met them.
             const original = raw[index];
             const cause = original?.originalError ?? original ?? error;
-            logger.error({ reqId, err: cause, operationName: operationName ?? undefined, path: error.path }, 'internal server error');
+            logger.error(
+              { reqId, err: cause, operationName: operationName ?? undefined, path: error.path },
+              'internal server error',
+            );
           });
         },
       };

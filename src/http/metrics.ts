@@ -161,7 +161,8 @@ export function createMetrics(pool?: pg.Pool, replicas?: ReplicaRouter): ServerM
       labelNames: ['replica'] as const,
       registers: [registry],
       collect() {
-        for (const state of replicas.states()) this.set({ replica: state.name }, state.lagMs === null ? -1 : state.lagMs / 1000);
+        for (const state of replicas.states())
+          this.set({ replica: state.name }, state.lagMs === null ? -1 : state.lagMs / 1000);
       },
     });
   }
@@ -246,12 +247,19 @@ export function createMetrics(pool?: pg.Pool, replicas?: ReplicaRouter): ServerM
             async willSendResponse(requestContext) {
               // Apollo names the operation only once it is valid; for rejected documents, read the name off the parsed document.
               const { document, request } = requestContext;
-              const named = requestContext.operationName ?? request.operationName ?? (document ? getOperationAST(document, request.operationName)?.name?.value : undefined);
+              const named =
+                requestContext.operationName ??
+                request.operationName ??
+                (document ? getOperationAST(document, request.operationName)?.name?.value : undefined);
               const operation = operationLabel(named);
               const body = requestContext.response.body;
               const errors = body.kind === 'single' ? body.singleResult.errors : body.initialResult.errors;
               const code = errors?.[0]?.extensions?.code;
-              const outcome = !errors?.length ? 'ok' : typeof code === 'string' && KNOWN_CODES.has(code) ? code : 'other_error';
+              const outcome = !errors?.length
+                ? 'ok'
+                : typeof code === 'string' && KNOWN_CODES.has(code)
+                  ? code
+                  : 'other_error';
               operations.inc({ operation, outcome });
               operationSeconds.observe({ operation }, Number(process.hrtime.bigint() - started) / 1e9);
             },

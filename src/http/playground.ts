@@ -31,7 +31,11 @@ let compressed: { html: string; gzip: Buffer } | undefined;
  * written into the HTML), which is how the role pages link to their figures.
  */
 function graphiqlPage(): string {
-  graphiql ??= renderGraphiQL({ title: 'Job-market statistics · GraphiQL', endpoint: '/graphql', defaultQuery: EXAMPLE_QUERY });
+  graphiql ??= renderGraphiQL({
+    title: 'Job-market statistics · GraphiQL',
+    endpoint: '/graphql',
+    defaultQuery: EXAMPLE_QUERY,
+  });
   return graphiql;
 }
 

@@ -61,7 +61,12 @@ export function clientAddress(req: IncomingMessage, trustProxy = 0): string {
 function bearerHash(req: IncomingMessage): string | undefined {
   const auth = req.headers.authorization;
   const match = typeof auth === 'string' ? /^Bearer\s+(\S{1,512})\s*$/i.exec(auth) : null;
-  return match ? crypto.createHash('sha256').update(match[1] as string).digest('hex') : undefined;
+  return match
+    ? crypto
+        .createHash('sha256')
+        .update(match[1] as string)
+        .digest('hex')
+    : undefined;
 }
 
 /** The limiter's key for a request: `key:<sha256 of the bearer key>` or `ip:<address>`. */
@@ -158,7 +163,11 @@ export class RateLimiter {
     res.setHeader('ratelimit-policy', `${decision.limit};w=${windowSeconds}`);
     if (decision.allowed) return false;
     const message = `Rate limit of ${decision.limit} requests per ${windowSeconds} s exceeded (request ${decision.count} in this window); retry after ${decision.resetSeconds} s.`;
-    const error = plainError(LimitCode.RATE, message, { limit: decision.limit, value: decision.count, retryAfter: decision.resetSeconds });
+    const error = plainError(LimitCode.RATE, message, {
+      limit: decision.limit,
+      value: decision.count,
+      retryAfter: decision.resetSeconds,
+    });
     const html = renderHtml?.(message);
     const text = html ?? JSON.stringify({ errors: [error] });
     res.writeHead(429, {

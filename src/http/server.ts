@@ -95,11 +95,20 @@ const REQUEST_ID = /^[A-Za-z0-9._-]{1,100}$/;
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+  });
   res.end(text);
 }
 
-function graphqlError(res: ServerResponse, status: number, code: string, message: string, extra: Record<string, unknown> = {}): void {
+function graphqlError(
+  res: ServerResponse,
+  status: number,
+  code: string,
+  message: string,
+  extra: Record<string, unknown> = {},
+): void {
   sendJson(res, status, { errors: [{ message, extensions: { code, ...extra } }] });
 }
 
@@ -129,14 +138,19 @@ export async function startServer(options: ServerOptions, port: number, host?: s
   const limits: QueryLimits = { ...DEFAULT_QUERY_LIMITS, ...options.limits };
   const metrics = createMetrics(options.db.pool, options.db.replicas);
   const rateLimiter = options.rateLimit
-    ? new RateLimiter({ verifyKey: async (header) => (await verifyApiKey(options.db.pool, header)).ok, shared: options.shared, ...options.rateLimit })
+    ? new RateLimiter({
+        verifyKey: async (header) => (await verifyApiKey(options.db.pool, header)).ok,
+        shared: options.shared,
+        ...options.rateLimit,
+      })
     : undefined;
   const timeouts: HttpTimeouts = { ...DEFAULT_HTTP_TIMEOUTS, ...options.timeouts };
   const errorLog = internalErrorLogPlugin(options.logger);
   const corsOrigins = new Set(options.corsOrigins ?? []);
   const cacheMaxAge = options.cacheMaxAge ?? 60;
   const persisted = options.persistedQueries ?? { mode: 'apq' as const };
-  if (persisted.mode === 'only' && !persisted.manifest) throw new Error('PERSISTED_QUERIES=only needs the allow-list: set PERSISTED_QUERIES_FILE');
+  if (persisted.mode === 'only' && !persisted.manifest)
+    throw new Error('PERSISTED_QUERIES=only needs the allow-list: set PERSISTED_QUERIES_FILE');
   const server = http.createServer({
     headersTimeout: timeouts.headersMs,
     requestTimeout: timeouts.requestMs,
@@ -163,7 +177,10 @@ export async function startServer(options: ServerOptions, port: number, host?: s
   await apollo.start();
   const createContext = contextFactory(options.db);
   // ETags change with the code that renders answers too, not only with the data.
-  const build = crypto.createHash('sha256').update(`${process.env.npm_package_version ?? ''}\0${loadTypeDefs()}`).digest('hex');
+  const build = crypto
+    .createHash('sha256')
+    .update(`${process.env.npm_package_version ?? ''}\0${loadTypeDefs()}`)
+    .digest('hex');
   const cache = new ResponseCache(options.db.pool, cacheMaxAge, build);
   // Pages run their queries in-process; the request they serve is found through this store, so
   // that a reader who goes away has the page's statements cancelled as an API client's are.
@@ -209,7 +226,8 @@ export async function startServer(options: ServerOptions, port: number, host?: s
           res.setHeader('connection', 'close');
           return graphqlError(res, 413, LimitCode.PAYLOAD, error.message, { limit: error.limit, value: error.size });
         }
-        if (error instanceof InvalidUtf8Error) return graphqlError(res, 400, 'BAD_USER_INPUT', error.message, { offset: error.offset });
+        if (error instanceof InvalidUtf8Error)
+          return graphqlError(res, 400, 'BAD_USER_INPUT', error.message, { offset: error.offset });
         throw error;
       }
       const type = String(req.headers['content-type'] ?? '');
@@ -228,7 +246,12 @@ export async function startServer(options: ServerOptions, port: number, host?: s
     const badSearch = badQueryString(url.search);
     if (badSearch) return graphqlError(res, 400, 'BAD_USER_INPUT', badSearch);
     if (persisted.mode === 'only' && persisted.manifest) {
-      const operations = req.method === 'GET' ? [{ query: url.searchParams.get('query') ?? undefined }] : Array.isArray(body) ? body : [body];
+      const operations =
+        req.method === 'GET'
+          ? [{ query: url.searchParams.get('query') ?? undefined }]
+          : Array.isArray(body)
+            ? body
+            : [body];
       if (unlistedQueries(persisted.manifest, operations).length > 0) {
         return graphqlError(
           res,
@@ -239,7 +262,8 @@ export async function startServer(options: ServerOptions, port: number, host?: s
       }
     }
     // A public GET query can be answered 304 from the data version alone, before running it.
-    const etag = req.method === 'GET' && !req.headers.authorization ? await cache.etag(`GET /graphql${url.search}`) : undefined;
+    const etag =
+      req.method === 'GET' && !req.headers.authorization ? await cache.etag(`GET /graphql${url.search}`) : undefined;
     if (etag && cache.notModified(req, res, etag)) return;
     const headers = new HeaderMap();
     for (const [key, value] of Object.entries(req.headers)) {
@@ -253,11 +277,17 @@ export async function startServer(options: ServerOptions, port: number, host?: s
     });
     const request: RequestInfo = { authorization: req.headers.authorization, signal: abort.signal };
     const httpGraphQLRequest = { method: req.method ?? 'GET', headers, search: url.search, body };
-    let result = await apollo.executeHTTPGraphQLRequest({ httpGraphQLRequest, context: async () => createContext(request) });
+    let result = await apollo.executeHTTPGraphQLRequest({
+      httpGraphQLRequest,
+      context: async () => createContext(request),
+    });
     if (request.replicaLost) {
       // A read replica failed mid-operation: the whole request again on the primary, once.
       const again: RequestInfo = { ...request, primaryOnly: true, replicaLost: false };
-      result = await apollo.executeHTTPGraphQLRequest({ httpGraphQLRequest, context: async () => createContext(again) });
+      result = await apollo.executeHTTPGraphQLRequest({
+        httpGraphQLRequest,
+        context: async () => createContext(again),
+      });
     }
     for (const [key, value] of result.headers) res.setHeader(key, value);
     res.statusCode = result.status ?? 200;
@@ -271,9 +301,14 @@ export async function startServer(options: ServerOptions, port: number, host?: s
       res.setHeader('content-type', 'text/html; charset=utf-8');
       res.setHeader('cache-control', 'no-cache');
     }
-    const cacheable = etag !== undefined && res.statusCode === 200 && String(res.getHeader('cache-control') ?? '').startsWith('public');
+    const cacheable =
+      etag !== undefined && res.statusCode === 200 && String(res.getHeader('cache-control') ?? '').startsWith('public');
     if (cacheable) res.setHeader('etag', etag);
-    if (landingPage && result.body.kind === 'complete' && /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''))) {
+    if (
+      landingPage &&
+      result.body.kind === 'complete' &&
+      /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''))
+    ) {
       const gzip = gzipLandingPage(result.body.string);
       res.writeHead(res.statusCode, { 'content-encoding': 'gzip', 'content-length': gzip.length });
       res.end(gzip);
@@ -299,7 +334,8 @@ export async function startServer(options: ServerOptions, port: number, host?: s
     }
     if (isCsvPath(path) || path === '/compare' || isPagePath(path)) {
       // Pages and exports draw on the same allowance as /graphql: they run the same queries.
-      const page = (message: string) => renderErrorPage({ status: 429, heading: 'Too many requests', message, playground: playground !== 'off' });
+      const page = (message: string) =>
+        renderErrorPage({ status: 429, heading: 'Too many requests', message, playground: playground !== 'off' });
       if (await rateLimiter?.handle(req, res, page)) return;
       if (isCsvPath(path)) return asPage(res, () => csv.handle(req, res));
       if (path === '/compare') return asPage(res, () => compare(req, res));
@@ -319,31 +355,39 @@ export async function startServer(options: ServerOptions, port: number, host?: s
     sendJson(res, 404, { error: `no route for ${req.method} ${path}` });
   }
 
-  server.on(
-    'request',
-    (req: IncomingMessage, res: ServerResponse) => {
-      const started = process.hrtime.bigint();
-      connections.onRequest(req, res);
-      res.once('finish', () => {
-        metrics.observeHttp((req.url ?? '/').split('?')[0] ?? '/', res.statusCode, Number(process.hrtime.bigint() - started) / 1e9);
-      });
-      httpLogger(req, res);
-      route(req, res).catch((error: unknown) => {
-        req.log.error({ err: error }, 'request failed');
-        if (!res.headersSent) graphqlError(res, 500, 'INTERNAL_SERVER_ERROR', 'internal error');
-        else res.end();
-      });
-    },
-  );
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    const started = process.hrtime.bigint();
+    connections.onRequest(req, res);
+    res.once('finish', () => {
+      metrics.observeHttp(
+        (req.url ?? '/').split('?')[0] ?? '/',
+        res.statusCode,
+        Number(process.hrtime.bigint() - started) / 1e9,
+      );
+    });
+    httpLogger(req, res);
+    route(req, res).catch((error: unknown) => {
+      req.log.error({ err: error }, 'request failed');
+      if (!res.headersSent) graphqlError(res, 500, 'INTERNAL_SERVER_ERROR', 'internal error');
+      else res.end();
+    });
+  });
   server.maxRequestsPerSocket = MAX_REQUESTS_PER_SOCKET;
   answerClientErrorsGracefully(server);
   metrics.countInFlight(() => connections.active);
   await new Promise<void>((resolve, reject) => {
     server.once('error', (error: NodeJS.ErrnoException) => {
       const where = `${host ?? 'every address'} port ${port}`;
-      if (error.code === 'EADDRINUSE') reject(new ListenError(`cannot listen on ${where}: the port is in use by another process; stop it or set PORT to a free port`));
-      else if (error.code === 'EACCES') reject(new ListenError(`cannot listen on ${where}: permission denied; use a port above 1023 or set PORT`));
-      else if (error.code === 'EADDRNOTAVAIL') reject(new ListenError(`cannot listen on ${where}: the address is not one of this machine's; set HOST`));
+      if (error.code === 'EADDRINUSE')
+        reject(
+          new ListenError(
+            `cannot listen on ${where}: the port is in use by another process; stop it or set PORT to a free port`,
+          ),
+        );
+      else if (error.code === 'EACCES')
+        reject(new ListenError(`cannot listen on ${where}: permission denied; use a port above 1023 or set PORT`));
+      else if (error.code === 'EADDRNOTAVAIL')
+        reject(new ListenError(`cannot listen on ${where}: the address is not one of this machine's; set HOST`));
       else reject(error);
     });
     server.listen(port, host, () => resolve());

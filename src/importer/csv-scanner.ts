@@ -224,7 +224,14 @@ export class CsvScanner {
    * of the end of the text when final; null when more text is needed. A quote in a stretch that
    * already has characters (`before`, or text since `from`) is an error, as in csv-parse.
    */
-  private unquoted(text: string, from: number, recordStart: number, column: number, before: string, final: boolean): number | null {
+  private unquoted(
+    text: string,
+    from: number,
+    recordStart: number,
+    column: number,
+    before: string,
+    final: boolean,
+  ): number | null {
     const n = text.length;
     for (let i = from; i < n; i++) {
       const c = text.charCodeAt(i);

@@ -54,7 +54,8 @@ export class ErrorsFile {
   }
 
   private async write(cells: readonly string[]): Promise<void> {
-    if (!this.stream.write(cells.map((cell) => csvField(inertCell(cell))).join(',') + '\r\n')) await once(this.stream, 'drain');
+    if (!this.stream.write(cells.map((cell) => csvField(inertCell(cell))).join(',') + '\r\n'))
+      await once(this.stream, 'drain');
   }
 
   async close(columns: readonly string[]): Promise<void> {

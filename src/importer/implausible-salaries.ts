@@ -29,7 +29,8 @@ function implausibleSql(stagingTable: string, checks: string, bounds: { min: str
  * as its observation would be) and returns them, one row per offending field.
  */
 export function implausiblePostingsSql(stagingTable: string): string {
-  const usd = (column: string) => amountUsdSql(annualizedSql(`s.${column}`, 's.salary_period'), 's.salary_currency', 'coalesce(s.posted_at, now())');
+  const usd = (column: string) =>
+    amountUsdSql(annualizedSql(`s.${column}`, 's.salary_period'), 's.salary_currency', 'coalesce(s.posted_at, now())');
   return implausibleSql(
     stagingTable,
     `SELECT 'salaryMin' AS field, 1 AS ord, s.salary_min AS value, ${usd('salary_min')} AS usd
@@ -44,7 +45,8 @@ export function implausiblePostingsSql(stagingTable: string): string {
  * Returns one row per posting whose salary was dropped (counted, not rejected).
  */
 export function implausibleTextSalariesSql(stagingTable: string): string {
-  const usd = (column: string) => amountUsdSql(annualizedSql(`s.${column}`, 's.salary_period'), 's.salary_currency', 'coalesce(s.posted_at, now())');
+  const usd = (column: string) =>
+    amountUsdSql(annualizedSql(`s.${column}`, 's.salary_period'), 's.salary_currency', 'coalesce(s.posted_at, now())');
   return `UPDATE ${stagingTable} s
      SET salary_min = NULL, salary_max = NULL, salary_currency = NULL, salary_period = NULL, salary_estimated = NULL
      WHERE s.salary_from_text

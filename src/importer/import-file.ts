@@ -41,7 +41,11 @@ export function formatFromPath(file: string): ImportFormat {
   return ext === '.ndjson' || ext === '.jsonl' ? 'ndjson' : 'csv';
 }
 
-async function openInput(input: ImportInput, fileName: string, allowDirectory = false): Promise<Readable | { directory: string }> {
+async function openInput(
+  input: ImportInput,
+  fileName: string,
+  allowDirectory = false,
+): Promise<Readable | { directory: string }> {
   if (input === '-') return process.stdin;
   if (typeof input === 'string') {
     let stat: fs.Stats;
@@ -49,7 +53,11 @@ async function openInput(input: ImportInput, fileName: string, allowDirectory = 
       stat = await fs.promises.stat(input);
     } catch (error) {
       const err = error as NodeJS.ErrnoException;
-      throw new ImportFileError(fileName, null, err.code === 'ENOENT' ? 'no such file' : `cannot be read: ${err.message}`);
+      throw new ImportFileError(
+        fileName,
+        null,
+        err.code === 'ENOENT' ? 'no such file' : `cannot be read: ${err.message}`,
+      );
     }
     if (stat.isDirectory()) {
       if (allowDirectory) return { directory: input };
@@ -79,7 +87,8 @@ export async function importFile(
   input: ImportInput,
   options: ImportOptions = {},
 ): Promise<ImportSummary> {
-  if (!IMPORT_KINDS.includes(kind)) throw new Error(`unknown import kind ${JSON.stringify(kind)}: expected postings, observations or rates`);
+  if (!IMPORT_KINDS.includes(kind))
+    throw new Error(`unknown import kind ${JSON.stringify(kind)}: expected postings, observations or rates`);
   const summary = await runImport(kind, db, input, options);
   notifyImportFinished(summary); // e.g. the import totals of /metrics, wired by src/main.ts
   return summary;
@@ -123,12 +132,27 @@ async function runImport<K extends ImportKind>(
   const staging = def.staging.unique();
   const raw = def.kind === 'postings' ? new RawPostingPipeline(options) : null;
   if (!raw && format === 'jobposting') {
-    throw new ImportFileError(fileName, null, `${def.kind} files are CSV or NDJSON files: JobPosting input and folders are for postings`);
+    throw new ImportFileError(
+      fileName,
+      null,
+      `${def.kind} files are CSV or NDJSON files: JobPosting input and folders are for postings`,
+    );
   }
-  if (!raw && (options.columns || options.source !== undefined || options.expireAfterDays !== undefined || format === 'jobposting')) {
+  if (
+    !raw &&
+    (options.columns ||
+      options.source !== undefined ||
+      options.expireAfterDays !== undefined ||
+      format === 'jobposting')
+  ) {
     throw new Error('--columns, --source, --expire-after and --format jobposting are for postings files');
   }
-  if (format === 'jobposting' && options.columns) throw new ImportFileError(fileName, null, 'a column map (--columns) is for CSV and NDJSON files; JobPosting fields have fixed names');
+  if (format === 'jobposting' && options.columns)
+    throw new ImportFileError(
+      fileName,
+      null,
+      'a column map (--columns) is for CSV and NDJSON files; JobPosting fields have fixed names',
+    );
   const opened = await openInput(input, fileName, format === 'jobposting');
   const stream = opened instanceof Readable ? opened : null;
   const reader: { columns: string[] | null; bytes: number; records(): AsyncGenerator<SourceRecord> } =
@@ -152,7 +176,9 @@ async function runImport<K extends ImportKind>(
     client = await db.pool.connect();
     const conn = client;
     const copy = options.copy ?? (db.embedded ? false : await supportsCopy(conn));
-    const ctx: ValidationContext = def.needsCurrencies ? await loadValidationContext(conn) : { knownCurrencies: new Set() };
+    const ctx: ValidationContext = def.needsCurrencies
+      ? await loadValidationContext(conn)
+      : { knownCurrencies: new Set() };
     if (atomic && !dryRun) {
       await conn.query(begin);
       inTransaction = true;
@@ -174,12 +200,20 @@ async function runImport<K extends ImportKind>(
         // Salaries outside the plausible range are only known once converted at the rates the
         // database holds: such rows were left out of the batch and are reported, not written.
         if (counts.textSalariesDropped > 0 && raw) {
-          raw.counts.salaryTextUnreadable.implausible = (raw.counts.salaryTextUnreadable.implausible ?? 0) + counts.textSalariesDropped;
+          raw.counts.salaryTextUnreadable.implausible =
+            (raw.counts.salaryTextUnreadable.implausible ?? 0) + counts.textSalariesDropped;
         }
         const lines = new Set<number>();
         for (const b of counts.implausible) {
           lines.add(b.line);
-          const error: RowError = { line: b.line, externalId: b.external_id, field: b.field, value: String(b.value), rule: 'salaryImplausible', message: implausibleMessage(b.usd, bounds) };
+          const error: RowError = {
+            line: b.line,
+            externalId: b.external_id,
+            field: b.field,
+            value: String(b.value),
+            rule: 'salaryImplausible',
+            message: implausibleMessage(b.usd, bounds),
+          };
           if (summary.errors.length < maxErrors) summary.errors.push(error);
           await errorsFile?.add(reader.columns ?? def.fields, [], [error]);
         }
@@ -227,8 +261,15 @@ async function runImport<K extends ImportKind>(
 
     const reject = async (record: SourceRecord, errors: readonly FieldError[]): Promise<void> => {
       summary.rejected += 1;
-      const externalId = raw ? raw.externalIdOf(record.values) : def.externalIdField ? rawText(record.values[def.externalIdField]).trim() || null : null;
-      const where = record.file !== undefined ? { file: record.file, ...(record.index !== undefined ? { index: record.index } : {}) } : {};
+      const externalId = raw
+        ? raw.externalIdOf(record.values)
+        : def.externalIdField
+          ? rawText(record.values[def.externalIdField]).trim() || null
+          : null;
+      const where =
+        record.file !== undefined
+          ? { file: record.file, ...(record.index !== undefined ? { index: record.index } : {}) }
+          : {};
       const rowErrors: RowError[] = errors.map((e) => ({ line: record.line, externalId, ...where, ...e }));
       for (const e of rowErrors) if (summary.errors.length < maxErrors) summary.errors.push(e);
       for (const e of errors) {
@@ -239,7 +280,8 @@ async function runImport<K extends ImportKind>(
       }
       if (errorsFile) {
         const columns = reader.columns ?? def.fields;
-        const original = record.cells ?? (record.rawLine !== undefined ? [] : def.fields.map((f) => rawText(record.values[f])));
+        const original =
+          record.cells ?? (record.rawLine !== undefined ? [] : def.fields.map((f) => rawText(record.values[f])));
         await errorsFile.add(columns, original, rowErrors);
       }
     };
@@ -251,7 +293,8 @@ async function runImport<K extends ImportKind>(
       if (!columns) return;
       const seen = new Set<string>();
       for (const c of columns) {
-        if (seen.has(c)) throw new ImportFileError(fileName, 1, `the header names the column ${JSON.stringify(c)} twice`);
+        if (seen.has(c))
+          throw new ImportFileError(fileName, 1, `the header names the column ${JSON.stringify(c)} twice`);
         seen.add(c);
       }
       const missing = def.requiredFields.filter((f) => !seen.has(f));
@@ -264,7 +307,8 @@ async function runImport<K extends ImportKind>(
         );
       }
       const unknown = columns.filter((c) => !(def.fields as readonly string[]).includes(c));
-      if (unknown.length > 0) summary.warnings.push(`ignored unknown column${unknown.length > 1 ? 's' : ''}: ${unknown.join(', ')}`);
+      if (unknown.length > 0)
+        summary.warnings.push(`ignored unknown column${unknown.length > 1 ? 's' : ''}: ${unknown.join(', ')}`);
     };
 
     const unknownKeys = new Set<string>();
@@ -283,7 +327,8 @@ async function runImport<K extends ImportKind>(
       }
       if (firstBatchKeys) for (const key of Object.keys(record.values)) firstBatchKeys.add(key);
       if (format === 'ndjson' && unknownKeys.size < 20 && !raw?.hasColumnMap) {
-        for (const key of Object.keys(record.values)) if (!(def.fields as readonly string[]).includes(key)) unknownKeys.add(key);
+        for (const key of Object.keys(record.values))
+          if (!(def.fields as readonly string[]).includes(key)) unknownKeys.add(key);
       }
       const validating = process.hrtime.bigint();
       let values = record.values;
@@ -304,7 +349,9 @@ async function runImport<K extends ImportKind>(
         await reject(record, validated.errors);
         continue;
       }
-      const result = raw ? { ok: true as const, value: raw.finish(validated.value as PostingImportRow, roleFromTitle) as T } : validated;
+      const result = raw
+        ? { ok: true as const, value: raw.finish(validated.value as PostingImportRow, roleFromTitle) as T }
+        : validated;
       const key = def.key(result.value);
       const at = positions.get(key);
       // The COPY text is made now, while the previous batch is being written, so that the
@@ -326,7 +373,8 @@ async function runImport<K extends ImportKind>(
       }
     }
     if (firstBatchKeys) raw?.checkKeysSeen(firstBatchKeys, fileName);
-    if (format === 'csv' && reader.columns === null) throw new ImportFileError(fileName, 1, 'is empty: a header line is expected');
+    if (format === 'csv' && reader.columns === null)
+      throw new ImportFileError(fileName, 1, 'is empty: a header line is expected');
     if (!headerChecked) checkHeader();
     if (unknownKeys.size > 0) summary.warnings.push(`ignored unknown keys: ${[...unknownKeys].join(', ')}`);
     const missing = Object.entries(summary.missingRates);

@@ -1,9 +1,23 @@
 import type { RowValidation } from '../domain/field-rules.ts';
 import type { ImportKind, ValidationContext } from './import-types.ts';
-import { OBSERVATION_FIELDS, OBSERVATION_REQUIRED_FIELDS, validateObservationRow, type ObservationImportRow } from './observation-schema.ts';
-import { POSTING_FIELDS, POSTING_REQUIRED_FIELDS, validatePostingRow, type PostingImportRow } from './posting-schema.ts';
+import {
+  OBSERVATION_FIELDS,
+  OBSERVATION_REQUIRED_FIELDS,
+  validateObservationRow,
+  type ObservationImportRow,
+} from './observation-schema.ts';
+import {
+  POSTING_FIELDS,
+  POSTING_REQUIRED_FIELDS,
+  validatePostingRow,
+  type PostingImportRow,
+} from './posting-schema.ts';
 import { RATE_FIELDS, RATE_REQUIRED_FIELDS, validateRateRow, type RateImportRow } from './rate-schema.ts';
-import { implausibleObservationsSql, implausiblePostingsSql, implausibleTextSalariesSql } from './implausible-salaries.ts';
+import {
+  implausibleObservationsSql,
+  implausiblePostingsSql,
+  implausibleTextSalariesSql,
+} from './implausible-salaries.ts';
 import type { StagingTable } from './staging-table.ts';
 import { observationStagingTable, upsertObservationsSql } from './upsert-observations.ts';
 import { postingStagingTable, upsertPostingsSql, upsertPostingsSteps } from './upsert-postings.ts';

@@ -13,7 +13,15 @@ function toRecord(value: unknown, line: number, where: { file?: string; index?: 
   const mapped = jobPostingRow(value);
   if ('errors' in mapped) {
     const [problem, ...more] = mapped.errors as [FieldError, ...FieldError[]];
-    return { line, values: {}, cells: null, rawLine: JSON.stringify(value)?.slice(0, 2000) ?? '', problem, moreProblems: more, ...where };
+    return {
+      line,
+      values: {},
+      cells: null,
+      rawLine: JSON.stringify(value)?.slice(0, 2000) ?? '',
+      problem,
+      moreProblems: more,
+      ...where,
+    };
   }
   return { line, values: mapped.row, cells: null, ...where };
 }
@@ -59,7 +67,8 @@ function* htmlRecords(html: string, file: string): Generator<SourceRecord> {
   let current: { text: string; start: number } | null = null;
   const parser = new Parser({
     onopentag(name, attributes) {
-      if (name === 'script' && (attributes.type ?? '').trim().toLowerCase() === 'application/ld+json') current = { text: '', start: parser.startIndex };
+      if (name === 'script' && (attributes.type ?? '').trim().toLowerCase() === 'application/ld+json')
+        current = { text: '', start: parser.startIndex };
     },
     ontext(text) {
       if (current) current.text += text;
@@ -87,7 +96,12 @@ function* htmlRecords(html: string, file: string): Generator<SourceRecord> {
         rawLine: block.text.trim().slice(0, 2000),
         file,
         index: ++index,
-        problem: { field: '(record)', value: block.text.trim().slice(0, 200), rule: 'json', message: `the ld+json block is not valid JSON: ${(error as Error).message}` },
+        problem: {
+          field: '(record)',
+          value: block.text.trim().slice(0, 200),
+          rule: 'json',
+          message: `the ld+json block is not valid JSON: ${(error as Error).message}`,
+        },
       };
       continue;
     }
@@ -106,7 +120,8 @@ function* jsonRecords(text: string, file: string): Generator<SourceRecord> {
     const lines = arrayElementLines(text);
     let index = 0;
     for (let i = 0; i < parsed.length; i++) {
-      for (const posting of jobPostingsIn(parsed[i], true)) yield toRecord(posting, lines[i] ?? 1, { file, index: ++index });
+      for (const posting of jobPostingsIn(parsed[i], true))
+        yield toRecord(posting, lines[i] ?? 1, { file, index: ++index });
     }
     return;
   }
@@ -144,8 +159,15 @@ export class JobPostingReader {
 
   async *records(): AsyncGenerator<SourceRecord> {
     if (this.directory !== null) {
-      const names = (await fs.promises.readdir(this.directory)).filter((n) => FILE_EXTENSIONS.has(path.extname(n).toLowerCase())).sort();
-      if (names.length === 0) throw new ImportFileError(this.fileName, null, 'is a folder without .html, .htm, .json, .jsonld, .ndjson or .jsonl files');
+      const names = (await fs.promises.readdir(this.directory))
+        .filter((n) => FILE_EXTENSIONS.has(path.extname(n).toLowerCase()))
+        .sort();
+      if (names.length === 0)
+        throw new ImportFileError(
+          this.fileName,
+          null,
+          'is a folder without .html, .htm, .json, .jsonld, .ndjson or .jsonl files',
+        );
       for (const name of names) {
         const file = path.join(this.directory, name);
         yield* this.fromStream(fs.createReadStream(file), file);
@@ -201,7 +223,8 @@ export class JobPostingReader {
         }
         const values = record.values;
         let index = 0;
-        for (const posting of jobPostingsIn(values)) yield toRecord(posting, record.line, this.directory === null ? {} : { file, index: ++index });
+        for (const posting of jobPostingsIn(values))
+          yield toRecord(posting, record.line, this.directory === null ? {} : { file, index: ++index });
       }
       this.counted += this.inner.bytes;
       this.inner = null;
@@ -212,6 +235,7 @@ export class JobPostingReader {
     if (start === '') return;
     if (start[0] === '<') yield* htmlRecords(text, file);
     else if (start[0] === '[' || start[0] === '{') yield* jsonRecords(text.trim(), file);
-    else throw new ImportFileError(file, 1, 'is neither JSON, NDJSON nor HTML: a JobPosting file starts with {, [ or <');
+    else
+      throw new ImportFileError(file, 1, 'is neither JSON, NDJSON nor HTML: a JobPosting file starts with {, [ or <');
   }
 }

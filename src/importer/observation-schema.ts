@@ -18,7 +18,17 @@ import type { RowValidation } from '../domain/field-rules.ts';
 import type { ValidationContext } from './import-types.ts';
 
 /** The fields of a salary-observations file (standalone salary reports). */
-export const OBSERVATION_FIELDS = ['externalId', 'source', 'role', 'roleTitle', 'amount', 'currency', 'period', 'observedAt', 'country'] as const;
+export const OBSERVATION_FIELDS = [
+  'externalId',
+  'source',
+  'role',
+  'roleTitle',
+  'amount',
+  'currency',
+  'period',
+  'observedAt',
+  'country',
+] as const;
 
 export const OBSERVATION_REQUIRED_FIELDS = ['externalId', 'role', 'amount', 'observedAt'] as const;
 
@@ -67,7 +77,10 @@ export function observationSchemaFor(ctx: ValidationContext): ObservationSchema 
 }
 
 /** Validates one raw salary-report row (CSV strings or JSON values) and returns the normalized record. */
-export function validateObservationRow(raw: Record<string, unknown>, ctx: ValidationContext): RowValidation<ObservationImportRow> {
+export function validateObservationRow(
+  raw: Record<string, unknown>,
+  ctx: ValidationContext,
+): RowValidation<ObservationImportRow> {
   const { schema, fast } = compiled(ctx);
   const value = fast(raw);
   return value !== undefined ? { ok: true, value } : runRowSchema(schema, raw);

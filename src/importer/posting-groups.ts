@@ -37,7 +37,8 @@ export function dedupeWindowDays(env: NodeJS.ProcessEnv = process.env): number {
 }
 
 function windowLiteral(windowDays: number): string {
-  if (!Number.isSafeInteger(windowDays) || windowDays < 0) throw new Error(`dedupe window must be a whole number of days, got ${windowDays}`);
+  if (!Number.isSafeInteger(windowDays) || windowDays < 0)
+    throw new Error(`dedupe window must be a whole number of days, got ${windowDays}`);
   return String(windowDays);
 }
 
@@ -57,8 +58,12 @@ const keysCte = (touched: string, onlyShared = false) => `touched AS (${touched}
   keys AS (
     SELECT DISTINCT x.employer_id AS e, x.dedupe_key AS k FROM (
       SELECT t.employer_id, t.dedupe_key FROM touched t
-      ${onlyShared ? `WHERE t.group_id IS NOT NULL
-         OR EXISTS (SELECT 1 FROM posting q WHERE q.employer_id = t.employer_id AND q.dedupe_key = t.dedupe_key AND q.id <> t.id)` : ''}
+      ${
+        onlyShared
+          ? `WHERE t.group_id IS NOT NULL
+         OR EXISTS (SELECT 1 FROM posting q WHERE q.employer_id = t.employer_id AND q.dedupe_key = t.dedupe_key AND q.id <> t.id)`
+          : ''
+      }
       UNION ALL
       SELECT o.employer_id, o.dedupe_key FROM touched t
       CROSS JOIN LATERAL (SELECT m.employer_id, m.dedupe_key FROM posting m WHERE m.group_id = t.group_id AND m.id <> t.id OFFSET 0) o

@@ -94,10 +94,20 @@ type PostingFields = { [K in keyof ReturnType<typeof postingFields>]: z.output<R
 function crossFieldProblems(row: Partial<PostingFields>): [string, unknown, string, string][] | null {
   let problems: [string, unknown, string, string][] | null = null;
   if (typeof row.salaryMin === 'number' && typeof row.salaryMax === 'number' && row.salaryMin > row.salaryMax) {
-    (problems ??= []).push(['salaryMax', row.salaryMax, 'salaryRange', `must not be below salaryMin (${row.salaryMin})`]);
+    (problems ??= []).push([
+      'salaryMax',
+      row.salaryMax,
+      'salaryRange',
+      `must not be below salaryMin (${row.salaryMin})`,
+    ]);
   }
   if (row.closedAt instanceof Date && row.postedAt instanceof Date && row.closedAt.getTime() < row.postedAt.getTime()) {
-    (problems ??= []).push(['closedAt', row.closedAt, 'closedBeforePosted', `must not be before postedAt (${row.postedAt.toISOString()})`]);
+    (problems ??= []).push([
+      'closedAt',
+      row.closedAt,
+      'closedBeforePosted',
+      `must not be before postedAt (${row.postedAt.toISOString()})`,
+    ]);
   }
   return problems;
 }
@@ -121,7 +131,8 @@ function finishPosting(row: PostingFields, ctx: ValidationContext) {
     const parsed = parseSalaryText(row.salaryText, salaryCurrency);
     if (salaryMin === null && salaryMax === null) {
       if (!parsed.ok) salaryTextProblem = parsed.reason;
-      else if (parsed.salary.currency !== 'USD' && !ctx.knownCurrencies.has(parsed.salary.currency)) salaryTextProblem = 'currencyWithoutRate';
+      else if (parsed.salary.currency !== 'USD' && !ctx.knownCurrencies.has(parsed.salary.currency))
+        salaryTextProblem = 'currencyWithoutRate';
       else {
         ({ min: salaryMin, max: salaryMax, currency: salaryCurrency, period: salaryPeriod } = parsed.salary);
         estimated ??= parsed.salary.estimated;
@@ -134,7 +145,8 @@ function finishPosting(row: PostingFields, ctx: ValidationContext) {
   const salaryOrigin: 'STATED' | 'TEXT' | null =
     row.salaryMin !== null || row.salaryMax !== null ? 'STATED' : row.salaryText !== null ? 'TEXT' : null;
   // A CSV's or NDJSON's description may be HTML as a JobPosting's is (docs/import-format.md): read as text, once.
-  const description = row.description !== null && looksLikeHtml(row.description) ? descriptionText(row.description) : row.description;
+  const description =
+    row.description !== null && looksLikeHtml(row.description) ? descriptionText(row.description) : row.description;
   const education = educationOf({
     degreeRequired: row.degreeRequired,
     educationRequirements: row.educationRequirements,
@@ -167,9 +179,13 @@ function finishPosting(row: PostingFields, ctx: ValidationContext) {
  */
 export function createPostingSchema(ctx: ValidationContext) {
   return rowObject(postingFields(ctx))
-    .superRefine((row, rctx) => {
-      for (const [field, raw, rule, message] of crossFieldProblems(row) ?? []) crossFieldIssue(rctx, field, raw, rule, message);
-    }, { when: () => true })
+    .superRefine(
+      (row, rctx) => {
+        for (const [field, raw, rule, message] of crossFieldProblems(row) ?? [])
+          crossFieldIssue(rctx, field, raw, rule, message);
+      },
+      { when: () => true },
+    )
     .transform((row) => finishPosting(row, ctx));
 }
 
@@ -191,9 +207,15 @@ export type PostingSchema = ReturnType<typeof createPostingSchema>;
 /** A posting row of an import file once validated and normalized (the stored posting, as read back, is catalog's PostingRecord). */
 export type PostingImportRow = z.output<PostingSchema>;
 
-const schemas = new WeakMap<Set<string>, { schema: PostingSchema; fast: (raw: Record<string, unknown>) => PostingImportRow | undefined }>();
+const schemas = new WeakMap<
+  Set<string>,
+  { schema: PostingSchema; fast: (raw: Record<string, unknown>) => PostingImportRow | undefined }
+>();
 
-function compiled(ctx: ValidationContext): { schema: PostingSchema; fast: (raw: Record<string, unknown>) => PostingImportRow | undefined } {
+function compiled(ctx: ValidationContext): {
+  schema: PostingSchema;
+  fast: (raw: Record<string, unknown>) => PostingImportRow | undefined;
+} {
   let entry = schemas.get(ctx.knownCurrencies);
   if (!entry) {
     entry = { schema: createPostingSchema(ctx), fast: createFastPosting(ctx) };
@@ -208,7 +230,10 @@ export function postingSchemaFor(ctx: ValidationContext): PostingSchema {
 }
 
 /** Validates one raw posting row (CSV strings or JSON values) and returns the normalized record. */
-export function validatePostingRow(raw: Record<string, unknown>, ctx: ValidationContext): RowValidation<PostingImportRow> {
+export function validatePostingRow(
+  raw: Record<string, unknown>,
+  ctx: ValidationContext,
+): RowValidation<PostingImportRow> {
   const { schema, fast } = compiled(ctx);
   const value = fast(raw);
   return value !== undefined ? { ok: true, value } : runRowSchema(schema, raw);

@@ -17,7 +17,10 @@ export function loadRoleFileRules(dir: string = ROLES_DIR): TitleRule[] {
   let names: string[];
   let signature: string;
   try {
-    names = fs.readdirSync(dir).filter((n) => n.endsWith('.json')).sort();
+    names = fs
+      .readdirSync(dir)
+      .filter((n) => n.endsWith('.json'))
+      .sort();
     signature = names.map((n) => `${n}:${fs.statSync(path.join(dir, n)).mtimeMs}`).join('|');
   } catch {
     return [];
@@ -31,7 +34,9 @@ export function loadRoleFileRules(dir: string = ROLES_DIR): TitleRule[] {
     const data = JSON.parse(fs.readFileSync(file, 'utf8')) as { slug?: unknown; title?: unknown; titleRules?: unknown };
     if (data.titleRules === undefined) continue;
     const list = Array.isArray(data.titleRules) ? data.titleRules : [data.titleRules];
-    const withRole = list.map((r: unknown) => (typeof r === 'object' && r !== null ? { role: data.slug, title: data.title, ...r } : r));
+    const withRole = list.map((r: unknown) =>
+      typeof r === 'object' && r !== null ? { role: data.slug, title: data.title, ...r } : r,
+    );
     rules.push(...parseTitleRules(withRole, `${file}: titleRules`));
   }
   ruleCache.set(dir, { signature, rules });
@@ -64,17 +69,27 @@ export function readColumnMap(file: string): Record<string, string> {
 
 export function checkColumnMap(map: unknown, where = 'the column map'): Record<string, string> {
   if (typeof map !== 'object' || map === null || Array.isArray(map)) {
-    throw new ImportFileError(where, null, 'must be a JSON object from posting fields to column names, e.g. {"title": "Job Title"}');
+    throw new ImportFileError(
+      where,
+      null,
+      'must be a JSON object from posting fields to column names, e.g. {"title": "Job Title"}',
+    );
   }
   const out: Record<string, string> = {};
   const seen = new Map<string, string>();
   for (const [field, column] of Object.entries(map)) {
     if (!(POSTING_FIELDS as readonly string[]).includes(field)) {
-      throw new ImportFileError(where, null, `maps ${JSON.stringify(field)}, which is no posting field (the fields: ${POSTING_FIELDS.join(', ')})`);
+      throw new ImportFileError(
+        where,
+        null,
+        `maps ${JSON.stringify(field)}, which is no posting field (the fields: ${POSTING_FIELDS.join(', ')})`,
+      );
     }
-    if (typeof column !== 'string' || column.trim() === '') throw new ImportFileError(where, null, `maps ${field} to ${JSON.stringify(column)}: a column name is expected`);
+    if (typeof column !== 'string' || column.trim() === '')
+      throw new ImportFileError(where, null, `maps ${field} to ${JSON.stringify(column)}: a column name is expected`);
     const other = seen.get(column);
-    if (other) throw new ImportFileError(where, null, `maps both ${other} and ${field} to the column ${JSON.stringify(column)}`);
+    if (other)
+      throw new ImportFileError(where, null, `maps both ${other} and ${field} to the column ${JSON.stringify(column)}`);
     seen.set(column, field);
     out[field] = column;
   }
@@ -91,7 +106,10 @@ const blank = (v: unknown): boolean => v === undefined || v === null || (typeof 
 export function fallbackExternalId(values: Record<string, unknown>, source: string): string {
   const text = (k: string): string => rawText(values[k]).trim();
   const what = text('url') !== '' ? [text('url')] : [text('title'), text('company'), text('location')];
-  return `h:${createHash('sha256').update([source, ...what, text('postedAt')].join('\u001f')).digest('hex').slice(0, 32)}`;
+  return `h:${createHash('sha256')
+    .update([source, ...what, text('postedAt')].join('\u001f'))
+    .digest('hex')
+    .slice(0, 32)}`;
 }
 
 /**
@@ -100,7 +118,14 @@ export function fallbackExternalId(values: Record<string, unknown>, source: stri
  * validation, --expire-after.
  */
 export class RawPostingPipeline {
-  readonly counts: RawPostingCounts = { roles: {}, classified: 0, defaulted: 0, salaryTextRead: 0, salaryTextUnreadable: {}, education: {} };
+  readonly counts: RawPostingCounts = {
+    roles: {},
+    classified: 0,
+    defaulted: 0,
+    salaryTextRead: 0,
+    salaryTextUnreadable: {},
+    education: {},
+  };
   private readonly classifier: TitleClassifier;
   /** Columns mapped away from their own name: a column read as another field is not also read as itself. */
   private readonly mappedColumns: Set<string>;
@@ -118,7 +143,11 @@ export class RawPostingPipeline {
     const missing = Object.entries(this.columnOf).filter(([, column]) => !columns.includes(column));
     if (missing.length > 0) {
       const [field, column] = missing[0] as [string, string];
-      throw new ImportFileError(fileName, 1, `the column map reads ${field} from the column ${JSON.stringify(column)}, which the file lacks (it has: ${columns.join(', ')})`);
+      throw new ImportFileError(
+        fileName,
+        1,
+        `the column map reads ${field} from the column ${JSON.stringify(column)}, which the file lacks (it has: ${columns.join(', ')})`,
+      );
     }
     this.missingChecked = true;
     const fieldOf = new Map(Object.entries(this.columnOf).map(([f, c]) => [c, f]));
@@ -134,7 +163,12 @@ export class RawPostingPipeline {
     if (this.missingChecked) return;
     this.missingChecked = true;
     for (const [field, column] of Object.entries(this.columnOf)) {
-      if (!seen.has(column)) throw new ImportFileError(fileName, null, `the column map reads ${field} from the key ${JSON.stringify(column)}, which no object of the first batch has`);
+      if (!seen.has(column))
+        throw new ImportFileError(
+          fileName,
+          null,
+          `the column map reads ${field} from the key ${JSON.stringify(column)}, which no object of the first batch has`,
+        );
     }
   }
 
@@ -151,7 +185,9 @@ export class RawPostingPipeline {
    * The row with posting field names, defaults and the role; or the errors that reject it.
    * `roleFromTitle`: the role came from the title (a rule, or --default-role for a title no rule matched).
    */
-  prepare(raw: Record<string, unknown>): { values: Record<string, unknown>; roleFromTitle: boolean } | { errors: FieldError[] } {
+  prepare(
+    raw: Record<string, unknown>,
+  ): { values: Record<string, unknown>; roleFromTitle: boolean } | { errors: FieldError[] } {
     let values = raw;
     if (this.hasColumnMap) {
       values = {};
@@ -183,7 +219,8 @@ export class RawPostingPipeline {
               field: 'title',
               value: values.title,
               rule: 'unclassifiedTitle',
-              message: 'matches no title rule (--roles, data/roles/*.json titleRules) and the row has no role; give one, add a rule or use --default-role',
+              message:
+                'matches no title rule (--roles, data/roles/*.json titleRules) and the row has no role; give one, add a rule or use --default-role',
             },
           ],
         };
@@ -199,11 +236,13 @@ export class RawPostingPipeline {
   finish(row: PostingImportRow, roleFromTitle = false): PostingImportRow {
     let out: PostingImportRow = roleFromTitle ? { ...row, roleOrigin: 'TITLE' } : row;
     const days = this.options.expireAfterDays;
-    if (days !== undefined && row.closedAt === null) out = { ...out, closedAt: new Date(row.postedAt.getTime() + days * 86_400_000) };
+    if (days !== undefined && row.closedAt === null)
+      out = { ...out, closedAt: new Date(row.postedAt.getTime() + days * 86_400_000) };
     const c = this.counts;
     c.roles[out.role] = (c.roles[out.role] ?? 0) + 1;
     c.education[out.educationRequirement] = (c.education[out.educationRequirement] ?? 0) + 1;
-    if (out.salaryTextProblem !== null) c.salaryTextUnreadable[out.salaryTextProblem] = (c.salaryTextUnreadable[out.salaryTextProblem] ?? 0) + 1;
+    if (out.salaryTextProblem !== null)
+      c.salaryTextUnreadable[out.salaryTextProblem] = (c.salaryTextUnreadable[out.salaryTextProblem] ?? 0) + 1;
     else if (out.salaryFromText) c.salaryTextRead++;
     return out;
   }

@@ -14,7 +14,7 @@ function invalidUtf8(field: string, text: string): FieldError {
     field,
     value: text.replace(new RegExp(LONE_SURROGATE.source, 'g'), '\uFFFD').slice(0, 200),
     rule: 'invalidUtf8',
-    message: 'is not valid UTF-8 text (the bad bytes are shown as \uFFFD); fix the file\'s encoding',
+    message: "is not valid UTF-8 text (the bad bytes are shown as \uFFFD); fix the file's encoding",
   };
 }
 
@@ -218,7 +218,12 @@ export class RecordReader {
         values: {},
         cells: null,
         rawLine: body,
-        problem: { field: '(record)', value: body.slice(0, 200), rule: 'json', message: `is not valid JSON: ${(error as Error).message}` },
+        problem: {
+          field: '(record)',
+          value: body.slice(0, 200),
+          rule: 'json',
+          message: `is not valid JSON: ${(error as Error).message}`,
+        },
       };
       return;
     }

@@ -80,7 +80,16 @@ export interface ReprocessSummary {
   seconds: number;
 }
 
-const OBSERVATION_COLUMNS = ['role_id', 'source', 'amount', 'currency', 'period', 'amount_usd', 'observed_at', 'country'];
+const OBSERVATION_COLUMNS = [
+  'role_id',
+  'source',
+  'amount',
+  'currency',
+  'period',
+  'amount_usd',
+  'observed_at',
+  'country',
+];
 
 /**
  * Brings the salary observation of each posting of $1 in step with the posting, as the import's
@@ -172,7 +181,8 @@ export const salaryStep: ReprocessStep = {
     if (todo.length === 0) return 0;
     const read = todo.map((p) => ({ id: p.id, ...salaryFromText(p, options.knownCurrencies) }));
     const usd = (bound: string) => amountUsdSql(annualizedSql(bound, 'u.per'), 'u.cur', 'p.posted_at');
-    const outside = (bound: string) => `(${bound} IS NOT NULL AND (${usd(bound)} < $7::float8 OR ${usd(bound)} > $8::float8))`;
+    const outside = (bound: string) =>
+      `(${bound} IS NOT NULL AND (${usd(bound)} < $7::float8 OR ${usd(bound)} > $8::float8))`;
     const { rows } = await client.query<{ id: number }>(
       `WITH u AS (
          SELECT u.*, ${outside('u.mn')} OR ${outside('u.mx')} AS implausible
@@ -234,7 +244,8 @@ export const educationStep: ReprocessStep = {
     const stale = batch.flatMap((p) => {
       if (p.educationOrigin !== 'TEXT' || p.description === null) return [];
       const e = educationOf({ degreeRequired: null, educationRequirements: null, description: p.description });
-      const same = e.requirement === p.educationRequirement && e.level === p.educationLevel && e.evidence === p.educationEvidence;
+      const same =
+        e.requirement === p.educationRequirement && e.level === p.educationLevel && e.evidence === p.educationEvidence;
       return same ? [] : [{ id: p.id, e }];
     });
     if (stale.length === 0) return 0;
@@ -325,7 +336,8 @@ export async function reprocessPostings(
           await client.query('COMMIT');
           break;
         }
-        for (const step of steps) summary.changed[step.name] = (summary.changed[step.name] ?? 0) + (await step.run(client, rows, run));
+        for (const step of steps)
+          summary.changed[step.name] = (summary.changed[step.name] ?? 0) + (await step.run(client, rows, run));
         await client.query('COMMIT');
         after = (rows[rows.length - 1] as StoredPosting).id;
         summary.postings += rows.length;

@@ -15,7 +15,9 @@ export interface StageColumn<T> {
  * A validated row and the line on which its record starts: the row itself, or (for COPY) only
  * its line of COPY text, prepared ahead of the load, which keeps a batch's memory small.
  */
-export type StagedRow<T> = { line: number; row: T; copyLine?: undefined } | { line: number; row?: undefined; copyLine: string };
+export type StagedRow<T> =
+  | { line: number; row: T; copyLine?: undefined }
+  | { line: number; row?: undefined; copyLine: string };
 
 function rowOf<T>(staged: StagedRow<T>): T {
   if (staged.row === undefined) throw new Error('a row staged as COPY text cannot be loaded with unnest');
@@ -112,7 +114,12 @@ export class StagingTable<T> {
    * `before` (e.g. BEGIN) is sent in the same round trip as the CREATE and the TRUNCATE; the
    * caller is in a transaction by then.
    */
-  async load(client: pg.ClientBase, rows: readonly StagedRow<T>[] | CopyBuffer, copy: boolean, before?: string): Promise<void> {
+  async load(
+    client: pg.ClientBase,
+    rows: readonly StagedRow<T>[] | CopyBuffer,
+    copy: boolean,
+    before?: string,
+  ): Promise<void> {
     await client.query(`${before ? `${before}; ` : ''}${this.createSql()}; TRUNCATE ${this.name}`);
     if (rows instanceof CopyBuffer ? rows.rows === 0 : rows.length === 0) return;
     const names = ['line', ...this.columns.map((c) => c.name)].join(', ');

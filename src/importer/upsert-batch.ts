@@ -31,7 +31,9 @@ export function kindDefinition<K extends ImportKind>(kind: K): ImportKindDefinit
 
 /** The currencies that have a rate, which the salary rules check against (USD is always known). */
 export async function loadValidationContext(client: pg.ClientBase): Promise<ValidationContext> {
-  const result = await client.query<{ currency: string }>('SELECT DISTINCT currency::text AS currency FROM exchange_rate');
+  const result = await client.query<{ currency: string }>(
+    'SELECT DISTINCT currency::text AS currency FROM exchange_rate',
+  );
   return { knownCurrencies: new Set(result.rows.map((r) => r.currency.trim())) };
 }
 
@@ -39,7 +41,11 @@ export async function loadValidationContext(client: pg.ClientBase): Promise<Vali
  * Validates one raw row (CSV strings or JSON values) with the kind's zod schema and field rules:
  * the one validation of the import and of the mutations, so a broken rule has the same name in both.
  */
-export function validate<K extends ImportKind>(kind: K, raw: Record<string, unknown>, ctx: ValidationContext): RowValidation<ValidatedRows[K]> {
+export function validate<K extends ImportKind>(
+  kind: K,
+  raw: Record<string, unknown>,
+  ctx: ValidationContext,
+): RowValidation<ValidatedRows[K]> {
   return KINDS[kind].validate(raw, ctx);
 }
 
@@ -78,18 +84,23 @@ export interface UpsertBatchResult {
  * Sends statements (without parameters) as ONE simple query, so that they cost one round trip
  * however many there are, and reads the counts from the result that has them.
  */
-async function runBatchStatements(client: pg.ClientBase, statements: readonly string[]): Promise<{ inserted: number; updated: number }> {
+async function runBatchStatements(
+  client: pg.ClientBase,
+  statements: readonly string[],
+): Promise<{ inserted: number; updated: number }> {
   const raw = (await client.query(statements.join(';\n'))) as unknown as pg.QueryResult | pg.QueryResult[];
   for (const result of Array.isArray(raw) ? raw : [raw]) {
     const first = result.rows?.[0] as Record<string, unknown> | undefined;
-    if (first && typeof first.inserted === 'number' && typeof first.updated === 'number') return { inserted: first.inserted, updated: first.updated };
+    if (first && typeof first.inserted === 'number' && typeof first.updated === 'number')
+      return { inserted: first.inserted, updated: first.updated };
   }
   return { inserted: 0, updated: 0 };
 }
 
 /** Reads a staged line's stored id after the upsert; the staging table is still there. */
 const ID_SQL: Partial<Record<ImportKind, (staging: string) => string>> = {
-  postings: (s) => `SELECT s.line AS staged_line, p.id AS stored_id FROM ${s} s JOIN posting p ON p.source = s.source AND p.external_id = s.external_id`,
+  postings: (s) =>
+    `SELECT s.line AS staged_line, p.id AS stored_id FROM ${s} s JOIN posting p ON p.source = s.source AND p.external_id = s.external_id`,
   observations: (s) =>
     `SELECT s.line AS staged_line, o.id AS stored_id FROM ${s} s
      JOIN salary_observation o ON o.source = s.source AND o.external_id = s.external_id AND o.posting_id IS NULL`,
@@ -122,12 +133,17 @@ export async function upsertBatch<K extends ImportKind>(
   await staging.load(client, rows, options.copy ?? false, options.begin);
   let textSalariesDropped = 0;
   if (def.implausibleTextSql) {
-    const { rowCount } = await client.query(def.implausibleTextSql(staging.name), [bounds.minUsdPerYear, bounds.maxUsdPerYear]);
+    const { rowCount } = await client.query(def.implausibleTextSql(staging.name), [
+      bounds.minUsdPerYear,
+      bounds.maxUsdPerYear,
+    ]);
     textSalariesDropped = rowCount ?? 0;
   }
   let implausible: ImplausibleRow[] = [];
   if (def.implausibleSql) {
-    implausible = (await client.query<ImplausibleRow>(def.implausibleSql(staging.name), [bounds.minUsdPerYear, bounds.maxUsdPerYear])).rows;
+    implausible = (
+      await client.query<ImplausibleRow>(def.implausibleSql(staging.name), [bounds.minUsdPerYear, bounds.maxUsdPerYear])
+    ).rows;
   }
   lap('stage');
   const steps = def.upsertSteps?.(staging.name) ?? { upsert: def.upsertSql(staging.name), group: [] };
@@ -141,7 +157,8 @@ export async function upsertBatch<K extends ImportKind>(
     for (const result of Array.isArray(raw) ? raw : [raw]) {
       const first = result.rows?.[0] as Record<string, unknown> | undefined;
       if (first && 'stored_id' in first) {
-        for (const row of result.rows as { staged_line: number; stored_id: number }[]) ids.set(row.staged_line, row.stored_id);
+        for (const row of result.rows as { staged_line: number; stored_id: number }[])
+          ids.set(row.staged_line, row.stored_id);
       }
     }
     lap('group');

@@ -80,7 +80,16 @@ const POSTING_COLUMNS = [
   'salary_origin',
 ];
 
-const OBSERVATION_COLUMNS = ['role_id', 'source', 'amount', 'currency', 'period', 'amount_usd', 'observed_at', 'country'];
+const OBSERVATION_COLUMNS = [
+  'role_id',
+  'source',
+  'amount',
+  'currency',
+  'period',
+  'amount_usd',
+  'observed_at',
+  'country',
+];
 
 /**
  * The statements that upsert the staged postings (one batch, keys already unique) and keep their

@@ -16,7 +16,10 @@ import { runQuery } from '../graphql/run-query.ts';
  * for a missing figure. Text cells that a spreadsheet would run as a formula (starting with =, +,
  * -, @, tab or carriage return) are prefixed with a single quote.
  */
-export function toCsv(header: readonly string[], rows: readonly (readonly (string | number | null | undefined)[])[]): string {
+export function toCsv(
+  header: readonly string[],
+  rows: readonly (readonly (string | number | null | undefined)[])[],
+): string {
   const safe = (cell: string | number | null | undefined) => {
     if (cell === null || cell === undefined) return '';
     if (typeof cell === 'number') return Number.isFinite(cell) ? String(cell) : '';
@@ -90,7 +93,10 @@ export const ROLES_CSV_QUERY = /* GraphQL */ `
 export const ROLES_CSV_COLUMNS = ['slug', 'title', ...FIGURE_COLUMNS] as const;
 
 /** `/roles.csv`: one row per role, ordered by slug: the figures of the roles list. */
-export async function rolesCsv(apollo: ApolloServer<GraphQLContext>, createContext: () => GraphQLContext): Promise<string> {
+export async function rolesCsv(
+  apollo: ApolloServer<GraphQLContext>,
+  createContext: () => GraphQLContext,
+): Promise<string> {
   const rows: (string | number | null)[][] = [];
   let after: string | null = null;
   for (;;) {
@@ -123,12 +129,20 @@ export const ROLE_CSV_COLUMNS = ['slug', 'title', 'group_by', 'group', ...FIGURE
  * (`country`, ISO code) and per seniority (`seniority`); an empty `group` is the postings whose
  * value is unknown. Null when there is no such role.
  */
-export async function roleCsv(apollo: ApolloServer<GraphQLContext>, createContext: () => GraphQLContext, slug: string): Promise<string | null> {
+export async function roleCsv(
+  apollo: ApolloServer<GraphQLContext>,
+  createContext: () => GraphQLContext,
+  slug: string,
+): Promise<string | null> {
   const { role } = await runQuery(apollo, createContext(), RoleCsvDocument, { slug });
   if (!role) return null;
   const rows: (string | number | null)[][] = [[role.slug, role.title, 'all', '', ...figureCells(role.stats)]];
-  for (const [name, breakdown] of [['country', role.stats.byCountry], ['seniority', role.stats.bySeniority]] as const) {
-    for (const g of breakdown.groups) rows.push([role.slug, role.title, name, g.key[0]?.value ?? '', ...figureCells(g)]);
+  for (const [name, breakdown] of [
+    ['country', role.stats.byCountry],
+    ['seniority', role.stats.bySeniority],
+  ] as const) {
+    for (const g of breakdown.groups)
+      rows.push([role.slug, role.title, name, g.key[0]?.value ?? '', ...figureCells(g)]);
   }
   return toCsv(ROLE_CSV_COLUMNS, rows);
 }

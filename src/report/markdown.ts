@@ -39,7 +39,8 @@ export const countOf = (counts: Degree['postingsByRequirement'], requirement: Re
  * NOT_MENTIONED, so the seed page (and any page of stated flags) keeps its three lines.
  */
 export const showsLabelSplit = (degree: Degree): boolean =>
-  countOf(degree.postingsByRequirement, 'REQUIRED_OR_EQUIVALENT') + countOf(degree.postingsByRequirement, 'PREFERRED') > 0;
+  countOf(degree.postingsByRequirement, 'REQUIRED_OR_EQUIVALENT') + countOf(degree.postingsByRequirement, 'PREFERRED') >
+  0;
 
 function labelLine(what: string, counts: Degree['postingsByRequirement']): string {
   const unknown = countOf(counts, 'UNKNOWN');
@@ -56,13 +57,18 @@ function overviewDetails(stats: RolePageData['stats']): string[] {
   const lines: string[] = [];
   const degree = stats.degreeRequirement;
   if (showsLabelSplit(degree)) {
-    lines.push(labelLine('Employers', degree.employersByRequirement), labelLine('Postings', degree.postingsByRequirement));
+    lines.push(
+      labelLine('Employers', degree.employersByRequirement),
+      labelLine('Postings', degree.postingsByRequirement),
+    );
   }
   if (stats.duplicatesRemoved > 0) {
     lines.push(`- Postings seen: ${stats.postingsSeen}, duplicates removed: ${stats.duplicatesRemoved}`);
   }
   if (stats.sources.length > 1) {
-    lines.push(`- Sources: ${stats.sources.map((s) => `${escapeMarkdownText(s.source)} ${s.postingsSeen} (${s.openings} first seen there)`).join(', ')}`);
+    lines.push(
+      `- Sources: ${stats.sources.map((s) => `${escapeMarkdownText(s.source)} ${s.postingsSeen} (${s.openings} first seen there)`).join(', ')}`,
+    );
   }
   return lines;
 }

@@ -73,8 +73,16 @@ export function openSharedState(options: SharedStateOptions): SharedState {
     if (closed) return;
     if (reported === now) return;
     reported = now;
-    if (now) options.logger?.info({ redis: shown }, 'Redis connected: rate limits and the API key cache are shared by every instance');
-    else options.logger?.warn({ redis: shown, reason: detail }, 'Redis unavailable: falling back to per-process rate limits and API key cache until it is back');
+    if (now)
+      options.logger?.info(
+        { redis: shown },
+        'Redis connected: rate limits and the API key cache are shared by every instance',
+      );
+    else
+      options.logger?.warn(
+        { redis: shown, reason: detail },
+        'Redis unavailable: falling back to per-process rate limits and API key cache until it is back',
+      );
     for (const listener of listeners) listener(now);
   };
   redis.on('ready', () => report(true));

@@ -16,7 +16,16 @@ import {
 import { senioritySql } from '../db/sql/seniority.ts';
 import { SqlParams } from '../db/sql/sql-params.ts';
 
-export const DIMENSIONS = ['COUNTRY', 'LOCATION', 'REMOTE', 'SENIORITY', 'EMPLOYER', 'SOURCE', 'EMPLOYMENT_TYPE', 'POSTED_MONTH'] as const;
+export const DIMENSIONS = [
+  'COUNTRY',
+  'LOCATION',
+  'REMOTE',
+  'SENIORITY',
+  'EMPLOYER',
+  'SOURCE',
+  'EMPLOYMENT_TYPE',
+  'POSTED_MONTH',
+] as const;
 export type Dimension = (typeof DIMENSIONS)[number];
 export type BreakdownOrderField = 'KEY' | 'OPENINGS' | 'SAMPLE_SIZE' | 'MEAN_SALARY' | 'MEDIAN_SALARY';
 export const MAX_DIMENSIONS = 2;
@@ -31,7 +40,16 @@ export interface BreakdownSpec {
 }
 
 export function breakdownSpecKey(spec: BreakdownSpec): string {
-  return JSON.stringify([spec.by, spec.salary.filter, spec.salary.source, spec.salary.currency, spec.salary.excludeOutliers, spec.minSampleSize, spec.first, spec.orderBy]);
+  return JSON.stringify([
+    spec.by,
+    spec.salary.filter,
+    spec.salary.source,
+    spec.salary.currency,
+    spec.salary.excludeOutliers,
+    spec.minSampleSize,
+    spec.first,
+    spec.orderBy,
+  ]);
 }
 
 export interface BreakdownKeyRecord {
@@ -94,7 +112,9 @@ interface Row extends FigureRow {
 
 function orderSql(spec: BreakdownSpec): string {
   const dir = spec.orderBy.direction;
-  const keyOrder = spec.by.map((_, i) => `(j.g::jsonb->>${i}) ${spec.orderBy.field === 'KEY' ? dir : 'ASC'} NULLS LAST`).join(', ');
+  const keyOrder = spec.by
+    .map((_, i) => `(j.g::jsonb->>${i}) ${spec.orderBy.field === 'KEY' ? dir : 'ASC'} NULLS LAST`)
+    .join(', ');
   // Suppressed groups' salaries are hidden, so they must not place the group either.
   const shown = (expr: string) => `CASE WHEN coalesce(j.count, 0) >= ${spec.minSampleSize} THEN ${expr} END`;
   switch (spec.orderBy.field) {
@@ -117,7 +137,12 @@ function orderSql(spec: BreakdownSpec): string {
  * (through the same CTEs and aggregates as loadSalaryFigures) of every group, ranked, cut at
  * `first` per role.
  */
-export async function loadBreakdowns(db: Queryable, roleIds: readonly number[], spec: BreakdownSpec, asOf: Date): Promise<BreakdownRecord[]> {
+export async function loadBreakdowns(
+  db: Queryable,
+  roleIds: readonly number[],
+  spec: BreakdownSpec,
+  asOf: Date,
+): Promise<BreakdownRecord[]> {
   const params = new SqlParams();
   const ids = params.add(roleIds, '::int[]');
   const at = params.add(asOf, '::timestamptz');

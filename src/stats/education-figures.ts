@@ -1,4 +1,9 @@
-import { EDUCATION_LEVELS, EDUCATION_REQUIREMENTS, type EducationLevel, type EducationRequirement } from '../domain/education.ts';
+import {
+  EDUCATION_LEVELS,
+  EDUCATION_REQUIREMENTS,
+  type EducationLevel,
+  type EducationRequirement,
+} from '../domain/education.ts';
 import { dedupes, type PostingFilter } from '../domain/posting-filter.ts';
 
 /**
@@ -22,13 +27,17 @@ export function educationLevelSql(alias: string): string {
  */
 export function countedEducationRequirementSql(alias: string, filter: PostingFilter): string {
   const own = educationRequirementSql(alias);
-  return dedupes(filter) ? `(CASE WHEN ${alias}.group_education_requirement IS NULL THEN ${own} ELSE ${alias}.group_education_requirement END)` : own;
+  return dedupes(filter)
+    ? `(CASE WHEN ${alias}.group_education_requirement IS NULL THEN ${own} ELSE ${alias}.group_education_requirement END)`
+    : own;
 }
 
 /** The level of a counted row, from the same member as countedEducationRequirementSql's label. */
 export function countedEducationLevelSql(alias: string, filter: PostingFilter): string {
   const own = educationLevelSql(alias);
-  return dedupes(filter) ? `(CASE WHEN ${alias}.group_education_requirement IS NULL THEN ${own} ELSE ${alias}.group_education_level END)` : own;
+  return dedupes(filter)
+    ? `(CASE WHEN ${alias}.group_education_requirement IS NULL THEN ${own} ELSE ${alias}.group_education_level END)`
+    : own;
 }
 
 /**
@@ -78,6 +87,9 @@ export function educationCounts(counts: number[] | null, employerCounts: number[
   return {
     postingsByRequirement: EDUCATION_REQUIREMENTS.map((requirement, i) => ({ requirement, count: counts?.[i] ?? 0 })),
     postingsByLevel: EDUCATION_LEVELS.map((level, i) => ({ level, count: counts?.[n + i] ?? 0 })),
-    employersByRequirement: EDUCATION_REQUIREMENTS.map((requirement, i) => ({ requirement, count: employerCounts?.[i] ?? 0 })),
+    employersByRequirement: EDUCATION_REQUIREMENTS.map((requirement, i) => ({
+      requirement,
+      count: employerCounts?.[i] ?? 0,
+    })),
   };
 }

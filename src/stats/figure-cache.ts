@@ -137,7 +137,10 @@ export function figureWindowSql(asOf: Date): string {
 }
 
 /** The window from the row of figureWindowSql. */
-export function figureWindowOf(rows: { figure_version?: string | null; figure_next?: Date | null }[], asOf: Date): FigureWindow {
+export function figureWindowOf(
+  rows: { figure_version?: string | null; figure_next?: Date | null }[],
+  asOf: Date,
+): FigureWindow {
   const row = rows[0];
   if (!row || row.figure_version === undefined) throw new Error('the read session did not read the figure window');
   const next = row.figure_next ? new Date(row.figure_next).getTime() : Number.POSITIVE_INFINITY;
@@ -188,7 +191,12 @@ export async function cachedFigures<V>(
     }
     const running = cache.inflight.get(key(id));
     if (running && running.window.version === w.version && running.window.asOf <= w.asOf && w.asOf < running.until) {
-      waiting.push(running.value.then((value) => void (results[i] = value as V), () => void retry.push(i)));
+      waiting.push(
+        running.value.then(
+          (value) => void (results[i] = value as V),
+          () => void retry.push(i),
+        ),
+      );
     } else missing.push(i);
   });
   if (missing.length > 0) {

@@ -48,8 +48,12 @@ export const share = (part: number, whole: number): number | null => (whole === 
 export function degreeFiguresSql(postings: string, groupBy: string, labels = false): string {
   return `SELECT ${groupBy},
          count(*) FILTER (WHERE requires)::int AS employers_requiring,
-         count(requires)::int AS employers_known${labels ? `,
-         ${requirementCountsSql('requirement')} AS employer_counts` : ''}
+         count(requires)::int AS employers_known${
+           labels
+             ? `,
+         ${requirementCountsSql('requirement')} AS employer_counts`
+             : ''
+         }
   FROM (SELECT ${groupBy}, employer_id, bool_or(degree_required) AS requires${labels ? `, ${employerRequirementSql()} AS requirement` : ''}
         FROM ${postings} GROUP BY ${groupBy}, employer_id) e
   GROUP BY ${groupBy}`;
@@ -68,7 +72,9 @@ interface Row {
   employer_counts: number[] | null;
 }
 
-export function degreeRecord(r: Omit<Row, 'role_id' | 'openings' | 'employers' | 'postings_seen'>): DegreeRequirementRecord {
+export function degreeRecord(
+  r: Omit<Row, 'role_id' | 'openings' | 'employers' | 'postings_seen'>,
+): DegreeRequirementRecord {
   return {
     ...educationCounts(r.education_counts, r.employer_counts),
     employerShare: share(r.employers_requiring, r.employers_known),
@@ -85,7 +91,12 @@ export function degreeRecord(r: Omit<Row, 'role_id' | 'openings' | 'employers' |
  * (each group of duplicates once, unless filter.dedupe is false), and the postings seen before
  * grouping, in one statement.
  */
-export async function loadPostingFigures(db: Queryable, roleIds: readonly number[], filter: PostingFilter, asOf: Date): Promise<PostingFiguresRecord[]> {
+export async function loadPostingFigures(
+  db: Queryable,
+  roleIds: readonly number[],
+  filter: PostingFilter,
+  asOf: Date,
+): Promise<PostingFiguresRecord[]> {
   const params = new SqlParams();
   const ids = params.add(roleIds, '::int[]');
   const at = params.add(asOf, '::timestamptz');
@@ -130,7 +141,12 @@ LEFT JOIN seen se ON se.role_id = ids.role_id`;
   return roleIds.map((id) => {
     const r = byId.get(id);
     if (!r) throw new Error(`posting figures missing for role ${id}`);
-    return { openings: r.openings, postingsSeen: r.postings_seen, employers: r.employers, degreeRequirement: degreeRecord(r) };
+    return {
+      openings: r.openings,
+      postingsSeen: r.postings_seen,
+      employers: r.employers,
+      degreeRequirement: degreeRecord(r),
+    };
   });
 }
 
@@ -143,7 +159,12 @@ export interface SourceMixRecord {
 }
 
 /** Each role's postings per source (before grouping) and openings per source of the earliest member, most postings first, in one statement. */
-export async function loadSourceMix(db: Queryable, roleIds: readonly number[], filter: PostingFilter, asOf: Date): Promise<SourceMixRecord[][]> {
+export async function loadSourceMix(
+  db: Queryable,
+  roleIds: readonly number[],
+  filter: PostingFilter,
+  asOf: Date,
+): Promise<SourceMixRecord[][]> {
   const params = new SqlParams();
   const ids = params.add(roleIds, '::int[]');
   const at = params.add(asOf, '::timestamptz');
@@ -159,8 +180,12 @@ SELECT coalesce(s.role_id, c.role_id) AS role_id, coalesce(s.source, c.source) A
        coalesce(s.n, 0) AS postings_seen, coalesce(c.n, 0) AS openings
 FROM seen s FULL JOIN counted c ON c.role_id = s.role_id AND c.source = s.source
 ORDER BY 1, 3 DESC, 4 DESC, coalesce(s.source, c.source) COLLATE "C"`;
-  const { rows } = await db.query<{ role_id: number; source: string; postings_seen: number; openings: number }>(sql, params.values);
+  const { rows } = await db.query<{ role_id: number; source: string; postings_seen: number; openings: number }>(
+    sql,
+    params.values,
+  );
   const byRole = new Map<number, SourceMixRecord[]>(roleIds.map((id) => [id, []]));
-  for (const r of rows) byRole.get(r.role_id)?.push({ source: r.source, postingsSeen: r.postings_seen, openings: r.openings });
+  for (const r of rows)
+    byRole.get(r.role_id)?.push({ source: r.source, postingsSeen: r.postings_seen, openings: r.openings });
   return roleIds.map((id) => byRole.get(id) ?? []);
 }

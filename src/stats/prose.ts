@@ -17,7 +17,9 @@ const PLACEHOLDER = /\{\{\s*([A-Za-z]+)\s*\}\}/g;
 
 /** Placeholders in `template` that are not in PROSE_PLACEHOLDERS (own keys only: `{{toString}}` is not one). */
 export function unknownPlaceholders(template: string): string[] {
-  return [...template.matchAll(PLACEHOLDER)].map((m) => m[1] ?? '').filter((name) => !Object.hasOwn(PROSE_PLACEHOLDERS, name));
+  return [...template.matchAll(PLACEHOLDER)]
+    .map((m) => m[1] ?? '')
+    .filter((name) => !Object.hasOwn(PROSE_PLACEHOLDERS, name));
 }
 
 /** The figures that prose placeholders stand for. */
@@ -40,7 +42,9 @@ export function renderProse(template: string | null, title: string, stats: Prose
     employerDegreeShare: formatPercent(stats.degreeRequirement.employerShare),
     postingDegreeShare: formatPercent(stats.degreeRequirement.postingShare),
   };
-  return template.replace(PLACEHOLDER, (whole, name: string) => (Object.hasOwn(values, name) ? values[name as ProsePlaceholder] : whole));
+  return template.replace(PLACEHOLDER, (whole, name: string) =>
+    Object.hasOwn(values, name) ? values[name as ProsePlaceholder] : whole,
+  );
 }
 
 /** Whether a template needs statistics to render (so resolvers can skip loading them). */

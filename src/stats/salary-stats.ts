@@ -71,7 +71,13 @@ export interface ObservationGroups {
  * group `g`: '' without groups) and `kept(role_id, g, v)` (obs less outliers when asked, detected
  * within each group), plus `target(rate)`.
  */
-export function observationCtes(params: SqlParams, ids: string, spec: SalarySpec, at: string, groups?: ObservationGroups): string {
+export function observationCtes(
+  params: SqlParams,
+  ids: string,
+  spec: SalarySpec,
+  at: string,
+  groups?: ObservationGroups,
+): string {
   const currency = params.add(spec.currency);
   const parts: string[] = [];
   // A posting's observation carries the posting's role (the importer writes both together), so
@@ -140,7 +146,8 @@ export function toSalaryFigures(r: Omit<FigureRow, 'role_id' | 'rate'>): SalaryF
     p90: r.pct?.[4] ?? null,
     stddev: twoOrMore ? r.stddev : null,
     standardError: se,
-    meanConfidenceInterval: margin === null ? null : { level: 0.95, lower: (r.mean as number) - margin, upper: (r.mean as number) + margin },
+    meanConfidenceInterval:
+      margin === null ? null : { level: 0.95, lower: (r.mean as number) - margin, upper: (r.mean as number) + margin },
   };
 }
 
@@ -155,7 +162,12 @@ export function figureColumnsSql(a: string, f: string): string {
 }
 
 /** Salary figures of each role for one spec, in one statement. */
-export async function loadSalaryFigures(db: Queryable, roleIds: readonly number[], spec: SalarySpec, asOf: Date): Promise<SalaryFigures[]> {
+export async function loadSalaryFigures(
+  db: Queryable,
+  roleIds: readonly number[],
+  spec: SalarySpec,
+  asOf: Date,
+): Promise<SalaryFigures[]> {
   const params = new SqlParams();
   const ids = params.add(roleIds, '::int[]');
   const at = params.add(asOf, '::timestamptz');
@@ -194,8 +206,16 @@ export interface HistogramBucket {
 export const MAX_WIDTH_BUCKETS = 1000;
 
 export class TooManyBucketsError extends InvalidArgumentError {
-  constructor(readonly bucketWidth: number, readonly needed: number) {
-    super('bucketWidth', bucketWidth, `bucketWidth ${bucketWidth} needs ${needed} buckets to cover min..max; at most ${MAX_WIDTH_BUCKETS}`, 'tooManyBuckets');
+  constructor(
+    readonly bucketWidth: number,
+    readonly needed: number,
+  ) {
+    super(
+      'bucketWidth',
+      bucketWidth,
+      `bucketWidth ${bucketWidth} needs ${needed} buckets to cover min..max; at most ${MAX_WIDTH_BUCKETS}`,
+      'tooManyBuckets',
+    );
   }
 }
 
@@ -259,7 +279,8 @@ ORDER BY b.role_id, b.i`;
   const { rows } = await hotQuery<BucketRow>(db, sql, params.values);
   const byRole = new Map<number, HistogramBucket[]>(roleIds.map((id) => [id, []]));
   for (const r of rows) {
-    if (r.n > MAX_WIDTH_BUCKETS && histogram.bucketWidth !== undefined) throw new TooManyBucketsError(histogram.bucketWidth, r.n);
+    if (r.n > MAX_WIDTH_BUCKETS && histogram.bucketWidth !== undefined)
+      throw new TooManyBucketsError(histogram.bucketWidth, r.n);
     byRole.get(r.role_id)?.push({ lowerBound: r.lower, upperBound: r.upper, count: r.count });
   }
   return roleIds.map((id) => byRole.get(id) ?? []);

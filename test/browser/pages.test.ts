@@ -49,10 +49,23 @@ describeWithBrowser('in a browser, with the network blocked but for the server',
     // Evaluated through the DevTools protocol: the pages' Content-Security-Policy forbids scripts.
     await page.evaluate(fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8'));
     const result = await page.evaluate(async () => {
-      const axe = (window as unknown as { axe: { run(ctx: unknown, opts: unknown): Promise<{ violations: { id: string; help: string; nodes: { target: unknown }[] }[] }> } }).axe;
-      return axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] } });
+      const axe = (
+        window as unknown as {
+          axe: {
+            run(
+              ctx: unknown,
+              opts: unknown,
+            ): Promise<{ violations: { id: string; help: string; nodes: { target: unknown }[] }[] }>;
+          };
+        }
+      ).axe;
+      return axe.run(document, {
+        runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] },
+      });
     });
-    return result.violations.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => JSON.stringify(n.target)).join(', ')})`);
+    return result.violations.map(
+      (v) => `${v.id}: ${v.help} (${v.nodes.map((n) => JSON.stringify(n.target)).join(', ')})`,
+    );
   }
 
   /** Text of GraphiQL's result pane once it shows `expected`. */
@@ -71,7 +84,10 @@ describeWithBrowser('in a browser, with the network blocked but for the server',
     expect(text).toContain('"mean": 88800');
     expect(text).toContain('"openings": 3');
     // The schema's documentation, from introspection.
-    await page.getByRole('button', { name: /Documentation Explorer/i }).first().click();
+    await page
+      .getByRole('button', { name: /Documentation Explorer/i })
+      .first()
+      .click();
     const docs = page.locator('.graphiql-doc-explorer');
     await docs.getByText('Query', { exact: true }).first().waitFor({ timeout: 15_000 });
     await docs.getByText('Query', { exact: true }).first().click();
@@ -100,16 +116,24 @@ describeWithBrowser('in a browser, with the network blocked but for the server',
     await expect(histogram.locator('rect.bar').count()).resolves.toBe(buckets);
     await expect(histogram.locator('g.marker').count()).resolves.toBe(3);
     // Every bar is drawn: positive width, inside the chart.
-    for (const box of await histogram.locator('rect.bar').evaluateAll((rects) => rects.map((r) => ({ width: (r as SVGRectElement).getBBox().width })))) {
+    for (const box of await histogram
+      .locator('rect.bar')
+      .evaluateAll((rects) => rects.map((r) => ({ width: (r as SVGRectElement).getBBox().width })))) {
       expect(box.width).toBeGreaterThan(0);
     }
-    await expect(page.getByRole('img', { name: /Open Backend Developer postings at the end of each month/ }).count()).resolves.toBe(1);
+    await expect(
+      page.getByRole('img', { name: /Open Backend Developer postings at the end of each month/ }).count(),
+    ).resolves.toBe(1);
     expect(await page.locator('.sample-size').innerText()).toBe('3');
     expect(await accessibilityViolations(page)).toEqual([]);
     await page.screenshot({ path: path.join(ARTIFACTS, 'role-backend-developer.png'), fullPage: true });
     if (process.env.UPDATE_DOCS_IMAGES) {
       // The README's picture: `UPDATE_DOCS_IMAGES=1 npm test -- test/browser`.
-      await page.screenshot({ path: path.join(ROOT, 'docs/images/role-page.png'), fullPage: true, clip: { x: 0, y: 0, width: 1280, height: 1220 } });
+      await page.screenshot({
+        path: path.join(ROOT, 'docs/images/role-page.png'),
+        fullPage: true,
+        clip: { x: 0, y: 0, width: 1280, height: 1220 },
+      });
     }
     expect((page as Page & { jsErrors?: string[] }).jsErrors).toEqual([]);
 
@@ -134,10 +158,14 @@ describeWithBrowser('in a browser, with the network blocked but for the server',
 
     await page.getByRole('link', { name: /^Mean salary/ }).click();
     await page.waitForURL(/\/roles\?sort=mean&dir=desc$/);
-    await expect(page.getByRole('columnheader', { name: /Mean salary/ }).getAttribute('aria-sort')).resolves.toBe('descending');
+    await expect(page.getByRole('columnheader', { name: /Mean salary/ }).getAttribute('aria-sort')).resolves.toBe(
+      'descending',
+    );
     await page.getByRole('link', { name: /^Mean salary/ }).click();
     await page.waitForURL(/\/roles\?sort=mean&dir=asc$/);
-    await expect(page.getByRole('columnheader', { name: /Mean salary/ }).getAttribute('aria-sort')).resolves.toBe('ascending');
+    await expect(page.getByRole('columnheader', { name: /Mean salary/ }).getAttribute('aria-sort')).resolves.toBe(
+      'ascending',
+    );
     await page.getByRole('link', { name: 'Backend Developer' }).click();
     await page.waitForURL(/\/roles\/backend-developer$/);
     await page.close();
@@ -170,7 +198,10 @@ describeWithBrowser('in a browser, with the network blocked but for the server',
         expect(sizes.length).toBeGreaterThan(0);
         expect(Math.min(...sizes)).toBeGreaterThanOrEqual(11);
         expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(360);
-        await page.screenshot({ path: path_.join(ARTIFACTS, `phone${path.replace(/[^a-z]+/g, '-')}.png`), fullPage: true });
+        await page.screenshot({
+          path: path_.join(ARTIFACTS, `phone${path.replace(/[^a-z]+/g, '-')}.png`),
+          fullPage: true,
+        });
         expect(await accessibilityViolations(page)).toEqual([]);
         await page.close();
       }
@@ -180,11 +211,24 @@ describeWithBrowser('in a browser, with the network blocked but for the server',
   }, 60_000);
 
   it('/compare shows the roles side by side with their salary distributions on one axis', async () => {
-    await importRows(s.db, 'postings', [80000, 95000, 120000, 140000].map((salary, i) => ({
-      externalId: `browser-de-${i}`, source: 'browser', role: 'data-engineer', company: `Data Co ${i}`, salaryMin: salary, postedAt: '2026-01-20',
-    })));
+    await importRows(
+      s.db,
+      'postings',
+      [80000, 95000, 120000, 140000].map((salary, i) => ({
+        externalId: `browser-de-${i}`,
+        source: 'browser',
+        role: 'data-engineer',
+        company: `Data Co ${i}`,
+        salaryMin: salary,
+        postedAt: '2026-01-20',
+      })),
+    );
     const page = await open('/compare?roles=backend-developer,data-engineer');
-    expect(await page.locator('table.compare-table thead th').allInnerTexts()).toEqual(['Figure', 'Backend Developer', 'Data Engineer']);
+    expect(await page.locator('table.compare-table thead th').allInnerTexts()).toEqual([
+      'Figure',
+      'Backend Developer',
+      'Data Engineer',
+    ]);
     expect(await page.locator('svg.compare-chart g.box').count()).toBe(2);
     await page.screenshot({ path: path_.join(ARTIFACTS, 'compare.png'), fullPage: true });
     if (process.env.UPDATE_DOCS_IMAGES) {

@@ -72,9 +72,19 @@ describeWithServer('busy is not down: statement timeout, pool wait, cancelled st
     await db.close();
     admin = new pg.Client({ connectionString: server.url });
     await admin.connect();
-    const common = { DATABASE_URL: server.url, LOG_LEVEL: 'warn', RATE_LIMIT_PER_MINUTE: '0', DB_CONNECT_TIMEOUT_MS: '1000' };
+    const common = {
+      DATABASE_URL: server.url,
+      LOG_LEVEL: 'warn',
+      RATE_LIMIT_PER_MINUTE: '0',
+      DB_CONNECT_TIMEOUT_MS: '1000',
+    };
     quick = await startService({ ...common, DB_STATEMENT_TIMEOUT_MS: '1500' });
-    patient = await startService({ ...common, DB_STATEMENT_TIMEOUT_MS: '120000', DB_POOL_MAX: '2', DB_POOL_WAIT_MS: '500' });
+    patient = await startService({
+      ...common,
+      DB_STATEMENT_TIMEOUT_MS: '120000',
+      DB_POOL_MAX: '2',
+      DB_POOL_WAIT_MS: '500',
+    });
   }, 180_000);
 
   afterAll(async () => {
@@ -122,7 +132,9 @@ describeWithServer('busy is not down: statement timeout, pool wait, cancelled st
     const locker = await lockPostings();
     try {
       const controller = new AbortController();
-      const gone = fetch(`${patient.url}/roles/backend-developer`, { signal: controller.signal }).catch((error: unknown) => error);
+      const gone = fetch(`${patient.url}/roles/backend-developer`, { signal: controller.signal }).catch(
+        (error: unknown) => error,
+      );
       expect(await until(async () => (await runningOnPosting()) >= 1, 20_000)).toBe(true);
       controller.abort();
       expect((await gone) as { name?: string }).toMatchObject({ name: 'AbortError' });

@@ -24,7 +24,11 @@ describe('CORS allows only configured origins; CSRF prevention blocks simple cro
   function preflight(url: string, origin: string): Promise<Response> {
     return fetch(`${url}/graphql`, {
       method: 'OPTIONS',
-      headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type, authorization' },
+      headers: {
+        origin,
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'content-type, authorization',
+      },
     });
   }
 
@@ -81,7 +85,9 @@ describe('CORS allows only configured origins; CSRF prevention blocks simple cro
     expect(form.status).toBe(400);
     expect(await form.text()).toMatch(/Cross-Site Request Forgery/);
     // The same GET with a header that forces a preflight works.
-    const ok = await fetch(`${closed.url}/graphql?query=${encodeURIComponent('{ __typename }')}`, { headers: { 'apollo-require-preflight': 'true' } });
+    const ok = await fetch(`${closed.url}/graphql?query=${encodeURIComponent('{ __typename }')}`, {
+      headers: { 'apollo-require-preflight': 'true' },
+    });
     expect(ok.status).toBe(200);
   });
 });

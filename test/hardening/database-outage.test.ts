@@ -13,7 +13,11 @@ interface Answer {
 
 async function ask(url: string): Promise<Answer> {
   const started = Date.now();
-  const res = await fetch(`${url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: QUERY }) });
+  const res = await fetch(`${url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ query: QUERY }),
+  });
   const body = (await res.json()) as Answer['body'];
   return { status: res.status, ms: Date.now() - started, body, retryAfter: res.headers.get('retry-after') };
 }
@@ -85,7 +89,8 @@ async function waitForRecovery(url: string, limitMs: number): Promise<number> {
     const answer = await ask(url);
     if (answer.status === 200 && !answer.body.errors) return Date.now() - started;
     expect([503]).toContain(answer.status);
-    if (Date.now() - started > limitMs) throw new Error(`no recovery within ${limitMs} ms: ${JSON.stringify(answer.body)}`);
+    if (Date.now() - started > limitMs)
+      throw new Error(`no recovery within ${limitMs} ms: ${JSON.stringify(answer.body)}`);
     await new Promise((r) => setTimeout(r, 100));
   }
 }

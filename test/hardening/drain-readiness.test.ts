@@ -4,13 +4,19 @@ import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { startTestServer } from '../support/server.ts';
 
 /** GET on the agent's one keep-alive connection: status, the Connection header and the body. */
-function get(port: number, path: string, agent: http.Agent): Promise<{ status: number; connection: string; body: string }> {
+function get(
+  port: number,
+  path: string,
+  agent: http.Agent,
+): Promise<{ status: number; connection: string; body: string }> {
   return new Promise((resolve, reject) => {
     const req = http.request({ host: '127.0.0.1', port, path, agent }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => (body += chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, connection: String(res.headers.connection ?? ''), body }));
+      res.on('end', () =>
+        resolve({ status: res.statusCode ?? 0, connection: String(res.headers.connection ?? ''), body }),
+      );
     });
     req.on('error', reject);
     req.end();

@@ -10,18 +10,38 @@ type Outcome = 'ok' | 'refused' | 'failed';
 function post(port: number, agent: http.Agent): Promise<{ outcome: Outcome; detail: string }> {
   return new Promise((resolve) => {
     const req = http.request(
-      { host: '127.0.0.1', port, path: '/graphql', method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(BODY) } },
+      {
+        host: '127.0.0.1',
+        port,
+        path: '/graphql',
+        method: 'POST',
+        agent,
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(BODY) },
+      },
       (res) => {
         let text = '';
         res.setEncoding('utf8');
         res.on('data', (chunk: string) => (text += chunk));
-        res.on('end', () => resolve(res.statusCode === 200 && text.includes('"slug"') ? { outcome: 'ok', detail: '' } : { outcome: 'failed', detail: `${res.statusCode} ${text.slice(0, 200)}` }));
+        res.on('end', () =>
+          resolve(
+            res.statusCode === 200 && text.includes('"slug"')
+              ? { outcome: 'ok', detail: '' }
+              : { outcome: 'failed', detail: `${res.statusCode} ${text.slice(0, 200)}` },
+          ),
+        );
         res.on('error', (error) => resolve({ outcome: 'failed', detail: error.message }));
       },
     );
     const started = Date.now();
     req.on('error', (error: NodeJS.ErrnoException) =>
-      resolve(error.code === 'ECONNREFUSED' ? { outcome: 'refused', detail: '' } : { outcome: 'failed', detail: `${error.code} ${error.message} (sent at ${started}, failed at ${Date.now()})` }),
+      resolve(
+        error.code === 'ECONNREFUSED'
+          ? { outcome: 'refused', detail: '' }
+          : {
+              outcome: 'failed',
+              detail: `${error.code} ${error.message} (sent at ${started}, failed at ${Date.now()})`,
+            },
+      ),
     );
     req.end(BODY);
   });
@@ -31,15 +51,30 @@ function post(port: number, agent: http.Agent): Promise<{ outcome: Outcome; deta
 function slowPost(port: number, releaseAfter: Promise<void>): Promise<{ outcome: Outcome; detail: string }> {
   return new Promise((resolve) => {
     const req = http.request(
-      { host: '127.0.0.1', port, path: '/graphql', method: 'POST', agent: false, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(BODY) } },
+      {
+        host: '127.0.0.1',
+        port,
+        path: '/graphql',
+        method: 'POST',
+        agent: false,
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(BODY) },
+      },
       (res) => {
         let text = '';
         res.setEncoding('utf8');
         res.on('data', (chunk: string) => (text += chunk));
-        res.on('end', () => resolve(res.statusCode === 200 && text.includes('"slug"') ? { outcome: 'ok', detail: '' } : { outcome: 'failed', detail: `${res.statusCode} ${text}` }));
+        res.on('end', () =>
+          resolve(
+            res.statusCode === 200 && text.includes('"slug"')
+              ? { outcome: 'ok', detail: '' }
+              : { outcome: 'failed', detail: `${res.statusCode} ${text}` },
+          ),
+        );
       },
     );
-    req.on('error', (error: NodeJS.ErrnoException) => resolve({ outcome: 'failed', detail: `${error.code} ${error.message}` }));
+    req.on('error', (error: NodeJS.ErrnoException) =>
+      resolve({ outcome: 'failed', detail: `${error.code} ${error.message}` }),
+    );
     const half = Math.floor(BODY.length / 2);
     req.write(BODY.slice(0, half));
     void releaseAfter.then(() => req.end(BODY.slice(half)));
@@ -106,7 +141,8 @@ describe('SIGTERM under load: stop accepting, finish requests in flight, close t
       return results;
     });
     // Every loop's keep-alive connection is accepted (it has had an answer), then load runs a while.
-    for (const deadline = Date.now() + 15_000; connected < 16 && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 20));
+    for (const deadline = Date.now() + 15_000; connected < 16 && Date.now() < deadline; )
+      await new Promise((r) => setTimeout(r, 20));
     expect(connected).toBe(16);
     await new Promise((r) => setTimeout(r, 500));
 

@@ -18,7 +18,12 @@ describe('GraphQL-over-HTTP audits of graphql-http against the live server', () 
     results = [];
     for (const audit of serverAudits({ url: `${server.url}/graphql`, fetchFn: fetch })) {
       const result = await audit.fn();
-      results.push({ id: audit.id, name: audit.name, status: result.status, ...(result.status === 'ok' ? {} : { reason: result.reason }) });
+      results.push({
+        id: audit.id,
+        name: audit.name,
+        status: result.status,
+        ...(result.status === 'ok' ? {} : { reason: result.reason }),
+      });
     }
   });
 
@@ -36,7 +41,9 @@ describe('GraphQL-over-HTTP audits of graphql-http against the live server', () 
 
   it('fails only the SHOULD audits that docs/conformance.md lists, with their reasons', () => {
     const failing = results.filter((r) => r.name.startsWith('SHOULD') && r.status !== 'ok').map((r) => r.id);
-    const documented = [...fs.readFileSync(CONFORMANCE, 'utf8').matchAll(/^\| `([0-9A-Z]{4})` \| SHOULD/gm)].map((m) => m[1]);
+    const documented = [...fs.readFileSync(CONFORMANCE, 'utf8').matchAll(/^\| `([0-9A-Z]{4})` \| SHOULD/gm)].map(
+      (m) => m[1],
+    );
     expect(failing.sort()).toEqual(documented.sort());
   });
 });

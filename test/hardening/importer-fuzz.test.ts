@@ -6,14 +6,30 @@ import { seededRandom } from '../../scripts/seeded-random.ts';
 
 /** A small deterministic PRNG (mulberry32). */
 
-const FIELDS = ['externalId', 'source', 'role', 'title', 'company', 'country', 'remote', 'salaryMin', 'salaryMax', 'salaryCurrency', 'salaryPeriod', 'degreeRequired', 'postedAt', 'closedAt'] as const;
+const FIELDS = [
+  'externalId',
+  'source',
+  'role',
+  'title',
+  'company',
+  'country',
+  'remote',
+  'salaryMin',
+  'salaryMax',
+  'salaryCurrency',
+  'salaryPeriod',
+  'degreeRequired',
+  'postedAt',
+  'closedAt',
+] as const;
 type Row = Partial<Record<(typeof FIELDS)[number], unknown>>;
 
 function validRow(i: number, rand: () => number): Row {
   const period = ['YEAR', 'month', 'HOUR'][i % 3] as string;
   // A plausible amount for its period (40,000..90,000 a year): the importer rejects implausible salaries.
   const yearly = 40_000 + Math.floor(rand() * 50_000);
-  const perPeriod = period === 'YEAR' ? yearly : period === 'month' ? Math.round(yearly / 12) : Math.round(yearly / 2080);
+  const perPeriod =
+    period === 'YEAR' ? yearly : period === 'month' ? Math.round(yearly / 12) : Math.round(yearly / 2080);
   return {
     externalId: `valid-${i}`,
     source: 'fuzz',
@@ -71,7 +87,9 @@ function csvCell(value: unknown): string {
 }
 
 function toCsv(rows: Row[], lineEnding: string): string {
-  return [FIELDS.join(','), ...rows.map((row) => FIELDS.map((f) => csvCell(row[f])).join(','))].join(lineEnding) + lineEnding;
+  return (
+    [FIELDS.join(','), ...rows.map((row) => FIELDS.map((f) => csvCell(row[f])).join(','))].join(lineEnding) + lineEnding
+  );
 }
 
 function toNdjson(rows: Row[]): string {
@@ -93,44 +111,55 @@ describe('importer fuzz: malformed CSV and NDJSON', () => {
     ['csv', '\n'],
     ['csv', '\r\n'],
     ['ndjson', '\n'],
-  ] as const)('reports every bad row and loses no valid row (%s, %j)', async (format, lineEnding) => {
-    const rand = seededRandom(format === 'csv' ? (lineEnding === '\n' ? 1 : 2) : 3);
-    const rows: Row[] = [];
-    const valid: string[] = [];
-    const bad: string[] = [];
-    for (let i = 0; i < 400; i++) {
-      if (rand() < 0.4) {
-        const row = badRow(i, rand);
-        rows.push(row);
-        bad.push(String(row.externalId));
-      } else {
-        const row = validRow(i, rand);
-        row.externalId = `${format}-${lineEnding.length}-${row.externalId}`;
-        rows.push(row);
-        valid.push(String(row.externalId));
+  ] as const)(
+    'reports every bad row and loses no valid row (%s, %j)',
+    async (format, lineEnding) => {
+      const rand = seededRandom(format === 'csv' ? (lineEnding === '\n' ? 1 : 2) : 3);
+      const rows: Row[] = [];
+      const valid: string[] = [];
+      const bad: string[] = [];
+      for (let i = 0; i < 400; i++) {
+        if (rand() < 0.4) {
+          const row = badRow(i, rand);
+          rows.push(row);
+          bad.push(String(row.externalId));
+        } else {
+          const row = validRow(i, rand);
+          row.externalId = `${format}-${lineEnding.length}-${row.externalId}`;
+          rows.push(row);
+          valid.push(String(row.externalId));
+        }
       }
-    }
-    // NDJSON-only breakage: values that are objects or arrays.
-    if (format === 'ndjson') {
-      for (let i = 0; i < 20; i++) {
-        const row = validRow(1000 + i, rand);
-        row.externalId = `bad-obj-${i}`;
-        row.company = i % 2 ? { name: 'x' } : ['x'];
-        rows.push(row);
-        bad.push(String(row.externalId));
+      // NDJSON-only breakage: values that are objects or arrays.
+      if (format === 'ndjson') {
+        for (let i = 0; i < 20; i++) {
+          const row = validRow(1000 + i, rand);
+          row.externalId = `bad-obj-${i}`;
+          row.company = i % 2 ? { name: 'x' } : ['x'];
+          rows.push(row);
+          bad.push(String(row.externalId));
+        }
       }
-    }
-    const text = format === 'csv' ? toCsv(rows, lineEnding) : toNdjson(rows);
-    const summary = await importFile(db, 'postings', Readable.from([Buffer.from(text, 'utf8')]), { format, maxErrors: 10_000, batchSize: 64 });
+      const text = format === 'csv' ? toCsv(rows, lineEnding) : toNdjson(rows);
+      const summary = await importFile(db, 'postings', Readable.from([Buffer.from(text, 'utf8')]), {
+        format,
+        maxErrors: 10_000,
+        batchSize: 64,
+      });
 
-    expect(summary.read).toBe(rows.length);
-    expect(summary.rejected).toBe(bad.length);
-    const reported = new Set(summary.errors.map((e) => e.externalId));
-    expect(bad.filter((id) => !reported.has(id))).toEqual([]);
-    expect(summary.inserted).toBe(valid.length);
-    const stored = await db.pool.query<{ external_id: string }>('SELECT external_id FROM posting WHERE external_id = ANY($1)', [valid]);
-    expect(stored.rows.length).toBe(valid.length);
-  }, 300_000);
+      expect(summary.read).toBe(rows.length);
+      expect(summary.rejected).toBe(bad.length);
+      const reported = new Set(summary.errors.map((e) => e.externalId));
+      expect(bad.filter((id) => !reported.has(id))).toEqual([]);
+      expect(summary.inserted).toBe(valid.length);
+      const stored = await db.pool.query<{ external_id: string }>(
+        'SELECT external_id FROM posting WHERE external_id = ANY($1)',
+        [valid],
+      );
+      expect(stored.rows.length).toBe(valid.length);
+    },
+    300_000,
+  );
 
   it('never crashes on random bytes, broken quoting or broken JSON: a summary or an ImportFileError', async () => {
     const rand = seededRandom(99);
@@ -141,11 +170,17 @@ describe('importer fuzz: malformed CSV and NDJSON', () => {
       inputs.push(['csv', Buffer.concat([Buffer.from(header), bytes])]);
       inputs.push(['ndjson', bytes]);
     }
-    inputs.push(['csv', Buffer.from(`${header}"unterminated,quote\nvalid-x,fuzz,fuzz-role,t,c,US,,,,,,,2026-01-01,\n`)]);
+    inputs.push([
+      'csv',
+      Buffer.from(`${header}"unterminated,quote\nvalid-x,fuzz,fuzz-role,t,c,US,,,,,,,2026-01-01,\n`),
+    ]);
     inputs.push(['csv', Buffer.from(`${header}a,b\n1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17\n`)]);
     inputs.push(['csv', Buffer.from('\uFEFF')]);
     inputs.push(['csv', Buffer.from('')]);
-    inputs.push(['ndjson', Buffer.from('{"externalId": "a"\n{"externalId": "b", "role": "x"}\n[1,2]\n"str"\n42\nnull\n')]);
+    inputs.push([
+      'ndjson',
+      Buffer.from('{"externalId": "a"\n{"externalId": "b", "role": "x"}\n[1,2]\n"str"\n42\nnull\n'),
+    ]);
     inputs.push(['ndjson', Buffer.from(`{"externalId": "${'x'.repeat(100_000)}"}\n`)]);
     inputs.push(['csv', Buffer.concat([Buffer.from(header), Buffer.from([0xff, 0xfe, 0x00, 0x0a])])]);
 
@@ -153,7 +188,10 @@ describe('importer fuzz: malformed CSV and NDJSON', () => {
     let fileErrors = 0;
     for (const [format, bytes] of inputs) {
       try {
-        const summary = await importFile(db, 'postings', Readable.from([bytes]), { format: format as 'csv' | 'ndjson', maxErrors: 100 });
+        const summary = await importFile(db, 'postings', Readable.from([bytes]), {
+          format: format as 'csv' | 'ndjson',
+          maxErrors: 100,
+        });
         summaries += 1;
         expect(summary.read).toBeGreaterThanOrEqual(summary.rejected);
         // Every rejected row is reported (up to maxErrors), each with a line and a rule.

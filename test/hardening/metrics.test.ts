@@ -40,11 +40,19 @@ describe('/metrics: Prometheus text with operations, latency, pool usage and imp
     expect(text).toMatch(/^# HELP jobstats_graphql_operations_total /m);
     expect(text).toMatch(/^# TYPE jobstats_graphql_operation_duration_seconds histogram$/m);
     expect(sample(text, 'jobstats_graphql_operations_total', { operation: 'RoleStats', outcome: 'ok' })).toBe(2);
-    expect(sample(text, 'jobstats_graphql_operations_total', { operation: 'Broken', outcome: 'GRAPHQL_VALIDATION_FAILED' })).toBe(1);
-    expect(sample(text, 'jobstats_graphql_operations_total', { operation: 'anonymous', outcome: 'BAD_USER_INPUT' })).toBe(1);
+    expect(
+      sample(text, 'jobstats_graphql_operations_total', { operation: 'Broken', outcome: 'GRAPHQL_VALIDATION_FAILED' }),
+    ).toBe(1);
+    expect(
+      sample(text, 'jobstats_graphql_operations_total', { operation: 'anonymous', outcome: 'BAD_USER_INPUT' }),
+    ).toBe(1);
     expect(sample(text, 'jobstats_graphql_operation_duration_seconds_count', { operation: 'RoleStats' })).toBe(2);
-    expect(sample(text, 'jobstats_graphql_operation_duration_seconds_bucket', { le: '+Inf', operation: 'RoleStats' })).toBe(2);
-    expect(sample(text, 'jobstats_http_requests_total', { route: '/graphql', status: '200' })).toBeGreaterThanOrEqual(2);
+    expect(
+      sample(text, 'jobstats_graphql_operation_duration_seconds_bucket', { le: '+Inf', operation: 'RoleStats' }),
+    ).toBe(2);
+    expect(sample(text, 'jobstats_http_requests_total', { route: '/graphql', status: '200' })).toBeGreaterThanOrEqual(
+      2,
+    );
     expect(sample(text, 'jobstats_http_request_duration_seconds_count', { route: '/graphql' })).toBe(4);
     // Process figures come from prom-client's default collectors.
     expect(sample(text, 'jobstats_process_resident_memory_bytes')).toBeGreaterThan(0);
@@ -67,12 +75,20 @@ describe('/metrics: Prometheus text with operations, latency, pool usage and imp
     recordImport({ kind: 'postings', read: 10, inserted: 7, updated: 1, unchanged: 0, rejected: 2, seconds: 0.5 });
     const text = await (await fetch(`${server.url}/metrics`)).text();
     expect(sample(text, 'jobstats_import_runs_total', { kind: 'postings' })).toBe(runsBefore + 1);
-    expect(sample(text, 'jobstats_import_rows_total', { kind: 'postings', outcome: 'inserted' })).toBe(insertedBefore + 7);
-    expect(sample(text, 'jobstats_import_rows_total', { kind: 'postings', outcome: 'rejected' })).toBeGreaterThanOrEqual(2);
+    expect(sample(text, 'jobstats_import_rows_total', { kind: 'postings', outcome: 'inserted' })).toBe(
+      insertedBefore + 7,
+    );
+    expect(
+      sample(text, 'jobstats_import_rows_total', { kind: 'postings', outcome: 'rejected' }),
+    ).toBeGreaterThanOrEqual(2);
   });
 
   it('counts stored rows per table, including rows imported by another process', async () => {
-    const counts = (await db.pool.query<{ p: number; e: number }>('SELECT (SELECT count(*) FROM posting)::int AS p, (SELECT count(*) FROM employer)::int AS e')).rows[0];
+    const counts = (
+      await db.pool.query<{ p: number; e: number }>(
+        'SELECT (SELECT count(*) FROM posting)::int AS p, (SELECT count(*) FROM employer)::int AS e',
+      )
+    ).rows[0];
     const text = await (await fetch(`${server.url}/metrics`)).text();
     expect(sample(text, 'jobstats_stored_rows', { table: 'posting' })).toBe(counts?.p);
     expect(sample(text, 'jobstats_stored_rows', { table: 'employer' })).toBe(counts?.e);

@@ -10,7 +10,8 @@ function logCollector(): { logger: pino.Logger; lines: Record<string, unknown>[]
   const lines: Record<string, unknown>[] = [];
   const stream = new Writable({
     write(chunk: Buffer, _encoding, callback) {
-      for (const line of chunk.toString('utf8').split('\n')) if (line.trim()) lines.push(JSON.parse(line) as Record<string, unknown>);
+      for (const line of chunk.toString('utf8').split('\n'))
+        if (line.trim()) lines.push(JSON.parse(line) as Record<string, unknown>);
       callback();
     },
   });
@@ -88,7 +89,10 @@ describe('pages hold the same line as the API', () => {
       expect(res.status).toBe(200);
       visited.push({ href: next, html: res.html });
       next = /<a href="([^"]+)" rel="next">/.exec(res.html)?.[1]?.replace(/&amp;/g, '&');
-      if (next) expect(next).toMatch(new RegExp(`^${first.replace(/\?/, '\\?')}&page=${visited.length + 1}&after=[A-Za-z0-9_%-]+$`));
+      if (next)
+        expect(next).toMatch(
+          new RegExp(`^${first.replace(/\?/, '\\?')}&page=${visited.length + 1}&after=[A-Za-z0-9_%-]+$`),
+        );
     }
     return visited;
   }
@@ -123,7 +127,11 @@ describe('pages hold the same line as the API', () => {
 
   it('shares the rate limit with /graphql: 429 with Retry-After as an HTML page', async () => {
     expect((await page(`${limited.url}/roles/role-001`)).status).toBe(200);
-    const gql = await fetch(`${limited.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"{ __typename }"}' });
+    const gql = await fetch(`${limited.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"query":"{ __typename }"}',
+    });
     expect(gql.status).toBe(200);
     expect(gql.headers.get('ratelimit-remaining')).toBe('1');
     expect((await page(`${limited.url}/roles`)).status).toBe(200);
@@ -132,7 +140,15 @@ describe('pages hold the same line as the API', () => {
     expect(Number(over.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
     expect(over.headers.get('content-type')).toBe('text/html; charset=utf-8');
     expect(over.html).toContain('Rate limit of 3 requests per 60 s exceeded (request 4 in this window)');
-    expect((await fetch(`${limited.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"{ __typename }"}' })).status).toBe(429);
+    expect(
+      (
+        await fetch(`${limited.url}/graphql`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: '{"query":"{ __typename }"}',
+        })
+      ).status,
+    ).toBe(429);
   });
 });
 

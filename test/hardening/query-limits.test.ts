@@ -6,7 +6,10 @@ import { gql, startTestServer } from '../support/server.ts';
 
 type Errors = { message: string; extensions?: Record<string, unknown> }[];
 
-async function post(url: string, body: unknown): Promise<{ status: number; json: { data?: unknown; errors?: Errors } | { data?: unknown; errors?: Errors }[] }> {
+async function post(
+  url: string,
+  body: unknown,
+): Promise<{ status: number; json: { data?: unknown; errors?: Errors } | { data?: unknown; errors?: Errors }[] }> {
   const res = await fetch(`${url}/graphql`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -81,7 +84,8 @@ describe('query limits: each rejection has a stable code and names the limit and
   });
 
   it('rejects more than 30 aliases with ALIAS_LIMIT_EXCEEDED', async () => {
-    const aliases = (n: number) => `{ ${Array.from({ length: n }, (_, i) => `a${i}: role(slug: "r${i}") { slug }`).join(' ')} }`;
+    const aliases = (n: number) =>
+      `{ ${Array.from({ length: n }, (_, i) => `a${i}: role(slug: "r${i}") { slug }`).join(' ')} }`;
     const ok = await gql(server.url, aliases(30));
     expect(ok.status).toBe(200);
     expect(ok.errors).toBeUndefined();
@@ -98,12 +102,19 @@ describe('query limits: each rejection has a stable code and names the limit and
     expect(small.errors).toBeUndefined();
     const res = await gql(server.url, query, { n: 100 });
     expect(res.status).toBe(400);
-    expect(res.errors?.[0]?.extensions).toMatchObject({ code: 'COST_LIMIT_EXCEEDED', limit: 50_000, value: 1 + 100 * (3 + 700) });
+    expect(res.errors?.[0]?.extensions).toMatchObject({
+      code: 'COST_LIMIT_EXCEEDED',
+      limit: 50_000,
+      value: 1 + 100 * (3 + 700),
+    });
     expect(res.errors?.[0]?.message).toMatch(/^Query cost 70301 exceeds the limit of 50000 /);
   });
 
   it('measures a fragment bomb (10^8 fields once expanded) quickly and rejects it', async () => {
-    const levels = Array.from({ length: 8 }, (_, i) => `fragment F${i + 1} on Query { ${`...F${i} `.repeat(10)} }`).join('\n');
+    const levels = Array.from(
+      { length: 8 },
+      (_, i) => `fragment F${i + 1} on Query { ${`...F${i} `.repeat(10)} }`,
+    ).join('\n');
     const query = `query { ...F8 }\nfragment F0 on Query { role(slug: "x") { slug } }\n${levels}`;
     const started = Date.now();
     const res = await gql(server.url, query);
@@ -121,10 +132,16 @@ describe('query limits: each rejection has a stable code and names the limit and
   });
 
   it('runs batches of up to 10 operations and rejects 11 with BATCH_LIMIT_EXCEEDED', async () => {
-    const ten = await post(server.url, Array.from({ length: 10 }, () => ({ query: '{ __typename }' })));
+    const ten = await post(
+      server.url,
+      Array.from({ length: 10 }, () => ({ query: '{ __typename }' })),
+    );
     expect(ten.status).toBe(200);
     expect(ten.json).toHaveLength(10);
-    const eleven = await post(server.url, Array.from({ length: 11 }, () => ({ query: '{ __typename }' })));
+    const eleven = await post(
+      server.url,
+      Array.from({ length: 11 }, () => ({ query: '{ __typename }' })),
+    );
     expect(eleven.status).toBe(400);
     const errors = (eleven.json as { errors: Errors }).errors;
     expect(errors[0]?.extensions).toMatchObject({ code: 'BATCH_LIMIT_EXCEEDED', limit: 10, value: 11 });
@@ -136,18 +153,27 @@ describe('query limits: each rejection has a stable code and names the limit and
     const declared = await post(server.url, big);
     expect(declared.status).toBe(413);
     const error = (declared.json as { errors: Errors }).errors[0];
-    expect(error?.extensions).toMatchObject({ code: 'PAYLOAD_TOO_LARGE', limit: 1024 * 1024, value: Buffer.byteLength(big) });
-    expect(error?.message).toBe(`Request body of ${Buffer.byteLength(big)} bytes (Content-Length) exceeds the limit of 1048576 bytes.`);
+    expect(error?.extensions).toMatchObject({
+      code: 'PAYLOAD_TOO_LARGE',
+      limit: 1024 * 1024,
+      value: Buffer.byteLength(big),
+    });
+    expect(error?.message).toBe(
+      `Request body of ${Buffer.byteLength(big)} bytes (Content-Length) exceeds the limit of 1048576 bytes.`,
+    );
 
     // Chunked, without Content-Length: reading stops past the limit.
     const streamed = await new Promise<{ status: number; body: string }>((resolve, reject) => {
       const { port } = new URL(server.url);
-      const req = http.request({ host: '127.0.0.1', port, path: '/graphql', method: 'POST', headers: { 'content-type': 'application/json' } }, (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => (body += chunk));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-      });
+      const req = http.request(
+        { host: '127.0.0.1', port, path: '/graphql', method: 'POST', headers: { 'content-type': 'application/json' } },
+        (res) => {
+          let body = '';
+          res.setEncoding('utf8');
+          res.on('data', (chunk: string) => (body += chunk));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        },
+      );
       req.on('error', reject);
       const chunk = 'x'.repeat(64 * 1024);
       let sent = 0;
@@ -165,7 +191,9 @@ describe('query limits: each rejection has a stable code and names the limit and
       expect(streamed.status).toBe(413);
       const parsed = JSON.parse(streamed.body) as { errors: Errors };
       expect(parsed.errors[0]?.extensions).toMatchObject({ code: 'PAYLOAD_TOO_LARGE', limit: 1024 * 1024 });
-      expect(parsed.errors[0]?.message).toMatch(/^Request body exceeds the limit of 1048576 bytes \(\d+ bytes received/);
+      expect(parsed.errors[0]?.message).toMatch(
+        /^Request body exceeds the limit of 1048576 bytes \(\d+ bytes received/,
+      );
     }
   });
 

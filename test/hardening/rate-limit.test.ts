@@ -6,7 +6,11 @@ import { startTestServer } from '../support/server.ts';
 const QUERY = JSON.stringify({ query: '{ __typename }' });
 
 function send(url: string, headers: Record<string, string> = {}): Promise<Response> {
-  return fetch(`${url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: QUERY });
+  return fetch(`${url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: QUERY,
+  });
 }
 
 describe('rate limit: 429 with Retry-After and RateLimit-* headers, per API key or client address', () => {
@@ -49,7 +53,9 @@ describe('rate limit: 429 with Retry-After and RateLimit-* headers, per API key 
     expect(limited.headers.get('ratelimit-reset')).toBe(String(retryAfter));
     const body = (await limited.json()) as { errors: { message: string; extensions: Record<string, unknown> }[] };
     expect(body.errors[0]?.extensions).toMatchObject({ code: 'RATE_LIMITED', limit: 3, value: 4, retryAfter });
-    expect(body.errors[0]?.message).toBe(`Rate limit of 3 requests per 60 s exceeded (request 4 in this window); retry after ${retryAfter} s.`);
+    expect(body.errors[0]?.message).toBe(
+      `Rate limit of 3 requests per 60 s exceeded (request 4 in this window); retry after ${retryAfter} s.`,
+    );
 
     // Health checks are never limited.
     expect((await fetch(`${direct.url}/healthz`)).status).toBe(200);

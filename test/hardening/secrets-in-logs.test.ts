@@ -24,10 +24,42 @@ function capture(): { stream: Writable; lines: string[] } {
 async function traffic(url: string): Promise<string[]> {
   const ids: string[] = [];
   const requests: [string, RequestInit][] = [
-    ['/graphql', { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${API_KEY}` }, body: JSON.stringify({ query: '{ role(slug: "backend-developer") { slug } }' }) }],
-    ['/graphql', { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${API_KEY}`, cookie: `session=${API_KEY}` }, body: JSON.stringify({ query: 'mutation { closePosting(input: { id: "x" }) { userErrors { message } } }' }) }],
-    ['/graphql', { method: 'POST', headers: { 'content-type': 'application/json', authorization: `bearer ${API_KEY}` }, body: '{not json' }],
-    ['/graphql', { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': API_KEY, authorization: `Bearer ${API_KEY}` }, body: JSON.stringify({ query: '{ nope }' }) }],
+    [
+      '/graphql',
+      {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${API_KEY}` },
+        body: JSON.stringify({ query: '{ role(slug: "backend-developer") { slug } }' }),
+      },
+    ],
+    [
+      '/graphql',
+      {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          authorization: `Bearer ${API_KEY}`,
+          cookie: `session=${API_KEY}`,
+        },
+        body: JSON.stringify({ query: 'mutation { closePosting(input: { id: "x" }) { userErrors { message } } }' }),
+      },
+    ],
+    [
+      '/graphql',
+      {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `bearer ${API_KEY}` },
+        body: '{not json',
+      },
+    ],
+    [
+      '/graphql',
+      {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-api-key': API_KEY, authorization: `Bearer ${API_KEY}` },
+        body: JSON.stringify({ query: '{ nope }' }),
+      },
+    ],
     ['/readyz', { headers: { authorization: `Bearer ${API_KEY}` } }],
     ['/metrics', { headers: { authorization: `Bearer ${API_KEY}` } }],
   ];
@@ -63,7 +95,9 @@ describe('logs: JSON with a request id, and never a secret', () => {
     await new Promise((r) => setTimeout(r, 50));
 
     expect(log.lines.length).toBeGreaterThanOrEqual(ids.length);
-    const entries = log.lines.map((line) => JSON.parse(line) as { req?: { id?: string; headers?: Record<string, string> } });
+    const entries = log.lines.map(
+      (line) => JSON.parse(line) as { req?: { id?: string; headers?: Record<string, string> } },
+    );
     for (const id of ids) {
       expect(id).toMatch(/^[0-9a-f-]{36}$/);
       expect(entries.some((entry) => entry.req?.id === id)).toBe(true);
@@ -78,7 +112,12 @@ describe('logs: JSON with a request id, and never a secret', () => {
     // The embedded test database's socket checks its own password (a random token): keep that one.
     const password = url.password || PASSWORD;
     url.password = password;
-    const service = await startService({ DATABASE_URL: url.toString(), DB_POOL_MAX: '1', LOG_LEVEL: 'trace', NODE_ENV: 'development' });
+    const service = await startService({
+      DATABASE_URL: url.toString(),
+      DB_POOL_MAX: '1',
+      LOG_LEVEL: 'trace',
+      NODE_ENV: 'development',
+    });
     try {
       await traffic(service.url);
     } finally {
@@ -92,7 +131,9 @@ describe('logs: JSON with a request id, and never a secret', () => {
 
     // A database that cannot be reached at start-up: one line naming the host, without the password.
     const closedPort = await freePort();
-    const failed = await startService({ DATABASE_URL: `postgresql://postgres:${PASSWORD}@127.0.0.1:${closedPort}/x` }).then(
+    const failed = await startService({
+      DATABASE_URL: `postgresql://postgres:${PASSWORD}@127.0.0.1:${closedPort}/x`,
+    }).then(
       () => {
         throw new Error('the service started without a database');
       },

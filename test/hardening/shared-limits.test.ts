@@ -14,7 +14,10 @@ import { startTestServer } from '../support/server.ts';
 /** The machine's Redis (shared by everyone: every key of this run is under its own prefix). */
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const QUERY = JSON.stringify({ query: '{ __typename }' });
-const MUTATION = JSON.stringify({ query: 'mutation { upsertRole(input: { slug: "shared-limits", title: "Shared limits" }) { role { slug } userErrors { message } } }' });
+const MUTATION = JSON.stringify({
+  query:
+    'mutation { upsertRole(input: { slug: "shared-limits", title: "Shared limits" }) { role { slug } userErrors { message } } }',
+});
 
 function post(url: string, body = QUERY, headers: Record<string, string> = {}): Promise<Response> {
   return fetch(`${url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
@@ -25,7 +28,8 @@ function logCollector(): { logger: pino.Logger; lines: Record<string, unknown>[]
   const lines: Record<string, unknown>[] = [];
   const stream = new Writable({
     write(chunk: Buffer, _encoding, callback) {
-      for (const line of chunk.toString('utf8').split('\n')) if (line.trim()) lines.push(JSON.parse(line) as Record<string, unknown>);
+      for (const line of chunk.toString('utf8').split('\n'))
+        if (line.trim()) lines.push(JSON.parse(line) as Record<string, unknown>);
       callback();
     },
   });
@@ -99,7 +103,11 @@ describe('with REDIS_URL, the rate limit and the API key cache hold across insta
     }
     expect(remaining).toEqual(['19', '18', '17', '16']);
 
-    const revoked = await runScript('scripts/apikey.ts', ['revoke', keyPrefix], { DATABASE_URL: db.url, REDIS_URL, REDIS_KEY_PREFIX: prefixes.at(-1) });
+    const revoked = await runScript('scripts/apikey.ts', ['revoke', keyPrefix], {
+      DATABASE_URL: db.url,
+      REDIS_URL,
+      REDIS_KEY_PREFIX: prefixes.at(-1),
+    });
     expect(revoked.stderr).toBe('');
     expect(revoked.code).toBe(0);
     expect(revoked.stdout).toBe(`Revoked API key "shared-limits" (prefix ${keyPrefix}).\n`);
@@ -127,7 +135,11 @@ describe('with Redis down, the service keeps answering on per-process limits and
   const logs = logCollector();
 
   const startRedis = async (): Promise<void> => {
-    redisProcess = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+    redisProcess = spawn(
+      'redis-server',
+      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+      { stdio: 'ignore' },
+    );
   };
   const stopRedis = async (): Promise<void> => {
     const child = redisProcess;
@@ -187,7 +199,10 @@ describe('with Redis down, the service keeps answering on per-process limits and
 
 describe('REDIS_URL at start', () => {
   it('stops `npm start` with one line naming a malformed REDIS_URL', async () => {
-    const result = await runScript('src/main.ts', [], { REDIS_URL: 'http://127.0.0.1:6379', PGLITE_DIR: '/nonexistent/never-opened' });
+    const result = await runScript('src/main.ts', [], {
+      REDIS_URL: 'http://127.0.0.1:6379',
+      PGLITE_DIR: '/nonexistent/never-opened',
+    });
     expect(result.code).toBe(1);
     expect(result.stderr).toBe(
       'error: environment variable REDIS_URL="http://127.0.0.1:6379": must be a redis:// or rediss:// URL such as redis://127.0.0.1:6379/0\n',

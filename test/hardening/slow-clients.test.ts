@@ -40,7 +40,9 @@ function slowBodyClient(port: number, headersToo = false): Promise<SlowClient> {
         let n = 0;
         timer = setInterval(() => socket.writable && socket.write(`x-slow-${n++}: 1\r\n`), 250);
       } else {
-        socket.write('POST /graphql HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 1000000\r\n\r\n{"query":"');
+        socket.write(
+          'POST /graphql HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 1000000\r\n\r\n{"query":"',
+        );
         timer = setInterval(() => socket.writable && socket.write(' '), 250);
       }
       resolve({ socket, closedAt, response: () => response });
@@ -102,7 +104,9 @@ describe('slow and idle clients are cut off, and do not starve the others', () =
         body: JSON.stringify({ query: '{ role(slug: "backend-developer") { slug title } }' }),
       }).then(async (r) => ({ status: r.status, body: (await r.json()) as { data?: { role?: { slug: string } } } })),
     );
-    console.log(`with ${count} slow clients connected: /healthz ${health.ms.toFixed(0)} ms, the query ${query.ms.toFixed(0)} ms`);
+    console.log(
+      `with ${count} slow clients connected: /healthz ${health.ms.toFixed(0)} ms, the query ${query.ms.toFixed(0)} ms`,
+    );
     expect(health.value).toBe(200);
     expect(query.value.status).toBe(200);
     expect(query.value.body.data?.role?.slug).toBe('backend-developer');

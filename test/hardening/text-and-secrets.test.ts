@@ -22,7 +22,11 @@ interface Answer {
 }
 
 async function send(url: string, body: RequestInit['body'], headers: Record<string, string> = {}): Promise<Answer> {
-  const res = await fetch(`${url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+  const res = await fetch(`${url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body,
+  });
   return { status: res.status, requestId: res.headers.get('x-request-id'), body: (await res.json()) as Answer['body'] };
 }
 
@@ -32,7 +36,8 @@ function logCollector(): { logger: pino.Logger; lines: Record<string, unknown>[]
   const stream = new Writable({
     write(chunk: Buffer, _encoding, callback) {
       text += chunk.toString('utf8');
-      for (const line of chunk.toString('utf8').split('\n')) if (line.trim()) lines.push(JSON.parse(line) as Record<string, unknown>);
+      for (const line of chunk.toString('utf8').split('\n'))
+        if (line.trim()) lines.push(JSON.parse(line) as Record<string, unknown>);
       callback();
     },
   });
@@ -59,10 +64,26 @@ describe('NUL and invalid UTF-8 are BAD_USER_INPUT in every GraphQL argument', (
 
   const ROLE = 'query($s: String!) { role(slug: $s) { slug } }';
   const cases: [string, { query: string; variables?: Record<string, unknown> }, string][] = [
-    ['a slug literal with \\u0000', { query: '{ role(slug: "a\\u0000b") { slug } }' }, 'Argument "slug" has invalid value "a\\u0000b": must not contain the NUL character (U+0000).'],
-    ['a slug variable with NUL', { query: ROLE, variables: { s: 'a\u0000' } }, 'Variable "$s" has invalid value "a\\u0000": must not contain the NUL character (U+0000).'],
-    ['a slug variable with a lone surrogate', { query: ROLE, variables: { s: 'a\ud800' } }, 'Variable "$s" has invalid value'],
-    ['a search with NUL', { query: 'query($q: String) { roles(search: $q) { totalCount } }', variables: { q: '\u0000' } }, 'Variable "$q" has invalid value'],
+    [
+      'a slug literal with \\u0000',
+      { query: '{ role(slug: "a\\u0000b") { slug } }' },
+      'Argument "slug" has invalid value "a\\u0000b": must not contain the NUL character (U+0000).',
+    ],
+    [
+      'a slug variable with NUL',
+      { query: ROLE, variables: { s: 'a\u0000' } },
+      'Variable "$s" has invalid value "a\\u0000": must not contain the NUL character (U+0000).',
+    ],
+    [
+      'a slug variable with a lone surrogate',
+      { query: ROLE, variables: { s: 'a\ud800' } },
+      'Variable "$s" has invalid value',
+    ],
+    [
+      'a search with NUL',
+      { query: 'query($q: String) { roles(search: $q) { totalCount } }', variables: { q: '\u0000' } },
+      'Variable "$q" has invalid value',
+    ],
     [
       'a filter string with NUL',
       { query: '{ role(slug: "backend-developer") { stats(filter: { country: "d\\u0000e" }) { openings } } }' },
@@ -70,7 +91,10 @@ describe('NUL and invalid UTF-8 are BAD_USER_INPUT in every GraphQL argument', (
     ],
     [
       'a filter variable with NUL deep inside',
-      { query: 'query($f: PostingFilter) { role(slug: "backend-developer") { stats(filter: $f) { openings } } }', variables: { f: { employer: 'x\u0000' } } },
+      {
+        query: 'query($f: PostingFilter) { role(slug: "backend-developer") { stats(filter: $f) { openings } } }',
+        variables: { f: { employer: 'x\u0000' } },
+      },
       'Variable "$f.employer" has invalid value',
     ],
   ];
@@ -86,7 +110,10 @@ describe('NUL and invalid UTF-8 are BAD_USER_INPUT in every GraphQL argument', (
   it('a variable nested 5,000 deep with NUL at the bottom is BAD_USER_INPUT, not a stack overflow', async () => {
     // Written by hand: JSON.stringify itself runs out of stack at this depth here.
     const deep = `${'{"a":'.repeat(5000)}"x\\u0000"${'}'.repeat(5000)}`;
-    const answer = await send(server.url, `{"query":"query($v: String) { roles(search: $v) { totalCount } }","variables":{"v":${deep}}}`);
+    const answer = await send(
+      server.url,
+      `{"query":"query($v: String) { roles(search: $v) { totalCount } }","variables":{"v":${deep}}}`,
+    );
     expect(answer.status).toBe(400);
     expect(answer.body.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
     expect(answer.body.errors?.[0]?.message).toMatch(/^Variable "\$v\.a\.a.*…(\.a)+" has invalid value "x\\u0000"/);
@@ -97,7 +124,14 @@ describe('NUL and invalid UTF-8 are BAD_USER_INPUT in every GraphQL argument', (
       server.url,
       JSON.stringify({
         query: 'mutation($i: UpsertRoleInput!) { upsertRole(input: $i) { role { slug } } }',
-        variables: { i: { slug: 'nul-role', title: 'Nul', summary: 'bad \u0000 text', responsibilities: [{ title: 'ok', text: 'x\u0000' }] } },
+        variables: {
+          i: {
+            slug: 'nul-role',
+            title: 'Nul',
+            summary: 'bad \u0000 text',
+            responsibilities: [{ title: 'ok', text: 'x\u0000' }],
+          },
+        },
       }),
       { authorization: `Bearer ${key}` },
     );
@@ -108,14 +142,23 @@ describe('NUL and invalid UTF-8 are BAD_USER_INPUT in every GraphQL argument', (
   });
 
   it('a body with invalid UTF-8 bytes is 400 BAD_USER_INPUT naming the byte offset', async () => {
-    const bytes = Buffer.concat([Buffer.from('{"query":"{ role(slug: \\"'), Buffer.from([0xff, 0xfe]), Buffer.from('\\") { slug } }"}')]);
+    const bytes = Buffer.concat([
+      Buffer.from('{"query":"{ role(slug: \\"'),
+      Buffer.from([0xff, 0xfe]),
+      Buffer.from('\\") { slug } }"}'),
+    ]);
     const answer = await send(server.url, new Uint8Array(bytes));
     expect(answer.status).toBe(400);
-    expect(answer.body.errors?.[0]).toEqual({ message: 'Request body is not valid UTF-8 (first bad byte at offset 25).', extensions: { code: 'BAD_USER_INPUT', offset: 25 } });
+    expect(answer.body.errors?.[0]).toEqual({
+      message: 'Request body is not valid UTF-8 (first bad byte at offset 25).',
+      extensions: { code: 'BAD_USER_INPUT', offset: 25 },
+    });
   });
 
   it('a GET whose query string is not percent-encoded UTF-8 is 400 BAD_USER_INPUT', async () => {
-    const res = await fetch(`${server.url}/graphql?query=%7B__typename%7D&variables=%7B%22s%22%3A%22%FF%22%7D`, { headers: { 'apollo-require-preflight': 'true' } });
+    const res = await fetch(`${server.url}/graphql?query=%7B__typename%7D&variables=%7B%22s%22%3A%22%FF%22%7D`, {
+      headers: { 'apollo-require-preflight': 'true' },
+    });
     expect(res.status).toBe(400);
     const body = (await res.json()) as Answer['body'];
     expect(body.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
@@ -140,9 +183,12 @@ describe('logs: secrets hidden, internal errors logged once with the request id'
   });
 
   it('hides access_token, api_key, key and token values in logged URLs', async () => {
-    const res = await fetch(`${server.url}/graphql?query=%7B__typename%7D&access_token=SECRET-A&api_key=SECRET-B&key=SECRET-C&token=SECRET-D`, {
-      headers: { 'apollo-require-preflight': 'true' },
-    });
+    const res = await fetch(
+      `${server.url}/graphql?query=%7B__typename%7D&access_token=SECRET-A&api_key=SECRET-B&key=SECRET-C&token=SECRET-D`,
+      {
+        headers: { 'apollo-require-preflight': 'true' },
+      },
+    );
     expect(res.status).toBe(200);
     await res.text();
     await new Promise((r) => setTimeout(r, 100));
@@ -155,7 +201,11 @@ describe('logs: secrets hidden, internal errors logged once with the request id'
     await db.pool.query('ALTER TABLE role RENAME COLUMN summary TO summary_gone');
     try {
       const before = logs.lines.length;
-      const answer = await send(server.url, JSON.stringify({ query: '{ role(slug: "backend-developer") { slug summary } }' }), { 'x-request-id': 'req-internal-1' });
+      const answer = await send(
+        server.url,
+        JSON.stringify({ query: '{ role(slug: "backend-developer") { slug summary } }' }),
+        { 'x-request-id': 'req-internal-1' },
+      );
       expect(answer.requestId).toBe('req-internal-1');
       expect(answer.body.errors?.[0]?.extensions?.code).toBe('INTERNAL_SERVER_ERROR');
       expect(answer.body.errors?.[0]?.message).toBe('Internal server error');
@@ -172,8 +222,12 @@ describe('logs: secrets hidden, internal errors logged once with the request id'
   it('hides the password of every form of connection string', () => {
     expect(redactSecrets('postgresql://app:hunter2@db:5432/jobs')).toBe('postgresql://app:***@db:5432/jobs');
     expect(redactSecrets('postgres://app:p@ss/w@db/jobs')).toBe('postgres://app:***@db/jobs');
-    expect(redactSecrets('postgresql://db/jobs?user=app&password=hunter2&sslmode=require')).toBe('postgresql://db/jobs?user=app&password=***&sslmode=require');
-    expect(redactSecrets("host=db user=app password='hunter 2' dbname=jobs")).toBe('host=db user=app password=*** dbname=jobs');
+    expect(redactSecrets('postgresql://db/jobs?user=app&password=hunter2&sslmode=require')).toBe(
+      'postgresql://db/jobs?user=app&password=***&sslmode=require',
+    );
+    expect(redactSecrets("host=db user=app password='hunter 2' dbname=jobs")).toBe(
+      'host=db user=app password=*** dbname=jobs',
+    );
     expect(redactSecrets('host=db password=hunter2 dbname=jobs')).toBe('host=db password=*** dbname=jobs');
     expect(redactSecrets('redis://:hunter2@cache:6379/0')).toBe('redis://:***@cache:6379/0');
     expect(redactRequestUrl('/roles?sort=title&token=abc')).toBe('/roles?sort=title&token=[redacted]');
@@ -194,34 +248,51 @@ describe('command lines: passwords redacted, a taken port is one line', () => {
   const withPassword = (url: string) => `${url}${url.includes('?') ? '&' : '?'}password=hunter2`;
   const describeServer = serverUrl() ? it : it.skip;
 
-  describeServer('db:deploy and seed print the database without a ?password=', async () => {
-    const deploy = await runScript('scripts/migrate.ts', [], { DATABASE_URL: withPassword(db.url) });
-    expect(deploy.code).toBe(0);
-    expect(deploy.stdout + deploy.stderr).not.toContain('hunter2');
-    expect(deploy.stderr).toContain('password=***');
-    const seed = await runScript('scripts/seed.ts', [], { DATABASE_URL: withPassword(db.url) });
-    expect(seed.code).toBe(0);
-    expect(seed.stdout + seed.stderr).not.toContain('hunter2');
-  }, 300_000);
+  describeServer(
+    'db:deploy and seed print the database without a ?password=',
+    async () => {
+      const deploy = await runScript('scripts/migrate.ts', [], { DATABASE_URL: withPassword(db.url) });
+      expect(deploy.code).toBe(0);
+      expect(deploy.stdout + deploy.stderr).not.toContain('hunter2');
+      expect(deploy.stderr).toContain('password=***');
+      const seed = await runScript('scripts/seed.ts', [], { DATABASE_URL: withPassword(db.url) });
+      expect(seed.code).toBe(0);
+      expect(seed.stdout + seed.stderr).not.toContain('hunter2');
+    },
+    300_000,
+  );
 
   it('a bad DATABASE_URL with a password is one line without it', async () => {
     const result = await runScript('src/main.ts', [], { DATABASE_URL: 'mysql://app:hunter2@db/jobs' });
     expect(result.code).toBe(1);
-    expect(result.stderr).toBe('error: environment variable DATABASE_URL="mysql://app:***@db/jobs": must be a postgres:// or postgresql:// URL\n');
+    expect(result.stderr).toBe(
+      'error: environment variable DATABASE_URL="mysql://app:***@db/jobs": must be a postgres:// or postgresql:// URL\n',
+    );
   });
 
-  describeServer('npm start on a taken PORT says so in one line, without a stack trace', async () => {
-    const taken = net.createServer();
-    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', () => resolve()));
-    const port = (taken.address() as net.AddressInfo).port;
-    try {
-      const result = await runScript('src/main.ts', [], { DATABASE_URL: db.url, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'silent' });
-      expect(result.code).toBe(1);
-      expect(result.stderr).toBe(`error: cannot listen on 127.0.0.1 port ${port}: the port is in use by another process; stop it or set PORT to a free port\n`);
-    } finally {
-      taken.close();
-    }
-  }, 300_000);
+  describeServer(
+    'npm start on a taken PORT says so in one line, without a stack trace',
+    async () => {
+      const taken = net.createServer();
+      await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', () => resolve()));
+      const port = (taken.address() as net.AddressInfo).port;
+      try {
+        const result = await runScript('src/main.ts', [], {
+          DATABASE_URL: db.url,
+          PORT: String(port),
+          HOST: '127.0.0.1',
+          LOG_LEVEL: 'silent',
+        });
+        expect(result.code).toBe(1);
+        expect(result.stderr).toBe(
+          `error: cannot listen on 127.0.0.1 port ${port}: the port is in use by another process; stop it or set PORT to a free port\n`,
+        );
+      } finally {
+        taken.close();
+      }
+    },
+    300_000,
+  );
 });
 
 describe('imports and reports', () => {
@@ -255,7 +326,9 @@ describe('imports and reports', () => {
     const utf8 = summary.errors.find((e) => e.rule === 'invalidUtf8');
     expect(utf8).toMatchObject({ line: 3, field: 'title', value: 'Caf\ufffd bad', rule: 'invalidUtf8' });
     expect(summary.errors.filter((e) => e.line === 3)).toHaveLength(1);
-    const stored = await db.pool.query<{ external_id: string; title: string }>(`SELECT external_id, title FROM posting ORDER BY external_id`);
+    const stored = await db.pool.query<{ external_id: string; title: string }>(
+      `SELECT external_id, title FROM posting ORDER BY external_id`,
+    );
     expect(stored.rows.map((r) => r.external_id)).toEqual(expect.arrayContaining(['u-1']));
     expect(stored.rows.map((r) => r.external_id)).not.toContain('u-2');
     expect(stored.rows.find((r) => r.external_id === 'u-1')?.title).toBe('Caf\u00e9 \ufffd ok');
@@ -287,10 +360,31 @@ describe('imports and reports', () => {
         postingsSeen: 1,
         duplicatesRemoved: 0,
         sources: [],
-        salary: { currency: 'USD', count: 1, sampleSize: 1, confidence: 'LOW', outliersExcluded: 0, mean: 3.4666666666666666e25, median: 1e21, min: 1, max: 1, p25: 1, p75: 1, histogram: [] },
+        salary: {
+          currency: 'USD',
+          count: 1,
+          sampleSize: 1,
+          confidence: 'LOW',
+          outliersExcluded: 0,
+          mean: 3.4666666666666666e25,
+          median: 1e21,
+          min: 1,
+          max: 1,
+          p25: 1,
+          p75: 1,
+          histogram: [],
+        },
         withOutliers: { count: 1, mean: 3.4666666666666666e25, median: 1e21, min: 1, max: 1 },
-        degreeRequirement: { employerShare: 0.5, postingShare: 0.5, employersRequiring: 1, employersKnown: 2, postingsRequiring: 1, postingsKnown: 2,
-          postingsByRequirement: [], employersByRequirement: [] },
+        degreeRequirement: {
+          employerShare: 0.5,
+          postingShare: 0.5,
+          employersRequiring: 1,
+          employersKnown: 2,
+          postingsRequiring: 1,
+          postingsKnown: 2,
+          postingsByRequirement: [],
+          employersByRequirement: [],
+        },
         bySeniority: { groups: [] },
         byCountry: { totalGroups: 0, groups: [] },
       },
@@ -298,7 +392,9 @@ describe('imports and reports', () => {
       sources: [],
     };
     const markdown = renderMarkdown(role);
-    expect(markdown).toContain('# &lt;img src=x onerror=alert(1)&gt; \\*Boss\\* \\[link\\](http://evil) Average Salaries and Statistics');
+    expect(markdown).toContain(
+      '# &lt;img src=x onerror=alert(1)&gt; \\*Boss\\* \\[link\\](http://evil) Average Salaries and Statistics',
+    );
     expect(markdown).toContain('1. **\\*\\*bold\\*\\* &lt;b&gt;**: text');
     expect(markdown).toContain(`- Average Salary: $${BigInt(Math.round(3.4666666666666666e25))}`);
     expect(markdown).not.toMatch(/e\+\d/);
@@ -307,7 +403,14 @@ describe('imports and reports', () => {
 
   it('fills only its own placeholders: {{toString}} is not one', () => {
     expect(unknownPlaceholders('{{toString}} {{constructor}} {{title}}')).toEqual(['toString', 'constructor']);
-    const figures = { openings: 3, employers: 2, salary: { mean: 88800, median: null }, degreeRequirement: { employerShare: 0.33, postingShare: null } };
-    expect(renderProse('{{title}} pays {{meanSalary}}; {{toString}} {{__proto__}}', 'Dev', figures)).toBe('Dev pays $88800; {{toString}} {{__proto__}}');
+    const figures = {
+      openings: 3,
+      employers: 2,
+      salary: { mean: 88800, median: null },
+      degreeRequirement: { employerShare: 0.33, postingShare: null },
+    };
+    expect(renderProse('{{title}} pays {{meanSalary}}; {{toString}} {{__proto__}}', 'Dev', figures)).toBe(
+      'Dev pays $88800; {{toString}} {{__proto__}}',
+    );
   });
 });

@@ -11,7 +11,9 @@ import { csvParseRecords } from '../support/csv-parse-reference.ts';
 
 type Outcome = { records: unknown[]; error: string | null };
 
-async function collect(records: AsyncGenerator<{ line: number; cells: string[] | null; problem?: unknown }>): Promise<Outcome> {
+async function collect(
+  records: AsyncGenerator<{ line: number; cells: string[] | null; problem?: unknown }>,
+): Promise<Outcome> {
   const out: unknown[] = [];
   try {
     for await (const r of records) out.push([r.line, r.cells, r.problem ?? null]);
@@ -34,7 +36,8 @@ function chunks(bytes: Buffer, cuts: number[]): Buffer[] {
   return parts;
 }
 
-const withoutLine = (message: string | null): string | null => message?.replace(/^f\.csv, line \d+: /, 'f.csv: ') ?? null;
+const withoutLine = (message: string | null): string | null =>
+  message?.replace(/^f\.csv, line \d+: /, 'f.csv: ') ?? null;
 
 async function compare(text: string | Buffer, cuts: number[] = []): Promise<void> {
   const bytes = typeof text === 'string' ? Buffer.from(text) : text;
@@ -63,7 +66,13 @@ async function compare(text: string | Buffer, cuts: number[] = []): Promise<void
 
 /** The line of each record (header included): 1 + the line breaks before it, \r\n counting once, from csv-parse's byte offsets. */
 async function recordStartLines(bytes: Buffer): Promise<number[]> {
-  const parser = parse({ bom: true, info: true, relax_column_count: true, skip_empty_lines: true, record_delimiter: ['\r\n', '\n', '\r'] });
+  const parser = parse({
+    bom: true,
+    info: true,
+    relax_column_count: true,
+    skip_empty_lines: true,
+    record_delimiter: ['\r\n', '\n', '\r'],
+  });
   const ends: number[] = [];
   Readable.from([bytes]).pipe(parser);
   for await (const item of parser as AsyncIterable<{ info: { bytes: number } }>) ends.push(item.info.bytes);
@@ -89,7 +98,6 @@ async function recordStartLines(bytes: Buffer): Promise<number[]> {
   }
   return lines;
 }
-
 
 describe('csv scanner', () => {
   test('agrees with csv-parse on hand-picked inputs', async () => {
@@ -151,8 +159,14 @@ describe('csv scanner', () => {
     ];
     for (const [text, line] of cases) {
       for (let cut = 0; cut < text.length; cut++) {
-        const result = await collect(new RecordReader(Readable.from(chunks(Buffer.from(text), [cut])), 'csv', 'f.csv').records());
-        expect({ text, cut, line: result.error?.match(/^f\.csv, line (\d+):/)?.[1] }).toEqual({ text, cut, line: String(line) });
+        const result = await collect(
+          new RecordReader(Readable.from(chunks(Buffer.from(text), [cut])), 'csv', 'f.csv').records(),
+        );
+        expect({ text, cut, line: result.error?.match(/^f\.csv, line (\d+):/)?.[1] }).toEqual({
+          text,
+          cut,
+          line: String(line),
+        });
       }
     }
   });
@@ -167,7 +181,11 @@ describe('csv scanner', () => {
       const fast = await collect(new RecordReader(Readable.from(chunks(bytes, cuts)), 'csv', 'f.csv').records());
       const slow = await collect(csvParseRecords(Readable.from(chunks(bytes, cuts)), 'f.csv'));
       // Same cells and errors as csv-parse (whose reader miscounts lines after an empty one: the lines are checked below).
-      const cells = (o: Outcome) => ({ cuts, error: o.error, records: o.records.map((r) => (r as unknown[]).slice(1)) });
+      const cells = (o: Outcome) => ({
+        cuts,
+        error: o.error,
+        records: o.records.map((r) => (r as unknown[]).slice(1)),
+      });
       expect(cells(fast)).toEqual(cells(slow));
       expect(fast.records).toEqual([
         [2, ['x, "y"', '\u00e9\u4e2d\ud83d\ude00'], null],
@@ -183,7 +201,9 @@ describe('csv scanner', () => {
       be[i] = le[i + 1] as number;
       be[i + 1] = le[i] as number;
     }
-    const result = await collect(new RecordReader(Readable.from([Buffer.from([0xfe, 0xff]), be]), 'csv', 'f.csv').records());
+    const result = await collect(
+      new RecordReader(Readable.from([Buffer.from([0xfe, 0xff]), be]), 'csv', 'f.csv').records(),
+    );
     expect(result).toEqual({ records: [[2, ['1', '\u00e9'], null]], error: null });
   });
 });

@@ -58,7 +58,18 @@ describe('import CLI', () => {
   test('--help documents every option and exits 0', async () => {
     const result = await runCli(['--help']);
     expect(result.code).toBe(0);
-    for (const option of ['--format', '--atomic', '--dry-run', '--errors', '--json', '--batch-size', 'postings', 'observations', 'rates', 'Exit status']) {
+    for (const option of [
+      '--format',
+      '--atomic',
+      '--dry-run',
+      '--errors',
+      '--json',
+      '--batch-size',
+      'postings',
+      'observations',
+      'rates',
+      'Exit status',
+    ]) {
       expect(result.stdout).toContain(option);
     }
   });
@@ -92,7 +103,15 @@ describe('import CLI', () => {
     const result = await runCli(['postings', fixture('postings.csv'), '--json']);
     expect(result.code).toBe(0);
     const summary = JSON.parse(result.stdout) as Record<string, unknown>;
-    expect(summary).toMatchObject({ kind: 'postings', read: 6, inserted: 6, updated: 0, unchanged: 0, rejected: 0, errors: [] });
+    expect(summary).toMatchObject({
+      kind: 'postings',
+      read: 6,
+      inserted: 6,
+      updated: 0,
+      unchanged: 0,
+      rejected: 0,
+      errors: [],
+    });
     expect(typeof summary.seconds).toBe('number');
     expect(await count('posting')).toBe(6);
   });
@@ -106,7 +125,9 @@ describe('import CLI', () => {
     // A currency without a rate is said once, with the fix, not once per row.
     expect(result.stderr).not.toContain('line 14, externalId e-14: field salaryCurrency = "NZD"');
     expect(result.stderr.match(/NZD/g)).toHaveLength(1);
-    expect(result.stderr).toContain('warning: no exchange rate for NZD (1 row): rows in these currencies were rejected. Load rates with `npm run import -- rates FILE`');
+    expect(result.stderr).toContain(
+      'warning: no exchange rate for NZD (1 row): rows in these currencies were rejected. Load rates with `npm run import -- rates FILE`',
+    );
     expect(result.stderr).toContain('data/exchange-rates.csv has illustrative rates');
     expect(result.stderr).toContain('line 21, externalId e-21: field (record) = "5 fields": columnCount');
   });
@@ -120,17 +141,41 @@ describe('import CLI', () => {
     const header = Object.keys(rows[0] ?? {});
     expect(header.slice(0, 3)).toEqual(['externalId', 'source', 'role']);
     expect(header.slice(-5)).toEqual(['line', 'field', 'value', 'rule', 'message']);
-    expect(rows[2]).toMatchObject({ externalId: 'e-7', role: 'Data Engineer', line: '7', field: 'role', value: 'Data Engineer', rule: 'slug' });
-    expect(rows[7]).toMatchObject({ externalId: 'e-12', salaryMin: '90000', salaryMax: '80000', line: '12', rule: 'salaryRange' });
+    expect(rows[2]).toMatchObject({
+      externalId: 'e-7',
+      role: 'Data Engineer',
+      line: '7',
+      field: 'role',
+      value: 'Data Engineer',
+      rule: 'slug',
+    });
+    expect(rows[7]).toMatchObject({
+      externalId: 'e-12',
+      salaryMin: '90000',
+      salaryMax: '80000',
+      line: '12',
+      rule: 'salaryRange',
+    });
     expect(rows[7]?.message).toMatch(/salaryMin/);
-    expect(rows[16]).toMatchObject({ externalId: 'e-21', title: 'Data Engineer', company: '', line: '21', rule: 'columnCount' });
+    expect(rows[16]).toMatchObject({
+      externalId: 'e-21',
+      title: 'Data Engineer',
+      company: '',
+      line: '21',
+      rule: 'columnCount',
+    });
   });
 
   test('- reads standard input (NDJSON with --format)', async () => {
     const input = fs.readFileSync(fixture('postings.ndjson'), 'utf8');
     const result = await runCli(['postings', '-', '--format', 'ndjson', '--json'], { stdin: input });
     expect(result.code).toBe(1);
-    const summary = JSON.parse(result.stdout) as { read: number; inserted: number; rejected: number; errors: { line: number; rule: string }[] };
+    const summary = JSON.parse(result.stdout) as {
+      read: number;
+      inserted: number;
+      rejected: number;
+      errors: { line: number; rule: string }[];
+    };
     expect(summary).toMatchObject({ read: 5, inserted: 2, rejected: 3 });
     expect(summary.errors.map((e) => [e.line, e.rule])).toEqual([
       [3, 'json'],
@@ -163,7 +208,9 @@ describe('import CLI', () => {
     expect(result.code).toBe(2);
     expect(result.stderr.trim().split('\n')).toHaveLength(1);
     expect(result.stderr).toMatch(/DATABASE_URL/);
-    const down = await runCli(['postings', fixture('postings.csv')], { env: { DATABASE_URL: 'postgresql://postgres@127.0.0.1:1/none' } });
+    const down = await runCli(['postings', fixture('postings.csv')], {
+      env: { DATABASE_URL: 'postgresql://postgres@127.0.0.1:1/none' },
+    });
     expect(down.code).toBe(2);
     expect(down.stderr).toMatch(/cannot use PostgreSQL at 127\.0\.0\.1:1/);
     expect(down.stderr).not.toMatch(/\n\s+at /);

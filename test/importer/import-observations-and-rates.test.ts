@@ -43,7 +43,13 @@ describe('salary observations and exchange rates', () => {
       [6, 'o-5', 'observedAt', 'required'],
     ]);
     const rows = await reports();
-    expect(rows.get('o-1')).toMatchObject({ amount: 100000, currency: 'USD', period: 'YEAR', amount_usd: 100000, country: 'US' });
+    expect(rows.get('o-1')).toMatchObject({
+      amount: 100000,
+      currency: 'USD',
+      period: 'YEAR',
+      amount_usd: 100000,
+      country: 'US',
+    });
     expect(rows.get('o-2')).toMatchObject({ amount: 40 * 2080, currency: 'EUR', period: 'HOUR' });
     expect(rows.get('o-2')?.amount_usd).toBeCloseTo(40 * 2080 * 1.2, 6);
     expect(rows.get('o-3')).toMatchObject({ role: 'ux-writer', amount: 3000 * 12, currency: 'GBP' });

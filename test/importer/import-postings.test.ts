@@ -82,10 +82,26 @@ describe('importing a postings CSV', () => {
     const rows = await postings();
     expect(rows.get('board/p-1')?.title).toBe('Senior Data Engineer, "Platform"');
     expect(rows.get('board/p-2')?.title).toBe('Data Engineer\nLondon office\n(hybrid, 3 days)');
-    expect(rows.get('board/p-2')).toMatchObject({ remote: false, degree_required: false, seniority: 'MID', salary_currency: 'EUR', salary_period: 'HOUR' });
+    expect(rows.get('board/p-2')).toMatchObject({
+      remote: false,
+      degree_required: false,
+      seniority: 'MID',
+      salary_currency: 'EUR',
+      salary_period: 'HOUR',
+    });
     expect(rows.get('board/p-2')?.posted_at.toISOString()).toBe('2024-12-01T07:30:00.000Z');
-    expect(rows.get('board/p-1')).toMatchObject({ country: 'DE', remote: true, degree_required: true, seniority: 'SENIOR' });
-    expect(rows.get('board/p-3')).toMatchObject({ degree_required: null, remote: null, salary_currency: 'USD', salary_period: 'MONTH' });
+    expect(rows.get('board/p-1')).toMatchObject({
+      country: 'DE',
+      remote: true,
+      degree_required: true,
+      seniority: 'SENIOR',
+    });
+    expect(rows.get('board/p-3')).toMatchObject({
+      degree_required: null,
+      remote: null,
+      salary_currency: 'USD',
+      salary_period: 'MONTH',
+    });
     expect(rows.get('board/p-4')).toMatchObject({ salary_currency: null, salary_period: null, seniority: 'LEAD' });
     expect(rows.get('other/p-5')?.closed_at?.toISOString()).toBe('2025-02-15T00:00:00.000Z');
   });
@@ -128,7 +144,12 @@ describe('importing a postings CSV', () => {
     };
     for (const [key, [amount, currency, period, usd]] of Object.entries(expected)) {
       const o = obs.get(key);
-      expect({ key, amount: o?.amount, currency: o?.currency, period: o?.period }).toEqual({ key, amount, currency, period });
+      expect({ key, amount: o?.amount, currency: o?.currency, period: o?.period }).toEqual({
+        key,
+        amount,
+        currency,
+        period,
+      });
       expect(o?.amount_usd).toBeCloseTo(usd, 6);
     }
     expect(obs.get('board/p-2')).toMatchObject({ role: 'data-engineer', country: 'GB' });
@@ -240,7 +261,9 @@ describe('rejected rows', () => {
   });
 
   test('a missing file fails naming the file', async () => {
-    await expect(importFile(db, 'postings', fixture('no-such-file.csv'))).rejects.toThrow(/no-such-file\.csv: no such file/);
+    await expect(importFile(db, 'postings', fixture('no-such-file.csv'))).rejects.toThrow(
+      /no-such-file\.csv: no such file/,
+    );
   });
 });
 
@@ -250,7 +273,9 @@ describe('atomic and dry-run imports', () => {
   test('--atomic writes nothing when a row is invalid', async () => {
     const summary = await importFile(db, 'postings', fixture('postings-invalid.csv'), { atomic: true, batchSize: 2 });
     expect(summary).toMatchObject({ rejected: 18, inserted: 0, updated: 0, rolledBack: true });
-    const counts = await db.pool.query('SELECT (SELECT count(*) FROM posting)::int AS p, (SELECT count(*) FROM role)::int AS r, (SELECT count(*) FROM employer)::int AS e');
+    const counts = await db.pool.query(
+      'SELECT (SELECT count(*) FROM posting)::int AS p, (SELECT count(*) FROM role)::int AS r, (SELECT count(*) FROM employer)::int AS e',
+    );
     expect(counts.rows[0]).toEqual({ p: 0, r: 0, e: 0 });
   });
 
@@ -298,6 +323,8 @@ onServer('staging load paths (needs a PostgreSQL server for COPY)', () => {
     expect(viaUnnest).toEqual(viaCopy);
     expect(viaCopy.posting?.length).toBe(11);
     // Tabs, backslashes and line breaks survive COPY's text format.
-    expect(viaCopy.posting).toEqual(expect.arrayContaining([expect.objectContaining({ title: 'Tab\there, back\\slash' })]));
+    expect(viaCopy.posting).toEqual(
+      expect.arrayContaining([expect.objectContaining({ title: 'Tab\there, back\\slash' })]),
+    );
   });
 });

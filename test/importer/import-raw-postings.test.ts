@@ -76,7 +76,12 @@ describe('schema.org JobPosting import', () => {
   beforeEach(reset);
 
   test('NDJSON JobPostings are mapped field by field; bad ones are rejected rows with line, field, value and rule', async () => {
-    const summary = await importFile(db, 'postings', raw('jobpostings.ndjson'), { format: 'jobposting', source: 'globex-feed', titleRules: rules(), defaultRole: 'other' });
+    const summary = await importFile(db, 'postings', raw('jobpostings.ndjson'), {
+      format: 'jobposting',
+      source: 'globex-feed',
+      titleRules: rules(),
+      defaultRole: 'other',
+    });
     expect(summary).toMatchObject({ read: 9, inserted: 5, rejected: 4 });
     expect(summary.errors.map((e) => [e.line, e.externalId, e.field, e.value, e.rule])).toEqual([
       [6, null, '(record)', '["not", "an object"]', 'object'],
@@ -107,7 +112,9 @@ describe('schema.org JobPosting import', () => {
       education_evidence: "Bachelor's degree in Statistics or Computer Science required",
       degree_required: true,
     });
-    expect(rows.get('GX-1001')?.description).toBe("Join our analytics team.\n• Bachelor's degree in Statistics or Computer Science required\n• 5+ years of Python");
+    expect(rows.get('GX-1001')?.description).toBe(
+      "Join our analytics team.\n• Bachelor's degree in Statistics or Computer Science required\n• 5+ years of Python",
+    );
     expect(rows.get('GX-1002')).toMatchObject({
       remote: true,
       country: 'US',
@@ -147,11 +154,26 @@ describe('schema.org JobPosting import', () => {
       education_level: 'MASTER',
       education_origin: 'STATED',
     });
-    expect(rows.get('GX-1005')).toMatchObject({ role: 'other', education_requirement: 'UNKNOWN', degree_required: null, closed_at: null });
-    expect(summary.postings).toMatchObject({ roles: { 'data-scientist': 2, 'ml-engineer': 1, other: 2 }, classified: 3, defaulted: 2, salaryTextRead: 1 });
+    expect(rows.get('GX-1005')).toMatchObject({
+      role: 'other',
+      education_requirement: 'UNKNOWN',
+      degree_required: null,
+      closed_at: null,
+    });
+    expect(summary.postings).toMatchObject({
+      roles: { 'data-scientist': 2, 'ml-engineer': 1, other: 2 },
+      classified: 3,
+      defaulted: 2,
+      salaryTextRead: 1,
+    });
 
     // Re-importing changes nothing: the hashed id is stable.
-    const again = await importFile(db, 'postings', raw('jobpostings.ndjson'), { format: 'jobposting', source: 'globex-feed', titleRules: rules(), defaultRole: 'other' });
+    const again = await importFile(db, 'postings', raw('jobpostings.ndjson'), {
+      format: 'jobposting',
+      source: 'globex-feed',
+      titleRules: rules(),
+      defaultRole: 'other',
+    });
     expect(again).toMatchObject({ inserted: 0, updated: 0, unchanged: 5 });
   });
 
@@ -159,7 +181,13 @@ describe('schema.org JobPosting import', () => {
     const summary = await importFile(db, 'postings', raw('pages'), { format: 'jobposting', titleRules: rules() });
     expect(summary).toMatchObject({ read: 4, inserted: 3, rejected: 1 });
     const [error] = summary.errors;
-    expect(error).toMatchObject({ file: raw('pages/b-jobs.html'), index: 3, line: 11, field: '(record)', rule: 'json' });
+    expect(error).toMatchObject({
+      file: raw('pages/b-jobs.html'),
+      index: 3,
+      line: 11,
+      field: '(record)',
+      rule: 'json',
+    });
     const rows = await stored();
     // Title rules of the role data files (data/roles/backend-developer.json) apply after --roles.
     expect(rows.get('HO-7')).toMatchObject({
@@ -172,11 +200,19 @@ describe('schema.org JobPosting import', () => {
       description: 'Minimum qualifications: Bachelor’s degree or equivalent practical experience.',
     });
     expect(rows.get('HO-8')).toMatchObject({ role: 'intern', remote: true, education_requirement: 'NOT_MENTIONED' });
-    expect(rows.get('HO-9')).toMatchObject({ role: 'data-scientist', education_requirement: 'PREFERRED', education_origin: 'STATED', degree_required: false });
+    expect(rows.get('HO-9')).toMatchObject({
+      role: 'data-scientist',
+      education_requirement: 'PREFERRED',
+      education_origin: 'STATED',
+      degree_required: false,
+    });
   });
 
   test('a JSON array: a non-object element and an unknown country are rejected rows with their lines', async () => {
-    const summary = await importFile(db, 'postings', raw('jobpostings.json'), { format: 'jobposting', titleRules: rules() });
+    const summary = await importFile(db, 'postings', raw('jobpostings.json'), {
+      format: 'jobposting',
+      titleRules: rules(),
+    });
     expect(summary).toMatchObject({ read: 3, inserted: 1, rejected: 2 });
     expect(summary.errors.map((e) => [e.line, e.index, e.field, e.rule])).toEqual([
       [4, 2, '(record)', 'object'],
@@ -185,7 +221,12 @@ describe('schema.org JobPosting import', () => {
   });
 
   test('--expire-after closes rows without validThrough that many days after they were posted', async () => {
-    await importFile(db, 'postings', raw('jobpostings.ndjson'), { format: 'jobposting', titleRules: rules(), defaultRole: 'other', expireAfterDays: 30 });
+    await importFile(db, 'postings', raw('jobpostings.ndjson'), {
+      format: 'jobposting',
+      titleRules: rules(),
+      defaultRole: 'other',
+      expireAfterDays: 30,
+    });
     const rows = await stored();
     expect(rows.get('GX-1001')?.closed_at).toEqual(new Date('2026-03-10T00:00:00Z'));
     expect(rows.get('GX-1005')?.closed_at).toEqual(new Date('2026-02-20T00:00:00Z'));
@@ -203,7 +244,13 @@ describe('scraped CSV with a column map', () => {
     });
     expect(summary).toMatchObject({ read: 6, inserted: 5, rejected: 1 });
     expect(summary.errors).toEqual([
-      expect.objectContaining({ line: 10, externalId: 'gd-6', field: 'title', value: 'Office Manager', rule: 'unclassifiedTitle' }),
+      expect.objectContaining({
+        line: 10,
+        externalId: 'gd-6',
+        field: 'title',
+        value: 'Office Manager',
+        rule: 'unclassifiedTitle',
+      }),
     ]);
     expect(summary.warnings).toEqual(['ignored unknown column: Rating']);
     expect(summary.postings).toMatchObject({
@@ -228,24 +275,49 @@ describe('scraped CSV with a column map', () => {
     });
     // A row's own source wins over --source; no Job Id: the stable hash.
     const indeed = [...rows.values()].find((r) => r.source === 'indeed');
-    expect(indeed).toMatchObject({ salary_min: 31, salary_max: 46, salary_period: 'HOUR', education_requirement: 'PREFERRED' });
+    expect(indeed).toMatchObject({
+      salary_min: 31,
+      salary_max: 46,
+      salary_period: 'HOUR',
+      education_requirement: 'PREFERRED',
+    });
     expect(indeed?.external_id).toMatch(/^h:/);
-    expect(rows.get('gd-4')).toMatchObject({ salary_min: null, salary_text: 'Competitive', education_requirement: 'NOT_MENTIONED' });
-    expect(rows.get('gd-5')).toMatchObject({ role: 'intern', salary_currency: 'GBP', education_requirement: 'UNKNOWN' });
+    expect(rows.get('gd-4')).toMatchObject({
+      salary_min: null,
+      salary_text: 'Competitive',
+      education_requirement: 'NOT_MENTIONED',
+    });
+    expect(rows.get('gd-5')).toMatchObject({
+      role: 'intern',
+      salary_currency: 'GBP',
+      education_requirement: 'UNKNOWN',
+    });
   });
 
   test('explicit salaryMin/salaryMax win over salaryText', async () => {
     const csv = path.join(scratch, 'explicit.csv');
     // Plausible amounts (the importer rejects a salary under SALARY_MIN_USD_PER_YEAR), other than the text's.
-    fs.writeFileSync(csv, 'externalId,role,company,postedAt,salaryMin,salaryMax,salaryText\nx-1,data-scientist,Acme,2026-01-01,100000,120000,$53K-$91K (Glassdoor est.)\n');
+    fs.writeFileSync(
+      csv,
+      'externalId,role,company,postedAt,salaryMin,salaryMax,salaryText\nx-1,data-scientist,Acme,2026-01-01,100000,120000,$53K-$91K (Glassdoor est.)\n',
+    );
     expect(await importFile(db, 'postings', csv)).toMatchObject({ inserted: 1, rejected: 0 });
-    expect((await stored()).get('x-1')).toMatchObject({ salary_min: 100000, salary_max: 120000, salary_currency: 'USD', salary_estimated: true });
+    expect((await stored()).get('x-1')).toMatchObject({
+      salary_min: 100000,
+      salary_max: 120000,
+      salary_currency: 'USD',
+      salary_estimated: true,
+    });
   });
 
-  test('an HTML description in a CSV is stored read as text, as a JobPosting\'s is, and its degree sentence decides the label', async () => {
+  test("an HTML description in a CSV is stored read as text, as a JobPosting's is, and its degree sentence decides the label", async () => {
     const csv = path.join(scratch, 'html-description.csv');
-    const html = '<p>We build maps.</p><h3>Nice to have</h3><ul><li>A bachelor&rsquo;s degree in Geography</li><li>QGIS</li></ul>';
-    fs.writeFileSync(csv, `externalId,role,company,postedAt,description\nh-1,data-scientist,Acme,2026-01-01,"${html}"\n`);
+    const html =
+      '<p>We build maps.</p><h3>Nice to have</h3><ul><li>A bachelor&rsquo;s degree in Geography</li><li>QGIS</li></ul>';
+    fs.writeFileSync(
+      csv,
+      `externalId,role,company,postedAt,description\nh-1,data-scientist,Acme,2026-01-01,"${html}"\n`,
+    );
     expect(await importFile(db, 'postings', csv)).toMatchObject({ inserted: 1, rejected: 0 });
     expect((await stored()).get('h-1')).toMatchObject({
       description: 'We build maps.\nNice to have\n• A bachelor’s degree in Geography\n• QGIS',
@@ -267,7 +339,9 @@ describe('scraped CSV with a column map', () => {
     );
     const summary = await importFile(db, 'postings', csv);
     expect(summary).toMatchObject({ inserted: 2, rejected: 1 });
-    expect(summary.errors).toEqual([expect.objectContaining({ line: 4, field: 'salaryMin', rule: 'salaryImplausible' })]);
+    expect(summary.errors).toEqual([
+      expect.objectContaining({ line: 4, field: 'salaryMin', rule: 'salaryImplausible' }),
+    ]);
     expect(summary.postings?.salaryTextUnreadable).toMatchObject({ implausible: 1 });
     const rows = await stored();
     expect(rows.get('t-1')).toMatchObject({ salary_min: null, salary_max: null, salary_text: '$50000000 per hour' });
@@ -276,28 +350,42 @@ describe('scraped CSV with a column map', () => {
   });
 
   test('a map naming a column the file lacks stops the import before anything is written, naming the column', async () => {
-    const run = importFile(db, 'postings', raw('glassdoor.csv'), { columns: { title: 'Job Title', company: 'Employer' }, titleRules: rules() });
+    const run = importFile(db, 'postings', raw('glassdoor.csv'), {
+      columns: { title: 'Job Title', company: 'Employer' },
+      titleRules: rules(),
+    });
     await expect(run).rejects.toThrow(ImportFileError);
-    await expect(importFile(db, 'postings', raw('glassdoor.csv'), { columns: { company: 'Employer' } })).rejects.toThrow(/reads company from the column "Employer", which the file lacks/);
+    await expect(
+      importFile(db, 'postings', raw('glassdoor.csv'), { columns: { company: 'Employer' } }),
+    ).rejects.toThrow(/reads company from the column "Employer", which the file lacks/);
     expect((await db.pool.query('SELECT count(*)::int AS n FROM posting')).rows[0].n).toBe(0);
   });
 
   test('NDJSON with a column map: a key no object of the first batch has stops the import before it writes', async () => {
     const file = path.join(scratch, 'mapped.ndjson');
     fs.writeFileSync(file, '{"id":"n-1","job":"Data Scientist","org":"Acme","date":"2026-01-01"}\n');
-    const ok = await importFile(db, 'postings', file, { columns: { externalId: 'id', title: 'job', company: 'org', postedAt: 'date' }, titleRules: rules() });
+    const ok = await importFile(db, 'postings', file, {
+      columns: { externalId: 'id', title: 'job', company: 'org', postedAt: 'date' },
+      titleRules: rules(),
+    });
     expect(ok).toMatchObject({ inserted: 1, rejected: 0 });
     await reset();
-    await expect(importFile(db, 'postings', file, { columns: { externalId: 'id', title: 'job', company: 'company_name', postedAt: 'date' }, titleRules: rules() })).rejects.toThrow(
-      /reads company from the key "company_name"/,
-    );
+    await expect(
+      importFile(db, 'postings', file, {
+        columns: { externalId: 'id', title: 'job', company: 'company_name', postedAt: 'date' },
+        titleRules: rules(),
+      }),
+    ).rejects.toThrow(/reads company from the key "company_name"/);
     expect((await db.pool.query('SELECT count(*)::int AS n FROM posting')).rows[0].n).toBe(0);
   });
 });
 
 function runCli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(TSX, ['scripts/import.ts', ...args], { cwd: ROOT, env: { ...process.env, DATABASE_URL: db.url, TEST_DATABASE_URL: '' } });
+    const child = spawn(TSX, ['scripts/import.ts', ...args], {
+      cwd: ROOT,
+      env: { ...process.env, DATABASE_URL: db.url, TEST_DATABASE_URL: '' },
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -312,8 +400,21 @@ describe('import CLI for raw postings', () => {
 
   test('--roles that is not a list of rules stops the import before it writes, naming the rule', async () => {
     const bad = path.join(scratch, 'bad-roles.json');
-    fs.writeFileSync(bad, JSON.stringify([{ role: 'data-scientist', include: ['data scientist'] }, { role: 'ml', exclude: ['x'] }]));
-    const result = await runCli(['postings', raw('glassdoor.csv'), '--columns', raw('glassdoor-columns.json'), '--roles', bad]);
+    fs.writeFileSync(
+      bad,
+      JSON.stringify([
+        { role: 'data-scientist', include: ['data scientist'] },
+        { role: 'ml', exclude: ['x'] },
+      ]),
+    );
+    const result = await runCli([
+      'postings',
+      raw('glassdoor.csv'),
+      '--columns',
+      raw('glassdoor-columns.json'),
+      '--roles',
+      bad,
+    ]);
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('rule 2 (role ml): "include" is required');
     expect((await db.pool.query('SELECT count(*)::int AS n FROM posting')).rows[0].n).toBe(0);
@@ -321,18 +422,41 @@ describe('import CLI for raw postings', () => {
 
   test('the summary counts rows per role, salary texts read and unreadable per reason, and degree labels', async () => {
     const result = await runCli([
-      'postings', raw('glassdoor.csv'), '--columns', raw('glassdoor-columns.json'), '--roles', raw('roles.json'), '--default-role', 'other', '--source', 'glassdoor',
+      'postings',
+      raw('glassdoor.csv'),
+      '--columns',
+      raw('glassdoor-columns.json'),
+      '--roles',
+      raw('roles.json'),
+      '--default-role',
+      'other',
+      '--source',
+      'glassdoor',
     ]);
     expect(result.code).toBe(0);
-    expect(result.stderr).toContain('rows per role: data-scientist 3, intern 1, ml-engineer 1, other 1 (5 classified by title, 1 by --default-role)');
+    expect(result.stderr).toContain(
+      'rows per role: data-scientist 3, intern 1, ml-engineer 1, other 1 (5 classified by title, 1 by --default-role)',
+    );
     expect(result.stderr).toContain('salary text: 5 read, 1 unreadable (noAmount 1): salary left empty, rows kept');
     expect(result.stderr).toMatch(/degree requirement: .*REQUIRED 1/);
   });
 
   test('--format jobposting reads a folder of HTML pages', async () => {
-    const result = await runCli(['postings', raw('pages'), '--format', 'jobposting', '--roles', raw('roles.json'), '--json']);
+    const result = await runCli([
+      'postings',
+      raw('pages'),
+      '--format',
+      'jobposting',
+      '--roles',
+      raw('roles.json'),
+      '--json',
+    ]);
     expect(result.code).toBe(1);
-    const summary = JSON.parse(result.stdout) as { inserted: number; rejected: number; errors: { file: string; index: number }[] };
+    const summary = JSON.parse(result.stdout) as {
+      inserted: number;
+      rejected: number;
+      errors: { file: string; index: number }[];
+    };
     expect(summary).toMatchObject({ inserted: 3, rejected: 1 });
     expect(summary.errors[0]).toMatchObject({ index: 3, rule: 'json' });
   });
@@ -343,8 +467,16 @@ describe('degree requirement figures over GraphQL', () => {
 
   beforeAll(async () => {
     await reset();
-    await importFile(db, 'postings', raw('glassdoor.csv'), { columns: readColumnMap(raw('glassdoor-columns.json')), titleRules: rules(), defaultRole: 'data-scientist' });
-    await importFile(db, 'postings', raw('jobpostings.ndjson'), { format: 'jobposting', titleRules: rules(), defaultRole: 'data-scientist' });
+    await importFile(db, 'postings', raw('glassdoor.csv'), {
+      columns: readColumnMap(raw('glassdoor-columns.json')),
+      titleRules: rules(),
+      defaultRole: 'data-scientist',
+    });
+    await importFile(db, 'postings', raw('jobpostings.ndjson'), {
+      format: 'jobposting',
+      titleRules: rules(),
+      defaultRole: 'data-scientist',
+    });
     server = await startTestServer(db);
   });
 
@@ -365,7 +497,17 @@ describe('degree requirement figures over GraphQL', () => {
             postingsByLevel: { level: string; count: number }[];
           };
         };
-        postings: { edges: { node: { externalId: string; salaryText: string | null; description: string | null; salaryEstimated: boolean | null; education: { requirement: string; level: string | null; evidence: string | null; origin: string | null } } }[] };
+        postings: {
+          edges: {
+            node: {
+              externalId: string;
+              salaryText: string | null;
+              description: string | null;
+              salaryEstimated: boolean | null;
+              education: { requirement: string; level: string | null; evidence: string | null; origin: string | null };
+            };
+          }[];
+        };
       };
     }>(
       server.url,
@@ -379,39 +521,56 @@ describe('degree requirement figures over GraphQL', () => {
     const role = response.data?.role;
     const rows = [...(await stored()).values()].filter((r) => r.role === 'data-scientist');
     // Independent: count the stored labels in TypeScript.
-    const byLabel = (label: string): number => rows.filter((r) => (r.education_requirement ?? 'UNKNOWN') === label).length;
+    const byLabel = (label: string): number =>
+      rows.filter((r) => (r.education_requirement ?? 'UNKNOWN') === label).length;
     const byLevel = (level: string): number => rows.filter((r) => r.education_level === level).length;
     const figures = role?.stats.degreeRequirement;
     expect(figures?.postingsByRequirement).toEqual(
-      ['REQUIRED', 'REQUIRED_OR_EQUIVALENT', 'PREFERRED', 'NOT_MENTIONED', 'UNKNOWN'].map((requirement) => ({ requirement, count: byLabel(requirement) })),
+      ['REQUIRED', 'REQUIRED_OR_EQUIVALENT', 'PREFERRED', 'NOT_MENTIONED', 'UNKNOWN'].map((requirement) => ({
+        requirement,
+        count: byLabel(requirement),
+      })),
     );
-    expect(figures?.postingsByLevel).toEqual(['ASSOCIATE', 'BACHELOR', 'MASTER', 'DOCTORATE', 'ANY'].map((level) => ({ level, count: byLevel(level) })));
+    expect(figures?.postingsByLevel).toEqual(
+      ['ASSOCIATE', 'BACHELOR', 'MASTER', 'DOCTORATE', 'ANY'].map((level) => ({ level, count: byLevel(level) })),
+    );
     expect(figures?.postingsRequiring).toBe(byLabel('REQUIRED'));
     expect(figures?.postingsKnown).toBe(rows.length - byLabel('UNKNOWN'));
     const employers = new Map<string, boolean[]>();
-    for (const r of rows) if (r.education_requirement !== 'UNKNOWN') employers.set(r.company, [...(employers.get(r.company) ?? []), r.education_requirement === 'REQUIRED']);
+    for (const r of rows)
+      if (r.education_requirement !== 'UNKNOWN')
+        employers.set(r.company, [...(employers.get(r.company) ?? []), r.education_requirement === 'REQUIRED']);
     expect(figures?.employersKnown).toBe(employers.size);
     expect(figures?.employersRequiring).toBe([...employers.values()].filter((v) => v.some(Boolean)).length);
     expect(byLabel('REQUIRED')).toBeGreaterThan(0);
     expect(byLabel('PREFERRED')).toBeGreaterThan(0);
 
     // The trend's periods split the same postings: per label, their counts add up to the stored rows'.
-    const trend = await gql<{ role: { trend: { degreeRequirement: { postingsByRequirement: { requirement: string; count: number }[] } }[] } }>(
+    const trend = await gql<{
+      role: { trend: { degreeRequirement: { postingsByRequirement: { requirement: string; count: number }[] } }[] };
+    }>(
       server.url,
       `{ role(slug: "data-scientist") { trend(interval: MONTH, filter: { status: ANY }) { degreeRequirement { postingsByRequirement { requirement count } } } } }`,
     );
     expect(trend.errors).toBeUndefined();
     const summed = new Map<string, number>();
     for (const point of trend.data?.role.trend ?? []) {
-      for (const { requirement, count } of point.degreeRequirement.postingsByRequirement) summed.set(requirement, (summed.get(requirement) ?? 0) + count);
+      for (const { requirement, count } of point.degreeRequirement.postingsByRequirement)
+        summed.set(requirement, (summed.get(requirement) ?? 0) + count);
     }
-    for (const label of ['REQUIRED', 'REQUIRED_OR_EQUIVALENT', 'PREFERRED', 'NOT_MENTIONED', 'UNKNOWN']) expect(summed.get(label)).toBe(byLabel(label));
+    for (const label of ['REQUIRED', 'REQUIRED_OR_EQUIVALENT', 'PREFERRED', 'NOT_MENTIONED', 'UNKNOWN'])
+      expect(summed.get(label)).toBe(byLabel(label));
 
     const gd1 = role?.postings.edges.find((e) => e.node.externalId === 'gd-1')?.node;
     expect(gd1).toMatchObject({
       salaryText: '$137K-$171K (Glassdoor est.)',
       salaryEstimated: true,
-      education: { requirement: 'REQUIRED', level: 'MASTER', evidence: 'MS or PhD in Computer Science', origin: 'TEXT' },
+      education: {
+        requirement: 'REQUIRED',
+        level: 'MASTER',
+        evidence: 'MS or PhD in Computer Science',
+        origin: 'TEXT',
+      },
     });
     expect(gd1?.description).toContain('5 years of NLP');
   });

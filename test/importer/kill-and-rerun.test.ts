@@ -12,21 +12,33 @@ const RATES = path.join(ROOT, 'data/exchange-rates.csv');
 const ROWS = 200_000;
 const BATCH = 10_000;
 
-function startImport(db: TestDatabase, file: string): { child: ChildProcess; done: Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> } {
+function startImport(
+  db: TestDatabase,
+  file: string,
+): {
+  child: ChildProcess;
+  done: Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>;
+} {
   // node --import tsx (not the tsx CLI, which runs the script in a second process that a SIGKILL would not reach).
-  const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/import.ts', 'postings', file, '--batch-size', String(BATCH), '--json'], {
-    cwd: ROOT,
-    env: { ...process.env, DATABASE_URL: db.url, TEST_DATABASE_URL: '' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', 'scripts/import.ts', 'postings', file, '--batch-size', String(BATCH), '--json'],
+    {
+      cwd: ROOT,
+      env: { ...process.env, DATABASE_URL: db.url, TEST_DATABASE_URL: '' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let stdout = '';
   let stderr = '';
   child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
-  const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
-  });
+  const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>(
+    (resolve, reject) => {
+      child.on('error', reject);
+      child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+    },
+  );
   return { child, done };
 }
 
@@ -51,9 +63,11 @@ withServer(title, () => {
   beforeAll(async () => {
     scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'import-kill-'));
     file = path.join(scratch, 'postings.csv');
-    [killed, clean] = await Promise.all([createTestDatabase(), createTestDatabase(), writeGeneratedPostings(file, ROWS, 7)]).then(
-      ([a, b]) => [a, b] as const,
-    );
+    [killed, clean] = await Promise.all([
+      createTestDatabase(),
+      createTestDatabase(),
+      writeGeneratedPostings(file, ROWS, 7),
+    ]).then(([a, b]) => [a, b] as const);
     await importFile(killed, 'rates', RATES);
     await importFile(clean, 'rates', RATES);
   }, 600_000);
@@ -99,7 +113,13 @@ withServer(title, () => {
     const rerun = startImport(killed, file);
     const second = await rerun.done;
     expect(second.code).toBe(0);
-    const summary = JSON.parse(second.stdout) as { read: number; inserted: number; updated: number; unchanged: number; rejected: number };
+    const summary = JSON.parse(second.stdout) as {
+      read: number;
+      inserted: number;
+      updated: number;
+      unchanged: number;
+      rejected: number;
+    };
     expect(summary.read).toBe(ROWS);
     expect(summary.rejected).toBe(0);
     expect(summary.inserted).toBe(ROWS - committed);
@@ -113,4 +133,3 @@ withServer(title, () => {
     expect(a.observation?.rows).toBeGreaterThan(ROWS / 2);
   }, 600_000);
 });
-

@@ -20,11 +20,23 @@ describe('regrouping duplicates in a large batch', () => {
 
   it(`imports ${ROWS} distinct postings in one batch, and regrouping them takes at most ${REGROUP_LOCK_BUCKETS} advisory locks`, async () => {
     const lines = Array.from({ length: ROWS }, (_, i) =>
-      JSON.stringify({ externalId: `lock-${i}`, source: 'locks', role: 'lock-role', title: `Engineer ${i}`, company: `Company ${i % 50}`, postedAt: '2026-01-05' }),
+      JSON.stringify({
+        externalId: `lock-${i}`,
+        source: 'locks',
+        role: 'lock-role',
+        title: `Engineer ${i}`,
+        company: `Company ${i % 50}`,
+        postedAt: '2026-01-05',
+      }),
     );
-    const summary = await importFile(db, 'postings', Readable.from([Buffer.from(`${lines.join('\n')}\n`, 'utf8')]), { format: 'ndjson', batchSize: ROWS });
+    const summary = await importFile(db, 'postings', Readable.from([Buffer.from(`${lines.join('\n')}\n`, 'utf8')]), {
+      format: 'ndjson',
+      batchSize: ROWS,
+    });
     expect(summary).toMatchObject({ read: ROWS, inserted: ROWS, rejected: 0 });
-    const keys = await db.pool.query<{ n: number }>('SELECT count(DISTINCT (employer_id, dedupe_key))::int AS n FROM posting');
+    const keys = await db.pool.query<{ n: number }>(
+      'SELECT count(DISTINCT (employer_id, dedupe_key))::int AS n FROM posting',
+    );
     expect(keys.rows[0]?.n).toBe(ROWS);
 
     const client = await db.pool.connect();

@@ -70,8 +70,16 @@ describe('posting row schema', () => {
   });
 
   test('accepts JSON values (numbers, booleans, null) as well as strings', () => {
-    const result = validatePostingRow({ ...base, externalId: 42, salaryMax: 90000, remote: false, degreeRequired: null }, ctx);
-    expect(result.ok && result.value).toMatchObject({ externalId: '42', salaryMax: 90000, remote: false, degreeRequired: null });
+    const result = validatePostingRow(
+      { ...base, externalId: 42, salaryMax: 90000, remote: false, degreeRequired: null },
+      ctx,
+    );
+    expect(result.ok && result.value).toMatchObject({
+      externalId: '42',
+      salaryMax: 90000,
+      remote: false,
+      degreeRequired: null,
+    });
   });
 
   test('defaults the salary currency to USD and the period to YEAR only when a salary is stated', () => {
@@ -109,7 +117,10 @@ describe('posting row schema', () => {
   });
 
   test('reports every broken rule of a row with its raw value', () => {
-    const result = validatePostingRow({ externalId: '', role: 'X', company: 'c', postedAt: 'soon', remote: 'maybe' }, ctx);
+    const result = validatePostingRow(
+      { externalId: '', role: 'X', company: 'c', postedAt: 'soon', remote: 'maybe' },
+      ctx,
+    );
     expect(result.ok).toBe(false);
     if (!result.ok) {
       expect(result.errors.map((e) => [e.field, e.value, e.rule])).toEqual([
@@ -165,18 +176,91 @@ describe('fast path of the row schemas', () => {
   // the zod schema only when a rule breaks. On valid and invalid rows alike, they must give what
   // the zod schema alone gives.
   const values: unknown[] = [
-    undefined, null, '', ' ', '  x  ', 'abc', 'data-engineer', 'Data-Engineer', 'a--b', 'x'.repeat(201), 'y'.repeat(2001),
-    '0', '-1', '1', '85000', ' 42.5 ', '1e400', '1,000', '.5', '+3', 12, 0, -5, 1.5, true, false, 'yes', 'No', '1', 'Y',
-    'usd', 'EUR', 'GBP', 'XXX', 'de', 'DE', 'ZZ', 'hour', 'YEAR', 'weekly', 'senior', 'LEAD', 'boss',
-    '2026-01-31', '2026-02-30', '2026-01-31T09:30:00Z', '2026-01-31 09:30', '2026-01-31T09:30:00.123456+02:00', '2025-12-31T23:59:59-0100',
-    '31/01/2026', 'a\u0000b', {}, [], { a: 1 },
+    undefined,
+    null,
+    '',
+    ' ',
+    '  x  ',
+    'abc',
+    'data-engineer',
+    'Data-Engineer',
+    'a--b',
+    'x'.repeat(201),
+    'y'.repeat(2001),
+    '0',
+    '-1',
+    '1',
+    '85000',
+    ' 42.5 ',
+    '1e400',
+    '1,000',
+    '.5',
+    '+3',
+    12,
+    0,
+    -5,
+    1.5,
+    true,
+    false,
+    'yes',
+    'No',
+    '1',
+    'Y',
+    'usd',
+    'EUR',
+    'GBP',
+    'XXX',
+    'de',
+    'DE',
+    'ZZ',
+    'hour',
+    'YEAR',
+    'weekly',
+    'senior',
+    'LEAD',
+    'boss',
+    '2026-01-31',
+    '2026-02-30',
+    '2026-01-31T09:30:00Z',
+    '2026-01-31 09:30',
+    '2026-01-31T09:30:00.123456+02:00',
+    '2025-12-31T23:59:59-0100',
+    '31/01/2026',
+    'a\u0000b',
+    {},
+    [],
+    { a: 1 },
   ];
   const validPosting = {
-    externalId: 'gen-1', source: 'board-b', role: 'mobile-developer', roleTitle: '', title: 'Mobile Developer', company: 'Tyrell 1420 SA',
-    location: 'Manchester', country: 'GB', remote: 'yes', salaryMin: '109237.97', salaryMax: '129875.95', salaryCurrency: 'EUR',
-    salaryPeriod: 'YEAR', degreeRequired: 'true', seniority: 'MID', postedAt: '2025-09-10T00:00:00Z', closedAt: '2025-10-01',
+    externalId: 'gen-1',
+    source: 'board-b',
+    role: 'mobile-developer',
+    roleTitle: '',
+    title: 'Mobile Developer',
+    company: 'Tyrell 1420 SA',
+    location: 'Manchester',
+    country: 'GB',
+    remote: 'yes',
+    salaryMin: '109237.97',
+    salaryMax: '129875.95',
+    salaryCurrency: 'EUR',
+    salaryPeriod: 'YEAR',
+    degreeRequired: 'true',
+    seniority: 'MID',
+    postedAt: '2025-09-10T00:00:00Z',
+    closedAt: '2025-10-01',
   };
-  const validObservation = { externalId: 'o-1', source: 's', role: 'data-engineer', roleTitle: 'Data Engineer', amount: '50', currency: 'EUR', period: 'HOUR', observedAt: '2026-01-02', country: 'de' };
+  const validObservation = {
+    externalId: 'o-1',
+    source: 's',
+    role: 'data-engineer',
+    roleTitle: 'Data Engineer',
+    amount: '50',
+    currency: 'EUR',
+    period: 'HOUR',
+    observedAt: '2026-01-02',
+    country: 'de',
+  };
 
   function mutations(valid: Record<string, unknown>, seed: number): Record<string, unknown>[] {
     const random = seededRandom(seed);

@@ -24,8 +24,16 @@ export async function snapshotImportTables(pool: pg.Pool): Promise<Record<string
      FROM salary_observation o JOIN role r ON r.id = o.role_id LEFT JOIN posting p ON p.id = o.posting_id
      ORDER BY o.source, o.external_id NULLS FIRST, p.source, p.external_id`,
   );
-  const rate = await pool.query('SELECT currency, as_of::text, usd_per_unit FROM exchange_rate ORDER BY currency, as_of');
-  return { role: role.rows, employer: employer.rows, posting: posting.rows, observation: observation.rows, rate: rate.rows };
+  const rate = await pool.query(
+    'SELECT currency, as_of::text, usd_per_unit FROM exchange_rate ORDER BY currency, as_of',
+  );
+  return {
+    role: role.rows,
+    employer: employer.rows,
+    posting: posting.rows,
+    observation: observation.rows,
+    rate: rate.rows,
+  };
 }
 
 /** Row count and an order-independent digest of each table of snapshotImportTables, computed in SQL. */

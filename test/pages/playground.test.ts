@@ -9,7 +9,11 @@ describe('the playground on GET /graphql', () => {
   let db: TestDatabase;
   const servers: RunningServer[] = [];
 
-  const start = async (options: { playground?: 'graphiql' | 'sandbox' | 'off'; production?: boolean; rateLimit?: { limit: number } }) => {
+  const start = async (options: {
+    playground?: 'graphiql' | 'sandbox' | 'off';
+    production?: boolean;
+    rateLimit?: { limit: number };
+  }) => {
     const server = await startServer({ db, logger: pino({ level: 'silent' }), ...options }, 0, '127.0.0.1');
     servers.push(server);
     return server.url;
@@ -62,7 +66,11 @@ describe('the playground on GET /graphql', () => {
     const url = await start({ rateLimit: { limit: 1 } });
     for (let i = 0; i < 3; i++) expect((await fetch(`${url}/graphql`, { headers: HTML })).status).toBe(200);
     const post = () =>
-      fetch(`${url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ __typename }' }) });
+      fetch(`${url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query: '{ __typename }' }),
+      });
     expect((await post()).status).toBe(200);
     expect((await post()).status).toBe(429);
   });

@@ -20,7 +20,9 @@ describe('npm run report -- <slug> --format md|html|json', () => {
   });
 
   it('--format html prints the page that GET /roles/:slug serves', async () => {
-    const run = await runScript('scripts/report.ts', ['backend-developer', '--format', 'html'], { DATABASE_URL: db.url });
+    const run = await runScript('scripts/report.ts', ['backend-developer', '--format', 'html'], {
+      DATABASE_URL: db.url,
+    });
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     const server = await startTestServer(db);
@@ -35,11 +37,17 @@ describe('npm run report -- <slug> --format md|html|json', () => {
   });
 
   it('--format json prints the data of the page query', async () => {
-    const run = await runScript('scripts/report.ts', ['backend-developer', '--format', 'json'], { DATABASE_URL: db.url });
+    const run = await runScript('scripts/report.ts', ['backend-developer', '--format', 'json'], {
+      DATABASE_URL: db.url,
+    });
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     const data = JSON.parse(run.stdout) as {
-      role: { slug: string; stats: { openings: number; salary: { mean: number; sampleSize: number; histogram: unknown[] } }; trend: unknown[] };
+      role: {
+        slug: string;
+        stats: { openings: number; salary: { mean: number; sampleSize: number; histogram: unknown[] } };
+        trend: unknown[];
+      };
     };
     expect(data.role.slug).toBe('backend-developer');
     expect(data.role.stats.openings).toBe(3);
@@ -56,7 +64,9 @@ describe('npm run report -- <slug> --format md|html|json', () => {
   });
 
   it('an unknown format is a usage error', async () => {
-    const run = await runScript('scripts/report.ts', ['backend-developer', '--format', 'pdf'], { DATABASE_URL: db.url });
+    const run = await runScript('scripts/report.ts', ['backend-developer', '--format', 'pdf'], {
+      DATABASE_URL: db.url,
+    });
     expect(run.code).toBe(2);
     expect(run.stderr).toBe('error: option --format has invalid value "pdf": must be md, html, json or csv\n');
   });

@@ -22,7 +22,16 @@ const rows = [
     degreeRequired: i % 4 === 0,
     postedAt: '2026-01-10',
   })),
-  { externalId: 'q-typo', source: 'boardA', role: 'qa-engineer', company: 'Company 0', country: 'DE', salaryMin: 5_000_000, degreeRequired: false, postedAt: '2026-01-11' },
+  {
+    externalId: 'q-typo',
+    source: 'boardA',
+    role: 'qa-engineer',
+    company: 'Company 0',
+    country: 'DE',
+    salaryMin: 5_000_000,
+    degreeRequired: false,
+    postedAt: '2026-01-11',
+  },
 ];
 
 describe('role pages that tell the whole story', () => {
@@ -61,36 +70,67 @@ describe('role pages that tell the whole story', () => {
   it('shows the employer and the posting degree shares side by side, each with what it means', async () => {
     const { html } = await page('/roles/qa-engineer');
     // Postings: q-0, q-4, q-8 require one, of 11 known; employers: Company 0 (q-0, q-4, q-8) requires, of 4.
-    expect(html).toContain('<div class="figure-degree"><dt>Degree requirement</dt><dd>25%<small>of employers require a degree (1 of 4): an employer counts when any of its postings asks for one');
-    expect(html).toContain('<div class="figure-degree-postings"><dt>Postings requiring a degree</dt><dd>27%<small>of postings ask for a degree (3 of 11 that say)');
+    expect(html).toContain(
+      '<div class="figure-degree"><dt>Degree requirement</dt><dd>25%<small>of employers require a degree (1 of 4): an employer counts when any of its postings asks for one',
+    );
+    expect(html).toContain(
+      '<div class="figure-degree-postings"><dt>Postings requiring a degree</dt><dd>27%<small>of postings ask for a degree (3 of 11 that say)',
+    );
   });
 
   it('filters by country, remote, seniority and source with plain links, the playground link carrying the same filter', async () => {
     const { html } = await page('/roles/qa-engineer');
-    for (const href of ['?country=DE', '?country=US', '?remote=true', '?remote=false', '?seniority=SENIOR', '?source=boardA']) {
+    for (const href of [
+      '?country=DE',
+      '?country=US',
+      '?remote=true',
+      '?remote=false',
+      '?seniority=SENIOR',
+      '?source=boardA',
+    ]) {
       expect(html).toContain(`href="/roles/qa-engineer${href}"`);
     }
     const filtered = await page('/roles/qa-engineer?country=DE&seniority=SENIOR');
     expect(filtered.status).toBe(200);
-    const api = await gql<{ role: { stats: { openings: number } } }>(server.url, '{ role(slug: "qa-engineer") { stats(filter: { country: "DE", seniority: SENIOR }) { openings } } }');
-    expect(filtered.html).toContain(`<div class="figure-openings"><dt>Job openings</dt><dd>${api.data!.role.stats.openings}<small>`);
+    const api = await gql<{ role: { stats: { openings: number } } }>(
+      server.url,
+      '{ role(slug: "qa-engineer") { stats(filter: { country: "DE", seniority: SENIOR }) { openings } } }',
+    );
+    expect(filtered.html).toContain(
+      `<div class="figure-openings"><dt>Job openings</dt><dd>${api.data!.role.stats.openings}<small>`,
+    );
     const playground = /href="(\/graphql\?query=[^"]+)"/.exec(filtered.html)?.[1] ?? '';
-    expect(decodeURIComponent(playground.replace(/&amp;/g, '&'))).toContain('stats(filter: { country: "DE", seniority: SENIOR })');
+    expect(decodeURIComponent(playground.replace(/&amp;/g, '&'))).toContain(
+      'stats(filter: { country: "DE", seniority: SENIOR })',
+    );
     expect((await page('/roles/qa-engineer?remote=maybe')).status).toBe(400);
     expect((await page('/roles/qa-engineer?country=XX')).status).toBe(400);
-    expect((await page('/roles/qa-engineer?seniority=boss')).html).toContain('seniority=BOSS must be one of JUNIOR, MID, SENIOR, LEAD');
+    expect((await page('/roles/qa-engineer?seniority=boss')).html).toContain(
+      'seniority=BOSS must be one of JUNIOR, MID, SENIOR, LEAD',
+    );
   });
 
   it('gives salary by seniority and the top countries as small tables, and the sources with their freshness', async () => {
     const { html } = await page('/roles/qa-engineer');
     expect(html).toContain('<caption>Salary by seniority</caption>');
     const seniorMedian = Math.round(percentile(SALARIES.slice(0, 4), 0.5) as number).toLocaleString('en-US');
-    expect(html).toContain(`<tr><th scope="row">Senior</th><td class="num">4</td><td class="num">$${seniorMedian}</td><td class="num">4</td></tr>`);
+    expect(html).toContain(
+      `<tr><th scope="row">Senior</th><td class="num">4</td><td class="num">$${seniorMedian}</td><td class="num">4</td></tr>`,
+    );
     expect(html).toContain('<caption>Top countries by openings</caption>');
     expect(html).toMatch(/<tr><th scope="row">DE<\/th><td class="num">7<\/td>/);
-    expect(html).toMatch(/<li><strong>boardA<\/strong>: 6 postings, last imported <time datetime="\d{4}-\d\d-\d\dT[^"]+">\d{4}-\d\d-\d\d<\/time><\/li>/);
-    const sources = await gql<{ sources: { name: string; postings: number; lastImportedAt: string }[] }>(server.url, '{ sources { name postings lastImportedAt } }');
-    expect(sources.data!.sources.map((s) => [s.name, s.postings])).toEqual([['boardA', 6], ['boardB', 5], ['seed', 3]]);
+    expect(html).toMatch(
+      /<li><strong>boardA<\/strong>: 6 postings, last imported <time datetime="\d{4}-\d\d-\d\dT[^"]+">\d{4}-\d\d-\d\d<\/time><\/li>/,
+    );
+    const sources = await gql<{ sources: { name: string; postings: number; lastImportedAt: string }[] }>(
+      server.url,
+      '{ sources { name postings lastImportedAt } }',
+    );
+    expect(sources.data!.sources.map((s) => [s.name, s.postings])).toEqual([
+      ['boardA', 6],
+      ['boardB', 5],
+      ['seed', 3],
+    ]);
   });
 
   it('hides the prose sections of a role without prose, and keeps them for the seed role', async () => {
@@ -120,7 +160,17 @@ describe('role pages that tell the whole story', () => {
     expect(before.data!.role.topEmployers.edges.map((e) => e.node.name)).toContain('Company 1');
     // "Company 1" had 3 postings (q-1, q-5, q-9); four spelled "  COMPANY   1 " now outnumber them.
     // The four are one ad on one board (one duplicate key, one day): postings are counted with dedupe: false.
-    await importRows(db, 'postings', [0, 1, 2, 3].map((i) => ({ externalId: `shout-${i}`, source: 'boardC', role: 'qa-engineer', company: '  COMPANY   1 ', postedAt: '2026-01-12' })));
+    await importRows(
+      db,
+      'postings',
+      [0, 1, 2, 3].map((i) => ({
+        externalId: `shout-${i}`,
+        source: 'boardC',
+        role: 'qa-engineer',
+        company: '  COMPANY   1 ',
+        postedAt: '2026-01-12',
+      })),
+    );
     const after = await gql<{ role: { topEmployers: { edges: { postings: number; node: { name: string } }[] } } }>(
       server.url,
       '{ role(slug: "qa-engineer") { topEmployers(first: 10, dedupe: false, filter: { status: ANY }) { edges { postings node { name } } } } }',

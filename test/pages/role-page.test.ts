@@ -15,7 +15,18 @@ const API_FIGURES = `{ role(slug: "backend-developer") { stats { openings salary
 
 interface ApiFigures {
   role: {
-    stats: { openings: number; salary: { mean: number; median: number; p25: number; p75: number; sampleSize: number; confidence: string; histogram: Bucket[] } };
+    stats: {
+      openings: number;
+      salary: {
+        mean: number;
+        median: number;
+        p25: number;
+        p75: number;
+        sampleSize: number;
+        confidence: string;
+        histogram: Bucket[];
+      };
+    };
     trend: { period: string; openingsAtEnd: number }[];
   };
 }
@@ -23,9 +34,17 @@ interface ApiFigures {
 const money = (n: number) => `$${Math.round(n).toLocaleString('en-US')}`;
 const count = (html: string, needle: string | RegExp) => html.split(needle).length - 1;
 
-async function page(url: string, init?: RequestInit): Promise<{ status: number; type: string; html: string; headers: Headers }> {
+async function page(
+  url: string,
+  init?: RequestInit,
+): Promise<{ status: number; type: string; html: string; headers: Headers }> {
   const res = await fetch(url, init);
-  return { status: res.status, type: res.headers.get('content-type') ?? '', html: await res.text(), headers: res.headers };
+  return {
+    status: res.status,
+    type: res.headers.get('content-type') ?? '',
+    html: await res.text(),
+    headers: res.headers,
+  };
 }
 
 describe('GET /roles/:slug', () => {
@@ -60,7 +79,14 @@ describe('GET /roles/:slug', () => {
     expect(html).toContain('With an average salary of $88,800, it is an attractive career path');
     expect(html).toContain('the degree requirement for this job title is 33% according to our statistics');
     expect(html).not.toContain('$88800');
-    for (const heading of ['Overview', 'Average Salary', 'Salary distribution', 'Openings by month', 'Responsibilities', 'How to become a Backend Developer?']) {
+    for (const heading of [
+      'Overview',
+      'Average Salary',
+      'Salary distribution',
+      'Openings by month',
+      'Responsibilities',
+      'How to become a Backend Developer?',
+    ]) {
       expect(html).toMatch(new RegExp(`<h2 id="[a-z-]+">${heading.replace('?', '\\?')}</h2>`));
     }
     expect(count(html, /<li value="\d+"><strong>/g)).toBe(10);
@@ -73,14 +99,24 @@ describe('GET /roles/:slug', () => {
     const svg = /<svg class="chart histogram"[^>]*>[\s\S]*?<\/svg>/.exec(html)?.[0] ?? '';
     expect(svg).toMatch(/role="img" aria-labelledby="histogram-title histogram-desc"/);
     expect(svg).toContain('<title id="histogram-title">');
-    const bars = [...svg.matchAll(/<rect class="bar"[^>]*data-lower="([^"]+)" data-upper="([^"]+)" data-count="(\d+)"/g)];
-    expect(bars.map((m) => ({ lowerBound: Number(m[1]), upperBound: Number(m[2]), count: Number(m[3]) }))).toEqual(salary.histogram);
-    for (const [key, value] of [['p25', salary.p25], ['median', salary.median], ['p75', salary.p75]] as const) {
+    const bars = [
+      ...svg.matchAll(/<rect class="bar"[^>]*data-lower="([^"]+)" data-upper="([^"]+)" data-count="(\d+)"/g),
+    ];
+    expect(bars.map((m) => ({ lowerBound: Number(m[1]), upperBound: Number(m[2]), count: Number(m[3]) }))).toEqual(
+      salary.histogram,
+    );
+    for (const [key, value] of [
+      ['p25', salary.p25],
+      ['median', salary.median],
+      ['p75', salary.p75],
+    ] as const) {
       expect(svg).toContain(`<g class="marker marker-${key}" data-value="${value}">`);
     }
     const desc = /<desc id="histogram-desc">([^<]*)<\/desc>/.exec(svg)?.[1] ?? '';
     expect(desc).toContain(`Histogram of 3 annual salaries in ${salary.histogram.length} ranges`);
-    expect(desc).toContain(`25th percentile ${money(salary.p25)}, median ${money(salary.median)}, 75th percentile ${money(salary.p75)}`);
+    expect(desc).toContain(
+      `25th percentile ${money(salary.p25)}, median ${money(salary.median)}, 75th percentile ${money(salary.p75)}`,
+    );
     // The same figures as a table, and in words.
     expect(html).toContain('<caption>Number of Backend Developer salaries per range</caption>');
     expect(html).toContain('<th scope="col">Annual salary</th>');
@@ -161,7 +197,9 @@ describe('GET /roles/:slug', () => {
       expect(html).toContain('Evil &lt;b&gt;&quot;Title&quot;&lt;/b&gt; &amp; Co');
     }
     const { html } = await page(`${s.url}/roles/hostile-role`);
-    expect(html).toContain('&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&lt;img src=x onerror=alert(1)&gt; &amp; &#39;quoted&#39;');
+    expect(html).toContain(
+      '&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&lt;img src=x onerror=alert(1)&gt; &amp; &#39;quoted&#39;',
+    );
     expect(count(html, '<h1>')).toBe(1);
     expect(html).toContain('<p>No salaries have been reported for this role yet.</p>');
   });

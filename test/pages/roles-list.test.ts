@@ -53,8 +53,12 @@ describe('GET /roles', () => {
       '<tr data-slug="backend-developer"><th scope="row"><a href="/roles/backend-developer">Backend Developer</a></th>' +
         '<td class="num">3</td><td class="num">$88,800</td><td class="num">$87,800</td><td class="num">33%</td></tr>',
     );
-    expect(html).toContain('<td class="num">2</td><td class="num">$90,000</td><td class="num">$90,000</td><td class="num">100%</td>');
-    expect(html).toContain('<td class="num">1</td><td class="num">n/a</td><td class="num">n/a</td><td class="num">0%</td>');
+    expect(html).toContain(
+      '<td class="num">2</td><td class="num">$90,000</td><td class="num">$90,000</td><td class="num">100%</td>',
+    );
+    expect(html).toContain(
+      '<td class="num">1</td><td class="num">n/a</td><td class="num">n/a</td><td class="num">0%</td>',
+    );
     expect((html.match(/<th scope="col"/g) ?? []).length).toBe(5);
   });
 
@@ -62,12 +66,18 @@ describe('GET /roles', () => {
     const { status, html } = await get(`${s.url}/roles?sort=${sort}&dir=${dir}`);
     expect(status).toBe(200);
     expect(slugs(html)).toEqual(expected);
-    expect(html).toMatch(new RegExp(`<th scope="col"( class="num")? aria-sort="${dir === 'asc' ? 'ascending' : 'descending'}"><a href="/roles\\?sort=${sort}&amp;dir=${dir === 'asc' ? 'desc' : 'asc'}"`));
+    expect(html).toMatch(
+      new RegExp(
+        `<th scope="col"( class="num")? aria-sort="${dir === 'asc' ? 'ascending' : 'descending'}"><a href="/roles\\?sort=${sort}&amp;dir=${dir === 'asc' ? 'desc' : 'asc'}"`,
+      ),
+    );
   });
 
   it('links each column heading to its sort: the current column flips, the others start at their natural direction', async () => {
     const { html } = await get(`${s.url}/roles?sort=mean&dir=desc`);
-    const links = Object.fromEntries([...html.matchAll(/<a href="([^"]+)" data-sort="([a-z]+)">/g)].map((m) => [m[2], m[1]]));
+    const links = Object.fromEntries(
+      [...html.matchAll(/<a href="([^"]+)" data-sort="([a-z]+)">/g)].map((m) => [m[2], m[1]]),
+    );
     expect(links).toEqual({
       title: '/roles?sort=title&amp;dir=asc',
       openings: '/roles?sort=openings&amp;dir=desc',

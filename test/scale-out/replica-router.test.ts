@@ -3,11 +3,19 @@ import crypto from 'node:crypto';
 import { parseLsn, ReplicaRouter, type ReplicaState } from '../../src/db/replicas.ts';
 import { openSharedState } from '../../src/shared-state/index.ts';
 import { sharedWriteMarks } from '../../src/shared-state/write-marks.ts';
-import { postgresBinDir, startThrowawayPostgres, type ThrowawayPostgres } from '../hardening/support/throwaway-postgres.ts';
+import {
+  postgresBinDir,
+  startThrowawayPostgres,
+  type ThrowawayPostgres,
+} from '../hardening/support/throwaway-postgres.ts';
 
 const describeWithServer = postgresBinDir() ? describe : describe.skip;
 
-async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, limitMs = 60_000): Promise<T> {
+async function until<T>(
+  what: string,
+  probe: () => Promise<T | undefined> | T | undefined,
+  limitMs = 60_000,
+): Promise<T> {
   const started = Date.now();
   for (;;) {
     const value = await probe();
@@ -80,7 +88,10 @@ describeWithServer('replica router over a real streaming replica (pg_basebackup 
   });
 
   test('a write through one instance keeps the writer on the primary in another instance too (marks in Redis)', async () => {
-    const shared = openSharedState({ url: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', prefix: `jobstats-test-${crypto.randomBytes(6).toString('hex')}:` });
+    const shared = openSharedState({
+      url: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+      prefix: `jobstats-test-${crypto.randomBytes(6).toString('hex')}:`,
+    });
     expect(await shared.ready(10_000)).toBe(true);
     const marks = sharedWriteMarks(shared, 60_000);
     const options = { maxLagMs: 30_000, checkIntervalMs: 60_000, poolMax: 2, connectTimeoutMs: 1000, marks };

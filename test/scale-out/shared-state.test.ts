@@ -11,7 +11,9 @@ const HASH = crypto.createHash('sha256').update(QUERY).digest('hex');
 const extensions = encodeURIComponent(JSON.stringify({ persistedQuery: { version: 1, sha256Hash: HASH } }));
 
 async function byHash(server: RunningServer) {
-  const res = await fetch(`${server.url}/graphql?extensions=${extensions}`, { headers: { 'apollo-require-preflight': 'true' } });
+  const res = await fetch(`${server.url}/graphql?extensions=${extensions}`, {
+    headers: { 'apollo-require-preflight': 'true' },
+  });
   return (await res.json()) as { data?: unknown; errors?: { extensions?: { code?: string } }[] };
 }
 

@@ -11,7 +11,8 @@ const POSTINGS = 300_000;
 const CLIENTS = 200;
 const REQUESTS_PER_CLIENT = 4;
 /** The README's statistics query. */
-const QUERY = '{ role(slug: "backend-developer") { stats { openings employers salary { mean median min max } degreeRequirement { employerShare employersRequiring employersKnown } } } }';
+const QUERY =
+  '{ role(slug: "backend-developer") { stats { openings employers salary { mean median min max } degreeRequirement { employerShare employersRequiring employersKnown } } } }';
 
 const describeWithServer = serverUrl() ? describe : describe.skip;
 
@@ -69,7 +70,9 @@ describeWithServer(`busy is not down: ${CLIENTS} concurrent clients on ${POSTING
     await probe;
     const seconds = (Date.now() - started) / 1000;
     // For the report: how the answers split and how long the load took.
-    process.stderr.write(`busy-is-not-down: ${JSON.stringify(Object.fromEntries(statuses))} in ${seconds.toFixed(1)} s; /readyz ${readiness.length} probes\n`);
+    process.stderr.write(
+      `busy-is-not-down: ${JSON.stringify(Object.fromEntries(statuses))} in ${seconds.toFixed(1)} s; /readyz ${readiness.length} probes\n`,
+    );
     for (const key of statuses.keys()) expect(['200 ok', '503 OVERLOADED']).toContain(key);
     expect(statuses.get('200 ok') ?? 0).toBeGreaterThan(0);
     expect(readiness.length).toBeGreaterThan(0);

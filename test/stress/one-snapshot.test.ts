@@ -75,7 +75,11 @@ describe('one response, one snapshot: figures that must agree do, while an impor
         if (!r) continue; // the role does not exist before the first batch
         if (wasImporting && importing) duringImport += 1;
         seen.add(r.any.openings);
-        if (r.any.openings !== r.anyPostings.totalCount || r.open.openings !== r.openPostings.totalCount || r.de.openings !== r.dePostings.totalCount) {
+        if (
+          r.any.openings !== r.anyPostings.totalCount ||
+          r.open.openings !== r.openPostings.totalCount ||
+          r.de.openings !== r.dePostings.totalCount
+        ) {
           mismatches.push(r);
         }
       }

@@ -17,14 +17,23 @@ export function describeWithBrowser(name: string, fn: () => void): void {
     describe(name, fn);
     return;
   }
-  console.warn(`Skipping browser tests "${name}": ${CHROMIUM} is missing. Install it with .ci/install-browser (apt-get install chromium).`);
+  console.warn(
+    `Skipping browser tests "${name}": ${CHROMIUM} is missing. Install it with .ci/install-browser (apt-get install chromium).`,
+  );
   describe.skip(name, fn);
 }
 
 export function launchBrowser(): Promise<Browser> {
   return chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-background-networking', '--disable-gpu', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    args: [
+      '--no-sandbox',
+      '--disable-background-networking',
+      '--disable-gpu',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
   });
 }
 
@@ -33,7 +42,10 @@ export function launchBrowser(): Promise<Browser> {
  * a test asserts afterwards that `external` is empty. data: and blob: URLs are not network
  * requests (GraphiQL starts its editor workers from blob: URLs) and are let through.
  */
-export async function isolatedContext(browser: Browser, serverUrl: string): Promise<{ context: BrowserContext; external: string[] }> {
+export async function isolatedContext(
+  browser: Browser,
+  serverUrl: string,
+): Promise<{ context: BrowserContext; external: string[] }> {
   const origin = new URL(serverUrl).origin;
   const external: string[] = [];
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, serviceWorkers: 'block' });

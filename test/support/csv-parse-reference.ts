@@ -22,7 +22,10 @@ function countLineBreaks(text: string, from: number): number {
  * the independent reference that test/importer/csv-scanner.test.ts compares the scanner with.
  * (It was the importer's second parser, for UTF-16LE; the scanner now reads UTF-16 itself.)
  */
-export async function* csvParseRecords(source: AsyncIterable<Buffer> | Readable, fileName: string): AsyncGenerator<SourceRecord> {
+export async function* csvParseRecords(
+  source: AsyncIterable<Buffer> | Readable,
+  fileName: string,
+): AsyncGenerator<SourceRecord> {
   let columns: string[] | null = null;
   const record = (cells: string[], line: number): SourceRecord => {
     const cols = columns ?? [];
@@ -82,7 +85,11 @@ export async function* csvParseRecords(source: AsyncIterable<Buffer> | Readable,
       const raw = (error as CsvError & { raw?: unknown }).raw;
       const line = linesDone + 1 + (typeof raw === 'string' ? leadingBreaks(raw).lines : 0);
       const what = csvProblem(error.code);
-      throw new ImportFileError(fileName, line, `${what} in the record starting on this line (${error.code}: ${error.message})`);
+      throw new ImportFileError(
+        fileName,
+        line,
+        `${what} in the record starting on this line (${error.code}: ${error.message})`,
+      );
     }
     throw new ImportFileError(fileName, null, `cannot be read: ${err.message}`);
   }

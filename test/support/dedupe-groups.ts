@@ -27,7 +27,8 @@ const DAY = 86_400_000;
 export function comparable(text: string | null): string {
   if (text === null) return '';
   let out = '';
-  for (const ch of text.normalize('NFKC').toUpperCase().toLowerCase().normalize('NFKC')) out += /\p{P}/u.test(ch) ? ' ' : ch;
+  for (const ch of text.normalize('NFKC').toUpperCase().toLowerCase().normalize('NFKC'))
+    out += /\p{P}/u.test(ch) ? ' ' : ch;
   return out.split(/\s+/u).filter(Boolean).join(' ');
 }
 
@@ -35,7 +36,9 @@ const byCode = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 /** Earliest posting first; ties by source, then externalId. */
 export function canonicalOrder(a: RawPosting, b: RawPosting): number {
-  return a.postedAt.getTime() - b.postedAt.getTime() || byCode(a.source, b.source) || byCode(a.externalId, b.externalId);
+  return (
+    a.postedAt.getTime() - b.postedAt.getTime() || byCode(a.source, b.source) || byCode(a.externalId, b.externalId)
+  );
 }
 
 /** Groups of duplicates, each earliest member first. */
@@ -61,7 +64,8 @@ export function groupDuplicates<T extends RawPosting>(postings: readonly T[], wi
   return groups;
 }
 
-export const isOpen = (p: RawPosting, at: number): boolean => p.postedAt.getTime() <= at && (p.closedAt === null || p.closedAt.getTime() > at);
+export const isOpen = (p: RawPosting, at: number): boolean =>
+  p.postedAt.getTime() <= at && (p.closedAt === null || p.closedAt.getTime() > at);
 
 /** A group as statistics see it: the earliest member's attributes, the group's status, salary and degree requirement. */
 export interface CountedGroup<T extends RawPosting> {
@@ -72,7 +76,11 @@ export interface CountedGroup<T extends RawPosting> {
   degreeRequired: boolean | null;
 }
 
-export function countedGroups<T extends RawPosting>(groups: readonly T[][], at: number, rates: Rate[] = []): CountedGroup<T>[] {
+export function countedGroups<T extends RawPosting>(
+  groups: readonly T[][],
+  at: number,
+  rates: Rate[] = [],
+): CountedGroup<T>[] {
   return groups.map((members) => {
     const first = members[0] as T;
     const paid = members.find((m) => m.salaryMin !== null || m.salaryMax !== null);
@@ -81,7 +89,16 @@ export function countedGroups<T extends RawPosting>(groups: readonly T[][], at: 
       first,
       members,
       open: members.some((m) => isOpen(m, at)),
-      salaryUsd: paid ? annualUsd(paid.salaryMin, paid.salaryMax, paid.salaryPeriod ?? 'YEAR', paid.salaryCurrency ?? 'USD', paid.postedAt, rates) : null,
+      salaryUsd: paid
+        ? annualUsd(
+            paid.salaryMin,
+            paid.salaryMax,
+            paid.salaryPeriod ?? 'YEAR',
+            paid.salaryCurrency ?? 'USD',
+            paid.postedAt,
+            rates,
+          )
+        : null,
       degreeRequired: known ? known.degreeRequired : null,
     };
   });

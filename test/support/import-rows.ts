@@ -12,11 +12,18 @@ const cell = (v: unknown): string => {
 };
 
 /** Writes rows as a real CSV file and imports it with the importer, as `npm run import` would. */
-export async function importRows(db: Database, kind: 'postings' | 'observations' | 'rates', rows: Record<string, unknown>[]): Promise<ImportSummary> {
+export async function importRows(
+  db: Database,
+  kind: 'postings' | 'observations' | 'rates',
+  rows: Record<string, unknown>[],
+): Promise<ImportSummary> {
   const header = [...new Set(rows.flatMap((r) => Object.keys(r)))];
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'jobstats-rows-'));
   const file = path.join(dir, `${kind}.csv`);
-  fs.writeFileSync(file, [header.join(','), ...rows.map((r) => header.map((h) => cell(r[h])).join(','))].join('\n') + '\n');
+  fs.writeFileSync(
+    file,
+    [header.join(','), ...rows.map((r) => header.map((h) => cell(r[h])).join(','))].join('\n') + '\n',
+  );
   try {
     const summary = await importFile(db, kind, file);
     if (summary.rejected > 0) throw new Error(`rows rejected: ${JSON.stringify(summary.errors.slice(0, 3))}`);

@@ -20,7 +20,14 @@ export function rateOn(rates: Rate[], currency: string, date: Date): number {
   return chosen.usdPerUnit;
 }
 
-export function annualUsd(min: number | null, max: number | null, period: string, currency: string, date: Date, rates: Rate[]): number | null {
+export function annualUsd(
+  min: number | null,
+  max: number | null,
+  period: string,
+  currency: string,
+  date: Date,
+  rates: Rate[],
+): number | null {
   const value = min !== null && max !== null ? (min + max) / 2 : (min ?? max);
   if (value === null) return null;
   return value * (ANNUAL_FACTOR[period] ?? NaN) * rateOn(rates, currency, date);

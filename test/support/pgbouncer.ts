@@ -72,7 +72,9 @@ export async function startPgBouncer(options: PgBouncerOptions): Promise<Running
   );
   const asRoot = process.getuid?.() === 0;
   if (asRoot) spawnSync('chown', ['-R', 'postgres:postgres', dir]);
-  const [file, args] = asRoot ? ['runuser', ['-u', 'postgres', '--', binary, path.join(dir, 'pgbouncer.ini')]] : [binary, [path.join(dir, 'pgbouncer.ini')]];
+  const [file, args] = asRoot
+    ? ['runuser', ['-u', 'postgres', '--', binary, path.join(dir, 'pgbouncer.ini')]]
+    : [binary, [path.join(dir, 'pgbouncer.ini')]];
   const child: ChildProcess = spawn(file, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {

@@ -11,7 +11,9 @@ export interface SeededServer {
 }
 
 /** The real HTTP server on a free port, over a fresh test database loaded with the seed data. */
-export async function startSeededServer(options: Partial<Pick<ServerOptions, 'playground' | 'production'>> = {}): Promise<SeededServer> {
+export async function startSeededServer(
+  options: Partial<Pick<ServerOptions, 'playground' | 'production'>> = {},
+): Promise<SeededServer> {
   const db = await createTestDatabase();
   try {
     await seedDatabase(db);

@@ -9,7 +9,10 @@ export interface GraphQLResponse<T> {
 }
 
 /** The real HTTP server on a free port, over the test's database; `options` override the defaults (e.g. a rate limit). */
-export function startTestServer(db: Database, options: Partial<Omit<ServerOptions, 'db'>> = {}): Promise<RunningServer> {
+export function startTestServer(
+  db: Database,
+  options: Partial<Omit<ServerOptions, 'db'>> = {},
+): Promise<RunningServer> {
   return startServer({ db, logger: pino({ level: 'silent' }), ...options }, 0, '127.0.0.1');
 }
 

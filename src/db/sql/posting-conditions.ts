@@ -4,11 +4,18 @@ import { senioritySql } from './seniority.ts';
 import type { SqlParams } from './sql-params.ts';
 
 /** SQL condition on posting `alias` for the filter, as of the instant in `asOf` (a placeholder). */
-export function postingCondition(alias: string, filter: PostingFilter, asOf: string, params: SqlParams, withStatus = true): string {
+export function postingCondition(
+  alias: string,
+  filter: PostingFilter,
+  asOf: string,
+  params: SqlParams,
+  withStatus = true,
+): string {
   const p = alias;
   const parts: string[] = [];
   if (withStatus) {
-    if (filter.status === 'OPEN') parts.push(`${p}.posted_at <= ${asOf} AND (${p}.closed_at IS NULL OR ${p}.closed_at > ${asOf})`);
+    if (filter.status === 'OPEN')
+      parts.push(`${p}.posted_at <= ${asOf} AND (${p}.closed_at IS NULL OR ${p}.closed_at > ${asOf})`);
     else if (filter.status === 'CLOSED') parts.push(`${p}.posted_at <= ${asOf} AND ${p}.closed_at <= ${asOf}`);
     else parts.push(`${p}.posted_at <= ${asOf}`);
   }
@@ -18,10 +25,13 @@ export function postingCondition(alias: string, filter: PostingFilter, asOf: str
   if (filter.remote !== undefined) parts.push(`${p}.remote = ${params.add(filter.remote)}`);
   if (filter.source !== undefined) parts.push(`${p}.source = ${params.add(filter.source)}`);
   if (filter.employer !== undefined) {
-    parts.push(`${p}.employer_id IN (SELECT id FROM employer WHERE normalized_name = ${params.add(normalizeEmployerName(filter.employer))})`);
+    parts.push(
+      `${p}.employer_id IN (SELECT id FROM employer WHERE normalized_name = ${params.add(normalizeEmployerName(filter.employer))})`,
+    );
   }
   if (filter.seniority !== undefined) parts.push(`${senioritySql(p)} = ${params.add(filter.seniority)}::"Seniority"`);
-  if (filter.location !== undefined) parts.push(`text_key(${p}.location) = text_key(${params.add(filter.location)}::text)`);
+  if (filter.location !== undefined)
+    parts.push(`text_key(${p}.location) = text_key(${params.add(filter.location)}::text)`);
   return parts.length ? parts.join(' AND ') : 'true';
 }
 
@@ -38,7 +48,8 @@ export function reportCondition(alias: string, filter: PostingFilter, asOf: stri
 }
 
 /** A posting `m` open as of `asOf`. */
-const openSql = (m: string, asOf: string) => `${m}.posted_at <= ${asOf} AND (${m}.closed_at IS NULL OR ${m}.closed_at > ${asOf})`;
+const openSql = (m: string, asOf: string) =>
+  `${m}.posted_at <= ${asOf} AND (${m}.closed_at IS NULL OR ${m}.closed_at > ${asOf})`;
 
 /**
  * Whether the group whose earliest member is `p` is open: any member is. A group of one is
@@ -56,7 +67,13 @@ export function groupOpenSql(p: string, asOf: string): string {
  * status is the member's own; the status is the group's (open when any member is open, closed
  * when started and none is). Without dedupe it is postingCondition: every posting counts.
  */
-export function countedCondition(alias: string, filter: PostingFilter, asOf: string, params: SqlParams, withStatus = true): string {
+export function countedCondition(
+  alias: string,
+  filter: PostingFilter,
+  asOf: string,
+  params: SqlParams,
+  withStatus = true,
+): string {
   if (!dedupes(filter)) return postingCondition(alias, filter, asOf, params, withStatus);
   const p = alias;
   // A group of one has group_id null (src/importer/posting-groups.ts).
@@ -72,8 +89,12 @@ export function countedCondition(alias: string, filter: PostingFilter, asOf: str
 
 /** The posting whose salary observation a counted row `alias` contributes: the group's earliest member with a salary, or itself. */
 export const salaryPostingSql = (alias: string, filter: PostingFilter): string =>
-  dedupes(filter) ? `(CASE WHEN ${alias}.group_id IS NULL THEN ${alias}.id ELSE ${alias}.group_salary_posting_id END)` : `${alias}.id`;
+  dedupes(filter)
+    ? `(CASE WHEN ${alias}.group_id IS NULL THEN ${alias}.id ELSE ${alias}.group_salary_posting_id END)`
+    : `${alias}.id`;
 
 /** The degree requirement of a counted row `alias`: its group's (the earliest member whose requirement is known), or its own. */
 export const degreeSql = (alias: string, filter: PostingFilter): string =>
-  dedupes(filter) ? `(CASE WHEN ${alias}.group_id IS NULL THEN ${alias}.degree_required ELSE ${alias}.group_degree_required END)` : `${alias}.degree_required`;
+  dedupes(filter)
+    ? `(CASE WHEN ${alias}.group_id IS NULL THEN ${alias}.degree_required ELSE ${alias}.group_degree_required END)`
+    : `${alias}.degree_required`;

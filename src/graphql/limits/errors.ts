@@ -36,6 +36,12 @@ export function plainError(code: LimitCodeValue, message: string, extra: Record<
  * A GraphQL error for a limit: `extensions.limit` and `extensions.value` carry the numbers, and
  * `extensions.http` (which Apollo removes from the response) sets the HTTP status.
  */
-export function limitError(code: LimitCodeValue, message: string, limit: number, value: number, status = 400): GraphQLError {
+export function limitError(
+  code: LimitCodeValue,
+  message: string,
+  limit: number,
+  value: number,
+  status = 400,
+): GraphQLError {
   return new GraphQLError(message, { extensions: { code, limit, value, http: { status } } });
 }

@@ -22,7 +22,13 @@ export interface QueryLimits {
   maxBatch: number;
 }
 
-export const DEFAULT_QUERY_LIMITS: QueryLimits = { maxDepth: 15, maxAliases: 30, maxCost: 50_000, maxTokens: 5000, maxBatch: 10 };
+export const DEFAULT_QUERY_LIMITS: QueryLimits = {
+  maxDepth: 15,
+  maxAliases: 30,
+  maxCost: 50_000,
+  maxTokens: 5000,
+  maxBatch: 10,
+};
 
 /** Seconds a client should wait before retrying while the database is unavailable. */
 export const UNAVAILABLE_RETRY_AFTER = 5;
@@ -32,7 +38,11 @@ export const BUSY_RETRY_AFTER = 2;
 
 /** The error each kind of database trouble becomes (docs/security.md). */
 const TROUBLE: Record<DatabaseTrouble, { code: string; message: string; retryAfter: number }> = {
-  UNAVAILABLE: { code: LimitCode.UNAVAILABLE, message: 'The database is unavailable; retry in a few seconds.', retryAfter: UNAVAILABLE_RETRY_AFTER },
+  UNAVAILABLE: {
+    code: LimitCode.UNAVAILABLE,
+    message: 'The database is unavailable; retry in a few seconds.',
+    retryAfter: UNAVAILABLE_RETRY_AFTER,
+  },
   TIMEOUT: {
     code: LimitCode.TIMEOUT,
     message: 'A database statement took longer than the statement timeout; retry later or ask for less.',
@@ -57,7 +67,8 @@ export function countTokens(text: string, before = Number.POSITIVE_INFINITY): nu
   const lexer = new Lexer(new Source(text));
   let count = 0;
   try {
-    for (let token = lexer.advance(); token.kind !== TokenKind.EOF && token.start < before; token = lexer.advance()) count += 1;
+    for (let token = lexer.advance(); token.kind !== TokenKind.EOF && token.start < before; token = lexer.advance())
+      count += 1;
   } catch {
     // A lexical error ends the count; the parser reports the error itself.
   }
@@ -98,13 +109,24 @@ export function queryLimitsPlugin<TContext extends object>(limits: QueryLimits):
           const { operation, document, schema } = requestContext;
           if (!operation) return;
           const raw = requestContext.request.variables;
-          const variables = raw && typeof raw === 'object' && !Array.isArray(raw) ? (raw as Record<string, unknown>) : {};
+          const variables =
+            raw && typeof raw === 'object' && !Array.isArray(raw) ? (raw as Record<string, unknown>) : {};
           const shape = measureOperation(schema, document, operation, variables);
           if (shape.depth > limits.maxDepth) {
-            throw limitError(LimitCode.DEPTH, `Query depth ${shape.depth} exceeds the limit of ${limits.maxDepth}.`, limits.maxDepth, shape.depth);
+            throw limitError(
+              LimitCode.DEPTH,
+              `Query depth ${shape.depth} exceeds the limit of ${limits.maxDepth}.`,
+              limits.maxDepth,
+              shape.depth,
+            );
           }
           if (shape.aliases > limits.maxAliases) {
-            throw limitError(LimitCode.ALIASES, `Query uses ${shape.aliases} aliases, more than the limit of ${limits.maxAliases}.`, limits.maxAliases, shape.aliases);
+            throw limitError(
+              LimitCode.ALIASES,
+              `Query uses ${shape.aliases} aliases, more than the limit of ${limits.maxAliases}.`,
+              limits.maxAliases,
+              shape.aliases,
+            );
           }
           if (shape.cost > limits.maxCost) {
             throw limitError(
@@ -144,7 +166,9 @@ function originalOf(error: unknown): unknown {
  * more than "Internal server error" (no SQL, no connection details; Apollo already leaves out
  * stack traces and field suggestions there).
  */
-export function createFormatError(options: { production: boolean }): (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError {
+export function createFormatError(options: {
+  production: boolean;
+}): (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError {
   return (formatted, error) => {
     const domain = originalOf(error);
     if (domain instanceof DomainError) {
@@ -157,7 +181,8 @@ export function createFormatError(options: { production: boolean }): (formatted:
       };
     }
     const code = formatted.extensions?.code;
-    const trouble = code === 'INTERNAL_SERVER_ERROR' || code === undefined ? classifyDatabaseError(originalOf(error) ?? error) : null;
+    const trouble =
+      code === 'INTERNAL_SERVER_ERROR' || code === undefined ? classifyDatabaseError(originalOf(error) ?? error) : null;
     if (trouble) {
       const { code: troubleCode, message, retryAfter } = TROUBLE[trouble];
       return {
@@ -166,14 +191,23 @@ export function createFormatError(options: { production: boolean }): (formatted:
         extensions: { code: troubleCode, retryAfter },
       };
     }
-    if (typeof code === 'string' && LIMIT_CODES.has(code) && formatted.extensions && 'stacktrace' in formatted.extensions) {
+    if (
+      typeof code === 'string' &&
+      LIMIT_CODES.has(code) &&
+      formatted.extensions &&
+      'stacktrace' in formatted.extensions
+    ) {
       // A rejected query is the client's doing: the server's stack says nothing useful.
       const { stacktrace: _stacktrace, ...extensions } = formatted.extensions;
       return { ...formatted, extensions };
     }
-    const tokens = tokenErrors.get(originalOf(error) as object) ?? tokenErrors.get(originalOf(originalOf(error)) as object);
+    const tokens =
+      tokenErrors.get(originalOf(error) as object) ?? tokenErrors.get(originalOf(originalOf(error)) as object);
     if (tokens) {
-      return { message: formatted.message, extensions: { code: LimitCode.TOKENS, limit: tokens.limit, value: tokens.value } };
+      return {
+        message: formatted.message,
+        extensions: { code: LimitCode.TOKENS, limit: tokens.limit, value: tokens.value },
+      };
     }
     if (originalOf(error) instanceof IntrospectionDisabledError) {
       return {
@@ -183,7 +217,11 @@ export function createFormatError(options: { production: boolean }): (formatted:
       };
     }
     if (options.production && code === 'INTERNAL_SERVER_ERROR') {
-      return { message: 'Internal server error', ...(formatted.path ? { path: formatted.path } : {}), extensions: { code } };
+      return {
+        message: 'Internal server error',
+        ...(formatted.path ? { path: formatted.path } : {}),
+        extensions: { code },
+      };
     }
     return formatted;
   };

@@ -113,7 +113,9 @@ export function measureOperation(
           cost: 1 + pageSize(field, selection) * children.cost,
         };
       } else if (selection.kind === Kind.INLINE_FRAGMENT) {
-        const narrowed = selection.typeCondition ? (schema.getType(selection.typeCondition.name.value) ?? undefined) : type;
+        const narrowed = selection.typeCondition
+          ? (schema.getType(selection.typeCondition.name.value) ?? undefined)
+          : type;
         inner = measureSet(selection.selectionSet, narrowed);
       } else {
         inner = measureFragment(selection.name.value);

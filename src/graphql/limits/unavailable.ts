@@ -5,7 +5,16 @@
  */
 
 /** Socket-level codes from Node's net module. */
-const SOCKET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE']);
+const SOCKET_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EPIPE',
+]);
 
 /**
  * PostgreSQL SQLSTATEs: class 08 (connection exception), 57P01..57P03 (admin shutdown, crash
@@ -64,8 +73,13 @@ export function isDatabaseUnavailable(error: unknown, seen = new Set<unknown>())
     /** graphql-js wraps a thrown non-Error (pg-pool rejects with a plain object at times) as NonErrorThrown. */
     thrownValue?: unknown;
   };
-  if (typeof e.code === 'string' && (SOCKET_CODES.has(e.code) || SQLSTATE.test(e.code) || PRISMA_CODES.has(e.code))) return true;
-  if (typeof e.kind === 'string' && /^(DatabaseNotReachable|ConnectionClosed|SocketTimeout|TooManyConnections)$/.test(e.kind)) return true;
+  if (typeof e.code === 'string' && (SOCKET_CODES.has(e.code) || SQLSTATE.test(e.code) || PRISMA_CODES.has(e.code)))
+    return true;
+  if (
+    typeof e.kind === 'string' &&
+    /^(DatabaseNotReachable|ConnectionClosed|SocketTimeout|TooManyConnections)$/.test(e.kind)
+  )
+    return true;
   if (typeof e.message === 'string' && MESSAGES.test(e.message)) return true;
   const inner = [e.originalError, e.cause, e.meta, e.thrownValue, ...(Array.isArray(e.errors) ? e.errors : [])];
   return inner.some((next) => isDatabaseUnavailable(next, seen));

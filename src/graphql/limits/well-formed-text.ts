@@ -12,7 +12,8 @@ const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[
 /** Why a text is refused, or undefined when it is fine. */
 export function textProblem(text: string): string | undefined {
   if (text.includes('\u0000')) return 'must not contain the NUL character (U+0000)';
-  if (LONE_SURROGATE.test(text)) return 'must be valid Unicode text (it holds a lone surrogate, as invalid UTF-8 gives)';
+  if (LONE_SURROGATE.test(text))
+    return 'must be valid Unicode text (it holds a lone surrogate, as invalid UTF-8 gives)';
   return undefined;
 }
 
@@ -48,7 +49,9 @@ function findInValue(root: unknown, rootPath: string): { path: string; text: str
     }
     if (!value || typeof value !== 'object' || seen.has(value)) continue;
     seen.add(value);
-    const entries: [string, unknown][] = Array.isArray(value) ? value.map((v, i) => [`[${i}]`, v]) : Object.entries(value).map(([k, v]) => [`.${k}`, v]);
+    const entries: [string, unknown][] = Array.isArray(value)
+      ? value.map((v, i) => [`[${i}]`, v])
+      : Object.entries(value).map(([k, v]) => [`.${k}`, v]);
     // Pushed in reverse so that the first bad string in reading order is found first.
     for (let i = entries.length - 1; i >= 0; i--) {
       const [step, inner] = entries[i] as [string, unknown];
@@ -72,7 +75,10 @@ function findInDocument(document: DocumentNode): GraphQLError | undefined {
       if (!rule) return;
       const names: string[] = [];
       // `ancestors` stops above `parent`.
-      for (const ancestor of [...(ancestors as readonly (ASTNode | readonly ASTNode[])[]), parent as ASTNode | readonly ASTNode[]]) {
+      for (const ancestor of [
+        ...(ancestors as readonly (ASTNode | readonly ASTNode[])[]),
+        parent as ASTNode | readonly ASTNode[],
+      ]) {
         if (Array.isArray(ancestor)) continue;
         const a = ancestor as ASTNode;
         if (a.kind === 'Argument' || a.kind === 'ObjectField') names.push(a.name.value);

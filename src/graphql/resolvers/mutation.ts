@@ -1,4 +1,10 @@
-import { closePosting, createPosting, deletePosting, updatePosting, upsertPosting } from '../../catalog/posting-writer.ts';
+import {
+  closePosting,
+  createPosting,
+  deletePosting,
+  updatePosting,
+  upsertPosting,
+} from '../../catalog/posting-writer.ts';
 import { writeRolePage } from '../../catalog/role-page-writer.ts';
 import { reportSalary } from '../../catalog/salary-report-writer.ts';
 import type { GraphQLContext } from '../context.ts';

@@ -12,7 +12,8 @@ async function required<T>(value: Promise<T | null>, what: string): Promise<T> {
 export const Posting: PostingResolvers = {
   id: (posting) => toGlobalId('Posting', posting.id),
   role: (posting, _args, ctx) => required(ctx.loaders.role.load(posting.roleId), `role ${posting.roleId}`),
-  employer: (posting, _args, ctx) => required(ctx.loaders.employer.load(posting.employerId), `employer ${posting.employerId}`),
+  employer: (posting, _args, ctx) =>
+    required(ctx.loaders.employer.load(posting.employerId), `employer ${posting.employerId}`),
   duplicateOf: (posting, _args, ctx) =>
     posting.groupId === null || posting.groupId === posting.id ? null : ctx.loaders.posting.load(posting.groupId),
   duplicates: async (posting, _args, ctx) => {
@@ -35,7 +36,12 @@ export const Employer: EmployerResolvers = {
     const order = toPostingOrder(orderBy);
     const orderName = `${order.field}:${order.direction}`;
     const page = toPageRequest('Posting', orderName, POSTING_KEY_KINDS[order.field], { first, after }, info);
-    const result = await ctx.loaders.employerPostings.load({ id: employer.id, filter: toPostingFilter(filter), order, page });
+    const result = await ctx.loaders.employerPostings.load({
+      id: employer.id,
+      filter: toPostingFilter(filter),
+      order,
+      page,
+    });
     return toConnection('Posting', orderName, result, page, (posting) => ({ node: posting }));
   },
 };

@@ -34,20 +34,31 @@ export const Query: QueryResolvers = {
     return toConnection('Role', orderName, page, request, (role) => ({ node: role }));
   },
   compare: async (_parent, { roles, filter, currency }, ctx) => {
-    if (roles.length < 1 || roles.length > MAX_COMPARED) throw badUserInput('roles', roles, `must name 1 to ${MAX_COMPARED} roles`);
+    if (roles.length < 1 || roles.length > MAX_COMPARED)
+      throw badUserInput('roles', roles, `must name 1 to ${MAX_COMPARED} roles`);
     const slugs = roles.map((slug) => slug.trim());
     const repeated = slugs.find((slug, i) => slugs.indexOf(slug) !== i);
     if (repeated !== undefined) throw badUserInput('roles', roles, `must not name a role twice ("${repeated}")`);
-    if (slugs.some((slug) => slug.length > 200)) throw badUserInput('roles', roles, 'must be slugs of at most 200 characters');
+    if (slugs.some((slug) => slug.length > 200))
+      throw badUserInput('roles', roles, 'must be slugs of at most 200 characters');
     const postingFilter = toPostingFilter(filter);
     // Checked here so that a bad code is named once, not per role.
     const spec = toSalarySpec(postingFilter, { source: 'ALL', currency: currency ?? 'USD', excludeOutliers: false });
     const found = await ctx.catalog.bySlugs(slugs);
     const unknown = slugs.filter((_, i) => found[i] === null);
     if (unknown.length > 0) {
-      throw badUserInput('roles', roles, `has no role with slug ${unknown.map((s) => JSON.stringify(s)).join(', ')}`, UNKNOWN_ROLE_RULE);
+      throw badUserInput(
+        'roles',
+        roles,
+        `has no role with slug ${unknown.map((s) => JSON.stringify(s)).join(', ')}`,
+        UNKNOWN_ROLE_RULE,
+      );
     }
-    return found.map((role) => ({ role: role as NonNullable<typeof role>, filter: postingFilter, currency: spec.currency }));
+    return found.map((role) => ({
+      role: role as NonNullable<typeof role>,
+      filter: postingFilter,
+      currency: spec.currency,
+    }));
   },
   sources: (_parent, _args, ctx) => sourcesOf(ctx.db.pool, null),
   employer: async (_parent, { id }, ctx) => {

@@ -5,7 +5,13 @@ import type { GraphQLContext } from '../context.ts';
 import { toConnection } from '../connection.ts';
 import type { RoleResolvers } from '../generated/resolvers-types.ts';
 import { toGlobalId } from '../global-id.ts';
-import { POSTING_KEY_KINDS, TOP_EMPLOYER_KEY_KINDS, toPageRequest, toPostingFilter, toPostingOrder } from '../inputs.ts';
+import {
+  POSTING_KEY_KINDS,
+  TOP_EMPLOYER_KEY_KINDS,
+  toPageRequest,
+  toPostingFilter,
+  toPostingOrder,
+} from '../inputs.ts';
 import { salaryFiguresFor } from './salary-stats.ts';
 
 type ProseField = 'summary' | 'responsibilitiesIntro' | 'careerIntro' | 'careerStepsIntro' | 'conclusion';
@@ -43,8 +49,15 @@ export const Role: RoleResolvers = {
   },
   topEmployers: async (role, { first, after, filter, dedupe }, ctx, info) => {
     const page = toPageRequest('TopEmployer', 'POSTINGS:DESC', TOP_EMPLOYER_KEY_KINDS, { first, after }, info, 10);
-    const result = await ctx.loaders.topEmployers.load({ id: role.id, filter: { ...toPostingFilter(filter), dedupe }, page });
-    return toConnection('TopEmployer', 'POSTINGS:DESC', result, page, (item) => ({ node: item.employer, postings: item.postings }));
+    const result = await ctx.loaders.topEmployers.load({
+      id: role.id,
+      filter: { ...toPostingFilter(filter), dedupe },
+      page,
+    });
+    return toConnection('TopEmployer', 'POSTINGS:DESC', result, page, (item) => ({
+      node: item.employer,
+      postings: item.postings,
+    }));
   },
   trend: async (role, { interval, filter, dedupe }, ctx) => {
     // Too many periods is a TooManyPeriodsError, a domain error (src/graphql/errors.ts maps it).

@@ -1,7 +1,13 @@
 import { confidenceOf, type SalaryFigures, type SalarySource, type SalarySpec } from '../../stats/salary-stats.ts';
 import type { GraphQLContext } from '../context.ts';
 import type { RoleStatsParent, SalaryStatsParent } from '../parents.ts';
-import type { BreakdownKeyResolvers, ComparedRoleResolvers, GroupSalaryResolvers, RoleStatsResolvers, SalaryStatsResolvers } from '../generated/resolvers-types.ts';
+import type {
+  BreakdownKeyResolvers,
+  ComparedRoleResolvers,
+  GroupSalaryResolvers,
+  RoleStatsResolvers,
+  SalaryStatsResolvers,
+} from '../generated/resolvers-types.ts';
 import { checkFirst } from '../pagination.ts';
 import { checkMinSampleSize, toBreakdownOrder, toDimensions, toHistogramSpec, toSalarySpec } from '../inputs.ts';
 
@@ -11,8 +17,17 @@ export function salaryFiguresFor(ctx: GraphQLContext, roleId: number, spec: Sala
 }
 
 const NULL_FIGURES = {
-  mean: null, median: null, min: null, max: null, p10: null, p25: null, p75: null, p90: null,
-  stddev: null, standardError: null, meanConfidenceInterval: null,
+  mean: null,
+  median: null,
+  min: null,
+  max: null,
+  p10: null,
+  p25: null,
+  p75: null,
+  p90: null,
+  stddev: null,
+  standardError: null,
+  meanConfidenceInterval: null,
 };
 
 /** `salary(...)` of a role over a filter: the figures, nulled when under minSampleSize. */
@@ -29,14 +44,17 @@ async function salaryStats(
 }
 
 export const RoleStats: RoleStatsResolvers = {
-  openings: async (parent, _args, ctx) => (await ctx.loaders.postingFigures.load({ id: parent.roleId, filter: parent.filter })).openings,
-  postingsSeen: async (parent, _args, ctx) => (await ctx.loaders.postingFigures.load({ id: parent.roleId, filter: parent.filter })).postingsSeen,
+  openings: async (parent, _args, ctx) =>
+    (await ctx.loaders.postingFigures.load({ id: parent.roleId, filter: parent.filter })).openings,
+  postingsSeen: async (parent, _args, ctx) =>
+    (await ctx.loaders.postingFigures.load({ id: parent.roleId, filter: parent.filter })).postingsSeen,
   duplicatesRemoved: async (parent, _args, ctx) => {
     const figures = await ctx.loaders.postingFigures.load({ id: parent.roleId, filter: parent.filter });
     return figures.postingsSeen - figures.openings;
   },
   sources: (parent, _args, ctx) => ctx.loaders.sourceMix.load({ id: parent.roleId, filter: parent.filter }),
-  employers: async (parent, _args, ctx) => (await ctx.loaders.postingFigures.load({ id: parent.roleId, filter: parent.filter })).employers,
+  employers: async (parent, _args, ctx) =>
+    (await ctx.loaders.postingFigures.load({ id: parent.roleId, filter: parent.filter })).employers,
   degreeRequirement: async (parent, _args, ctx) =>
     (await ctx.loaders.postingFigures.load({ id: parent.roleId, filter: parent.filter })).degreeRequirement,
   salary: (parent, args, ctx) => salaryStats(parent, args, ctx),
@@ -44,7 +62,13 @@ export const RoleStats: RoleStatsResolvers = {
     const by = toDimensions(args.by);
     const minSampleSize = checkMinSampleSize(args.minSampleSize);
     const salary = toSalarySpec(parent.filter, args);
-    const spec = { by, salary, minSampleSize, first: checkFirst(args.first, 20), orderBy: toBreakdownOrder(args.orderBy) };
+    const spec = {
+      by,
+      salary,
+      minSampleSize,
+      first: checkFirst(args.first, 20),
+      orderBy: toBreakdownOrder(args.orderBy),
+    };
     const record = await ctx.loaders.breakdown.load({ id: parent.roleId, spec });
     return {
       by,
@@ -53,7 +77,11 @@ export const RoleStats: RoleStatsResolvers = {
         const suppressed = group.salary.count < minSampleSize;
         return {
           ...group,
-          salary: { currency: salary.currency, suppressed, figures: suppressed ? { ...group.salary, ...NULL_FIGURES } : group.salary },
+          salary: {
+            currency: salary.currency,
+            suppressed,
+            figures: suppressed ? { ...group.salary, ...NULL_FIGURES } : group.salary,
+          },
         };
       }),
     };
@@ -112,5 +140,6 @@ export const SalaryStats: SalaryStatsResolvers = {
 export const ComparedRole: ComparedRoleResolvers = {
   role: (parent) => parent.role,
   stats: (parent) => ({ roleId: parent.role.id, filter: parent.filter }),
-  salary: (parent, args, ctx) => salaryStats({ roleId: parent.role.id, filter: parent.filter }, { ...args, currency: parent.currency }, ctx),
+  salary: (parent, args, ctx) =>
+    salaryStats({ roleId: parent.role.id, filter: parent.filter }, { ...args, currency: parent.currency }, ctx),
 };

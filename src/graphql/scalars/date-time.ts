@@ -22,7 +22,10 @@ export const DateTime = new GraphQLScalarType<Date, string>({
   },
   parseValue: parse,
   parseLiteral(ast) {
-    if (ast.kind !== Kind.STRING) throw new GraphQLError('DateTime must be a string such as "2026-01-31T09:30:00Z"', { extensions: { code: 'BAD_USER_INPUT' } });
+    if (ast.kind !== Kind.STRING)
+      throw new GraphQLError('DateTime must be a string such as "2026-01-31T09:30:00Z"', {
+        extensions: { code: 'BAD_USER_INPUT' },
+      });
     return parse(ast.value);
   },
 });

@@ -81,7 +81,13 @@ export function describeHistogram(buckets: Bucket[], markers: SalaryMarkers, sam
  * The salary histogram: one <rect class="bar"> per bucket, in API order, and a vertical line
  * for each of p25, median and p75. `id` makes the title/desc ids unique on the page.
  */
-export function histogramSvg(id: string, title: string, buckets: Bucket[], markers: SalaryMarkers, sampleSize: number): string {
+export function histogramSvg(
+  id: string,
+  title: string,
+  buckets: Bucket[],
+  markers: SalaryMarkers,
+  sampleSize: number,
+): string {
   const lo = Math.min(...buckets.map((b) => b.lowerBound));
   const hi = Math.max(...buckets.map((b) => b.upperBound));
   const span = hi > lo ? hi - lo : 1;
@@ -126,7 +132,10 @@ export function histogramSvg(id: string, title: string, buckets: Bucket[], marke
     .join('');
 
   const xLabels = [lo, lo + span / 2, hi]
-    .map((v, i) => `<text x="${n(x(v))}" y="${MARGIN.top + PLOT_H + 18}" text-anchor="${['start', 'middle', 'end'][i]}">${escapeHtml(formatMoneyShort(v))}</text>`)
+    .map(
+      (v, i) =>
+        `<text x="${n(x(v))}" y="${MARGIN.top + PLOT_H + 18}" text-anchor="${['start', 'middle', 'end'][i]}">${escapeHtml(formatMoneyShort(v))}</text>`,
+    )
     .join('');
   const axis =
     `<g aria-hidden="true"><line x1="${MARGIN.left}" x2="${MARGIN.left + PLOT_W}" y1="${MARGIN.top + PLOT_H}" y2="${MARGIN.top + PLOT_H}" stroke="${AXIS}"/>` +
@@ -141,7 +150,20 @@ export function histogramSvg(id: string, title: string, buckets: Bucket[], marke
 }
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
-const MONTHS_LONG = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
+const MONTHS_LONG = [
+  'January',
+  'February',
+  'March',
+  'April',
+  'May',
+  'June',
+  'July',
+  'August',
+  'September',
+  'October',
+  'November',
+  'December',
+];
 
 /** `2026-01` → `Jan 2026` (or `January 2026` when long); other periods are shown as they are. */
 export function periodLabel(period: string, long = false): string {

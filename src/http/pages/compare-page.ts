@@ -64,7 +64,10 @@ function ticks(lo: number, hi: number): number[] {
 export function boxPlotSvg(roles: ComparedRoleData[]): string {
   const shown = roles.filter((r) => r.salary.count > 0 && r.salary.min !== null && r.salary.max !== null);
   if (shown.length === 0) return '';
-  const axis = ticks(Math.min(...shown.map((r) => r.salary.min as number)), Math.max(...shown.map((r) => r.salary.max as number)));
+  const axis = ticks(
+    Math.min(...shown.map((r) => r.salary.min as number)),
+    Math.max(...shown.map((r) => r.salary.max as number)),
+  );
   const lo = axis[0] as number;
   const hi = axis.at(-1) as number;
   const x = (v: number) => LEFT + ((v - lo) / (hi - lo || 1)) * (W - LEFT - RIGHT);
@@ -72,7 +75,10 @@ export function boxPlotSvg(roles: ComparedRoleData[]): string {
   // The outer labels are anchored inwards so that they stay inside the chart.
   const anchor = (i: number) => (i === 0 ? 'start' : i === axis.length - 1 ? 'end' : 'middle');
   const grid = axis
-    .map((t, i) => `<line x1="${n(x(t))}" x2="${n(x(t))}" y1="${TOP - 8}" y2="${height - AXIS_H}" stroke="#e2e7ee"/><text x="${n(x(t))}" y="${height - AXIS_H + 22}" text-anchor="${anchor(i)}">${escapeHtml(formatMoneyShort(t))}</text>`)
+    .map(
+      (t, i) =>
+        `<line x1="${n(x(t))}" x2="${n(x(t))}" y1="${TOP - 8}" y2="${height - AXIS_H}" stroke="#e2e7ee"/><text x="${n(x(t))}" y="${height - AXIS_H + 22}" text-anchor="${anchor(i)}">${escapeHtml(formatMoneyShort(t))}</text>`,
+    )
     .join('');
   const rows = shown
     .map((r, i) => {
@@ -90,7 +96,10 @@ export function boxPlotSvg(roles: ComparedRoleData[]): string {
     })
     .join('');
   const desc = shown
-    .map((r) => `${r.role.title}: from ${formatMoney(r.salary.min)} to ${formatMoney(r.salary.max)}, middle half ${formatMoney(r.salary.p25)} to ${formatMoney(r.salary.p75)}, median ${formatMoney(r.salary.median)}`)
+    .map(
+      (r) =>
+        `${r.role.title}: from ${formatMoney(r.salary.min)} to ${formatMoney(r.salary.max)}, middle half ${formatMoney(r.salary.p25)} to ${formatMoney(r.salary.p75)}, median ${formatMoney(r.salary.median)}`,
+    )
     .join('; ');
   return `<svg class="chart compare-chart" viewBox="0 0 ${W} ${height}" role="img" aria-labelledby="compare-title compare-desc" xmlns="http://www.w3.org/2000/svg">
 <title id="compare-title">Annual salaries of ${escapeHtml(shown.map((r) => r.role.title).join(', '))} on one scale</title>
@@ -100,7 +109,12 @@ ${grid}${rows}
 }
 
 export function renderComparePage(roles: ComparedRoleData[], playground: boolean): string {
-  const head = roles.map((r) => `<th scope="col" class="num"><a href="/roles/${encodeURIComponent(r.role.slug)}">${escapeHtml(r.role.title)}</a></th>`).join('');
+  const head = roles
+    .map(
+      (r) =>
+        `<th scope="col" class="num"><a href="/roles/${encodeURIComponent(r.role.slug)}">${escapeHtml(r.role.title)}</a></th>`,
+    )
+    .join('');
   const row = (label: string, cell: (r: ComparedRoleData) => string) =>
     `<tr><th scope="row">${label}</th>${roles.map((r) => `<td class="num">${cell(r)}</td>`).join('')}</tr>`;
   const table = `<div class="table-wrap" tabindex="0"><table class="compare-table">
@@ -112,7 +126,9 @@ ${[
   row('Employers', (r) => formatCount(r.stats.employers)),
   row('Average salary', (r) => formatMoney(r.salary.mean)),
   row('Median salary', (r) => formatMoney(r.salary.median)),
-  row('25th to 75th percentile', (r) => (r.salary.p25 === null ? 'n/a' : `${formatMoney(r.salary.p25)} to ${formatMoney(r.salary.p75)}`)),
+  row('25th to 75th percentile', (r) =>
+    r.salary.p25 === null ? 'n/a' : `${formatMoney(r.salary.p25)} to ${formatMoney(r.salary.p75)}`,
+  ),
   row('Range', (r) => (r.salary.min === null ? 'n/a' : `${formatMoney(r.salary.min)} to ${formatMoney(r.salary.max)}`)),
   row('Salaries', (r) => formatCount(r.salary.count)),
   row('Employers requiring a degree', (r) => formatShare(r.stats.degreeRequirement.employerShare)),
@@ -138,7 +154,11 @@ ${
 }<form method="get" action="/compare"><label for="compare-roles">Roles to compare (slugs, comma-separated, at most 10)</label>
 <input id="compare-roles" name="roles" value="${escapeHtml(roles.map((r) => r.role.slug).join(','))}" size="40"> <button type="submit">Compare</button></form>
 `;
-  return renderLayout({ title: `Compare ${roles.map((r) => r.role.title).join(', ')} · Job-market statistics`, body, playground });
+  return renderLayout({
+    title: `Compare ${roles.map((r) => r.role.title).join(', ')} · Job-market statistics`,
+    body,
+    playground,
+  });
 }
 
 export interface CompareDeps {
@@ -151,20 +171,35 @@ export interface CompareDeps {
 const HEADERS = {
   'content-type': 'text/html; charset=utf-8',
   'x-content-type-options': 'nosniff',
-  'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+  'content-security-policy':
+    "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
 };
 
 export function createCompareRoute(deps: CompareDeps) {
   const error = (req: IncomingMessage, res: ServerResponse, status: number, heading: string, message: string) =>
-    sendCompressed(req, res, status, Buffer.from(renderErrorPage({ status, heading, message, playground: deps.playground }), 'utf8'), {
-      ...HEADERS,
-      'cache-control': 'no-store',
-    });
+    sendCompressed(
+      req,
+      res,
+      status,
+      Buffer.from(renderErrorPage({ status, heading, message, playground: deps.playground }), 'utf8'),
+      {
+        ...HEADERS,
+        'cache-control': 'no-store',
+      },
+    );
   return async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
-    if (req.method !== 'GET' && req.method !== 'HEAD') return error(req, res, 405, 'Method not allowed', `${req.method} is not supported here; use GET.`);
+    if (req.method !== 'GET' && req.method !== 'HEAD')
+      return error(req, res, 405, 'Method not allowed', `${req.method} is not supported here; use GET.`);
     const slugs = parseCompareRoles(url.searchParams);
-    if (slugs.length === 0) return error(req, res, 400, 'Nothing to compare', 'Name the roles to compare in the address, e.g. /compare?roles=backend-developer,data-engineer.');
+    if (slugs.length === 0)
+      return error(
+        req,
+        res,
+        400,
+        'Nothing to compare',
+        'Name the roles to compare in the address, e.g. /compare?roles=backend-developer,data-engineer.',
+      );
     const etag = await deps.cache.etag(`GET ${url.pathname}${url.search}`);
     if (deps.cache.notModified(req, res, etag)) return;
     let data: CompareQuery;
@@ -175,10 +210,19 @@ export function createCompareRoute(deps: CompareDeps) {
         const first = e.errors[0] as QueryFailedError['errors'][number];
         const message = first.message;
         const unknown = first.extensions?.rule === UNKNOWN_ROLE_RULE;
-        return error(req, res, unknown ? 404 : 400, unknown ? 'Role not found' : 'Cannot compare these roles', message.replace(/^Argument "roles" has invalid value \[[^\]]*\]: /, 'The list '));
+        return error(
+          req,
+          res,
+          unknown ? 404 : 400,
+          unknown ? 'Role not found' : 'Cannot compare these roles',
+          message.replace(/^Argument "roles" has invalid value \[[^\]]*\]: /, 'The list '),
+        );
       }
       throw e;
     }
-    sendCompressed(req, res, 200, Buffer.from(renderComparePage(data.compare, deps.playground), 'utf8'), { ...HEADERS, ...deps.cache.publicHeaders(etag) });
+    sendCompressed(req, res, 200, Buffer.from(renderComparePage(data.compare, deps.playground), 'utf8'), {
+      ...HEADERS,
+      ...deps.cache.publicHeaders(etag),
+    });
   };
 }

@@ -19,7 +19,13 @@ export function isCsvPath(path: string | undefined): boolean {
   return path === '/roles.csv' || (path !== undefined && ROLE_CSV.test(path));
 }
 
-function sendText(req: IncomingMessage, res: ServerResponse, status: number, text: string, extra: Record<string, string> = {}): void {
+function sendText(
+  req: IncomingMessage,
+  res: ServerResponse,
+  status: number,
+  text: string,
+  extra: Record<string, string> = {},
+): void {
   sendCompressed(req, res, status, Buffer.from(text, 'utf8'), {
     'content-type': 'text/plain; charset=utf-8',
     'x-content-type-options': 'nosniff',
@@ -31,7 +37,8 @@ function sendText(req: IncomingMessage, res: ServerResponse, status: number, tex
 export function createCsvRoutes(deps: CsvDeps) {
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
-    if (req.method !== 'GET' && req.method !== 'HEAD') return sendText(req, res, 405, `${req.method} is not supported here; use GET.\n`, { allow: 'GET, HEAD' });
+    if (req.method !== 'GET' && req.method !== 'HEAD')
+      return sendText(req, res, 405, `${req.method} is not supported here; use GET.\n`, { allow: 'GET, HEAD' });
     const etag = await deps.cache.etag(`GET ${url.pathname}`);
     if (deps.cache.notModified(req, res, etag)) return;
     let csv: string | null;

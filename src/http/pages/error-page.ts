@@ -1,7 +1,12 @@
 /** Error pages in the site's layout: an unknown role (404), a bad sort (400), a failure (500). */
 import { escapeHtml, renderLayout } from './layout.ts';
 
-export function renderErrorPage(options: { status: number; heading: string; message: string; playground: boolean }): string {
+export function renderErrorPage(options: {
+  status: number;
+  heading: string;
+  message: string;
+  playground: boolean;
+}): string {
   return renderLayout({
     title: `${options.heading} · Job-market statistics`,
     body: `<div class="error">

@@ -15,7 +15,9 @@ const WHOLE = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
 
 /** Money on HTML pages: whole US dollars with thousands separators ("$88,800"); "n/a" when missing. */
 export function formatMoney(amount: number | null | undefined): string {
-  return amount === null || amount === undefined || !Number.isFinite(amount) ? 'n/a' : `$${WHOLE.format(Math.round(amount))}`;
+  return amount === null || amount === undefined || !Number.isFinite(amount)
+    ? 'n/a'
+    : `$${WHOLE.format(Math.round(amount))}`;
 }
 
 /** Compact money for chart axes: "$85k", "$1.2M". */
@@ -131,7 +133,9 @@ footer.site{border-top:1px solid var(--line);color:var(--muted);font-size:.9rem}
 .error h1{font-size:1.6rem}
 @media (max-width:40rem){h1{font-size:1.5rem}dl.figures dd{font-size:1.5rem}th,td{padding:.45rem .5rem}}
 @media (max-width:45rem){figure.card{overflow-x:auto}svg.chart{min-width:640px}}
-`.trim().replace(/\n/g, '');
+`
+  .trim()
+  .replace(/\n/g, '');
 
 /** A whole HTML document around a page's content. */
 export function renderLayout(options: LayoutOptions): string {

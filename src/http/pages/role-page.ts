@@ -34,7 +34,8 @@ export function parseRolePageParams(params: URLSearchParams): QueryOptions {
   if (country) filter.country = country;
   const remote = params.get('remote')?.trim();
   if (remote) {
-    if (remote !== 'true' && remote !== 'false') throw new BadPageParamError(`The parameter remote=${remote} must be true or false.`);
+    if (remote !== 'true' && remote !== 'false')
+      throw new BadPageParamError(`The parameter remote=${remote} must be true or false.`);
     filter.remote = remote === 'true';
   }
   const seniority = params.get('seniority')?.trim().toUpperCase();
@@ -79,7 +80,9 @@ export const CONFIDENCE_TEXT: Record<Confidence, string> = {
 /** The figures of the page as a query to run in the playground (the slug written in). */
 export function playgroundQuery(slug: string, view?: QueryOptions): string {
   const entries = Object.entries(view?.filter ?? {});
-  const filter = entries.length ? `(filter: { ${entries.map(([k, v]) => `${k}: ${typeof v === 'boolean' || k === 'seniority' ? String(v) : JSON.stringify(v)}`).join(', ')} })` : '';
+  const filter = entries.length
+    ? `(filter: { ${entries.map(([k, v]) => `${k}: ${typeof v === 'boolean' || k === 'seniority' ? String(v) : JSON.stringify(v)}`).join(', ')} })`
+    : '';
   const salaryArgs = view?.excludeOutliers ? '(excludeOutliers: true)' : '';
   return `# The figures of the /roles/${slug.replace(/[\r\n]/g, ' ')} page. Press the run button (or Ctrl-Enter).
 query RoleFigures {
@@ -110,12 +113,16 @@ export function playgroundHref(slug: string, view?: QueryOptions): string {
   return `/graphql?query=${encodeURIComponent(playgroundQuery(slug, view))}`;
 }
 
-const paragraph = (text: string | null): string => (text === null || text === '' ? '' : `<p>${escapeHtml(htmlMoneyInProse(text))}</p>\n`);
+const paragraph = (text: string | null): string =>
+  text === null || text === '' ? '' : `<p>${escapeHtml(htmlMoneyInProse(text))}</p>\n`;
 
 function items(list: RolePageData['responsibilities']): string {
   if (list.length === 0) return '';
   const lis = list
-    .map((item) => `<li value="${item.position}"><strong>${escapeHtml(item.title)}</strong>: ${escapeHtml(htmlMoneyInProse(item.text))}</li>`)
+    .map(
+      (item) =>
+        `<li value="${item.position}"><strong>${escapeHtml(item.title)}</strong>: ${escapeHtml(htmlMoneyInProse(item.text))}</li>`,
+    )
     .join('\n');
   return `<ol class="items">\n${lis}\n</ol>\n`;
 }
@@ -143,18 +150,37 @@ function filters(role: RolePageData, view: QueryOptions | undefined): string {
       : `<li><a href="${escapeHtml(pageHref(role.slug, view, { [name]: value }))}">${escapeHtml(label)}</a></li>`;
   };
   const any = (name: string) =>
-    active[name] === undefined ? `<li><strong aria-current="true">Any</strong></li>` : `<li><a href="${escapeHtml(pageHref(role.slug, view, { [name]: undefined }))}">Any</a></li>`;
-  const countries = [...new Set([...role.stats.byCountry.groups.map((g) => g.key[0]?.value).filter((v): v is string => Boolean(v)), ...(typeof active.country === 'string' ? [active.country.toUpperCase()] : [])])];
-  const sources = [...new Set([...role.sources.map((s) => s.name), ...(typeof active.source === 'string' ? [active.source] : [])])];
+    active[name] === undefined
+      ? `<li><strong aria-current="true">Any</strong></li>`
+      : `<li><a href="${escapeHtml(pageHref(role.slug, view, { [name]: undefined }))}">Any</a></li>`;
+  const countries = [
+    ...new Set([
+      ...role.stats.byCountry.groups.map((g) => g.key[0]?.value).filter((v): v is string => Boolean(v)),
+      ...(typeof active.country === 'string' ? [active.country.toUpperCase()] : []),
+    ]),
+  ];
+  const sources = [
+    ...new Set([...role.sources.map((s) => s.name), ...(typeof active.source === 'string' ? [active.source] : [])]),
+  ];
   const groups = [
     ['Country', 'country', countries.map((c) => [c, c])],
-    ['Remote', 'remote', [['Remote', 'true'], ['On site', 'false']]],
+    [
+      'Remote',
+      'remote',
+      [
+        ['Remote', 'true'],
+        ['On site', 'false'],
+      ],
+    ],
     ['Seniority', 'seniority', SENIORITY_NAMES.map((s) => [s.charAt(0) + s.slice(1).toLowerCase(), s])],
     ['Source', 'source', sources.map((s) => [s, s])],
   ] as const;
   const rows = groups
     .filter(([, , values]) => values.length > 0)
-    .map(([label, name, values]) => `<div><dt>${label}</dt><dd><ul>${any(name)}${values.map(([text, value]) => link(text, name, value)).join('')}</ul></dd></div>`)
+    .map(
+      ([label, name, values]) =>
+        `<div><dt>${label}</dt><dd><ul>${any(name)}${values.map(([text, value]) => link(text, name, value)).join('')}</ul></dd></div>`,
+    )
     .join('\n');
   return `<section aria-labelledby="filters">
 <h2 id="filters">Filters</h2>
@@ -165,10 +191,18 @@ ${rows}
 `;
 }
 
-function groupTable(caption: string, heading: string, groups: PageGroup[], label: (value: string | null) => string): string {
+function groupTable(
+  caption: string,
+  heading: string,
+  groups: PageGroup[],
+  label: (value: string | null) => string,
+): string {
   if (groups.length === 0) return '';
   const rows = groups
-    .map((g) => `<tr><th scope="row">${escapeHtml(label(g.key[0]?.value ?? null))}</th><td class="num">${formatCount(g.openings)}</td><td class="num">${formatMoney(g.salary.median)}</td><td class="num">${formatCount(g.salary.count)}</td></tr>`)
+    .map(
+      (g) =>
+        `<tr><th scope="row">${escapeHtml(label(g.key[0]?.value ?? null))}</th><td class="num">${formatCount(g.openings)}</td><td class="num">${formatMoney(g.salary.median)}</td><td class="num">${formatCount(g.salary.count)}</td></tr>`,
+    )
     .join('\n');
   return `<div class="table-wrap" tabindex="0"><table class="group-table">
 <caption>${escapeHtml(caption)}</caption>
@@ -180,10 +214,20 @@ ${rows}
 }
 
 function breakdowns(role: RolePageData): string {
-  const seniority = groupTable('Salary by seniority', 'Seniority', role.stats.bySeniority.groups, (v) => (v === null ? 'Not stated' : v.charAt(0) + v.slice(1).toLowerCase()));
+  const seniority = groupTable('Salary by seniority', 'Seniority', role.stats.bySeniority.groups, (v) =>
+    v === null ? 'Not stated' : v.charAt(0) + v.slice(1).toLowerCase(),
+  );
   const { byCountry } = role.stats;
-  const more = byCountry.totalGroups > byCountry.groups.length ? ` (top ${byCountry.groups.length} of ${byCountry.totalGroups})` : '';
-  const countries = groupTable(`Top countries by openings${more}`, 'Country', byCountry.groups, (v) => v ?? 'Not stated');
+  const more =
+    byCountry.totalGroups > byCountry.groups.length
+      ? ` (top ${byCountry.groups.length} of ${byCountry.totalGroups})`
+      : '';
+  const countries = groupTable(
+    `Top countries by openings${more}`,
+    'Country',
+    byCountry.groups,
+    (v) => v ?? 'Not stated',
+  );
   if (!seniority && !countries) return '';
   return `<section aria-labelledby="breakdowns">
 <h2 id="breakdowns">By seniority and country</h2>
@@ -196,7 +240,10 @@ ${countries}
 function sources(role: RolePageData): string {
   if (role.sources.length === 0) return '';
   const items = role.sources
-    .map((s) => `<li><strong>${escapeHtml(s.name)}</strong>: ${formatCount(s.postings)} posting${s.postings === 1 ? '' : 's'}${s.lastImportedAt ? `, last imported <time datetime="${escapeHtml(s.lastImportedAt)}">${escapeHtml(s.lastImportedAt.slice(0, 10))}</time>` : ''}</li>`)
+    .map(
+      (s) =>
+        `<li><strong>${escapeHtml(s.name)}</strong>: ${formatCount(s.postings)} posting${s.postings === 1 ? '' : 's'}${s.lastImportedAt ? `, last imported <time datetime="${escapeHtml(s.lastImportedAt)}">${escapeHtml(s.lastImportedAt.slice(0, 10))}</time>` : ''}</li>`,
+    )
     .join('\n');
   return `<section aria-labelledby="sources">
 <h2 id="sources">Sources</h2>
@@ -238,7 +285,10 @@ ${sample}</section>
   }
   const chartTitle = `Distribution of annual ${role.title} salaries`;
   const rows = salary.histogram
-    .map((b) => `<tr><td>${formatMoney(b.lowerBound)} to ${formatMoney(b.upperBound)}</td><td class="num">${formatCount(b.count)}</td></tr>`)
+    .map(
+      (b) =>
+        `<tr><td>${formatMoney(b.lowerBound)} to ${formatMoney(b.upperBound)}</td><td class="num">${formatCount(b.count)}</td></tr>`,
+    )
     .join('\n');
   return `<section aria-labelledby="distribution">
 <h2 id="distribution">Salary distribution</h2>
@@ -280,7 +330,10 @@ function trend(role: RolePageData): string {
   }
   const points = role.trend.map((p) => ({ period: p.period, value: p.openingsAtEnd }));
   const rows = role.trend
-    .map((p) => `<tr><th scope="row">${escapeHtml(periodLabel(p.period, true))}</th><td class="num">${formatCount(p.openingsAtEnd)}</td><td class="num">${formatCount(p.postings)}</td></tr>`)
+    .map(
+      (p) =>
+        `<tr><th scope="row">${escapeHtml(periodLabel(p.period, true))}</th><td class="num">${formatCount(p.openingsAtEnd)}</td><td class="num">${formatCount(p.postings)}</td></tr>`,
+    )
     .join('\n');
   return `<section aria-labelledby="trend">
 <h2 id="trend">${heading}</h2>
@@ -347,7 +400,10 @@ function postingSources(role: RolePageData): string {
     return `<section aria-labelledby="posting-sources">\n<h2 id="posting-sources">Postings and sources</h2>\n${summary}</section>\n`;
   }
   const rows = stats.sources
-    .map((s) => `<tr><th scope="row">${escapeHtml(s.source)}</th><td class="num">${formatCount(s.postingsSeen)}</td><td class="num">${formatCount(s.openings)}</td></tr>`)
+    .map(
+      (s) =>
+        `<tr><th scope="row">${escapeHtml(s.source)}</th><td class="num">${formatCount(s.postingsSeen)}</td><td class="num">${formatCount(s.openings)}</td></tr>`,
+    )
     .join('\n');
   return `<section aria-labelledby="posting-sources">
 <h2 id="posting-sources">Postings and sources</h2>
@@ -374,14 +430,20 @@ export function rolePageBody(role: RolePageData, options: RolePageOptions): stri
     overview(role),
     outlierNote(role, options.view),
     filters(role, options.view),
-    summary ? `<section aria-labelledby="average-salary">\n<h2 id="average-salary">Average Salary</h2>\n${summary}</section>\n` : '',
+    summary
+      ? `<section aria-labelledby="average-salary">\n<h2 id="average-salary">Average Salary</h2>\n${summary}</section>\n`
+      : '',
     distribution(role),
     degreeLabels(role),
     breakdowns(role),
     trend(role),
     postingSources(role),
-    responsibilities ? `<section aria-labelledby="responsibilities">\n<h2 id="responsibilities">Responsibilities</h2>\n${responsibilities}</section>\n` : '',
-    become ? `<section aria-labelledby="become">\n<h2 id="become">How to become a ${title}?</h2>\n${become}</section>\n` : '',
+    responsibilities
+      ? `<section aria-labelledby="responsibilities">\n<h2 id="responsibilities">Responsibilities</h2>\n${responsibilities}</section>\n`
+      : '',
+    become
+      ? `<section aria-labelledby="become">\n<h2 id="become">How to become a ${title}?</h2>\n${become}</section>\n`
+      : '',
     sources(role),
   ];
   parts.push(

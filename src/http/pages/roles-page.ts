@@ -12,7 +12,10 @@ export type SortKey = (typeof SORT_KEYS)[number];
 export type SortDir = 'asc' | 'desc';
 
 /** The API's order for each column. */
-export const API_ORDER: Record<SortKey, 'TITLE' | 'OPENINGS' | 'MEAN_SALARY' | 'MEDIAN_SALARY' | 'EMPLOYER_DEGREE_SHARE'> = {
+export const API_ORDER: Record<
+  SortKey,
+  'TITLE' | 'OPENINGS' | 'MEAN_SALARY' | 'MEDIAN_SALARY' | 'EMPLOYER_DEGREE_SHARE'
+> = {
   title: 'TITLE',
   openings: 'OPENINGS',
   mean: 'MEAN_SALARY',
@@ -20,7 +23,13 @@ export const API_ORDER: Record<SortKey, 'TITLE' | 'OPENINGS' | 'MEAN_SALARY' | '
   degree: 'EMPLOYER_DEGREE_SHARE',
 };
 
-const DEFAULT_DIR: Record<SortKey, SortDir> = { title: 'asc', openings: 'desc', mean: 'desc', median: 'desc', degree: 'desc' };
+const DEFAULT_DIR: Record<SortKey, SortDir> = {
+  title: 'asc',
+  openings: 'desc',
+  mean: 'desc',
+  median: 'desc',
+  degree: 'desc',
+};
 
 export const ROLE_LIST_QUERY = /* GraphQL */ `
   query RoleList($first: Int!, $after: String, $orderBy: RoleOrder) {
@@ -68,7 +77,6 @@ export function apiOrder(order: RoleSort): RoleOrder {
   return { field: API_ORDER[order.sort], direction: order.dir === 'asc' ? 'ASC' : 'DESC' };
 }
 
-
 const LABELS: Record<SortKey, string> = {
   title: 'Role',
   openings: 'Openings',
@@ -109,7 +117,9 @@ function pageNav(order: RoleSort, at: ListPosition): string {
   if (at.page > 1) links.push(`<a href="${escapeHtml(pageHref(order, 1))}" rel="first">First page</a>`);
   if (at.nextAfter !== null && at.page < pages) {
     const next = Math.min(at.pageSize, at.totalCount - at.page * at.pageSize);
-    links.push(`<a href="${escapeHtml(pageHref(order, at.page + 1, at.nextAfter))}" rel="next">Next ${formatCount(next)}</a>`);
+    links.push(
+      `<a href="${escapeHtml(pageHref(order, at.page + 1, at.nextAfter))}" rel="next">Next ${formatCount(next)}</a>`,
+    );
   }
   return `<nav class="pages" aria-label="Pages of the list"><p>Page ${formatCount(at.page)} of ${formatCount(pages)}: ${links.join(' · ')}</p></nav>
 `;
@@ -135,7 +145,11 @@ function headerCell(key: SortKey, current: RoleSort): string {
 }
 
 /** The whole HTML document of the list of roles. */
-export function renderRolesPage(rows: RoleRow[], order: RoleSort, options: { playground: boolean } & Partial<ListPosition>): string {
+export function renderRolesPage(
+  rows: RoleRow[],
+  order: RoleSort,
+  options: { playground: boolean } & Partial<ListPosition>,
+): string {
   const at: ListPosition = {
     page: options.page ?? 1,
     pageSize: options.pageSize ?? Math.max(1, rows.length),

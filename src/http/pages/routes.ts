@@ -13,14 +13,7 @@ import { allClientInput, ERROR_STATUS, errorCodes, retryStatus } from '../error-
 import { fetchRolePage } from '../../report/role-page-query.ts';
 import { renderErrorPage, renderRoleNotFound } from './error-page.ts';
 import { BadPageParamError, parseRolePageParams, renderRolePage } from './role-page.ts';
-import {
-  apiOrder,
-  BadSortError,
-  parseSort,
-  renderRolesPage,
-  type RoleRow,
-  type RoleSort,
-} from './roles-page.ts';
+import { apiOrder, BadSortError, parseSort, renderRolesPage, type RoleRow, type RoleSort } from './roles-page.ts';
 
 export interface PageDeps {
   apollo: ApolloServer<GraphQLContext>;
@@ -36,7 +29,8 @@ const PAGE_HEADERS = {
   'content-type': 'text/html; charset=utf-8',
   'cache-control': 'no-cache',
   'x-content-type-options': 'nosniff',
-  'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+  'content-security-policy':
+    "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
 };
 
 /** Roles per page of /roles, and per request while listing them all (the API allows at most 100). */
@@ -59,7 +53,12 @@ class PageRequestError extends Error {
 function parsePage(params: URLSearchParams): number {
   const raw = params.get('page');
   if (raw === null) return 1;
-  if (!/^[1-9]\d{0,6}$/.test(raw)) throw new PageRequestError(400, 'No such page', `page must be a whole number from 1; got ${JSON.stringify(raw.slice(0, 40))}`);
+  if (!/^[1-9]\d{0,6}$/.test(raw))
+    throw new PageRequestError(
+      400,
+      'No such page',
+      `page must be a whole number from 1; got ${JSON.stringify(raw.slice(0, 40))}`,
+    );
   return Number(raw);
 }
 
@@ -73,14 +72,27 @@ export interface RolesListing {
 }
 
 /** One page of roles (PAGE_SIZE at most) in the requested order: one query, whatever the number of roles. */
-export async function loadRolesPage(deps: Pick<PageDeps, 'apollo' | 'createContext'>, params: URLSearchParams): Promise<RolesListing> {
+export async function loadRolesPage(
+  deps: Pick<PageDeps, 'apollo' | 'createContext'>,
+  params: URLSearchParams,
+): Promise<RolesListing> {
   const order = parseSort(params);
   const page = parsePage(params);
   // Keyset cursors (src/graphql/pagination.ts): a later page starts after the row its link names.
   const after = params.get('after');
-  if (page > 1 && !after) throw new PageRequestError(400, 'No such page', 'a page after the first is reached through its link (it carries ?after=)');
-  if (page === 1 && after) throw new PageRequestError(400, 'No such page', 'after= belongs to a page after the first (with ?page=)');
-  const data = await runQuery(deps.apollo, deps.createContext(), RoleListDocument, { first: PAGE_SIZE, after, orderBy: apiOrder(order) });
+  if (page > 1 && !after)
+    throw new PageRequestError(
+      400,
+      'No such page',
+      'a page after the first is reached through its link (it carries ?after=)',
+    );
+  if (page === 1 && after)
+    throw new PageRequestError(400, 'No such page', 'after= belongs to a page after the first (with ?page=)');
+  const data = await runQuery(deps.apollo, deps.createContext(), RoleListDocument, {
+    first: PAGE_SIZE,
+    after,
+    orderBy: apiOrder(order),
+  });
   return {
     rows: data.roles.edges.map((e) => e.node),
     totalCount: data.roles.totalCount ?? 0,
@@ -101,10 +113,15 @@ function slugOf(pathname: string): string | undefined {
     throw new PageRequestError(400, 'Bad address', 'The role in the address is not valid percent-encoded UTF-8.');
   }
   // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are exactly what this rejects (as in src/auth/api-keys.ts).
-  const problem = textProblem(slug) ?? (/[\u0000-\u001f\u007f]/.test(slug) ? 'must not contain control characters' : undefined);
+  const control = /[\u0000-\u001f\u007f]/.test(slug);
+  const problem = textProblem(slug) ?? (control ? 'must not contain control characters' : undefined);
   if (problem) throw new PageRequestError(400, 'Bad address', `The role in the address ${problem}.`);
   if (slug.length > MAX_SLUG) {
-    throw new PageRequestError(404, 'Role not found', `There is no role with a name of ${slug.length} characters; role names have at most ${MAX_SLUG}.`);
+    throw new PageRequestError(
+      404,
+      'Role not found',
+      `There is no role with a name of ${slug.length} characters; role names have at most ${MAX_SLUG}.`,
+    );
   }
   return slug;
 }
@@ -119,18 +136,32 @@ const log = (req: IncomingMessage) => (req as IncomingMessage & { log?: PageLog 
 export function createPageRoutes(deps: PageDeps) {
   // The ETag of the page being answered (set once a request is known to be a public GET).
   const etags = new WeakMap<IncomingMessage, string>();
-  const send = (req: IncomingMessage, res: ServerResponse, status: number, html: string, extra: Record<string, string> = {}) => {
+  const send = (
+    req: IncomingMessage,
+    res: ServerResponse,
+    status: number,
+    html: string,
+    extra: Record<string, string> = {},
+  ) => {
     const etag = etags.get(req);
     const caching = status === 200 && etag && deps.cache ? deps.cache.publicHeaders(etag) : {};
     sendCompressed(req, res, status, Buffer.from(html, 'utf8'), { ...PAGE_HEADERS, ...caching, ...extra });
   };
-  const error = (req: IncomingMessage, res: ServerResponse, status: number, heading: string, message: string, extra?: Record<string, string>) =>
-    send(req, res, status, renderErrorPage({ status, heading, message, playground: deps.playground }), extra);
+  const error = (
+    req: IncomingMessage,
+    res: ServerResponse,
+    status: number,
+    heading: string,
+    message: string,
+    extra?: Record<string, string>,
+  ) => send(req, res, status, renderErrorPage({ status, heading, message, playground: deps.playground }), extra);
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (req.method !== 'GET' && req.method !== 'HEAD') {
-      return error(req, res, 405, 'Method not allowed', `${req.method} is not supported here; use GET.`, { allow: 'GET, HEAD' });
+      return error(req, res, 405, 'Method not allowed', `${req.method} is not supported here; use GET.`, {
+        allow: 'GET, HEAD',
+      });
     }
     try {
       if (deps.cache) {
@@ -143,12 +174,30 @@ export function createPageRoutes(deps: PageDeps) {
         const order: RoleSort = parseSort(url.searchParams);
         const pages = Math.max(1, Math.ceil(listing.totalCount / listing.pageSize));
         if (listing.page > pages) {
-          return error(req, res, 404, 'No such page', `There is no page ${listing.page}: the list of roles has ${pages} page${pages === 1 ? '' : 's'}.`);
+          return error(
+            req,
+            res,
+            404,
+            'No such page',
+            `There is no page ${listing.page}: the list of roles has ${pages} page${pages === 1 ? '' : 's'}.`,
+          );
         }
-        return send(req, res, 200, renderRolesPage(listing.rows, order, { playground: deps.playground, page: listing.page, pageSize: listing.pageSize, totalCount: listing.totalCount, nextAfter: listing.nextAfter }));
+        return send(
+          req,
+          res,
+          200,
+          renderRolesPage(listing.rows, order, {
+            playground: deps.playground,
+            page: listing.page,
+            pageSize: listing.pageSize,
+            totalCount: listing.totalCount,
+            nextAfter: listing.nextAfter,
+          }),
+        );
       }
       const slug = slugOf(url.pathname);
-      if (slug === undefined) return error(req, res, 404, 'Page not found', `There is no page at ${url.pathname.slice(0, 200)}.`);
+      if (slug === undefined)
+        return error(req, res, 404, 'Page not found', `There is no page at ${url.pathname.slice(0, 200)}.`);
       let view: ReturnType<typeof parseRolePageParams>;
       let role: Awaited<ReturnType<typeof fetchRolePage>>;
       try {
@@ -176,13 +225,26 @@ export function createPageRoutes(deps: PageDeps) {
       if (retry) {
         const code = codes.find((c) => ERROR_STATUS[c]?.retryAfter !== undefined);
         log(req)?.warn({ code }, 'page unavailable: the database is down or busy');
-        return error(req, res, retry.status, 'Temporarily unavailable', `The figures cannot be read right now (${code}). Please try again in ${retry.retryAfter} s.`, { 'retry-after': String(retry.retryAfter) });
+        return error(
+          req,
+          res,
+          retry.status,
+          'Temporarily unavailable',
+          `The figures cannot be read right now (${code}). Please try again in ${retry.retryAfter} s.`,
+          { 'retry-after': String(retry.retryAfter) },
+        );
       }
       if (allClientInput(codes)) {
         return error(req, res, 400, 'Bad request', (e as QueryFailedError).errors.map((x) => x.message).join(' '));
       }
       log(req)?.error({ err: e }, 'page failed');
-      return error(req, res, 500, 'Something went wrong', 'The figures for this page could not be computed. Please try again later.');
+      return error(
+        req,
+        res,
+        500,
+        'Something went wrong',
+        'The figures for this page could not be computed. Please try again later.',
+      );
     }
   }
 

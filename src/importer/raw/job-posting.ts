@@ -40,20 +40,39 @@ const types = (o: Obj): string[] => {
   return (Array.isArray(t) ? t : [t]).filter((x): x is string => typeof x === 'string');
 };
 
-export const isJobPosting = (o: Obj): boolean => types(o).some((t) => t === 'JobPosting' || t.endsWith('/JobPosting') || t.endsWith(':JobPosting'));
+export const isJobPosting = (o: Obj): boolean =>
+  types(o).some((t) => t === 'JobPosting' || t.endsWith('/JobPosting') || t.endsWith(':JobPosting'));
 
 function place(jobLocation: Json): { location: string | null; country: string | null; raw: string | null } {
   const loc = first(jobLocation);
-  if (!isObject(loc)) return { location: typeof loc === 'string' ? loc.trim() || null : null, country: null, raw: null };
+  if (!isObject(loc))
+    return { location: typeof loc === 'string' ? loc.trim() || null : null, country: null, raw: null };
   const address = first(loc.address);
   if (typeof address === 'string') return { location: address.trim() || null, country: null, raw: null };
   if (!isObject(address)) return { location: textOf(loc.name), country: null, raw: null };
   const parts = [textOf(address.addressLocality), textOf(address.addressRegion)].filter((p): p is string => p !== null);
   const rawCountry = textOf(address.addressCountry);
-  return { location: parts.length > 0 ? parts.join(', ') : null, country: rawCountry === null ? null : countryCodeOf(rawCountry), raw: rawCountry };
+  return {
+    location: parts.length > 0 ? parts.join(', ') : null,
+    country: rawCountry === null ? null : countryCodeOf(rawCountry),
+    raw: rawCountry,
+  };
 }
 
-const UNITS: Record<string, string> = { HOUR: 'HOUR', HOURLY: 'HOUR', DAY: 'DAY', DAILY: 'DAY', WEEK: 'WEEK', WEEKLY: 'WEEK', MONTH: 'MONTH', MONTHLY: 'MONTH', YEAR: 'YEAR', YEARLY: 'YEAR', ANNUAL: 'YEAR', ANNUALLY: 'YEAR' };
+const UNITS: Record<string, string> = {
+  HOUR: 'HOUR',
+  HOURLY: 'HOUR',
+  DAY: 'DAY',
+  DAILY: 'DAY',
+  WEEK: 'WEEK',
+  WEEKLY: 'WEEK',
+  MONTH: 'MONTH',
+  MONTHLY: 'MONTH',
+  YEAR: 'YEAR',
+  YEARLY: 'YEAR',
+  ANNUAL: 'YEAR',
+  ANNUALLY: 'YEAR',
+};
 
 /** baseSalary / estimatedSalary: a MonetaryAmount (value a number or a QuantitativeValue), a number, or text. */
 function salary(amount: Json, row: Obj): void {
@@ -92,24 +111,56 @@ function salary(amount: Json, row: Obj): void {
 /** The row, or the errors of a posting that cannot be one. */
 export function jobPostingRow(value: Json): { row: Obj } | { errors: FieldError[] } {
   if (!isObject(value)) {
-    return { errors: [{ field: '(record)', value: JSON.stringify(value)?.slice(0, 200) ?? '', rule: 'object', message: 'a JobPosting must be a JSON object' }] };
+    return {
+      errors: [
+        {
+          field: '(record)',
+          value: JSON.stringify(value)?.slice(0, 200) ?? '',
+          rule: 'object',
+          message: 'a JobPosting must be a JSON object',
+        },
+      ],
+    };
   }
   const errors: FieldError[] = [];
   const title = textOf(value.title) ?? textOf(value.name);
-  if (title === null) errors.push({ field: 'title', value: '', rule: 'required', message: 'a JobPosting needs a title' });
+  if (title === null)
+    errors.push({ field: 'title', value: '', rule: 'required', message: 'a JobPosting needs a title' });
   const org = first(value.hiringOrganization);
-  const company = typeof org === 'string' ? org.trim() || null : isObject(org) ? textOf(org.name) ?? textOf(org.legalName) : null;
-  if (company === null) errors.push({ field: 'hiringOrganization.name', value: '', rule: 'required', message: 'a JobPosting needs the name of its hiringOrganization' });
+  const company =
+    typeof org === 'string' ? org.trim() || null : isObject(org) ? (textOf(org.name) ?? textOf(org.legalName)) : null;
+  if (company === null)
+    errors.push({
+      field: 'hiringOrganization.name',
+      value: '',
+      rule: 'required',
+      message: 'a JobPosting needs the name of its hiringOrganization',
+    });
   const posted = textOf(value.datePosted);
-  if (posted === null) errors.push({ field: 'datePosted', value: '', rule: 'required', message: 'a JobPosting needs a datePosted' });
+  if (posted === null)
+    errors.push({ field: 'datePosted', value: '', rule: 'required', message: 'a JobPosting needs a datePosted' });
   else if (!ISO_DATE.test(posted)) {
-    errors.push({ field: 'datePosted', value: posted, rule: 'isoDate', message: 'must be an ISO 8601 date (2026-01-31) or date-time (2026-01-31T09:30:00Z)' });
+    errors.push({
+      field: 'datePosted',
+      value: posted,
+      rule: 'isoDate',
+      message: 'must be an ISO 8601 date (2026-01-31) or date-time (2026-01-31T09:30:00Z)',
+    });
   }
   if (errors.length > 0) return { errors };
 
-  const row: Obj = { title: looksLikeHtml(title as string) ? htmlToText(title as string) : title, company, postedAt: posted };
+  const row: Obj = {
+    title: looksLikeHtml(title as string) ? htmlToText(title as string) : title,
+    company,
+    postedAt: posted,
+  };
   const identifier = first(value.identifier);
-  const id = typeof identifier === 'string' || typeof identifier === 'number' ? String(identifier).trim() : isObject(identifier) ? textOf(identifier.value) : null;
+  const id =
+    typeof identifier === 'string' || typeof identifier === 'number'
+      ? String(identifier).trim()
+      : isObject(identifier)
+        ? textOf(identifier.value)
+        : null;
   if (id) row.externalId = id;
   for (const key of ['source', 'role', 'roleTitle', 'seniority', 'salaryText', 'degreeRequired']) {
     if (value[key] !== undefined && value[key] !== null && typeof value[key] !== 'object') row[key] = value[key];
@@ -122,8 +173,12 @@ export function jobPostingRow(value: Json): { row: Obj } | { errors: FieldError[
   if (where.location !== null) row.location = where.location;
   if (where.raw !== null) row.country = where.country ?? where.raw; // an unknown country is reported by the country rule
 
-  const locationTypes = (Array.isArray(value.jobLocationType) ? value.jobLocationType : [value.jobLocationType]).map((t) => String(t ?? '').toUpperCase());
-  const telecommute = locationTypes.includes('TELECOMMUTE') || (value.applicantLocationRequirements !== undefined && value.applicantLocationRequirements !== null);
+  const locationTypes = (Array.isArray(value.jobLocationType) ? value.jobLocationType : [value.jobLocationType]).map(
+    (t) => String(t ?? '').toUpperCase(),
+  );
+  const telecommute =
+    locationTypes.includes('TELECOMMUTE') ||
+    (value.applicantLocationRequirements !== undefined && value.applicantLocationRequirements !== null);
   if (telecommute) row.remote = true;
   else if (value.jobLocation !== undefined && value.jobLocation !== null) row.remote = false;
   if (row.country === undefined && telecommute) {

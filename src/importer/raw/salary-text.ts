@@ -77,7 +77,14 @@ const SYMBOLS: [string, string][] = [
   ['₪', 'ILS'],
   ['zł', 'PLN'],
 ];
-const WORD_CURRENCIES: Record<string, string> = { rmb: 'CNY', rs: 'INR', 'rs.': 'INR', inr: 'INR', sfr: 'CHF', 'fr.': 'CHF' };
+const WORD_CURRENCIES: Record<string, string> = {
+  rmb: 'CNY',
+  rs: 'INR',
+  'rs.': 'INR',
+  inr: 'INR',
+  sfr: 'CHF',
+  'fr.': 'CHF',
+};
 
 const escapeRegExp = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 const SYMBOL_PATTERN = SYMBOLS.map(([s]) => escapeRegExp(s)).join('|');
@@ -103,19 +110,41 @@ const MULTIPLIERS: Record<string, number> = {
 };
 
 /** `per hour`, `an hour`, `/hr`: a word (per, a, an, each) with a space, or a slash, before one of `units`. */
-const per = (units: string): string => `(?:(?<![a-zà-ÿ])(?:per|an|a|each)\\s+(?:${units})|\\/\\s*(?:${units}))(?![a-zà-ÿ])`;
+const per = (units: string): string =>
+  `(?:(?<![a-zà-ÿ])(?:per|an|a|each)\\s+(?:${units})|\\/\\s*(?:${units}))(?![a-zà-ÿ])`;
 const PERIODS: [SalaryTextPeriod, RegExp][] = [
-  ['HOUR', new RegExp(`${per('hour|hr|h')}|(?<=[\\dk]\\s?)(?:hr|hour)s?\\b|\\bhourly\\b|\\bph\\b|\\bp\\/h\\b|pro stunde|\\bstundenlohn|par heure|por hora`, 'i')],
+  [
+    'HOUR',
+    new RegExp(
+      `${per('hour|hr|h')}|(?<=[\\dk]\\s?)(?:hr|hour)s?\\b|\\bhourly\\b|\\bph\\b|\\bp\\/h\\b|pro stunde|\\bstundenlohn|par heure|por hora`,
+      'i',
+    ),
+  ],
   ['DAY', new RegExp(`${per('day|d')}|\\bdaily\\b|\\bper diem\\b|pro tag\\b|par jour|por d[ií]a`, 'i')],
   ['WEEK', new RegExp(`${per('week|wk|w')}|\\bweekly\\b|pro woche|par semaine|por semana`, 'i')],
-  ['MONTH', new RegExp(`${per('month|mo|mth|mon')}|\\bmonthly\\b|\\bpcm\\b|pro monat|\\bmonatlich|par mois|\\bmensuel|al mes\\b|por mes\\b|\\bmensual`, 'i')],
-  ['YEAR', new RegExp(`${per('year|yr|annum|y')}|\\bannual(?:ly)?\\b|\\byearly\\b|\\bp\\.\\s?a\\b\\.?|\\bpa\\b|pro jahr|\\bj[äa]hrlich|par an\\b|\\bannuel|al a[ñn]o|por a[ñn]o|\\blpa\\b`, 'i')],
+  [
+    'MONTH',
+    new RegExp(
+      `${per('month|mo|mth|mon')}|\\bmonthly\\b|\\bpcm\\b|pro monat|\\bmonatlich|par mois|\\bmensuel|al mes\\b|por mes\\b|\\bmensual`,
+      'i',
+    ),
+  ],
+  [
+    'YEAR',
+    new RegExp(
+      `${per('year|yr|annum|y')}|\\bannual(?:ly)?\\b|\\byearly\\b|\\bp\\.\\s?a\\b\\.?|\\bpa\\b|pro jahr|\\bj[äa]hrlich|par an\\b|\\bannuel|al a[ñn]o|por a[ñn]o|\\blpa\\b`,
+      'i',
+    ),
+  ],
 ];
 
 const ESTIMATE_RE = /\b(?:est\.?|estimated?|estimates)(?![a-zà-ÿ])/i;
 const UP_TO_RE = /(?:up to|upto|max(?:imum)?\.?|bis zu|jusqu'?à|hasta)\s*$/i;
 const FROM_RE = /(?:from|starting(?: at| from)?|min(?:imum)?\.?|at least|ab|à partir de|desde)\s*$/i;
-const RANGE_GAP_RE = new RegExp(`^\\s*(?:${SYMBOL_PATTERN}|[a-z]{3})?\\s*(?:\\/\\s*[a-zà-ÿ]+\\.?|(?:per|an?|each)\\s+[a-zà-ÿ]+)?\\s*(?:-|–|—|~|to|bis|à|a|and)\\s*(?:${SYMBOL_PATTERN}|[a-z]{3})?\\s*$`, 'i');
+const RANGE_GAP_RE = new RegExp(
+  `^\\s*(?:${SYMBOL_PATTERN}|[a-z]{3})?\\s*(?:\\/\\s*[a-zà-ÿ]+\\.?|(?:per|an?|each)\\s+[a-zà-ÿ]+)?\\s*(?:-|–|—|~|to|bis|à|a|and)\\s*(?:${SYMBOL_PATTERN}|[a-z]{3})?\\s*$`,
+  'i',
+);
 const HOURS_AFTER_RE = /^\s*(?:\+\s*)?(?:hours|stunden|h\/week|days|weeks|years|yrs|months|percent)\b|^\s*%/i;
 
 interface Amount {
@@ -144,7 +173,8 @@ function currencies(text: string): { code: string; start: number; end: number }[
     const mapped = WORD_CURRENCIES[word];
     // Only upper-case three-letter words are codes: "per", "and", "est" must not be read as currencies.
     if (mapped) found.push({ code: mapped, start, end: start + m[0].length });
-    else if (/^[A-Z]{3}$/.test(m[2] as string) && CURRENCY_CODES.has(m[2] as string)) found.push({ code: m[2] as string, start, end: start + m[0].length });
+    else if (/^[A-Z]{3}$/.test(m[2] as string) && CURRENCY_CODES.has(m[2] as string))
+      found.push({ code: m[2] as string, start, end: start + m[0].length });
   }
   return found;
 }
@@ -165,11 +195,17 @@ export function parseSalaryText(input: string, fallbackCurrency: string | null =
     const end = m.index + m[0].length;
     if (HOURS_AFTER_RE.test(text.slice(end))) continue;
     const multiplier = m[4] ? m[4].toLowerCase() : null;
-    amounts.push({ value: readNumber(m[1] as string, m[2], m[3]), multiplier, start: m.index, end: m.index + m[0].trimEnd().length });
+    amounts.push({
+      value: readNumber(m[1] as string, m[2], m[3]),
+      multiplier,
+      start: m.index,
+      end: m.index + m[0].trimEnd().length,
+    });
   }
   if (amounts.length === 0 || amounts.every((a) => a.value === 0)) return { ok: false, reason: 'noAmount' };
 
-  const near = (a: Amount): boolean => marks.some((c) => Math.abs(c.end - a.start) <= 2 || Math.abs(a.end - c.start) <= 2);
+  const near = (a: Amount): boolean =>
+    marks.some((c) => Math.abs(c.end - a.start) <= 2 || Math.abs(a.end - c.start) <= 2);
   let i = amounts.findIndex(near);
   if (i < 0) i = 0;
   // "50.000 - 65.000 €": the marker follows the upper bound, so the range starts one amount earlier.
@@ -177,12 +213,14 @@ export function parseSalaryText(input: string, fallbackCurrency: string | null =
   if (previous && RANGE_GAP_RE.test(text.slice(previous.end, (amounts[i] as Amount).start))) i -= 1;
   const first = amounts[i] as Amount;
   const next = amounts[i + 1];
-  const scaled = (a: Amount, multiplier = a.multiplier): number => a.value * (multiplier ? (MULTIPLIERS[multiplier] as number) : 1);
+  const scaled = (a: Amount, multiplier = a.multiplier): number =>
+    a.value * (multiplier ? (MULTIPLIERS[multiplier] as number) : 1);
 
   let min: number | null;
   let max: number | null;
   if (next && RANGE_GAP_RE.test(text.slice(first.end, next.start))) {
-    const lowMultiplier = first.multiplier === null && next.multiplier !== null && first.value < 1000 ? next.multiplier : first.multiplier;
+    const lowMultiplier =
+      first.multiplier === null && next.multiplier !== null && first.value < 1000 ? next.multiplier : first.multiplier;
     min = scaled(first, lowMultiplier);
     max = scaled(next);
   } else {

@@ -36,7 +36,8 @@ export class TitleClassifier {
   private readonly compiled: CompiledRule[];
 
   constructor(readonly rules: readonly TitleRule[]) {
-    const padded = (phrases: string[]): string[] => phrases.map((p) => ` ${normalizeTitle(p)} `).filter((p) => p.trim() !== '');
+    const padded = (phrases: string[]): string[] =>
+      phrases.map((p) => ` ${normalizeTitle(p)} `).filter((p) => p.trim() !== '');
     this.compiled = rules.map((rule) => ({ rule, include: padded(rule.include), exclude: padded(rule.exclude) }));
   }
 
@@ -72,19 +73,26 @@ function phrases(value: unknown, where: string, field: string, required: boolean
  * non-empty `include` list, an optional `exclude` list and an optional `title`.
  */
 export function parseTitleRules(value: unknown, source: string): TitleRule[] {
-  if (!Array.isArray(value)) throw new TitleRulesError(`${source}: must be a JSON list of rules ([{"role": "...", "include": ["..."]}, ...])`);
+  if (!Array.isArray(value))
+    throw new TitleRulesError(`${source}: must be a JSON list of rules ([{"role": "...", "include": ["..."]}, ...])`);
   return value.map((raw, i) => {
     const where = `${source}: rule ${i + 1}`;
-    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new TitleRulesError(`${where}: must be an object, got ${JSON.stringify(raw)}`);
+    if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+      throw new TitleRulesError(`${where}: must be an object, got ${JSON.stringify(raw)}`);
     const r = raw as Record<string, unknown>;
     if (typeof r.role !== 'string' || !SLUG.test(r.role) || r.role.length > 100) {
-      throw new TitleRulesError(`${where}: "role" must be a role slug such as data-scientist, got ${JSON.stringify(r.role)}`);
+      throw new TitleRulesError(
+        `${where}: "role" must be a role slug such as data-scientist, got ${JSON.stringify(r.role)}`,
+      );
     }
     if (r.title !== undefined && r.title !== null && (typeof r.title !== 'string' || r.title.trim() === '')) {
       throw new TitleRulesError(`${where} (role ${r.role}): "title" must be non-empty text`);
     }
     const unknown = Object.keys(r).filter((k) => !['role', 'title', 'include', 'exclude'].includes(k));
-    if (unknown.length > 0) throw new TitleRulesError(`${where} (role ${r.role}): unknown key ${JSON.stringify(unknown[0])} (a rule has role, title, include, exclude)`);
+    if (unknown.length > 0)
+      throw new TitleRulesError(
+        `${where} (role ${r.role}): unknown key ${JSON.stringify(unknown[0])} (a rule has role, title, include, exclude)`,
+      );
     return {
       role: r.role,
       title: typeof r.title === 'string' ? r.title.trim() : null,

@@ -24,7 +24,11 @@ export interface ChildService {
   stop(): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-export async function startService(env: Record<string, string | undefined>, timeoutMs = 240_000, withGc = false): Promise<ChildService> {
+export async function startService(
+  env: Record<string, string | undefined>,
+  timeoutMs = 240_000,
+  withGc = false,
+): Promise<ChildService> {
   const port = await freePort();
   const childEnv: Record<string, string> = {};
   for (const [key, value] of Object.entries({
@@ -40,7 +44,9 @@ export async function startService(env: Record<string, string | undefined>, time
   })) {
     if (value !== undefined) childEnv[key] = value;
   }
-  const entry = withGc ? ['--expose-gc', '--import', 'tsx', path.join(__dirname, 'main-with-gc.ts')] : ['--import', 'tsx', path.join(ROOT, 'src/main.ts')];
+  const entry = withGc
+    ? ['--expose-gc', '--import', 'tsx', path.join(__dirname, 'main-with-gc.ts')]
+    : ['--import', 'tsx', path.join(ROOT, 'src/main.ts')];
   const child = spawn(process.execPath, entry, { cwd: ROOT, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
@@ -77,7 +83,8 @@ export async function startService(env: Record<string, string | undefined>, time
     async rssAfterGc() {
       const before = (output.match(/gc done/g) ?? []).length;
       child.kill('SIGUSR2');
-      for (let i = 0; i < 200 && (output.match(/gc done/g) ?? []).length === before; i++) await new Promise((r) => setTimeout(r, 25));
+      for (let i = 0; i < 200 && (output.match(/gc done/g) ?? []).length === before; i++)
+        await new Promise((r) => setTimeout(r, 25));
       await new Promise((r) => setTimeout(r, 200));
       return rss();
     },

@@ -32,7 +32,9 @@ export function postgresBinDir(): string | undefined {
   if (!fs.existsSync(root)) return undefined;
   const versions = fs
     .readdirSync(root)
-    .filter((v) => fs.existsSync(path.join(root, v, 'bin', 'initdb')) && fs.existsSync(path.join(root, v, 'bin', 'pg_ctl')))
+    .filter(
+      (v) => fs.existsSync(path.join(root, v, 'bin', 'initdb')) && fs.existsSync(path.join(root, v, 'bin', 'pg_ctl')),
+    )
     .sort((a, b) => Number(b) - Number(a));
   return versions[0] ? path.join(root, versions[0], 'bin') : undefined;
 }
@@ -46,7 +48,6 @@ function run(command: string, args: string[], asUser?: string): Promise<string> 
     });
   });
 }
-
 
 export interface ThrowawayOptions {
   /**
@@ -73,11 +74,28 @@ export async function startThrowawayPostgres(setup: ThrowawayOptions = {}): Prom
     // with max_wal_senders=10 are PostgreSQL's defaults, so any throw-away server can be a primary.
     await run(
       path.join(bin, 'pg_basebackup'),
-      ['-D', data, '-R', '-X', 'stream', '-h', '127.0.0.1', '-p', String(setup.replicaOf.port), '-U', 'postgres', '--no-sync'],
+      [
+        '-D',
+        data,
+        '-R',
+        '-X',
+        'stream',
+        '-h',
+        '127.0.0.1',
+        '-p',
+        String(setup.replicaOf.port),
+        '-U',
+        'postgres',
+        '--no-sync',
+      ],
       asUser,
     );
   } else {
-    await run(path.join(bin, 'initdb'), ['-D', data, '-A', 'trust', '-U', 'postgres', '-E', 'UTF8', '--no-sync', '--no-instructions'], asUser);
+    await run(
+      path.join(bin, 'initdb'),
+      ['-D', data, '-A', 'trust', '-U', 'postgres', '-E', 'UTF8', '--no-sync', '--no-instructions'],
+      asUser,
+    );
   }
   const port = await freePort();
   const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off`;

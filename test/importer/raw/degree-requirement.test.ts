@@ -22,15 +22,20 @@ const read = (name: string): LabelledAd[] =>
 const ADS: LabelledAd[] = SETS.flatMap(read);
 
 /** As the import reads a description: HTML as text (educationOf). */
-const classify = (text: string) => educationOf({ degreeRequired: null, educationRequirements: null, description: text });
+const classify = (text: string) =>
+  educationOf({ degreeRequired: null, educationRequirements: null, description: text });
 
 function accuracy(ads: LabelledAd[]) {
   const results = ads.map((ad) => ({ ad, got: classify(ad.text) }));
   return {
-    binary: results.filter(({ ad, got }) => (got.requirement === 'REQUIRED') === (ad.label === 'REQUIRED')).length / ads.length,
+    binary:
+      results.filter(({ ad, got }) => (got.requirement === 'REQUIRED') === (ad.label === 'REQUIRED')).length /
+      ads.length,
     exact: results.filter(({ ad, got }) => got.requirement === ad.label).length / ads.length,
     level: results.filter(({ ad, got }) => got.level === ad.level).length / ads.length,
-    wrong: results.filter(({ ad, got }) => got.requirement !== ad.label).map(({ ad, got }) => `${ad.label} -> ${got.requirement}: ${ad.text.slice(0, 80)}`),
+    wrong: results
+      .filter(({ ad, got }) => got.requirement !== ad.label)
+      .map(({ ad, got }) => `${ad.label} -> ${got.requirement}: ${ad.text.slice(0, 80)}`),
   };
 }
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
@@ -38,14 +43,19 @@ const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 describe('degree requirement from the description', () => {
   test('the labelled set holds at least 100 ads and every label', () => {
     expect(ADS.length).toBeGreaterThanOrEqual(100);
-    expect(new Set(ADS.map((a) => a.label))).toEqual(new Set(['REQUIRED', 'REQUIRED_OR_EQUIVALENT', 'PREFERRED', 'NOT_MENTIONED']));
+    expect(new Set(ADS.map((a) => a.label))).toEqual(
+      new Set(['REQUIRED', 'REQUIRED_OR_EQUIVALENT', 'PREFERRED', 'NOT_MENTIONED']),
+    );
   });
 
   test('at least 90% of the labelled ads get the right REQUIRED-or-not answer and 80% the right label, in each set and overall', () => {
     const lines: string[] = [];
     for (const [name, ads] of [...SETS.map((n) => [n, read(n)] as const), ['all', ADS] as const]) {
       const a = accuracy(ads);
-      lines.push(`degree labels, ${name} (${ads.length} ads): REQUIRED-or-not ${pct(a.binary)}, exact ${pct(a.exact)}, level ${pct(a.level)}`, ...a.wrong);
+      lines.push(
+        `degree labels, ${name} (${ads.length} ads): REQUIRED-or-not ${pct(a.binary)}, exact ${pct(a.exact)}, level ${pct(a.level)}`,
+        ...a.wrong,
+      );
       expect([name, a.binary >= 0.9, a.exact >= 0.8]).toEqual([name, true, true]);
     }
     process.stdout.write(`${lines.join('\n')}\n`);
@@ -53,7 +63,11 @@ describe('degree requirement from the description', () => {
 
   test.each([
     ['High school diploma or GED required.', 'NOT_MENTIONED', null],
-    ["Bachelor's degree in Computer Science, or equivalent practical experience.", 'REQUIRED_OR_EQUIVALENT', 'BACHELOR'],
+    [
+      "Bachelor's degree in Computer Science, or equivalent practical experience.",
+      'REQUIRED_OR_EQUIVALENT',
+      'BACHELOR',
+    ],
     ['BA/BS in Marketing.', 'REQUIRED', 'BACHELOR'],
     ['B.Sc. in Electrical Engineering.', 'REQUIRED', 'BACHELOR'],
     ['A 4-year degree from an accredited university.', 'REQUIRED', 'BACHELOR'],
@@ -63,8 +77,16 @@ describe('degree requirement from the description', () => {
     ["We offer tuition for your master's.", 'NOT_MENTIONED', null],
     ['Do you need a degree? No. Do you need grit? Yes.', 'NOT_MENTIONED', null],
     ['We don’t care about degrees.', 'NOT_MENTIONED', null],
-    ["Bachelor's degree in Accounting; in lieu of a degree, 4 additional years of experience.", 'REQUIRED_OR_EQUIVALENT', 'BACHELOR'],
-    ["Bachelor's degree required. In lieu of a Bachelor's degree, 6 years of experience.", 'REQUIRED_OR_EQUIVALENT', 'BACHELOR'],
+    [
+      "Bachelor's degree in Accounting; in lieu of a degree, 4 additional years of experience.",
+      'REQUIRED_OR_EQUIVALENT',
+      'BACHELOR',
+    ],
+    [
+      "Bachelor's degree required. In lieu of a Bachelor's degree, 6 years of experience.",
+      'REQUIRED_OR_EQUIVALENT',
+      'BACHELOR',
+    ],
     ['*Required* Bachelor’s degree in Chemistry *Preferred* 2 years of HPLC experience', 'REQUIRED', 'BACHELOR'],
     ['Required:\n- 3 years of SQL\nPreferred:\n- MS in Statistics', 'PREFERRED', 'MASTER'],
     ['Preferred:\n- 3 years of SQL\nRequired:\n- BS in Statistics', 'REQUIRED', 'BACHELOR'],
@@ -98,23 +120,51 @@ describe('degree requirement from the description', () => {
   });
 
   test('the evidence is the sentence that decided it', () => {
-    const got = educationFromText('We build robots.\nRequirements:\n- 3 years of C++\n- Bachelor’s degree in Mechanical Engineering\n- Fluent English');
-    expect(got).toEqual({ requirement: 'REQUIRED', level: 'BACHELOR', evidence: 'Bachelor’s degree in Mechanical Engineering', origin: 'TEXT' });
+    const got = educationFromText(
+      'We build robots.\nRequirements:\n- 3 years of C++\n- Bachelor’s degree in Mechanical Engineering\n- Fluent English',
+    );
+    expect(got).toEqual({
+      requirement: 'REQUIRED',
+      level: 'BACHELOR',
+      evidence: 'Bachelor’s degree in Mechanical Engineering',
+      origin: 'TEXT',
+    });
   });
 
   test('a stated degreeRequired wins over the description and keeps meaning REQUIRED / NOT_MENTIONED; no text and nothing stated is UNKNOWN', () => {
     const text = 'Bachelor’s degree preferred.';
-    expect(educationOf({ degreeRequired: true, educationRequirements: null, description: text })).toMatchObject({ requirement: 'REQUIRED', origin: 'STATED' });
-    expect(educationOf({ degreeRequired: false, educationRequirements: null, description: text })).toMatchObject({ requirement: 'NOT_MENTIONED', origin: 'STATED' });
-    expect(educationOf({ degreeRequired: null, educationRequirements: 'bachelor degree', description: 'No degree required.' })).toMatchObject({
+    expect(educationOf({ degreeRequired: true, educationRequirements: null, description: text })).toMatchObject({
+      requirement: 'REQUIRED',
+      origin: 'STATED',
+    });
+    expect(educationOf({ degreeRequired: false, educationRequirements: null, description: text })).toMatchObject({
+      requirement: 'NOT_MENTIONED',
+      origin: 'STATED',
+    });
+    expect(
+      educationOf({
+        degreeRequired: null,
+        educationRequirements: 'bachelor degree',
+        description: 'No degree required.',
+      }),
+    ).toMatchObject({
       requirement: 'REQUIRED',
       level: 'BACHELOR',
       origin: 'STATED',
     });
-    expect(educationOf({ degreeRequired: null, educationRequirements: null, description: null })).toEqual({ requirement: 'UNKNOWN', level: null, evidence: null, origin: null });
+    expect(educationOf({ degreeRequired: null, educationRequirements: null, description: null })).toEqual({
+      requirement: 'UNKNOWN',
+      level: null,
+      evidence: null,
+      origin: null,
+    });
   });
 
   test('the stored boolean follows the figures rule: REQUIRED true, UNKNOWN null, the other labels false', () => {
-    expect(['REQUIRED', 'REQUIRED_OR_EQUIVALENT', 'PREFERRED', 'NOT_MENTIONED', 'UNKNOWN'].map((r) => degreeRequiredOf(r as never))).toEqual([true, false, false, false, null]);
+    expect(
+      ['REQUIRED', 'REQUIRED_OR_EQUIVALENT', 'PREFERRED', 'NOT_MENTIONED', 'UNKNOWN'].map((r) =>
+        degreeRequiredOf(r as never),
+      ),
+    ).toEqual([true, false, false, false, null]);
   });
 });

@@ -14,7 +14,12 @@ function examples(name: string): string[][] {
   const rows: string[][] = [];
   for (const line of lines.slice(2)) {
     if (!line.startsWith('|')) break;
-    rows.push(line.slice(1, -1).split('|').map((c) => c.trim().replace(/^`|`$/g, '').replace(/\\n/g, '\n')));
+    rows.push(
+      line
+        .slice(1, -1)
+        .split('|')
+        .map((c) => c.trim().replace(/^`|`$/g, '').replace(/\\n/g, '\n')),
+    );
   }
   return rows;
 }
@@ -32,7 +37,10 @@ describe('the worked examples of docs/methodology.md', () => {
       return;
     }
     const n = (v: string | undefined): number | null => (v === '' || v === undefined ? null : Number(v));
-    expect(got).toEqual({ ok: true, salary: { min: n(min), max: n(max), currency, period, estimated: estimated === 'yes' } });
+    expect(got).toEqual({
+      ok: true,
+      salary: { min: n(min), max: n(max), currency, period, estimated: estimated === 'yes' },
+    });
   });
 
   const rules = new TitleClassifier(

@@ -2,7 +2,14 @@ import { parseSalaryText } from '../../../src/importer/raw/salary-text.ts';
 
 // Salary texts in the styles of Glassdoor, Indeed, LinkedIn, Reed, StepStone, Naukri, SEEK and
 // others, each with the salary a reader takes from it.
-type Case = [text: string, min: number | null, max: number | null, currency: string, period: string, estimated?: boolean];
+type Case = [
+  text: string,
+  min: number | null,
+  max: number | null,
+  currency: string,
+  period: string,
+  estimated?: boolean,
+];
 const READABLE: Case[] = [
   // Glassdoor
   ['$53K-$91K (Glassdoor est.)', 53_000, 91_000, 'USD', 'YEAR', true],
@@ -60,8 +67,8 @@ const READABLE: Case[] = [
   ['EUR 65,000 - 80,000 per year', 65_000, 80_000, 'EUR', 'YEAR'],
   ['€60k', 60_000, 60_000, 'EUR', 'YEAR'],
   ['60000 EUR', 60_000, 60_000, 'EUR', 'YEAR'],
-  ['CHF 120\'000 - 140\'000', 120_000, 140_000, 'CHF', 'YEAR'],
-  ['CHF 95\'000.– pro Jahr', 95_000, 95_000, 'CHF', 'YEAR'],
+  ["CHF 120'000 - 140'000", 120_000, 140_000, 'CHF', 'YEAR'],
+  ["CHF 95'000.– pro Jahr", 95_000, 95_000, 'CHF', 'YEAR'],
   // Naukri, SEEK, Jobstreet, Japan, China
   ['₹6-8 LPA', 600_000, 800_000, 'INR', 'YEAR'],
   ['₹ 8,00,000 - 12,00,000 per annum', 800_000, 1_200_000, 'INR', 'YEAR'],
@@ -112,16 +119,22 @@ describe('salary text', () => {
     expect(READABLE_CASES.length).toBeGreaterThanOrEqual(60);
   });
 
-  test.each(READABLE_CASES)('%s is read as its range, currency and period', (text, min, max, currency, period, estimated = false) => {
-    expect(parseSalaryText(text)).toEqual({ ok: true, salary: { min, max, currency, period, estimated } });
-  });
+  test.each(READABLE_CASES)(
+    '%s is read as its range, currency and period',
+    (text, min, max, currency, period, estimated = false) => {
+      expect(parseSalaryText(text)).toEqual({ ok: true, salary: { min, max, currency, period, estimated } });
+    },
+  );
 
   test.each(UNREADABLE)('%s gives no salary, reason %s', (text, reason) => {
     expect(parseSalaryText(text)).toEqual({ ok: false, reason });
   });
 
-  test('text without a currency takes the row\'s stated currency', () => {
-    expect(parseSalaryText('40k-50k', 'EUR')).toEqual({ ok: true, salary: { min: 40_000, max: 50_000, currency: 'EUR', period: 'YEAR', estimated: false } });
+  test("text without a currency takes the row's stated currency", () => {
+    expect(parseSalaryText('40k-50k', 'EUR')).toEqual({
+      ok: true,
+      salary: { min: 40_000, max: 50_000, currency: 'EUR', period: 'YEAR', estimated: false },
+    });
   });
 
   test('months are only /mo, per month, a month, monthly: an m after a number is millions', () => {

@@ -1,4 +1,9 @@
-import { normalizeTitle, parseTitleRules, TitleClassifier, TitleRulesError } from '../../../src/importer/raw/title-rules.ts';
+import {
+  normalizeTitle,
+  parseTitleRules,
+  TitleClassifier,
+  TitleRulesError,
+} from '../../../src/importer/raw/title-rules.ts';
 
 const rules = parseTitleRules(
   [
@@ -37,11 +42,18 @@ describe('roles from titles', () => {
     [{ role: 'x' }, /rules\.json: rule 1 \(role x\): "include" is required/],
     ['not a list', /must be a JSON list of rules/],
     [[{ role: 'Data Scientist', include: ['a'] }], /rule 1: "role" must be a role slug/],
-    [[{ role: 'a', include: ['a'] }, { role: 'b', include: [] }], /rule 2 \(role b\): "include" must not be empty/],
+    [
+      [
+        { role: 'a', include: ['a'] },
+        { role: 'b', include: [] },
+      ],
+      /rule 2 \(role b\): "include" must not be empty/,
+    ],
     [[{ role: 'a', include: ['a'], exclude: 'b' }], /rule 1 \(role a\): "exclude" must be a list/],
     [[{ role: 'a', include: ['a'], includes: ['b'] }], /rule 1 \(role a\): unknown key "includes"/],
   ])('a rules file that is not a list of rules is refused, naming the rule: %j', (value, message) => {
-    const parse = (): unknown => parseTitleRules(Array.isArray(value) || typeof value === 'string' ? value : [value], 'rules.json');
+    const parse = (): unknown =>
+      parseTitleRules(Array.isArray(value) || typeof value === 'string' ? value : [value], 'rules.json');
     expect(parse).toThrow(TitleRulesError);
     expect(parse).toThrow(message);
   });
