@@ -5,6 +5,22 @@ import pg from 'pg';
 pg.types.setTypeParser(pg.types.builtins.NUMERIC, (v) => Number.parseFloat(v));
 pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number.parseInt(v, 10));
 
+/** Errors that src/db saw come from a lost or unreachable connection (see createPool). */
+const CONNECTION_FAILURES = new WeakSet<object>();
+
+function markConnectionFailure(error: unknown): void {
+  if (error !== null && typeof error === 'object') CONNECTION_FAILURES.add(error);
+}
+
+/**
+ * True when the error came from a connection that was lost or could not be opened: a statement
+ * on a client whose connection ended, or a pool that could not connect. Told by what the pool's
+ * clients saw (their 'error' and 'end' events), since pg gives such errors no code.
+ */
+export function isConnectionFailure(error: unknown): boolean {
+  return error !== null && typeof error === 'object' && CONNECTION_FAILURES.has(error);
+}
+
 /**
  * Counts every SQL statement sent through a pool: the N+1 tests and the metrics read it.
  * `count` holds the statements that do work; `control` the transaction control of read
@@ -75,6 +91,8 @@ export function createPool(
   const statementTimeout =
     options.statementTimeoutMs === undefined ? {} : { statement_timeout: Math.floor(options.statementTimeoutMs) };
   class TimedClient extends pg.Client {
+    /** Set once the connection is gone (an 'error' or 'end' event, or end() called). */
+    private lost = false;
     constructor(config?: string | pg.ClientConfig) {
       super({
         ...(typeof config === 'string' ? { connectionString: config } : config),
@@ -83,7 +101,32 @@ export function createPool(
       });
       // A checked-out client whose server goes away between two statements emits 'error'; the
       // next statement reports it, so the event itself must not crash the process.
-      this.on('error', () => undefined);
+      this.on('error', (error: Error) => {
+        this.lost = true;
+        markConnectionFailure(error);
+      });
+      this.on('end', () => {
+        this.lost = true;
+      });
+      // pg's errors for a lost connection carry no code ("Connection terminated unexpectedly",
+      // "... is not queryable"): a statement that fails once the connection is gone is marked as a
+      // connection failure here, by what the client saw, not by its message. (pg rejects pending
+      // statements on a later tick than the 'error' event that sets the flag.)
+      const query = this.query.bind(this) as (...args: unknown[]) => unknown;
+      this.query = ((...args: unknown[]) => {
+        const result = query(...args);
+        if (!(result instanceof Promise)) return result;
+        return result.catch((error: unknown) => {
+          if (this.lost) markConnectionFailure(error);
+          throw error;
+        });
+      }) as typeof this.query;
+    }
+    override end(): Promise<void>;
+    override end(callback: (err: Error) => void): void;
+    override end(callback?: (err: Error) => void): Promise<void> | void {
+      this.lost = true;
+      return callback ? super.end(callback) : super.end();
     }
   }
   // A short connect timeout makes queries fail fast (SERVICE_UNAVAILABLE) while the database is
@@ -117,11 +160,16 @@ export function createPool(
     // setTimeout may fire a millisecond early.
     if (!queued || waitedMs < poolWaitMs - 5) {
       // A pool being closed refuses new clients: that says nothing about the server.
-      if (!pool.ending) reachability.lastConnectFailedAt = Date.now();
+      if (!pool.ending) {
+        reachability.lastConnectFailedAt = Date.now();
+        markConnectionFailure(error);
+      }
       return error;
     }
     // A full pool whose last connection attempt failed is waiting on a dead server, not a busy one.
-    return reachability.lastConnectFailedAt !== null ? error : new PoolOverloadedError(poolWaitMs);
+    if (reachability.lastConnectFailedAt === null) return new PoolOverloadedError(poolWaitMs);
+    markConnectionFailure(error);
+    return error;
   };
   const connect = pool.connect.bind(pool) as (
     cb?: (err: Error | undefined, client?: pg.PoolClient, done?: (release?: unknown) => void) => void,

@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { UNCOUNTED_QUERY, type CountedClient, type StatementCounter } from './pool.ts';
+import { isConnectionFailure, UNCOUNTED_QUERY, type CountedClient, type StatementCounter } from './pool.ts';
 
 /**
  * What the statements of src/stats and src/catalog need: one query method. A pg.Pool, a pool
@@ -353,26 +353,24 @@ function isTimeout(error: unknown): boolean {
   return error instanceof StatementTimeoutError || (error as { code?: unknown } | null)?.code === QUERY_CANCELED;
 }
 
+const SOCKET_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH']);
+
 /** After a client-side timeout the connection is in an unknown state: it is closed, not reused. */
 function isConnectionLost(error: Error): boolean {
   return (
     error instanceof StatementTimeoutError ||
     error instanceof RequestAbortedError ||
     error instanceof ReplicaLostError ||
-    /Connection terminated|ECONNRESET/.test(error.message)
+    isConnectionFailure(error) ||
+    (error as { code?: unknown }).code === 'ECONNRESET'
   );
 }
 
 /** The server went away (shut down, crashed, network cut), as opposed to an error in a statement. */
 function isConnectionError(error: unknown): boolean {
-  const e = error as { code?: unknown; message?: unknown } | null;
+  const e = error as { code?: unknown } | null;
   const code = typeof e?.code === 'string' ? e.code : '';
-  // Class 08 (connection exception), 57P01..57P03 (admin shutdown, crash shutdown, cannot connect now).
-  return (
-    code.startsWith('08') ||
-    /^57P0[123]$/.test(code) ||
-    /Connection terminated|ECONNRESET|ECONNREFUSED|EPIPE|timeout exceeded when trying to connect|not queryable/.test(
-      String(e?.message ?? ''),
-    )
-  );
+  // Class 08 (connection exception), 57P01..57P03 (admin shutdown, crash shutdown, cannot connect
+  // now), the socket's own codes, and what the pool's clients saw (src/db/pool.ts).
+  return code.startsWith('08') || /^57P0[123]$/.test(code) || SOCKET_CODES.has(code) || isConnectionFailure(error);
 }

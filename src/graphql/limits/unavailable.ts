@@ -3,6 +3,7 @@
  * adapter and Prisma itself raise, so that clients get SERVICE_UNAVAILABLE (retry later)
  * instead of an internal error while PostgreSQL restarts or the network fails.
  */
+import { isConnectionFailure } from '../../db/pool.ts';
 
 /** Socket-level codes from Node's net module. */
 const SOCKET_CODES = new Set([
@@ -24,9 +25,6 @@ const SQLSTATE = /^(08\d{3}|08P01|57P0[123]|53300)$/;
 
 /** Prisma: P1001 can't reach, P1002 timed out, P1017 server closed the connection, P2024 pool timeout. */
 const PRISMA_CODES = new Set(['P1001', 'P1002', 'P1017', 'P2024']);
-
-const MESSAGES =
-  /(Connection terminated|timeout exceeded when trying to connect|Can't reach database server|Server has closed the connection|terminating connection due to administrator command|the database system is (starting up|shutting down|in recovery mode)|Client has encountered a connection error|connect ECONNREFUSED|Connection refused|DatabaseNotReachable|ConnectionClosed|SocketTimeout)/i;
 
 /** Codes of src/db: a statement that ran out of time, a pool wait that ran out, a client that left. */
 const BUSY_CODES: Record<string, DatabaseTrouble> = {
@@ -80,7 +78,8 @@ export function isDatabaseUnavailable(error: unknown, seen = new Set<unknown>())
     /^(DatabaseNotReachable|ConnectionClosed|SocketTimeout|TooManyConnections)$/.test(e.kind)
   )
     return true;
-  if (typeof e.message === 'string' && MESSAGES.test(e.message)) return true;
+  // pg's errors for a lost connection have no code: src/db/pool.ts marks them by what its clients saw.
+  if (isConnectionFailure(error)) return true;
   const inner = [e.originalError, e.cause, e.meta, e.thrownValue, ...(Array.isArray(e.errors) ? e.errors : [])];
   return inner.some((next) => isDatabaseUnavailable(next, seen));
 }
