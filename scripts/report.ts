@@ -54,7 +54,10 @@ runCli(async () => {
       // The same page as the server's, with the playground link when the server would show it.
       const playground = (config.PLAYGROUND ?? (config.NODE_ENV === 'production' ? 'off' : 'graphiql')) !== 'off';
       process.stdout.write(renderRolePage(data.role, { playground, view }));
-    } else process.stdout.write(renderMarkdown(data.role) + '\n');
+    } else {
+      // Byte for byte the page (the seed has no final newline); a terminal gets one for its prompt.
+      process.stdout.write(renderMarkdown(data.role) + (process.stdout.isTTY ? '\n' : ''));
+    }
   } finally {
     await db.close();
   }

@@ -59,7 +59,7 @@ describe('seed and report', () => {
     const run = await runScript('scripts/report.ts', ['backend-developer'], { DATABASE_URL: db.url });
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
-    expect(run.stdout.trimEnd()).toBe(EXPECTED.trimEnd());
+    expect(run.stdout).toBe(EXPECTED);
   });
 
   it('a fourth posting (100000 USD a year, degree required, new employer) changes the page to 4 openings, $91600 and 50%', async () => {
