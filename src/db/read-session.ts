@@ -322,7 +322,9 @@ export class ReadSession implements Queryable {
     let failure: Error;
     if (this.signal?.aborted) failure = new RequestAbortedError();
     else if (isTimeout(error)) failure = new StatementTimeoutError(this.settings.statementTimeoutMs, { cause: error });
-    else failure = error instanceof Error ? error : new Error(String(error));
+    // An error of Node's own realm is no `instanceof Error` inside a VM context (Jest): error-like
+    // objects are kept as they are, with their codes; anything else keeps itself as the cause.
+    else failure = isErrorLike(error) ? error : new Error(String(error), { cause: error });
     if (!this.failure) this.failure = failure;
     return failure;
   }
@@ -351,6 +353,13 @@ export class ReadSession implements Queryable {
  */
 function isTimeout(error: unknown): boolean {
   return error instanceof StatementTimeoutError || (error as { code?: unknown } | null)?.code === QUERY_CANCELED;
+}
+
+function isErrorLike(error: unknown): error is Error {
+  return (
+    error instanceof Error ||
+    (typeof error === 'object' && error !== null && typeof (error as Error).message === 'string')
+  );
 }
 
 const SOCKET_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH']);

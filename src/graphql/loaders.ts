@@ -71,7 +71,8 @@ function groupedLoader<K extends { id: number }, V>(
             const byId = new Map(ids.map((id, i) => [id, values[i] as V]));
             for (const i of indexes) results[i] = byId.get((keys[i] as K).id) as V;
           } catch (error) {
-            for (const i of indexes) results[i] = error instanceof Error ? error : new Error(String(error));
+            for (const i of indexes)
+              results[i] = error instanceof Error ? error : new Error(String(error), { cause: error });
           }
         }),
       );
