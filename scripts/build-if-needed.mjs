@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 
 const root = path.resolve(import.meta.dirname ?? path.dirname(new URL(import.meta.url).pathname), '..');
-const shipped = () => fs.existsSync(path.join(root, 'dist/src/main.js'));
+const shipped = () => fs.existsSync(path.join(root, 'dist/main.js'));
 // A production image ships dist/ without the sources' build set-up: run what is there.
 if (!fs.existsSync(path.join(root, 'tsconfig.build.json')) && shipped()) process.exit(0);
 let tsc;
