@@ -3,11 +3,12 @@ import type { SalaryPeriod } from '../domain/field-rules.ts';
 import { loadValidationContext } from './upsert-batch.ts';
 import { dedupeKey, dedupeWindowDays, regroupSql } from './posting-groups.ts';
 import { loadRoleFileRules } from './raw-postings.ts';
+import { postingObservationsSql } from './upsert-postings.ts';
 import { degreeRequiredOf, educationOf, type EducationOrigin } from '../domain/education.ts';
 import { parseSalaryText } from './raw/salary-text.ts';
 import { TitleClassifier, type TitleRule } from './raw/title-rules.ts';
 import { DEFAULT_SALARY_BOUNDS, type SalaryBounds } from '../domain/salary.ts';
-import { amountUsdSql, annualizedSql, midpointSql } from '../db/sql/salary-sql.ts';
+import { amountUsdSql, annualizedSql } from '../db/sql/salary-sql.ts';
 
 /** The stored postings of one batch, as the steps read them. */
 export interface StoredPosting {
@@ -80,17 +81,6 @@ export interface ReprocessSummary {
   seconds: number;
 }
 
-const OBSERVATION_COLUMNS = [
-  'role_id',
-  'source',
-  'amount',
-  'currency',
-  'period',
-  'amount_usd',
-  'observed_at',
-  'country',
-];
-
 /**
  * Brings the salary observation of each posting of $1 in step with the posting, as the import's
  * upsert does (upsert-postings.ts): one observation with the midpoint, annualized and converted
@@ -100,14 +90,7 @@ const syncObservationsSql = `WITH p AS (SELECT * FROM posting WHERE id = ANY($1:
      dropped AS (
        DELETE FROM salary_observation o USING p WHERE o.posting_id = p.id AND p.salary_min IS NULL AND p.salary_max IS NULL
      )
-     INSERT INTO salary_observation AS o (posting_id, external_id, ${OBSERVATION_COLUMNS.join(', ')})
-     SELECT p.id, NULL, p.role_id, p.source, a.amount, p.salary_currency, p.salary_period,
-            ${amountUsdSql('a.amount', 'p.salary_currency', 'p.posted_at')}, p.posted_at, p.country
-     FROM p CROSS JOIN LATERAL (SELECT ${annualizedSql(midpointSql('p.salary_min', 'p.salary_max'), 'p.salary_period')} AS amount) a
-     WHERE p.salary_min IS NOT NULL OR p.salary_max IS NOT NULL
-     ON CONFLICT (posting_id) DO UPDATE SET ${OBSERVATION_COLUMNS.map((c) => `${c} = EXCLUDED.${c}`).join(', ')}
-     WHERE (${OBSERVATION_COLUMNS.map((c) => `o.${c}`).join(', ')})
-           IS DISTINCT FROM (${OBSERVATION_COLUMNS.map((c) => `EXCLUDED.${c}`).join(', ')})`;
+     ${postingObservationsSql('p')}`;
 
 /**
  * Classifies again by the current title rules (--roles first, then data/roles/*.json) the

@@ -92,6 +92,23 @@ const OBSERVATION_COLUMNS = [
 ];
 
 /**
+ * Inserts or updates the salary observation of each posting `p` (a CTE or table of posting rows)
+ * that has a salary: the midpoint, annualized and converted at the rate of postedAt, under the
+ * posting's role. The import's upsert and npm run reprocess both keep observations with it.
+ */
+export function postingObservationsSql(p: string): string {
+  const amount = annualizedSql(midpointSql(`${p}.salary_min`, `${p}.salary_max`), `${p}.salary_period`);
+  return `INSERT INTO salary_observation AS o (posting_id, external_id, ${OBSERVATION_COLUMNS.join(', ')})
+       SELECT ${p}.id, NULL, ${p}.role_id, ${p}.source, a.amount, ${p}.salary_currency, ${p}.salary_period,
+              ${amountUsdSql('a.amount', `${p}.salary_currency`, `${p}.posted_at`)}, ${p}.posted_at, ${p}.country
+       FROM ${p} CROSS JOIN LATERAL (SELECT ${amount} AS amount) a
+       WHERE ${p}.salary_min IS NOT NULL OR ${p}.salary_max IS NOT NULL
+       ON CONFLICT (posting_id) DO UPDATE SET ${OBSERVATION_COLUMNS.map((c) => `${c} = EXCLUDED.${c}`).join(', ')}
+       WHERE (${OBSERVATION_COLUMNS.map((c) => `o.${c}`).join(', ')})
+             IS DISTINCT FROM (${OBSERVATION_COLUMNS.map((c) => `EXCLUDED.${c}`).join(', ')})`;
+}
+
+/**
  * The statements that upsert the staged postings (one batch, keys already unique) and keep their
  * salary observations in step; the last one returns the counts (inserted, updated):
  * - missing roles and employers are created first;
@@ -108,7 +125,6 @@ export function upsertPostingsSql(stagingTable: string): string[] {
 
 /** upsertPostingsSql's statements in two steps: the upserts, then the regrouping (timed apart by the importer). */
 export function upsertPostingsSteps(stagingTable: string): { upsert: string[]; group: string[] } {
-  const amount = annualizedSql(midpointSql('up.salary_min', 'up.salary_max'), 'up.salary_period');
   const upsert = `WITH up AS (
        INSERT INTO posting AS p (source, external_id, ${POSTING_COLUMNS.join(', ')})
        SELECT s.source, s.external_id, r.id, e.id, s.title, s.location, s.country, s.remote, s.salary_min, s.salary_max,
@@ -133,14 +149,7 @@ export function upsertPostingsSteps(stagingTable: string): { upsert: string[]; g
        WHERE o.posting_id = up.id AND NOT up.inserted AND up.salary_min IS NULL AND up.salary_max IS NULL
      ),
      observed AS (
-       INSERT INTO salary_observation AS o (posting_id, external_id, ${OBSERVATION_COLUMNS.join(', ')})
-       SELECT up.id, NULL, up.role_id, up.source, a.amount, up.salary_currency, up.salary_period,
-              ${amountUsdSql('a.amount', 'up.salary_currency', 'up.posted_at')}, up.posted_at, up.country
-       FROM up CROSS JOIN LATERAL (SELECT ${amount} AS amount) a
-       WHERE up.salary_min IS NOT NULL OR up.salary_max IS NOT NULL
-       ON CONFLICT (posting_id) DO UPDATE SET ${OBSERVATION_COLUMNS.map((c) => `${c} = EXCLUDED.${c}`).join(', ')}
-       WHERE (${OBSERVATION_COLUMNS.map((c) => `o.${c}`).join(', ')})
-             IS DISTINCT FROM (${OBSERVATION_COLUMNS.map((c) => `EXCLUDED.${c}`).join(', ')})
+       ${postingObservationsSql('up')}
      )
      SELECT count(*) FILTER (WHERE inserted)::int AS inserted, count(*) FILTER (WHERE NOT inserted)::int AS updated FROM up`;
   // Each employer of the batch is then named by the most frequent spelling of its postings (on a tie, the earliest).
