@@ -5,6 +5,18 @@ import pg from 'pg';
 pg.types.setTypeParser(pg.types.builtins.NUMERIC, (v) => Number.parseFloat(v));
 pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number.parseInt(v, 10));
 
+/** Socket-level codes from Node's net module: the server cannot be reached or the connection broke. */
+export const SOCKET_ERROR_CODES: ReadonlySet<string> = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EPIPE',
+]);
+
 /** Errors that src/db saw come from a lost or unreachable connection (see createPool). */
 const CONNECTION_FAILURES = new WeakSet<object>();
 

@@ -1,5 +1,11 @@
 import pg from 'pg';
-import { isConnectionFailure, UNCOUNTED_QUERY, type CountedClient, type StatementCounter } from './pool.ts';
+import {
+  isConnectionFailure,
+  SOCKET_ERROR_CODES,
+  UNCOUNTED_QUERY,
+  type CountedClient,
+  type StatementCounter,
+} from './pool.ts';
 
 /**
  * What the statements of src/stats and src/catalog need: one query method. A pg.Pool, a pool
@@ -362,8 +368,6 @@ function isErrorLike(error: unknown): error is Error {
   );
 }
 
-const SOCKET_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH']);
-
 /** After a client-side timeout the connection is in an unknown state: it is closed, not reused. */
 function isConnectionLost(error: Error): boolean {
   return (
@@ -381,5 +385,7 @@ function isConnectionError(error: unknown): boolean {
   const code = typeof e?.code === 'string' ? e.code : '';
   // Class 08 (connection exception), 57P01..57P03 (admin shutdown, crash shutdown, cannot connect
   // now), the socket's own codes, and what the pool's clients saw (src/db/pool.ts).
-  return code.startsWith('08') || /^57P0[123]$/.test(code) || SOCKET_CODES.has(code) || isConnectionFailure(error);
+  return (
+    code.startsWith('08') || /^57P0[123]$/.test(code) || SOCKET_ERROR_CODES.has(code) || isConnectionFailure(error)
+  );
 }

@@ -3,19 +3,7 @@
  * adapter and Prisma itself raise, so that clients get SERVICE_UNAVAILABLE (retry later)
  * instead of an internal error while PostgreSQL restarts or the network fails.
  */
-import { isConnectionFailure } from '../../db/pool.ts';
-
-/** Socket-level codes from Node's net module. */
-const SOCKET_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EPIPE',
-]);
+import { isConnectionFailure, SOCKET_ERROR_CODES } from '../../db/pool.ts';
 
 /**
  * PostgreSQL SQLSTATEs: class 08 (connection exception), 57P01..57P03 (admin shutdown, crash
@@ -71,7 +59,10 @@ export function isDatabaseUnavailable(error: unknown, seen = new Set<unknown>())
     /** graphql-js wraps a thrown non-Error (pg-pool rejects with a plain object at times) as NonErrorThrown. */
     thrownValue?: unknown;
   };
-  if (typeof e.code === 'string' && (SOCKET_CODES.has(e.code) || SQLSTATE.test(e.code) || PRISMA_CODES.has(e.code)))
+  if (
+    typeof e.code === 'string' &&
+    (SOCKET_ERROR_CODES.has(e.code) || SQLSTATE.test(e.code) || PRISMA_CODES.has(e.code))
+  )
     return true;
   if (
     typeof e.kind === 'string' &&
