@@ -1,5 +1,5 @@
 import type { SalaryPeriod, Seniority } from '../domain/field-rules.ts';
-import { regroupSql } from '../importer/posting-groups.ts';
+import { regroup } from '../importer/posting-groups.ts';
 import { parseSalaryText } from '../importer/raw/salary-text.ts';
 import type { PostingRecord } from './posting-record.ts';
 import { postingsByIds } from './postings.ts';
@@ -197,9 +197,7 @@ export async function deletePosting(db: WriteDatabase, id: number | null): Promi
         // The postings left under its key: their groups (the deleted one's among them) are walked again.
         const touched =
           'SELECT p.id, p.group_id, p.employer_id, p.dedupe_key FROM posting p WHERE p.employer_id = $1 AND p.dedupe_key = $2';
-        // Some of the steps take no parameters (SET LOCAL jit = off).
-        for (const sql of regroupSql(touched))
-          await client.query(sql, sql.includes('$1') ? [deleted.employer_id, deleted.dedupe_key] : []);
+        await regroup(client, touched, [deleted.employer_id, deleted.dedupe_key]);
       }
       await client.query('COMMIT');
       return { deletedId: id, userErrors: [] };

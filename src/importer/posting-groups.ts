@@ -1,3 +1,4 @@
+import type pg from 'pg';
 import { loadConfig } from '../config.ts';
 import type { StageColumn } from './staging-table.ts';
 
@@ -173,6 +174,24 @@ export function regroupSql(touched: string, windowDays: number = dedupeWindowDay
   FROM wanted w
   WHERE p.id = ANY(ARRAY(SELECT id FROM wanted)) AND p.id = w.id`;
   return [lock, 'SET LOCAL jit = off', regroup];
+}
+
+/**
+ * Runs regroupSql's steps for the postings `touched` selects with `params` (the SET LOCAL step
+ * takes none), in the caller's transaction, and returns how many postings were updated.
+ */
+export async function regroup(
+  client: pg.ClientBase,
+  touched: string,
+  params: unknown[],
+  windowDays: number = dedupeWindowDays(),
+): Promise<number> {
+  let changed = 0;
+  for (const sql of regroupSql(touched, windowDays)) {
+    const result = await client.query(sql, sql.includes('$1') ? params : []);
+    if (result.command === 'UPDATE') changed += result.rowCount ?? 0;
+  }
+  return changed;
 }
 
 /**

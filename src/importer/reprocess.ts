@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import type { SalaryPeriod } from '../domain/field-rules.ts';
 import { loadValidationContext } from './upsert-batch.ts';
-import { dedupeKey, dedupeWindowDays, regroupSql } from './posting-groups.ts';
+import { dedupeKey, dedupeWindowDays, regroup } from './posting-groups.ts';
 import { loadRoleFileRules } from './raw-postings.ts';
 import { postingObservationsSql } from './upsert-postings.ts';
 import { degreeRequiredOf, educationOf, type EducationOrigin } from '../domain/education.ts';
@@ -257,12 +257,7 @@ export const regroupStep: ReprocessStep = {
   async run(client, batch, options) {
     const ids = batch.map((p) => p.id);
     const touched = `SELECT p.id, p.group_id, p.employer_id, p.dedupe_key FROM posting p WHERE p.id = ANY($1::int[])`;
-    let changed = 0;
-    for (const sql of regroupSql(touched, options.windowDays ?? dedupeWindowDays())) {
-      const result = sql.includes('$1') ? await client.query(sql, [ids]) : await client.query(sql);
-      if (result.command === 'UPDATE') changed += result.rowCount ?? 0;
-    }
-    return changed;
+    return regroup(client, touched, [ids], options.windowDays ?? dedupeWindowDays());
   },
 };
 
