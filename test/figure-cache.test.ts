@@ -117,6 +117,27 @@ describe('concurrent misses of one figure', () => {
   });
 });
 
+describe("a figure that time does not change (a role's sources)", () => {
+  it('stays cached past the next instant at which a posting opens or closes, until a write changes the version', async () => {
+    const cache = new FigureCache(100);
+    let calls = 0;
+    const load = async (ids: number[]) => {
+      calls += 1;
+      return ids.map((id) => id + calls);
+    };
+    const at =
+      (asOf: number, version = '7') =>
+      async () => ({ version, asOf, next: 1000 });
+    expect(await cachedFigures(cache, at(100), 'timeless', [1], load, undefined, false)).toEqual([2]);
+    expect(await cachedFigures(cache, at(5000), 'timeless', [1], load, undefined, false)).toEqual([2]);
+    expect(calls).toBe(1);
+    expect(await cachedFigures(cache, at(5000, '8'), 'timeless', [1], load, undefined, false)).toEqual([3]);
+    // A figure that follows time is computed again past the instant.
+    expect(await cachedFigures(cache, at(100), 'timed', [1], load)).toEqual([4]);
+    expect(await cachedFigures(cache, at(5000), 'timed', [1], load)).toEqual([5]);
+  });
+});
+
 describe('the figure cache', () => {
   let db: TestDatabase;
   let server: RunningServer;

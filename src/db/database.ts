@@ -152,7 +152,12 @@ export async function openDatabase(options: OpenOptions): Promise<Database> {
   }
   // The embedded database keeps its own work_mem (WebAssembly memory is small).
   const workMem = embedded ? undefined : options.workMem;
-  const sessionSettings: ReadSessionSettings = { statementTimeoutMs, cancelUrl: embedded ? undefined : url, workMem };
+  const sessionSettings: ReadSessionSettings = {
+    statementTimeoutMs,
+    cancelUrl: embedded ? undefined : url,
+    workMem,
+    jitOff: !embedded,
+  };
   const serverUrl = url;
   return {
     pool,

@@ -40,6 +40,12 @@ export interface ReadSessionSettings {
    * the figures' groupings and percentiles sort, and at PostgreSQL's 4 MB they spill to disk.
    */
   workMem?: string;
+  /**
+   * SET LOCAL jit = off in every read transaction (PostgreSQL servers; PGlite has no JIT): the
+   * figures' statements run in milliseconds, and their cost estimates (CTEs the planner cannot
+   * size) made PostgreSQL spend 30 ms and more compiling them.
+   */
+  jitOff?: boolean;
 }
 
 /** A statement of the session ran out of time (statement_timeout, or no answer at all from the server). */
@@ -271,8 +277,9 @@ export class ReadSession implements Queryable {
     try {
       const ms = Math.floor(this.settings.statementTimeoutMs);
       const workMem = this.settings.workMem ? `; SET LOCAL work_mem = '${this.settings.workMem}'` : '';
+      const jit = this.settings.jitOff ? '; SET LOCAL jit = off' : '';
       const extra = this.beginQuery ? `; ${this.beginQuery}` : '';
-      const begin = `BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET LOCAL statement_timeout = ${ms}${workMem}${extra}`;
+      const begin = `BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET LOCAL statement_timeout = ${ms}${workMem}${jit}${extra}`;
       this.opening = client;
       this.running += 1;
       let results: unknown;

@@ -132,7 +132,9 @@ export function createLoaders(pool: ReadSession, catalog: RoleCatalog, asOf: Dat
     ids: number[],
     load: (ids: number[]) => Promise<V[]>,
     until?: (asOf: number) => number,
-  ): Promise<V[]> => (figureCache ? cachedFigures(figureCache, window, kind, ids, load, until) : load(ids));
+    followsTime = true,
+  ): Promise<V[]> =>
+    figureCache ? cachedFigures(figureCache, window, kind, ids, load, until, followsTime) : load(ids);
   // Converting into a currency other than USD uses the rate of the request's UTC day.
   const salaryUntil = (currency: string) => (currency === 'USD' ? undefined : nextUtcDay);
   return {
@@ -147,10 +149,19 @@ export function createLoaders(pool: ReadSession, catalog: RoleCatalog, asOf: Dat
     ),
     responsibility: byId<Responsibility | null>((ids) => catalog.responsibilitiesByIds(ids)),
     careerStep: byId<CareerStep | null>((ids) => catalog.careerStepsByIds(ids)),
-    roleSources: byId<SourceRecord[]>(async (ids) =>
-      groupByRole(
-        ids,
-        (await sourcesOf(pool, ids)).map((r) => ({ ...r, roleId: r.roleId as number })),
+    // Every posting of the role, whatever its dates: only a write changes it (at 1M postings it
+    // read 222k rows, 85 ms, on every role page).
+    roleSources: byId<SourceRecord[]>((ids) =>
+      cached(
+        'role-sources',
+        [...ids],
+        async (missing) =>
+          groupByRole(
+            missing,
+            (await sourcesOf(pool, missing)).map((r) => ({ ...r, roleId: r.roleId as number })),
+          ),
+        undefined,
+        false,
       ),
     ),
     responsibilities: byId<Responsibility[]>(async (ids) => groupByRole(ids, await catalog.responsibilitiesOf(ids))),

@@ -166,7 +166,9 @@ export function nextPeriodStart(ms: number, interval: TrendInterval): number {
 /**
  * `load` for the ids whose figure (`kind`: the figure and its arguments) is not cached for the
  * window; the cached ones from the cache. Each computed figure is stored until min(window.next,
- * `until`), `until` being a bound of the figure's own (a period or day boundary), if any.
+ * `until`), `until` being a bound of the figure's own (a period or day boundary), if any. A
+ * figure that time does not change (`followsTime` false: counts of every posting, whatever its
+ * dates) is stored until `until` alone, so only a write (a new data version) ends it.
  */
 export async function cachedFigures<V>(
   cache: FigureCache,
@@ -175,8 +177,10 @@ export async function cachedFigures<V>(
   ids: readonly number[],
   load: (ids: number[]) => Promise<V[]>,
   until: (asOf: number) => number = () => Number.POSITIVE_INFINITY,
+  followsTime = true,
 ): Promise<V[]> {
-  const w = await window();
+  const opened = await window();
+  const w = followsTime ? opened : { ...opened, next: Number.POSITIVE_INFINITY };
   const key = (id: number) => `${kind}#${id}`;
   const results: V[] = new Array(ids.length);
   const missing: number[] = [];

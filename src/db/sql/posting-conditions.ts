@@ -53,11 +53,13 @@ const openSql = (m: string, asOf: string) =>
 
 /**
  * Whether the group whose earliest member is `p` is open: any member is. A group of one is
- * read from its own row; a larger one probes its members through the group_id index.
+ * read from its own row; a larger one probes its members through the group_id index. A scalar
+ * subquery, not EXISTS: PostgreSQL would turn an EXISTS into a hashed subplan that reads every
+ * open posting of the table (1M rows at 1M postings) to answer for a role's few groups.
  */
 export function groupOpenSql(p: string, asOf: string): string {
   return `(CASE WHEN ${p}.group_size = 1 THEN ${openSql(p, asOf)}
-    ELSE EXISTS (SELECT 1 FROM posting gm WHERE gm.group_id = ${p}.id AND ${openSql('gm', asOf)}) END)`;
+    ELSE (SELECT count(*) > 0 FROM posting gm WHERE gm.group_id = ${p}.id AND ${openSql('gm', asOf)}) END)`;
 }
 
 /**
