@@ -1,5 +1,6 @@
 /**
- * npm run bench:scale -- --rows N [--rounds N] [--duration S] [--connections N] [--baseline DIR]
+ * npm run bench:scale -- --rows N [--rounds N] [--duration S] [--connections N] [--baseline DIR] [--keep]
+ * npm run bench:scale -- --database URL [...]  (a database an earlier --keep run left: no generation, no import)
  *
  * Generates N postings over 50 roles (Zipf: the first role gets 22% of them), imports them into
  * a new database on DATABASE_URL's server, runs VACUUM ANALYZE, and then measures in one run,
@@ -18,6 +19,12 @@
  * into .bench/postgraphile (git ignores it) the first time. `--baseline DIR` also measures the
  * service of another checkout (e.g. `git archive <commit> | tar -x -C DIR`, with node_modules
  * linked), over the same database, in the same rounds: before/after in one run.
+ *
+ * The service runs as `npm start` runs it: compiled (dist/main.js, built first when out of date),
+ * so its memory is the production figure, not that of the TypeScript loader. `--keep` leaves the
+ * imported database in place and prints its URL; `--database URL` measures such a database
+ * again (each run adds the 5 postings of its after-a-write probe), e.g. to run 10M postings once
+ * and measure it more than once.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -43,7 +50,7 @@ const PEER_PACKAGES = [
 ];
 const ROLES = 50;
 const USAGE =
-  'usage: npm run bench:scale -- --rows N [--rounds N] [--duration SECONDS] [--connections N] [--baseline DIR]';
+  'usage: npm run bench:scale -- (--rows N [--keep] | --database URL) [--rounds N] [--duration SECONDS] [--connections N] [--baseline DIR]';
 
 function usageError(option: string, value: string, rule: string): never {
   process.stderr.write(`bench:scale: ${option} ${JSON.stringify(value)} ${rule}\n${USAGE}\n`);
@@ -153,6 +160,22 @@ async function startService(
   };
 }
 
+/** Brings a checkout's dist/ up to date as `npm start` does (a checkout without the build step runs from its sources). */
+function buildService(dir: string): void {
+  const build = path.join(dir, 'scripts', 'build-if-needed.mjs');
+  if (!fs.existsSync(build)) return;
+  const result = spawnSync(process.execPath, [build], { cwd: dir, stdio: 'inherit' });
+  if (result.status !== 0) throw new Error(`building ${dir} failed`);
+}
+
+/** What `npm start` runs in a checkout: dist/main.js, or src/main.ts through tsx where there is no build (older commits). */
+function serviceArgs(dir: string): string[] {
+  return fs.existsSync(path.join(dir, 'dist', 'main.js')) &&
+    fs.existsSync(path.join(dir, 'scripts', 'build-if-needed.mjs'))
+    ? ['dist/main.js']
+    : ['--import', 'tsx', 'src/main.ts'];
+}
+
 function rssMb(pid: number | undefined): number {
   try {
     const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
@@ -225,7 +248,9 @@ async function main(): Promise<number> {
     .description(
       'Latency and throughput at N postings over 50 Zipf roles, next to PostGraphile 5 + pg-aggregates (needs DATABASE_URL).',
     )
-    .requiredOption('--rows <n>', 'postings to generate', positive('--rows'))
+    .option('--rows <n>', 'postings to generate', positive('--rows'))
+    .option('--keep', 'keep the imported database (its URL is printed) for a later --database run')
+    .option('--database <url>', 'measure a database a --keep run left, instead of generating and importing')
     .option('--rounds <n>', 'interleaved rounds of single requests', positive('--rounds'), 30)
     .option('--duration <seconds>', 'seconds of each 64-connection load run', positive('--duration'), 10)
     .option('--connections <n>', 'connections of the load runs', positive('--connections'), 64)
@@ -238,14 +263,26 @@ async function main(): Promise<number> {
     return 2;
   }
   const options = program.opts<{
-    rows: number;
+    rows?: number;
+    keep?: boolean;
+    database?: string;
     rounds: number;
     duration: number;
     connections: number;
     baseline?: string;
   }>();
+  if (options.rows === undefined && options.database === undefined) {
+    process.stderr.write(
+      `bench:scale: give --rows N (generate and import) or --database URL (measure a kept database)\n${USAGE}\n`,
+    );
+    return 2;
+  }
+  if (options.rows !== undefined && options.database !== undefined)
+    usageError('--database', options.database, 'measures a database as it is: leave out --rows');
+  if (options.database !== undefined && !/^postgres(ql)?:\/\/[^/]+\/[^/?]+/.test(options.database))
+    usageError('--database', options.database, 'must be a postgresql://host/database URL');
   const server = process.env.DATABASE_URL;
-  if (!server) {
+  if (!server && options.database === undefined) {
     process.stderr.write(
       'bench:scale needs a PostgreSQL server: set DATABASE_URL (it creates and drops its own database there).\n',
     );
@@ -261,14 +298,27 @@ async function main(): Promise<number> {
   let scratch: ScratchDatabase | undefined;
   const services: Service[] = [];
   try {
-    process.stderr.write(`generating ${fmt(options.rows)} postings over ${ROLES} roles ...\n`);
-    await writeGeneratedPostings(file, options.rows, 42, { zipfRoles: ROLES });
-    scratch = await createScratchDatabase(server, 'jobstats_scale');
-    const db = await openDatabase({ url: scratch.url, migrate: true });
-    await seedDatabase(db);
-    const importStarted = process.hrtime.bigint();
-    const summary = await importFile(db, 'postings', file);
-    const importSeconds = Number(process.hrtime.bigint() - importStarted) / 1e9;
+    let databaseUrl: string;
+    let importLine: string;
+    let db: Awaited<ReturnType<typeof openDatabase>>;
+    if (options.rows !== undefined) {
+      process.stderr.write(`generating ${fmt(options.rows)} postings over ${ROLES} roles ...\n`);
+      await writeGeneratedPostings(file, options.rows, 42, { zipfRoles: ROLES });
+      scratch = await createScratchDatabase(server as string, 'jobstats_scale');
+      databaseUrl = scratch.url;
+      db = await openDatabase({ url: databaseUrl, migrate: true });
+      await seedDatabase(db);
+      const importStarted = process.hrtime.bigint();
+      const summary = await importFile(db, 'postings', file);
+      const importSeconds = Number(process.hrtime.bigint() - importStarted) / 1e9;
+      importLine = `import ${importSeconds.toFixed(1)} s (${fmt(summary.inserted / importSeconds)} rows/s)`;
+      process.stderr.write(`imported ${fmt(summary.inserted)} postings in ${importSeconds.toFixed(1)} s\n`);
+    } else {
+      databaseUrl = options.database as string;
+      // Brings a kept database to this checkout's migrations (e.g. a new index) before measuring.
+      db = await openDatabase({ url: databaseUrl, migrate: true });
+      importLine = `database ${databaseUrl.replace(/^.*\//, '')} as an earlier --keep run left it`;
+    }
     await db.pool.query('VACUUM ANALYZE');
     const { rows: sizes } = await db.pool.query<{
       postings: number;
@@ -283,15 +333,15 @@ async function main(): Promise<number> {
     );
     await db.close();
     const size = sizes[0]!;
-    process.stderr.write(
-      `imported ${fmt(summary.inserted)} postings in ${importSeconds.toFixed(1)} s; starting the services ...\n`,
-    );
+    process.stderr.write('building and starting the services ...\n');
+    buildService(ROOT);
+    if (options.baseline) buildService(path.resolve(options.baseline));
 
     const env: Record<string, string> = {};
     for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
     delete env.NODE_OPTIONS;
     Object.assign(env, {
-      DATABASE_URL: scratch.url,
+      DATABASE_URL: databaseUrl,
       HOST: '127.0.0.1',
       NODE_ENV: 'production',
       LOG_LEVEL: 'warn',
@@ -301,7 +351,7 @@ async function main(): Promise<number> {
     const ours = await startService(
       'service',
       process.execPath,
-      ['--import', 'tsx', 'src/main.ts'],
+      serviceArgs(ROOT),
       ROOT,
       env,
       'GraphQL and playground at',
@@ -311,7 +361,7 @@ async function main(): Promise<number> {
       ? await startService(
           'baseline',
           process.execPath,
-          ['--import', 'tsx', 'src/main.ts'],
+          serviceArgs(path.resolve(options.baseline)),
           path.resolve(options.baseline),
           env,
           'GraphQL and playground at',
@@ -490,9 +540,7 @@ async function main(): Promise<number> {
     out.push(
       `bench:scale: ${fmt(size.postings)} postings (largest role "${largest}": ${fmt(size.largest)}, ${fmt(size.open_largest)} open), ${fmt(size.observations)} salary observations, ${ROLES} roles (Zipf)`,
     );
-    out.push(
-      `import ${importSeconds.toFixed(1)} s (${fmt(summary.inserted / importSeconds)} rows/s); ${options.rounds} interleaved rounds; node ${process.version}; ${os.cpus().length} cores`,
-    );
+    out.push(`${importLine}; ${options.rounds} interleaved rounds; node ${process.version}; ${os.cpus().length} cores`);
     out.push('');
     out.push(
       `${pad('single requests', 34)}${pad('server', 14)}${pad('p50 ms', 10)}${pad('p95 ms', 10)}ratio p50 (peer or baseline / service)`,
@@ -532,7 +580,8 @@ async function main(): Promise<number> {
     throw error;
   } finally {
     for (const s of services.reverse()) await s.stop().catch(() => undefined);
-    await scratch?.drop().catch(() => undefined);
+    if (scratch && options.keep) process.stderr.write(`kept the database: --database ${scratch.url}\n`);
+    else await scratch?.drop().catch(() => undefined);
     fs.rmSync(scratchDir, { recursive: true, force: true });
   }
 }
