@@ -36,11 +36,13 @@ import { filterKey, type PostingFilter } from '../domain/posting-filter.ts';
 import {
   loadHistograms,
   loadSalaryFigures,
+  loadSalaryWithHistograms,
   salarySpecKey,
   type HistogramBucket,
   type HistogramSpec,
   type SalaryFigures,
   type SalarySpec,
+  type SalaryWithHistogram,
 } from '../stats/salary-stats.ts';
 import { loadTrends, type TrendInterval, type TrendPointRecord } from '../stats/trend.ts';
 
@@ -101,6 +103,9 @@ export interface SalaryKey {
 export interface HistogramKey extends SalaryKey {
   histogram: HistogramSpec;
 }
+export interface SalaryHistogramKey extends SalaryKey {
+  buckets: number;
+}
 export interface BreakdownKey {
   id: number;
   spec: BreakdownSpec;
@@ -137,6 +142,39 @@ export function createLoaders(pool: ReadSession, catalog: RoleCatalog, asOf: Dat
     figureCache ? cachedFigures(figureCache, window, kind, ids, load, until, followsTime) : load(ids);
   // Converting into a currency other than USD uses the rate of the request's UTC day.
   const salaryUntil = (currency: string) => (currency === 'USD' ? undefined : nextUtcDay);
+  // Salary figures that a statement with a histogram is computing (salaryWithHistogram), by
+  // spec and role: a sibling field asking the same figures without the histogram (the role
+  // page's withOutliers) waits for that statement instead of running its own.
+  const figuresWithHistogram = new Map<string, Promise<SalaryFigures>>();
+  const withHistogram = groupedLoader<SalaryHistogramKey, SalaryWithHistogram>(
+    (k) => `${salarySpecKey(k.spec)}|${k.buckets}`,
+    (ids, k) =>
+      cached(
+        `salary-histogram|${salarySpecKey(k.spec)}|${k.buckets}`,
+        ids,
+        (missing) => loadSalaryWithHistograms(pool, missing, k.spec, k.buckets, asOf),
+        salaryUntil(k.spec.currency),
+      ),
+  );
+  const salaryFigures = groupedLoader<SalaryKey, SalaryFigures>(
+    (k) => salarySpecKey(k.spec),
+    async (ids, k) => {
+      const spec = salarySpecKey(k.spec);
+      const shared = ids.map((id) => figuresWithHistogram.get(`${spec}#${id}`));
+      const rest = ids.filter((_, i) => shared[i] === undefined);
+      const loaded =
+        rest.length === 0
+          ? []
+          : await cached(
+              `salary|${spec}`,
+              rest,
+              (missing) => loadSalaryFigures(pool, missing, k.spec, asOf),
+              salaryUntil(k.spec.currency),
+            );
+      const byId = new Map(rest.map((id, i) => [id, loaded[i] as SalaryFigures]));
+      return Promise.all(ids.map((id, i) => shared[i] ?? (byId.get(id) as SalaryFigures)));
+    },
+  );
   return {
     role: byId<RoleRecord | null>((ids) => catalog.byIds(ids)),
     posting: byId<PostingRecord | null>((ids) => postingsByIds(pool, ids, asOf)),
@@ -176,16 +214,22 @@ export function createLoaders(pool: ReadSession, catalog: RoleCatalog, asOf: Dat
       (ids, k) =>
         cached(`source-mix|${filterKey(k.filter)}`, ids, (missing) => loadSourceMix(pool, missing, k.filter, asOf)),
     ),
-    salaryFigures: groupedLoader<SalaryKey, SalaryFigures>(
-      (k) => salarySpecKey(k.spec),
-      (ids, k) =>
-        cached(
-          `salary|${salarySpecKey(k.spec)}`,
-          ids,
-          (missing) => loadSalaryFigures(pool, missing, k.spec, asOf),
-          salaryUntil(k.spec.currency),
-        ),
-    ),
+    salaryFigures,
+    /** Salary figures with an equal-width histogram of `buckets`, from one statement (the histogram loader is primed with it). */
+    salaryWithHistogram: {
+      load: (key: SalaryHistogramKey): Promise<SalaryWithHistogram> => {
+        const loading = withHistogram.load(key);
+        const figures = loading.then((r) => r.figures);
+        // Its failure reaches the field that loaded it; a sibling that waits on it sees it too.
+        figures.catch(() => undefined);
+        figuresWithHistogram.set(`${salarySpecKey(key.spec)}#${key.id}`, figures);
+        return loading;
+      },
+      clearAll: () => {
+        figuresWithHistogram.clear();
+        withHistogram.clearAll();
+      },
+    },
     histogram: groupedLoader<HistogramKey, HistogramBucket[]>(
       (k) => `${salarySpecKey(k.spec)}|${k.histogram.buckets}|${k.histogram.bucketWidth ?? ''}`,
       (ids, k) =>

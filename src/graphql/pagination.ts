@@ -1,4 +1,10 @@
-import { Kind, type FragmentDefinitionNode, type GraphQLResolveInfo, type SelectionSetNode } from 'graphql';
+import {
+  Kind,
+  type FieldNode,
+  type FragmentDefinitionNode,
+  type GraphQLResolveInfo,
+  type SelectionSetNode,
+} from 'graphql';
 import type { KeysetValue } from '../catalog/postings.ts';
 import { badUserInput } from './errors.ts';
 
@@ -89,15 +95,29 @@ export function decodeCursor(
  * @skip/@include are ignored, so a skipped field only costs the count.
  */
 export function selectsField(info: GraphQLResolveInfo, name: string): boolean {
+  return selectedField(info, name) !== undefined;
+}
+
+/** The first field `name` (by its name, not its alias) the resolver's field selects, through fragments, as selectsField finds it. */
+export function selectedField(info: GraphQLResolveInfo, name: string): FieldNode | undefined {
   const seen = new Set<string>();
-  const visit = (set: SelectionSetNode | undefined): boolean =>
-    (set?.selections ?? []).some((s) => {
-      if (s.kind === Kind.FIELD) return s.name.value === name;
-      if (s.kind === Kind.INLINE_FRAGMENT) return visit(s.selectionSet);
-      if (seen.has(s.name.value)) return false;
-      seen.add(s.name.value);
-      const fragment: FragmentDefinitionNode | undefined = info.fragments[s.name.value];
-      return visit(fragment?.selectionSet);
-    });
-  return info.fieldNodes.some((node) => visit(node.selectionSet));
+  const visit = (set: SelectionSetNode | undefined): FieldNode | undefined => {
+    for (const s of set?.selections ?? []) {
+      let found: FieldNode | undefined;
+      if (s.kind === Kind.FIELD) found = s.name.value === name ? s : undefined;
+      else if (s.kind === Kind.INLINE_FRAGMENT) found = visit(s.selectionSet);
+      else if (!seen.has(s.name.value)) {
+        seen.add(s.name.value);
+        const fragment: FragmentDefinitionNode | undefined = info.fragments[s.name.value];
+        found = visit(fragment?.selectionSet);
+      }
+      if (found) return found;
+    }
+    return undefined;
+  };
+  for (const node of info.fieldNodes) {
+    const found = visit(node.selectionSet);
+    if (found) return found;
+  }
+  return undefined;
 }

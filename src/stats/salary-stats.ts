@@ -244,6 +244,29 @@ export async function loadHistograms(
   const ids = params.add(roleIds, '::int[]');
   const at = params.add(asOf, '::timestamptz');
   const ctes = observationCtes(params, ids, spec, at);
+  const sql = `
+WITH ${ctes},
+range AS (SELECT role_id, min(v) AS lo, max(v) AS hi FROM kept GROUP BY role_id),
+${bucketCtes(params, histogram)}
+SELECT b.role_id, b.n, b.i, b.lower, b.upper, coalesce(t.count, 0) AS count
+FROM bucket b LEFT JOIN tally t ON t.role_id = b.role_id AND t.i = b.i
+ORDER BY b.role_id, b.i`;
+  const { rows } = await hotQuery<BucketRow>(db, sql, params.values);
+  const byRole = new Map<number, HistogramBucket[]>(roleIds.map((id) => [id, []]));
+  for (const r of rows) {
+    if (r.n > MAX_WIDTH_BUCKETS && histogram.bucketWidth !== undefined)
+      throw new TooManyBucketsError(histogram.bucketWidth, r.n);
+    byRole.get(r.role_id)?.push({ lowerBound: r.lower, upperBound: r.upper, count: r.count });
+  }
+  return roleIds.map((id) => byRole.get(id) ?? []);
+}
+
+/**
+ * CTEs layout, bucket and tally of a histogram over `kept` and `range(role_id, lo, hi)`: the
+ * buckets of each role (`buckets` equal-width ones, or of `bucketWidth` on its multiples) and
+ * the observations per bucket.
+ */
+function bucketCtes(params: SqlParams, histogram: HistogramSpec): string {
   const layout =
     histogram.bucketWidth === undefined
       ? (() => {
@@ -258,10 +281,7 @@ export async function loadHistograms(
           return `SELECT role_id, floor(lo / ${w}) * ${w} AS start, floor(hi / ${w}) - floor(lo / ${w}) + 1 AS n,
                          ${w} AS width, hi, false AS equal FROM range`;
         })();
-  const sql = `
-WITH ${ctes},
-range AS (SELECT role_id, min(v) AS lo, max(v) AS hi FROM kept GROUP BY role_id),
-layout AS (${layout}),
+  return `layout AS (${layout}),
 bucket AS (
   SELECT l.role_id, l.n, i, l.start + i * l.width AS lower,
          CASE WHEN l.equal AND i = l.n - 1 THEN l.hi ELSE l.start + (i + 1) * l.width END AS upper
@@ -272,16 +292,63 @@ tally AS (
          CASE WHEN l.width = 0 THEN 0 ELSE greatest(0, least(floor((k.v - l.start) / l.width), l.n - 1, ${MAX_WIDTH_BUCKETS}))::int END AS i,
          count(*)::int AS count
   FROM kept k JOIN layout l USING (role_id) GROUP BY 1, 2
+)`;
+}
+
+export interface SalaryWithHistogram {
+  figures: SalaryFigures;
+  histogram: HistogramBucket[];
+}
+
+/**
+ * Salary figures and an equal-width histogram (`buckets`) of each role for one spec, in one
+ * statement: the observations are read once, and the histogram's range is the figures' min and
+ * max. The same figures and buckets as loadSalaryFigures and loadHistograms (a role page asks
+ * for both). Equal-width buckets only: they cannot fail, so the figures never fail for them.
+ */
+export async function loadSalaryWithHistograms(
+  db: Queryable,
+  roleIds: readonly number[],
+  spec: SalarySpec,
+  buckets: number,
+  asOf: Date,
+): Promise<SalaryWithHistogram[]> {
+  const params = new SqlParams();
+  const ids = params.add(roleIds, '::int[]');
+  const at = params.add(asOf, '::timestamptz');
+  const ctes = observationCtes(params, ids, spec, at);
+  const sql = `
+WITH ${ctes},
+all_counts AS (SELECT role_id, count(*)::int AS n_all FROM obs GROUP BY role_id),
+figures AS (SELECT role_id, ${FIGURE_AGGREGATES} FROM kept GROUP BY role_id),
+range AS (SELECT role_id, min AS lo, max AS hi FROM figures),
+${bucketCtes(params, { buckets })},
+hist AS (
+  SELECT b.role_id, array_agg(b.lower ORDER BY b.i) AS lowers, array_agg(b.upper ORDER BY b.i) AS uppers,
+         array_agg(coalesce(t.count, 0) ORDER BY b.i) AS counts
+  FROM bucket b LEFT JOIN tally t ON t.role_id = b.role_id AND t.i = b.i GROUP BY b.role_id
 )
-SELECT b.role_id, b.n, b.i, b.lower, b.upper, coalesce(t.count, 0) AS count
-FROM bucket b LEFT JOIN tally t ON t.role_id = b.role_id AND t.i = b.i
-ORDER BY b.role_id, b.i`;
-  const { rows } = await hotQuery<BucketRow>(db, sql, params.values);
-  const byRole = new Map<number, HistogramBucket[]>(roleIds.map((id) => [id, []]));
-  for (const r of rows) {
-    if (r.n > MAX_WIDTH_BUCKETS && histogram.bucketWidth !== undefined)
-      throw new TooManyBucketsError(histogram.bucketWidth, r.n);
-    byRole.get(r.role_id)?.push({ lowerBound: r.lower, upperBound: r.upper, count: r.count });
-  }
-  return roleIds.map((id) => byRole.get(id) ?? []);
+SELECT ids.role_id, (SELECT rate FROM target) AS rate,
+       ${figureColumnsSql('a', 'f')}, h.lowers, h.uppers, h.counts
+FROM unnest(${ids}) AS ids(role_id)
+LEFT JOIN all_counts a ON a.role_id = ids.role_id
+LEFT JOIN figures f ON f.role_id = ids.role_id
+LEFT JOIN hist h ON h.role_id = ids.role_id`;
+  type Row = FigureRow & { lowers: number[] | null; uppers: number[] | null; counts: number[] | null };
+  const { rows } = await hotQuery<Row>(db, sql, params.values);
+  if (rows[0] && rows[0].rate === null) throw new UnknownCurrencyError(spec.currency);
+  const byId = new Map(rows.map((r) => [r.role_id, r]));
+  return roleIds.map((id) => {
+    const r = byId.get(id);
+    if (!r) throw new Error(`salary figures missing for role ${id}`);
+    const counts = r.counts ?? [];
+    return {
+      figures: toSalaryFigures(r),
+      histogram: counts.map((count, i) => ({
+        lowerBound: (r.lowers as number[])[i] as number,
+        upperBound: (r.uppers as number[])[i] as number,
+        count,
+      })),
+    };
+  });
 }

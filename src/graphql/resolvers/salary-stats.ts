@@ -8,7 +8,8 @@ import type {
   RoleStatsResolvers,
   SalaryStatsResolvers,
 } from '../generated/resolvers-types.ts';
-import { checkFirst } from '../pagination.ts';
+import { getArgumentValues, getNamedType, isObjectType, type GraphQLResolveInfo } from 'graphql';
+import { checkFirst, selectedField } from '../pagination.ts';
 import { checkMinSampleSize, toBreakdownOrder, toDimensions, toHistogramSpec, toSalarySpec } from '../inputs.ts';
 
 /** Loads salary figures; a currency without a rate is an UnknownCurrencyError, a domain error (src/graphql/errors.ts maps it). */
@@ -30,15 +31,44 @@ const NULL_FIGURES = {
   meanConfidenceInterval: null,
 };
 
+/**
+ * The equal-width bucket count of the `histogram` that the salary field selects, if it selects
+ * one with valid arguments and no bucketWidth: figures and histogram then come from one
+ * statement. Anything else (no histogram, a bucketWidth, an argument the histogram resolver
+ * will reject) leaves the histogram to its own loader.
+ */
+function histogramBuckets(info: GraphQLResolveInfo | undefined): number | undefined {
+  if (!info) return undefined;
+  const node = selectedField(info, 'histogram');
+  const type = getNamedType(info.returnType);
+  const field = node && isObjectType(type) ? type.getFields().histogram : undefined;
+  if (!node || !field) return undefined;
+  try {
+    const { buckets, bucketWidth } = getArgumentValues(field, node, info.variableValues);
+    const spec = toHistogramSpec(buckets as number, bucketWidth as number | null | undefined);
+    return spec.bucketWidth === undefined ? spec.buckets : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** `salary(...)` of a role over a filter: the figures, nulled when under minSampleSize. */
 async function salaryStats(
   parent: RoleStatsParent,
   args: { source: SalarySource; currency: string; minSampleSize: number; excludeOutliers: boolean },
   ctx: GraphQLContext,
+  info?: GraphQLResolveInfo,
 ): Promise<SalaryStatsParent> {
   const minSampleSize = checkMinSampleSize(args.minSampleSize);
   const spec = toSalarySpec(parent.filter, args);
-  const figures = await salaryFiguresFor(ctx, parent.roleId, spec);
+  const buckets = histogramBuckets(info);
+  let figures: SalaryFigures;
+  if (buckets === undefined) figures = await salaryFiguresFor(ctx, parent.roleId, spec);
+  else {
+    const both = await ctx.loaders.salaryWithHistogram.load({ id: parent.roleId, spec, buckets });
+    ctx.loaders.histogram.prime({ id: parent.roleId, spec, histogram: { buckets } }, both.histogram);
+    figures = both.figures;
+  }
   const suppressed = figures.count < minSampleSize;
   return { roleId: parent.roleId, spec, suppressed, figures: suppressed ? { ...figures, ...NULL_FIGURES } : figures };
 }
@@ -57,7 +87,7 @@ export const RoleStats: RoleStatsResolvers = {
     (await ctx.loaders.postingFigures.load({ id: parent.roleId, filter: parent.filter })).employers,
   degreeRequirement: async (parent, _args, ctx) =>
     (await ctx.loaders.postingFigures.load({ id: parent.roleId, filter: parent.filter })).degreeRequirement,
-  salary: (parent, args, ctx) => salaryStats(parent, args, ctx),
+  salary: (parent, args, ctx, info) => salaryStats(parent, args, ctx, info),
   breakdown: async (parent, args, ctx) => {
     const by = toDimensions(args.by);
     const minSampleSize = checkMinSampleSize(args.minSampleSize);
@@ -140,6 +170,6 @@ export const SalaryStats: SalaryStatsResolvers = {
 export const ComparedRole: ComparedRoleResolvers = {
   role: (parent) => parent.role,
   stats: (parent) => ({ roleId: parent.role.id, filter: parent.filter }),
-  salary: (parent, args, ctx) =>
-    salaryStats({ roleId: parent.role.id, filter: parent.filter }, { ...args, currency: parent.currency }, ctx),
+  salary: (parent, args, ctx, info) =>
+    salaryStats({ roleId: parent.role.id, filter: parent.filter }, { ...args, currency: parent.currency }, ctx, info),
 };
