@@ -3,7 +3,7 @@ import { hotQuery } from '../db/prepared.ts';
 import { postingCondition } from '../db/sql/posting-conditions.ts';
 import type { PostingFilter } from '../domain/posting-filter.ts';
 import { SqlParams } from '../db/sql/sql-params.ts';
-import { postingColumns, type PostingRecord } from './posting-record.ts';
+import { postingColumns, readsObservation, type PostingRecord } from './posting-record.ts';
 
 export type PostingOrderField = 'POSTED_AT' | 'SALARY' | 'TITLE';
 export type Direction = 'ASC' | 'DESC';
@@ -115,6 +115,7 @@ export async function postingPages(
   order: PostingOrder,
   page: PageRequest,
   asOf: Date,
+  fields?: readonly string[],
 ): Promise<Page<PostingRecord>[]> {
   const params = new SqlParams();
   const ids = params.add(ownerIds, '::int[]');
@@ -134,8 +135,8 @@ SELECT ids.owner AS page_owner, ${total} AS page_total, n.*
 FROM unnest(${ids}) AS ids(owner)
 LEFT JOIN LATERAL (
   SELECT l.*, row_number() OVER (ORDER BY l.sort_key ${dir}${column.nullable ? ' NULLS LAST' : ''}, l.id ${dir}) AS rn FROM (
-    SELECT ${postingColumns(at)}, ${column.sql} AS sort_key
-    FROM posting p LEFT JOIN salary_observation o ON o.posting_id = p.id
+    SELECT ${postingColumns(at, fields)}, ${column.sql} AS sort_key
+    FROM posting p${readsObservation(fields) || column.sql.startsWith('o.') ? ' LEFT JOIN salary_observation o ON o.posting_id = p.id' : ''}
     WHERE p.${owner} = ids.owner AND ${condition}${keyset}
     ORDER BY ${orderBy}
     LIMIT ${params.add(page.first + 1)}

@@ -1,15 +1,17 @@
 import { Broken, countryCode, LIMITS } from '../domain/field-rules.ts';
 import type { GraphQLResolveInfo } from 'graphql';
 import type { PageRequest, PostingOrder } from '../catalog/postings.ts';
+import { OPTIONAL_POSTING_FIELDS } from '../catalog/posting-record.ts';
 import type { PostingFilter } from '../domain/posting-filter.ts';
 import { MAX_DIMENSIONS, type BreakdownOrderField, type Dimension } from '../stats/breakdown.ts';
 import { type HistogramSpec, type SalarySource, type SalarySpec } from '../stats/salary-stats.ts';
 import { badUserInput } from './errors.ts';
+
 import type {
   PostingFilter as PostingFilterInput,
   PostingOrder as PostingOrderInput,
 } from './generated/resolvers-types.ts';
-import { checkFirst, decodeCursor, selectsField, type KeyKind } from './pagination.ts';
+import { checkFirst, decodeCursor, selectedFieldNames, selectsField, type KeyKind } from './pagination.ts';
 
 /** Turns a `filter` argument into a validated PostingFilter; a bad value names `filter.<field>`. */
 export function toPostingFilter(input: PostingFilterInput | null | undefined, argument = 'filter'): PostingFilter {
@@ -140,4 +142,9 @@ export function toBreakdownOrder(
 ) {
   const field = input?.field ?? 'OPENINGS';
   return { field, direction: input?.direction ?? (field === 'KEY' ? 'ASC' : 'DESC') } as const;
+}
+
+/** The Posting fields that a connection's nodes select and that cost columns of their own (postingColumns reads only those). */
+export function postingFieldsOf(info: GraphQLResolveInfo): string[] {
+  return selectedFieldNames(info, ['edges', 'node']).filter((f) => OPTIONAL_POSTING_FIELDS.has(f));
 }

@@ -116,6 +116,8 @@ export interface TrendKey extends FilterKey {
 export interface PostingPageKey extends FilterKey {
   order: PostingOrder;
   page: PageRequest;
+  /** The Posting fields the query selects of each node (postingColumns); undefined: every column. */
+  fields?: string[];
 }
 export interface EmployerPageKey extends FilterKey {
   page: PageRequest;
@@ -261,12 +263,14 @@ export function createLoaders(pool: ReadSession, catalog: RoleCatalog, asOf: Dat
         ),
     ),
     rolePostings: groupedLoader<PostingPageKey, Page<PostingRecord>>(
-      (k) => `${filterKey(k.filter)}|${k.order.field}:${k.order.direction}|${pageKey(k.page)}`,
-      (ids, k) => postingPages(pool, 'role_id', ids, k.filter, k.order, k.page, asOf),
+      (k) =>
+        `${filterKey(k.filter)}|${k.order.field}:${k.order.direction}|${pageKey(k.page)}|${k.fields?.join(',') ?? '*'}`,
+      (ids, k) => postingPages(pool, 'role_id', ids, k.filter, k.order, k.page, asOf, k.fields),
     ),
     employerPostings: groupedLoader<PostingPageKey, Page<PostingRecord>>(
-      (k) => `${filterKey(k.filter)}|${k.order.field}:${k.order.direction}|${pageKey(k.page)}`,
-      (ids, k) => postingPages(pool, 'employer_id', ids, k.filter, k.order, k.page, asOf),
+      (k) =>
+        `${filterKey(k.filter)}|${k.order.field}:${k.order.direction}|${pageKey(k.page)}|${k.fields?.join(',') ?? '*'}`,
+      (ids, k) => postingPages(pool, 'employer_id', ids, k.filter, k.order, k.page, asOf, k.fields),
     ),
     topEmployers: groupedLoader<EmployerPageKey, Page<EmployerCount>>(
       (k) => `${filterKey(k.filter)}|${pageKey(k.page)}`,

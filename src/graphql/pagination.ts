@@ -98,6 +98,34 @@ export function selectsField(info: GraphQLResolveInfo, name: string): boolean {
   return selectedField(info, name) !== undefined;
 }
 
+/**
+ * The names of the fields selected at `path` below the resolver's field (['edges', 'node']: of
+ * each node of a connection), through fragments and aliases, sorted. @skip/@include are
+ * ignored, so a skipped field only costs its column.
+ */
+export function selectedFieldNames(info: GraphQLResolveInfo, path: readonly string[]): string[] {
+  const fieldsOf = (sets: (SelectionSetNode | undefined)[]): FieldNode[] => {
+    const out: FieldNode[] = [];
+    const seen = new Set<string>();
+    const visit = (set: SelectionSetNode | undefined): void => {
+      for (const s of set?.selections ?? []) {
+        if (s.kind === Kind.FIELD) out.push(s);
+        else if (s.kind === Kind.INLINE_FRAGMENT) visit(s.selectionSet);
+        else if (!seen.has(s.name.value)) {
+          seen.add(s.name.value);
+          const fragment: FragmentDefinitionNode | undefined = info.fragments[s.name.value];
+          visit(fragment?.selectionSet);
+        }
+      }
+    };
+    for (const set of sets) visit(set);
+    return out;
+  };
+  let level = fieldsOf(info.fieldNodes.map((n) => n.selectionSet));
+  for (const step of path) level = fieldsOf(level.filter((f) => f.name.value === step).map((f) => f.selectionSet));
+  return [...new Set(level.map((f) => f.name.value))].sort();
+}
+
 /** The first field `name` (by its name, not its alias) the resolver's field selects, through fragments, as selectsField finds it. */
 export function selectedField(info: GraphQLResolveInfo, name: string): FieldNode | undefined {
   const seen = new Set<string>();

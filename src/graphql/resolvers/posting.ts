@@ -1,7 +1,7 @@
 import type { EmployerResolvers, PostingResolvers, SalaryReportResolvers } from '../generated/resolvers-types.ts';
 import { toGlobalId } from '../global-id.ts';
 import { toConnection } from '../connection.ts';
-import { POSTING_KEY_KINDS, toPageRequest, toPostingFilter, toPostingOrder } from '../inputs.ts';
+import { POSTING_KEY_KINDS, postingFieldsOf, toPageRequest, toPostingFilter, toPostingOrder } from '../inputs.ts';
 
 async function required<T>(value: Promise<T | null>, what: string): Promise<T> {
   const found = await value;
@@ -41,6 +41,7 @@ export const Employer: EmployerResolvers = {
       filter: toPostingFilter(filter),
       order,
       page,
+      fields: postingFieldsOf(info),
     });
     return toConnection('Posting', orderName, result, page, (posting) => ({ node: posting }));
   },

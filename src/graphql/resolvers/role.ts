@@ -7,6 +7,7 @@ import type { RoleResolvers } from '../generated/resolvers-types.ts';
 import { toGlobalId } from '../global-id.ts';
 import {
   POSTING_KEY_KINDS,
+  postingFieldsOf,
   TOP_EMPLOYER_KEY_KINDS,
   toPageRequest,
   toPostingFilter,
@@ -44,7 +45,13 @@ export const Role: RoleResolvers = {
     const order = toPostingOrder(orderBy);
     const orderName = `${order.field}:${order.direction}`;
     const page = toPageRequest('Posting', orderName, POSTING_KEY_KINDS[order.field], { first, after }, info);
-    const result = await ctx.loaders.rolePostings.load({ id: role.id, filter: toPostingFilter(filter), order, page });
+    const result = await ctx.loaders.rolePostings.load({
+      id: role.id,
+      filter: toPostingFilter(filter),
+      order,
+      page,
+      fields: postingFieldsOf(info),
+    });
     return toConnection('Posting', orderName, result, page, (posting) => ({ node: posting }));
   },
   topEmployers: async (role, { first, after, filter, dedupe }, ctx, info) => {
