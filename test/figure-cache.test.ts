@@ -190,8 +190,8 @@ describe('the figure cache', () => {
     expectModel(first.data);
     const second = await figures();
     expect(second.data).toEqual(first.data);
-    // The figure statements (posting figures, salary figures with their histogram, trend) are not run again.
-    expect(second.statements).toBeLessThanOrEqual(first.statements - 3);
+    // The figure statements (openings, employers, salary figures and histogram in one; the trend) are not run again.
+    expect(second.statements).toBeLessThanOrEqual(first.statements - 2);
   });
 
   it('computes salary figures and their histogram in one statement', async () => {
@@ -215,6 +215,36 @@ describe('the figure cache', () => {
     const want = expected(model);
     expect(withHistogram.salary.count).toBe(want.count);
     expect(withHistogram.salary.histogram?.reduce((n, b) => n + b.count, 0)).toBe(want.count);
+  });
+
+  it("answers the README's statistics query (openings, employers, salary, degree share) with one statement of figures", async () => {
+    const statements = async (stats: string) => {
+      const before = db.counter.count;
+      const res = await gql<{ role: { stats: Record<string, unknown> } }>(
+        server.url,
+        `query($slug: String!) { role(slug: $slug) { stats(filter: { postedAfter: "2001-01-01T00:00:00Z" }) { ${stats} } } }`,
+        { slug: ROLE },
+      );
+      expect(res.errors).toBeUndefined();
+      return { stats: res.data!.role.stats, statements: db.counter.count - before };
+    };
+    // A filter no other test uses (every posting is after 2001), so that nothing comes from the cache.
+    const openingsAlone = await statements('postingsSeen');
+    const all = await statements(
+      'openings employers salary(currency: "USD", excludeOutliers: true) { count mean median histogram(buckets: 2) { count } } degreeRequirement { employerShare }',
+    );
+    expect(all.statements).toBe(openingsAlone.statements);
+    const want = expected(model);
+    const salary = all.stats.salary as { count: number; mean: number; median: number; histogram: { count: number }[] };
+    expect(all.stats).toMatchObject({
+      openings: want.openings,
+      employers: want.employers,
+      degreeRequirement: { employerShare: null },
+    });
+    expect(salary.count).toBe(want.count);
+    expect(salary.mean).toBeCloseTo(want.mean as number, 6);
+    expect(salary.median).toBeCloseTo(want.median as number, 6);
+    expect(salary.histogram.reduce((n, b) => n + b.count, 0)).toBe(want.count);
   });
 
   it('serves a repeated role page without running its figure statements again', async () => {

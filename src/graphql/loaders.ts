@@ -45,6 +45,7 @@ import {
   type SalaryWithHistogram,
 } from '../stats/salary-stats.ts';
 import { loadTrends, type TrendInterval, type TrendPointRecord } from '../stats/trend.ts';
+import { loadRoleFigures, type RoleFigures } from '../stats/role-figures.ts';
 
 /**
  * A loader whose keys carry an id plus shared parameters (a filter, a page size...): keys with
@@ -106,6 +107,10 @@ export interface HistogramKey extends SalaryKey {
 export interface SalaryHistogramKey extends SalaryKey {
   buckets: number;
 }
+export interface RoleFiguresKey extends SalaryKey {
+  /** An equal-width histogram's bucket count, if the query asks for one. */
+  buckets?: number;
+}
 export interface BreakdownKey {
   id: number;
   spec: BreakdownSpec;
@@ -144,38 +149,64 @@ export function createLoaders(pool: ReadSession, catalog: RoleCatalog, asOf: Dat
     figureCache ? cachedFigures(figureCache, window, kind, ids, load, until, followsTime) : load(ids);
   // Converting into a currency other than USD uses the rate of the request's UTC day.
   const salaryUntil = (currency: string) => (currency === 'USD' ? undefined : nextUtcDay);
-  // Salary figures that a statement with a histogram is computing (salaryWithHistogram), by
-  // spec and role: a sibling field asking the same figures without the histogram (the role
-  // page's withOutliers) waits for that statement instead of running its own.
-  const figuresWithHistogram = new Map<string, Promise<SalaryFigures>>();
+  // Figures that a statement computing several at once is running (salaryWithHistogram,
+  // roleFigures), by the key of the loader that would otherwise compute each: that loader waits
+  // for the statement instead of running its own (a role page's withOutliers beside its salary,
+  // the README's openings beside its salary).
+  const shared = new Map<string, Promise<unknown>>();
+  const share = <V>(key: string, value: Promise<V>): void => {
+    // Its failure reaches the field that asked for it; a loader waiting on it sees it too.
+    value.catch(() => undefined);
+    shared.set(key, value);
+  };
+  /** The values of `ids` from shared statements where one runs, the others from `load`. */
+  const sharedOr = async <V>(kind: string, ids: number[], load: (rest: number[]) => Promise<V[]>): Promise<V[]> => {
+    const running = ids.map((id) => shared.get(`${kind}#${id}`) as Promise<V> | undefined);
+    const rest = ids.filter((_, i) => running[i] === undefined);
+    const loaded = rest.length === 0 ? [] : await load(rest);
+    const byId = new Map(rest.map((id, i) => [id, loaded[i] as V]));
+    return Promise.all(ids.map((id, i) => running[i] ?? (byId.get(id) as V)));
+  };
   const withHistogram = groupedLoader<SalaryHistogramKey, SalaryWithHistogram>(
     (k) => `${salarySpecKey(k.spec)}|${k.buckets}`,
     (ids, k) =>
-      cached(
-        `salary-histogram|${salarySpecKey(k.spec)}|${k.buckets}`,
-        ids,
-        (missing) => loadSalaryWithHistograms(pool, missing, k.spec, k.buckets, asOf),
-        salaryUntil(k.spec.currency),
+      sharedOr(`salary-histogram|${salarySpecKey(k.spec)}|${k.buckets}`, ids, (rest) =>
+        cached(
+          `salary-histogram|${salarySpecKey(k.spec)}|${k.buckets}`,
+          rest,
+          (missing) => loadSalaryWithHistograms(pool, missing, k.spec, k.buckets, asOf),
+          salaryUntil(k.spec.currency),
+        ),
       ),
   );
   const salaryFigures = groupedLoader<SalaryKey, SalaryFigures>(
     (k) => salarySpecKey(k.spec),
-    async (ids, k) => {
-      const spec = salarySpecKey(k.spec);
-      const shared = ids.map((id) => figuresWithHistogram.get(`${spec}#${id}`));
-      const rest = ids.filter((_, i) => shared[i] === undefined);
-      const loaded =
-        rest.length === 0
-          ? []
-          : await cached(
-              `salary|${spec}`,
-              rest,
-              (missing) => loadSalaryFigures(pool, missing, k.spec, asOf),
-              salaryUntil(k.spec.currency),
-            );
-      const byId = new Map(rest.map((id, i) => [id, loaded[i] as SalaryFigures]));
-      return Promise.all(ids.map((id, i) => shared[i] ?? (byId.get(id) as SalaryFigures)));
-    },
+    (ids, k) =>
+      sharedOr(`salary|${salarySpecKey(k.spec)}`, ids, (rest) =>
+        cached(
+          `salary|${salarySpecKey(k.spec)}`,
+          rest,
+          (missing) => loadSalaryFigures(pool, missing, k.spec, asOf),
+          salaryUntil(k.spec.currency),
+        ),
+      ),
+  );
+  const postingFigures = groupedLoader<FilterKey, PostingFiguresRecord>(
+    (k) => filterKey(k.filter),
+    (ids, k) =>
+      sharedOr(`figures|${filterKey(k.filter)}`, ids, (rest) =>
+        cached(`figures|${filterKey(k.filter)}`, rest, (missing) => loadPostingFigures(pool, missing, k.filter, asOf)),
+      ),
+  );
+  const roleFigures = groupedLoader<RoleFiguresKey, RoleFigures>(
+    (k) => `${salarySpecKey(k.spec)}|${k.buckets ?? ''}`,
+    (ids, k) =>
+      cached(
+        `role-figures|${salarySpecKey(k.spec)}|${k.buckets ?? ''}`,
+        ids,
+        (missing) => loadRoleFigures(pool, missing, k.spec.filter, k.spec, k.buckets, asOf),
+        salaryUntil(k.spec.currency),
+      ),
   );
   return {
     role: byId<RoleRecord | null>((ids) => catalog.byIds(ids)),
@@ -206,11 +237,7 @@ export function createLoaders(pool: ReadSession, catalog: RoleCatalog, asOf: Dat
     ),
     responsibilities: byId<Responsibility[]>(async (ids) => groupByRole(ids, await catalog.responsibilitiesOf(ids))),
     careerSteps: byId<CareerStep[]>(async (ids) => groupByRole(ids, await catalog.careerStepsOf(ids))),
-    postingFigures: groupedLoader<FilterKey, PostingFiguresRecord>(
-      (k) => filterKey(k.filter),
-      (ids, k) =>
-        cached(`figures|${filterKey(k.filter)}`, ids, (missing) => loadPostingFigures(pool, missing, k.filter, asOf)),
-    ),
+    postingFigures,
     sourceMix: groupedLoader<FilterKey, SourceMixRecord[]>(
       (k) => filterKey(k.filter),
       (ids, k) =>
@@ -221,15 +248,42 @@ export function createLoaders(pool: ReadSession, catalog: RoleCatalog, asOf: Dat
     salaryWithHistogram: {
       load: (key: SalaryHistogramKey): Promise<SalaryWithHistogram> => {
         const loading = withHistogram.load(key);
-        const figures = loading.then((r) => r.figures);
-        // Its failure reaches the field that loaded it; a sibling that waits on it sees it too.
-        figures.catch(() => undefined);
-        figuresWithHistogram.set(`${salarySpecKey(key.spec)}#${key.id}`, figures);
+        share(
+          `salary|${salarySpecKey(key.spec)}#${key.id}`,
+          loading.then((r) => r.figures),
+        );
         return loading;
       },
       clearAll: () => {
-        figuresWithHistogram.clear();
+        shared.clear();
         withHistogram.clearAll();
+      },
+    },
+    /**
+     * Starts a role's posting figures, salary figures for `spec` (over the same postings) and,
+     * with `buckets`, its histogram, in one statement, for the loaders of each to take from it.
+     */
+    roleFigures: {
+      start: (key: RoleFiguresKey): void => {
+        const loading = roleFigures.load(key);
+        const spec = salarySpecKey(key.spec);
+        share(
+          `figures|${filterKey(key.spec.filter)}#${key.id}`,
+          loading.then((r) => r.posting),
+        );
+        share(
+          `salary|${spec}#${key.id}`,
+          loading.then((r) => r.salary.figures),
+        );
+        if (key.buckets !== undefined)
+          share(
+            `salary-histogram|${spec}|${key.buckets}#${key.id}`,
+            loading.then((r) => r.salary),
+          );
+      },
+      clearAll: () => {
+        shared.clear();
+        roleFigures.clearAll();
       },
     },
     histogram: groupedLoader<HistogramKey, HistogramBucket[]>(

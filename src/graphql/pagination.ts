@@ -126,8 +126,12 @@ export function selectedFieldNames(info: GraphQLResolveInfo, path: readonly stri
   return [...new Set(level.map((f) => f.name.value))].sort();
 }
 
-/** The first field `name` (by its name, not its alias) the resolver's field selects, through fragments, as selectsField finds it. */
-export function selectedField(info: GraphQLResolveInfo, name: string): FieldNode | undefined {
+/** The first field `name` (by its name, not its alias) the resolver's field (or the fields `under`) selects, through fragments, as selectsField finds it. */
+export function selectedField(
+  info: GraphQLResolveInfo,
+  name: string,
+  under: readonly FieldNode[] = info.fieldNodes,
+): FieldNode | undefined {
   const seen = new Set<string>();
   const visit = (set: SelectionSetNode | undefined): FieldNode | undefined => {
     for (const s of set?.selections ?? []) {
@@ -143,7 +147,7 @@ export function selectedField(info: GraphQLResolveInfo, name: string): FieldNode
     }
     return undefined;
   };
-  for (const node of info.fieldNodes) {
+  for (const node of under) {
     const found = visit(node.selectionSet);
     if (found) return found;
   }

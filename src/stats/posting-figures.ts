@@ -1,6 +1,6 @@
 import type { Queryable } from '../db/read-session.ts';
 import { hotQuery } from '../db/prepared.ts';
-import { countedCondition, degreeSql, postingCondition } from '../db/sql/posting-conditions.ts';
+import { countedCondition, degreeSql, postingCondition, salaryPostingSql } from '../db/sql/posting-conditions.ts';
 import type { PostingFilter } from '../domain/posting-filter.ts';
 import { SqlParams } from '../db/sql/sql-params.ts';
 import {
@@ -87,25 +87,17 @@ export function degreeRecord(
 }
 
 /**
- * Openings, employers and degree requirement of each role over the postings matching `filter`
- * (each group of duplicates once, unless filter.dedupe is false), and the postings seen before
- * grouping, in one statement.
+ * The CTEs behind PostingFiguresRecord (matching, per_employer, figures, education, seen) for the
+ * roles in `ids` (a placeholder): `matching` holds the rows the figures count, with the posting
+ * whose salary observation each contributes (salary_id), so that a statement computing the
+ * salary figures too reads them from it instead of scanning the postings again.
  */
-export async function loadPostingFigures(
-  db: Queryable,
-  roleIds: readonly number[],
-  filter: PostingFilter,
-  asOf: Date,
-): Promise<PostingFiguresRecord[]> {
-  const params = new SqlParams();
-  const ids = params.add(roleIds, '::int[]');
-  const at = params.add(asOf, '::timestamptz');
+export function postingFigureCtes(params: SqlParams, ids: string, filter: PostingFilter, at: string): string {
   // One grouping by (role, employer) gives every figure: the degree rule needs it anyway, and
   // counting employers as its groups avoids a second pass with count(DISTINCT), which sorts.
   const degree = degreeSql('p', filter);
-  const sql = `
-WITH matching AS (
-  SELECT p.role_id, p.employer_id, ${degree} AS degree_required,
+  return `matching AS (
+  SELECT p.role_id, p.employer_id, ${degree} AS degree_required, ${salaryPostingSql('p', filter)} AS salary_id,
          ${countedEducationRequirementSql('p', filter)} AS education_requirement, ${countedEducationLevelSql('p', filter)} AS education_level
   FROM posting p
   WHERE p.role_id = ANY(${ids}) AND ${countedCondition('p', filter, at, params)}
@@ -126,27 +118,55 @@ WITH matching AS (
 ), seen AS (
   SELECT p.role_id, count(*)::int AS n FROM posting p
   WHERE p.role_id = ANY(${ids}) AND ${postingCondition('p', filter, at, params)} GROUP BY p.role_id
-)
-SELECT ids.role_id,
-       coalesce(f.openings, 0) AS openings, coalesce(se.n, 0) AS postings_seen, coalesce(f.employers, 0) AS employers,
+)`;
+}
+
+/** The select list of a PostingFiguresRecord row over postingFigureCtes, joined as POSTING_FIGURE_JOINS to `ids`. */
+export const POSTING_FIGURE_COLUMNS = `coalesce(f.openings, 0) AS openings, coalesce(se.n, 0) AS postings_seen, coalesce(f.employers, 0) AS employers,
        coalesce(f.postings_requiring, 0) AS postings_requiring, coalesce(f.postings_known, 0) AS postings_known,
        coalesce(f.employers_requiring, 0) AS employers_requiring, coalesce(f.employers_known, 0) AS employers_known,
-       ed.education_counts, f.employer_counts
-FROM unnest(${ids}) AS ids(role_id)
-LEFT JOIN figures f ON f.role_id = ids.role_id
+       ed.education_counts, f.employer_counts`;
+export const POSTING_FIGURE_JOINS = `LEFT JOIN figures f ON f.role_id = ids.role_id
 LEFT JOIN education ed ON ed.role_id = ids.role_id
 LEFT JOIN seen se ON se.role_id = ids.role_id`;
+
+export type PostingFigureRow = Row;
+
+/** A row of POSTING_FIGURE_COLUMNS as a PostingFiguresRecord. */
+export function toPostingFigures(r: Row): PostingFiguresRecord {
+  return {
+    openings: r.openings,
+    postingsSeen: r.postings_seen,
+    employers: r.employers,
+    degreeRequirement: degreeRecord(r),
+  };
+}
+
+/**
+ * Openings, employers and degree requirement of each role over the postings matching `filter`
+ * (each group of duplicates once, unless filter.dedupe is false), and the postings seen before
+ * grouping, in one statement.
+ */
+export async function loadPostingFigures(
+  db: Queryable,
+  roleIds: readonly number[],
+  filter: PostingFilter,
+  asOf: Date,
+): Promise<PostingFiguresRecord[]> {
+  const params = new SqlParams();
+  const ids = params.add(roleIds, '::int[]');
+  const at = params.add(asOf, '::timestamptz');
+  const sql = `
+WITH ${postingFigureCtes(params, ids, filter, at)}
+SELECT ids.role_id, ${POSTING_FIGURE_COLUMNS}
+FROM unnest(${ids}) AS ids(role_id)
+${POSTING_FIGURE_JOINS}`;
   const { rows } = await hotQuery<Row>(db, sql, params.values);
   const byId = new Map(rows.map((r) => [r.role_id, r]));
   return roleIds.map((id) => {
     const r = byId.get(id);
     if (!r) throw new Error(`posting figures missing for role ${id}`);
-    return {
-      openings: r.openings,
-      postingsSeen: r.postings_seen,
-      employers: r.employers,
-      degreeRequirement: degreeRecord(r),
-    };
+    return toPostingFigures(r);
   });
 }
 

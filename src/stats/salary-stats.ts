@@ -69,7 +69,10 @@ export interface ObservationGroups {
 /**
  * CTEs `obs(role_id, g, v)` (every observation the spec covers, in the target currency, with its
  * group `g`: '' without groups) and `kept(role_id, g, v)` (obs less outliers when asked, detected
- * within each group), plus `target(rate)`.
+ * within each group), plus `target(rate)`. `counted`, when given, names a CTE of the rows the
+ * spec's filter counts with the posting whose observation each contributes (role_id, salary_id:
+ * postingFigureCtes' `matching`): the observations are then joined to it instead of to another
+ * scan of the postings.
  */
 export function observationCtes(
   params: SqlParams,
@@ -77,12 +80,17 @@ export function observationCtes(
   spec: SalarySpec,
   at: string,
   groups?: ObservationGroups,
+  counted?: string,
 ): string {
   const currency = params.add(spec.currency);
   const parts: string[] = [];
   // A posting's observation carries the posting's role (the importer writes both together), so
   // the condition on o.role_id lets the observations be read by their own index, not all of them.
-  if (spec.source !== 'REPORTS') {
+  if (spec.source !== 'REPORTS' && counted && !groups) {
+    parts.push(`SELECT m.role_id, '' AS g, o.amount_usd / t.rate AS v
+      FROM ${counted} m JOIN salary_observation o ON o.posting_id = m.salary_id CROSS JOIN target t
+      WHERE o.role_id = ANY(${ids})`);
+  } else if (spec.source !== 'REPORTS') {
     // With dedupe, a group contributes the salary of its earliest member that has one.
     parts.push(`SELECT p.role_id, ${groups ? groups.posting('p') : `''`} AS g, o.amount_usd / t.rate AS v
       FROM posting p JOIN salary_observation o ON o.posting_id = ${salaryPostingSql('p', spec.filter)} CROSS JOIN target t
@@ -266,7 +274,7 @@ ORDER BY b.role_id, b.i`;
  * buckets of each role (`buckets` equal-width ones, or of `bucketWidth` on its multiples) and
  * the observations per bucket.
  */
-function bucketCtes(params: SqlParams, histogram: HistogramSpec): string {
+export function bucketCtes(params: SqlParams, histogram: HistogramSpec): string {
   const layout =
     histogram.bucketWidth === undefined
       ? (() => {
@@ -319,36 +327,67 @@ export async function loadSalaryWithHistograms(
   const ctes = observationCtes(params, ids, spec, at);
   const sql = `
 WITH ${ctes},
-all_counts AS (SELECT role_id, count(*)::int AS n_all FROM obs GROUP BY role_id),
-figures AS (SELECT role_id, ${FIGURE_AGGREGATES} FROM kept GROUP BY role_id),
-range AS (SELECT role_id, min AS lo, max AS hi FROM figures),
-${bucketCtes(params, { buckets })},
-hist AS (
-  SELECT b.role_id, array_agg(b.lower ORDER BY b.i) AS lowers, array_agg(b.upper ORDER BY b.i) AS uppers,
-         array_agg(coalesce(t.count, 0) ORDER BY b.i) AS counts
-  FROM bucket b LEFT JOIN tally t ON t.role_id = b.role_id AND t.i = b.i GROUP BY b.role_id
-)
-SELECT ids.role_id, (SELECT rate FROM target) AS rate,
-       ${figureColumnsSql('a', 'f')}, h.lowers, h.uppers, h.counts
+${salaryFigureCtes(params, 'figures', buckets)}
+SELECT ids.role_id, ${SALARY_FIGURE_COLUMNS}
 FROM unnest(${ids}) AS ids(role_id)
-LEFT JOIN all_counts a ON a.role_id = ids.role_id
-LEFT JOIN figures f ON f.role_id = ids.role_id
-LEFT JOIN hist h ON h.role_id = ids.role_id`;
-  type Row = FigureRow & { lowers: number[] | null; uppers: number[] | null; counts: number[] | null };
-  const { rows } = await hotQuery<Row>(db, sql, params.values);
+${salaryFigureJoins('figures', buckets)}`;
+  const { rows } = await hotQuery<SalaryHistogramRow>(db, sql, params.values);
   if (rows[0] && rows[0].rate === null) throw new UnknownCurrencyError(spec.currency);
   const byId = new Map(rows.map((r) => [r.role_id, r]));
   return roleIds.map((id) => {
     const r = byId.get(id);
     if (!r) throw new Error(`salary figures missing for role ${id}`);
-    const counts = r.counts ?? [];
-    return {
-      figures: toSalaryFigures(r),
-      histogram: counts.map((count, i) => ({
-        lowerBound: (r.lowers as number[])[i] as number,
-        upperBound: (r.uppers as number[])[i] as number,
-        count,
-      })),
-    };
+    return toSalaryWithHistogram(r);
   });
+}
+
+/**
+ * Over observationCtes: all_counts, the figures' aggregates as CTE `figures`, and with `buckets`
+ * an equal-width histogram (its range the figures' min and max) as arrays in CTE hist.
+ */
+export function salaryFigureCtes(params: SqlParams, figures: string, buckets?: number): string {
+  const base = `all_counts AS (SELECT role_id, count(*)::int AS n_all FROM obs GROUP BY role_id),
+${figures} AS (SELECT role_id, ${FIGURE_AGGREGATES} FROM kept GROUP BY role_id)`;
+  if (buckets === undefined) return base;
+  return `${base},
+range AS (SELECT role_id, min AS lo, max AS hi FROM ${figures}),
+${bucketCtes(params, { buckets })},
+hist AS (
+  SELECT b.role_id, array_agg(b.lower ORDER BY b.i) AS lowers, array_agg(b.upper ORDER BY b.i) AS uppers,
+         array_agg(coalesce(t.count, 0) ORDER BY b.i) AS counts
+  FROM bucket b LEFT JOIN tally t ON t.role_id = b.role_id AND t.i = b.i GROUP BY b.role_id
+)`;
+}
+
+/** The select list of a SalaryHistogramRow over salaryFigureCtes (lowers, uppers, counts null without a histogram). */
+export const SALARY_FIGURE_COLUMNS = `(SELECT rate FROM target) AS rate, ${figureColumnsSql('a', 'sf')}, h.lowers, h.uppers, h.counts`;
+
+/** The joins of salaryFigureCtes to `ids`, for SALARY_FIGURE_COLUMNS. */
+export function salaryFigureJoins(figures: string, buckets?: number): string {
+  return `LEFT JOIN all_counts a ON a.role_id = ids.role_id
+LEFT JOIN ${figures} sf ON sf.role_id = ids.role_id
+${
+  buckets === undefined
+    ? 'LEFT JOIN (SELECT NULL::int AS role_id, NULL::float8[] AS lowers, NULL::float8[] AS uppers, NULL::int[] AS counts) h ON false'
+    : 'LEFT JOIN hist h ON h.role_id = ids.role_id'
+}`;
+}
+
+export type SalaryHistogramRow = FigureRow & {
+  lowers: number[] | null;
+  uppers: number[] | null;
+  counts: number[] | null;
+};
+
+/** A row of SALARY_FIGURE_COLUMNS as figures and histogram (empty without one). */
+export function toSalaryWithHistogram(r: SalaryHistogramRow): SalaryWithHistogram {
+  const counts = r.counts ?? [];
+  return {
+    figures: toSalaryFigures(r),
+    histogram: counts.map((count, i) => ({
+      lowerBound: (r.lowers as number[])[i] as number,
+      upperBound: (r.uppers as number[])[i] as number,
+      count,
+    })),
+  };
 }

@@ -13,7 +13,7 @@ import {
   toPostingFilter,
   toPostingOrder,
 } from '../inputs.ts';
-import { salaryFiguresFor } from './salary-stats.ts';
+import { salaryFiguresFor, startRoleFigures } from './salary-stats.ts';
 
 type ProseField = 'summary' | 'responsibilitiesIntro' | 'careerIntro' | 'careerStepsIntro' | 'conclusion';
 
@@ -40,7 +40,11 @@ export const Role: RoleResolvers = {
   responsibilities: (role, _args, ctx) => ctx.loaders.responsibilities.load(role.id),
   careerSteps: (role, _args, ctx) => ctx.loaders.careerSteps.load(role.id),
   sources: (role, _args, ctx) => ctx.loaders.roleSources.load(role.id),
-  stats: (role, { filter, dedupe }) => ({ roleId: role.id, filter: { ...toPostingFilter(filter), dedupe } }),
+  stats: (role, { filter, dedupe }, ctx, info) => {
+    const parent = { roleId: role.id, filter: { ...toPostingFilter(filter), dedupe } };
+    startRoleFigures(ctx, info, parent.roleId, parent.filter);
+    return parent;
+  },
   postings: async (role, { first, after, filter, orderBy }, ctx, info) => {
     const order = toPostingOrder(orderBy);
     const orderName = `${order.field}:${order.direction}`;

@@ -8,7 +8,8 @@ import type {
   RoleStatsResolvers,
   SalaryStatsResolvers,
 } from '../generated/resolvers-types.ts';
-import { getArgumentValues, getNamedType, isObjectType, type GraphQLResolveInfo } from 'graphql';
+import { getArgumentValues, isObjectType, type FieldNode, type GraphQLResolveInfo } from 'graphql';
+import type { PostingFilter } from '../../domain/posting-filter.ts';
 import { checkFirst, selectedField } from '../pagination.ts';
 import { checkMinSampleSize, toBreakdownOrder, toDimensions, toHistogramSpec, toSalarySpec } from '../inputs.ts';
 
@@ -37,10 +38,13 @@ const NULL_FIGURES = {
  * statement. Anything else (no histogram, a bucketWidth, an argument the histogram resolver
  * will reject) leaves the histogram to its own loader.
  */
-function histogramBuckets(info: GraphQLResolveInfo | undefined): number | undefined {
+function histogramBuckets(
+  info: GraphQLResolveInfo | undefined,
+  salary: readonly FieldNode[] | undefined = info?.fieldNodes,
+): number | undefined {
   if (!info) return undefined;
-  const node = selectedField(info, 'histogram');
-  const type = getNamedType(info.returnType);
+  const node = selectedField(info, 'histogram', salary);
+  const type = info.schema.getType('SalaryStats');
   const field = node && isObjectType(type) ? type.getFields().histogram : undefined;
   if (!node || !field) return undefined;
   try {
@@ -49,6 +53,40 @@ function histogramBuckets(info: GraphQLResolveInfo | undefined): number | undefi
     return spec.bucketWidth === undefined ? spec.buckets : undefined;
   } catch {
     return undefined;
+  }
+}
+
+const POSTING_FIGURE_FIELDS = ['openings', 'employers', 'postingsSeen', 'duplicatesRemoved', 'degreeRequirement'];
+
+/**
+ * From `stats(...)`'s resolver: when the query asks for posting figures (openings, employers,
+ * the degree requirement...) and a salary (with its histogram, if any) of the role, starts them
+ * as one statement (loadRoleFigures), which the fields' loaders then take their figures from.
+ * Otherwise, or when an argument is invalid (its field reports it), each field loads its own.
+ */
+export function startRoleFigures(
+  ctx: GraphQLContext,
+  info: GraphQLResolveInfo,
+  roleId: number,
+  filter: PostingFilter,
+): void {
+  if (!POSTING_FIGURE_FIELDS.some((name) => selectedField(info, name))) return;
+  const salary = selectedField(info, 'salary');
+  const type = info.schema.getType('RoleStats');
+  const field = salary && isObjectType(type) ? type.getFields().salary : undefined;
+  if (!salary || !field) return;
+  try {
+    const args = getArgumentValues(field, salary, info.variableValues) as {
+      source: SalarySource;
+      currency: string;
+      minSampleSize: number;
+      excludeOutliers: boolean;
+    };
+    checkMinSampleSize(args.minSampleSize);
+    const spec = toSalarySpec(filter, args);
+    ctx.loaders.roleFigures.start({ id: roleId, spec, buckets: histogramBuckets(info, [salary]) });
+  } catch {
+    // An invalid argument: the salary field reports it when it resolves.
   }
 }
 
