@@ -247,6 +247,29 @@ describe('the figure cache', () => {
     expect(salary.histogram.reduce((n, b) => n + b.count, 0)).toBe(want.count);
   });
 
+  it("adds no statement for a role page's headline salary without outliers beside its figures with them", async () => {
+    const statements = async (filter: string, stats: string) => {
+      const before = db.counter.count;
+      const res = await gql<{ role: { stats: Record<string, { mean: number; count: number }> } }>(
+        server.url,
+        `query($slug: String!) { role(slug: $slug) { stats(filter: { postedAfter: "${filter}" }) { ${stats} } } }`,
+        { slug: ROLE },
+      );
+      expect(res.errors).toBeUndefined();
+      return { stats: res.data!.role.stats, statements: db.counter.count - before };
+    };
+    // Filters no other test uses, so that nothing comes from the cache.
+    const alone = await statements('2004-01-01T00:00:00Z', 'openings');
+    const page = await statements(
+      '2005-01-01T00:00:00Z',
+      'openings salary(excludeOutliers: true) { count mean histogram(buckets: 3) { count } } withOutliers: salary { count mean }',
+    );
+    expect(page.statements).toBe(alone.statements);
+    const want = expected(model);
+    expect(page.stats.withOutliers!.count).toBe(want.count);
+    expect(page.stats.withOutliers!.mean).toBeCloseTo(want.mean as number, 6);
+  });
+
   it('serves a repeated role page without running its figure statements again', async () => {
     const statementsFor = async () => {
       const before = db.counter.count;

@@ -275,6 +275,11 @@ export function createLoaders(pool: ReadSession, catalog: RoleCatalog, asOf: Dat
           `salary|${spec}#${key.id}`,
           loading.then((r) => r.salary.figures),
         );
+        if (key.spec.excludeOutliers)
+          share(
+            `salary|${salarySpecKey({ ...key.spec, excludeOutliers: false })}#${key.id}`,
+            loading.then((r) => r.withOutliers as SalaryFigures),
+          );
         if (key.buckets !== undefined)
           share(
             `salary-histogram|${spec}|${key.buckets}#${key.id}`,

@@ -17,6 +17,9 @@ import {
   salaryFigureJoins,
   toSalaryWithHistogram,
   UnknownCurrencyError,
+  FIGURE_AGGREGATES,
+  toSalaryFigures,
+  type SalaryFigures,
   type SalaryHistogramRow,
   type SalarySpec,
   type SalaryWithHistogram,
@@ -26,11 +29,14 @@ export interface RoleFigures {
   posting: PostingFiguresRecord;
   /** The histogram is empty when no bucket count was asked for. */
   salary: SalaryWithHistogram;
+  /** With a spec that excludes outliers: the figures of the same spec with them (a role page shows both). */
+  withOutliers?: SalaryFigures;
 }
 
 /**
  * A role's posting figures (loadPostingFigures), salary figures (loadSalaryFigures) and, with
- * `buckets`, an equal-width histogram, in one statement that reads the role's counted postings
+ * `buckets`, an equal-width histogram (and, for a spec that excludes outliers, the figures with
+ * them too: all of `obs` where the spec's keep `kept`), in one statement that reads the role's counted postings
  * once: the salary observations are joined to the rows the posting figures count. `spec` must
  * cover the same postings (its filter is `filter`). The same figures as the separate loaders:
  * the README's query, a role page's headline panels.
@@ -51,17 +57,47 @@ export async function loadRoleFigures(
   const sql = `
 WITH ${postingFigureCtes(params, ids, filter, at)},
 ${observationCtes(params, ids, spec, at, undefined, 'matching')},
-${salaryFigureCtes(params, 'salary_figures', buckets)}
-SELECT ids.role_id, ${POSTING_FIGURE_COLUMNS}, ${SALARY_FIGURE_COLUMNS}
+${salaryFigureCtes(params, 'salary_figures', buckets)}${
+  spec.excludeOutliers
+    ? `,
+all_figures AS (SELECT role_id, ${FIGURE_AGGREGATES} FROM obs GROUP BY role_id)`
+    : ''
+}
+SELECT ids.role_id, ${POSTING_FIGURE_COLUMNS}, ${SALARY_FIGURE_COLUMNS}${
+    spec.excludeOutliers
+      ? `,
+       coalesce(w.count, 0) AS w_count, w.mean AS w_mean, w.pct AS w_pct, w.min AS w_min, w.max AS w_max, w.stddev AS w_stddev`
+      : ''
+  }
 FROM unnest(${ids}) AS ids(role_id)
 ${POSTING_FIGURE_JOINS}
-${salaryFigureJoins('salary_figures', buckets)}`;
-  const { rows } = await hotQuery<PostingFigureRow & SalaryHistogramRow>(db, sql, params.values);
+${salaryFigureJoins('salary_figures', buckets)}${spec.excludeOutliers ? '\nLEFT JOIN all_figures w ON w.role_id = ids.role_id' : ''}`;
+  type WithOutliersRow = {
+    w_count?: number;
+    w_mean?: number | null;
+    w_pct?: number[] | null;
+    w_min?: number | null;
+    w_max?: number | null;
+    w_stddev?: number | null;
+  };
+  const { rows } = await hotQuery<PostingFigureRow & SalaryHistogramRow & WithOutliersRow>(db, sql, params.values);
   if (rows[0] && rows[0].rate === null) throw new UnknownCurrencyError(spec.currency);
   const byId = new Map(rows.map((r) => [r.role_id, r]));
   return roleIds.map((id) => {
     const r = byId.get(id);
     if (!r) throw new Error(`role figures missing for role ${id}`);
-    return { posting: toPostingFigures(r), salary: toSalaryWithHistogram(r) };
+    const withOutliers =
+      r.w_count === undefined
+        ? undefined
+        : toSalaryFigures({
+            n_all: r.w_count,
+            count: r.w_count,
+            mean: r.w_mean ?? null,
+            pct: r.w_pct ?? null,
+            min: r.w_min ?? null,
+            max: r.w_max ?? null,
+            stddev: r.w_stddev ?? null,
+          });
+    return { posting: toPostingFigures(r), salary: toSalaryWithHistogram(r), withOutliers };
   });
 }
