@@ -39,4 +39,4 @@ HEALTHCHECK --interval=10s --timeout=5s --start-period=30s --retries=5 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||4000)+'/readyz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 # Applies pending migrations and seeds an empty database before it serves. The command lines run
 # from the build too: docker compose exec api npm run import -- postings FILE (or node dist/scripts/import.js ...).
-CMD ["node", "dist/main.js"]
+CMD ["node", "--max-old-space-size=128", "dist/main.js"]

@@ -20,8 +20,8 @@
  * service of another checkout (e.g. `git archive <commit> | tar -x -C DIR`, with node_modules
  * linked), over the same database, in the same rounds: before/after in one run.
  *
- * The service runs as `npm start` runs it: compiled (dist/main.js, built first when out of date),
- * so its memory is the production figure, not that of the TypeScript loader. `--keep` leaves the
+ * The service runs as `npm start` runs it: compiled (its start script's node arguments, built
+ * first when out of date), so its memory is the production figure, not that of the TypeScript loader. `--keep` leaves the
  * imported database in place and prints its URL; `--database URL` measures such a database
  * again (each run adds the 5 postings of its after-a-write probe), e.g. to run 10M postings once
  * and measure it more than once.
@@ -168,11 +168,19 @@ function buildService(dir: string): void {
   if (result.status !== 0) throw new Error(`building ${dir} failed`);
 }
 
-/** What `npm start` runs in a checkout: dist/main.js, or src/main.ts through tsx where there is no build (older commits). */
+/**
+ * What `npm start` runs in a checkout: its start script's node arguments (dist/main.js with the
+ * heap limit), or src/main.ts through tsx where there is no build (older commits).
+ */
 function serviceArgs(dir: string): string[] {
-  return fs.existsSync(path.join(dir, 'dist', 'main.js')) &&
-    fs.existsSync(path.join(dir, 'scripts', 'build-if-needed.mjs'))
-    ? ['dist/main.js']
+  const start = (
+    JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')) as { scripts?: Record<string, string> }
+  ).scripts?.start;
+  const words = start?.trim().split(/\s+/) ?? [];
+  return words[0] === 'node' &&
+    words.at(-1)?.startsWith('dist/') &&
+    fs.existsSync(path.join(dir, words.at(-1) as string))
+    ? words.slice(1)
     : ['--import', 'tsx', 'src/main.ts'];
 }
 
