@@ -176,27 +176,7 @@ export async function loadSalaryFigures(
   spec: SalarySpec,
   asOf: Date,
 ): Promise<SalaryFigures[]> {
-  const params = new SqlParams();
-  const ids = params.add(roleIds, '::int[]');
-  const at = params.add(asOf, '::timestamptz');
-  const ctes = observationCtes(params, ids, spec, at);
-  const sql = `
-WITH ${ctes},
-all_counts AS (SELECT role_id, count(*)::int AS n_all FROM obs GROUP BY role_id),
-figures AS (SELECT role_id, ${FIGURE_AGGREGATES} FROM kept GROUP BY role_id)
-SELECT ids.role_id, (SELECT rate FROM target) AS rate,
-       ${figureColumnsSql('a', 'f')}
-FROM unnest(${ids}) AS ids(role_id)
-LEFT JOIN all_counts a ON a.role_id = ids.role_id
-LEFT JOIN figures f ON f.role_id = ids.role_id`;
-  const { rows } = await hotQuery<FigureRow>(db, sql, params.values);
-  if (rows[0] && rows[0].rate === null) throw new UnknownCurrencyError(spec.currency);
-  const byId = new Map(rows.map((r) => [r.role_id, r]));
-  return roleIds.map((id) => {
-    const r = byId.get(id);
-    if (!r) throw new Error(`salary figures missing for role ${id}`);
-    return toSalaryFigures(r);
-  });
+  return (await loadSalaryWithHistograms(db, roleIds, spec, undefined, asOf)).map((r) => r.figures);
 }
 
 export interface HistogramSpec {
@@ -309,16 +289,16 @@ export interface SalaryWithHistogram {
 }
 
 /**
- * Salary figures and an equal-width histogram (`buckets`) of each role for one spec, in one
+ * Salary figures and, with `buckets`, an equal-width histogram of each role for one spec, in one
  * statement: the observations are read once, and the histogram's range is the figures' min and
- * max. The same figures and buckets as loadSalaryFigures and loadHistograms (a role page asks
- * for both). Equal-width buckets only: they cannot fail, so the figures never fail for them.
+ * max. The same buckets as loadHistograms (a role page asks for both). Equal-width buckets only:
+ * they cannot fail, so the figures never fail for them.
  */
 export async function loadSalaryWithHistograms(
   db: Queryable,
   roleIds: readonly number[],
   spec: SalarySpec,
-  buckets: number,
+  buckets: number | undefined,
   asOf: Date,
 ): Promise<SalaryWithHistogram[]> {
   const params = new SqlParams();
