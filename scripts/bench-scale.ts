@@ -480,7 +480,9 @@ async function main(): Promise<number> {
 
     // The first answer after a write to the role: the import CLI (a separate process, as in
     // production) writes one posting of the largest role, then the statistics query runs.
+    // With a baseline, both answer after each write, in turns (the second finds the pages the first read in memory).
     const afterWrite: number[] = [];
+    const baselineAfterWrite: number[] = [];
     for (let i = 0; i < 5; i++) {
       const one = path.join(scratchDir, `write-${i}.csv`);
       const day = new Date(Date.now() - 86_400_000).toISOString().slice(0, 10);
@@ -493,7 +495,9 @@ async function main(): Promise<number> {
         env,
       });
       if (written.status !== 0) throw new Error(`the import CLI failed: ${written.stderr.toString()}`);
-      afterWrite.push((await timeOnce(ours.base, ourProbes.stats)).ms);
+      const pairs: [Service, number[]][] = [[ours, afterWrite]];
+      if (baseline) pairs[i % 2 === 0 ? 'push' : 'unshift']([baseline, baselineAfterWrite]);
+      for (const [target, times] of pairs) times.push((await timeOnce(target.base, ourProbes.stats)).ms);
     }
 
     const load: {
@@ -565,6 +569,10 @@ async function main(): Promise<number> {
     out.push(
       `${pad('role statistics after a write', 34)}${pad(ours.name, 14)}${pad(ms(percentile(afterWrite, 0.5)), 10)}${pad(ms(percentile(afterWrite, 0.95)), 10)}(5 repetitions: import CLI writes one posting, then the query)`,
     );
+    if (baseline)
+      out.push(
+        `${pad('role statistics after a write', 34)}${pad(baseline.name, 14)}${pad(ms(percentile(baselineAfterWrite, 0.5)), 10)}${pad(ms(percentile(baselineAfterWrite, 0.95)), 10)}${(percentile(baselineAfterWrite, 0.5) / percentile(afterWrite, 0.5)).toFixed(2)}x`,
+      );
     out.push('');
     out.push(
       `${pad(`${options.connections} connections, ${options.duration} s`, 34)}${pad('server', 14)}${pad('req/s', 10)}${pad('p99 ms', 10)}${pad('non-2xx', 10)}${pad('peak RSS', 10)}throughput ratio (service / server)`,
