@@ -248,6 +248,27 @@ describe('the figure cache', () => {
     expect(salary.histogram.reduce((n, b) => n + b.count, 0)).toBe(want.count);
   });
 
+  it('reports a currency without a rate on the salary alone, not on the openings beside it', async () => {
+    const query = `query($slug: String!) { role(slug: $slug) { stats { openings salary(currency: "XYZ") { mean } } } }`;
+    for (let i = 0; i < 2; i++) {
+      // The first answer computes the figures, the second comes from the cache: the same either way.
+      const res = await fetch(`${server.url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query, variables: { slug: ROLE } }),
+      });
+      const body = (await res.json()) as {
+        data: { role: { stats: { openings: number; salary: null } } | null } | null;
+        errors?: { path: string[]; extensions: { code: string; rule?: string } }[];
+      };
+      // salary is non-null, so its error nulls the role (GraphQL's rule); openings reports none.
+      expect(body.data?.role ?? null).toBeNull();
+      expect(body.errors).toHaveLength(1);
+      expect(body.errors?.[0]?.path).toEqual(['role', 'stats', 'salary']);
+      expect(body.errors?.[0]?.extensions.code).toBe('BAD_USER_INPUT');
+    }
+  });
+
   it("adds no statement for a role page's headline salary without outliers beside its figures with them", async () => {
     const statements = async (filter: string, stats: string) => {
       const before = db.counter.count;

@@ -271,20 +271,21 @@ export function createLoaders(pool: ReadSession, catalog: RoleCatalog, asOf: Dat
           `figures|${filterKey(key.spec.filter)}#${key.id}`,
           loading.then((r) => r.posting),
         );
+        // An unknown currency fails the salary parts only (the posting figures need no rate).
+        const salary = loading.then((r) => {
+          if (r.salary instanceof Error) throw r.salary;
+          return r.salary;
+        });
         share(
           `salary|${spec}#${key.id}`,
-          loading.then((r) => r.salary.figures),
+          salary.then((r) => r.figures),
         );
         if (key.spec.excludeOutliers)
           share(
             `salary|${salarySpecKey({ ...key.spec, excludeOutliers: false })}#${key.id}`,
-            loading.then((r) => r.withOutliers as SalaryFigures),
+            salary.then((_) => loading).then((r) => r.withOutliers as SalaryFigures),
           );
-        if (key.buckets !== undefined)
-          share(
-            `salary-histogram|${spec}|${key.buckets}#${key.id}`,
-            loading.then((r) => r.salary),
-          );
+        if (key.buckets !== undefined) share(`salary-histogram|${spec}|${key.buckets}#${key.id}`, salary);
       },
       clearAll: () => {
         shared.clear();

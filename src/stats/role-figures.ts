@@ -27,8 +27,11 @@ import {
 
 export interface RoleFigures {
   posting: PostingFiguresRecord;
-  /** The histogram is empty when no bucket count was asked for. */
-  salary: SalaryWithHistogram;
+  /**
+   * The histogram is empty when no bucket count was asked for. An UnknownCurrencyError when the
+   * spec's currency has no rate: only the salary fields fail, the posting figures still answer.
+   */
+  salary: SalaryWithHistogram | UnknownCurrencyError;
   /** With a spec that excludes outliers: the figures of the same spec with them (a role page shows both). */
   withOutliers?: SalaryFigures;
 }
@@ -81,7 +84,7 @@ ${salaryFigureJoins('salary_figures', buckets)}${spec.excludeOutliers ? '\nLEFT 
     w_stddev?: number | null;
   };
   const { rows } = await hotQuery<PostingFigureRow & SalaryHistogramRow & WithOutliersRow>(db, sql, params.values);
-  if (rows[0] && rows[0].rate === null) throw new UnknownCurrencyError(spec.currency);
+  const unknownCurrency = rows[0] && rows[0].rate === null ? new UnknownCurrencyError(spec.currency) : undefined;
   const byId = new Map(rows.map((r) => [r.role_id, r]));
   return roleIds.map((id) => {
     const r = byId.get(id);
@@ -98,6 +101,6 @@ ${salaryFigureJoins('salary_figures', buckets)}${spec.excludeOutliers ? '\nLEFT 
             max: r.w_max ?? null,
             stddev: r.w_stddev ?? null,
           });
-    return { posting: toPostingFigures(r), salary: toSalaryWithHistogram(r), withOutliers };
+    return { posting: toPostingFigures(r), salary: unknownCurrency ?? toSalaryWithHistogram(r), withOutliers };
   });
 }
