@@ -60,9 +60,10 @@ export function keysetCondition(
 }
 
 // posted_at is NOT NULL: no NULLS LAST, so that ORDER BY matches a (role_id, posted_at, id) index scan.
-const ORDER_COLUMN: Record<PostingOrderField, { sql: string; cast: string; nullable: boolean }> = {
+// `observation`: the order reads the salary observation `o`, so a list must join it.
+const ORDER_COLUMN: Record<PostingOrderField, { sql: string; cast: string; nullable: boolean; observation?: true }> = {
   POSTED_AT: { sql: 'p.posted_at', cast: '::timestamptz', nullable: false },
-  SALARY: { sql: 'o.amount_usd', cast: '::float8', nullable: true },
+  SALARY: { sql: 'o.amount_usd', cast: '::float8', nullable: true, observation: true },
   TITLE: { sql: 'p.title', cast: '::text', nullable: true },
 };
 
@@ -136,7 +137,7 @@ FROM unnest(${ids}) AS ids(owner)
 LEFT JOIN LATERAL (
   SELECT l.*, row_number() OVER (ORDER BY l.sort_key ${dir}${column.nullable ? ' NULLS LAST' : ''}, l.id ${dir}) AS rn FROM (
     SELECT ${postingColumns(at, fields)}, ${column.sql} AS sort_key
-    FROM posting p${readsObservation(fields) || column.sql.startsWith('o.') ? ' LEFT JOIN salary_observation o ON o.posting_id = p.id' : ''}
+    FROM posting p${readsObservation(fields) || column.observation ? ' LEFT JOIN salary_observation o ON o.posting_id = p.id' : ''}
     WHERE p.${owner} = ids.owner AND ${condition}${keyset}
     ORDER BY ${orderBy}
     LIMIT ${params.add(page.first + 1)}

@@ -6,7 +6,6 @@ import type { PostingFilter } from '../domain/posting-filter.ts';
 import { MAX_DIMENSIONS, type BreakdownOrderField, type Dimension } from '../stats/breakdown.ts';
 import { type HistogramSpec, type SalarySource, type SalarySpec } from '../stats/salary-stats.ts';
 import { badUserInput } from './errors.ts';
-
 import type {
   PostingFilter as PostingFilterInput,
   PostingOrder as PostingOrderInput,

@@ -159,43 +159,47 @@ export function createLoaders(pool: ReadSession, catalog: RoleCatalog, asOf: Dat
     value.catch(() => undefined);
     shared.set(key, value);
   };
-  /** The values of `ids` from shared statements where one runs, the others from `load`. */
-  const sharedOr = async <V>(kind: string, ids: number[], load: (rest: number[]) => Promise<V[]>): Promise<V[]> => {
+  /**
+   * `cached` for the ids that no shared statement is computing (by `kind`, the key a shared
+   * statement registers under); the others wait for that statement.
+   */
+  const sharedOrCached = async <V>(
+    kind: string,
+    ids: number[],
+    load: (ids: number[]) => Promise<V[]>,
+    until?: (asOf: number) => number,
+  ): Promise<V[]> => {
     const running = ids.map((id) => shared.get(`${kind}#${id}`) as Promise<V> | undefined);
     const rest = ids.filter((_, i) => running[i] === undefined);
-    const loaded = rest.length === 0 ? [] : await load(rest);
+    const loaded = rest.length === 0 ? [] : await cached(kind, rest, load, until);
     const byId = new Map(rest.map((id, i) => [id, loaded[i] as V]));
     return Promise.all(ids.map((id, i) => running[i] ?? (byId.get(id) as V)));
   };
   const withHistogram = groupedLoader<SalaryHistogramKey, SalaryWithHistogram>(
     (k) => `${salarySpecKey(k.spec)}|${k.buckets}`,
     (ids, k) =>
-      sharedOr(`salary-histogram|${salarySpecKey(k.spec)}|${k.buckets}`, ids, (rest) =>
-        cached(
-          `salary-histogram|${salarySpecKey(k.spec)}|${k.buckets}`,
-          rest,
-          (missing) => loadSalaryWithHistograms(pool, missing, k.spec, k.buckets, asOf),
-          salaryUntil(k.spec.currency),
-        ),
+      sharedOrCached(
+        `salary-histogram|${salarySpecKey(k.spec)}|${k.buckets}`,
+        ids,
+        (missing) => loadSalaryWithHistograms(pool, missing, k.spec, k.buckets, asOf),
+        salaryUntil(k.spec.currency),
       ),
   );
   const salaryFigures = groupedLoader<SalaryKey, SalaryFigures>(
     (k) => salarySpecKey(k.spec),
     (ids, k) =>
-      sharedOr(`salary|${salarySpecKey(k.spec)}`, ids, (rest) =>
-        cached(
-          `salary|${salarySpecKey(k.spec)}`,
-          rest,
-          (missing) => loadSalaryFigures(pool, missing, k.spec, asOf),
-          salaryUntil(k.spec.currency),
-        ),
+      sharedOrCached(
+        `salary|${salarySpecKey(k.spec)}`,
+        ids,
+        (missing) => loadSalaryFigures(pool, missing, k.spec, asOf),
+        salaryUntil(k.spec.currency),
       ),
   );
   const postingFigures = groupedLoader<FilterKey, PostingFiguresRecord>(
     (k) => filterKey(k.filter),
     (ids, k) =>
-      sharedOr(`figures|${filterKey(k.filter)}`, ids, (rest) =>
-        cached(`figures|${filterKey(k.filter)}`, rest, (missing) => loadPostingFigures(pool, missing, k.filter, asOf)),
+      sharedOrCached(`figures|${filterKey(k.filter)}`, ids, (missing) =>
+        loadPostingFigures(pool, missing, k.filter, asOf),
       ),
   );
   const roleFigures = groupedLoader<RoleFiguresKey, RoleFigures>(
@@ -204,10 +208,15 @@ export function createLoaders(pool: ReadSession, catalog: RoleCatalog, asOf: Dat
       cached(
         `role-figures|${salarySpecKey(k.spec)}|${k.buckets ?? ''}`,
         ids,
-        (missing) => loadRoleFigures(pool, missing, k.spec.filter, k.spec, k.buckets, asOf),
+        (missing) => loadRoleFigures(pool, missing, k.spec, k.buckets, asOf),
         salaryUntil(k.spec.currency),
       ),
   );
+  // The salary part of a role's figures; an unknown currency fails it alone (the posting figures need no rate).
+  const salaryOf = (r: RoleFigures): SalaryWithHistogram => {
+    if (r.salary instanceof Error) throw r.salary;
+    return r.salary;
+  };
   return {
     role: byId<RoleRecord | null>((ids) => catalog.byIds(ids)),
     posting: byId<PostingRecord | null>((ids) => postingsByIds(pool, ids, asOf)),
@@ -271,21 +280,23 @@ export function createLoaders(pool: ReadSession, catalog: RoleCatalog, asOf: Dat
           `figures|${filterKey(key.spec.filter)}#${key.id}`,
           loading.then((r) => r.posting),
         );
-        // An unknown currency fails the salary parts only (the posting figures need no rate).
-        const salary = loading.then((r) => {
-          if (r.salary instanceof Error) throw r.salary;
-          return r.salary;
-        });
         share(
           `salary|${spec}#${key.id}`,
-          salary.then((r) => r.figures),
+          loading.then((r) => salaryOf(r).figures),
         );
         if (key.spec.excludeOutliers)
           share(
             `salary|${salarySpecKey({ ...key.spec, excludeOutliers: false })}#${key.id}`,
-            salary.then((_) => loading).then((r) => r.withOutliers as SalaryFigures),
+            loading.then((r) => {
+              salaryOf(r);
+              return r.withOutliers as SalaryFigures;
+            }),
           );
-        if (key.buckets !== undefined) share(`salary-histogram|${spec}|${key.buckets}#${key.id}`, salary);
+        if (key.buckets !== undefined)
+          share(
+            `salary-histogram|${spec}|${key.buckets}#${key.id}`,
+            loading.then((r) => salaryOf(r)),
+          );
       },
       clearAll: () => {
         shared.clear();

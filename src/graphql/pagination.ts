@@ -99,30 +99,42 @@ export function selectsField(info: GraphQLResolveInfo, name: string): boolean {
 }
 
 /**
+ * The fields that the selection sets `sets` select, through inline fragments and named ones
+ * (each named fragment once), in order. @skip/@include are ignored.
+ */
+function fieldsOf(info: GraphQLResolveInfo, sets: readonly (SelectionSetNode | undefined)[]): FieldNode[] {
+  const out: FieldNode[] = [];
+  const seen = new Set<string>();
+  const visit = (set: SelectionSetNode | undefined): void => {
+    for (const s of set?.selections ?? []) {
+      if (s.kind === Kind.FIELD) out.push(s);
+      else if (s.kind === Kind.INLINE_FRAGMENT) visit(s.selectionSet);
+      else if (!seen.has(s.name.value)) {
+        seen.add(s.name.value);
+        const fragment: FragmentDefinitionNode | undefined = info.fragments[s.name.value];
+        visit(fragment?.selectionSet);
+      }
+    }
+  };
+  for (const set of sets) visit(set);
+  return out;
+}
+
+/**
  * The names of the fields selected at `path` below the resolver's field (['edges', 'node']: of
  * each node of a connection), through fragments and aliases, sorted. @skip/@include are
  * ignored, so a skipped field only costs its column.
  */
 export function selectedFieldNames(info: GraphQLResolveInfo, path: readonly string[]): string[] {
-  const fieldsOf = (sets: (SelectionSetNode | undefined)[]): FieldNode[] => {
-    const out: FieldNode[] = [];
-    const seen = new Set<string>();
-    const visit = (set: SelectionSetNode | undefined): void => {
-      for (const s of set?.selections ?? []) {
-        if (s.kind === Kind.FIELD) out.push(s);
-        else if (s.kind === Kind.INLINE_FRAGMENT) visit(s.selectionSet);
-        else if (!seen.has(s.name.value)) {
-          seen.add(s.name.value);
-          const fragment: FragmentDefinitionNode | undefined = info.fragments[s.name.value];
-          visit(fragment?.selectionSet);
-        }
-      }
-    };
-    for (const set of sets) visit(set);
-    return out;
-  };
-  let level = fieldsOf(info.fieldNodes.map((n) => n.selectionSet));
-  for (const step of path) level = fieldsOf(level.filter((f) => f.name.value === step).map((f) => f.selectionSet));
+  let level = fieldsOf(
+    info,
+    info.fieldNodes.map((n) => n.selectionSet),
+  );
+  for (const step of path)
+    level = fieldsOf(
+      info,
+      level.filter((f) => f.name.value === step).map((f) => f.selectionSet),
+    );
   return [...new Set(level.map((f) => f.name.value))].sort();
 }
 
@@ -132,24 +144,8 @@ export function selectedField(
   name: string,
   under: readonly FieldNode[] = info.fieldNodes,
 ): FieldNode | undefined {
-  const seen = new Set<string>();
-  const visit = (set: SelectionSetNode | undefined): FieldNode | undefined => {
-    for (const s of set?.selections ?? []) {
-      let found: FieldNode | undefined;
-      if (s.kind === Kind.FIELD) found = s.name.value === name ? s : undefined;
-      else if (s.kind === Kind.INLINE_FRAGMENT) found = visit(s.selectionSet);
-      else if (!seen.has(s.name.value)) {
-        seen.add(s.name.value);
-        const fragment: FragmentDefinitionNode | undefined = info.fragments[s.name.value];
-        found = visit(fragment?.selectionSet);
-      }
-      if (found) return found;
-    }
-    return undefined;
-  };
-  for (const node of under) {
-    const found = visit(node.selectionSet);
-    if (found) return found;
-  }
-  return undefined;
+  return fieldsOf(
+    info,
+    under.map((n) => n.selectionSet),
+  ).find((f) => f.name.value === name);
 }

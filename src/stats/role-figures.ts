@@ -1,7 +1,6 @@
 import type { Queryable } from '../db/read-session.ts';
 import { hotQuery } from '../db/prepared.ts';
 import { SqlParams } from '../db/sql/sql-params.ts';
-import { filterKey, type PostingFilter } from '../domain/posting-filter.ts';
 import {
   POSTING_FIGURE_COLUMNS,
   POSTING_FIGURE_JOINS,
@@ -41,24 +40,21 @@ export interface RoleFigures {
  * `buckets`, an equal-width histogram (and, for a spec that excludes outliers, the figures with
  * them too: all of `obs` where the spec's keep `kept`), in one statement that reads the role's counted postings
  * once: the salary observations are joined to the rows the posting figures count. `spec` must
- * cover the same postings (its filter is `filter`). The same figures as the separate loaders:
+ * count the postings of `spec.filter`. The same figures as the separate loaders:
  * the README's query, a role page's headline panels.
  */
 export async function loadRoleFigures(
   db: Queryable,
   roleIds: readonly number[],
-  filter: PostingFilter,
   spec: SalarySpec,
   buckets: number | undefined,
   asOf: Date,
 ): Promise<RoleFigures[]> {
-  if (filterKey(spec.filter) !== filterKey(filter))
-    throw new Error('loadRoleFigures: the salary spec must cover the postings of the filter');
   const params = new SqlParams();
   const ids = params.add(roleIds, '::int[]');
   const at = params.add(asOf, '::timestamptz');
   const sql = `
-WITH ${postingFigureCtes(params, ids, filter, at)},
+WITH ${postingFigureCtes(params, ids, spec.filter, at)},
 ${observationCtes(params, ids, spec, at, undefined, 'matching')},
 ${salaryFigureCtes(params, 'salary_figures', buckets)}${
   spec.excludeOutliers
