@@ -40,6 +40,14 @@ const ROLE_KEYS: Record<RoleOrderField, { key: string; cast: string; nullable: b
 
 const escapeLike = (text: string) => text.replace(/[\\%_]/g, (c) => `\\${c}`);
 
+/** The lists of a role that its record can carry (RoleCatalog.bySlug). */
+export interface RoleItems {
+  responsibilities: Responsibility[];
+  careerSteps: CareerStep[];
+}
+export type RoleItemsWanted = { [K in keyof RoleItems]?: boolean };
+export type RoleWithItems = { role: RoleRecord } & Partial<RoleItems>;
+
 const ITEM_COLUMNS = `id, role_id AS "roleId", position, title, text`;
 
 /**
@@ -50,9 +58,24 @@ const ITEM_COLUMNS = `id, role_id AS "roleId", position, title, text`;
 export class RoleCatalog {
   constructor(private readonly pool: Queryable) {}
 
-  async bySlug(slug: string): Promise<RoleRecord | null> {
-    const { rows } = await this.pool.query<RoleRecord>(`SELECT ${ROLE_COLUMNS} FROM role r WHERE r.slug = $1`, [slug]);
-    return rows[0] ?? null;
+  /**
+   * A role by slug, with its responsibilities and career steps when asked for, in the same
+   * statement (a role page needs all three: one round trip instead of three).
+   */
+  async bySlug(slug: string, include: RoleItemsWanted = {}): Promise<RoleWithItems | null> {
+    const items = (table: string, as: string) =>
+      `, (SELECT coalesce(json_agg(json_build_object('id', i.id, 'roleId', i.role_id, 'position', i.position,
+          'title', i.title, 'text', i.text) ORDER BY i.position), '[]'::json) FROM ${table} i WHERE i.role_id = r.id) AS "${as}"`;
+    const { rows } = await this.pool.query<RoleRecord & Partial<RoleItems>>(
+      `SELECT ${ROLE_COLUMNS}${include.responsibilities ? items('responsibility', 'responsibilities') : ''}${
+        include.careerSteps ? items('career_step', 'careerSteps') : ''
+      } FROM role r WHERE r.slug = $1`,
+      [slug],
+    );
+    const row = rows[0];
+    if (!row) return null;
+    const { responsibilities, careerSteps, ...role } = row;
+    return { role, responsibilities, careerSteps };
   }
 
   /** Roles by slug in one statement, in the order asked (null where there is none). */

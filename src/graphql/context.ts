@@ -5,7 +5,7 @@ import type { ReadSession } from '../db/read-session.ts';
 import type { SalaryBounds } from '../domain/salary.ts';
 import { apiKeyGuard, type ApiKeyGuard } from './api-key-guard.ts';
 import { createLoaders, type Loaders } from './loaders.ts';
-import { figureCacheFor } from '../stats/figure-cache.ts';
+import { figureCacheFor, snapshotVersion } from '../stats/figure-cache.ts';
 
 /** The database as the mutations' writes need it (`embedded` makes the importer load without COPY). */
 export interface ContextDatabase {
@@ -53,6 +53,8 @@ export interface GraphQLContext {
   onPrimary(): GraphQLContext;
   /** After a mutation: the writer's next reads must see what it wrote. */
   rememberWrite(): Promise<void>;
+  /** The data version on this operation's snapshot (an HTTP ETag of what it renders). */
+  dataVersion(): Promise<string>;
 }
 
 /** Builds a fresh context (fresh DataLoaders and a fresh read session) for each operation. */
@@ -73,10 +75,11 @@ export function contextFactory(db: ContextDatabase): (request?: RequestInfo) => 
     const reads = db.openReadSession(request.signal, client);
     if (request.primaryOnly) reads.pinPrimary();
     const catalog = new RoleCatalog(reads);
+    const figureCache = figureCacheFor(db.pool);
     return {
       asOf,
       catalog,
-      loaders: createLoaders(reads, catalog, asOf, figureCacheFor(db.pool)),
+      loaders: createLoaders(reads, catalog, asOf, figureCache),
       reads,
       db,
       requireApiKey,
@@ -85,6 +88,7 @@ export function contextFactory(db: ContextDatabase): (request?: RequestInfo) => 
       rememberWrite: async () => {
         if (client && db.rememberWrite) await db.rememberWrite(client);
       },
+      dataVersion: () => snapshotVersion(reads, asOf, figureCache !== undefined),
     };
   };
   return create;

@@ -2,6 +2,8 @@ import crypto from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import zlib from 'node:zlib';
 import type pg from 'pg';
+import type { GraphQLContext } from '../graphql/context.ts';
+import { DATA_VERSION_SQL } from '../stats/figure-cache.ts';
 
 /**
  * HTTP caching of public answers (pages, CSV exports, GraphQL GET queries): an ETag derived
@@ -21,18 +23,20 @@ export class ResponseCache {
 
   /** The current data version: one cheap statement. */
   async dataVersion(): Promise<string> {
-    const { rows } = await this.pool.query<{ v: string | null }>('SELECT sum(version)::text AS v FROM data_version');
+    const { rows } = await this.pool.query<{ v: string | null }>(DATA_VERSION_SQL);
     return rows[0]?.v ?? '0';
   }
 
   /**
    * A weak ETag of the representation at `key` (method, path and query) as of now; undefined
    * when the database cannot say (the answer then goes uncached and reports the outage itself).
+   * `readVersion` reads the version where the answer will be read (see snapshotContexts); by
+   * default one statement on the pool.
    */
-  async etag(key: string): Promise<string | undefined> {
+  async etag(key: string, readVersion: () => Promise<string> = () => this.dataVersion()): Promise<string | undefined> {
     let version: string;
     try {
-      version = await this.dataVersion();
+      version = await readVersion();
     } catch {
       return undefined;
     }
@@ -133,4 +137,23 @@ export function sendCompressed(
     ...(encoding === 'identity' ? {} : { 'content-encoding': encoding }),
   });
   res.end(req.method === 'HEAD' ? undefined : encoded);
+}
+
+/**
+ * The operations of one page request. The first context's snapshot gives the ETag its data
+ * version (in the round trip of its BEGIN, no statement of its own) and then renders the page,
+ * so a page is the data its ETag names; `end` closes that snapshot when no operation did (a 304).
+ */
+export function snapshotContexts(create: () => GraphQLContext) {
+  const first = create();
+  let unused: GraphQLContext | undefined = first;
+  return {
+    version: () => first.dataVersion(),
+    next: (): GraphQLContext => {
+      const context = unused ?? create();
+      unused = undefined;
+      return context;
+    },
+    end: () => first.reads.end(),
+  };
 }

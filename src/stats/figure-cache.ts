@@ -1,3 +1,4 @@
+import type { ReadSession } from '../db/read-session.ts';
 import type { TrendInterval } from './trend.ts';
 
 /**
@@ -122,6 +123,9 @@ export function figureCacheFor(database: object): FigureCache {
   return cache;
 }
 
+/** The data version: the sum of the counters that every write transaction bumps (see figureWindowSql). */
+export const DATA_VERSION_SQL = 'SELECT sum(version)::text AS v FROM data_version';
+
 /**
  * The SELECT that reads the window as of `asOf`, sent with the read session's BEGIN (so on the
  * snapshot of the figures, in the same round trip): the instant is inline, as a BEGIN batch takes
@@ -145,6 +149,16 @@ export function figureWindowOf(
   if (!row || row.figure_version === undefined) throw new Error('the read session did not read the figure window');
   const next = row.figure_next ? new Date(row.figure_next).getTime() : Number.POSITIVE_INFINITY;
   return { version: row.figure_version ?? '0', asOf: asOf.getTime(), next };
+}
+
+/**
+ * The data version on the session's snapshot: read in its BEGIN round trip when the figure cache
+ * is on (figureWindowSql), else one statement on the snapshot.
+ */
+export async function snapshotVersion(reads: ReadSession, asOf: Date, inBegin: boolean): Promise<string> {
+  if (inBegin) return figureWindowOf(await reads.beginRows(), asOf).version;
+  const { rows } = await reads.query<{ v: string | null }>(DATA_VERSION_SQL);
+  return rows[0]?.v ?? '0';
 }
 
 /** The next UTC midnight after `ms`: converting into a currency other than USD uses the rate of the request's UTC day. */

@@ -2,6 +2,7 @@ import type { QueryResolvers } from '../generated/resolvers-types.ts';
 import { badUserInput } from '../errors.ts';
 import { toConnection } from '../connection.ts';
 import { ROLE_KEY_KINDS, toPageRequest, toPostingFilter, toSalarySpec } from '../inputs.ts';
+import { selectedFieldNames } from '../pagination.ts';
 import { resolveNode, nodeKey } from './node.ts';
 import { sourcesOf } from '../../catalog/sources.ts';
 import { UNKNOWN_ROLE_RULE } from '../../domain/errors.ts';
@@ -11,9 +12,18 @@ export const MAX_COMPARED = 10;
 
 export const Query: QueryResolvers = {
   node: (_parent, { id }, ctx) => resolveNode(id, ctx),
-  role: (_parent, { slug }, ctx) => {
+  role: async (_parent, { slug }, ctx, info) => {
     if (slug.length > 200) throw badUserInput('slug', `${slug.slice(0, 50)}…`, 'must be at most 200 characters');
-    return ctx.catalog.bySlug(slug);
+    const selected = selectedFieldNames(info, []);
+    const found = await ctx.catalog.bySlug(slug, {
+      responsibilities: selected.includes('responsibilities'),
+      careerSteps: selected.includes('careerSteps'),
+    });
+    if (!found) return null;
+    // The lists came with the role: its fields' loaders answer from them instead of a statement each.
+    if (found.responsibilities) ctx.loaders.responsibilities.prime(found.role.id, found.responsibilities);
+    if (found.careerSteps) ctx.loaders.careerSteps.prime(found.role.id, found.careerSteps);
+    return found.role;
   },
   roles: async (_parent, { first, after, search, orderBy, dedupe }, ctx, info) => {
     const order = { field: orderBy?.field ?? 'SLUG', direction: orderBy?.direction ?? 'ASC' } as const;

@@ -9,7 +9,7 @@ import type { GraphQLContext } from '../../graphql/context.ts';
 import { CompareDocument, type CompareQuery } from '../../graphql/generated/operations.ts';
 import { QueryFailedError, runQuery } from '../../graphql/run-query.ts';
 import { UNKNOWN_ROLE_RULE } from '../../domain/errors.ts';
-import { sendCompressed, type ResponseCache } from '../cache.ts';
+import { sendCompressed, snapshotContexts, type ResponseCache } from '../cache.ts';
 import { allClientInput, errorCodes } from '../error-status.ts';
 import { renderErrorPage } from './error-page.ts';
 import { escapeHtml, formatCount, formatMoney, formatMoneyShort, formatShare, renderLayout } from './layout.ts';
@@ -200,11 +200,13 @@ export function createCompareRoute(deps: CompareDeps) {
         'Nothing to compare',
         'Name the roles to compare in the address, e.g. /compare?roles=backend-developer,data-engineer.',
       );
-    const etag = await deps.cache.etag(`GET ${url.pathname}${url.search}`);
-    if (deps.cache.notModified(req, res, etag)) return;
+    const contexts = snapshotContexts(deps.createContext);
+    let etag: string | undefined;
     let data: CompareQuery;
     try {
-      data = await runQuery(deps.apollo, deps.createContext(), CompareDocument, { roles: slugs });
+      etag = await deps.cache.etag(`GET ${url.pathname}${url.search}`, contexts.version);
+      if (deps.cache.notModified(req, res, etag)) return;
+      data = await runQuery(deps.apollo, contexts.next(), CompareDocument, { roles: slugs });
     } catch (e) {
       if (e instanceof QueryFailedError && allClientInput(errorCodes(e.errors.slice(0, 1)))) {
         const first = e.errors[0] as QueryFailedError['errors'][number];
@@ -219,6 +221,8 @@ export function createCompareRoute(deps: CompareDeps) {
         );
       }
       throw e;
+    } finally {
+      await contexts.end();
     }
     sendCompressed(req, res, 200, Buffer.from(renderComparePage(data.compare, deps.playground), 'utf8'), {
       ...HEADERS,

@@ -8,7 +8,7 @@ import type { GraphQLContext } from '../../graphql/context.ts';
 import { RoleListDocument } from '../../graphql/generated/operations.ts';
 import { QueryFailedError, runQuery } from '../../graphql/run-query.ts';
 import { textProblem } from '../../graphql/limits/well-formed-text.ts';
-import { sendCompressed, type ResponseCache } from '../cache.ts';
+import { sendCompressed, snapshotContexts, type ResponseCache } from '../cache.ts';
 import { allClientInput, ERROR_STATUS, errorCodes, retryStatus } from '../error-status.ts';
 import { fetchRolePage } from '../../report/role-page-query.ts';
 import { renderErrorPage, renderRoleNotFound } from './error-page.ts';
@@ -163,14 +163,16 @@ export function createPageRoutes(deps: PageDeps) {
         allow: 'GET, HEAD',
       });
     }
+    const contexts = snapshotContexts(deps.createContext);
+    const page = { ...deps, createContext: contexts.next };
     try {
       if (deps.cache) {
-        const etag = await deps.cache.etag(`GET ${url.pathname}${url.search}`);
+        const etag = await deps.cache.etag(`GET ${url.pathname}${url.search}`, contexts.version);
         if (deps.cache.notModified(req, res, etag, { 'x-content-type-options': 'nosniff' })) return;
         if (etag) etags.set(req, etag);
       }
       if (url.pathname === '/roles' || url.pathname === '/roles/') {
-        const listing = await loadRolesPage(deps, url.searchParams);
+        const listing = await loadRolesPage(page, url.searchParams);
         const order: RoleSort = parseSort(url.searchParams);
         const pages = Math.max(1, Math.ceil(listing.totalCount / listing.pageSize));
         if (listing.page > pages) {
@@ -202,7 +204,7 @@ export function createPageRoutes(deps: PageDeps) {
       let role: Awaited<ReturnType<typeof fetchRolePage>>;
       try {
         view = parseRolePageParams(url.searchParams);
-        role = await fetchRolePage(deps.apollo, deps.createContext, slug, view);
+        role = await fetchRolePage(deps.apollo, contexts.next, slug, view);
       } catch (e) {
         // A filter value the API refuses (an unknown country code...) is the reader's to fix.
         if (e instanceof BadPageParamError) return error(req, res, 400, 'Cannot filter that way', e.message);
@@ -245,6 +247,8 @@ export function createPageRoutes(deps: PageDeps) {
         'Something went wrong',
         'The figures for this page could not be computed. Please try again later.',
       );
+    } finally {
+      await contexts.end();
     }
   }
 
