@@ -64,8 +64,8 @@ export class RoleCatalog {
    */
   async bySlug(slug: string, include: RoleItemsWanted = {}): Promise<RoleWithItems | null> {
     const items = (table: string, as: string) =>
-      `, (SELECT coalesce(json_agg(json_build_object('id', i.id, 'roleId', i.role_id, 'position', i.position,
-          'title', i.title, 'text', i.text) ORDER BY i.position), '[]'::json) FROM ${table} i WHERE i.role_id = r.id) AS "${as}"`;
+      `, (SELECT coalesce(json_agg(i ORDER BY i.position), '[]'::json)
+          FROM (SELECT ${ITEM_COLUMNS} FROM ${table} WHERE role_id = r.id) i) AS "${as}"`;
     const { rows } = await this.pool.query<RoleRecord & Partial<RoleItems>>(
       `SELECT ${ROLE_COLUMNS}${include.responsibilities ? items('responsibility', 'responsibilities') : ''}${
         include.careerSteps ? items('career_step', 'careerSteps') : ''

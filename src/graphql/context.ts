@@ -75,11 +75,10 @@ export function contextFactory(db: ContextDatabase): (request?: RequestInfo) => 
     const reads = db.openReadSession(request.signal, client);
     if (request.primaryOnly) reads.pinPrimary();
     const catalog = new RoleCatalog(reads);
-    const figureCache = figureCacheFor(db.pool);
     return {
       asOf,
       catalog,
-      loaders: createLoaders(reads, catalog, asOf, figureCache),
+      loaders: createLoaders(reads, catalog, asOf, figureCacheFor(db.pool)),
       reads,
       db,
       requireApiKey,
@@ -88,7 +87,7 @@ export function contextFactory(db: ContextDatabase): (request?: RequestInfo) => 
       rememberWrite: async () => {
         if (client && db.rememberWrite) await db.rememberWrite(client);
       },
-      dataVersion: () => snapshotVersion(reads, asOf, figureCache !== undefined),
+      dataVersion: () => snapshotVersion(reads, asOf),
     };
   };
   return create;

@@ -3,7 +3,6 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import zlib from 'node:zlib';
 import type pg from 'pg';
 import type { GraphQLContext } from '../graphql/context.ts';
-import { DATA_VERSION_SQL } from '../stats/figure-cache.ts';
 
 /**
  * HTTP caching of public answers (pages, CSV exports, GraphQL GET queries): an ETag derived
@@ -23,7 +22,7 @@ export class ResponseCache {
 
   /** The current data version: one cheap statement. */
   async dataVersion(): Promise<string> {
-    const { rows } = await this.pool.query<{ v: string | null }>(DATA_VERSION_SQL);
+    const { rows } = await this.pool.query<{ v: string | null }>('SELECT sum(version)::text AS v FROM data_version');
     return rows[0]?.v ?? '0';
   }
 

@@ -123,9 +123,6 @@ export function figureCacheFor(database: object): FigureCache {
   return cache;
 }
 
-/** The data version: the sum of the counters that every write transaction bumps (see figureWindowSql). */
-export const DATA_VERSION_SQL = 'SELECT sum(version)::text AS v FROM data_version';
-
 /**
  * The SELECT that reads the window as of `asOf`, sent with the read session's BEGIN (so on the
  * snapshot of the figures, in the same round trip): the instant is inline, as a BEGIN batch takes
@@ -151,14 +148,9 @@ export function figureWindowOf(
   return { version: row.figure_version ?? '0', asOf: asOf.getTime(), next };
 }
 
-/**
- * The data version on the session's snapshot: read in its BEGIN round trip when the figure cache
- * is on (figureWindowSql), else one statement on the snapshot.
- */
-export async function snapshotVersion(reads: ReadSession, asOf: Date, inBegin: boolean): Promise<string> {
-  if (inBegin) return figureWindowOf(await reads.beginRows(), asOf).version;
-  const { rows } = await reads.query<{ v: string | null }>(DATA_VERSION_SQL);
-  return rows[0]?.v ?? '0';
+/** The data version on the session's snapshot, read in its BEGIN round trip (figureWindowSql, which createLoaders sends with it). */
+export async function snapshotVersion(reads: ReadSession, asOf: Date): Promise<string> {
+  return figureWindowOf(await reads.beginRows(), asOf).version;
 }
 
 /** The next UTC midnight after `ms`: converting into a currency other than USD uses the rate of the request's UTC day. */
