@@ -246,7 +246,7 @@ function stagesLine(stages: ImportStages | undefined): string {
   const s = (n: number): string => `${n.toFixed(2)} s`;
   return (
     `read ${s(stages.read)}, validate ${s(stages.validate)} | database: stage ${s(stages.stage)}, upsert ${s(stages.upsert)}, ` +
-    `grouping ${s(stages.group)}, commit ${s(stages.commit)} | parser waited ${s(stages.waited)} for the database`
+    `grouping ${s(stages.group)}, commit ${s(stages.commit)}, figure snapshots ${s(stages.figures ?? 0)} | parser waited ${s(stages.waited)} for the database`
   );
 }
 

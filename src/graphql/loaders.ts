@@ -46,6 +46,7 @@ import {
 } from '../stats/salary-stats.ts';
 import { loadTrends, type TrendInterval, type TrendPointRecord } from '../stats/trend.ts';
 import { loadRoleFigures, type RoleFigures } from '../stats/role-figures.ts';
+import { roleFiguresKind, SNAPSHOT_KINDS, storedFigures } from '../stats/figure-snapshots.ts';
 
 /**
  * A loader whose keys carry an id plus shared parameters (a filter, a page size...): keys with
@@ -202,15 +203,33 @@ export function createLoaders(pool: ReadSession, catalog: RoleCatalog, asOf: Dat
         loadPostingFigures(pool, missing, k.filter, asOf),
       ),
   );
+  /**
+   * `load` for the ids that figure_snapshot cannot answer: when this snapshot's version has rows
+   * there (the BEGIN round trip says so), one lookup first (src/stats/figure-snapshots.ts).
+   */
+  const snapshotFirst =
+    <V>(kind: string, load: (ids: number[]) => Promise<V[]>) =>
+    async (ids: number[]): Promise<V[]> => {
+      if (!figureCache || !SNAPSHOT_KINDS.has(kind)) return load(ids);
+      const w = await window();
+      if (!w.snapshots) return load(ids);
+      const stored = await storedFigures<V>(pool, kind, ids, w);
+      const rest = ids.filter((id) => !stored.has(id));
+      const loaded = rest.length === 0 ? [] : await load(rest);
+      const byId = new Map(rest.map((id, i) => [id, loaded[i] as V]));
+      return ids.map((id) => stored.get(id) ?? (byId.get(id) as V));
+    };
   const roleFigures = groupedLoader<RoleFiguresKey, RoleFigures>(
     (k) => `${salarySpecKey(k.spec)}|${k.buckets ?? ''}`,
-    (ids, k) =>
-      cached(
-        `role-figures|${salarySpecKey(k.spec)}|${k.buckets ?? ''}`,
+    (ids, k) => {
+      const kind = roleFiguresKind(k.spec, k.buckets);
+      return cached(
+        kind,
         ids,
-        (missing) => loadRoleFigures(pool, missing, k.spec, k.buckets, asOf),
+        snapshotFirst(kind, (missing) => loadRoleFigures(pool, missing, k.spec, k.buckets, asOf)),
         salaryUntil(k.spec.currency),
-      ),
+      );
+    },
   );
   // The salary part of a role's figures; an unknown currency fails it alone (the posting figures need no rate).
   const salaryOf = (r: RoleFigures): SalaryWithHistogram => {

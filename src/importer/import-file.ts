@@ -24,6 +24,7 @@ import { supportsCopy } from './supports-copy.ts';
 import { IMPORT_KINDS } from './import-types.ts';
 import { kindDefinition, loadValidationContext, upsertBatch, validate, type ValidatedRows } from './upsert-batch.ts';
 import { notifyImportFinished } from './import-listeners.ts';
+import { refreshFigureSnapshots, type SnapshotSettings } from '../stats/figure-snapshots.ts';
 
 export type { ImportOptions, ImportSummary, RowError } from './import-types.ts';
 
@@ -73,6 +74,16 @@ async function openInput(
   return input instanceof Readable ? input : new Readable().wrap(input);
 }
 
+/** What the import needs of a database (src/db/database.ts' Database has it all). */
+export interface ImportDatabase {
+  pool: pg.Pool;
+  embedded?: boolean;
+  salaryBounds?: SalaryBounds;
+  writeStatementTimeoutMs?: number;
+  /** The read sessions' work_mem and JIT setting, which the figure snapshots' computation takes too. */
+  sessionSettings?: SnapshotSettings;
+}
+
 /**
  * Imports a postings, observations or rates file (CSV or NDJSON, a path, '-' for stdin, or a
  * stream). Rows are streamed, validated with the shared zod schemas, de-duplicated per batch
@@ -82,7 +93,7 @@ async function openInput(
  * written. Throws ImportFileError when the input cannot be read or parsed as a whole.
  */
 export async function importFile(
-  db: { pool: pg.Pool; embedded?: boolean; salaryBounds?: SalaryBounds; writeStatementTimeoutMs?: number },
+  db: ImportDatabase,
   kind: ImportKind,
   input: ImportInput,
   options: ImportOptions = {},
@@ -96,7 +107,7 @@ export async function importFile(
 
 async function runImport<K extends ImportKind>(
   kind: K,
-  db: { pool: pg.Pool; embedded?: boolean; salaryBounds?: SalaryBounds; writeStatementTimeoutMs?: number },
+  db: ImportDatabase,
   input: ImportInput,
   options: ImportOptions,
 ): Promise<ImportSummary> {
@@ -124,7 +135,7 @@ async function runImport<K extends ImportKind>(
     dryRun,
     atomic,
     rolledBack: false,
-    stages: { read: 0, validate: 0, stage: 0, upsert: 0, group: 0, commit: 0, waited: 0 },
+    stages: { read: 0, validate: 0, stage: 0, upsert: 0, group: 0, commit: 0, figures: 0, waited: 0 },
   };
   const stages = summary.stages;
   const since = (from: bigint): number => Number(process.hrtime.bigint() - from) / 1e9;
@@ -164,6 +175,8 @@ async function runImport<K extends ImportKind>(
   let clientBroken = false;
   let inTransaction = false;
   let pending: Promise<void> | undefined;
+  // The roles of the rows written: their figure snapshots are refreshed once the rows are committed.
+  const touchedRoles = new Set<number>();
 
   try {
     if (options.errorsFile) errorsFile = await ErrorsFile.open(options.errorsFile);
@@ -194,6 +207,7 @@ async function runImport<K extends ImportKind>(
           bounds,
           staging,
           ids: false,
+          roles: true,
           stages,
           ...(atomic ? {} : { begin, end: 'COMMIT' }),
         });
@@ -217,6 +231,7 @@ async function runImport<K extends ImportKind>(
           if (summary.errors.length < maxErrors) summary.errors.push(error);
           await errorsFile?.add(reader.columns ?? def.fields, [], [error]);
         }
+        for (const id of counts.roles) touchedRoles.add(id);
         summary.rejected += lines.size;
         valid -= lines.size;
         summary.inserted += counts.inserted;
@@ -408,10 +423,33 @@ async function runImport<K extends ImportKind>(
   } finally {
     client?.release(clientBroken ? true : undefined);
   }
+  // On a connection of its own, after the import's is back (the embedded pool may have only one).
+  if (!summary.rolledBack && touchedRoles.size > 0) {
+    const at = process.hrtime.bigint();
+    await refreshSnapshots(db, [...touchedRoles], summary.warnings);
+    stages.figures += since(at);
+  }
   // Rows rejected after conversion (salaryImplausible) are found batch by batch: file order again.
   summary.errors.sort((a, b) => a.line - b.line);
   summary.seconds = Number(process.hrtime.bigint() - started) / 1e9;
   return summary;
+}
+
+/**
+ * Refreshes the figure snapshots of the roles written. The rows are committed: a refresh that
+ * fails leaves them without a snapshot (readers compute their figures), so it is a warning, not an error.
+ */
+async function refreshSnapshots(db: ImportDatabase, roleIds: number[], warnings: string[]): Promise<void> {
+  try {
+    await refreshFigureSnapshots(db.pool, roleIds, {
+      workMem: db.sessionSettings?.workMem,
+      jitOff: db.sessionSettings?.jitOff,
+    });
+  } catch (error) {
+    warnings.push(
+      `the figures of the ${roleIds.length} role(s) written were not precomputed (${(error as Error).message}): readers compute them`,
+    );
+  }
 }
 
 /** The items of `source`, adding the seconds spent waiting for each to `add`. */

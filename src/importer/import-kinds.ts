@@ -51,7 +51,12 @@ export interface ImportKindDefinition<T> {
   implausibleSql?(stagingTable: string): string;
   /** Drops implausible salaries that were read from text (the rows stay); returns their lines. */
   implausibleTextSql?(stagingTable: string): string;
+  /** The roles of the staged rows (column touched_role): whose figure snapshots the import refreshes. */
+  touchedRolesSql?(stagingTable: string): string;
 }
+
+const touchedRolesSql = (s: string): string =>
+  `SELECT DISTINCT r.id AS touched_role FROM ${s} s JOIN role r ON r.slug = s.role`;
 
 export const postingsKind: ImportKindDefinition<PostingImportRow> = {
   kind: 'postings',
@@ -66,6 +71,7 @@ export const postingsKind: ImportKindDefinition<PostingImportRow> = {
   upsertSteps: upsertPostingsSteps,
   implausibleSql: implausiblePostingsSql,
   implausibleTextSql: implausibleTextSalariesSql,
+  touchedRolesSql,
 };
 
 export const observationsKind: ImportKindDefinition<ObservationImportRow> = {
@@ -78,6 +84,7 @@ export const observationsKind: ImportKindDefinition<ObservationImportRow> = {
   externalIdField: 'externalId',
   staging: observationStagingTable,
   upsertSql: upsertObservationsSql,
+  touchedRolesSql,
   implausibleSql: implausibleObservationsSql,
 };
 

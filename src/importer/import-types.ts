@@ -119,7 +119,8 @@ export interface ImportSummary {
  * the rows (roles, employers, postings with their salary observations, employer names), the
  * duplicate groups, and COMMIT. The importer parses the next batch while the database writes the
  * previous one, so the stages overlap and add up to more than `seconds`; `waited` is the time the
- * parser spent waiting for the database.
+ * parser spent waiting for the database. `figures` is the refresh of the figure snapshots of the
+ * roles written, once, after the last commit (src/stats/figure-snapshots.ts).
  */
 export interface ImportStages {
   read: number;
@@ -128,6 +129,7 @@ export interface ImportStages {
   upsert: number;
   group: number;
   commit: number;
+  figures: number;
   waited: number;
 }
 

@@ -65,6 +65,8 @@ export interface UpsertBatchOptions<K extends ImportKind> {
   ids?: boolean;
   /** The staging table to (re)fill; by default one of the call's own. An import fills one table batch after batch. */
   staging?: StagingTable<ValidatedRows[K]>;
+  /** Return the roles of the staged rows (default false): the import refreshes their figure snapshots. */
+  roles?: boolean;
   /** Seconds spent per stage, added to (the import's summary): staging, upserts, regrouping, COMMIT. */
   stages?: Pick<ImportStages, 'stage' | 'upsert' | 'group' | 'commit'>;
 }
@@ -78,6 +80,8 @@ export interface UpsertBatchResult {
   implausible: ImplausibleRow[];
   /** Rows whose salary, read from salaryText, was implausible and dropped (the rows were written without it). */
   textSalariesDropped: number;
+  /** With options.roles: the ids of the staged rows' roles. */
+  roles: number[];
 }
 
 /**
@@ -87,14 +91,18 @@ export interface UpsertBatchResult {
 async function runBatchStatements(
   client: pg.ClientBase,
   statements: readonly string[],
-): Promise<{ inserted: number; updated: number }> {
+): Promise<{ inserted: number; updated: number; roles: number[] }> {
   const raw = (await client.query(statements.join(';\n'))) as unknown as pg.QueryResult | pg.QueryResult[];
+  const counts = { inserted: 0, updated: 0, roles: [] as number[] };
   for (const result of Array.isArray(raw) ? raw : [raw]) {
     const first = result.rows?.[0] as Record<string, unknown> | undefined;
-    if (first && typeof first.inserted === 'number' && typeof first.updated === 'number')
-      return { inserted: first.inserted, updated: first.updated };
+    if (first && typeof first.inserted === 'number' && typeof first.updated === 'number') {
+      counts.inserted = first.inserted;
+      counts.updated = first.updated;
+    } else if (first && 'touched_role' in first)
+      counts.roles = (result.rows as { touched_role: number }[]).map((r) => r.touched_role);
   }
-  return { inserted: 0, updated: 0 };
+  return counts;
 }
 
 /** Reads a staged line's stored id after the upsert; the staging table is still there. */
@@ -147,7 +155,12 @@ export async function upsertBatch<K extends ImportKind>(
   }
   lap('stage');
   const steps = def.upsertSteps?.(staging.name) ?? { upsert: def.upsertSql(staging.name), group: [] };
-  const { inserted, updated } = await runBatchStatements(client, steps.upsert);
+  // The roles ride in the upserts' round trip (the staging table is still there).
+  const touched = options.roles ? def.touchedRolesSql?.(staging.name) : undefined;
+  const { inserted, updated, roles } = await runBatchStatements(client, [
+    ...steps.upsert,
+    ...(touched ? [touched] : []),
+  ]);
   lap('upsert');
   const ids = new Map<number, number>();
   // The regrouping and the ids lookup share a round trip; the COMMIT is its own (timed apart).
@@ -167,5 +180,5 @@ export async function upsertBatch<K extends ImportKind>(
     await client.query(options.end);
     lap('commit');
   }
-  return { inserted, updated, ids, implausible, textSalariesDropped };
+  return { inserted, updated, ids, implausible, textSalariesDropped, roles };
 }

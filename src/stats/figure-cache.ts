@@ -15,6 +15,8 @@ export interface FigureWindow {
   asOf: number;
   /** The next instant (ms) after asOf at which a posting's or report's state changes; Infinity when none is known. */
   next: number;
+  /** Whether figure_snapshot holds any row of this version (src/stats/figure-snapshots.ts): only then is it worth a lookup. */
+  snapshots?: boolean;
 }
 
 interface Entry {
@@ -126,12 +128,14 @@ export function figureCacheFor(database: object): FigureCache {
 /**
  * The SELECT that reads the window as of `asOf`, sent with the read session's BEGIN (so on the
  * snapshot of the figures, in the same round trip): the instant is inline, as a BEGIN batch takes
- * no parameters. Each min() is one probe of its index (posted_at, closed_at, observed_at). Group
+ * no parameters. Each min() is one probe of its index (posted_at, closed_at, observed_at), and so is
+ * the EXISTS on figure_snapshot's version. Group
  * membership and degree state change only by writes, which the version covers.
  */
 export function figureWindowSql(asOf: Date): string {
   const at = `'${asOf.toISOString()}'::timestamptz`;
   return `SELECT (SELECT sum(version)::text FROM data_version) AS figure_version,
+    EXISTS (SELECT 1 FROM figure_snapshot f WHERE f.version = (SELECT sum(version)::text FROM data_version)) AS figure_snapshots,
     least((SELECT min(p.posted_at) FROM posting p WHERE p.posted_at > ${at}),
           (SELECT min(p.closed_at) FROM posting p WHERE p.closed_at > ${at}),
           (SELECT min(o.observed_at) FROM salary_observation o WHERE o.observed_at > ${at})) AS figure_next`;
@@ -139,13 +143,13 @@ export function figureWindowSql(asOf: Date): string {
 
 /** The window from the row of figureWindowSql. */
 export function figureWindowOf(
-  rows: { figure_version?: string | null; figure_next?: Date | null }[],
+  rows: { figure_version?: string | null; figure_next?: Date | null; figure_snapshots?: boolean }[],
   asOf: Date,
 ): FigureWindow {
   const row = rows[0];
   if (!row || row.figure_version === undefined) throw new Error('the read session did not read the figure window');
   const next = row.figure_next ? new Date(row.figure_next).getTime() : Number.POSITIVE_INFINITY;
-  return { version: row.figure_version ?? '0', asOf: asOf.getTime(), next };
+  return { version: row.figure_version ?? '0', asOf: asOf.getTime(), next, snapshots: row.figure_snapshots === true };
 }
 
 /** The data version on the session's snapshot, read in its BEGIN round trip (figureWindowSql, which createLoaders sends with it). */

@@ -86,3 +86,10 @@ export type ApiKey = Prisma.ApiKeyModel
  * figures are computed from (see its migration). One row per slot.
  */
 export type DataVersion = Prisma.DataVersionModel
+/**
+ * Model FigureSnapshot
+ * A role's default figures as computed right after an import wrote to the role
+ * (src/stats/figure-snapshots.ts): valid for readers whose snapshot has the same data version and
+ * whose instant lies in [validFrom, validUntil). No data_version trigger: it changes no figure.
+ */
+export type FigureSnapshot = Prisma.FigureSnapshotModel

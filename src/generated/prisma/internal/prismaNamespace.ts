@@ -405,7 +405,8 @@ export const ModelName = {
   SalaryObservation: 'SalaryObservation',
   ExchangeRate: 'ExchangeRate',
   ApiKey: 'ApiKey',
-  DataVersion: 'DataVersion'
+  DataVersion: 'DataVersion',
+  FigureSnapshot: 'FigureSnapshot'
 } as const
 
 export type ModelName = (typeof ModelName)[keyof typeof ModelName]
@@ -421,7 +422,7 @@ export type TypeMap<ExtArgs extends runtime.Types.Extensions.InternalArgs = runt
     omit: GlobalOmitOptions
   }
   meta: {
-    modelProps: "role" | "responsibility" | "careerStep" | "employer" | "posting" | "salaryObservation" | "exchangeRate" | "apiKey" | "dataVersion"
+    modelProps: "role" | "responsibility" | "careerStep" | "employer" | "posting" | "salaryObservation" | "exchangeRate" | "apiKey" | "dataVersion" | "figureSnapshot"
     txIsolationLevel: TransactionIsolationLevel
   }
   model: {
@@ -1091,6 +1092,80 @@ export type TypeMap<ExtArgs extends runtime.Types.Extensions.InternalArgs = runt
         }
       }
     }
+    FigureSnapshot: {
+      payload: Prisma.$FigureSnapshotPayload<ExtArgs>
+      fields: Prisma.FigureSnapshotFieldRefs
+      operations: {
+        findUnique: {
+          args: Prisma.FigureSnapshotFindUniqueArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$FigureSnapshotPayload> | null
+        }
+        findUniqueOrThrow: {
+          args: Prisma.FigureSnapshotFindUniqueOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$FigureSnapshotPayload>
+        }
+        findFirst: {
+          args: Prisma.FigureSnapshotFindFirstArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$FigureSnapshotPayload> | null
+        }
+        findFirstOrThrow: {
+          args: Prisma.FigureSnapshotFindFirstOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$FigureSnapshotPayload>
+        }
+        findMany: {
+          args: Prisma.FigureSnapshotFindManyArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$FigureSnapshotPayload>[]
+        }
+        create: {
+          args: Prisma.FigureSnapshotCreateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$FigureSnapshotPayload>
+        }
+        createMany: {
+          args: Prisma.FigureSnapshotCreateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        createManyAndReturn: {
+          args: Prisma.FigureSnapshotCreateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$FigureSnapshotPayload>[]
+        }
+        delete: {
+          args: Prisma.FigureSnapshotDeleteArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$FigureSnapshotPayload>
+        }
+        update: {
+          args: Prisma.FigureSnapshotUpdateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$FigureSnapshotPayload>
+        }
+        deleteMany: {
+          args: Prisma.FigureSnapshotDeleteManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateMany: {
+          args: Prisma.FigureSnapshotUpdateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateManyAndReturn: {
+          args: Prisma.FigureSnapshotUpdateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$FigureSnapshotPayload>[]
+        }
+        upsert: {
+          args: Prisma.FigureSnapshotUpsertArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$FigureSnapshotPayload>
+        }
+        aggregate: {
+          args: Prisma.FigureSnapshotAggregateArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.AggregateFigureSnapshot>
+        }
+        groupBy: {
+          args: Prisma.FigureSnapshotGroupByArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.FigureSnapshotGroupByOutputType>[]
+        }
+        count: {
+          args: Prisma.FigureSnapshotCountArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.FigureSnapshotCountAggregateOutputType> | number
+        }
+      }
+    }
   }
 } & {
   other: {
@@ -1268,12 +1343,31 @@ export const DataVersionScalarFieldEnum = {
 export type DataVersionScalarFieldEnum = (typeof DataVersionScalarFieldEnum)[keyof typeof DataVersionScalarFieldEnum]
 
 
+export const FigureSnapshotScalarFieldEnum = {
+  kind: 'kind',
+  roleId: 'roleId',
+  version: 'version',
+  validFrom: 'validFrom',
+  validUntil: 'validUntil',
+  value: 'value'
+} as const
+
+export type FigureSnapshotScalarFieldEnum = (typeof FigureSnapshotScalarFieldEnum)[keyof typeof FigureSnapshotScalarFieldEnum]
+
+
 export const SortOrder = {
   asc: 'asc',
   desc: 'desc'
 } as const
 
 export type SortOrder = (typeof SortOrder)[keyof typeof SortOrder]
+
+
+export const JsonNullValueInput = {
+  JsonNull: JsonNull
+} as const
+
+export type JsonNullValueInput = (typeof JsonNullValueInput)[keyof typeof JsonNullValueInput]
 
 
 export const QueryMode = {
@@ -1290,6 +1384,15 @@ export const NullsOrder = {
 } as const
 
 export type NullsOrder = (typeof NullsOrder)[keyof typeof NullsOrder]
+
+
+export const JsonNullValueFilter = {
+  DbNull: DbNull,
+  JsonNull: JsonNull,
+  AnyNull: AnyNull
+} as const
+
+export type JsonNullValueFilter = (typeof JsonNullValueFilter)[keyof typeof JsonNullValueFilter]
 
 
 
@@ -1472,6 +1575,20 @@ export type BigIntFieldRefInput<$PrismaModel> = FieldRefInputType<$PrismaModel, 
 export type ListBigIntFieldRefInput<$PrismaModel> = FieldRefInputType<$PrismaModel, 'BigInt[]'>
     
 
+
+/**
+ * Reference to a field of type 'Json'
+ */
+export type JsonFieldRefInput<$PrismaModel> = FieldRefInputType<$PrismaModel, 'Json'>
+    
+
+
+/**
+ * Reference to a field of type 'QueryMode'
+ */
+export type EnumQueryModeFieldRefInput<$PrismaModel> = FieldRefInputType<$PrismaModel, 'QueryMode'>
+    
+
 /**
  * Batch Payload for updateMany & deleteMany & createMany
  */
@@ -1632,6 +1749,7 @@ export type GlobalOmitConfig = {
   exchangeRate?: Prisma.ExchangeRateOmit
   apiKey?: Prisma.ApiKeyOmit
   dataVersion?: Prisma.DataVersionOmit
+  figureSnapshot?: Prisma.FigureSnapshotOmit
 }
 
 /* Types for Logging */

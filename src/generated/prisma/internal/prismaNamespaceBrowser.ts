@@ -59,7 +59,8 @@ export const ModelName = {
   SalaryObservation: 'SalaryObservation',
   ExchangeRate: 'ExchangeRate',
   ApiKey: 'ApiKey',
-  DataVersion: 'DataVersion'
+  DataVersion: 'DataVersion',
+  FigureSnapshot: 'FigureSnapshot'
 } as const
 
 export type ModelName = (typeof ModelName)[keyof typeof ModelName]
@@ -216,12 +217,31 @@ export const DataVersionScalarFieldEnum = {
 export type DataVersionScalarFieldEnum = (typeof DataVersionScalarFieldEnum)[keyof typeof DataVersionScalarFieldEnum]
 
 
+export const FigureSnapshotScalarFieldEnum = {
+  kind: 'kind',
+  roleId: 'roleId',
+  version: 'version',
+  validFrom: 'validFrom',
+  validUntil: 'validUntil',
+  value: 'value'
+} as const
+
+export type FigureSnapshotScalarFieldEnum = (typeof FigureSnapshotScalarFieldEnum)[keyof typeof FigureSnapshotScalarFieldEnum]
+
+
 export const SortOrder = {
   asc: 'asc',
   desc: 'desc'
 } as const
 
 export type SortOrder = (typeof SortOrder)[keyof typeof SortOrder]
+
+
+export const JsonNullValueInput = {
+  JsonNull: JsonNull
+} as const
+
+export type JsonNullValueInput = (typeof JsonNullValueInput)[keyof typeof JsonNullValueInput]
 
 
 export const QueryMode = {
@@ -238,4 +258,13 @@ export const NullsOrder = {
 } as const
 
 export type NullsOrder = (typeof NullsOrder)[keyof typeof NullsOrder]
+
+
+export const JsonNullValueFilter = {
+  DbNull: DbNull,
+  JsonNull: JsonNull,
+  AnyNull: AnyNull
+} as const
+
+export type JsonNullValueFilter = (typeof JsonNullValueFilter)[keyof typeof JsonNullValueFilter]
 

@@ -260,6 +260,7 @@ export type RoleWhereInput = {
   careerSteps?: Prisma.CareerStepListRelationFilter
   postings?: Prisma.PostingListRelationFilter
   observations?: Prisma.SalaryObservationListRelationFilter
+  figureSnapshots?: Prisma.FigureSnapshotListRelationFilter
 }
 
 export type RoleOrderByWithRelationInput = {
@@ -277,6 +278,7 @@ export type RoleOrderByWithRelationInput = {
   careerSteps?: Prisma.CareerStepOrderByRelationAggregateInput
   postings?: Prisma.PostingOrderByRelationAggregateInput
   observations?: Prisma.SalaryObservationOrderByRelationAggregateInput
+  figureSnapshots?: Prisma.FigureSnapshotOrderByRelationAggregateInput
 }
 
 export type RoleWhereUniqueInput = Prisma.AtLeast<{
@@ -297,6 +299,7 @@ export type RoleWhereUniqueInput = Prisma.AtLeast<{
   careerSteps?: Prisma.CareerStepListRelationFilter
   postings?: Prisma.PostingListRelationFilter
   observations?: Prisma.SalaryObservationListRelationFilter
+  figureSnapshots?: Prisma.FigureSnapshotListRelationFilter
 }, "id" | "slug">
 
 export type RoleOrderByWithAggregationInput = {
@@ -347,6 +350,7 @@ export type RoleCreateInput = {
   careerSteps?: Prisma.CareerStepCreateNestedManyWithoutRoleInput
   postings?: Prisma.PostingCreateNestedManyWithoutRoleInput
   observations?: Prisma.SalaryObservationCreateNestedManyWithoutRoleInput
+  figureSnapshots?: Prisma.FigureSnapshotCreateNestedManyWithoutRoleInput
 }
 
 export type RoleUncheckedCreateInput = {
@@ -364,6 +368,7 @@ export type RoleUncheckedCreateInput = {
   careerSteps?: Prisma.CareerStepUncheckedCreateNestedManyWithoutRoleInput
   postings?: Prisma.PostingUncheckedCreateNestedManyWithoutRoleInput
   observations?: Prisma.SalaryObservationUncheckedCreateNestedManyWithoutRoleInput
+  figureSnapshots?: Prisma.FigureSnapshotUncheckedCreateNestedManyWithoutRoleInput
 }
 
 export type RoleUpdateInput = {
@@ -380,6 +385,7 @@ export type RoleUpdateInput = {
   careerSteps?: Prisma.CareerStepUpdateManyWithoutRoleNestedInput
   postings?: Prisma.PostingUpdateManyWithoutRoleNestedInput
   observations?: Prisma.SalaryObservationUpdateManyWithoutRoleNestedInput
+  figureSnapshots?: Prisma.FigureSnapshotUpdateManyWithoutRoleNestedInput
 }
 
 export type RoleUncheckedUpdateInput = {
@@ -397,6 +403,7 @@ export type RoleUncheckedUpdateInput = {
   careerSteps?: Prisma.CareerStepUncheckedUpdateManyWithoutRoleNestedInput
   postings?: Prisma.PostingUncheckedUpdateManyWithoutRoleNestedInput
   observations?: Prisma.SalaryObservationUncheckedUpdateManyWithoutRoleNestedInput
+  figureSnapshots?: Prisma.FigureSnapshotUncheckedUpdateManyWithoutRoleNestedInput
 }
 
 export type RoleCreateManyInput = {
@@ -565,6 +572,20 @@ export type RoleUpdateOneRequiredWithoutObservationsNestedInput = {
   update?: Prisma.XOR<Prisma.XOR<Prisma.RoleUpdateToOneWithWhereWithoutObservationsInput, Prisma.RoleUpdateWithoutObservationsInput>, Prisma.RoleUncheckedUpdateWithoutObservationsInput>
 }
 
+export type RoleCreateNestedOneWithoutFigureSnapshotsInput = {
+  create?: Prisma.XOR<Prisma.RoleCreateWithoutFigureSnapshotsInput, Prisma.RoleUncheckedCreateWithoutFigureSnapshotsInput>
+  connectOrCreate?: Prisma.RoleCreateOrConnectWithoutFigureSnapshotsInput
+  connect?: Prisma.RoleWhereUniqueInput
+}
+
+export type RoleUpdateOneRequiredWithoutFigureSnapshotsNestedInput = {
+  create?: Prisma.XOR<Prisma.RoleCreateWithoutFigureSnapshotsInput, Prisma.RoleUncheckedCreateWithoutFigureSnapshotsInput>
+  connectOrCreate?: Prisma.RoleCreateOrConnectWithoutFigureSnapshotsInput
+  upsert?: Prisma.RoleUpsertWithoutFigureSnapshotsInput
+  connect?: Prisma.RoleWhereUniqueInput
+  update?: Prisma.XOR<Prisma.XOR<Prisma.RoleUpdateToOneWithWhereWithoutFigureSnapshotsInput, Prisma.RoleUpdateWithoutFigureSnapshotsInput>, Prisma.RoleUncheckedUpdateWithoutFigureSnapshotsInput>
+}
+
 export type RoleCreateWithoutResponsibilitiesInput = {
   slug: string
   title: string
@@ -578,6 +599,7 @@ export type RoleCreateWithoutResponsibilitiesInput = {
   careerSteps?: Prisma.CareerStepCreateNestedManyWithoutRoleInput
   postings?: Prisma.PostingCreateNestedManyWithoutRoleInput
   observations?: Prisma.SalaryObservationCreateNestedManyWithoutRoleInput
+  figureSnapshots?: Prisma.FigureSnapshotCreateNestedManyWithoutRoleInput
 }
 
 export type RoleUncheckedCreateWithoutResponsibilitiesInput = {
@@ -594,6 +616,7 @@ export type RoleUncheckedCreateWithoutResponsibilitiesInput = {
   careerSteps?: Prisma.CareerStepUncheckedCreateNestedManyWithoutRoleInput
   postings?: Prisma.PostingUncheckedCreateNestedManyWithoutRoleInput
   observations?: Prisma.SalaryObservationUncheckedCreateNestedManyWithoutRoleInput
+  figureSnapshots?: Prisma.FigureSnapshotUncheckedCreateNestedManyWithoutRoleInput
 }
 
 export type RoleCreateOrConnectWithoutResponsibilitiesInput = {
@@ -625,6 +648,7 @@ export type RoleUpdateWithoutResponsibilitiesInput = {
   careerSteps?: Prisma.CareerStepUpdateManyWithoutRoleNestedInput
   postings?: Prisma.PostingUpdateManyWithoutRoleNestedInput
   observations?: Prisma.SalaryObservationUpdateManyWithoutRoleNestedInput
+  figureSnapshots?: Prisma.FigureSnapshotUpdateManyWithoutRoleNestedInput
 }
 
 export type RoleUncheckedUpdateWithoutResponsibilitiesInput = {
@@ -641,6 +665,7 @@ export type RoleUncheckedUpdateWithoutResponsibilitiesInput = {
   careerSteps?: Prisma.CareerStepUncheckedUpdateManyWithoutRoleNestedInput
   postings?: Prisma.PostingUncheckedUpdateManyWithoutRoleNestedInput
   observations?: Prisma.SalaryObservationUncheckedUpdateManyWithoutRoleNestedInput
+  figureSnapshots?: Prisma.FigureSnapshotUncheckedUpdateManyWithoutRoleNestedInput
 }
 
 export type RoleCreateWithoutCareerStepsInput = {
@@ -656,6 +681,7 @@ export type RoleCreateWithoutCareerStepsInput = {
   responsibilities?: Prisma.ResponsibilityCreateNestedManyWithoutRoleInput
   postings?: Prisma.PostingCreateNestedManyWithoutRoleInput
   observations?: Prisma.SalaryObservationCreateNestedManyWithoutRoleInput
+  figureSnapshots?: Prisma.FigureSnapshotCreateNestedManyWithoutRoleInput
 }
 
 export type RoleUncheckedCreateWithoutCareerStepsInput = {
@@ -672,6 +698,7 @@ export type RoleUncheckedCreateWithoutCareerStepsInput = {
   responsibilities?: Prisma.ResponsibilityUncheckedCreateNestedManyWithoutRoleInput
   postings?: Prisma.PostingUncheckedCreateNestedManyWithoutRoleInput
   observations?: Prisma.SalaryObservationUncheckedCreateNestedManyWithoutRoleInput
+  figureSnapshots?: Prisma.FigureSnapshotUncheckedCreateNestedManyWithoutRoleInput
 }
 
 export type RoleCreateOrConnectWithoutCareerStepsInput = {
@@ -703,6 +730,7 @@ export type RoleUpdateWithoutCareerStepsInput = {
   responsibilities?: Prisma.ResponsibilityUpdateManyWithoutRoleNestedInput
   postings?: Prisma.PostingUpdateManyWithoutRoleNestedInput
   observations?: Prisma.SalaryObservationUpdateManyWithoutRoleNestedInput
+  figureSnapshots?: Prisma.FigureSnapshotUpdateManyWithoutRoleNestedInput
 }
 
 export type RoleUncheckedUpdateWithoutCareerStepsInput = {
@@ -719,6 +747,7 @@ export type RoleUncheckedUpdateWithoutCareerStepsInput = {
   responsibilities?: Prisma.ResponsibilityUncheckedUpdateManyWithoutRoleNestedInput
   postings?: Prisma.PostingUncheckedUpdateManyWithoutRoleNestedInput
   observations?: Prisma.SalaryObservationUncheckedUpdateManyWithoutRoleNestedInput
+  figureSnapshots?: Prisma.FigureSnapshotUncheckedUpdateManyWithoutRoleNestedInput
 }
 
 export type RoleCreateWithoutPostingsInput = {
@@ -734,6 +763,7 @@ export type RoleCreateWithoutPostingsInput = {
   responsibilities?: Prisma.ResponsibilityCreateNestedManyWithoutRoleInput
   careerSteps?: Prisma.CareerStepCreateNestedManyWithoutRoleInput
   observations?: Prisma.SalaryObservationCreateNestedManyWithoutRoleInput
+  figureSnapshots?: Prisma.FigureSnapshotCreateNestedManyWithoutRoleInput
 }
 
 export type RoleUncheckedCreateWithoutPostingsInput = {
@@ -750,6 +780,7 @@ export type RoleUncheckedCreateWithoutPostingsInput = {
   responsibilities?: Prisma.ResponsibilityUncheckedCreateNestedManyWithoutRoleInput
   careerSteps?: Prisma.CareerStepUncheckedCreateNestedManyWithoutRoleInput
   observations?: Prisma.SalaryObservationUncheckedCreateNestedManyWithoutRoleInput
+  figureSnapshots?: Prisma.FigureSnapshotUncheckedCreateNestedManyWithoutRoleInput
 }
 
 export type RoleCreateOrConnectWithoutPostingsInput = {
@@ -781,6 +812,7 @@ export type RoleUpdateWithoutPostingsInput = {
   responsibilities?: Prisma.ResponsibilityUpdateManyWithoutRoleNestedInput
   careerSteps?: Prisma.CareerStepUpdateManyWithoutRoleNestedInput
   observations?: Prisma.SalaryObservationUpdateManyWithoutRoleNestedInput
+  figureSnapshots?: Prisma.FigureSnapshotUpdateManyWithoutRoleNestedInput
 }
 
 export type RoleUncheckedUpdateWithoutPostingsInput = {
@@ -797,6 +829,7 @@ export type RoleUncheckedUpdateWithoutPostingsInput = {
   responsibilities?: Prisma.ResponsibilityUncheckedUpdateManyWithoutRoleNestedInput
   careerSteps?: Prisma.CareerStepUncheckedUpdateManyWithoutRoleNestedInput
   observations?: Prisma.SalaryObservationUncheckedUpdateManyWithoutRoleNestedInput
+  figureSnapshots?: Prisma.FigureSnapshotUncheckedUpdateManyWithoutRoleNestedInput
 }
 
 export type RoleCreateWithoutObservationsInput = {
@@ -812,6 +845,7 @@ export type RoleCreateWithoutObservationsInput = {
   responsibilities?: Prisma.ResponsibilityCreateNestedManyWithoutRoleInput
   careerSteps?: Prisma.CareerStepCreateNestedManyWithoutRoleInput
   postings?: Prisma.PostingCreateNestedManyWithoutRoleInput
+  figureSnapshots?: Prisma.FigureSnapshotCreateNestedManyWithoutRoleInput
 }
 
 export type RoleUncheckedCreateWithoutObservationsInput = {
@@ -828,6 +862,7 @@ export type RoleUncheckedCreateWithoutObservationsInput = {
   responsibilities?: Prisma.ResponsibilityUncheckedCreateNestedManyWithoutRoleInput
   careerSteps?: Prisma.CareerStepUncheckedCreateNestedManyWithoutRoleInput
   postings?: Prisma.PostingUncheckedCreateNestedManyWithoutRoleInput
+  figureSnapshots?: Prisma.FigureSnapshotUncheckedCreateNestedManyWithoutRoleInput
 }
 
 export type RoleCreateOrConnectWithoutObservationsInput = {
@@ -859,6 +894,7 @@ export type RoleUpdateWithoutObservationsInput = {
   responsibilities?: Prisma.ResponsibilityUpdateManyWithoutRoleNestedInput
   careerSteps?: Prisma.CareerStepUpdateManyWithoutRoleNestedInput
   postings?: Prisma.PostingUpdateManyWithoutRoleNestedInput
+  figureSnapshots?: Prisma.FigureSnapshotUpdateManyWithoutRoleNestedInput
 }
 
 export type RoleUncheckedUpdateWithoutObservationsInput = {
@@ -875,6 +911,89 @@ export type RoleUncheckedUpdateWithoutObservationsInput = {
   responsibilities?: Prisma.ResponsibilityUncheckedUpdateManyWithoutRoleNestedInput
   careerSteps?: Prisma.CareerStepUncheckedUpdateManyWithoutRoleNestedInput
   postings?: Prisma.PostingUncheckedUpdateManyWithoutRoleNestedInput
+  figureSnapshots?: Prisma.FigureSnapshotUncheckedUpdateManyWithoutRoleNestedInput
+}
+
+export type RoleCreateWithoutFigureSnapshotsInput = {
+  slug: string
+  title: string
+  summary?: string | null
+  responsibilitiesIntro?: string | null
+  careerIntro?: string | null
+  careerStepsIntro?: string | null
+  conclusion?: string | null
+  createdAt?: Date | string
+  updatedAt?: Date | string
+  responsibilities?: Prisma.ResponsibilityCreateNestedManyWithoutRoleInput
+  careerSteps?: Prisma.CareerStepCreateNestedManyWithoutRoleInput
+  postings?: Prisma.PostingCreateNestedManyWithoutRoleInput
+  observations?: Prisma.SalaryObservationCreateNestedManyWithoutRoleInput
+}
+
+export type RoleUncheckedCreateWithoutFigureSnapshotsInput = {
+  id?: number
+  slug: string
+  title: string
+  summary?: string | null
+  responsibilitiesIntro?: string | null
+  careerIntro?: string | null
+  careerStepsIntro?: string | null
+  conclusion?: string | null
+  createdAt?: Date | string
+  updatedAt?: Date | string
+  responsibilities?: Prisma.ResponsibilityUncheckedCreateNestedManyWithoutRoleInput
+  careerSteps?: Prisma.CareerStepUncheckedCreateNestedManyWithoutRoleInput
+  postings?: Prisma.PostingUncheckedCreateNestedManyWithoutRoleInput
+  observations?: Prisma.SalaryObservationUncheckedCreateNestedManyWithoutRoleInput
+}
+
+export type RoleCreateOrConnectWithoutFigureSnapshotsInput = {
+  where: Prisma.RoleWhereUniqueInput
+  create: Prisma.XOR<Prisma.RoleCreateWithoutFigureSnapshotsInput, Prisma.RoleUncheckedCreateWithoutFigureSnapshotsInput>
+}
+
+export type RoleUpsertWithoutFigureSnapshotsInput = {
+  update: Prisma.XOR<Prisma.RoleUpdateWithoutFigureSnapshotsInput, Prisma.RoleUncheckedUpdateWithoutFigureSnapshotsInput>
+  create: Prisma.XOR<Prisma.RoleCreateWithoutFigureSnapshotsInput, Prisma.RoleUncheckedCreateWithoutFigureSnapshotsInput>
+  where?: Prisma.RoleWhereInput
+}
+
+export type RoleUpdateToOneWithWhereWithoutFigureSnapshotsInput = {
+  where?: Prisma.RoleWhereInput
+  data: Prisma.XOR<Prisma.RoleUpdateWithoutFigureSnapshotsInput, Prisma.RoleUncheckedUpdateWithoutFigureSnapshotsInput>
+}
+
+export type RoleUpdateWithoutFigureSnapshotsInput = {
+  slug?: Prisma.StringFieldUpdateOperationsInput | string
+  title?: Prisma.StringFieldUpdateOperationsInput | string
+  summary?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  responsibilitiesIntro?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  careerIntro?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  careerStepsIntro?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  conclusion?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  responsibilities?: Prisma.ResponsibilityUpdateManyWithoutRoleNestedInput
+  careerSteps?: Prisma.CareerStepUpdateManyWithoutRoleNestedInput
+  postings?: Prisma.PostingUpdateManyWithoutRoleNestedInput
+  observations?: Prisma.SalaryObservationUpdateManyWithoutRoleNestedInput
+}
+
+export type RoleUncheckedUpdateWithoutFigureSnapshotsInput = {
+  id?: Prisma.IntFieldUpdateOperationsInput | number
+  slug?: Prisma.StringFieldUpdateOperationsInput | string
+  title?: Prisma.StringFieldUpdateOperationsInput | string
+  summary?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  responsibilitiesIntro?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  careerIntro?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  careerStepsIntro?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  conclusion?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  responsibilities?: Prisma.ResponsibilityUncheckedUpdateManyWithoutRoleNestedInput
+  careerSteps?: Prisma.CareerStepUncheckedUpdateManyWithoutRoleNestedInput
+  postings?: Prisma.PostingUncheckedUpdateManyWithoutRoleNestedInput
+  observations?: Prisma.SalaryObservationUncheckedUpdateManyWithoutRoleNestedInput
 }
 
 
@@ -887,6 +1006,7 @@ export type RoleCountOutputType = {
   careerSteps: number
   postings: number
   observations: number
+  figureSnapshots: number
 }
 
 export type RoleCountOutputTypeSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
@@ -894,6 +1014,7 @@ export type RoleCountOutputTypeSelect<ExtArgs extends runtime.Types.Extensions.I
   careerSteps?: boolean | RoleCountOutputTypeCountCareerStepsArgs
   postings?: boolean | RoleCountOutputTypeCountPostingsArgs
   observations?: boolean | RoleCountOutputTypeCountObservationsArgs
+  figureSnapshots?: boolean | RoleCountOutputTypeCountFigureSnapshotsArgs
 }
 
 /**
@@ -934,6 +1055,13 @@ export type RoleCountOutputTypeCountObservationsArgs<ExtArgs extends runtime.Typ
   where?: Prisma.SalaryObservationWhereInput
 }
 
+/**
+ * RoleCountOutputType without action
+ */
+export type RoleCountOutputTypeCountFigureSnapshotsArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  where?: Prisma.FigureSnapshotWhereInput
+}
+
 
 export type RoleSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetSelect<{
   id?: boolean
@@ -950,6 +1078,7 @@ export type RoleSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs = r
   careerSteps?: boolean | Prisma.Role$careerStepsArgs<ExtArgs>
   postings?: boolean | Prisma.Role$postingsArgs<ExtArgs>
   observations?: boolean | Prisma.Role$observationsArgs<ExtArgs>
+  figureSnapshots?: boolean | Prisma.Role$figureSnapshotsArgs<ExtArgs>
   _count?: boolean | Prisma.RoleCountOutputTypeDefaultArgs<ExtArgs>
 }, ExtArgs["result"]["role"]>
 
@@ -998,6 +1127,7 @@ export type RoleInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = 
   careerSteps?: boolean | Prisma.Role$careerStepsArgs<ExtArgs>
   postings?: boolean | Prisma.Role$postingsArgs<ExtArgs>
   observations?: boolean | Prisma.Role$observationsArgs<ExtArgs>
+  figureSnapshots?: boolean | Prisma.Role$figureSnapshotsArgs<ExtArgs>
   _count?: boolean | Prisma.RoleCountOutputTypeDefaultArgs<ExtArgs>
 }
 export type RoleIncludeCreateManyAndReturn<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {}
@@ -1010,6 +1140,7 @@ export type $RolePayload<ExtArgs extends runtime.Types.Extensions.InternalArgs =
     careerSteps: Prisma.$CareerStepPayload<ExtArgs>[]
     postings: Prisma.$PostingPayload<ExtArgs>[]
     observations: Prisma.$SalaryObservationPayload<ExtArgs>[]
+    figureSnapshots: Prisma.$FigureSnapshotPayload<ExtArgs>[]
   }
   scalars: runtime.Types.Extensions.GetPayloadResult<{
     id: number
@@ -1423,6 +1554,7 @@ export interface Prisma__RoleClient<T, Null = never, ExtArgs extends runtime.Typ
   careerSteps<T extends Prisma.Role$careerStepsArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Role$careerStepsArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$CareerStepPayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
   postings<T extends Prisma.Role$postingsArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Role$postingsArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$PostingPayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
   observations<T extends Prisma.Role$observationsArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Role$observationsArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$SalaryObservationPayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
+  figureSnapshots<T extends Prisma.Role$figureSnapshotsArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Role$figureSnapshotsArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$FigureSnapshotPayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
   /**
    * Attaches callbacks for the resolution and/or rejection of the Promise.
    * @param onfulfilled The callback to execute when the Promise is resolved.
@@ -1948,6 +2080,30 @@ export type Role$observationsArgs<ExtArgs extends runtime.Types.Extensions.Inter
   take?: number
   skip?: number
   distinct?: Prisma.SalaryObservationScalarFieldEnum | Prisma.SalaryObservationScalarFieldEnum[]
+}
+
+/**
+ * Role.figureSnapshots
+ */
+export type Role$figureSnapshotsArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  /**
+   * Select specific fields to fetch from the FigureSnapshot
+   */
+  select?: Prisma.FigureSnapshotSelect<ExtArgs> | null
+  /**
+   * Omit specific fields from the FigureSnapshot
+   */
+  omit?: Prisma.FigureSnapshotOmit<ExtArgs> | null
+  /**
+   * Choose, which related nodes to fetch as well
+   */
+  include?: Prisma.FigureSnapshotInclude<ExtArgs> | null
+  where?: Prisma.FigureSnapshotWhereInput
+  orderBy?: Prisma.FigureSnapshotOrderByWithRelationInput | Prisma.FigureSnapshotOrderByWithRelationInput[]
+  cursor?: Prisma.FigureSnapshotWhereUniqueInput
+  take?: number
+  skip?: number
+  distinct?: Prisma.FigureSnapshotScalarFieldEnum | Prisma.FigureSnapshotScalarFieldEnum[]
 }
 
 /**

@@ -1,0 +1,341 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { openDatabase, type Database } from '../src/db/database.ts';
+import type { RunningServer } from '../src/http/server.ts';
+import { importFile } from '../src/importer/import-file.ts';
+import { refreshFigureSnapshots } from '../src/stats/figure-snapshots.ts';
+import { createTestDatabase, serverUrl, type TestDatabase } from './support/database.ts';
+import { importRows } from './support/import-rows.ts';
+import { mean, percentile } from './support/independent-stats.ts';
+import { runScript } from './support/run.ts';
+import { gql, startTestServer } from './support/server.ts';
+
+const DAY = 24 * 3600 * 1000;
+
+interface Model {
+  externalId: string;
+  role: string;
+  salary: number;
+  employer: string;
+  postedAt: Date;
+  closedAt: Date | null;
+}
+
+// The README's statistics query.
+const STATS = `query($slug: String!) { role(slug: $slug) {
+  stats { openings employers salary { count mean median min max } degreeRequirement { employerShare employersRequiring employersKnown } }
+} }`;
+interface Stats {
+  openings: number;
+  employers: number;
+  salary: { count: number; mean: number | null; median: number | null; min: number | null; max: number | null };
+  degreeRequirement: { employerShare: number | null; employersRequiring: number; employersKnown: number };
+}
+
+const row = (p: Model) => ({
+  externalId: p.externalId,
+  // Titles of their own: postings of one employer with the same title would be one ad (duplicates).
+  title: `Engineer ${p.externalId}`,
+  source: 'snapshot-test',
+  role: p.role,
+  roleTitle: p.role,
+  company: p.employer,
+  salaryMin: p.salary,
+  salaryCurrency: 'USD',
+  salaryPeriod: 'YEAR',
+  postedAt: p.postedAt.toISOString(),
+  closedAt: p.closedAt?.toISOString() ?? '',
+});
+
+/** The role's figures at `now`, computed from the model without the service (no degree data: share null). */
+function expected(model: Model[], role: string, now = Date.now()) {
+  const open = model.filter(
+    (p) => p.role === role && p.postedAt.getTime() <= now && (p.closedAt === null || p.closedAt.getTime() > now),
+  );
+  const salaries = open.map((p) => p.salary);
+  return {
+    openings: open.length,
+    employers: new Set(open.map((p) => p.employer)).size,
+    count: salaries.length,
+    mean: mean(salaries),
+    median: percentile(salaries, 0.5),
+    min: salaries.length ? Math.min(...salaries) : null,
+    max: salaries.length ? Math.max(...salaries) : null,
+  };
+}
+
+function expectFigures(stats: Stats, model: Model[], role: string): void {
+  const want = expected(model, role);
+  expect(stats.openings).toBe(want.openings);
+  expect(stats.employers).toBe(want.employers);
+  expect(stats.salary.count).toBe(want.count);
+  expect(stats.salary.mean).toBeCloseTo(want.mean as number, 6);
+  expect(stats.salary.median).toBeCloseTo(want.median as number, 6);
+  expect(stats.salary.min).toBe(want.min);
+  expect(stats.salary.max).toBe(want.max);
+  expect(stats.degreeRequirement).toEqual({ employerShare: null, employersRequiring: 0, employersKnown: 0 });
+}
+
+describe('figure snapshots: the first statistics after an import', () => {
+  let db: TestDatabase;
+  const processes: { server: RunningServer; db: Database }[] = [];
+  const now = Date.now();
+  const model: Model[] = [
+    {
+      externalId: 's1',
+      role: 'snap-a',
+      salary: 90_000,
+      employer: 'Acme',
+      postedAt: new Date(now - 30 * DAY),
+      closedAt: null,
+    },
+    {
+      externalId: 's2',
+      role: 'snap-a',
+      salary: 120_000,
+      employer: 'Acme',
+      postedAt: new Date(now - 20 * DAY),
+      closedAt: null,
+    },
+    {
+      externalId: 's3',
+      role: 'snap-a',
+      salary: 70_000,
+      employer: 'Globex',
+      postedAt: new Date(now - 5 * DAY),
+      closedAt: null,
+    },
+    {
+      externalId: 's4',
+      role: 'snap-a',
+      salary: 200_000,
+      employer: 'Initech',
+      postedAt: new Date(now - 9 * DAY),
+      closedAt: new Date(now - DAY),
+    },
+    {
+      externalId: 's5',
+      role: 'snap-b',
+      salary: 60_000,
+      employer: 'Umbrella',
+      postedAt: new Date(now - 3 * DAY),
+      closedAt: null,
+    },
+  ];
+
+  /** A new server over a pool of its own: its figure cache is empty, as another process's would be. */
+  async function freshServer(): Promise<{ server: RunningServer; db: Database }> {
+    const own = await openDatabase({ url: db.url });
+    const started = { server: await startTestServer(own), db: own };
+    processes.push(started);
+    return started;
+  }
+  async function statsOf(process: { server: RunningServer }, slug: string): Promise<Stats> {
+    const res = await gql<{ role: { stats: Stats } }>(process.server.url, STATS, { slug });
+    expect(res.errors).toBeUndefined();
+    return res.data!.role.stats;
+  }
+  const snapshots = async () =>
+    (
+      await db.pool.query<{ kind: string; role: string; current: boolean }>(
+        `SELECT f.kind, r.slug AS role, f.version = (SELECT sum(version)::text FROM data_version) AS current
+         FROM figure_snapshot f JOIN role r ON r.id = f.role_id ORDER BY r.slug, f.kind`,
+      )
+    ).rows;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+  });
+  afterEach(async () => {
+    for (const p of processes.splice(0)) {
+      await p.server.close();
+      await p.db.close();
+    }
+  });
+  afterAll(async () => {
+    await db?.close();
+  });
+
+  it('stores the figures of every role the import wrote, at the version of its commit', async () => {
+    const summary = await importRows(db, 'postings', model.map(row));
+    expect(summary.stages.figures).toBeGreaterThan(0);
+    const rows = await snapshots();
+    // The README's query and a role page's headline (with its histogram), for each role.
+    expect(rows.map((r) => r.role)).toEqual(['snap-a', 'snap-a', 'snap-b', 'snap-b']);
+    expect(rows.every((r) => r.current)).toBe(true);
+  });
+
+  it('answers a process that has computed nothing from the stored figures, which are the figures', async () => {
+    const fresh = await freshServer();
+    const before = fresh.db.counter.count;
+    const stats = await statsOf(fresh, 'snap-a');
+    expectFigures(stats, model, 'snap-a');
+    // The role, and one lookup of its stored figures in place of their computation (no statement more).
+    expect(fresh.db.counter.count - before).toBe(2);
+    expectFigures(await statsOf(await freshServer(), 'snap-b'), model, 'snap-b');
+  });
+
+  it('answers every figure of the stored kinds exactly as computing them does (a role page headline, with its histogram)', async () => {
+    const query = `query($slug: String!) { role(slug: $slug) { stats {
+      openings employers postingsSeen duplicatesRemoved
+      salary { count sampleSize outliersExcluded mean median min max p10 p25 p75 p90 stddev standardError
+               meanConfidenceInterval { level lower upper } histogram(buckets: 10) { lowerBound upperBound count } }
+      degreeRequirement { employerShare postingShare employersRequiring employersKnown postingsRequiring postingsKnown
+                          postingsByRequirement { requirement count } postingsByLevel { level count }
+                          employersByRequirement { requirement count } }
+    } } }`;
+    const answer = async () => {
+      const res = await gql<unknown>((await freshServer()).server.url, query, { slug: 'snap-a' });
+      expect(res.errors).toBeUndefined();
+      return res.data;
+    };
+    const stored = await answer();
+    const ids = (await db.pool.query<{ role_id: number }>('SELECT DISTINCT role_id FROM figure_snapshot')).rows.map(
+      (r) => r.role_id,
+    );
+    await db.pool.query('DELETE FROM figure_snapshot');
+    try {
+      expect(await answer()).toEqual(stored);
+    } finally {
+      await refreshFigureSnapshots(db.pool, ids);
+    }
+  });
+
+  it('reads the stored row itself: a changed row (same version) is what the next fresh process answers', async () => {
+    // Not something anyone should do: it shows the answer comes from the row, not from a computation.
+    const { rows } = await db.pool.query<{ value: { posting: { openings: number } } }>(
+      `SELECT value FROM figure_snapshot f JOIN role r ON r.id = f.role_id WHERE r.slug = 'snap-a' AND f.kind LIKE '%|'`,
+    );
+    const openings = rows[0]!.value.posting.openings;
+    await db.pool.query(
+      `UPDATE figure_snapshot f SET value = jsonb_set(value, '{posting,openings}', '424242')
+       FROM role r WHERE r.id = f.role_id AND r.slug = 'snap-a' AND f.kind LIKE '%|'`,
+    );
+    try {
+      expect((await statsOf(await freshServer(), 'snap-a')).openings).toBe(424242);
+    } finally {
+      await db.pool.query(
+        `UPDATE figure_snapshot f SET value = jsonb_set(value, '{posting,openings}', $1::jsonb)
+         FROM role r WHERE r.id = f.role_id AND r.slug = 'snap-a' AND f.kind LIKE '%|'`,
+        [String(openings)],
+      );
+    }
+  });
+
+  it('never answers from a row that a later write outdated, whoever wrote (here plain SQL)', async () => {
+    await db.pool.query(
+      `UPDATE posting SET closed_at = now() - interval '1 hour' WHERE source = 'snapshot-test' AND external_id = 's3'`,
+    );
+    const closed = model.map((p) => (p.externalId === 's3' ? { ...p, closedAt: new Date(Date.now() - 3600_000) } : p));
+    expect((await snapshots()).some((r) => r.current)).toBe(false);
+    expectFigures(await statsOf(await freshServer(), 'snap-a'), closed, 'snap-a');
+    // The next import refreshes what it wrote (snap-b only); snap-a is computed, from the current data.
+    const extra: Model = {
+      externalId: 's6',
+      role: 'snap-b',
+      salary: 65_000,
+      employer: 'Hooli',
+      postedAt: new Date(Date.now() - DAY),
+      closedAt: null,
+    };
+    await importRows(db, 'postings', [row(extra)]);
+    const rows = await snapshots();
+    expect(rows.filter((r) => r.current).map((r) => r.role)).toEqual(['snap-b', 'snap-b']);
+    const server = await freshServer();
+    expectFigures(await statsOf(server, 'snap-a'), closed, 'snap-a');
+    expectFigures(await statsOf(server, 'snap-b'), [...closed, extra], 'snap-b');
+    model.splice(0, model.length, ...closed, extra);
+  });
+
+  it('stops answering from a row at the instant a posting of it closes, and the figures follow time', async () => {
+    const closing: Model = {
+      externalId: 's7',
+      role: 'snap-b',
+      salary: 300_000,
+      employer: 'Soon Closed',
+      postedAt: new Date(Date.now() - DAY),
+      closedAt: new Date(Date.now() + 1500),
+    };
+    await importRows(db, 'postings', [row(closing)]);
+    model.push(closing);
+    const { rows } = await db.pool.query<{ valid_until: Date | null }>(
+      `SELECT valid_until FROM figure_snapshot f JOIN role r ON r.id = f.role_id WHERE r.slug = 'snap-b'`,
+    );
+    expect(rows.map((r) => r.valid_until?.getTime())).toEqual([
+      closing.closedAt!.getTime(),
+      closing.closedAt!.getTime(),
+    ]);
+    const before = expected(model, 'snap-b', closing.closedAt!.getTime() - 1);
+    if (Date.now() < closing.closedAt!.getTime()) {
+      // Still open (unless the machine took its time importing): the stored row answers.
+      const stats = await statsOf(await freshServer(), 'snap-b');
+      if (Date.now() < closing.closedAt!.getTime()) expect(stats.openings).toBe(before.openings);
+    }
+    await new Promise((r) => setTimeout(r, Math.max(0, closing.closedAt!.getTime() - Date.now() + 50)));
+    const after = await statsOf(await freshServer(), 'snap-b');
+    expectFigures(after, model, 'snap-b');
+    expect(after.openings).toBe(before.openings - 1);
+  });
+
+  it('stores nothing for a dry run or an import that rolled back', async () => {
+    const before = await db.pool.query<{ v: string }>(
+      `SELECT string_agg(version || valid_from, ',' ORDER BY kind, role_id) AS v FROM figure_snapshot`,
+    );
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'figure-snapshots-'));
+    try {
+      const file = path.join(dir, 'postings.csv');
+      const r = row({ ...model[0]!, externalId: 's8', role: 'snap-c' });
+      const bad = { ...r, externalId: 's9', salaryCurrency: 'NOPE' };
+      fs.writeFileSync(
+        file,
+        [Object.keys(r).join(','), Object.values(r).join(','), Object.values(bad).join(',')].join('\n') + '\n',
+      );
+      const dry = await importFile(db, 'postings', file, { dryRun: true });
+      expect(dry.stages.figures).toBe(0);
+      const atomic = await importFile(db, 'postings', file, { atomic: true });
+      expect(atomic.rolledBack).toBe(true);
+      expect(atomic.stages.figures).toBe(0);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+    const after = await db.pool.query<{ v: string }>(
+      `SELECT string_agg(version || valid_from, ',' ORDER BY kind, role_id) AS v FROM figure_snapshot`,
+    );
+    expect(after.rows[0]!.v).toBe(before.rows[0]!.v);
+  });
+
+  (serverUrl() ? it : it.skip)(
+    'answers the first query after the import CLI (another process) wrote a posting from what that process stored',
+    async () => {
+      const server = await freshServer();
+      expectFigures(await statsOf(server, 'snap-a'), model, 'snap-a');
+      const p: Model = {
+        externalId: 's10',
+        role: 'snap-a',
+        salary: 150_000,
+        employer: 'Cli Corp',
+        postedAt: new Date(Date.now() - DAY),
+        closedAt: null,
+      };
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'figure-snapshots-'));
+      const file = path.join(dir, 'one.csv');
+      const r = row(p);
+      fs.writeFileSync(file, `${Object.keys(r).join(',')}\n${Object.values(r).join(',')}\n`);
+      try {
+        const run = await runScript('scripts/import.ts', ['postings', file], { DATABASE_URL: db.url });
+        expect(run.stderr).not.toMatch(/error|not precomputed/i);
+        expect(run.code).toBe(0);
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+      model.push(p);
+      // The same server, whose cache holds the figures of before the write: the stored ones answer.
+      const before = server.db.counter.count;
+      expectFigures(await statsOf(server, 'snap-a'), model, 'snap-a');
+      // The role (of a new snapshot), and the lookup of the figures the CLI stored.
+      expect(server.db.counter.count - before).toBe(2);
+    },
+    120_000,
+  );
+});
