@@ -105,6 +105,8 @@ const envSchema = z.object({
     .default('64MB'),
   // Figures kept per process for their data version and time window (src/stats/figure-cache.ts); 0 turns the cache off.
   FIGURE_CACHE_ENTRIES: wholeNumber(0, 1_000_000).default(10_000),
+  // Bytes of whole query answers kept per process while exact (src/http/operation-cache.ts); 0 turns it off.
+  RESPONSE_CACHE_BYTES: wholeNumber(0, 1024 * 1024 * 1024).default(16 * 1024 * 1024),
   // Slow and idle clients (issue 10; docs/security.md): Node's own 300 s would let a few hundred trickling clients hold every descriptor.
   HTTP_HEADERS_TIMEOUT_MS: wholeNumber(1000, 120_000).default(10_000),
   HTTP_REQUEST_TIMEOUT_MS: wholeNumber(1000, 600_000).default(30_000),

@@ -91,6 +91,7 @@ async function main(): Promise<void> {
       cacheMaxAge: config.CACHE_MAX_AGE_SECONDS,
       persistedQueries: { mode: config.PERSISTED_QUERIES, manifest },
       shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
+      responseCacheBytes: config.RESPONSE_CACHE_BYTES,
     },
     config.PORT,
     config.HOST,

@@ -130,6 +130,8 @@ export class ReadSession implements Queryable {
   /** A query sent in the same round trip as each snapshot's BEGIN (withBegin), and its rows on the open snapshot. */
   private beginQuery: string | undefined;
   private beginResult: pg.QueryResultRow[] = [];
+  /** The withBegin rows of every snapshot this session opened, in order (one for a query's whole answer). */
+  readonly opened: pg.QueryResultRow[][] = [];
   /** The client whose BEGIN batch is running: its withBegin query reads tables, so it can wait on a lock and be cancelled. */
   private opening: CountedClient | undefined;
 
@@ -298,6 +300,7 @@ export class ReadSession implements Queryable {
       client.release(error instanceof Error ? error : true);
       throw error;
     }
+    this.opened.push(this.beginResult);
     this.target = target;
     this.route?.used(target);
     return client;

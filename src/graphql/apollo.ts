@@ -3,6 +3,7 @@ import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginCacheControl } from '@apollo/server/plugin/cacheControl';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import type { GraphQLContext } from './context.ts';
+import { figureWindowOf } from '../stats/figure-cache.ts';
 import { DocumentCache } from './limits/document-cache.ts';
 import {
   createFormatError,
@@ -69,8 +70,14 @@ export function readSessionPlugin(): ApolloServerPlugin<GraphQLContext> {
           // Writes and what a mutation reads back go to the primary; only queries use replicas.
           if (operation?.operation !== 'query') contextValue.reads.pinPrimary();
         },
-        async willSendResponse({ contextValue, operation }) {
-          await contextValue.reads.end();
+        async willSendResponse({ contextValue, operation, operationName }) {
+          const reads = contextValue.reads;
+          // A query read on exactly one snapshot: its answer holds for that snapshot's window (src/http/operation-cache.ts).
+          if (operation?.operation === 'query' && reads.opened.length === 1 && !reads.replicaLost) {
+            contextValue.request.answeredOn = figureWindowOf(reads.opened[0] ?? [], contextValue.asOf);
+            contextValue.request.operationName = operationName ?? undefined;
+          }
+          await reads.end();
           if (contextValue.reads.replicaLost) contextValue.request.replicaLost = true;
           if (operation?.operation === 'mutation') await contextValue.rememberWrite().catch(() => undefined);
         },

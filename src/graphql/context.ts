@@ -5,7 +5,7 @@ import type { ReadSession } from '../db/read-session.ts';
 import type { SalaryBounds } from '../domain/salary.ts';
 import { apiKeyGuard, type ApiKeyGuard } from './api-key-guard.ts';
 import { createLoaders, type Loaders } from './loaders.ts';
-import { figureCacheFor, snapshotVersion } from '../stats/figure-cache.ts';
+import { figureCacheFor, snapshotVersion, type FigureWindow } from '../stats/figure-cache.ts';
 
 /** The database as the mutations' writes need it (`embedded` makes the importer load without COPY). */
 export interface ContextDatabase {
@@ -31,6 +31,13 @@ export interface RequestInfo {
   primaryOnly?: boolean;
   /** Set when a read replica failed under one of the request's operations: run it again with primaryOnly. */
   replicaLost?: boolean;
+  /**
+   * Set by readSessionPlugin when a query's whole answer was read on one snapshot: that
+   * snapshot's figure window (data version and next change instant), for which the answer holds.
+   */
+  answeredOn?: FigureWindow;
+  /** The name of that query's operation (readSessionPlugin), for /metrics. */
+  operationName?: string;
 }
 
 export interface GraphQLContext {

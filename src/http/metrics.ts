@@ -101,6 +101,8 @@ export interface ServerMetrics {
   countInFlight(read: () => number): void;
   /** Records each GraphQL operation: name, outcome (ok or the first error's code) and latency. */
   plugin<TContext extends object>(): ApolloServerPlugin<TContext>;
+  /** Records an operation answered whole from the operation cache (src/http/operation-cache.ts): an ok operation, and a cached answer. */
+  observeCachedAnswer(operationName: string | undefined, seconds: number): void;
 }
 
 export function createMetrics(pool?: pg.Pool, replicas?: ReplicaRouter): ServerMetrics {
@@ -216,6 +218,11 @@ export function createMetrics(pool?: pg.Pool, replicas?: ReplicaRouter): ServerM
       this.set(inFlight());
     },
   });
+  const cachedAnswers = new Counter({
+    name: 'jobstats_graphql_cached_answers_total',
+    help: 'GraphQL query operations answered whole from the operation cache (same data version and time window as when first answered).',
+    registers: [registry],
+  });
   const merged = Registry.merge([registry, processRegistry]);
   const names = new Set<string>();
 
@@ -238,6 +245,12 @@ export function createMetrics(pool?: pg.Pool, replicas?: ReplicaRouter): ServerM
       const route = ROUTES.has(path) ? path : 'other';
       httpRequests.inc({ route, status: String(status) });
       httpSeconds.observe({ route }, seconds);
+    },
+    observeCachedAnswer(operationName, seconds) {
+      const operation = operationLabel(operationName);
+      cachedAnswers.inc();
+      operations.inc({ operation, outcome: 'ok' });
+      operationSeconds.observe({ operation }, seconds);
     },
     plugin<TContext extends object>(): ApolloServerPlugin<TContext> {
       return {

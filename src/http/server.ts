@@ -13,6 +13,7 @@ import { checkBatch, DEFAULT_QUERY_LIMITS, LimitCode, type QueryLimits } from '.
 import { loadTypeDefs } from '../graphql/schema.ts';
 import { unlistedQueries, type PersistedQueriesMode } from '../graphql/persisted-queries.ts';
 import { ResponseCache, sendCompressed } from './cache.ts';
+import { DEFAULT_RESPONSE_CACHE_BYTES, OperationCache, reportsErrors } from './operation-cache.ts';
 import { handleCors } from './cors.ts';
 import { checkHealth, checkReadiness } from './health.ts';
 import { createCompareRoute } from './pages/compare-page.ts';
@@ -57,6 +58,8 @@ export interface ServerOptions {
   persistedQueries?: { mode: PersistedQueriesMode; manifest?: Map<string, string> };
   /** How long `shutdown()` lets requests in flight run before cutting them (SHUTDOWN_TIMEOUT_MS); 10 s when left out. */
   shutdownTimeoutMs?: number;
+  /** Bytes of whole query answers kept while exact (RESPONSE_CACHE_BYTES, src/http/operation-cache.ts); 16 MiB when left out, 0 for none. */
+  responseCacheBytes?: number;
 }
 
 export interface HttpTimeouts {
@@ -182,6 +185,7 @@ export async function startServer(options: ServerOptions, port: number, host?: s
     .update(`${process.env.npm_package_version ?? ''}\0${loadTypeDefs()}`)
     .digest('hex');
   const cache = new ResponseCache(options.db.pool, cacheMaxAge, build);
+  const answers = new OperationCache(options.db.pool, options.responseCacheBytes ?? DEFAULT_RESPONSE_CACHE_BYTES);
   // Pages run their queries in-process; the request they serve is found through this store, so
   // that a reader who goes away has the page's statements cancelled as an API client's are.
   const pageRequests = new AsyncLocalStorage<{ signal: AbortSignal }>();
@@ -261,6 +265,21 @@ export async function startServer(options: ServerOptions, port: number, host?: s
         );
       }
     }
+    // A public query asked before may be answered whole, when the data and the window it was read on still hold.
+    const answerKey =
+      req.method === 'POST' && !req.headers.authorization && !landingPage
+        ? answers.keyOf(body, req.headers.accept)
+        : undefined;
+    if (answerKey) {
+      const started = process.hrtime.bigint();
+      const kept = await answers.lookup(answerKey);
+      if (kept) {
+        for (const [key, value] of kept.headers) res.setHeader(key, value);
+        sendCompressed(req, res, 200, kept.body, {});
+        metrics.observeCachedAnswer(kept.operationName, Number(process.hrtime.bigint() - started) / 1e9);
+        return;
+      }
+    }
     // A public GET query can be answered 304 from the data version alone, before running it.
     const etag =
       req.method === 'GET' && !req.headers.authorization ? await cache.etag(`GET /graphql${url.search}`) : undefined;
@@ -313,7 +332,14 @@ export async function startServer(options: ServerOptions, port: number, host?: s
       res.writeHead(res.statusCode, { 'content-encoding': 'gzip', 'content-length': gzip.length });
       res.end(gzip);
     } else if (result.body.kind === 'complete') {
-      sendCompressed(req, res, res.statusCode, Buffer.from(result.body.string, 'utf8'), {});
+      const bytes = Buffer.from(result.body.string, 'utf8');
+      if (answerKey && request.answeredOn && res.statusCode === 200 && !reportsErrors(result.body.string))
+        answers.store(answerKey, request.answeredOn, {
+          headers: [...result.headers],
+          body: bytes,
+          operationName: request.operationName,
+        });
+      sendCompressed(req, res, res.statusCode, bytes, {});
     } else {
       for await (const chunk of result.body.asyncIterator) res.write(chunk);
       res.end();
