@@ -13,6 +13,9 @@
  *   PostGraphile 5 with @graphile/pg-aggregates and the connection filter over the same database;
  * - throughput and p99 of the list and the statistics subset with 64 connections (autocannon),
  *   for this service and PostGraphile;
+ * - every row also for this service without its operation cache ("no op cache",
+ *   RESPONSE_CACHE_BYTES=0): repeated requests otherwise measure the whole-answer cache, this row
+ *   what a request pays when no kept answer holds;
  * - the service's resident memory idle and at its peak under load.
  *
  * PostGraphile needs Node 22: the script installs it with `npm i node@22 postgraphile@5.1.5 ...`
@@ -365,6 +368,17 @@ async function main(): Promise<number> {
       'GraphQL and playground at',
     );
     services.push(ours);
+    // The same service without its operation cache: what a query pays when no earlier answer holds
+    // (other arguments, the first after a write), its figures still from the figure cache.
+    const uncached = await startService(
+      'no op cache',
+      process.execPath,
+      serviceArgs(ROOT),
+      ROOT,
+      { ...env, RESPONSE_CACHE_BYTES: '0' },
+      'GraphQL and playground at',
+    );
+    services.push(uncached);
     const baseline = options.baseline
       ? await startService(
           'baseline',
@@ -465,6 +479,7 @@ async function main(): Promise<number> {
     const rows: { key: string; label: string; target: Service; probe: Probe }[] = [];
     for (const key of Object.keys(ourProbes) as Key[]) {
       rows.push({ key, label: ourProbes[key].label, target: ours, probe: ourProbes[key] });
+      rows.push({ key, label: ourProbes[key].label, target: uncached, probe: ourProbes[key] });
       if (baseline) rows.push({ key, label: ourProbes[key].label, target: baseline, probe: ourProbes[key] });
       if (key === 'subset' || key === 'list')
         rows.push({ key, label: peerProbes[key].label, target: peer, probe: peerProbes[key] });
@@ -517,11 +532,21 @@ async function main(): Promise<number> {
     for (const [label, pairs] of [
       [
         '20 roles x 20 postings',
-        [[ours, ourProbes.list], ...(baseline ? [[baseline, ourProbes.list]] : []), [peer, peerProbes.list]],
+        [
+          [ours, ourProbes.list],
+          [uncached, ourProbes.list],
+          ...(baseline ? [[baseline, ourProbes.list]] : []),
+          [peer, peerProbes.list],
+        ],
       ],
       [
         'statistics subset',
-        [[ours, ourProbes.subset], ...(baseline ? [[baseline, ourProbes.subset]] : []), [peer, peerProbes.subset]],
+        [
+          [ours, ourProbes.subset],
+          [uncached, ourProbes.subset],
+          ...(baseline ? [[baseline, ourProbes.subset]] : []),
+          [peer, peerProbes.subset],
+        ],
       ],
     ] as [string, [Service, Probe][]][]) {
       for (const [target, probe] of pairs) {

@@ -17,12 +17,16 @@ import { figureWindowOf, figureWindowSql, type FigureWindow } from '../stats/fig
 /** RESPONSE_CACHE_BYTES' default: 16 MiB, some 400 answers of 20 roles x 20 postings. */
 export const DEFAULT_RESPONSE_CACHE_BYTES = 16 * 1024 * 1024;
 
+/** Requests longer than this (query and variables) are not kept: a key is held in memory as it is. */
+const MAX_KEY_LENGTH = 64 * 1024;
+
 export class OperationCache {
   private readonly entries = new Map<string, Entry>();
   private bytes = 0;
 
   constructor(
-    private readonly pool: pg.Pool,
+    /** Where a lookup reads the current window: where a query would read (a healthy replica, else the primary). */
+    private readonly readPool: () => Promise<pg.Pool>,
     private readonly maxBytes: number,
   ) {}
 
@@ -35,8 +39,13 @@ export class OperationCache {
     if (!this.enabled || body === null || typeof body !== 'object' || Array.isArray(body)) return undefined;
     const { query, operationName, variables, extensions } = body as Record<string, unknown>;
     if (typeof query !== 'string') return undefined;
-    // The answer's content type follows the Accept header; extensions (e.g. an APQ hash) are part of the request.
-    return JSON.stringify([accept ?? '', query, operationName ?? null, variables ?? null, extensions ?? null]);
+    try {
+      // The answer's content type follows the Accept header; extensions (e.g. an APQ hash) are part of the request.
+      const key = JSON.stringify([accept ?? '', query, operationName ?? null, variables ?? null, extensions ?? null]);
+      return key.length <= MAX_KEY_LENGTH ? key : undefined;
+    } catch {
+      return undefined; // variables too deep to serialize: the execution reports them
+    }
   }
 
   /** The kept answer of `key` if it holds now; reads the current window only when there is one to check. */
@@ -46,7 +55,8 @@ export class OperationCache {
     const now = new Date();
     let window: FigureWindow;
     try {
-      window = figureWindowOf((await this.pool.query(figureWindowSql(now))).rows, now);
+      const pool = await this.readPool();
+      window = figureWindowOf((await pool.query(figureWindowSql(now))).rows, now);
     } catch {
       return undefined; // the execution reports the outage itself
     }

@@ -185,7 +185,11 @@ export async function startServer(options: ServerOptions, port: number, host?: s
     .update(`${process.env.npm_package_version ?? ''}\0${loadTypeDefs()}`)
     .digest('hex');
   const cache = new ResponseCache(options.db.pool, cacheMaxAge, build);
-  const answers = new OperationCache(options.db.pool, options.responseCacheBytes ?? DEFAULT_RESPONSE_CACHE_BYTES);
+  const replicas = options.db.replicas;
+  const answers = new OperationCache(
+    async () => (replicas ? (await replicas.route().choose()).pool : options.db.pool),
+    options.responseCacheBytes ?? DEFAULT_RESPONSE_CACHE_BYTES,
+  );
   // Pages run their queries in-process; the request they serve is found through this store, so
   // that a reader who goes away has the page's statements cancelled as an API client's are.
   const pageRequests = new AsyncLocalStorage<{ signal: AbortSignal }>();
