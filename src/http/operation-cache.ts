@@ -28,6 +28,8 @@ export class OperationCache {
     /** Where a lookup reads the current window: where a query would read (a healthy replica, else the primary). */
     private readonly readPool: () => Promise<pg.Pool>,
     private readonly maxBytes: number,
+    /** How long a lookup waits for the window before the request is executed instead (a frozen or busy server). */
+    private readonly lookupTimeoutMs = 1000,
   ) {}
 
   get enabled(): boolean {
@@ -56,7 +58,8 @@ export class OperationCache {
     let window: FigureWindow;
     try {
       const pool = await this.readPool();
-      window = figureWindowOf((await pool.query(figureWindowSql(now))).rows, now);
+      const query = { text: figureWindowSql(now), query_timeout: this.lookupTimeoutMs } as pg.QueryConfig;
+      window = figureWindowOf((await pool.query(query)).rows, now);
     } catch {
       return undefined; // the execution reports the outage itself
     }

@@ -189,6 +189,8 @@ export async function startServer(options: ServerOptions, port: number, host?: s
   const answers = new OperationCache(
     async () => (replicas ? (await replicas.route().choose()).pool : options.db.pool),
     options.responseCacheBytes ?? DEFAULT_RESPONSE_CACHE_BYTES,
+    // The window is three index probes: waiting longer than a second means the server is in trouble, which the execution reports.
+    Math.min(1000, options.db.sessionSettings.statementTimeoutMs),
   );
   // Pages run their queries in-process; the request they serve is found through this store, so
   // that a reader who goes away has the page's statements cancelled as an API client's are.
