@@ -305,6 +305,33 @@ describe('figure snapshots: the first statistics after an import', () => {
     expect(after.rows[0]!.v).toBe(before.rows[0]!.v);
   });
 
+  it('analyzes the tables before computing when the import wrote a tenth of them or more (the planner needs statistics)', async () => {
+    const fresh = await createTestDatabase();
+    try {
+      const many = Array.from({ length: 1200 }, (_, i) =>
+        row({
+          externalId: `bulk-${i}`,
+          role: `bulk-${i % 3}`,
+          salary: 50_000 + i,
+          employer: `Bulk ${i % 40}`,
+          postedAt: new Date(now - (1 + (i % 20)) * DAY),
+          closedAt: null,
+        }),
+      );
+      await importRows(fresh, 'postings', many);
+      const { rows } = await fresh.pool.query<{ tuples: number; analyzed: boolean | null }>(
+        `SELECT c.reltuples::float8 AS tuples,
+                (SELECT s.last_analyze IS NOT NULL FROM pg_stat_user_tables s WHERE s.relid = c.oid) AS analyzed
+         FROM pg_class c WHERE c.oid = 'posting'::regclass`,
+      );
+      // A server tells a manual ANALYZE (the import's) from autovacuum's; PGlite has no autovacuum.
+      if (serverUrl()) expect(rows[0]?.analyzed).toBe(true);
+      else expect(rows[0]?.tuples).toBe(1200);
+    } finally {
+      await fresh.close();
+    }
+  });
+
   (serverUrl() ? it : it.skip)(
     'answers the first query after the import CLI (another process) wrote a posting from what that process stored',
     async () => {

@@ -426,7 +426,7 @@ async function runImport<K extends ImportKind>(
   // On a connection of its own, after the import's is back (the embedded pool may have only one).
   if (!summary.rolledBack && touchedRoles.size > 0) {
     const at = process.hrtime.bigint();
-    await refreshSnapshots(db, [...touchedRoles], summary.warnings);
+    await refreshSnapshots(db, [...touchedRoles], summary.inserted + summary.updated, summary.warnings);
     stages.figures += since(at);
   }
   // Rows rejected after conversion (salaryImplausible) are found batch by batch: file order again.
@@ -439,8 +439,14 @@ async function runImport<K extends ImportKind>(
  * Refreshes the figure snapshots of the roles written. The rows are committed: a refresh that
  * fails leaves them without a snapshot (readers compute their figures), so it is a warning, not an error.
  */
-async function refreshSnapshots(db: ImportDatabase, roleIds: number[], warnings: string[]): Promise<void> {
+async function refreshSnapshots(
+  db: ImportDatabase,
+  roleIds: number[],
+  written: number,
+  warnings: string[],
+): Promise<void> {
   try {
+    await analyzeIfGrown(db.pool, written);
     await refreshFigureSnapshots(db.pool, roleIds, {
       workMem: db.sessionSettings?.workMem,
       jitOff: db.sessionSettings?.jitOff,
@@ -450,6 +456,21 @@ async function refreshSnapshots(db: ImportDatabase, roleIds: number[], warnings:
       `the figures of the ${roleIds.length} role(s) written were not precomputed (${(error as Error).message}): readers compute them`,
     );
   }
+}
+
+/**
+ * ANALYZE of the tables the figures read, when the import wrote more than a tenth of them (or
+ * they were never analyzed), as autovacuum soon would: planned without statistics, the 50 roles'
+ * figures after a 1M-posting import took 155 s instead of 2.3 s (ANALYZE itself: half a second).
+ */
+async function analyzeIfGrown(pool: pg.Pool, written: number): Promise<void> {
+  if (written < 1000) return;
+  const { rows } = await pool.query<{ tuples: number }>(
+    `SELECT reltuples::float8 AS tuples FROM pg_class WHERE oid = 'posting'::regclass`,
+  );
+  const tuples = rows[0]?.tuples ?? -1;
+  if (tuples >= 0 && written < tuples / 10) return;
+  await pool.query('ANALYZE posting, salary_observation');
 }
 
 /** The items of `source`, adding the seconds spent waiting for each to `add`. */
