@@ -119,6 +119,25 @@ describe('the operation cache: whole answers of repeated queries', () => {
     expect(await cachedAnswers()).toBe(hitsBefore + 2);
   });
 
+  it('sends a kept answer compressed as the client asks, the same text once decoded', async () => {
+    // Big enough to be compressed: the role beside the schema's type names and descriptions.
+    const big = `query Big($slug: String!) { role(slug: $slug) { slug } __schema { types { name description } } }`;
+    const plain = await ask({ slug: ROLE }, {}, big);
+    expect(plain.text.length).toBeGreaterThan(2048);
+    const hits = await cachedAnswers();
+    for (const encoding of ['gzip', 'br', 'gzip']) {
+      const res = await fetch(`${server.url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'accept-encoding': encoding },
+        body: JSON.stringify({ query: big, variables: { slug: ROLE } }),
+      });
+      expect(res.headers.get('content-encoding')).toBe(encoding);
+      // fetch decodes the body: what the client reads is the answer, byte for byte.
+      expect(await res.text()).toBe(plain.text);
+    }
+    expect(await cachedAnswers()).toBe(hits + 3);
+  });
+
   it('answers the next query after a write by anyone (here the importer) with the write in it', async () => {
     await ask();
     const p: Model = { externalId: 'a4', salary: 120_000, postedAt: new Date(Date.now() - DAY), closedAt: null };

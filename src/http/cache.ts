@@ -112,6 +112,8 @@ export function sendCompressed(
   status: number,
   body: Buffer,
   headers: Record<string, string | number>,
+  /** The body's encodings made so far, reused and filled in (a kept answer is compressed once per encoding). */
+  encoded?: Partial<Record<'br' | 'gzip', Buffer>>,
 ): void {
   const encoding = body.length >= MIN_COMPRESS_BYTES ? chooseEncoding(req.headers['accept-encoding']) : 'identity';
   const vary = String(headers.vary ?? '');
@@ -120,22 +122,25 @@ export function sendCompressed(
     : vary
       ? `${vary}, Accept-Encoding`
       : 'Accept-Encoding';
-  const encoded =
-    encoding === 'br'
+  const made = encoding === 'identity' ? body : encoded?.[encoding];
+  const bytes =
+    made ??
+    (encoding === 'br'
       ? // Quality 5: most of brotli's gain at a fraction of the default quality's (11) cost.
         zlib.brotliCompressSync(body, {
           params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 5, [zlib.constants.BROTLI_PARAM_SIZE_HINT]: body.length },
         })
       : encoding === 'gzip'
         ? zlib.gzipSync(body, { level: 6 })
-        : body;
+        : body);
+  if (encoded && encoding !== 'identity') encoded[encoding] = bytes;
   res.writeHead(status, {
     ...headers,
     vary: varyHeader,
-    'content-length': encoded.length,
+    'content-length': bytes.length,
     ...(encoding === 'identity' ? {} : { 'content-encoding': encoding }),
   });
-  res.end(req.method === 'HEAD' ? undefined : encoded);
+  res.end(req.method === 'HEAD' ? undefined : bytes);
 }
 
 /**

@@ -74,7 +74,8 @@ export class OperationCache {
 
   /** Keeps the answer of `key`, read on a snapshot with `window`. */
   store(key: string, window: FigureWindow, answer: Answer): void {
-    const size = answer.body.length + key.length * 2;
+    // The body, its compressed forms (each smaller than it) and the key.
+    const size = answer.body.length * 3 + key.length * 2;
     if (!this.enabled || size > this.maxBytes / 4) return;
     this.remove(key);
     this.entries.set(key, { version: window.version, next: window.next, day: utcDay(window.asOf), answer, size });
@@ -99,6 +100,8 @@ export interface Answer {
   body: Buffer;
   /** The operation's name, for /metrics. */
   operationName: string | undefined;
+  /** The body compressed, per encoding, as clients asked for it (each made once). */
+  encoded: Partial<Record<'br' | 'gzip', Buffer>>;
 }
 
 interface Entry {

@@ -281,7 +281,7 @@ export async function startServer(options: ServerOptions, port: number, host?: s
       const kept = await answers.lookup(answerKey);
       if (kept) {
         for (const [key, value] of kept.headers) res.setHeader(key, value);
-        sendCompressed(req, res, 200, kept.body, {});
+        sendCompressed(req, res, 200, kept.body, {}, kept.encoded);
         metrics.observeCachedAnswer(kept.operationName, Number(process.hrtime.bigint() - started) / 1e9);
         return;
       }
@@ -339,13 +339,16 @@ export async function startServer(options: ServerOptions, port: number, host?: s
       res.end(gzip);
     } else if (result.body.kind === 'complete') {
       const bytes = Buffer.from(result.body.string, 'utf8');
+      // The compressed form made for this answer is kept with it.
+      const encoded = {};
       if (answerKey && request.answeredOn && res.statusCode === 200 && !reportsErrors(result.body.string))
         answers.store(answerKey, request.answeredOn, {
           headers: [...result.headers],
           body: bytes,
           operationName: request.operationName,
+          encoded,
         });
-      sendCompressed(req, res, res.statusCode, bytes, {});
+      sendCompressed(req, res, res.statusCode, bytes, {}, encoded);
     } else {
       for await (const chunk of result.body.asyncIterator) res.write(chunk);
       res.end();
