@@ -1,6 +1,12 @@
 import type pg from 'pg';
 import { figureWindowOf, figureWindowSql, type FigureWindow } from '../stats/figure-cache.ts';
 
+/** RESPONSE_CACHE_BYTES' default: 16 MiB, some 140 answers of 20 roles x 20 postings (each counted with room for its compressed forms). */
+export const DEFAULT_RESPONSE_CACHE_BYTES = 16 * 1024 * 1024;
+
+/** Requests longer than this (query and variables) are not kept: a key is held in memory as it is. */
+const MAX_KEY_LENGTH = 64 * 1024;
+
 /**
  * Whole answers of GraphQL queries, in this process, for as long as they are exact: an answer
  * read on one snapshot holds for every operation whose snapshot has the same data version and no
@@ -14,12 +20,6 @@ import { figureWindowOf, figureWindowSql, type FigureWindow } from '../stats/fig
  * 200 answer without errors, read on exactly one snapshot (readSessionPlugin says so; mutations
  * never are). Bounded by the bytes of the answers kept (RESPONSE_CACHE_BYTES), least recently used out.
  */
-/** RESPONSE_CACHE_BYTES' default: 16 MiB, some 400 answers of 20 roles x 20 postings. */
-export const DEFAULT_RESPONSE_CACHE_BYTES = 16 * 1024 * 1024;
-
-/** Requests longer than this (query and variables) are not kept: a key is held in memory as it is. */
-const MAX_KEY_LENGTH = 64 * 1024;
-
 export class OperationCache {
   private readonly entries = new Map<string, Entry>();
   private bytes = 0;
