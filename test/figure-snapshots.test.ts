@@ -204,23 +204,53 @@ describe('figure snapshots: the first statistics after an import', () => {
 
   it('reads the stored row itself: a changed row (same version) is what the next fresh process answers', async () => {
     // Not something anyone should do: it shows the answer comes from the row, not from a computation.
-    const { rows } = await db.pool.query<{ value: { posting: { openings: number } } }>(
-      `SELECT value FROM figure_snapshot f JOIN role r ON r.id = f.role_id WHERE r.slug = 'snap-a' AND f.kind LIKE '%|'`,
+    // The plain kind (no histogram: its bucket count is empty) holds the statement's row.
+    const { rows } = await db.pool.query<{ value: { openings: number } }>(
+      `SELECT value FROM figure_snapshot f JOIN role r ON r.id = f.role_id WHERE r.slug = 'snap-a' AND f.kind LIKE '%||%'`,
     );
-    const openings = rows[0]!.value.posting.openings;
+    const openings = rows[0]!.value.openings;
     await db.pool.query(
-      `UPDATE figure_snapshot f SET value = jsonb_set(value, '{posting,openings}', '424242')
-       FROM role r WHERE r.id = f.role_id AND r.slug = 'snap-a' AND f.kind LIKE '%|'`,
+      `UPDATE figure_snapshot f SET value = jsonb_set(value, '{openings}', '424242')
+       FROM role r WHERE r.id = f.role_id AND r.slug = 'snap-a' AND f.kind LIKE '%||%'`,
     );
     try {
       expect((await statsOf(await freshServer(), 'snap-a')).openings).toBe(424242);
     } finally {
       await db.pool.query(
-        `UPDATE figure_snapshot f SET value = jsonb_set(value, '{posting,openings}', $1::jsonb)
-         FROM role r WHERE r.id = f.role_id AND r.slug = 'snap-a' AND f.kind LIKE '%|'`,
+        `UPDATE figure_snapshot f SET value = jsonb_set(value, '{openings}', $1::jsonb)
+         FROM role r WHERE r.id = f.role_id AND r.slug = 'snap-a' AND f.kind LIKE '%||%'`,
         [String(openings)],
       );
     }
+  });
+
+  it("never reads a row another release's statement stored (its kind names that statement), and drops such rows at the next refresh", async () => {
+    const kindOf = async () =>
+      (
+        await db.pool.query<{ kind: string }>(
+          `SELECT f.kind FROM figure_snapshot f JOIN role r ON r.id = f.role_id WHERE r.slug = 'snap-a' AND f.kind LIKE '%||%'`,
+        )
+      ).rows[0]!.kind;
+    const mine = await kindOf();
+    const other = mine.replace(/\|[^|]+$/, '|an-older-release');
+    await db.pool.query(
+      `UPDATE figure_snapshot f SET kind = $1, value = jsonb_set(value, '{openings}', '424242')
+       FROM role r WHERE r.id = f.role_id AND r.slug = 'snap-a' AND f.kind = $2`,
+      [other, mine],
+    );
+    expectFigures(await statsOf(await freshServer(), 'snap-a'), model, 'snap-a');
+    const ids = (await db.pool.query<{ id: number }>(`SELECT id FROM role WHERE slug = 'snap-a'`)).rows.map(
+      (r) => r.id,
+    );
+    await refreshFigureSnapshots(db.pool, ids);
+    const kinds = (
+      await db.pool.query<{ kind: string }>(
+        `SELECT f.kind FROM figure_snapshot f JOIN role r ON r.id = f.role_id WHERE r.slug = 'snap-a' ORDER BY 1`,
+      )
+    ).rows.map((r) => r.kind);
+    expect(kinds).toHaveLength(2);
+    expect(kinds).toContain(mine);
+    expect(kinds).not.toContain(other);
   });
 
   it('never answers from a row that a later write outdated, whoever wrote (here plain SQL)', async () => {

@@ -26,15 +26,3 @@ export function hotQuery<R extends pg.QueryResultRow>(
 ): Promise<pg.QueryResult<R>> {
   return named ? db.query<R>({ name: statementName(text), text, values }) : db.query<R>(text, values);
 }
-
-/**
- * `db` running every statement unnamed, whatever the setting: for statements run once per
- * process (an import's figure snapshots), which gain nothing from a name, and whose prepared
- * statement would outlive the transaction on a pooler's shared server connection.
- */
-export function unnamed(db: Queryable): Queryable {
-  return {
-    query: <R extends pg.QueryResultRow>(text: string | { text: string; values?: unknown[] }, values?: unknown[]) =>
-      typeof text === 'string' ? db.query<R>(text, values) : db.query<R>(text.text, text.values ?? values),
-  };
-}

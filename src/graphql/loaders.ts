@@ -208,16 +208,16 @@ export function createLoaders(pool: ReadSession, catalog: RoleCatalog, asOf: Dat
    * there (the BEGIN round trip says so), one lookup first (src/stats/figure-snapshots.ts).
    */
   const snapshotFirst =
-    <V>(kind: string, load: (ids: number[]) => Promise<V[]>) =>
-    async (ids: number[]): Promise<V[]> => {
+    (kind: string, load: (ids: number[]) => Promise<RoleFigures[]>) =>
+    async (ids: number[]): Promise<RoleFigures[]> => {
       if (!figureCache || !SNAPSHOT_KINDS.has(kind)) return load(ids);
       const w = await window();
       if (!w.snapshots) return load(ids);
-      const stored = await storedFigures<V>(pool, kind, ids, w);
+      const stored = await storedFigures(pool, kind, ids, w);
       const rest = ids.filter((id) => !stored.has(id));
       const loaded = rest.length === 0 ? [] : await load(rest);
-      const byId = new Map(rest.map((id, i) => [id, loaded[i] as V]));
-      return ids.map((id) => stored.get(id) ?? (byId.get(id) as V));
+      const byId = new Map(rest.map((id, i) => [id, loaded[i] as RoleFigures]));
+      return ids.map((id) => stored.get(id) ?? (byId.get(id) as RoleFigures));
     };
   const roleFigures = groupedLoader<RoleFiguresKey, RoleFigures>(
     (k) => `${salarySpecKey(k.spec)}|${k.buckets ?? ''}`,

@@ -1,8 +1,9 @@
+import crypto from 'node:crypto';
 import type pg from 'pg';
-import { hotQuery, unnamed } from '../db/prepared.ts';
+import { hotQuery } from '../db/prepared.ts';
 import type { Queryable } from '../db/read-session.ts';
 import { figureWindowOf, figureWindowSql, type FigureWindow } from './figure-cache.ts';
-import { loadRoleFigures, type RoleFigures } from './role-figures.ts';
+import { roleFiguresStatement, toRoleFigures, type RoleFigureRow, type RoleFigures } from './role-figures.ts';
 import { salarySpecKey, type SalarySpec } from './salary-stats.ts';
 
 /**
@@ -36,8 +37,25 @@ const PAGE_KIND = roleFiguresKind(DEFAULT_FIGURE_SPEC, PAGE_HISTOGRAM_BUCKETS);
 const PLAIN_KIND = roleFiguresKind(DEFAULT_FIGURE_SPEC, undefined);
 export const SNAPSHOT_KINDS: ReadonlySet<string> = new Set([PAGE_KIND, PLAIN_KIND]);
 
+/**
+ * What a row is stored under: the figure kind and a hash of the statement that computed it. A
+ * row holds that statement's result row (the SQL's figures, turned into RoleFigures by the
+ * reader's own code), so another release with other SQL rules never reads a row of this one:
+ * its statement, and so its hash, differs.
+ */
+const storedKind = (kind: string): string => `${kind}|${STATEMENT_HASH}`;
+const STATEMENT_HASH = crypto
+  .createHash('sha256')
+  .update(roleFiguresStatement([], DEFAULT_FIGURE_SPEC, PAGE_HISTOGRAM_BUCKETS, new Date(0)).text)
+  .digest('base64url')
+  .slice(0, 16);
+
 // The newer version wins (versions only grow as writes commit); at one version, the later instant.
-const STORE_SQL = `INSERT INTO figure_snapshot AS f (kind, role_id, version, valid_from, valid_until, value)
+// Rows of the same roles under other kinds (another release's statement) go: no reader of this one reads them.
+const STORE_SQL = `WITH gone AS (
+  DELETE FROM figure_snapshot WHERE role_id = ANY($2::int[]) AND kind <> ALL($1::text[])
+)
+INSERT INTO figure_snapshot AS f (kind, role_id, version, valid_from, valid_until, value)
 SELECT v.kind, v.role_id, $4, $5, $6, v.value
 FROM unnest($1::text[], $2::int[], $3::jsonb[]) AS v(kind, role_id, value)
 WHERE EXISTS (SELECT 1 FROM role r WHERE r.id = v.role_id)
@@ -79,10 +97,11 @@ export async function refreshFigureSnapshots(
     ];
     await client.query(['BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY', ...locals].join(';\n'));
     let window: FigureWindow;
-    let figures: RoleFigures[];
+    let rows: RoleFigureRow[];
     try {
       window = figureWindowOf((await client.query(figureWindowSql(asOf))).rows, asOf);
-      figures = await loadRoleFigures(unnamed(client), ids, DEFAULT_FIGURE_SPEC, PAGE_HISTOGRAM_BUCKETS, asOf);
+      const statement = roleFiguresStatement(ids, DEFAULT_FIGURE_SPEC, PAGE_HISTOGRAM_BUCKETS, asOf);
+      rows = (await client.query<RoleFigureRow>(statement.text, statement.values)).rows;
       await client.query('COMMIT');
     } catch (error) {
       await client.query('ROLLBACK').catch(() => (broken = true));
@@ -91,41 +110,46 @@ export async function refreshFigureSnapshots(
     const kinds: string[] = [];
     const roles: number[] = [];
     const values: string[] = [];
-    ids.forEach((id, i) => {
-      const page = figures[i] as RoleFigures;
-      kinds.push(PAGE_KIND, PLAIN_KIND);
-      roles.push(id, id);
-      values.push(JSON.stringify(page), JSON.stringify(plainOf(page)));
-    });
+    for (const row of rows) {
+      kinds.push(storedKind(PAGE_KIND), storedKind(PLAIN_KIND));
+      roles.push(row.role_id, row.role_id);
+      values.push(JSON.stringify(row), JSON.stringify(plainOf(row)));
+    }
     const until = Number.isFinite(window.next) ? new Date(window.next) : null;
     await client.query(STORE_SQL, [kinds, roles, values, window.version, asOf, until]);
-    return ids.length;
+    return rows.length;
   } finally {
     client.release(broken ? true : undefined);
   }
 }
 
-/** The figures without a histogram: what loadRoleFigures returns when no bucket count is asked for. */
-function plainOf(page: RoleFigures): RoleFigures {
-  if (page.salary instanceof Error) return page;
-  return { ...page, salary: { figures: page.salary.figures, histogram: [] } };
+/** The row without its histogram: what the statement returns when no bucket count is asked for. */
+function plainOf(row: RoleFigureRow): RoleFigureRow {
+  return { ...row, lowers: null, uppers: null, counts: null };
 }
 
 /**
- * The stored figures of `kind` for `ids` that answer `window` (same data version, instant in
- * their validity), by role. Their validity ends at the window's next change instant, as any figure's.
+ * The stored figures of `kind` (one of SNAPSHOT_KINDS) for `ids` that answer `window` (same data
+ * version, instant in their validity), by role. Their validity ends at the window's next change
+ * instant, as any figure's.
  */
-export async function storedFigures<V>(
+export async function storedFigures(
   db: Queryable,
   kind: string,
   ids: readonly number[],
   window: FigureWindow,
-): Promise<Map<number, V>> {
-  const { rows } = await hotQuery<{ role_id: number; value: V }>(db, LOOKUP_SQL, [
-    kind,
+): Promise<Map<number, RoleFigures>> {
+  const { rows } = await hotQuery<{ role_id: number; value: RoleFigureRow }>(db, LOOKUP_SQL, [
+    storedKind(kind),
     ids,
     window.version,
     new Date(window.asOf),
   ]);
-  return new Map(rows.map((r) => [r.role_id, r.value]));
+  const found = rows.map((r) => r.role_id);
+  const figures = toRoleFigures(
+    rows.map((r) => r.value),
+    found,
+    DEFAULT_FIGURE_SPEC,
+  );
+  return new Map(found.map((id, i) => [id, figures[i] as RoleFigures]));
 }

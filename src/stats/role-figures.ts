@@ -50,10 +50,34 @@ export async function loadRoleFigures(
   buckets: number | undefined,
   asOf: Date,
 ): Promise<RoleFigures[]> {
+  const statement = roleFiguresStatement(roleIds, spec, buckets, asOf);
+  const { rows } = await hotQuery<RoleFigureRow>(db, statement.text, statement.values);
+  return toRoleFigures(rows, roleIds, spec);
+}
+
+type WithOutliersRow = {
+  w_count?: number;
+  w_mean?: number | null;
+  w_pct?: number[] | null;
+  w_min?: number | null;
+  w_max?: number | null;
+  w_stddev?: number | null;
+};
+
+/** A row of loadRoleFigures' statement: plain numbers and arrays (figure snapshots store it as JSON). */
+export type RoleFigureRow = PostingFigureRow & SalaryHistogramRow & WithOutliersRow;
+
+/** The statement of loadRoleFigures; its text depends on the spec and `buckets` only, never on the roles or the instant. */
+export function roleFiguresStatement(
+  roleIds: readonly number[],
+  spec: SalarySpec,
+  buckets: number | undefined,
+  asOf: Date,
+): { text: string; values: unknown[] } {
   const params = new SqlParams();
   const ids = params.add(roleIds, '::int[]');
   const at = params.add(asOf, '::timestamptz');
-  const sql = `
+  const text = `
 WITH ${postingFigureCtes(params, ids, spec.filter, at)},
 ${observationCtes(params, ids, spec, at, undefined, 'matching')},
 ${salaryFigureCtes(params, 'salary_figures', buckets)}${
@@ -71,15 +95,15 @@ SELECT ids.role_id, ${POSTING_FIGURE_COLUMNS}, ${SALARY_FIGURE_COLUMNS}${
 FROM unnest(${ids}) AS ids(role_id)
 ${POSTING_FIGURE_JOINS}
 ${salaryFigureJoins('salary_figures', buckets)}${spec.excludeOutliers ? '\nLEFT JOIN all_figures w ON w.role_id = ids.role_id' : ''}`;
-  type WithOutliersRow = {
-    w_count?: number;
-    w_mean?: number | null;
-    w_pct?: number[] | null;
-    w_min?: number | null;
-    w_max?: number | null;
-    w_stddev?: number | null;
-  };
-  const { rows } = await hotQuery<PostingFigureRow & SalaryHistogramRow & WithOutliersRow>(db, sql, params.values);
+  return { text, values: params.values };
+}
+
+/** The figures of `roleIds`, in their order, from the rows of roleFiguresStatement. */
+export function toRoleFigures(
+  rows: readonly RoleFigureRow[],
+  roleIds: readonly number[],
+  spec: SalarySpec,
+): RoleFigures[] {
   const unknownCurrency = rows[0] && rows[0].rate === null ? new UnknownCurrencyError(spec.currency) : undefined;
   const byId = new Map(rows.map((r) => [r.role_id, r]));
   return roleIds.map((id) => {
