@@ -32,32 +32,34 @@ export const PAGE_HISTOGRAM_BUCKETS = 10;
 export const roleFiguresKind = (spec: SalarySpec, buckets: number | undefined): string =>
   `role-figures|${salarySpecKey(spec)}|${buckets ?? ''}`;
 
-/** The kinds a snapshot stores: the README's query (no histogram) and a role page's headline (with one). */
+/**
+ * The kinds a row answers: a role page's headline (with its histogram), which is stored, and the
+ * README's query (no histogram), which is the same row less its histogram columns.
+ */
 const PAGE_KIND = roleFiguresKind(DEFAULT_FIGURE_SPEC, PAGE_HISTOGRAM_BUCKETS);
 const PLAIN_KIND = roleFiguresKind(DEFAULT_FIGURE_SPEC, undefined);
 export const SNAPSHOT_KINDS: ReadonlySet<string> = new Set([PAGE_KIND, PLAIN_KIND]);
 
 /**
- * What a row is stored under: the figure kind and a hash of the statement that computed it. A
+ * What a row is stored under: the page's kind and a hash of the statement that computed it. A
  * row holds that statement's result row (the SQL's figures, turned into RoleFigures by the
  * reader's own code), so another release with other SQL rules never reads a row of this one:
  * its statement, and so its hash, differs.
  */
-const storedKind = (kind: string): string => `${kind}|${STATEMENT_HASH}`;
-const STATEMENT_HASH = crypto
+const STORED_KIND = `${PAGE_KIND}|${crypto
   .createHash('sha256')
   .update(roleFiguresStatement([], DEFAULT_FIGURE_SPEC, PAGE_HISTOGRAM_BUCKETS, new Date(0)).text)
   .digest('base64url')
-  .slice(0, 16);
+  .slice(0, 16)}`;
 
 // The newer version wins (versions only grow as writes commit); at one version, the later instant.
 // Rows of the same roles under other kinds (another release's statement) go: no reader of this one reads them.
 const STORE_SQL = `WITH gone AS (
-  DELETE FROM figure_snapshot WHERE role_id = ANY($2::int[]) AND kind <> ALL($1::text[])
+  DELETE FROM figure_snapshot WHERE role_id = ANY($2::int[]) AND kind <> $1
 )
 INSERT INTO figure_snapshot AS f (kind, role_id, version, valid_from, valid_until, value)
-SELECT v.kind, v.role_id, $4, $5, $6, v.value
-FROM unnest($1::text[], $2::int[], $3::jsonb[]) AS v(kind, role_id, value)
+SELECT $1, v.role_id, $4, $5, $6, v.value
+FROM unnest($2::int[], $3::jsonb[]) AS v(role_id, value)
 WHERE EXISTS (SELECT 1 FROM role r WHERE r.id = v.role_id)
 ON CONFLICT (kind, role_id) DO UPDATE
 SET version = EXCLUDED.version, valid_from = EXCLUDED.valid_from, valid_until = EXCLUDED.valid_until, value = EXCLUDED.value
@@ -79,6 +81,8 @@ export interface SnapshotSettings {
  * Computes the default figures of `roleIds` (with the page's histogram, from which the plain
  * kind follows: the same statement less its histogram) on one REPEATABLE READ snapshot together
  * with that snapshot's data version and next change instant, and stores them. Returns the roles stored.
+ * Not a ReadSession: its statement timeout is the service's bound on a read, and this computation,
+ * paid once by an import, takes longer at 10M postings.
  */
 export async function refreshFigureSnapshots(
   pool: pg.Pool,
@@ -107,23 +111,22 @@ export async function refreshFigureSnapshots(
       await client.query('ROLLBACK').catch(() => (broken = true));
       throw error;
     }
-    const kinds: string[] = [];
-    const roles: number[] = [];
-    const values: string[] = [];
-    for (const row of rows) {
-      kinds.push(storedKind(PAGE_KIND), storedKind(PLAIN_KIND));
-      roles.push(row.role_id, row.role_id);
-      values.push(JSON.stringify(row), JSON.stringify(plainOf(row)));
-    }
     const until = Number.isFinite(window.next) ? new Date(window.next) : null;
-    await client.query(STORE_SQL, [kinds, roles, values, window.version, asOf, until]);
+    await client.query(STORE_SQL, [
+      STORED_KIND,
+      rows.map((r) => r.role_id),
+      rows.map((r) => JSON.stringify(r)),
+      window.version,
+      asOf,
+      until,
+    ]);
     return rows.length;
   } finally {
     client.release(broken ? true : undefined);
   }
 }
 
-/** The row without its histogram: what the statement returns when no bucket count is asked for. */
+/** The row without its histogram: what the statement returns when no bucket count is asked for (the plain kind). */
 function plainOf(row: RoleFigureRow): RoleFigureRow {
   return { ...row, lowers: null, uppers: null, counts: null };
 }
@@ -140,14 +143,14 @@ export async function storedFigures(
   window: FigureWindow,
 ): Promise<Map<number, RoleFigures>> {
   const { rows } = await hotQuery<{ role_id: number; value: RoleFigureRow }>(db, LOOKUP_SQL, [
-    storedKind(kind),
+    STORED_KIND,
     ids,
     window.version,
     new Date(window.asOf),
   ]);
   const found = rows.map((r) => r.role_id);
   const figures = toRoleFigures(
-    rows.map((r) => r.value),
+    rows.map((r) => (kind === PLAIN_KIND ? plainOf(r.value) : r.value)),
     found,
     DEFAULT_FIGURE_SPEC,
   );
