@@ -134,11 +134,12 @@ export function figureCacheFor(database: object): FigureCache {
  */
 export function figureWindowSql(asOf: Date): string {
   const at = `'${asOf.toISOString()}'::timestamptz`;
-  return `SELECT (SELECT sum(version)::text FROM data_version) AS figure_version,
-    EXISTS (SELECT 1 FROM figure_snapshot f WHERE f.version = (SELECT sum(version)::text FROM data_version)) AS figure_snapshots,
+  return `SELECT v.version AS figure_version,
+    EXISTS (SELECT 1 FROM figure_snapshot f WHERE f.version = v.version) AS figure_snapshots,
     least((SELECT min(p.posted_at) FROM posting p WHERE p.posted_at > ${at}),
           (SELECT min(p.closed_at) FROM posting p WHERE p.closed_at > ${at}),
-          (SELECT min(o.observed_at) FROM salary_observation o WHERE o.observed_at > ${at})) AS figure_next`;
+          (SELECT min(o.observed_at) FROM salary_observation o WHERE o.observed_at > ${at})) AS figure_next
+    FROM (SELECT sum(version)::text AS version FROM data_version) v`;
 }
 
 /** The window from the row of figureWindowSql. */
