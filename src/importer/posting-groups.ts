@@ -201,10 +201,16 @@ export async function regroup(
  * with it. Unchanged re-imported rows cost nothing.
  */
 export function regroupStagedSql(stagingTable: string, windowDays: number = dedupeWindowDays()): string[] {
+  // One probe of the (source, external_id) key per staged row (LATERAL ... OFFSET 0): the staging
+  // table is never analyzed, and once posting is, the planner estimated "updated_at = now()" at one
+  // row and joined by scanning the staging table once per written posting (20 s a 10,000-row batch
+  // into an analyzed 500k-posting table, twice a batch: 258 rows/s instead of thousands).
   return regroupSql(
     `SELECT p.id, p.group_id, p.employer_id, p.dedupe_key FROM ${stagingTable} s
-     JOIN posting p ON p.source = s.source AND p.external_id = s.external_id
-     WHERE p.updated_at = now()::timestamptz(3)`,
+     CROSS JOIN LATERAL (
+       SELECT p.id, p.group_id, p.employer_id, p.dedupe_key FROM posting p
+       WHERE p.source = s.source AND p.external_id = s.external_id AND p.updated_at = now()::timestamptz(3) OFFSET 0
+     ) p`,
     windowDays,
   );
 }
