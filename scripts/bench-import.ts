@@ -1,5 +1,5 @@
 /**
- * npm run bench:import -- [--rows N] [--raw-rows N] [--batch-size N] [--baseline DIR]
+ * npm run bench:import -- [--rows N] [--raw-rows N] [--increment-rows N] [--batch-size N] [--baseline DIR]
  *
  * `--baseline DIR` (a checkout of another commit, with its node_modules) also runs that
  * checkout's import CLI on the same files, each into a fresh database of its own, right before
@@ -15,7 +15,10 @@
  * with the import CLI as a child process (measuring its peak RSS), then times PostgreSQL's own
  * COPY of the same file into a bare table of text columns, and COPY of the stored rows into
  * copies of the real tables with all their indexes and foreign keys (the physical limit), and
- * prints the throughputs, the import's ratio to each and the peak memory. Needs DATABASE_URL (a PostgreSQL server): it creates and drops
+ * prints the throughputs, the import's ratio to each and the peak memory. Then, as a daily load
+ * would find it, it runs VACUUM ANALYZE and imports the next M generated postings (default a
+ * tenth of N; --increment-rows 0 skips it) into the same, now analyzed, tables, and prints that
+ * import's throughput as a ratio of the same indexed COPY. Needs DATABASE_URL (a PostgreSQL server): it creates and drops
  * its own database there.
  */
 import { spawn } from 'node:child_process';
@@ -262,13 +265,25 @@ async function main(): Promise<number> {
       (v: string) => (v === '0' ? 0 : positiveInteger(v)),
       100_000,
     )
+    .option(
+      '--increment-rows <n>',
+      'postings imported afterwards into the analyzed tables (default: a tenth of --rows; 0: skip it)',
+      (v: string) => (v === '0' ? 0 : positiveInteger(v)),
+    )
     .option('--batch-size <n>', "batch size passed to the import (default: the importer's)", positiveInteger)
     .option(
       '--baseline <dir>',
       'a checkout of another commit whose import runs on the same files, for before/after ratios',
     )
     .parse(process.argv);
-  const options = program.opts<{ rows: number; rawRows: number; batchSize?: number; baseline?: string }>();
+  const options = program.opts<{
+    rows: number;
+    rawRows: number;
+    incrementRows?: number;
+    batchSize?: number;
+    baseline?: string;
+  }>();
+  const incrementRows = options.incrementRows ?? Math.max(1, Math.floor(options.rows / 10));
   const baselineDir = options.baseline ? path.resolve(options.baseline) : undefined;
   if (baselineDir && !fs.existsSync(path.join(baselineDir, 'scripts', 'import.ts'))) {
     process.stderr.write(
@@ -317,6 +332,30 @@ async function main(): Promise<number> {
     const copySeconds = await bareCopy(url, file);
     process.stderr.write('timing COPY of the stored rows into copies of the indexed tables ...\n');
     const indexed = await indexedCopy(url, scratch);
+
+    // The next file into the same tables once they are analyzed, as every import after the first finds them.
+    let incrementLines: string[] = [];
+    if (incrementRows > 0) {
+      const incrementFile = path.join(scratch, `postings-next-${incrementRows}.csv`);
+      await writeGeneratedPostings(incrementFile, options.rows + incrementRows, 42, { skip: options.rows });
+      const client = new pg.Client({ connectionString: url });
+      await client.connect();
+      await client.query('VACUUM ANALYZE').finally(() => client.end());
+      process.stderr.write(`importing the next ${fmt(incrementRows)} postings into the analyzed tables ...\n`);
+      const next = await runImportChild(incrementFile, url, options.batchSize);
+      if (next.code !== 0) {
+        process.stderr.write(next.stderr);
+        throw new Error(`the second import exited with status ${next.code}`);
+      }
+      const nextSummary = JSON.parse(next.stdout) as { read: number; inserted: number; stages?: ImportStages };
+      const nextRate = nextSummary.read / next.seconds;
+      const limit = indexed.postings / indexed.seconds;
+      incrementLines = [
+        `next import         ${next.seconds.toFixed(2)} s wall, ${fmt(nextRate)} rows/s, inserted ${fmt(nextSummary.inserted)} (${fmt(incrementRows)} more postings into the ${fmt(summary.inserted)}, after VACUUM ANALYZE), peak RSS ${(next.peakRssKb / 1024).toFixed(0)} MB`,
+        `next import stages  ${stagesLine(nextSummary.stages)}`,
+        `next / indexed      ${(nextRate / limit).toFixed(3)} (rows/s over the indexed COPY's above)`,
+      ];
+    }
 
     // The raw-posting run: same importer, JobPosting NDJSON, into its own fresh database.
     let rawLines: string[] = [];
@@ -377,6 +416,7 @@ async function main(): Promise<number> {
       `import / bare COPY  ${ratio.toFixed(3)} (reference: COPY into an unindexed text table)`,
       `import peak RSS     ${rssMb.toFixed(0)} MB (goal < 300 MB: ${rssMb < 300 ? 'met' : 'NOT met'})`,
       ...(base ? baselineLines('baseline import', base, importRate, indexedRate) : []),
+      ...incrementLines,
       ...rawLines,
     ];
     process.stdout.write(lines.join('\n') + '\n');

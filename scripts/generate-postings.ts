@@ -153,19 +153,23 @@ export function generatedPostingRow(
 /**
  * Writes `rows` generated postings (plus the header) to `file`; the same seed gives the same file.
  * `zipfRoles` spreads the rows over that many roles with Zipf weights instead of 16 uniform ones.
+ * `skip` leaves out the first rows (still generated, so the rest are the same rows as in the
+ * longer file): the rows that arrive after a file of `skip` rows.
  */
 export async function writeGeneratedPostings(
   file: string,
   rows: number,
   seed = 42,
-  options: { zipfRoles?: number } = {},
+  options: { zipfRoles?: number; skip?: number } = {},
 ): Promise<void> {
+  const skip = options.skip ?? 0;
   const random = seededRandom(seed);
   const pickRole = options.zipfRoles ? zipfRolePicker(options.zipfRoles) : undefined;
   const out = fs.createWriteStream(file);
   let buffer = GENERATED_POSTING_HEADER + '\n';
   for (let i = 1; i <= rows; i++) {
-    buffer += generatedPostingRow(i, random, pickRole) + '\n';
+    const row = generatedPostingRow(i, random, pickRole);
+    if (i > skip) buffer += row + '\n';
     if (buffer.length >= 1 << 20) {
       if (!out.write(buffer)) await once(out, 'drain');
       buffer = '';
