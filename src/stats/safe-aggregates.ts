@@ -18,9 +18,10 @@ export function safeAvg(expr: string): string {
 const STDDEV_LIMIT = '1e150';
 
 /**
- * Sample standard deviation (float8's, over the values in ascending order, so that every plan
- * sums them alike; numeric's took about a third more time per figure at 1M postings); NULL when some value is beyond
- * 1e150, where it cannot be computed in float8 (no salary within the plausibility rule comes near).
+ * Sample standard deviation: float8's, over the values in ascending order, so that every plan
+ * sums them alike (numeric's took about a third more time per figure at 1M postings). NULL when
+ * some value is beyond 1e150, where it cannot be computed in float8 (no salary within the
+ * plausibility rule comes near).
  */
 export function safeStddev(expr: string): string {
   return `(CASE WHEN max(abs(${expr})) < ${STDDEV_LIMIT} THEN stddev_samp(CASE WHEN abs(${expr}) < ${STDDEV_LIMIT} THEN ${expr} END ORDER BY ${expr}) END)`;
