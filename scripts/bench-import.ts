@@ -46,6 +46,16 @@ function positiveInteger(value: string): number {
   return n;
 }
 
+/** A row count that may be 0 (skip that run). */
+function countOrZero(value: string): number {
+  if (value === '0') return 0;
+  try {
+    return positiveInteger(value);
+  } catch {
+    throw new InvalidArgumentError('must be 0 (skip it) or a whole number of at least 1');
+  }
+}
+
 interface ChildOutcome {
   code: number | null;
   stdout: string;
@@ -109,6 +119,18 @@ function runImportChild(
       resolve({ code, stdout, stderr, seconds, peakRssKb: timed ? Number(timed[1]) : polledKb });
     });
   });
+}
+
+/**
+ * The JSON summary the import CLI printed, once its exit status is one of `accepted` (1: some rows
+ * were rejected); otherwise its stderr is shown and the benchmark stops.
+ */
+function importSummary<S>(outcome: ChildOutcome, what: string, accepted: readonly number[] = [0]): S {
+  if (outcome.code === null || !accepted.includes(outcome.code)) {
+    process.stderr.write(outcome.stderr);
+    throw new Error(`${what} exited with status ${outcome.code}`);
+  }
+  return JSON.parse(outcome.stdout) as S;
 }
 
 async function bareCopy(databaseUrl: string, file: string): Promise<number> {
@@ -218,11 +240,11 @@ async function baselineImport(
     await db.close();
     process.stderr.write(`importing with the baseline ${dir} into ${redactUrl(scratch.url)} ...\n`);
     const outcome = await runImportChild(file, scratch.url, batchSize, extra, dir);
-    if (outcome.code !== 0 && outcome.code !== 1) {
-      process.stderr.write(outcome.stderr);
-      throw new Error(`the baseline import exited with status ${outcome.code}`);
-    }
-    const summary = JSON.parse(outcome.stdout) as { read: number; inserted: number; stages?: ImportStages };
+    const summary = importSummary<{ read: number; inserted: number; stages?: ImportStages }>(
+      outcome,
+      'the baseline import',
+      [0, 1],
+    );
     return { ...outcome, summary, rate: summary.read / outcome.seconds };
   } finally {
     await scratch.drop().catch(() => undefined);
@@ -259,16 +281,11 @@ async function main(): Promise<number> {
       "Benchmark the postings import against PostgreSQL's bare COPY of the same generated CSV (needs DATABASE_URL).",
     )
     .option('--rows <n>', 'postings to generate', positiveInteger, 1_000_000)
-    .option(
-      '--raw-rows <n>',
-      'raw JobPostings to generate for the raw-posting run (0: skip it)',
-      (v: string) => (v === '0' ? 0 : positiveInteger(v)),
-      100_000,
-    )
+    .option('--raw-rows <n>', 'raw JobPostings to generate for the raw-posting run (0: skip it)', countOrZero, 100_000)
     .option(
       '--increment-rows <n>',
       'postings imported afterwards into the analyzed tables (default: a tenth of --rows; 0: skip it)',
-      (v: string) => (v === '0' ? 0 : positiveInteger(v)),
+      countOrZero,
     )
     .option('--batch-size <n>', "batch size passed to the import (default: the importer's)", positiveInteger)
     .option(
@@ -318,20 +335,15 @@ async function main(): Promise<number> {
     const base = baselineDir ? await baselineImport(server, baselineDir, file, options.batchSize) : undefined;
     process.stderr.write(`importing into ${redactUrl(url)} ...\n`);
     const outcome = await runImportChild(file, url, options.batchSize);
-    if (outcome.code !== 0) {
-      process.stderr.write(outcome.stderr);
-      throw new Error(`the import exited with status ${outcome.code}`);
-    }
-    const summary = JSON.parse(outcome.stdout) as {
-      read: number;
-      inserted: number;
-      seconds: number;
-      stages?: ImportStages;
-    };
+    const summary = importSummary<{ read: number; inserted: number; seconds: number; stages?: ImportStages }>(
+      outcome,
+      'the import',
+    );
     process.stderr.write('timing bare COPY of the same file ...\n');
     const copySeconds = await bareCopy(url, file);
     process.stderr.write('timing COPY of the stored rows into copies of the indexed tables ...\n');
     const indexed = await indexedCopy(url, scratch);
+    const indexedRate = indexed.postings / indexed.seconds;
 
     // The next file into the same tables once they are analyzed, as every import after the first finds them.
     let incrementLines: string[] = [];
@@ -343,17 +355,15 @@ async function main(): Promise<number> {
       await client.query('VACUUM ANALYZE').finally(() => client.end());
       process.stderr.write(`importing the next ${fmt(incrementRows)} postings into the analyzed tables ...\n`);
       const next = await runImportChild(incrementFile, url, options.batchSize);
-      if (next.code !== 0) {
-        process.stderr.write(next.stderr);
-        throw new Error(`the second import exited with status ${next.code}`);
-      }
-      const nextSummary = JSON.parse(next.stdout) as { read: number; inserted: number; stages?: ImportStages };
+      const nextSummary = importSummary<{ read: number; inserted: number; stages?: ImportStages }>(
+        next,
+        'the second import',
+      );
       const nextRate = nextSummary.read / next.seconds;
-      const limit = indexed.postings / indexed.seconds;
       incrementLines = [
         `next import         ${next.seconds.toFixed(2)} s wall, ${fmt(nextRate)} rows/s, inserted ${fmt(nextSummary.inserted)} (${fmt(incrementRows)} more postings into the ${fmt(summary.inserted)}, after VACUUM ANALYZE), peak RSS ${(next.peakRssKb / 1024).toFixed(0)} MB`,
         `next import stages  ${stagesLine(nextSummary.stages)}`,
-        `next / indexed      ${(nextRate / limit).toFixed(3)} (rows/s over the indexed COPY's above)`,
+        `next / indexed      ${(nextRate / indexedRate).toFixed(3)} (rows/s over the indexed COPY's above)`,
       ];
     }
 
@@ -375,17 +385,13 @@ async function main(): Promise<number> {
         : undefined;
       process.stderr.write(`importing raw postings into ${redactUrl(rawDb.url)} ...\n`);
       const raw = await runImportChild(rawFile, rawDb.url, options.batchSize, rawArgs);
-      if (raw.code !== 0 && raw.code !== 1) {
-        process.stderr.write(raw.stderr);
-        throw new Error(`the raw import exited with status ${raw.code}`);
-      }
-      const rawSummary = JSON.parse(raw.stdout) as {
+      const rawSummary = importSummary<{
         read: number;
         inserted: number;
         rejected: number;
         stages?: ImportStages;
         postings?: { salaryTextRead: number };
-      };
+      }>(raw, 'the raw import', [0, 1]);
       const rawCopySeconds = await bareCopyLines(rawDb.url, rawFile);
       const rawRate = rawSummary.read / raw.seconds;
       const plainRate = summary.read / outcome.seconds;
@@ -403,7 +409,6 @@ async function main(): Promise<number> {
     const importRate = summary.read / outcome.seconds;
     const copyRate = options.rows / copySeconds;
     const ratio = importRate / copyRate;
-    const indexedRate = indexed.postings / indexed.seconds;
     const indexedRatio = importRate / indexedRate;
     const rssMb = outcome.peakRssKb / 1024;
     const lines = [
