@@ -75,7 +75,7 @@ describe('an import into a table that is already analyzed', () => {
         loops.push(...scans.map((s) => s['Actual Loops'] ?? 0));
       }
       expect(loops.length).toBeGreaterThanOrEqual(2);
-      expect(loops.every((n) => n === 1)).toBe(true);
+      expect(loops).toEqual(loops.map(() => 1));
     } finally {
       await client.query('ROLLBACK').catch(() => undefined);
       client.release();
