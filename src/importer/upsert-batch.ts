@@ -114,30 +114,30 @@ const ID_SQL: Partial<Record<ImportKind, (staging: string) => string>> = {
      JOIN salary_observation o ON o.source = s.source AND o.external_id = s.external_id AND o.posting_id IS NULL`,
 };
 
+/** A batch in its staging table, implausible salaries left out, in the transaction that will write it (stageBatch). */
+export interface StagedBatch<K extends ImportKind> {
+  staging: StagingTable<ValidatedRows[K]>;
+  implausible: ImplausibleRow[];
+  textSalariesDropped: number;
+}
+
 /**
- * Writes already-validated rows (keys unique within the batch) with the import's own statements
- * (upsert-postings.ts, upsert-observations.ts): stages them in a TEMP table, leaves out the
- * implausible salaries, upserts, and returns the counts and the stored ids. The caller is in a
- * transaction by the first statement (or passes `begin`), and commits it (or passes `end`).
+ * The first half of upsertBatch: stages the rows in a TEMP table and leaves out the implausible
+ * salaries. It reads no table that a batch writes (only the staging table and exchange_rate) and
+ * takes no lock that one waits for, so the import stages the next batch on a second connection
+ * while the previous one is being written.
  */
-export async function upsertBatch<K extends ImportKind>(
+export async function stageBatch<K extends ImportKind>(
   client: pg.ClientBase,
   kind: K,
   rows: readonly StagedRow<ValidatedRows[K]>[] | CopyBuffer,
   options: UpsertBatchOptions<K> = {},
-): Promise<UpsertBatchResult> {
+): Promise<StagedBatch<K>> {
   const def: ImportKindDefinition<ValidatedRows[K]> = KINDS[kind];
   // A name of its own: the embedded PGlite has one session for every connection (staging-table.ts).
   const staging = options.staging ?? def.staging.unique();
   const bounds = options.bounds ?? DEFAULT_SALARY_BOUNDS;
-  const idSql = (options.ids ?? true) ? ID_SQL[kind] : undefined;
-  const stages = options.stages;
-  let at = process.hrtime.bigint();
-  const lap = (stage: keyof NonNullable<typeof stages>): void => {
-    const now = process.hrtime.bigint();
-    if (stages) stages[stage] += Number(now - at) / 1e9;
-    at = now;
-  };
+  const at = process.hrtime.bigint();
   await staging.load(client, rows, options.copy ?? false, options.begin);
   let textSalariesDropped = 0;
   if (def.implausibleTextSql) {
@@ -153,7 +153,30 @@ export async function upsertBatch<K extends ImportKind>(
       await client.query<ImplausibleRow>(def.implausibleSql(staging.name), [bounds.minUsdPerYear, bounds.maxUsdPerYear])
     ).rows;
   }
-  lap('stage');
+  if (options.stages) options.stages.stage += Number(process.hrtime.bigint() - at) / 1e9;
+  return { staging, implausible, textSalariesDropped };
+}
+
+/**
+ * The second half of upsertBatch: upserts a staged batch, regroups and (with `end`) commits, on
+ * the connection that staged it.
+ */
+export async function writeStagedBatch<K extends ImportKind>(
+  client: pg.ClientBase,
+  kind: K,
+  staged: StagedBatch<K>,
+  options: UpsertBatchOptions<K> = {},
+): Promise<UpsertBatchResult> {
+  const def: ImportKindDefinition<ValidatedRows[K]> = KINDS[kind];
+  const { staging, implausible, textSalariesDropped } = staged;
+  const idSql = (options.ids ?? true) ? ID_SQL[kind] : undefined;
+  const stages = options.stages;
+  let at = process.hrtime.bigint();
+  const lap = (stage: keyof NonNullable<typeof stages>): void => {
+    const now = process.hrtime.bigint();
+    if (stages) stages[stage] += Number(now - at) / 1e9;
+    at = now;
+  };
   const steps = def.upsertSteps?.(staging.name) ?? { upsert: def.upsertSql(staging.name), group: [] };
   // The roles ride in the upserts' round trip (the staging table is still there).
   const touched = options.roles ? def.touchedRolesSql?.(staging.name) : undefined;
@@ -181,4 +204,19 @@ export async function upsertBatch<K extends ImportKind>(
     lap('commit');
   }
   return { inserted, updated, ids, implausible, textSalariesDropped, roles };
+}
+
+/**
+ * Writes already-validated rows (keys unique within the batch) with the import's own statements
+ * (upsert-postings.ts, upsert-observations.ts): stages them in a TEMP table, leaves out the
+ * implausible salaries, upserts, and returns the counts and the stored ids. The caller is in a
+ * transaction by the first statement (or passes `begin`), and commits it (or passes `end`).
+ */
+export async function upsertBatch<K extends ImportKind>(
+  client: pg.ClientBase,
+  kind: K,
+  rows: readonly StagedRow<ValidatedRows[K]>[] | CopyBuffer,
+  options: UpsertBatchOptions<K> = {},
+): Promise<UpsertBatchResult> {
+  return writeStagedBatch(client, kind, await stageBatch(client, kind, rows, options), options);
 }
