@@ -239,6 +239,8 @@ async function main(argv: string[]): Promise<number> {
       pgliteDir: config.pgliteDir,
       migrate: true,
       embeddedRole: 'cli',
+      // DB_POOL_MAX=1 makes the import stage and write each batch in turn (docs/import-format.md).
+      poolMax: config.DB_POOL_MAX,
       salaryBounds: { minUsdPerYear: config.SALARY_MIN_USD_PER_YEAR, maxUsdPerYear: config.SALARY_MAX_USD_PER_YEAR },
     });
     const summary = await importFile(db, kind, file, {

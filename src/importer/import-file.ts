@@ -22,7 +22,14 @@ import { DEFAULT_SALARY_BOUNDS, implausibleMessage, type SalaryBounds } from '..
 import { CopyBuffer, type StagedRow } from './staging-table.ts';
 import { supportsCopy } from './supports-copy.ts';
 import { IMPORT_KINDS } from './import-types.ts';
-import { kindDefinition, loadValidationContext, upsertBatch, validate, type ValidatedRows } from './upsert-batch.ts';
+import {
+  kindDefinition,
+  loadValidationContext,
+  stageBatch,
+  validate,
+  writeStagedBatch,
+  type ValidatedRows,
+} from './upsert-batch.ts';
 import { notifyImportFinished } from './import-listeners.ts';
 import { refreshFigureSnapshots, type SnapshotSettings } from '../stats/figure-snapshots.ts';
 
@@ -173,8 +180,14 @@ async function runImport<K extends ImportKind>(
   let errorsFile: ErrorsFile | undefined;
   let client: pg.PoolClient | undefined;
   let clientBroken = false;
+  // The second connection of a pipelined import, which stages every other batch (see flush).
+  let second: pg.PoolClient | undefined;
+  let secondBroken = false;
   let inTransaction = false;
+  // The last batch dispatched, settled once it is committed (or has failed and rolled back).
   let pending: Promise<void> | undefined;
+  // Per connection: its last batch, settled (never rejected) once written or rolled back.
+  let idle: (Promise<void> | undefined)[] = [];
   // The roles of the rows written: their figure snapshots are refreshed once the rows are committed.
   const touchedRoles = new Set<number>();
 
@@ -196,21 +209,44 @@ async function runImport<K extends ImportKind>(
       await conn.query(begin);
       inTransaction = true;
     }
+    // Batches in their own transactions, on a server: staging a batch (COPY into a TEMP table and
+    // the salary checks) reads nothing that a batch writes, so the next batch is staged on a
+    // second connection while the previous one is written. Writes stay in file order, one at a
+    // time: a batch's upserts start once the previous batch has committed. The embedded database
+    // has one connection, and an atomic import one transaction.
+    const pipelined = !atomic && !dryRun && !db.embedded && (db.pool.options.max ?? 10) >= 2;
+    if (pipelined) second = await db.pool.connect();
+    const connections = second ? [conn, second] : [conn];
+    idle = connections.map(() => undefined);
+    let dispatched = 0;
+    let failed: { error: unknown } | undefined;
 
     // One batch, through the row writer that the mutations use too (upsert-batch.ts): BEGIN with
-    // the staging, the upserts in one round trip, the regrouping in another, the COMMIT (each timed
-    // as its stage).
-    const write = async (rows: StagedRow<T>[] | CopyBuffer, valid: number): Promise<void> => {
+    // the staging, then, once the batch before it has committed (`previous`), the upserts in one
+    // round trip, the regrouping in another, the COMMIT (each timed as its stage). `staged` is
+    // called when the rows are in the staging table (their buffer may take other rows).
+    const write = async (
+      on: pg.PoolClient,
+      rows: StagedRow<T>[] | CopyBuffer,
+      valid: number,
+      previous: Promise<void> | undefined,
+      staged: () => void,
+    ): Promise<void> => {
+      const batchOptions = {
+        copy,
+        bounds,
+        staging,
+        ids: false,
+        roles: true,
+        stages,
+        ...(atomic ? {} : { begin, end: 'COMMIT' }),
+      };
       try {
-        const counts = await upsertBatch(conn, kind, rows as StagedRow<ValidatedRows[typeof kind]>[] | CopyBuffer, {
-          copy,
-          bounds,
-          staging,
-          ids: false,
-          roles: true,
-          stages,
-          ...(atomic ? {} : { begin, end: 'COMMIT' }),
-        });
+        const batch = rows as StagedRow<ValidatedRows[typeof kind]>[] | CopyBuffer;
+        const inStaging = await stageBatch(on, kind, batch, batchOptions);
+        staged();
+        if (previous) await previous;
+        const counts = await writeStagedBatch(on, kind, inStaging, batchOptions);
         // Salaries outside the plausible range are only known once converted at the rates the
         // database holds: such rows were left out of the batch and are reported, not written.
         if (counts.textSalariesDropped > 0 && raw) {
@@ -238,40 +274,67 @@ async function runImport<K extends ImportKind>(
         summary.updated += counts.updated;
         summary.unchanged += valid - counts.inserted - counts.updated;
       } catch (error) {
-        if (!atomic) await conn.query('ROLLBACK').catch(() => (clientBroken = true));
+        staged();
+        if (!atomic)
+          await on.query('ROLLBACK').catch(() => {
+            if (on === conn) clientBroken = true;
+            else secondBroken = true;
+          });
         throw error;
       }
     };
 
     // The batch being filled: rows by key, so that a later duplicate replaces an earlier one. With
-    // COPY, its rows are COPY text in a buffer (the one being written is the other buffer).
+    // COPY, its rows are COPY text in a buffer; the buffers of batches being staged are not reused
+    // until their rows are in the staging table.
     let rows: StagedRow<T>[] = [];
+    const spare: CopyBuffer[] = [];
     let text = copy && !dryRun ? new CopyBuffer() : null;
-    let sending = text ? new CopyBuffer() : null;
     let positions = new Map<string, number>();
     let valid = 0;
     const flush = async (): Promise<void> => {
       const batch = text ?? rows;
       const count = valid;
+      const previous = pending;
+      const writing = dispatched % connections.length;
+      const on = connections[writing] as pg.PoolClient;
+      const before = idle[writing];
       rows = [];
       positions = new Map();
       valid = 0;
-      if (pending) {
+      // With --atomic, nothing more is worth writing once a row was rejected: it all rolls back.
+      if (dryRun || count === 0 || (atomic && summary.rejected > 0)) {
+        text?.clear();
+        if (pending) {
+          const at = process.hrtime.bigint();
+          await pending;
+          stages.waited += since(at);
+        }
+        return;
+      }
+      // This batch's connection is free once its last batch is written; with one connection that
+      // is the previous batch, so parsing the next batch overlaps writing this one.
+      if (before) {
         const at = process.hrtime.bigint();
-        await pending;
+        await before;
         stages.waited += since(at);
       }
-      pending = undefined;
-      // The previous batch is written: its buffer takes the next batch's rows.
-      if (text && sending) {
-        [text, sending] = [sending, text];
-        text.clear();
-      }
-      // With --atomic, nothing more is worth writing once a row was rejected: it all rolls back.
-      if (dryRun || count === 0 || (atomic && summary.rejected > 0)) return;
-      const p = write(batch, count);
-      p.catch(() => undefined); // awaited at the next flush or at the end
+      if (failed) throw failed.error;
+      const buffer = text;
+      if (text) text = spare.pop() ?? new CopyBuffer();
+      let released = false;
+      const p = write(on, batch, count, previous, () => {
+        if (released || !buffer) return;
+        released = true;
+        buffer.clear();
+        spare.push(buffer);
+      });
       pending = p;
+      // Awaited by the next batch and at the end; a failure is thrown at the next flush.
+      idle[writing] = p.catch((error: unknown) => {
+        failed ??= { error };
+      });
+      dispatched += 1;
     };
 
     const reject = async (record: SourceRecord, errors: readonly FieldError[]): Promise<void> => {
@@ -395,7 +458,8 @@ async function runImport<K extends ImportKind>(
     const missing = Object.entries(summary.missingRates);
     if (missing.length > 0) summary.warnings.push(missingRatesWarning(missing));
     await flush();
-    if (pending) await pending;
+    await Promise.all(idle);
+    if (failed) throw failed.error;
     pending = undefined;
 
     if (inTransaction) {
@@ -415,6 +479,8 @@ async function runImport<K extends ImportKind>(
     await errorsFile?.close(reader.columns ?? def.fields);
     errorsFile = undefined;
   } catch (error) {
+    // Both connections' batches end (a batch whose previous one failed rolls back) before the connections go back.
+    await Promise.all(idle);
     if (pending) await pending.catch(() => undefined);
     if (client && inTransaction) await client.query('ROLLBACK').catch(() => (clientBroken = true));
     await errorsFile?.close(reader.columns ?? def.fields).catch(() => undefined);
@@ -422,6 +488,7 @@ async function runImport<K extends ImportKind>(
     throw error;
   } finally {
     client?.release(clientBroken ? true : undefined);
+    second?.release(secondBroken ? true : undefined);
   }
   // On a connection of its own, after the import's is back (the embedded pool may have only one).
   if (!summary.rolledBack && touchedRoles.size > 0) {
