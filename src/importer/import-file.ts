@@ -96,7 +96,8 @@ export interface ImportDatabase {
  * stream). Rows are streamed, validated with the shared zod schemas, de-duplicated per batch
  * (last occurrence wins), loaded into a TEMP staging table (COPY, or unnest on embedded PGlite)
  * and upserted set-based, each batch in its own transaction (or all in one with `atomic`).
- * Parsing the next batch overlaps writing the previous one. Invalid rows are reported, not
+ * Parsing the next batch, and on a server staging it on a second connection, overlaps writing the
+ * previous one; the writes run one at a time, in file order. Invalid rows are reported, not
  * written. Throws ImportFileError when the input cannot be read or parsed as a whole.
  */
 export async function importFile(
