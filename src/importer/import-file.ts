@@ -185,8 +185,6 @@ async function runImport<K extends ImportKind>(
   let second: pg.PoolClient | undefined;
   let secondBroken = false;
   let inTransaction = false;
-  // The last batch dispatched, settled once it is committed (or has failed and rolled back).
-  let pending: Promise<void> | undefined;
   // Per connection: its last batch, settled (never rejected) once written or rolled back.
   let idle: (Promise<void> | undefined)[] = [];
   // The roles of the rows written: their figure snapshots are refreshed once the rows are committed.
@@ -220,6 +218,8 @@ async function runImport<K extends ImportKind>(
     const connections = second ? [conn, second] : [conn];
     idle = connections.map(() => undefined);
     let dispatched = 0;
+    // The last batch dispatched, settled once it is committed (or has failed and rolled back).
+    let pending: Promise<void> | undefined;
     let failed: { error: unknown } | undefined;
 
     // One batch, through the row writer that the mutations use too (upsert-batch.ts): BEGIN with
@@ -303,16 +303,6 @@ async function runImport<K extends ImportKind>(
       rows = [];
       positions = new Map();
       valid = 0;
-      // With --atomic, nothing more is worth writing once a row was rejected: it all rolls back.
-      if (dryRun || count === 0 || (atomic && summary.rejected > 0)) {
-        text?.clear();
-        if (pending) {
-          const at = process.hrtime.bigint();
-          await pending;
-          stages.waited += since(at);
-        }
-        return;
-      }
       // This batch's connection is free once its last batch is written; with one connection that
       // is the previous batch, so parsing the next batch overlaps writing this one.
       if (before) {
@@ -321,6 +311,11 @@ async function runImport<K extends ImportKind>(
         stages.waited += since(at);
       }
       if (failed) throw failed.error;
+      // With --atomic, nothing more is worth writing once a row was rejected: it all rolls back.
+      if (dryRun || count === 0 || (atomic && summary.rejected > 0)) {
+        text?.clear();
+        return;
+      }
       const buffer = text;
       if (text) text = spare.pop() ?? new CopyBuffer();
       let released = false;
@@ -461,7 +456,6 @@ async function runImport<K extends ImportKind>(
     await flush();
     await Promise.all(idle);
     if (failed) throw failed.error;
-    pending = undefined;
 
     if (inTransaction) {
       inTransaction = false;
@@ -482,7 +476,6 @@ async function runImport<K extends ImportKind>(
   } catch (error) {
     // Both connections' batches end (a batch whose previous one failed rolls back) before the connections go back.
     await Promise.all(idle);
-    if (pending) await pending.catch(() => undefined);
     if (client && inTransaction) await client.query('ROLLBACK').catch(() => (clientBroken = true));
     await errorsFile?.close(reader.columns ?? def.fields).catch(() => undefined);
     if (stream && !stream.destroyed && stream !== process.stdin) stream.destroy();

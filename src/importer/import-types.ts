@@ -119,8 +119,9 @@ export interface ImportSummary {
  * the rows (roles, employers, postings with their salary observations, employer names), the
  * duplicate groups, and COMMIT. The importer parses the next batch, and on a server stages it on a
  * second connection, while the database writes the previous one, so the stages overlap and add up
- * to more than `seconds`; `waited` is the time the parser spent waiting for a free connection. `figures` is the refresh of the figure snapshots of the
- * roles written, once, after the last commit (src/stats/figure-snapshots.ts).
+ * to more than `seconds`; `waited` is the time the parser spent waiting for a free connection.
+ * `figures` is the refresh of the figure snapshots of the roles written, once, after the last
+ * commit (src/stats/figure-snapshots.ts).
  */
 export interface ImportStages {
   read: number;
