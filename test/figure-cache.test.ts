@@ -300,6 +300,9 @@ describe('the figure cache', () => {
       await res.text();
       return db.counter.count - before;
     };
+    // A write that changes no figure still changes the data version: the panels the import stored
+    // no longer answer, and the cold page computes them.
+    await db.pool.query(`UPDATE posting SET title = title WHERE id = (SELECT min(id) FROM posting)`);
     const cold = await statementsFor();
     const warm = await statementsFor();
     // Cold: the page's figures (openings, salary, histogram, trend, source mix, breakdown) and its prose; warm: the prose only.

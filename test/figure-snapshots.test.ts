@@ -4,6 +4,7 @@ import path from 'node:path';
 import { openDatabase, type Database } from '../src/db/database.ts';
 import type { RunningServer } from '../src/http/server.ts';
 import { importFile } from '../src/importer/import-file.ts';
+import { ROLE_PAGE_QUERY } from '../src/report/role-page-query.ts';
 import { refreshFigureSnapshots } from '../src/stats/figure-snapshots.ts';
 import { createTestDatabase, serverUrl, type TestDatabase } from './support/database.ts';
 import { importRows } from './support/import-rows.ts';
@@ -136,6 +137,8 @@ describe('figure snapshots: the first statistics after an import', () => {
     expect(res.errors).toBeUndefined();
     return res.data!.role.stats;
   }
+  // The row the README's query reads: the report's headline (outliers kept, the page's histogram).
+  const HEADLINE = `f.kind LIKE 'role-figures|%,false]|10|%'`;
   const snapshots = async () =>
     (
       await db.pool.query<{ kind: string; role: string; current: boolean }>(
@@ -161,8 +164,17 @@ describe('figure snapshots: the first statistics after an import', () => {
     const summary = await importRows(db, 'postings', model.map(row));
     expect(summary.stages.figures).toBeGreaterThan(0);
     const rows = await snapshots();
-    // One row per role: a role page's headline (with its histogram); the README's query is that row less its histogram.
-    expect(rows.map((r) => r.role)).toEqual(['snap-a', 'snap-b']);
+    // Per role, one row per panel of a role page: the headline with its histogram (the README's
+    // query is that row less its histogram) and the breakdowns, both with and without outliers
+    // (the report and the HTML page), the monthly trend and the source mix.
+    const kinds = (role: string) => rows.filter((r) => r.role === role).map((r) => r.kind.replace(/\|[^|]+$/, ''));
+    expect([...new Set(rows.map((r) => r.role))]).toEqual(['snap-a', 'snap-b']);
+    expect(kinds('snap-a')).toHaveLength(8);
+    expect(kinds('snap-b')).toEqual(kinds('snap-a'));
+    expect(kinds('snap-a').filter((k) => k.startsWith('role-figures|'))).toHaveLength(2);
+    expect(kinds('snap-a').filter((k) => k.startsWith('breakdown|'))).toHaveLength(4);
+    expect(kinds('snap-a').filter((k) => k.startsWith('trend|MONTH|'))).toHaveLength(1);
+    expect(kinds('snap-a').filter((k) => k.startsWith('source-mix|'))).toHaveLength(1);
     expect(rows.every((r) => r.current)).toBe(true);
   });
 
@@ -202,23 +214,86 @@ describe('figure snapshots: the first statistics after an import', () => {
     }
   });
 
+  it('answers a whole role page from the stored panels, as the report and the HTML page ask for it, exactly as computing it does', async () => {
+    const page = async (excludeOutliers: boolean) => {
+      const res = await gql<unknown>((await freshServer()).server.url, ROLE_PAGE_QUERY, {
+        slug: 'snap-a',
+        excludeOutliers,
+      });
+      expect(res.errors).toBeUndefined();
+      return res.data;
+    };
+    const stored = [await page(false), await page(true)];
+    // The HTML page (outliers left out) of a process that has computed nothing: the role, its
+    // sources (every posting, whatever its dates: not a stored panel) and one lookup of every panel.
+    const fresh = await freshServer();
+    const before = fresh.db.counter.count;
+    const html = await fetch(`${fresh.server.url}/roles/snap-a`);
+    expect(html.status).toBe(200);
+    expect(await html.text()).toContain('snap-a');
+    expect(fresh.db.counter.count - before).toBe(3);
+
+    const ids = (await db.pool.query<{ role_id: number }>('SELECT DISTINCT role_id FROM figure_snapshot')).rows.map(
+      (r) => r.role_id,
+    );
+    await db.pool.query('DELETE FROM figure_snapshot');
+    try {
+      expect([await page(false), await page(true)]).toEqual(stored);
+      // Computed: the role, the headline, both breakdowns, the trend, the source mix and the sources.
+      const computing = await freshServer();
+      const start = computing.db.counter.count;
+      expect((await fetch(`${computing.server.url}/roles/snap-a`)).status).toBe(200);
+      expect(computing.db.counter.count - start).toBe(7);
+    } finally {
+      await refreshFigureSnapshots(db.pool, ids);
+    }
+  });
+
+  (serverUrl() ? it : it.skip)(
+    'computes the panels on two connections from one snapshot: the same rows as on one',
+    async () => {
+      const ids = (await db.pool.query<{ id: number }>('SELECT id FROM role ORDER BY id')).rows.map((r) => r.id);
+      const stored = async () =>
+        (
+          await db.pool.query<{ v: string }>(
+            `SELECT string_agg(kind || role_id || version || valid_from || coalesce(valid_until::text, '') || value::text, '|' ORDER BY kind, role_id) AS v
+             FROM figure_snapshot`,
+          )
+        ).rows[0]!.v;
+      const asOf = new Date();
+      await refreshFigureSnapshots(db.pool, ids, { connections: 1 }, asOf);
+      const one = await stored();
+      await db.pool.query('DELETE FROM figure_snapshot');
+      await refreshFigureSnapshots(db.pool, ids, { connections: 2 }, asOf);
+      expect(await stored()).toBe(one);
+      // Both connections are back in the pool, out of any transaction.
+      expect(db.pool.idleCount).toBe(db.pool.totalCount);
+      const { rows } = await db.pool.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND state LIKE 'idle in transaction%'`,
+      );
+      expect(rows[0]!.n).toBe(0);
+    },
+  );
+
   it('reads the stored row itself: a changed row (same version) is what the next fresh process answers', async () => {
     // Not something anyone should do: it shows the answer comes from the row, not from a computation.
     // The role's row holds the statement's row; the README's query (no histogram) reads it less its histogram.
-    const { rows } = await db.pool.query<{ value: { openings: number } }>(
-      `SELECT value FROM figure_snapshot f JOIN role r ON r.id = f.role_id WHERE r.slug = 'snap-a'`,
+    // A row holds the role's rows of the statement: here one.
+    const { rows } = await db.pool.query<{ value: { openings: number }[] }>(
+      `SELECT value FROM figure_snapshot f JOIN role r ON r.id = f.role_id WHERE r.slug = 'snap-a' AND ${HEADLINE}`,
     );
-    const openings = rows[0]!.value.openings;
+    expect(rows).toHaveLength(1);
+    const openings = rows[0]!.value[0]!.openings;
     await db.pool.query(
-      `UPDATE figure_snapshot f SET value = jsonb_set(value, '{openings}', '424242')
-       FROM role r WHERE r.id = f.role_id AND r.slug = 'snap-a'`,
+      `UPDATE figure_snapshot f SET value = jsonb_set(value, '{0,openings}', '424242')
+       FROM role r WHERE r.id = f.role_id AND r.slug = 'snap-a' AND ${HEADLINE}`,
     );
     try {
       expect((await statsOf(await freshServer(), 'snap-a')).openings).toBe(424242);
     } finally {
       await db.pool.query(
-        `UPDATE figure_snapshot f SET value = jsonb_set(value, '{openings}', $1::jsonb)
-         FROM role r WHERE r.id = f.role_id AND r.slug = 'snap-a'`,
+        `UPDATE figure_snapshot f SET value = jsonb_set(value, '{0,openings}', $1::jsonb)
+         FROM role r WHERE r.id = f.role_id AND r.slug = 'snap-a' AND ${HEADLINE}`,
         [String(openings)],
       );
     }
@@ -228,13 +303,13 @@ describe('figure snapshots: the first statistics after an import', () => {
     const kindOf = async () =>
       (
         await db.pool.query<{ kind: string }>(
-          `SELECT f.kind FROM figure_snapshot f JOIN role r ON r.id = f.role_id WHERE r.slug = 'snap-a'`,
+          `SELECT f.kind FROM figure_snapshot f JOIN role r ON r.id = f.role_id WHERE r.slug = 'snap-a' AND ${HEADLINE}`,
         )
       ).rows[0]!.kind;
     const mine = await kindOf();
     const other = mine.replace(/\|[^|]+$/, '|an-older-release');
     await db.pool.query(
-      `UPDATE figure_snapshot f SET kind = $1, value = jsonb_set(value, '{openings}', '424242')
+      `UPDATE figure_snapshot f SET kind = $1, value = jsonb_set(value, '{0,openings}', '424242')
        FROM role r WHERE r.id = f.role_id AND r.slug = 'snap-a' AND f.kind = $2`,
       [other, mine],
     );
@@ -245,10 +320,11 @@ describe('figure snapshots: the first statistics after an import', () => {
     await refreshFigureSnapshots(db.pool, ids);
     const kinds = (
       await db.pool.query<{ kind: string }>(
-        `SELECT f.kind FROM figure_snapshot f JOIN role r ON r.id = f.role_id WHERE r.slug = 'snap-a' ORDER BY 1`,
+        `SELECT f.kind FROM figure_snapshot f JOIN role r ON r.id = f.role_id WHERE r.slug = 'snap-a' AND ${HEADLINE} ORDER BY 1`,
       )
     ).rows.map((r) => r.kind);
     expect(kinds).toEqual([mine]);
+    expect((await snapshots()).filter((r) => r.role === 'snap-a')).toHaveLength(8);
     expect(kinds).not.toContain(other);
   });
 
@@ -270,7 +346,7 @@ describe('figure snapshots: the first statistics after an import', () => {
     };
     await importRows(db, 'postings', [row(extra)]);
     const rows = await snapshots();
-    expect(rows.filter((r) => r.current).map((r) => r.role)).toEqual(['snap-b']);
+    expect([...new Set(rows.filter((r) => r.current).map((r) => r.role))]).toEqual(['snap-b']);
     const server = await freshServer();
     expectFigures(await statsOf(server, 'snap-a'), closed, 'snap-a');
     expectFigures(await statsOf(server, 'snap-b'), [...closed, extra], 'snap-b');
@@ -291,7 +367,9 @@ describe('figure snapshots: the first statistics after an import', () => {
     const { rows } = await db.pool.query<{ valid_until: Date | null }>(
       `SELECT valid_until FROM figure_snapshot f JOIN role r ON r.id = f.role_id WHERE r.slug = 'snap-b'`,
     );
-    expect(rows.map((r) => r.valid_until?.getTime())).toEqual([closing.closedAt!.getTime()]);
+    // Every panel's row, the trend's too (its month ends later).
+    expect(rows).toHaveLength(8);
+    expect([...new Set(rows.map((r) => r.valid_until?.getTime()))]).toEqual([closing.closedAt!.getTime()]);
     const before = expected(model, 'snap-b', closing.closedAt!.getTime() - 1);
     if (Date.now() < closing.closedAt!.getTime()) {
       // Still open (unless the machine took its time importing): the stored row answers.

@@ -46,7 +46,15 @@ import {
 } from '../stats/salary-stats.ts';
 import { loadTrends, type TrendInterval, type TrendPointRecord } from '../stats/trend.ts';
 import { loadRoleFigures, type RoleFigures } from '../stats/role-figures.ts';
-import { roleFiguresKind, SNAPSHOT_KINDS, storedFigures } from '../stats/figure-snapshots.ts';
+import {
+  breakdownKind,
+  roleFiguresKind,
+  SNAPSHOT_KINDS,
+  sourceMixKind,
+  storedValues,
+  trendKind,
+  type SnapshotKey,
+} from '../stats/figure-snapshots.ts';
 
 /**
  * A loader whose keys carry an id plus shared parameters (a filter, a page size...): keys with
@@ -140,6 +148,29 @@ export function createLoaders(pool: ReadSession, catalog: RoleCatalog, asOf: Dat
   // data version and time window that each snapshot of this session reads with its BEGIN.
   if (figureCache) pool.withBegin(figureWindowSql(asOf));
   const window = async () => figureWindowOf(await pool.beginRows(), asOf);
+  // The stored values that the panels of one resolver level ask for, in one lookup.
+  const stored = new DataLoader<SnapshotKey, unknown, string>(
+    async (keys) => storedValues(pool, keys, await window()),
+    { cacheKeyFn: (key) => `${key.kind}#${key.id}` },
+  );
+  /**
+   * `load` for the ids that figure_snapshot cannot answer: when this snapshot's version has rows
+   * there (the BEGIN round trip says so), one lookup first (src/stats/figure-snapshots.ts).
+   */
+  const snapshotFirst =
+    <V>(kind: string, load: (ids: number[]) => Promise<V[]>) =>
+    async (ids: number[]): Promise<V[]> => {
+      if (!SNAPSHOT_KINDS.has(kind) || !(await window()).snapshots) return load(ids);
+      const found = (await stored.loadMany(ids.map((id) => ({ kind, id })))) as (V | Error | undefined)[];
+      const rest = ids.filter((_, i) => found[i] === undefined);
+      const loaded = rest.length === 0 ? [] : await load(rest);
+      const byId = new Map(rest.map((id, i) => [id, loaded[i] as V]));
+      return ids.map((id, i) => {
+        const value = found[i];
+        if (value instanceof Error) throw value;
+        return value ?? (byId.get(id) as V);
+      });
+    };
   const cached = <V>(
     kind: string,
     ids: number[],
@@ -147,7 +178,9 @@ export function createLoaders(pool: ReadSession, catalog: RoleCatalog, asOf: Dat
     until?: (asOf: number) => number,
     followsTime = true,
   ): Promise<V[]> =>
-    figureCache ? cachedFigures(figureCache, window, kind, ids, load, until, followsTime) : load(ids);
+    figureCache
+      ? cachedFigures(figureCache, window, kind, ids, snapshotFirst(kind, load), until, followsTime)
+      : load(ids);
   // Converting into a currency other than USD uses the rate of the request's UTC day.
   const salaryUntil = (currency: string) => (currency === 'USD' ? undefined : nextUtcDay);
   // Figures that a statement computing several at once is running (salaryWithHistogram,
@@ -203,30 +236,13 @@ export function createLoaders(pool: ReadSession, catalog: RoleCatalog, asOf: Dat
         loadPostingFigures(pool, missing, k.filter, asOf),
       ),
   );
-  /**
-   * `load` for the ids that figure_snapshot cannot answer: when this snapshot's version has rows
-   * there (the BEGIN round trip says so), one lookup first (src/stats/figure-snapshots.ts).
-   */
-  const snapshotFirst =
-    (kind: string, load: (ids: number[]) => Promise<RoleFigures[]>) =>
-    async (ids: number[]): Promise<RoleFigures[]> => {
-      if (!figureCache || !SNAPSHOT_KINDS.has(kind)) return load(ids);
-      const w = await window();
-      if (!w.snapshots) return load(ids);
-      const stored = await storedFigures(pool, kind, ids, w);
-      const rest = ids.filter((id) => !stored.has(id));
-      const loaded = rest.length === 0 ? [] : await load(rest);
-      const byId = new Map(rest.map((id, i) => [id, loaded[i] as RoleFigures]));
-      return ids.map((id) => stored.get(id) ?? (byId.get(id) as RoleFigures));
-    };
   const roleFigures = groupedLoader<RoleFiguresKey, RoleFigures>(
     (k) => `${salarySpecKey(k.spec)}|${k.buckets ?? ''}`,
     (ids, k) => {
-      const kind = roleFiguresKind(k.spec, k.buckets);
       return cached(
-        kind,
+        roleFiguresKind(k.spec, k.buckets),
         ids,
-        snapshotFirst(kind, (missing) => loadRoleFigures(pool, missing, k.spec, k.buckets, asOf)),
+        (missing) => loadRoleFigures(pool, missing, k.spec, k.buckets, asOf),
         salaryUntil(k.spec.currency),
       );
     },
@@ -268,8 +284,7 @@ export function createLoaders(pool: ReadSession, catalog: RoleCatalog, asOf: Dat
     postingFigures,
     sourceMix: groupedLoader<FilterKey, SourceMixRecord[]>(
       (k) => filterKey(k.filter),
-      (ids, k) =>
-        cached(`source-mix|${filterKey(k.filter)}`, ids, (missing) => loadSourceMix(pool, missing, k.filter, asOf)),
+      (ids, k) => cached(sourceMixKind(k.filter), ids, (missing) => loadSourceMix(pool, missing, k.filter, asOf)),
     ),
     salaryFigures,
     /** Salary figures with an equal-width histogram of `buckets`, from one statement (the histogram loader is primed with it). */
@@ -336,7 +351,7 @@ export function createLoaders(pool: ReadSession, catalog: RoleCatalog, asOf: Dat
       (k) => breakdownSpecKey(k.spec),
       (ids, k) =>
         cached(
-          `breakdown|${breakdownSpecKey(k.spec)}`,
+          breakdownKind(k.spec),
           ids,
           (missing) => loadBreakdowns(pool, missing, k.spec, asOf),
           salaryUntil(k.spec.salary.currency),
@@ -346,7 +361,7 @@ export function createLoaders(pool: ReadSession, catalog: RoleCatalog, asOf: Dat
       (k) => `${k.interval}|${filterKey(k.filter)}`,
       (ids, k) =>
         cached(
-          `trend|${k.interval}|${filterKey(k.filter)}`,
+          trendKind(k.interval, k.filter),
           ids,
           (missing) => loadTrends(pool, missing, k.interval, k.filter, asOf),
           (at) => nextPeriodStart(at, k.interval),

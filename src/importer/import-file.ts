@@ -511,6 +511,8 @@ async function refreshSnapshots(
     await refreshFigureSnapshots(db.pool, roleIds, {
       workMem: db.sessionSettings?.workMem,
       jitOff: db.sessionSettings?.jitOff,
+      // The two connections a pipelined import held are free again (an embedded database has one).
+      connections: db.embedded ? 1 : Math.min(2, db.pool.options.max ?? 10),
     });
   } catch (error) {
     warnings.push(

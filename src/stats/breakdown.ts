@@ -14,7 +14,7 @@ import {
   type SalarySpec,
 } from './salary-stats.ts';
 import { senioritySql } from '../db/sql/seniority.ts';
-import { SqlParams } from '../db/sql/sql-params.ts';
+import { SqlParams, type Statement } from '../db/sql/sql-params.ts';
 
 export const DIMENSIONS = [
   'COUNTRY',
@@ -96,7 +96,10 @@ function groupSql(by: Dimension[], side: 'posting' | 'report', alias: string): s
   return `jsonb_build_array(${by.map((d) => (side === 'posting' ? DIMENSION_SQL[d].posting(alias) : DIMENSION_SQL[d].report?.(alias))).join(', ')})::text`;
 }
 
-interface Row extends FigureRow {
+/** A row of breakdownStatement: plain numbers, text and arrays (figure snapshots store it as JSON). */
+export interface BreakdownRow extends FigureRow {
+  role_id: number;
+  rate: number | null;
   g: string | null;
   total: number | null;
   openings: number;
@@ -143,6 +146,13 @@ export async function loadBreakdowns(
   spec: BreakdownSpec,
   asOf: Date,
 ): Promise<BreakdownRecord[]> {
+  const statement = breakdownStatement(roleIds, spec, asOf);
+  const { rows } = await db.query<BreakdownRow>(statement.text, statement.values);
+  return toBreakdowns(rows, roleIds, spec);
+}
+
+/** The statement of loadBreakdowns; its text depends on the spec only, never on the roles or the instant. */
+export function breakdownStatement(roleIds: readonly number[], spec: BreakdownSpec, asOf: Date): Statement {
   const params = new SqlParams();
   const ids = params.add(roleIds, '::int[]');
   const at = params.add(asOf, '::timestamptz');
@@ -195,7 +205,15 @@ SELECT ids.role_id, (SELECT rate FROM target) AS rate, j.g, j.total, j.openings,
 FROM unnest(${ids}) AS ids(role_id)
 LEFT JOIN ranked j ON j.role_id = ids.role_id AND j.rn <= ${first}
 ORDER BY ids.role_id, j.rn`;
-  const { rows } = await db.query<Row>(sql, params.values);
+  return { text: sql, values: params.values };
+}
+
+/** The breakdowns of `roleIds`, in their order, from the rows of breakdownStatement (in its order). */
+export function toBreakdowns(
+  rows: readonly BreakdownRow[],
+  roleIds: readonly number[],
+  spec: BreakdownSpec,
+): BreakdownRecord[] {
   if (rows[0] && rows[0].rate === null) throw new UnknownCurrencyError(spec.salary.currency);
   const byRole = new Map<number, BreakdownRecord>(roleIds.map((id) => [id, { totalGroups: 0, groups: [] }]));
   for (const r of rows) {

@@ -2,14 +2,27 @@ import crypto from 'node:crypto';
 import type pg from 'pg';
 import { hotQuery } from '../db/prepared.ts';
 import type { Queryable } from '../db/read-session.ts';
-import { figureWindowOf, figureWindowSql, type FigureWindow } from './figure-cache.ts';
-import { roleFiguresStatement, toRoleFigures, type RoleFigureRow, type RoleFigures } from './role-figures.ts';
+import type { Statement } from '../db/sql/sql-params.ts';
+import { filterKey, type PostingFilter } from '../domain/posting-filter.ts';
+import {
+  breakdownSpecKey,
+  breakdownStatement,
+  toBreakdowns,
+  type BreakdownRow,
+  type BreakdownSpec,
+} from './breakdown.ts';
+import { figureWindowOf, figureWindowSql, nextPeriodStart, type FigureWindow } from './figure-cache.ts';
+import { sourceMixStatement, toSourceMixes, type SourceMixRow } from './posting-figures.ts';
+import { roleFiguresStatement, toRoleFigures, type RoleFigureRow } from './role-figures.ts';
 import { salarySpecKey, type SalarySpec } from './salary-stats.ts';
+import { toTrends, trendStatement, type TrendInterval, type TrendRow } from './trend.ts';
 
 /**
- * Figure snapshots: a role's default figures computed right after an import wrote to the role and
- * stored in PostgreSQL (figure_snapshot), so that the first reader after the write, in whichever
- * process, reads one row instead of computing them (at 1M postings 420 ms for the largest role).
+ * Figure snapshots: the default panels of a role's page (its headline figures, breakdowns, trend
+ * and source mix) computed right after an import wrote to the role and stored in PostgreSQL
+ * (figure_snapshot), so that the first reader after the write, in whichever process, reads rows
+ * instead of computing them (at 10M postings the largest role's page took longer than the
+ * statement timeout).
  * A row answers exactly the operations that would compute the same figures: those whose snapshot
  * has the row's data version (so the same data) and whose instant lies in [valid_from,
  * valid_until) (so no posting opened or closed in between). Any other write (a mutation, a
@@ -31,58 +44,141 @@ export const PAGE_HISTOGRAM_BUCKETS = 10;
 /** The figure cache's key of loadRoleFigures for a spec and histogram (the loaders' and the snapshots' one key). */
 export const roleFiguresKind = (spec: SalarySpec, buckets: number | undefined): string =>
   `role-figures|${salarySpecKey(spec)}|${buckets ?? ''}`;
+/** The figure cache's key of loadBreakdowns for a spec. */
+export const breakdownKind = (spec: BreakdownSpec): string => `breakdown|${breakdownSpecKey(spec)}`;
+/** The figure cache's key of loadTrends for an interval and filter. */
+export const trendKind = (interval: TrendInterval, filter: PostingFilter): string =>
+  `trend|${interval}|${filterKey(filter)}`;
+/** The figure cache's key of loadSourceMix for a filter. */
+export const sourceMixKind = (filter: PostingFilter): string => `source-mix|${filterKey(filter)}`;
 
-/**
- * The kinds a row answers: a role page's headline (with its histogram), which is stored, and the
- * README's query (no histogram), which is the same row less its histogram columns.
- */
-const PAGE_KIND = roleFiguresKind(DEFAULT_FIGURE_SPEC, PAGE_HISTOGRAM_BUCKETS);
+// The README's query (no histogram) reads the report's headline row less its histogram columns.
 const PLAIN_KIND = roleFiguresKind(DEFAULT_FIGURE_SPEC, undefined);
-export const SNAPSHOT_KINDS: ReadonlySet<string> = new Set([PAGE_KIND, PLAIN_KIND]);
 
 /**
- * What a row is stored under: the page's kind and a hash of the statement that computed it. A
- * row holds that statement's result row (the SQL's figures, turned into RoleFigures by the
- * reader's own code), so another release with other SQL rules never reads a row of this one:
- * its statement, and so its hash, differs.
+ * A role page's salary arguments, as ROLE_PAGE_QUERY asks for them with its defaults
+ * (src/report/role-page-query.ts): the report and the API keep outliers, the HTML page
+ * (/roles/:slug) leaves them out unless asked to include them.
  */
-const STORED_KIND = `${PAGE_KIND}|${crypto
-  .createHash('sha256')
-  .update(roleFiguresStatement([], DEFAULT_FIGURE_SPEC, PAGE_HISTOGRAM_BUCKETS, new Date(0)).text)
-  .digest('base64url')
-  .slice(0, 16)}`;
+const PAGE_SALARY_SPECS: readonly SalarySpec[] = [
+  DEFAULT_FIGURE_SPEC,
+  { ...DEFAULT_FIGURE_SPEC, excludeOutliers: true },
+];
+
+/** A role page's breakdowns over a salary spec, as ROLE_PAGE_QUERY asks for them. */
+export const pageBreakdowns = (salary: SalarySpec): BreakdownSpec[] => [
+  { salary, minSampleSize: 1, by: ['SENIORITY'], first: 10, orderBy: { field: 'KEY', direction: 'ASC' } },
+  { salary, minSampleSize: 1, by: ['COUNTRY'], first: 5, orderBy: { field: 'OPENINGS', direction: 'DESC' } },
+];
+
+/**
+ * One panel of a role page that an import precomputes: the statement of its loader (whose text
+ * depends on the panel's arguments only) and the loader's own mapping of its rows. Every row
+ * carries its role_id; a role's rows are stored in statement order and mapped as the loader maps them.
+ */
+interface Panel {
+  /** The figure cache's kind of the loader this panel answers. */
+  kind: string;
+  statement: (ids: readonly number[], asOf: Date) => Statement;
+  toValues: (rows: RoleRow[], ids: readonly number[]) => unknown[];
+  /** A bound of the panel's own on its validity (a trend's current period ends), if any. */
+  until?: (asOf: number) => number;
+}
+type RoleRow = { role_id: number };
+
+// Casts from RoleRow to each statement's own row type: the rows are that statement's, read back from JSON.
+const PANELS: readonly Panel[] = [
+  ...PAGE_SALARY_SPECS.flatMap((spec): Panel[] => [
+    {
+      kind: roleFiguresKind(spec, PAGE_HISTOGRAM_BUCKETS),
+      statement: (ids, asOf) => roleFiguresStatement(ids, spec, PAGE_HISTOGRAM_BUCKETS, asOf),
+      toValues: (rows, ids) => toRoleFigures(rows as RoleFigureRow[], ids, spec),
+    },
+    ...pageBreakdowns(spec).map(
+      (breakdown): Panel => ({
+        kind: breakdownKind(breakdown),
+        statement: (ids, asOf) => breakdownStatement(ids, breakdown, asOf),
+        toValues: (rows, ids) => toBreakdowns(rows as BreakdownRow[], ids, breakdown),
+      }),
+    ),
+  ]),
+  {
+    kind: trendKind('MONTH', DEFAULT_FIGURE_SPEC.filter),
+    statement: (ids, asOf) => trendStatement(ids, 'MONTH', DEFAULT_FIGURE_SPEC.filter, asOf),
+    toValues: (rows, ids) => toTrends(rows as TrendRow[], ids, 'MONTH'),
+    until: (asOf) => nextPeriodStart(asOf, 'MONTH'),
+  },
+  {
+    kind: sourceMixKind(DEFAULT_FIGURE_SPEC.filter),
+    statement: (ids, asOf) => sourceMixStatement(ids, DEFAULT_FIGURE_SPEC.filter, asOf),
+    toValues: (rows, ids) => toSourceMixes(rows as SourceMixRow[], ids),
+  },
+];
+const HEADLINE = PANELS[0] as Panel;
+
+/**
+ * What a panel's rows are stored under: its kind and a hash of the statement that computed them
+ * (and of the stored form, an array of a role's rows). A row holds that statement's result rows,
+ * turned into figures by the reader's own code, so another release with other SQL rules never
+ * reads a row of this one: its statement, and so its hash, differs.
+ */
+const storedKindOf = (panel: Panel): string =>
+  `${panel.kind}|${crypto
+    .createHash('sha256')
+    .update(`rows[]\n${panel.statement([], new Date(0)).text}`)
+    .digest('base64url')
+    .slice(0, 16)}`;
+
+/**
+ * The kinds a row answers, by the figure cache's kind: each panel's, and the README's query (no
+ * histogram), which is the page's headline row less its histogram columns.
+ */
+const READERS = new Map<string, { panel: Panel; stored: string; plain: boolean }>([
+  ...PANELS.map((panel) => [panel.kind, { panel, stored: storedKindOf(panel), plain: false }] as const),
+  [PLAIN_KIND, { panel: HEADLINE, stored: storedKindOf(HEADLINE), plain: true }],
+]);
+export const SNAPSHOT_KINDS: ReadonlySet<string> = new Set(READERS.keys());
+const STORED_KINDS = PANELS.map(storedKindOf);
 
 // The newer version wins (versions only grow as writes commit); at one version, the later instant.
-// Rows of the same roles under other kinds (another release's statement) go: no reader of this one reads them.
+// Rows of the same roles under other kinds (another release's statements) go: no reader of this one reads them.
 const STORE_SQL = `WITH gone AS (
-  DELETE FROM figure_snapshot WHERE role_id = ANY($2::int[]) AND kind <> $1
+  DELETE FROM figure_snapshot WHERE role_id = ANY($2::int[]) AND kind <> ALL($6::text[])
 )
 INSERT INTO figure_snapshot AS f (kind, role_id, version, valid_from, valid_until, value)
-SELECT $1, v.role_id, $4, $5, $6, v.value
-FROM unnest($2::int[], $3::jsonb[]) AS v(role_id, value)
+SELECT v.kind, v.role_id, $4, $5, v.valid_until, v.value
+FROM unnest($1::text[], $2::int[], $3::jsonb[], $7::timestamptz[]) AS v(kind, role_id, value, valid_until)
 WHERE EXISTS (SELECT 1 FROM role r WHERE r.id = v.role_id)
 ON CONFLICT (kind, role_id) DO UPDATE
 SET version = EXCLUDED.version, valid_from = EXCLUDED.valid_from, valid_until = EXCLUDED.valid_until, value = EXCLUDED.value
 WHERE f.version::numeric < EXCLUDED.version::numeric
    OR (f.version = EXCLUDED.version AND f.valid_from < EXCLUDED.valid_from)`;
 
-const LOOKUP_SQL = `SELECT role_id, value FROM figure_snapshot
-WHERE kind = $1 AND role_id = ANY($2::int[]) AND version = $3
-  AND valid_from <= $4 AND (valid_until IS NULL OR valid_until > $4)`;
+const LOOKUP_SQL = `SELECT f.kind, f.role_id, f.value
+FROM unnest($1::text[], $2::int[]) AS k(kind, role_id)
+JOIN figure_snapshot f ON f.kind = k.kind AND f.role_id = k.role_id
+WHERE f.version = $3 AND f.valid_from <= $4 AND (f.valid_until IS NULL OR f.valid_until > $4)`;
 
 export interface SnapshotSettings {
   /** work_mem of the computing transaction (DB_WORK_MEM): its groupings and percentiles sort. */
   workMem?: string;
   /** SET LOCAL jit = off (PostgreSQL servers; PGlite has no JIT). */
   jitOff?: boolean;
+  /**
+   * Connections that compute the panels side by side, on one snapshot (a PostgreSQL server:
+   * pg_export_snapshot; PGlite has one connection). Default 1.
+   */
+  connections?: number;
 }
 
 /**
- * Computes the default figures of `roleIds` (with the page's histogram, from which the plain
- * kind follows: the same statement less its histogram) on one REPEATABLE READ snapshot together
- * with that snapshot's data version and next change instant, and stores them. Returns the roles stored.
- * Not a ReadSession: its statement timeout is the service's bound on a read, and this computation,
- * paid once by an import, takes longer at 10M postings.
+ * Computes the page panels of `roleIds` (PANELS: the headline with its histogram, from which the
+ * README's figures follow, the breakdowns, the trend and the source mix) on one REPEATABLE READ
+ * snapshot together with that snapshot's data version and next change instant, and stores them.
+ * With `settings.connections` above 1 the panels are shared out over that many connections, the
+ * others importing the first one's snapshot, so that every panel still reads the same data.
+ * Returns the roles stored. Not a ReadSession: its statement timeout is the service's bound on a
+ * read, and this computation, paid once by an import, takes longer at 10M postings.
  */
 export async function refreshFigureSnapshots(
   pool: pg.Pool,
@@ -92,37 +188,74 @@ export async function refreshFigureSnapshots(
 ): Promise<number> {
   const ids = [...new Set(roleIds)];
   if (ids.length === 0) return 0;
-  const client = await pool.connect();
-  let broken = false;
+  const locals = [
+    ...(settings.workMem ? [`SET LOCAL work_mem = '${settings.workMem}'`] : []),
+    ...(settings.jitOff ? ['SET LOCAL jit = off'] : []),
+  ];
+  const clients: pg.PoolClient[] = [await pool.connect()];
+  const broken = new Set<pg.PoolClient>();
+  const begun: pg.PoolClient[] = [];
   try {
-    const locals = [
-      ...(settings.workMem ? [`SET LOCAL work_mem = '${settings.workMem}'`] : []),
-      ...(settings.jitOff ? ['SET LOCAL jit = off'] : []),
-    ];
-    await client.query(['BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY', ...locals].join(';\n'));
-    let window: FigureWindow;
-    let rows: RoleFigureRow[];
-    try {
-      window = figureWindowOf((await client.query(figureWindowSql(asOf))).rows, asOf);
-      const statement = roleFiguresStatement(ids, DEFAULT_FIGURE_SPEC, PAGE_HISTOGRAM_BUCKETS, asOf);
-      rows = (await client.query<RoleFigureRow>(statement.text, statement.values)).rows;
-      await client.query('COMMIT');
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => (broken = true));
-      throw error;
+    const first = clients[0] as pg.PoolClient;
+    await first.query(['BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY', ...locals].join(';\n'));
+    begun.push(first);
+    const window = figureWindowOf((await first.query(figureWindowSql(asOf))).rows, asOf);
+    const wanted = Math.min(Math.max(1, settings.connections ?? 1), PANELS.length);
+    if (wanted > 1) {
+      const { rows } = await first.query<{ id: string }>('SELECT pg_export_snapshot() AS id');
+      const exported = rows[0]?.id as string;
+      for (let i = 1; i < wanted; i++) {
+        const other = await pool.connect();
+        clients.push(other);
+        await other.query(['BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY', ...locals].join(';\n'));
+        begun.push(other);
+        await other.query(`SET TRANSACTION SNAPSHOT '${exported.replace(/'/g, "''")}'`);
+      }
     }
-    const until = Number.isFinite(window.next) ? new Date(window.next) : null;
-    await client.query(STORE_SQL, [
-      STORED_KIND,
-      rows.map((r) => r.role_id),
-      rows.map((r) => JSON.stringify(r)),
-      window.version,
-      asOf,
-      until,
-    ]);
-    return rows.length;
+    // Each connection takes the next panel not yet taken, in PANELS' order; after a failure none
+    // does, and every connection's statement has ended before any transaction is rolled back.
+    const results: RoleRow[][] = new Array(PANELS.length);
+    let next = 0;
+    let failed = false;
+    const outcomes = await Promise.allSettled(
+      clients.map(async (client) => {
+        while (!failed && next < PANELS.length) {
+          const i = next++;
+          const statement = (PANELS[i] as Panel).statement(ids, asOf);
+          try {
+            results[i] = (await client.query<RoleRow>(statement.text, statement.values)).rows;
+          } catch (error) {
+            failed = true;
+            throw error;
+          }
+        }
+      }),
+    );
+    const rejected = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+    if (rejected) throw rejected.reason;
+    for (const client of begun.splice(0)) await client.query('COMMIT');
+    const kinds: string[] = [];
+    const roles: number[] = [];
+    const values: string[] = [];
+    const untils: (Date | null)[] = [];
+    PANELS.forEach((panel, i) => {
+      const byRole = new Map<number, RoleRow[]>(ids.map((id) => [id, []]));
+      for (const row of results[i] as RoleRow[]) byRole.get(row.role_id)?.push(row);
+      const until = Math.min(window.next, panel.until?.(asOf.getTime()) ?? Number.POSITIVE_INFINITY);
+      for (const [id, rows] of byRole) {
+        kinds.push(STORED_KINDS[i] as string);
+        roles.push(id);
+        values.push(JSON.stringify(rows));
+        untils.push(Number.isFinite(until) ? new Date(until) : null);
+      }
+    });
+    await first.query(STORE_SQL, [kinds, roles, values, window.version, asOf, STORED_KINDS, untils]);
+    return ids.length;
+  } catch (error) {
+    for (const client of begun) await client.query('ROLLBACK').catch(() => broken.add(client));
+    throw error;
   } finally {
-    client.release(broken ? true : undefined);
+    for (const client of clients) client.release(broken.has(client) ? true : undefined);
   }
 }
 
@@ -131,28 +264,35 @@ function plainOf(row: RoleFigureRow): RoleFigureRow {
   return { ...row, lowers: null, uppers: null, counts: null };
 }
 
+/** One stored value a reader asks for: the figure cache's kind (one of SNAPSHOT_KINDS) and a role. */
+export interface SnapshotKey {
+  kind: string;
+  id: number;
+}
+
 /**
- * The stored figures of `kind` (one of SNAPSHOT_KINDS) for `ids` that answer `window` (same data
- * version, instant in their validity), by role. Their validity ends at the window's next change
- * instant, as any figure's.
+ * The stored values for `keys` that answer `window` (same data version, instant in their
+ * validity), each as its loader would have returned it, or undefined where none is stored, in
+ * one statement whatever the kinds. Their validity ends at the window's next change instant, as any figure's.
  */
-export async function storedFigures(
+export async function storedValues(
   db: Queryable,
-  kind: string,
-  ids: readonly number[],
+  keys: readonly SnapshotKey[],
   window: FigureWindow,
-): Promise<Map<number, RoleFigures>> {
-  const { rows } = await hotQuery<{ role_id: number; value: RoleFigureRow }>(db, LOOKUP_SQL, [
-    STORED_KIND,
-    ids,
+): Promise<(unknown | undefined)[]> {
+  const readers = keys.map((k) => READERS.get(k.kind));
+  const { rows } = await hotQuery<{ kind: string; role_id: number; value: RoleRow[] }>(db, LOOKUP_SQL, [
+    readers.map((r) => r?.stored ?? ''),
+    keys.map((k) => k.id),
     window.version,
     new Date(window.asOf),
   ]);
-  const found = rows.map((r) => r.role_id);
-  const figures = toRoleFigures(
-    rows.map((r) => (kind === PLAIN_KIND ? plainOf(r.value) : r.value)),
-    found,
-    DEFAULT_FIGURE_SPEC,
-  );
-  return new Map(found.map((id, i) => [id, figures[i] as RoleFigures]));
+  const found = new Map(rows.map((r) => [`${r.kind}#${r.role_id}`, r.value]));
+  return keys.map((key, i) => {
+    const reader = readers[i];
+    const stored = reader && found.get(`${reader.stored}#${key.id}`);
+    if (!reader || !stored) return undefined;
+    const rows = reader.plain ? (stored as RoleFigureRow[]).map(plainOf) : stored;
+    return reader.panel.toValues(rows, [key.id])[0];
+  });
 }

@@ -2,7 +2,7 @@ import type { Queryable } from '../db/read-session.ts';
 import { hotQuery } from '../db/prepared.ts';
 import { countedCondition, degreeSql, postingCondition, salaryPostingSql } from '../db/sql/posting-conditions.ts';
 import type { PostingFilter } from '../domain/posting-filter.ts';
-import { SqlParams } from '../db/sql/sql-params.ts';
+import { SqlParams, type Statement } from '../db/sql/sql-params.ts';
 import {
   countedEducationLevelSql,
   countedEducationRequirementSql,
@@ -185,6 +185,21 @@ export async function loadSourceMix(
   filter: PostingFilter,
   asOf: Date,
 ): Promise<SourceMixRecord[][]> {
+  const statement = sourceMixStatement(roleIds, filter, asOf);
+  const { rows } = await db.query<SourceMixRow>(statement.text, statement.values);
+  return toSourceMixes(rows, roleIds);
+}
+
+/** A row of sourceMixStatement (figure snapshots store it as JSON). */
+export interface SourceMixRow {
+  role_id: number;
+  source: string;
+  postings_seen: number;
+  openings: number;
+}
+
+/** The statement of loadSourceMix; its text depends on the filter only, never on the roles or the instant. */
+export function sourceMixStatement(roleIds: readonly number[], filter: PostingFilter, asOf: Date): Statement {
   const params = new SqlParams();
   const ids = params.add(roleIds, '::int[]');
   const at = params.add(asOf, '::timestamptz');
@@ -200,10 +215,11 @@ SELECT coalesce(s.role_id, c.role_id) AS role_id, coalesce(s.source, c.source) A
        coalesce(s.n, 0) AS postings_seen, coalesce(c.n, 0) AS openings
 FROM seen s FULL JOIN counted c ON c.role_id = s.role_id AND c.source = s.source
 ORDER BY 1, 3 DESC, 4 DESC, coalesce(s.source, c.source) COLLATE "C"`;
-  const { rows } = await db.query<{ role_id: number; source: string; postings_seen: number; openings: number }>(
-    sql,
-    params.values,
-  );
+  return { text: sql, values: params.values };
+}
+
+/** The source mixes of `roleIds`, in their order, from the rows of sourceMixStatement (in its order). */
+export function toSourceMixes(rows: readonly SourceMixRow[], roleIds: readonly number[]): SourceMixRecord[][] {
   const byRole = new Map<number, SourceMixRecord[]>(roleIds.map((id) => [id, []]));
   for (const r of rows)
     byRole.get(r.role_id)?.push({ source: r.source, postingsSeen: r.postings_seen, openings: r.openings });

@@ -1,6 +1,6 @@
 import type { Queryable } from '../db/read-session.ts';
 import { hotQuery } from '../db/prepared.ts';
-import { SqlParams } from '../db/sql/sql-params.ts';
+import { SqlParams, type Statement } from '../db/sql/sql-params.ts';
 import {
   POSTING_FIGURE_COLUMNS,
   POSTING_FIGURE_JOINS,
@@ -73,7 +73,7 @@ export function roleFiguresStatement(
   spec: SalarySpec,
   buckets: number | undefined,
   asOf: Date,
-): { text: string; values: unknown[] } {
+): Statement {
   const params = new SqlParams();
   const ids = params.add(roleIds, '::int[]');
   const at = params.add(asOf, '::timestamptz');

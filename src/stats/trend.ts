@@ -5,7 +5,7 @@ import { countedEducationLevelSql, countedEducationRequirementSql, educationCoun
 import { countedCondition, degreeSql, reportCondition, salaryPostingSql } from '../db/sql/posting-conditions.ts';
 import { dedupes, type PostingFilter } from '../domain/posting-filter.ts';
 import { safeAvg } from './safe-aggregates.ts';
-import { SqlParams } from '../db/sql/sql-params.ts';
+import { SqlParams, type Statement } from '../db/sql/sql-params.ts';
 
 export type TrendInterval = 'MONTH' | 'QUARTER' | 'YEAR';
 
@@ -38,12 +38,13 @@ const INTERVALS: Record<TrendInterval, { unit: string; step: string; months: num
   YEAR: { unit: 'year', step: '1 year', months: 12, label: 'YYYY' },
 };
 
-interface Row {
+/** A row of trendStatement: plain numbers, text and arrays (figure snapshots store it as JSON, where its dates become text). */
+export interface TrendRow {
   role_id: number;
   wanted: number;
   period: string;
-  start: Date;
-  end: Date;
+  start: Date | string;
+  end: Date | string;
   postings: number;
   openings_at_end: number;
   employers: number;
@@ -72,6 +73,18 @@ export async function loadTrends(
   filter: PostingFilter,
   asOf: Date,
 ): Promise<TrendPointRecord[][]> {
+  const statement = trendStatement(roleIds, interval, filter, asOf);
+  const { rows } = await db.query<TrendRow>(statement.text, statement.values);
+  return toTrends(rows, roleIds, interval);
+}
+
+/** The statement of loadTrends; its text depends on the interval and filter only, never on the roles or the instant. */
+export function trendStatement(
+  roleIds: readonly number[],
+  interval: TrendInterval,
+  filter: PostingFilter,
+  asOf: Date,
+): Statement {
   const { unit, step, months, label } = INTERVALS[interval];
   const params = new SqlParams();
   const ids = params.add(roleIds, '::int[]');
@@ -162,14 +175,22 @@ LEFT JOIN closed c ON c.role_id = pe.role_id AND c.s = pe.s
 LEFT JOIN degree d ON d.role_id = pe.role_id AND d.s = pe.s
 LEFT JOIN salary sa ON sa.role_id = pe.role_id AND sa.s = pe.s
 ORDER BY pe.role_id, pe.s`;
-  const { rows } = await db.query<Row>(sql, params.values);
+  return { text: sql, values: params.values };
+}
+
+/** The trends of `roleIds`, in their order, from the rows of trendStatement (in its order). */
+export function toTrends(
+  rows: readonly TrendRow[],
+  roleIds: readonly number[],
+  interval: TrendInterval,
+): TrendPointRecord[][] {
   const byRole = new Map<number, TrendPointRecord[]>(roleIds.map((id) => [id, []]));
   for (const r of rows) {
     if (r.wanted > MAX_PERIODS) throw new TooManyPeriodsError(interval, r.wanted);
     byRole.get(r.role_id)?.push({
       period: r.period,
-      start: r.start,
-      end: r.end,
+      start: new Date(r.start),
+      end: new Date(r.end),
       postings: r.postings,
       openingsAtEnd: r.openings_at_end,
       employers: r.employers,

@@ -7,3 +7,9 @@ export class SqlParams {
     return `$${this.values.length}${cast}`;
   }
 }
+
+/** A statement's text and its parameters' values, as pg's query() takes them. */
+export interface Statement {
+  text: string;
+  values: unknown[];
+}
