@@ -153,21 +153,20 @@ export function upsertPostingsSteps(stagingTable: string): { upsert: string[]; g
      )
      SELECT count(*) FILTER (WHERE inserted)::int AS inserted, count(*) FILTER (WHERE NOT inserted)::int AS updated FROM up`;
   // Each employer of the batch is then named by the most frequent spelling of its postings (on a tie, the earliest).
-  // Only employers for which the batch holds another spelling than their name are counted again:
+  // Only employers for which the batch holds another spelling than their name can change name:
   // when every row of the batch spells an employer as it is named, that spelling only gained
-  // postings (or kept its count), so it stays the most frequent; counting every posting of every
-  // employer of every batch read most of the table each batch.
+  // postings (or kept its count), so it stays the most frequent. The counts are employer_spelling's,
+  // which triggers on posting keep (migration 20261203190000): counting the postings of those
+  // employers read most of the table each batch (at 10M postings, a sequential scan per batch).
   const rename = `UPDATE employer e SET name = m.spelling
      FROM (
-       SELECT DISTINCT ON (p.employer_id) p.employer_id, p.company_name AS spelling
-       FROM posting p
-       WHERE p.company_name IS NOT NULL
-         AND p.employer_id IN (
-           SELECT e2.id FROM employer e2 JOIN ${stagingTable} s2 ON s2.employer_key = e2.normalized_name
-           WHERE s2.company_name IS DISTINCT FROM e2.name
-         )
-       GROUP BY p.employer_id, p.company_name
-       ORDER BY p.employer_id, count(*) DESC, min(p.id)
+       SELECT DISTINCT ON (es.employer_id) es.employer_id, es.spelling
+       FROM employer_spelling es
+       WHERE es.employer_id IN (
+         SELECT e2.id FROM employer e2 JOIN ${stagingTable} s2 ON s2.employer_key = e2.normalized_name
+         WHERE s2.company_name IS DISTINCT FROM e2.name
+       )
+       ORDER BY es.employer_id, es.postings DESC, es.first_posting_id
      ) m
      WHERE e.id = m.employer_id AND e.name IS DISTINCT FROM m.spelling`;
   return {

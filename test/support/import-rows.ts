@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Database } from '../../src/db/database.ts';
 import { importFile } from '../../src/importer/import-file.ts';
-import type { ImportSummary } from '../../src/importer/import-types.ts';
+import type { ImportOptions, ImportSummary } from '../../src/importer/import-types.ts';
 
 const cell = (v: unknown): string => {
   if (v === null || v === undefined) return '';
@@ -16,6 +16,7 @@ export async function importRows(
   db: Database,
   kind: 'postings' | 'observations' | 'rates',
   rows: Record<string, unknown>[],
+  options: ImportOptions = {},
 ): Promise<ImportSummary> {
   const header = [...new Set(rows.flatMap((r) => Object.keys(r)))];
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'jobstats-rows-'));
@@ -25,7 +26,7 @@ export async function importRows(
     [header.join(','), ...rows.map((r) => header.map((h) => cell(r[h])).join(','))].join('\n') + '\n',
   );
   try {
-    const summary = await importFile(db, kind, file);
+    const summary = await importFile(db, kind, file, options);
     if (summary.rejected > 0) throw new Error(`rows rejected: ${JSON.stringify(summary.errors.slice(0, 3))}`);
     return summary;
   } finally {

@@ -60,6 +60,13 @@ export type CareerStep = Prisma.CareerStepModel
  */
 export type Employer = Prisma.EmployerModel
 /**
+ * Model EmployerSpelling
+ * The postings of each spelling of an employer (posting.company_name), with the earliest of
+ * them: the import names an employer from these. Kept by statement triggers on posting
+ * (migration 20261203190000_employer_spelling_counts), whoever writes.
+ */
+export type EmployerSpelling = Prisma.EmployerSpellingModel
+/**
  * Model Posting
  * 
  */

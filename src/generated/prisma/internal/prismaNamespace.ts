@@ -401,6 +401,7 @@ export const ModelName = {
   Responsibility: 'Responsibility',
   CareerStep: 'CareerStep',
   Employer: 'Employer',
+  EmployerSpelling: 'EmployerSpelling',
   Posting: 'Posting',
   SalaryObservation: 'SalaryObservation',
   ExchangeRate: 'ExchangeRate',
@@ -422,7 +423,7 @@ export type TypeMap<ExtArgs extends runtime.Types.Extensions.InternalArgs = runt
     omit: GlobalOmitOptions
   }
   meta: {
-    modelProps: "role" | "responsibility" | "careerStep" | "employer" | "posting" | "salaryObservation" | "exchangeRate" | "apiKey" | "dataVersion" | "figureSnapshot"
+    modelProps: "role" | "responsibility" | "careerStep" | "employer" | "employerSpelling" | "posting" | "salaryObservation" | "exchangeRate" | "apiKey" | "dataVersion" | "figureSnapshot"
     txIsolationLevel: TransactionIsolationLevel
   }
   model: {
@@ -719,6 +720,80 @@ export type TypeMap<ExtArgs extends runtime.Types.Extensions.InternalArgs = runt
         count: {
           args: Prisma.EmployerCountArgs<ExtArgs>
           result: runtime.Types.Utils.Optional<Prisma.EmployerCountAggregateOutputType> | number
+        }
+      }
+    }
+    EmployerSpelling: {
+      payload: Prisma.$EmployerSpellingPayload<ExtArgs>
+      fields: Prisma.EmployerSpellingFieldRefs
+      operations: {
+        findUnique: {
+          args: Prisma.EmployerSpellingFindUniqueArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$EmployerSpellingPayload> | null
+        }
+        findUniqueOrThrow: {
+          args: Prisma.EmployerSpellingFindUniqueOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$EmployerSpellingPayload>
+        }
+        findFirst: {
+          args: Prisma.EmployerSpellingFindFirstArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$EmployerSpellingPayload> | null
+        }
+        findFirstOrThrow: {
+          args: Prisma.EmployerSpellingFindFirstOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$EmployerSpellingPayload>
+        }
+        findMany: {
+          args: Prisma.EmployerSpellingFindManyArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$EmployerSpellingPayload>[]
+        }
+        create: {
+          args: Prisma.EmployerSpellingCreateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$EmployerSpellingPayload>
+        }
+        createMany: {
+          args: Prisma.EmployerSpellingCreateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        createManyAndReturn: {
+          args: Prisma.EmployerSpellingCreateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$EmployerSpellingPayload>[]
+        }
+        delete: {
+          args: Prisma.EmployerSpellingDeleteArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$EmployerSpellingPayload>
+        }
+        update: {
+          args: Prisma.EmployerSpellingUpdateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$EmployerSpellingPayload>
+        }
+        deleteMany: {
+          args: Prisma.EmployerSpellingDeleteManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateMany: {
+          args: Prisma.EmployerSpellingUpdateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateManyAndReturn: {
+          args: Prisma.EmployerSpellingUpdateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$EmployerSpellingPayload>[]
+        }
+        upsert: {
+          args: Prisma.EmployerSpellingUpsertArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$EmployerSpellingPayload>
+        }
+        aggregate: {
+          args: Prisma.EmployerSpellingAggregateArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.AggregateEmployerSpelling>
+        }
+        groupBy: {
+          args: Prisma.EmployerSpellingGroupByArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.EmployerSpellingGroupByOutputType>[]
+        }
+        count: {
+          args: Prisma.EmployerSpellingCountArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.EmployerSpellingCountAggregateOutputType> | number
         }
       }
     }
@@ -1252,6 +1327,16 @@ export const EmployerScalarFieldEnum = {
 export type EmployerScalarFieldEnum = (typeof EmployerScalarFieldEnum)[keyof typeof EmployerScalarFieldEnum]
 
 
+export const EmployerSpellingScalarFieldEnum = {
+  employerId: 'employerId',
+  spelling: 'spelling',
+  postings: 'postings',
+  firstPostingId: 'firstPostingId'
+} as const
+
+export type EmployerSpellingScalarFieldEnum = (typeof EmployerSpellingScalarFieldEnum)[keyof typeof EmployerSpellingScalarFieldEnum]
+
+
 export const PostingScalarFieldEnum = {
   id: 'id',
   roleId: 'roleId',
@@ -1744,6 +1829,7 @@ export type GlobalOmitConfig = {
   responsibility?: Prisma.ResponsibilityOmit
   careerStep?: Prisma.CareerStepOmit
   employer?: Prisma.EmployerOmit
+  employerSpelling?: Prisma.EmployerSpellingOmit
   posting?: Prisma.PostingOmit
   salaryObservation?: Prisma.SalaryObservationOmit
   exchangeRate?: Prisma.ExchangeRateOmit

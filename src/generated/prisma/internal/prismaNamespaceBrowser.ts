@@ -55,6 +55,7 @@ export const ModelName = {
   Responsibility: 'Responsibility',
   CareerStep: 'CareerStep',
   Employer: 'Employer',
+  EmployerSpelling: 'EmployerSpelling',
   Posting: 'Posting',
   SalaryObservation: 'SalaryObservation',
   ExchangeRate: 'ExchangeRate',
@@ -124,6 +125,16 @@ export const EmployerScalarFieldEnum = {
 } as const
 
 export type EmployerScalarFieldEnum = (typeof EmployerScalarFieldEnum)[keyof typeof EmployerScalarFieldEnum]
+
+
+export const EmployerSpellingScalarFieldEnum = {
+  employerId: 'employerId',
+  spelling: 'spelling',
+  postings: 'postings',
+  firstPostingId: 'firstPostingId'
+} as const
+
+export type EmployerSpellingScalarFieldEnum = (typeof EmployerSpellingScalarFieldEnum)[keyof typeof EmployerSpellingScalarFieldEnum]
 
 
 export const PostingScalarFieldEnum = {

@@ -201,6 +201,7 @@ export type EmployerWhereInput = {
   name?: Prisma.StringFilter<"Employer"> | string
   normalizedName?: Prisma.StringFilter<"Employer"> | string
   postings?: Prisma.PostingListRelationFilter
+  spellings?: Prisma.EmployerSpellingListRelationFilter
 }
 
 export type EmployerOrderByWithRelationInput = {
@@ -208,6 +209,7 @@ export type EmployerOrderByWithRelationInput = {
   name?: Prisma.SortOrder
   normalizedName?: Prisma.SortOrder
   postings?: Prisma.PostingOrderByRelationAggregateInput
+  spellings?: Prisma.EmployerSpellingOrderByRelationAggregateInput
 }
 
 export type EmployerWhereUniqueInput = Prisma.AtLeast<{
@@ -218,6 +220,7 @@ export type EmployerWhereUniqueInput = Prisma.AtLeast<{
   NOT?: Prisma.EmployerWhereInput | Prisma.EmployerWhereInput[]
   name?: Prisma.StringFilter<"Employer"> | string
   postings?: Prisma.PostingListRelationFilter
+  spellings?: Prisma.EmployerSpellingListRelationFilter
 }, "id" | "normalizedName">
 
 export type EmployerOrderByWithAggregationInput = {
@@ -244,6 +247,7 @@ export type EmployerCreateInput = {
   name: string
   normalizedName: string
   postings?: Prisma.PostingCreateNestedManyWithoutEmployerInput
+  spellings?: Prisma.EmployerSpellingCreateNestedManyWithoutEmployerInput
 }
 
 export type EmployerUncheckedCreateInput = {
@@ -251,12 +255,14 @@ export type EmployerUncheckedCreateInput = {
   name: string
   normalizedName: string
   postings?: Prisma.PostingUncheckedCreateNestedManyWithoutEmployerInput
+  spellings?: Prisma.EmployerSpellingUncheckedCreateNestedManyWithoutEmployerInput
 }
 
 export type EmployerUpdateInput = {
   name?: Prisma.StringFieldUpdateOperationsInput | string
   normalizedName?: Prisma.StringFieldUpdateOperationsInput | string
   postings?: Prisma.PostingUpdateManyWithoutEmployerNestedInput
+  spellings?: Prisma.EmployerSpellingUpdateManyWithoutEmployerNestedInput
 }
 
 export type EmployerUncheckedUpdateInput = {
@@ -264,6 +270,7 @@ export type EmployerUncheckedUpdateInput = {
   name?: Prisma.StringFieldUpdateOperationsInput | string
   normalizedName?: Prisma.StringFieldUpdateOperationsInput | string
   postings?: Prisma.PostingUncheckedUpdateManyWithoutEmployerNestedInput
+  spellings?: Prisma.EmployerSpellingUncheckedUpdateManyWithoutEmployerNestedInput
 }
 
 export type EmployerCreateManyInput = {
@@ -314,6 +321,20 @@ export type EmployerScalarRelationFilter = {
   isNot?: Prisma.EmployerWhereInput
 }
 
+export type EmployerCreateNestedOneWithoutSpellingsInput = {
+  create?: Prisma.XOR<Prisma.EmployerCreateWithoutSpellingsInput, Prisma.EmployerUncheckedCreateWithoutSpellingsInput>
+  connectOrCreate?: Prisma.EmployerCreateOrConnectWithoutSpellingsInput
+  connect?: Prisma.EmployerWhereUniqueInput
+}
+
+export type EmployerUpdateOneRequiredWithoutSpellingsNestedInput = {
+  create?: Prisma.XOR<Prisma.EmployerCreateWithoutSpellingsInput, Prisma.EmployerUncheckedCreateWithoutSpellingsInput>
+  connectOrCreate?: Prisma.EmployerCreateOrConnectWithoutSpellingsInput
+  upsert?: Prisma.EmployerUpsertWithoutSpellingsInput
+  connect?: Prisma.EmployerWhereUniqueInput
+  update?: Prisma.XOR<Prisma.XOR<Prisma.EmployerUpdateToOneWithWhereWithoutSpellingsInput, Prisma.EmployerUpdateWithoutSpellingsInput>, Prisma.EmployerUncheckedUpdateWithoutSpellingsInput>
+}
+
 export type EmployerCreateNestedOneWithoutPostingsInput = {
   create?: Prisma.XOR<Prisma.EmployerCreateWithoutPostingsInput, Prisma.EmployerUncheckedCreateWithoutPostingsInput>
   connectOrCreate?: Prisma.EmployerCreateOrConnectWithoutPostingsInput
@@ -328,15 +349,59 @@ export type EmployerUpdateOneRequiredWithoutPostingsNestedInput = {
   update?: Prisma.XOR<Prisma.XOR<Prisma.EmployerUpdateToOneWithWhereWithoutPostingsInput, Prisma.EmployerUpdateWithoutPostingsInput>, Prisma.EmployerUncheckedUpdateWithoutPostingsInput>
 }
 
+export type EmployerCreateWithoutSpellingsInput = {
+  name: string
+  normalizedName: string
+  postings?: Prisma.PostingCreateNestedManyWithoutEmployerInput
+}
+
+export type EmployerUncheckedCreateWithoutSpellingsInput = {
+  id?: number
+  name: string
+  normalizedName: string
+  postings?: Prisma.PostingUncheckedCreateNestedManyWithoutEmployerInput
+}
+
+export type EmployerCreateOrConnectWithoutSpellingsInput = {
+  where: Prisma.EmployerWhereUniqueInput
+  create: Prisma.XOR<Prisma.EmployerCreateWithoutSpellingsInput, Prisma.EmployerUncheckedCreateWithoutSpellingsInput>
+}
+
+export type EmployerUpsertWithoutSpellingsInput = {
+  update: Prisma.XOR<Prisma.EmployerUpdateWithoutSpellingsInput, Prisma.EmployerUncheckedUpdateWithoutSpellingsInput>
+  create: Prisma.XOR<Prisma.EmployerCreateWithoutSpellingsInput, Prisma.EmployerUncheckedCreateWithoutSpellingsInput>
+  where?: Prisma.EmployerWhereInput
+}
+
+export type EmployerUpdateToOneWithWhereWithoutSpellingsInput = {
+  where?: Prisma.EmployerWhereInput
+  data: Prisma.XOR<Prisma.EmployerUpdateWithoutSpellingsInput, Prisma.EmployerUncheckedUpdateWithoutSpellingsInput>
+}
+
+export type EmployerUpdateWithoutSpellingsInput = {
+  name?: Prisma.StringFieldUpdateOperationsInput | string
+  normalizedName?: Prisma.StringFieldUpdateOperationsInput | string
+  postings?: Prisma.PostingUpdateManyWithoutEmployerNestedInput
+}
+
+export type EmployerUncheckedUpdateWithoutSpellingsInput = {
+  id?: Prisma.IntFieldUpdateOperationsInput | number
+  name?: Prisma.StringFieldUpdateOperationsInput | string
+  normalizedName?: Prisma.StringFieldUpdateOperationsInput | string
+  postings?: Prisma.PostingUncheckedUpdateManyWithoutEmployerNestedInput
+}
+
 export type EmployerCreateWithoutPostingsInput = {
   name: string
   normalizedName: string
+  spellings?: Prisma.EmployerSpellingCreateNestedManyWithoutEmployerInput
 }
 
 export type EmployerUncheckedCreateWithoutPostingsInput = {
   id?: number
   name: string
   normalizedName: string
+  spellings?: Prisma.EmployerSpellingUncheckedCreateNestedManyWithoutEmployerInput
 }
 
 export type EmployerCreateOrConnectWithoutPostingsInput = {
@@ -358,12 +423,14 @@ export type EmployerUpdateToOneWithWhereWithoutPostingsInput = {
 export type EmployerUpdateWithoutPostingsInput = {
   name?: Prisma.StringFieldUpdateOperationsInput | string
   normalizedName?: Prisma.StringFieldUpdateOperationsInput | string
+  spellings?: Prisma.EmployerSpellingUpdateManyWithoutEmployerNestedInput
 }
 
 export type EmployerUncheckedUpdateWithoutPostingsInput = {
   id?: Prisma.IntFieldUpdateOperationsInput | number
   name?: Prisma.StringFieldUpdateOperationsInput | string
   normalizedName?: Prisma.StringFieldUpdateOperationsInput | string
+  spellings?: Prisma.EmployerSpellingUncheckedUpdateManyWithoutEmployerNestedInput
 }
 
 
@@ -373,10 +440,12 @@ export type EmployerUncheckedUpdateWithoutPostingsInput = {
 
 export type EmployerCountOutputType = {
   postings: number
+  spellings: number
 }
 
 export type EmployerCountOutputTypeSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   postings?: boolean | EmployerCountOutputTypeCountPostingsArgs
+  spellings?: boolean | EmployerCountOutputTypeCountSpellingsArgs
 }
 
 /**
@@ -396,12 +465,20 @@ export type EmployerCountOutputTypeCountPostingsArgs<ExtArgs extends runtime.Typ
   where?: Prisma.PostingWhereInput
 }
 
+/**
+ * EmployerCountOutputType without action
+ */
+export type EmployerCountOutputTypeCountSpellingsArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  where?: Prisma.EmployerSpellingWhereInput
+}
+
 
 export type EmployerSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetSelect<{
   id?: boolean
   name?: boolean
   normalizedName?: boolean
   postings?: boolean | Prisma.Employer$postingsArgs<ExtArgs>
+  spellings?: boolean | Prisma.Employer$spellingsArgs<ExtArgs>
   _count?: boolean | Prisma.EmployerCountOutputTypeDefaultArgs<ExtArgs>
 }, ExtArgs["result"]["employer"]>
 
@@ -426,6 +503,7 @@ export type EmployerSelectScalar = {
 export type EmployerOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "name" | "normalizedName", ExtArgs["result"]["employer"]>
 export type EmployerInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   postings?: boolean | Prisma.Employer$postingsArgs<ExtArgs>
+  spellings?: boolean | Prisma.Employer$spellingsArgs<ExtArgs>
   _count?: boolean | Prisma.EmployerCountOutputTypeDefaultArgs<ExtArgs>
 }
 export type EmployerIncludeCreateManyAndReturn<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {}
@@ -435,6 +513,7 @@ export type $EmployerPayload<ExtArgs extends runtime.Types.Extensions.InternalAr
   name: "Employer"
   objects: {
     postings: Prisma.$PostingPayload<ExtArgs>[]
+    spellings: Prisma.$EmployerSpellingPayload<ExtArgs>[]
   }
   scalars: runtime.Types.Extensions.GetPayloadResult<{
     id: number
@@ -842,6 +921,7 @@ readonly fields: EmployerFieldRefs;
 export interface Prisma__EmployerClient<T, Null = never, ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs, GlobalOmitOptions = {}> extends Prisma.PrismaPromise<T> {
   readonly [Symbol.toStringTag]: "PrismaPromise"
   postings<T extends Prisma.Employer$postingsArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Employer$postingsArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$PostingPayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
+  spellings<T extends Prisma.Employer$spellingsArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Employer$spellingsArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$EmployerSpellingPayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
   /**
    * Attaches callbacks for the resolution and/or rejection of the Promise.
    * @param onfulfilled The callback to execute when the Promise is resolved.
@@ -1288,6 +1368,30 @@ export type Employer$postingsArgs<ExtArgs extends runtime.Types.Extensions.Inter
   take?: number
   skip?: number
   distinct?: Prisma.PostingScalarFieldEnum | Prisma.PostingScalarFieldEnum[]
+}
+
+/**
+ * Employer.spellings
+ */
+export type Employer$spellingsArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  /**
+   * Select specific fields to fetch from the EmployerSpelling
+   */
+  select?: Prisma.EmployerSpellingSelect<ExtArgs> | null
+  /**
+   * Omit specific fields from the EmployerSpelling
+   */
+  omit?: Prisma.EmployerSpellingOmit<ExtArgs> | null
+  /**
+   * Choose, which related nodes to fetch as well
+   */
+  include?: Prisma.EmployerSpellingInclude<ExtArgs> | null
+  where?: Prisma.EmployerSpellingWhereInput
+  orderBy?: Prisma.EmployerSpellingOrderByWithRelationInput | Prisma.EmployerSpellingOrderByWithRelationInput[]
+  cursor?: Prisma.EmployerSpellingWhereUniqueInput
+  take?: number
+  skip?: number
+  distinct?: Prisma.EmployerSpellingScalarFieldEnum | Prisma.EmployerSpellingScalarFieldEnum[]
 }
 
 /**

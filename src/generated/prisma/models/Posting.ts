@@ -1254,14 +1254,6 @@ export type NullableDateTimeFieldUpdateOperationsInput = {
   set?: Date | string | null
 }
 
-export type NullableIntFieldUpdateOperationsInput = {
-  set?: number | null
-  increment?: number
-  decrement?: number
-  multiply?: number
-  divide?: number
-}
-
 export type NullableEnumEducationRequirementFieldUpdateOperationsInput = {
   set?: $Enums.EducationRequirement | null
 }
