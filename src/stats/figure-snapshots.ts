@@ -129,16 +129,16 @@ const storedKindOf = (panel: Panel): string =>
     .digest('base64url')
     .slice(0, 16)}`;
 
+const STORED_KINDS = PANELS.map(storedKindOf);
 /**
  * The kinds a row answers, by the figure cache's kind: each panel's, and the README's query (no
  * histogram), which is the page's headline row less its histogram columns.
  */
 const READERS = new Map<string, { panel: Panel; stored: string; plain: boolean }>([
-  ...PANELS.map((panel) => [panel.kind, { panel, stored: storedKindOf(panel), plain: false }] as const),
-  [PLAIN_KIND, { panel: HEADLINE, stored: storedKindOf(HEADLINE), plain: true }],
+  ...PANELS.map((panel, i) => [panel.kind, { panel, stored: STORED_KINDS[i] as string, plain: false }] as const),
+  [PLAIN_KIND, { panel: HEADLINE, stored: STORED_KINDS[0] as string, plain: true }],
 ]);
 export const SNAPSHOT_KINDS: ReadonlySet<string> = new Set(READERS.keys());
-const STORED_KINDS = PANELS.map(storedKindOf);
 
 // The newer version wins (versions only grow as writes commit); at one version, the later instant.
 // Rows of the same roles under other kinds (another release's statements) go: no reader of this one reads them.
@@ -188,16 +188,17 @@ export async function refreshFigureSnapshots(
 ): Promise<number> {
   const ids = [...new Set(roleIds)];
   if (ids.length === 0) return 0;
-  const locals = [
+  const begin = [
+    'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY',
     ...(settings.workMem ? [`SET LOCAL work_mem = '${settings.workMem}'`] : []),
     ...(settings.jitOff ? ['SET LOCAL jit = off'] : []),
-  ];
+  ].join(';\n');
   const clients: pg.PoolClient[] = [await pool.connect()];
   const broken = new Set<pg.PoolClient>();
   const begun: pg.PoolClient[] = [];
   try {
     const first = clients[0] as pg.PoolClient;
-    await first.query(['BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY', ...locals].join(';\n'));
+    await first.query(begin);
     begun.push(first);
     const window = figureWindowOf((await first.query(figureWindowSql(asOf))).rows, asOf);
     const wanted = Math.min(Math.max(1, settings.connections ?? 1), PANELS.length);
@@ -207,7 +208,7 @@ export async function refreshFigureSnapshots(
       for (let i = 1; i < wanted; i++) {
         const other = await pool.connect();
         clients.push(other);
-        await other.query(['BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY', ...locals].join(';\n'));
+        await other.query(begin);
         begun.push(other);
         await other.query(`SET TRANSACTION SNAPSHOT '${exported.replace(/'/g, "''")}'`);
       }
