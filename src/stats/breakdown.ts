@@ -2,7 +2,7 @@ import type { Queryable } from '../db/read-session.ts';
 import type { EmployerRecord } from '../domain/employer.ts';
 import { degreeFiguresSql, degreeRecord, type DegreeRequirementRecord } from './posting-figures.ts';
 import { countedEducationLevelSql, countedEducationRequirementSql, educationCountsSql } from './education-figures.ts';
-import { countedCondition, degreeSql } from '../db/sql/posting-conditions.ts';
+import { countedCondition, degreeSql, salaryPostingSql } from '../db/sql/posting-conditions.ts';
 import {
   FIGURE_AGGREGATES,
   figureColumnsSql,
@@ -157,23 +157,34 @@ export function breakdownStatement(roleIds: readonly number[], spec: BreakdownSp
   const ids = params.add(roleIds, '::int[]');
   const at = params.add(asOf, '::timestamptz');
   const reportsGroupable = spec.by.every((d) => DIMENSION_SQL[d].report !== null);
-  const ctes = observationCtes(params, ids, spec.salary, at, {
-    posting: (p) => groupSql(spec.by, 'posting', p),
-    report: reportsGroupable ? (o) => groupSql(spec.by, 'report', o) : null,
-  });
+  // The counted postings, read once: the posting figures group them and the observations join them.
+  const matching = `matching AS (
+  SELECT p.role_id, ${groupSql(spec.by, 'posting', 'p')} AS g, p.employer_id, ${degreeSql('p', spec.salary.filter)} AS degree_required,
+         ${countedEducationRequirementSql('p', spec.salary.filter)} AS education_requirement, ${countedEducationLevelSql('p', spec.salary.filter)} AS education_level,
+         ${salaryPostingSql('p', spec.salary.filter)} AS salary_id
+  FROM posting p
+  WHERE p.role_id = ANY(${ids}) AND ${countedCondition('p', spec.salary.filter, at, params)}
+)`;
+  const ctes = observationCtes(
+    params,
+    ids,
+    spec.salary,
+    at,
+    {
+      posting: (p) => groupSql(spec.by, 'posting', p),
+      report: reportsGroupable ? (o) => groupSql(spec.by, 'report', o) : null,
+    },
+    'matching',
+  );
   const first = params.add(spec.first, '::int');
   const employerIndexes = spec.by.flatMap((d, i) => (d === 'EMPLOYER' ? [i] : []));
   const employerNames = employerIndexes.length
     ? `ARRAY[${spec.by.map((d, i) => (d === 'EMPLOYER' ? `(SELECT e.name FROM employer e WHERE e.id = (j.g::jsonb->>${i})::int)` : 'NULL::text')).join(', ')}]`
     : 'NULL::text[]';
   const sql = `
-WITH ${ctes},
-matching AS (
-  SELECT p.role_id, ${groupSql(spec.by, 'posting', 'p')} AS g, p.employer_id, ${degreeSql('p', spec.salary.filter)} AS degree_required,
-         ${countedEducationRequirementSql('p', spec.salary.filter)} AS education_requirement, ${countedEducationLevelSql('p', spec.salary.filter)} AS education_level
-  FROM posting p
-  WHERE p.role_id = ANY(${ids}) AND ${countedCondition('p', spec.salary.filter, at, params)}
-), posting_figures AS (
+WITH ${matching},
+${ctes},
+posting_figures AS (
   SELECT role_id, g, count(*)::int AS openings, count(DISTINCT employer_id)::int AS employers,
          count(*) FILTER (WHERE degree_required)::int AS postings_requiring,
          count(degree_required)::int AS postings_known, ${educationCountsSql()} AS education_counts

@@ -70,9 +70,9 @@ export interface ObservationGroups {
  * CTEs `obs(role_id, g, v)` (every observation the spec covers, in the target currency, with its
  * group `g`: '' without groups) and `kept(role_id, g, v)` (obs less outliers when asked, detected
  * within each group), plus `target(rate)`. `counted`, when given, names a CTE of the rows the
- * spec's filter counts with the posting whose observation each contributes (role_id, salary_id:
- * postingFigureCtes' `matching`): the observations are then joined to it instead of to another
- * scan of the postings.
+ * spec's filter counts with the posting whose observation each contributes (role_id, salary_id,
+ * and with `groups` the posting's group g by `groups.posting`: postingFigureCtes' or a breakdown's
+ * `matching`): the observations are then joined to it instead of to another scan of the postings.
  */
 export function observationCtes(
   params: SqlParams,
@@ -86,8 +86,8 @@ export function observationCtes(
   const parts: string[] = [];
   // A posting's observation carries the posting's role (the importer writes both together), so
   // the condition on o.role_id lets the observations be read by their own index, not all of them.
-  if (spec.source !== 'REPORTS' && counted && !groups) {
-    parts.push(`SELECT m.role_id, '' AS g, o.amount_usd / t.rate AS v
+  if (spec.source !== 'REPORTS' && counted) {
+    parts.push(`SELECT m.role_id, ${groups ? 'm.g' : `''`} AS g, o.amount_usd / t.rate AS v
       FROM ${counted} m JOIN salary_observation o ON o.posting_id = m.salary_id CROSS JOIN target t
       WHERE o.role_id = ANY(${ids})`);
   } else if (spec.source !== 'REPORTS') {

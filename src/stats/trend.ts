@@ -97,6 +97,8 @@ export function trendStatement(
   const undated: PostingFilter = { ...filter, postedAfter: undefined, postedBefore: undefined };
   // What opens and closes: each matching posting; with dedupe, each run of a group's overlapping
   // member intervals (a group is open while any member is), closures after now not counted yet.
+  // A group's members by their index (LATERAL ... OFFSET 0): misestimating the groups, the planner
+  // hashed the whole posting table for them, a cost that grows with the table, not the role.
   const spans = dedupes(filter)
     ? `SELECT role_id, s, closed_at FROM matching WHERE group_size = 1
        UNION ALL
@@ -107,8 +109,9 @@ export function trendStatement(
                        ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) THEN 1 ELSE 0 END AS fresh
            FROM (
              SELECT g.id AS gid, g.role_id, gm.posted_at, CASE WHEN gm.closed_at <= ${at} THEN gm.closed_at END AS closed_at
-             FROM matching g JOIN posting gm ON gm.group_id = g.id
-             WHERE g.group_size > 1 AND gm.posted_at <= ${at}
+             FROM matching g
+             CROSS JOIN LATERAL (SELECT q.posted_at, q.closed_at FROM posting q WHERE q.group_id = g.id AND q.posted_at <= ${at} OFFSET 0) gm
+             WHERE g.group_size > 1
            ) members
          ) marked
        ) runs GROUP BY gid, role_id, run`
