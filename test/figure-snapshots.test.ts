@@ -142,7 +142,10 @@ describe('figure snapshots: the first statistics after an import', () => {
   const snapshots = async () =>
     (
       await db.pool.query<{ kind: string; role: string; current: boolean }>(
-        `SELECT f.kind, r.slug AS role, f.version = (SELECT sum(version)::text FROM data_version) AS current
+        // Current: the exchange rates (shared version) and the role's own rows (its version) as when stored.
+        `SELECT f.kind, r.slug AS role,
+                f.version = (SELECT sum(shared)::text FROM data_version)
+                AND f.role_version = (SELECT coalesce(sum(v.version), 0)::text FROM role_version v WHERE v.role_id = f.role_id) AS current
          FROM figure_snapshot f JOIN role r ON r.id = f.role_id ORDER BY r.slug, f.kind`,
       )
     ).rows;
@@ -328,13 +331,21 @@ describe('figure snapshots: the first statistics after an import', () => {
     expect(kinds).not.toContain(other);
   });
 
-  it('never answers from a row that a later write outdated, whoever wrote (here plain SQL)', async () => {
+  it('never answers from a row that a later write to its role outdated, whoever wrote (here plain SQL), and still answers the other roles from theirs', async () => {
     await db.pool.query(
       `UPDATE posting SET closed_at = now() - interval '1 hour' WHERE source = 'snapshot-test' AND external_id = 's3'`,
     );
     const closed = model.map((p) => (p.externalId === 's3' ? { ...p, closedAt: new Date(Date.now() - 3600_000) } : p));
-    expect((await snapshots()).some((r) => r.current)).toBe(false);
+    const current = (await snapshots()).filter((r) => r.current);
+    expect([...new Set(current.map((r) => r.role))]).toEqual(['snap-b']);
+    expect(current).toHaveLength(8);
     expectFigures(await statsOf(await freshServer(), 'snap-a'), closed, 'snap-a');
+    // snap-b, which the write did not touch: its page is the role, its sources and one lookup, nothing computed.
+    const untouched = await freshServer();
+    const start = untouched.db.counter.count;
+    expect((await fetch(`${untouched.server.url}/roles/snap-b`)).status).toBe(200);
+    expect(untouched.db.counter.count - start).toBe(3);
+    expectFigures(await statsOf(untouched, 'snap-b'), closed, 'snap-b');
     // The next import refreshes what it wrote (snap-b only); snap-a is computed, from the current data.
     const extra: Model = {
       externalId: 's6',
@@ -347,6 +358,7 @@ describe('figure snapshots: the first statistics after an import', () => {
     await importRows(db, 'postings', [row(extra)]);
     const rows = await snapshots();
     expect([...new Set(rows.filter((r) => r.current).map((r) => r.role))]).toEqual(['snap-b']);
+    expect(rows.filter((r) => r.current)).toHaveLength(8);
     const server = await freshServer();
     expectFigures(await statsOf(server, 'snap-a'), closed, 'snap-a');
     expectFigures(await statsOf(server, 'snap-b'), [...closed, extra], 'snap-b');
@@ -470,4 +482,120 @@ describe('figure snapshots: the first statistics after an import', () => {
     },
     120_000,
   );
+});
+
+describe('figure snapshots across roles: what a write to one role ends', () => {
+  let db: TestDatabase;
+  const opened: Database[] = [];
+  const servers: RunningServer[] = [];
+  const now = Date.now();
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+  });
+  afterAll(async () => {
+    for (const server of servers) await server.close();
+    for (const own of opened) await own.close();
+    await db?.close();
+  });
+
+  /** A process that has computed nothing. */
+  async function fresh(): Promise<{ server: RunningServer; own: Database }> {
+    const own = await openDatabase({ url: db.url });
+    opened.push(own);
+    const server = await startTestServer(own);
+    servers.push(server);
+    return { server, own };
+  }
+  /**
+   * Statements of the role's HTML page in a fresh process: 3 from its stored panels; computing
+   * them, 7 when no role has rows of the current shared version, 8 when others have (the lookup
+   * runs and finds none of this role's).
+   */
+  async function pageStatements(slug: string): Promise<number> {
+    const { server, own } = await fresh();
+    const before = own.counter.count;
+    expect((await fetch(`${server.url}/roles/${slug}`)).status).toBe(200);
+    return own.counter.count - before;
+  }
+  async function openingsOf(slug: string): Promise<number> {
+    const { server } = await fresh();
+    const res = await gql<{ role: { stats: { openings: number } } }>(
+      server.url,
+      `{ role(slug: "${slug}") { stats { openings employers salary { mean median } } } }`,
+    );
+    expect(res.errors).toBeUndefined();
+    return res.data!.role.stats.openings;
+  }
+
+  it("ends a role's stored figures when a posting of another role in a group its posting leads closes (the group was open through it)", async () => {
+    // One ad on two boards, filed under two roles: the earlier posting (cross-lead) leads the
+    // group, which counts for its role while any member is open; here only the later one is.
+    const ad = (externalId: string, role: string, postedDaysAgo: number, closedAt: string) => ({
+      externalId,
+      title: 'Platform Engineer',
+      location: 'Lisbon',
+      source: externalId,
+      role,
+      roleTitle: role,
+      company: 'Same Ad Inc',
+      salaryMin: 80_000,
+      salaryCurrency: 'USD',
+      salaryPeriod: 'YEAR',
+      postedAt: new Date(now - postedDaysAgo * DAY).toISOString(),
+      closedAt,
+    });
+    await importRows(db, 'postings', [
+      ad('board-a', 'cross-lead', 10, new Date(now - 2 * DAY).toISOString()),
+      ad('board-b', 'cross-member', 8, ''),
+    ]);
+    const { rows } = await db.pool.query<{ external_id: string; group_id: number | null; id: number }>(
+      `SELECT external_id, group_id, id FROM posting WHERE title = 'Platform Engineer' ORDER BY posted_at`,
+    );
+    expect(rows.map((r) => r.group_id)).toEqual([rows[0]!.id, rows[0]!.id]);
+    expect(await pageStatements('cross-lead')).toBe(3);
+    expect(await openingsOf('cross-lead')).toBe(1);
+
+    // Plain SQL closes the member: only a row of cross-member changes, yet cross-lead's group is closed now.
+    await db.pool.query(`UPDATE posting SET closed_at = now() - interval '1 hour' WHERE external_id = 'board-b'`);
+    expect(await openingsOf('cross-lead')).toBe(0);
+    expect(await pageStatements('cross-lead')).toBe(8);
+    // cross-member's own rows are outdated too (its posting changed).
+    expect(await pageStatements('cross-member')).toBe(8);
+  });
+
+  it("ends every role's stored figures when an exchange rate changes, and a role's own when its salary reports change", async () => {
+    const row = (externalId: string, role: string) => ({
+      externalId,
+      title: `Analyst ${externalId}`,
+      source: 'cross-test',
+      role,
+      roleTitle: role,
+      company: `Employer ${externalId}`,
+      salaryMin: 70_000,
+      salaryCurrency: 'USD',
+      salaryPeriod: 'YEAR',
+      postedAt: new Date(now - DAY).toISOString(),
+      closedAt: '',
+    });
+    await importRows(db, 'postings', [row('r1', 'rate-a'), row('r2', 'rate-b')]);
+    expect(await pageStatements('rate-a')).toBe(3);
+    expect(await pageStatements('rate-b')).toBe(3);
+    await db.pool.query(
+      `INSERT INTO exchange_rate (currency, usd_per_unit, as_of) VALUES ('CHF', 1.1, DATE '2001-01-02')
+       ON CONFLICT (currency, as_of) DO UPDATE SET usd_per_unit = EXCLUDED.usd_per_unit`,
+    );
+    expect(await pageStatements('rate-a')).toBe(7);
+    expect(await pageStatements('rate-b')).toBe(7);
+
+    await importRows(db, 'postings', [row('r3', 'rate-a'), row('r4', 'rate-b')]);
+    expect(await pageStatements('rate-b')).toBe(3);
+    // The salary observations of rate-a (plain SQL): rate-a computes, rate-b still reads its rows.
+    await db.pool.query(
+      `UPDATE salary_observation SET amount_usd = amount_usd + 1 WHERE role_id = (SELECT id FROM role WHERE slug = 'rate-a')`,
+    );
+    expect(await pageStatements('rate-a')).toBe(8);
+    expect(await pageStatements('rate-b')).toBe(3);
+    expect(await openingsOf('rate-b')).toBe(2);
+  });
 });

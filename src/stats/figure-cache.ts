@@ -15,7 +15,13 @@ export interface FigureWindow {
   asOf: number;
   /** The next instant (ms) after asOf at which a posting's or report's state changes; Infinity when none is known. */
   next: number;
-  /** Whether figure_snapshot holds any row of this version (src/stats/figure-snapshots.ts): only then is it worth a lookup. */
+  /**
+   * The shared part of the version (sum of data_version.shared: what every role's figures depend
+   * on beyond its own rows, exchange rates and a TRUNCATE), which a figure snapshot's row must
+   * match together with its role's version (src/stats/figure-snapshots.ts).
+   */
+  shared?: string;
+  /** Whether figure_snapshot holds any row of this shared version: only then is it worth a lookup. */
   snapshots?: boolean;
 }
 
@@ -134,23 +140,34 @@ export function figureCacheFor(database: object): FigureCache {
  */
 export function figureWindowSql(asOf: Date): string {
   const at = `'${asOf.toISOString()}'::timestamptz`;
-  return `SELECT v.version AS figure_version,
-    EXISTS (SELECT 1 FROM figure_snapshot f WHERE f.version = v.version) AS figure_snapshots,
+  return `SELECT v.version AS figure_version, v.shared AS figure_shared,
+    EXISTS (SELECT 1 FROM figure_snapshot f WHERE f.version = v.shared) AS figure_snapshots,
     least((SELECT min(p.posted_at) FROM posting p WHERE p.posted_at > ${at}),
           (SELECT min(p.closed_at) FROM posting p WHERE p.closed_at > ${at}),
           (SELECT min(o.observed_at) FROM salary_observation o WHERE o.observed_at > ${at})) AS figure_next
-    FROM (SELECT sum(version)::text AS version FROM data_version) v`;
+    FROM (SELECT sum(version)::text AS version, sum(shared)::text AS shared FROM data_version) v`;
 }
 
 /** The window from the row of figureWindowSql. */
 export function figureWindowOf(
-  rows: { figure_version?: string | null; figure_next?: Date | null; figure_snapshots?: boolean }[],
+  rows: {
+    figure_version?: string | null;
+    figure_shared?: string | null;
+    figure_next?: Date | null;
+    figure_snapshots?: boolean;
+  }[],
   asOf: Date,
 ): FigureWindow {
   const row = rows[0];
   if (!row || row.figure_version === undefined) throw new Error('the read session did not read the figure window');
   const next = row.figure_next ? new Date(row.figure_next).getTime() : Number.POSITIVE_INFINITY;
-  return { version: row.figure_version ?? '0', asOf: asOf.getTime(), next, snapshots: row.figure_snapshots === true };
+  return {
+    version: row.figure_version ?? '0',
+    shared: row.figure_shared ?? '0',
+    asOf: asOf.getTime(),
+    next,
+    snapshots: row.figure_snapshots === true,
+  };
 }
 
 /** The data version on the session's snapshot, read in its BEGIN round trip (figureWindowSql, which createLoaders sends with it). */

@@ -24,10 +24,11 @@ import { toTrends, trendStatement, type TrendInterval, type TrendRow } from './t
  * instead of computing them (at 10M postings the largest role's page took longer than the
  * statement timeout).
  * A row answers exactly the operations that would compute the same figures: those whose snapshot
- * has the row's data version (so the same data) and whose instant lies in [valid_from,
- * valid_until) (so no posting opened or closed in between). Any other write (a mutation, a
- * reprocess, another import still running) changes the version, and readers compute again: a
- * snapshot can be missing, never stale.
+ * has the row's shared version and role version (so the same rows of the role, of the groups its
+ * postings lead, and the same exchange rates) and whose instant lies in [valid_from, valid_until)
+ * (so no posting opened or closed in between). A write to the role (a mutation, a reprocess,
+ * another import still running) or to the exchange rates changes a version, and readers compute
+ * again: a snapshot can be missing, never stale. A write to other roles leaves the row in use.
  */
 
 /** The figures of `stats { ... salary { ... } }` with no arguments: open postings, duplicates once, every source, USD, outliers kept. */
@@ -140,24 +141,33 @@ const READERS = new Map<string, { panel: Panel; stored: string; plain: boolean }
 ]);
 export const SNAPSHOT_KINDS: ReadonlySet<string> = new Set(READERS.keys());
 
-// The newer version wins (versions only grow as writes commit); at one version, the later instant.
-// Rows of the same roles under other kinds (another release's statements) go: no reader of this one reads them.
+// A role's version on the statement's snapshot: the sum of its slots (none yet: 0).
+const roleVersionSql = (role: string) =>
+  `(SELECT coalesce(sum(rv.version), 0)::text FROM role_version rv WHERE rv.role_id = ${role})`;
+
+const ROLE_VERSIONS_SQL = `SELECT r.id, ${roleVersionSql('r.id')} AS version FROM unnest($1::int[]) AS r(id)`;
+
+// The newer versions win (both only grow as writes commit: the shared one first, then the
+// role's); at the same versions, the later instant. Rows of the same roles under other kinds
+// (another release's statements) go: no reader of this one reads them.
 const STORE_SQL = `WITH gone AS (
   DELETE FROM figure_snapshot WHERE role_id = ANY($2::int[]) AND kind <> ALL($6::text[])
 )
-INSERT INTO figure_snapshot AS f (kind, role_id, version, valid_from, valid_until, value)
-SELECT v.kind, v.role_id, $4, $5, v.valid_until, v.value
-FROM unnest($1::text[], $2::int[], $3::jsonb[], $7::timestamptz[]) AS v(kind, role_id, value, valid_until)
+INSERT INTO figure_snapshot AS f (kind, role_id, version, role_version, valid_from, valid_until, value)
+SELECT v.kind, v.role_id, $4, v.role_version, $5, v.valid_until, v.value
+FROM unnest($1::text[], $2::int[], $3::jsonb[], $7::timestamptz[], $8::text[]) AS v(kind, role_id, value, valid_until, role_version)
 WHERE EXISTS (SELECT 1 FROM role r WHERE r.id = v.role_id)
 ON CONFLICT (kind, role_id) DO UPDATE
-SET version = EXCLUDED.version, valid_from = EXCLUDED.valid_from, valid_until = EXCLUDED.valid_until, value = EXCLUDED.value
-WHERE f.version::numeric < EXCLUDED.version::numeric
-   OR (f.version = EXCLUDED.version AND f.valid_from < EXCLUDED.valid_from)`;
+SET version = EXCLUDED.version, role_version = EXCLUDED.role_version, valid_from = EXCLUDED.valid_from,
+    valid_until = EXCLUDED.valid_until, value = EXCLUDED.value
+WHERE (f.version::numeric, f.role_version::numeric, f.valid_from)
+    < (EXCLUDED.version::numeric, EXCLUDED.role_version::numeric, EXCLUDED.valid_from)`;
 
 const LOOKUP_SQL = `SELECT f.kind, f.role_id, f.value
 FROM unnest($1::text[], $2::int[]) AS k(kind, role_id)
 JOIN figure_snapshot f ON f.kind = k.kind AND f.role_id = k.role_id
-WHERE f.version = $3 AND f.valid_from <= $4 AND (f.valid_until IS NULL OR f.valid_until > $4)`;
+WHERE f.version = $3 AND f.role_version = ${roleVersionSql('f.role_id')}
+  AND f.valid_from <= $4 AND (f.valid_until IS NULL OR f.valid_until > $4)`;
 
 export interface SnapshotSettings {
   /** work_mem of the computing transaction (DB_WORK_MEM): its groupings and percentiles sort. */
@@ -201,6 +211,9 @@ export async function refreshFigureSnapshots(
     await first.query(begin);
     begun.push(first);
     const window = figureWindowOf((await first.query(figureWindowSql(asOf))).rows, asOf);
+    const roleVersions = new Map(
+      (await first.query<{ id: number; version: string }>(ROLE_VERSIONS_SQL, [ids])).rows.map((r) => [r.id, r.version]),
+    );
     const wanted = Math.min(Math.max(1, settings.connections ?? 1), PANELS.length);
     if (wanted > 1) {
       const { rows } = await first.query<{ id: string }>('SELECT pg_export_snapshot() AS id');
@@ -239,6 +252,7 @@ export async function refreshFigureSnapshots(
     const roles: number[] = [];
     const values: string[] = [];
     const untils: (Date | null)[] = [];
+    const versions: string[] = [];
     PANELS.forEach((panel, i) => {
       const byRole = new Map<number, RoleRow[]>(ids.map((id) => [id, []]));
       for (const row of results[i] as RoleRow[]) byRole.get(row.role_id)?.push(row);
@@ -248,9 +262,10 @@ export async function refreshFigureSnapshots(
         roles.push(id);
         values.push(JSON.stringify(rows));
         untils.push(Number.isFinite(until) ? new Date(until) : null);
+        versions.push(roleVersions.get(id) ?? '0');
       }
     });
-    await first.query(STORE_SQL, [kinds, roles, values, window.version, asOf, STORED_KINDS, untils]);
+    await first.query(STORE_SQL, [kinds, roles, values, window.shared, asOf, STORED_KINDS, untils, versions]);
     return ids.length;
   } catch (error) {
     for (const client of begun) await client.query('ROLLBACK').catch(() => broken.add(client));
@@ -272,9 +287,10 @@ export interface SnapshotKey {
 }
 
 /**
- * The stored values for `keys` that answer `window` (same data version, instant in their
- * validity), each as its loader would have returned it, or undefined where none is stored, in
- * one statement whatever the kinds. Their validity ends at the window's next change instant, as any figure's.
+ * The stored values for `keys` that answer `window` (same shared version, same role version on
+ * the window's snapshot, instant in their validity), each as its loader would have returned it,
+ * or undefined where none is stored, in one statement whatever the kinds. Their validity ends at
+ * the window's next change instant, as any figure's.
  */
 export async function storedValues(
   db: Queryable,
@@ -285,7 +301,7 @@ export async function storedValues(
   const { rows } = await hotQuery<{ kind: string; role_id: number; value: RoleRow[] }>(db, LOOKUP_SQL, [
     readers.map((r) => r?.stored ?? ''),
     keys.map((k) => k.id),
-    window.version,
+    window.shared ?? '',
     new Date(window.asOf),
   ]);
   const found = new Map(rows.map((r) => [`${r.kind}#${r.role_id}`, r.value]));

@@ -94,9 +94,17 @@ export type ApiKey = Prisma.ApiKeyModel
  */
 export type DataVersion = Prisma.DataVersionModel
 /**
+ * Model RoleVersion
+ * A role's data version is the sum of its slots: bumped by statement triggers on posting and
+ * salary_observation for the roles of the rows written and of the postings leading their groups
+ * (migration 20261204190000_role_versions). The slot is the writer's data_version slot.
+ */
+export type RoleVersion = Prisma.RoleVersionModel
+/**
  * Model FigureSnapshot
  * A role's default figures as computed right after an import wrote to the role
- * (src/stats/figure-snapshots.ts): valid for readers whose snapshot has the same data version and
- * whose instant lies in [validFrom, validUntil). No data_version trigger: it changes no figure.
+ * (src/stats/figure-snapshots.ts): valid for readers whose snapshot has the same shared version
+ * and role version and whose instant lies in [validFrom, validUntil). No data_version trigger:
+ * it changes no figure.
  */
 export type FigureSnapshot = Prisma.FigureSnapshotModel

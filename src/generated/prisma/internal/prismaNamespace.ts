@@ -407,6 +407,7 @@ export const ModelName = {
   ExchangeRate: 'ExchangeRate',
   ApiKey: 'ApiKey',
   DataVersion: 'DataVersion',
+  RoleVersion: 'RoleVersion',
   FigureSnapshot: 'FigureSnapshot'
 } as const
 
@@ -423,7 +424,7 @@ export type TypeMap<ExtArgs extends runtime.Types.Extensions.InternalArgs = runt
     omit: GlobalOmitOptions
   }
   meta: {
-    modelProps: "role" | "responsibility" | "careerStep" | "employer" | "employerSpelling" | "posting" | "salaryObservation" | "exchangeRate" | "apiKey" | "dataVersion" | "figureSnapshot"
+    modelProps: "role" | "responsibility" | "careerStep" | "employer" | "employerSpelling" | "posting" | "salaryObservation" | "exchangeRate" | "apiKey" | "dataVersion" | "roleVersion" | "figureSnapshot"
     txIsolationLevel: TransactionIsolationLevel
   }
   model: {
@@ -1167,6 +1168,80 @@ export type TypeMap<ExtArgs extends runtime.Types.Extensions.InternalArgs = runt
         }
       }
     }
+    RoleVersion: {
+      payload: Prisma.$RoleVersionPayload<ExtArgs>
+      fields: Prisma.RoleVersionFieldRefs
+      operations: {
+        findUnique: {
+          args: Prisma.RoleVersionFindUniqueArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$RoleVersionPayload> | null
+        }
+        findUniqueOrThrow: {
+          args: Prisma.RoleVersionFindUniqueOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$RoleVersionPayload>
+        }
+        findFirst: {
+          args: Prisma.RoleVersionFindFirstArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$RoleVersionPayload> | null
+        }
+        findFirstOrThrow: {
+          args: Prisma.RoleVersionFindFirstOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$RoleVersionPayload>
+        }
+        findMany: {
+          args: Prisma.RoleVersionFindManyArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$RoleVersionPayload>[]
+        }
+        create: {
+          args: Prisma.RoleVersionCreateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$RoleVersionPayload>
+        }
+        createMany: {
+          args: Prisma.RoleVersionCreateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        createManyAndReturn: {
+          args: Prisma.RoleVersionCreateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$RoleVersionPayload>[]
+        }
+        delete: {
+          args: Prisma.RoleVersionDeleteArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$RoleVersionPayload>
+        }
+        update: {
+          args: Prisma.RoleVersionUpdateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$RoleVersionPayload>
+        }
+        deleteMany: {
+          args: Prisma.RoleVersionDeleteManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateMany: {
+          args: Prisma.RoleVersionUpdateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateManyAndReturn: {
+          args: Prisma.RoleVersionUpdateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$RoleVersionPayload>[]
+        }
+        upsert: {
+          args: Prisma.RoleVersionUpsertArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$RoleVersionPayload>
+        }
+        aggregate: {
+          args: Prisma.RoleVersionAggregateArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.AggregateRoleVersion>
+        }
+        groupBy: {
+          args: Prisma.RoleVersionGroupByArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.RoleVersionGroupByOutputType>[]
+        }
+        count: {
+          args: Prisma.RoleVersionCountArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.RoleVersionCountAggregateOutputType> | number
+        }
+      }
+    }
     FigureSnapshot: {
       payload: Prisma.$FigureSnapshotPayload<ExtArgs>
       fields: Prisma.FigureSnapshotFieldRefs
@@ -1422,16 +1497,27 @@ export type ApiKeyScalarFieldEnum = (typeof ApiKeyScalarFieldEnum)[keyof typeof 
 
 export const DataVersionScalarFieldEnum = {
   slot: 'slot',
-  version: 'version'
+  version: 'version',
+  shared: 'shared'
 } as const
 
 export type DataVersionScalarFieldEnum = (typeof DataVersionScalarFieldEnum)[keyof typeof DataVersionScalarFieldEnum]
+
+
+export const RoleVersionScalarFieldEnum = {
+  roleId: 'roleId',
+  slot: 'slot',
+  version: 'version'
+} as const
+
+export type RoleVersionScalarFieldEnum = (typeof RoleVersionScalarFieldEnum)[keyof typeof RoleVersionScalarFieldEnum]
 
 
 export const FigureSnapshotScalarFieldEnum = {
   kind: 'kind',
   roleId: 'roleId',
   version: 'version',
+  roleVersion: 'roleVersion',
   validFrom: 'validFrom',
   validUntil: 'validUntil',
   value: 'value'
@@ -1835,6 +1921,7 @@ export type GlobalOmitConfig = {
   exchangeRate?: Prisma.ExchangeRateOmit
   apiKey?: Prisma.ApiKeyOmit
   dataVersion?: Prisma.DataVersionOmit
+  roleVersion?: Prisma.RoleVersionOmit
   figureSnapshot?: Prisma.FigureSnapshotOmit
 }
 

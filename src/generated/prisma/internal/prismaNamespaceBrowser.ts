@@ -61,6 +61,7 @@ export const ModelName = {
   ExchangeRate: 'ExchangeRate',
   ApiKey: 'ApiKey',
   DataVersion: 'DataVersion',
+  RoleVersion: 'RoleVersion',
   FigureSnapshot: 'FigureSnapshot'
 } as const
 
@@ -222,16 +223,27 @@ export type ApiKeyScalarFieldEnum = (typeof ApiKeyScalarFieldEnum)[keyof typeof 
 
 export const DataVersionScalarFieldEnum = {
   slot: 'slot',
-  version: 'version'
+  version: 'version',
+  shared: 'shared'
 } as const
 
 export type DataVersionScalarFieldEnum = (typeof DataVersionScalarFieldEnum)[keyof typeof DataVersionScalarFieldEnum]
+
+
+export const RoleVersionScalarFieldEnum = {
+  roleId: 'roleId',
+  slot: 'slot',
+  version: 'version'
+} as const
+
+export type RoleVersionScalarFieldEnum = (typeof RoleVersionScalarFieldEnum)[keyof typeof RoleVersionScalarFieldEnum]
 
 
 export const FigureSnapshotScalarFieldEnum = {
   kind: 'kind',
   roleId: 'roleId',
   version: 'version',
+  roleVersion: 'roleVersion',
   validFrom: 'validFrom',
   validUntil: 'validUntil',
   value: 'value'

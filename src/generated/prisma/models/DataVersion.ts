@@ -30,26 +30,31 @@ export type AggregateDataVersion = {
 export type DataVersionAvgAggregateOutputType = {
   slot: number | null
   version: number | null
+  shared: number | null
 }
 
 export type DataVersionSumAggregateOutputType = {
   slot: number | null
   version: bigint | null
+  shared: bigint | null
 }
 
 export type DataVersionMinAggregateOutputType = {
   slot: number | null
   version: bigint | null
+  shared: bigint | null
 }
 
 export type DataVersionMaxAggregateOutputType = {
   slot: number | null
   version: bigint | null
+  shared: bigint | null
 }
 
 export type DataVersionCountAggregateOutputType = {
   slot: number
   version: number
+  shared: number
   _all: number
 }
 
@@ -57,26 +62,31 @@ export type DataVersionCountAggregateOutputType = {
 export type DataVersionAvgAggregateInputType = {
   slot?: true
   version?: true
+  shared?: true
 }
 
 export type DataVersionSumAggregateInputType = {
   slot?: true
   version?: true
+  shared?: true
 }
 
 export type DataVersionMinAggregateInputType = {
   slot?: true
   version?: true
+  shared?: true
 }
 
 export type DataVersionMaxAggregateInputType = {
   slot?: true
   version?: true
+  shared?: true
 }
 
 export type DataVersionCountAggregateInputType = {
   slot?: true
   version?: true
+  shared?: true
   _all?: true
 }
 
@@ -169,6 +179,7 @@ export type DataVersionGroupByArgs<ExtArgs extends runtime.Types.Extensions.Inte
 export type DataVersionGroupByOutputType = {
   slot: number
   version: bigint
+  shared: bigint
   _count: DataVersionCountAggregateOutputType | null
   _avg: DataVersionAvgAggregateOutputType | null
   _sum: DataVersionSumAggregateOutputType | null
@@ -197,11 +208,13 @@ export type DataVersionWhereInput = {
   NOT?: Prisma.DataVersionWhereInput | Prisma.DataVersionWhereInput[]
   slot?: Prisma.IntFilter<"DataVersion"> | number
   version?: Prisma.BigIntFilter<"DataVersion"> | bigint | number
+  shared?: Prisma.BigIntFilter<"DataVersion"> | bigint | number
 }
 
 export type DataVersionOrderByWithRelationInput = {
   slot?: Prisma.SortOrder
   version?: Prisma.SortOrder
+  shared?: Prisma.SortOrder
 }
 
 export type DataVersionWhereUniqueInput = Prisma.AtLeast<{
@@ -210,11 +223,13 @@ export type DataVersionWhereUniqueInput = Prisma.AtLeast<{
   OR?: Prisma.DataVersionWhereInput[]
   NOT?: Prisma.DataVersionWhereInput | Prisma.DataVersionWhereInput[]
   version?: Prisma.BigIntFilter<"DataVersion"> | bigint | number
+  shared?: Prisma.BigIntFilter<"DataVersion"> | bigint | number
 }, "slot">
 
 export type DataVersionOrderByWithAggregationInput = {
   slot?: Prisma.SortOrder
   version?: Prisma.SortOrder
+  shared?: Prisma.SortOrder
   _count?: Prisma.DataVersionCountOrderByAggregateInput
   _avg?: Prisma.DataVersionAvgOrderByAggregateInput
   _max?: Prisma.DataVersionMaxOrderByAggregateInput
@@ -228,66 +243,79 @@ export type DataVersionScalarWhereWithAggregatesInput = {
   NOT?: Prisma.DataVersionScalarWhereWithAggregatesInput | Prisma.DataVersionScalarWhereWithAggregatesInput[]
   slot?: Prisma.IntWithAggregatesFilter<"DataVersion"> | number
   version?: Prisma.BigIntWithAggregatesFilter<"DataVersion"> | bigint | number
+  shared?: Prisma.BigIntWithAggregatesFilter<"DataVersion"> | bigint | number
 }
 
 export type DataVersionCreateInput = {
   slot: number
   version?: bigint | number
+  shared?: bigint | number
 }
 
 export type DataVersionUncheckedCreateInput = {
   slot: number
   version?: bigint | number
+  shared?: bigint | number
 }
 
 export type DataVersionUpdateInput = {
   slot?: Prisma.IntFieldUpdateOperationsInput | number
   version?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
+  shared?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
 }
 
 export type DataVersionUncheckedUpdateInput = {
   slot?: Prisma.IntFieldUpdateOperationsInput | number
   version?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
+  shared?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
 }
 
 export type DataVersionCreateManyInput = {
   slot: number
   version?: bigint | number
+  shared?: bigint | number
 }
 
 export type DataVersionUpdateManyMutationInput = {
   slot?: Prisma.IntFieldUpdateOperationsInput | number
   version?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
+  shared?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
 }
 
 export type DataVersionUncheckedUpdateManyInput = {
   slot?: Prisma.IntFieldUpdateOperationsInput | number
   version?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
+  shared?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
 }
 
 export type DataVersionCountOrderByAggregateInput = {
   slot?: Prisma.SortOrder
   version?: Prisma.SortOrder
+  shared?: Prisma.SortOrder
 }
 
 export type DataVersionAvgOrderByAggregateInput = {
   slot?: Prisma.SortOrder
   version?: Prisma.SortOrder
+  shared?: Prisma.SortOrder
 }
 
 export type DataVersionMaxOrderByAggregateInput = {
   slot?: Prisma.SortOrder
   version?: Prisma.SortOrder
+  shared?: Prisma.SortOrder
 }
 
 export type DataVersionMinOrderByAggregateInput = {
   slot?: Prisma.SortOrder
   version?: Prisma.SortOrder
+  shared?: Prisma.SortOrder
 }
 
 export type DataVersionSumOrderByAggregateInput = {
   slot?: Prisma.SortOrder
   version?: Prisma.SortOrder
+  shared?: Prisma.SortOrder
 }
 
 export type BigIntFieldUpdateOperationsInput = {
@@ -303,24 +331,28 @@ export type BigIntFieldUpdateOperationsInput = {
 export type DataVersionSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetSelect<{
   slot?: boolean
   version?: boolean
+  shared?: boolean
 }, ExtArgs["result"]["dataVersion"]>
 
 export type DataVersionSelectCreateManyAndReturn<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetSelect<{
   slot?: boolean
   version?: boolean
+  shared?: boolean
 }, ExtArgs["result"]["dataVersion"]>
 
 export type DataVersionSelectUpdateManyAndReturn<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetSelect<{
   slot?: boolean
   version?: boolean
+  shared?: boolean
 }, ExtArgs["result"]["dataVersion"]>
 
 export type DataVersionSelectScalar = {
   slot?: boolean
   version?: boolean
+  shared?: boolean
 }
 
-export type DataVersionOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"slot" | "version", ExtArgs["result"]["dataVersion"]>
+export type DataVersionOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"slot" | "version" | "shared", ExtArgs["result"]["dataVersion"]>
 
 export type $DataVersionPayload<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   name: "DataVersion"
@@ -328,6 +360,10 @@ export type $DataVersionPayload<ExtArgs extends runtime.Types.Extensions.Interna
   scalars: runtime.Types.Extensions.GetPayloadResult<{
     slot: number
     version: bigint
+    /**
+     * Bumped with version by the writes every role's figures depend on (exchange rates, TRUNCATE).
+     */
+    shared: bigint
   }, ExtArgs["result"]["dataVersion"]>
   composites: {}
 }
@@ -753,6 +789,7 @@ export interface Prisma__DataVersionClient<T, Null = never, ExtArgs extends runt
 export interface DataVersionFieldRefs {
   readonly slot: Prisma.FieldRef<"DataVersion", 'Int'>
   readonly version: Prisma.FieldRef<"DataVersion", 'BigInt'>
+  readonly shared: Prisma.FieldRef<"DataVersion", 'BigInt'>
 }
     
 

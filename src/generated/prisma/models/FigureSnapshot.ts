@@ -15,8 +15,9 @@ import type * as Prisma from "../internal/prismaNamespace.ts"
 /**
  * Model FigureSnapshot
  * A role's default figures as computed right after an import wrote to the role
- * (src/stats/figure-snapshots.ts): valid for readers whose snapshot has the same data version and
- * whose instant lies in [validFrom, validUntil). No data_version trigger: it changes no figure.
+ * (src/stats/figure-snapshots.ts): valid for readers whose snapshot has the same shared version
+ * and role version and whose instant lies in [validFrom, validUntil). No data_version trigger:
+ * it changes no figure.
  */
 export type FigureSnapshotModel = runtime.Types.Result.DefaultSelection<Prisma.$FigureSnapshotPayload>
 
@@ -40,6 +41,7 @@ export type FigureSnapshotMinAggregateOutputType = {
   kind: string | null
   roleId: number | null
   version: string | null
+  roleVersion: string | null
   validFrom: Date | null
   validUntil: Date | null
 }
@@ -48,6 +50,7 @@ export type FigureSnapshotMaxAggregateOutputType = {
   kind: string | null
   roleId: number | null
   version: string | null
+  roleVersion: string | null
   validFrom: Date | null
   validUntil: Date | null
 }
@@ -56,6 +59,7 @@ export type FigureSnapshotCountAggregateOutputType = {
   kind: number
   roleId: number
   version: number
+  roleVersion: number
   validFrom: number
   validUntil: number
   value: number
@@ -75,6 +79,7 @@ export type FigureSnapshotMinAggregateInputType = {
   kind?: true
   roleId?: true
   version?: true
+  roleVersion?: true
   validFrom?: true
   validUntil?: true
 }
@@ -83,6 +88,7 @@ export type FigureSnapshotMaxAggregateInputType = {
   kind?: true
   roleId?: true
   version?: true
+  roleVersion?: true
   validFrom?: true
   validUntil?: true
 }
@@ -91,6 +97,7 @@ export type FigureSnapshotCountAggregateInputType = {
   kind?: true
   roleId?: true
   version?: true
+  roleVersion?: true
   validFrom?: true
   validUntil?: true
   value?: true
@@ -187,6 +194,7 @@ export type FigureSnapshotGroupByOutputType = {
   kind: string
   roleId: number
   version: string
+  roleVersion: string
   validFrom: Date
   validUntil: Date | null
   value: runtime.JsonValue
@@ -219,6 +227,7 @@ export type FigureSnapshotWhereInput = {
   kind?: Prisma.StringFilter<"FigureSnapshot"> | string
   roleId?: Prisma.IntFilter<"FigureSnapshot"> | number
   version?: Prisma.StringFilter<"FigureSnapshot"> | string
+  roleVersion?: Prisma.StringFilter<"FigureSnapshot"> | string
   validFrom?: Prisma.DateTimeFilter<"FigureSnapshot"> | Date | string
   validUntil?: Prisma.DateTimeNullableFilter<"FigureSnapshot"> | Date | string | null
   value?: Prisma.JsonFilter<"FigureSnapshot">
@@ -229,6 +238,7 @@ export type FigureSnapshotOrderByWithRelationInput = {
   kind?: Prisma.SortOrder
   roleId?: Prisma.SortOrder
   version?: Prisma.SortOrder
+  roleVersion?: Prisma.SortOrder
   validFrom?: Prisma.SortOrder
   validUntil?: Prisma.SortOrderInput | Prisma.SortOrder
   value?: Prisma.SortOrder
@@ -243,6 +253,7 @@ export type FigureSnapshotWhereUniqueInput = Prisma.AtLeast<{
   kind?: Prisma.StringFilter<"FigureSnapshot"> | string
   roleId?: Prisma.IntFilter<"FigureSnapshot"> | number
   version?: Prisma.StringFilter<"FigureSnapshot"> | string
+  roleVersion?: Prisma.StringFilter<"FigureSnapshot"> | string
   validFrom?: Prisma.DateTimeFilter<"FigureSnapshot"> | Date | string
   validUntil?: Prisma.DateTimeNullableFilter<"FigureSnapshot"> | Date | string | null
   value?: Prisma.JsonFilter<"FigureSnapshot">
@@ -253,6 +264,7 @@ export type FigureSnapshotOrderByWithAggregationInput = {
   kind?: Prisma.SortOrder
   roleId?: Prisma.SortOrder
   version?: Prisma.SortOrder
+  roleVersion?: Prisma.SortOrder
   validFrom?: Prisma.SortOrder
   validUntil?: Prisma.SortOrderInput | Prisma.SortOrder
   value?: Prisma.SortOrder
@@ -270,6 +282,7 @@ export type FigureSnapshotScalarWhereWithAggregatesInput = {
   kind?: Prisma.StringWithAggregatesFilter<"FigureSnapshot"> | string
   roleId?: Prisma.IntWithAggregatesFilter<"FigureSnapshot"> | number
   version?: Prisma.StringWithAggregatesFilter<"FigureSnapshot"> | string
+  roleVersion?: Prisma.StringWithAggregatesFilter<"FigureSnapshot"> | string
   validFrom?: Prisma.DateTimeWithAggregatesFilter<"FigureSnapshot"> | Date | string
   validUntil?: Prisma.DateTimeNullableWithAggregatesFilter<"FigureSnapshot"> | Date | string | null
   value?: Prisma.JsonWithAggregatesFilter<"FigureSnapshot">
@@ -278,6 +291,7 @@ export type FigureSnapshotScalarWhereWithAggregatesInput = {
 export type FigureSnapshotCreateInput = {
   kind: string
   version: string
+  roleVersion: string
   validFrom: Date | string
   validUntil?: Date | string | null
   value: Prisma.JsonNullValueInput | runtime.InputJsonValue
@@ -288,6 +302,7 @@ export type FigureSnapshotUncheckedCreateInput = {
   kind: string
   roleId: number
   version: string
+  roleVersion: string
   validFrom: Date | string
   validUntil?: Date | string | null
   value: Prisma.JsonNullValueInput | runtime.InputJsonValue
@@ -296,6 +311,7 @@ export type FigureSnapshotUncheckedCreateInput = {
 export type FigureSnapshotUpdateInput = {
   kind?: Prisma.StringFieldUpdateOperationsInput | string
   version?: Prisma.StringFieldUpdateOperationsInput | string
+  roleVersion?: Prisma.StringFieldUpdateOperationsInput | string
   validFrom?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   validUntil?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   value?: Prisma.JsonNullValueInput | runtime.InputJsonValue
@@ -306,6 +322,7 @@ export type FigureSnapshotUncheckedUpdateInput = {
   kind?: Prisma.StringFieldUpdateOperationsInput | string
   roleId?: Prisma.IntFieldUpdateOperationsInput | number
   version?: Prisma.StringFieldUpdateOperationsInput | string
+  roleVersion?: Prisma.StringFieldUpdateOperationsInput | string
   validFrom?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   validUntil?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   value?: Prisma.JsonNullValueInput | runtime.InputJsonValue
@@ -315,6 +332,7 @@ export type FigureSnapshotCreateManyInput = {
   kind: string
   roleId: number
   version: string
+  roleVersion: string
   validFrom: Date | string
   validUntil?: Date | string | null
   value: Prisma.JsonNullValueInput | runtime.InputJsonValue
@@ -323,6 +341,7 @@ export type FigureSnapshotCreateManyInput = {
 export type FigureSnapshotUpdateManyMutationInput = {
   kind?: Prisma.StringFieldUpdateOperationsInput | string
   version?: Prisma.StringFieldUpdateOperationsInput | string
+  roleVersion?: Prisma.StringFieldUpdateOperationsInput | string
   validFrom?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   validUntil?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   value?: Prisma.JsonNullValueInput | runtime.InputJsonValue
@@ -332,6 +351,7 @@ export type FigureSnapshotUncheckedUpdateManyInput = {
   kind?: Prisma.StringFieldUpdateOperationsInput | string
   roleId?: Prisma.IntFieldUpdateOperationsInput | number
   version?: Prisma.StringFieldUpdateOperationsInput | string
+  roleVersion?: Prisma.StringFieldUpdateOperationsInput | string
   validFrom?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   validUntil?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   value?: Prisma.JsonNullValueInput | runtime.InputJsonValue
@@ -356,6 +376,7 @@ export type FigureSnapshotCountOrderByAggregateInput = {
   kind?: Prisma.SortOrder
   roleId?: Prisma.SortOrder
   version?: Prisma.SortOrder
+  roleVersion?: Prisma.SortOrder
   validFrom?: Prisma.SortOrder
   validUntil?: Prisma.SortOrder
   value?: Prisma.SortOrder
@@ -369,6 +390,7 @@ export type FigureSnapshotMaxOrderByAggregateInput = {
   kind?: Prisma.SortOrder
   roleId?: Prisma.SortOrder
   version?: Prisma.SortOrder
+  roleVersion?: Prisma.SortOrder
   validFrom?: Prisma.SortOrder
   validUntil?: Prisma.SortOrder
 }
@@ -377,6 +399,7 @@ export type FigureSnapshotMinOrderByAggregateInput = {
   kind?: Prisma.SortOrder
   roleId?: Prisma.SortOrder
   version?: Prisma.SortOrder
+  roleVersion?: Prisma.SortOrder
   validFrom?: Prisma.SortOrder
   validUntil?: Prisma.SortOrder
 }
@@ -430,6 +453,7 @@ export type FigureSnapshotUncheckedUpdateManyWithoutRoleNestedInput = {
 export type FigureSnapshotCreateWithoutRoleInput = {
   kind: string
   version: string
+  roleVersion: string
   validFrom: Date | string
   validUntil?: Date | string | null
   value: Prisma.JsonNullValueInput | runtime.InputJsonValue
@@ -438,6 +462,7 @@ export type FigureSnapshotCreateWithoutRoleInput = {
 export type FigureSnapshotUncheckedCreateWithoutRoleInput = {
   kind: string
   version: string
+  roleVersion: string
   validFrom: Date | string
   validUntil?: Date | string | null
   value: Prisma.JsonNullValueInput | runtime.InputJsonValue
@@ -476,6 +501,7 @@ export type FigureSnapshotScalarWhereInput = {
   kind?: Prisma.StringFilter<"FigureSnapshot"> | string
   roleId?: Prisma.IntFilter<"FigureSnapshot"> | number
   version?: Prisma.StringFilter<"FigureSnapshot"> | string
+  roleVersion?: Prisma.StringFilter<"FigureSnapshot"> | string
   validFrom?: Prisma.DateTimeFilter<"FigureSnapshot"> | Date | string
   validUntil?: Prisma.DateTimeNullableFilter<"FigureSnapshot"> | Date | string | null
   value?: Prisma.JsonFilter<"FigureSnapshot">
@@ -484,6 +510,7 @@ export type FigureSnapshotScalarWhereInput = {
 export type FigureSnapshotCreateManyRoleInput = {
   kind: string
   version: string
+  roleVersion: string
   validFrom: Date | string
   validUntil?: Date | string | null
   value: Prisma.JsonNullValueInput | runtime.InputJsonValue
@@ -492,6 +519,7 @@ export type FigureSnapshotCreateManyRoleInput = {
 export type FigureSnapshotUpdateWithoutRoleInput = {
   kind?: Prisma.StringFieldUpdateOperationsInput | string
   version?: Prisma.StringFieldUpdateOperationsInput | string
+  roleVersion?: Prisma.StringFieldUpdateOperationsInput | string
   validFrom?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   validUntil?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   value?: Prisma.JsonNullValueInput | runtime.InputJsonValue
@@ -500,6 +528,7 @@ export type FigureSnapshotUpdateWithoutRoleInput = {
 export type FigureSnapshotUncheckedUpdateWithoutRoleInput = {
   kind?: Prisma.StringFieldUpdateOperationsInput | string
   version?: Prisma.StringFieldUpdateOperationsInput | string
+  roleVersion?: Prisma.StringFieldUpdateOperationsInput | string
   validFrom?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   validUntil?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   value?: Prisma.JsonNullValueInput | runtime.InputJsonValue
@@ -508,6 +537,7 @@ export type FigureSnapshotUncheckedUpdateWithoutRoleInput = {
 export type FigureSnapshotUncheckedUpdateManyWithoutRoleInput = {
   kind?: Prisma.StringFieldUpdateOperationsInput | string
   version?: Prisma.StringFieldUpdateOperationsInput | string
+  roleVersion?: Prisma.StringFieldUpdateOperationsInput | string
   validFrom?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   validUntil?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   value?: Prisma.JsonNullValueInput | runtime.InputJsonValue
@@ -519,6 +549,7 @@ export type FigureSnapshotSelect<ExtArgs extends runtime.Types.Extensions.Intern
   kind?: boolean
   roleId?: boolean
   version?: boolean
+  roleVersion?: boolean
   validFrom?: boolean
   validUntil?: boolean
   value?: boolean
@@ -529,6 +560,7 @@ export type FigureSnapshotSelectCreateManyAndReturn<ExtArgs extends runtime.Type
   kind?: boolean
   roleId?: boolean
   version?: boolean
+  roleVersion?: boolean
   validFrom?: boolean
   validUntil?: boolean
   value?: boolean
@@ -539,6 +571,7 @@ export type FigureSnapshotSelectUpdateManyAndReturn<ExtArgs extends runtime.Type
   kind?: boolean
   roleId?: boolean
   version?: boolean
+  roleVersion?: boolean
   validFrom?: boolean
   validUntil?: boolean
   value?: boolean
@@ -549,12 +582,13 @@ export type FigureSnapshotSelectScalar = {
   kind?: boolean
   roleId?: boolean
   version?: boolean
+  roleVersion?: boolean
   validFrom?: boolean
   validUntil?: boolean
   value?: boolean
 }
 
-export type FigureSnapshotOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"kind" | "roleId" | "version" | "validFrom" | "validUntil" | "value", ExtArgs["result"]["figureSnapshot"]>
+export type FigureSnapshotOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"kind" | "roleId" | "version" | "roleVersion" | "validFrom" | "validUntil" | "value", ExtArgs["result"]["figureSnapshot"]>
 export type FigureSnapshotInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   role?: boolean | Prisma.RoleDefaultArgs<ExtArgs>
 }
@@ -574,9 +608,13 @@ export type $FigureSnapshotPayload<ExtArgs extends runtime.Types.Extensions.Inte
     kind: string
     roleId: number
     /**
-     * sum(data_version.version) on the snapshot the figures were computed on.
+     * sum(data_version.shared) on the snapshot the figures were computed on.
      */
     version: string
+    /**
+     * The role's version (sum of its role_version slots) on that snapshot.
+     */
+    roleVersion: string
     validFrom: Date
     /**
      * The next instant a posting opens or closes or a report starts to count; null: none known.
@@ -1010,6 +1048,7 @@ export interface FigureSnapshotFieldRefs {
   readonly kind: Prisma.FieldRef<"FigureSnapshot", 'String'>
   readonly roleId: Prisma.FieldRef<"FigureSnapshot", 'Int'>
   readonly version: Prisma.FieldRef<"FigureSnapshot", 'String'>
+  readonly roleVersion: Prisma.FieldRef<"FigureSnapshot", 'String'>
   readonly validFrom: Prisma.FieldRef<"FigureSnapshot", 'DateTime'>
   readonly validUntil: Prisma.FieldRef<"FigureSnapshot", 'DateTime'>
   readonly value: Prisma.FieldRef<"FigureSnapshot", 'Json'>
