@@ -45,12 +45,14 @@ CREATE FUNCTION "role_version_bump"(roles int[]) RETURNS void LANGUAGE sql AS E'
   ON CONFLICT ("role_id", "slot") DO UPDATE SET "version" = v."version" + 1
 ';
 
--- The roles of the rows written and of the postings leading their groups (as they are after the statement).
+-- The roles of the rows written and of the postings leading their groups (as they are after the
+-- statement). The leaders by = ANY(ARRAY(...)): probes of the primary key, where IN let the planner,
+-- which cannot size a transition table, scan every posting.
 CREATE FUNCTION "posting_role_version_inserted"() RETURNS trigger LANGUAGE plpgsql AS E'
 BEGIN
   PERFORM "role_version_bump"(array_agg(t.r)) FROM (
     SELECT n."role_id" AS r FROM new_rows n
-    UNION SELECT p."role_id" FROM "posting" p WHERE p."id" IN (SELECT n."group_id" FROM new_rows n)
+    UNION SELECT p."role_id" FROM "posting" p WHERE p."id" = ANY(ARRAY(SELECT n."group_id" FROM new_rows n WHERE n."group_id" IS NOT NULL))
   ) t\073
   RETURN NULL\073
 END
@@ -62,7 +64,10 @@ BEGIN
     SELECT n."role_id" AS r FROM new_rows n
     UNION SELECT o."role_id" FROM old_rows o
     UNION SELECT p."role_id" FROM "posting" p
-    WHERE p."id" IN (SELECT n."group_id" FROM new_rows n UNION SELECT o."group_id" FROM old_rows o)
+    WHERE p."id" = ANY(ARRAY(
+      SELECT n."group_id" FROM new_rows n WHERE n."group_id" IS NOT NULL
+      UNION SELECT o."group_id" FROM old_rows o WHERE o."group_id" IS NOT NULL
+    ))
   ) t\073
   RETURN NULL\073
 END
@@ -72,7 +77,7 @@ CREATE FUNCTION "posting_role_version_deleted"() RETURNS trigger LANGUAGE plpgsq
 BEGIN
   PERFORM "role_version_bump"(array_agg(t.r)) FROM (
     SELECT o."role_id" AS r FROM old_rows o
-    UNION SELECT p."role_id" FROM "posting" p WHERE p."id" IN (SELECT o."group_id" FROM old_rows o)
+    UNION SELECT p."role_id" FROM "posting" p WHERE p."id" = ANY(ARRAY(SELECT o."group_id" FROM old_rows o WHERE o."group_id" IS NOT NULL))
   ) t\073
   RETURN NULL\073
 END
