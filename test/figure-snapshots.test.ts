@@ -564,7 +564,7 @@ describe('figure snapshots across roles: what a write to one role ends', () => {
     expect(await pageStatements('cross-member')).toBe(8);
   });
 
-  it("ends every role's stored figures when an exchange rate changes, and a role's own when its salary reports change", async () => {
+  it("keeps every role's stored figures through an exchange-rate write (they are in US dollars), ends a role's own when its salary observations change, and every role's at a TRUNCATE", async () => {
     const row = (externalId: string, role: string) => ({
       externalId,
       title: `Analyst ${externalId}`,
@@ -585,8 +585,8 @@ describe('figure snapshots across roles: what a write to one role ends', () => {
       `INSERT INTO exchange_rate (currency, usd_per_unit, as_of) VALUES ('CHF', 1.1, DATE '2001-01-02')
        ON CONFLICT (currency, as_of) DO UPDATE SET usd_per_unit = EXCLUDED.usd_per_unit`,
     );
-    expect(await pageStatements('rate-a')).toBe(7);
-    expect(await pageStatements('rate-b')).toBe(7);
+    expect(await pageStatements('rate-a')).toBe(3);
+    expect(await pageStatements('rate-b')).toBe(3);
 
     await importRows(db, 'postings', [row('r3', 'rate-a'), row('r4', 'rate-b')]);
     expect(await pageStatements('rate-b')).toBe(3);
@@ -596,6 +596,11 @@ describe('figure snapshots across roles: what a write to one role ends', () => {
     );
     expect(await pageStatements('rate-a')).toBe(8);
     expect(await pageStatements('rate-b')).toBe(3);
+    expect(await openingsOf('rate-b')).toBe(2);
+
+    // A TRUNCATE names no rows: no role's stored figures answer (none of the shared version, so not even a lookup).
+    await db.pool.query('TRUNCATE salary_observation');
+    expect(await pageStatements('rate-b')).toBe(7);
     expect(await openingsOf('rate-b')).toBe(2);
   });
 });

@@ -16,9 +16,9 @@ export interface FigureWindow {
   /** The next instant (ms) after asOf at which a posting's or report's state changes; Infinity when none is known. */
   next: number;
   /**
-   * The shared part of the version (sum of data_version.shared: what every role's figures depend
-   * on beyond its own rows, exchange rates and a TRUNCATE), which a figure snapshot's row must
-   * match together with its role's version (src/stats/figure-snapshots.ts).
+   * The shared part of the version (sum of data_version.shared, which a TRUNCATE of posting or
+   * salary_observation bumps: no transition table names its roles), which a figure snapshot's
+   * row must match together with its role's version (src/stats/figure-snapshots.ts).
    */
   shared?: string;
   /** Whether figure_snapshot holds any row of this shared version: only then is it worth a lookup. */

@@ -24,11 +24,12 @@ import { toTrends, trendStatement, type TrendInterval, type TrendRow } from './t
  * instead of computing them (at 10M postings the largest role's page took longer than the
  * statement timeout).
  * A row answers exactly the operations that would compute the same figures: those whose snapshot
- * has the row's shared version and role version (so the same rows of the role, of the groups its
- * postings lead, and the same exchange rates) and whose instant lies in [valid_from, valid_until)
- * (so no posting opened or closed in between). A write to the role (a mutation, a reprocess,
- * another import still running) or to the exchange rates changes a version, and readers compute
- * again: a snapshot can be missing, never stale. A write to other roles leaves the row in use.
+ * has the row's shared version and role version (so the same rows of the role and of the groups
+ * its postings lead) and whose instant lies in [valid_from, valid_until) (so no posting opened or
+ * closed in between). A write to the role (a mutation, a reprocess, another import still running)
+ * or a TRUNCATE changes a version, and readers compute again: a snapshot can be missing, never
+ * stale. A write to other roles, or to the exchange rates, leaves the row in use: every panel is
+ * in US dollars (checked below), whose rate is 1 whatever the table holds.
  */
 
 /** The figures of `stats { ... salary { ... } }` with no arguments: open postings, duplicates once, every source, USD, outliers kept. */
@@ -65,6 +66,9 @@ const PAGE_SALARY_SPECS: readonly SalarySpec[] = [
   DEFAULT_FIGURE_SPEC,
   { ...DEFAULT_FIGURE_SPEC, excludeOutliers: true },
 ];
+// A row's versions do not cover exchange rates (migration 20261204190000_role_versions): a panel in another currency would read them.
+if (PAGE_SALARY_SPECS.some((spec) => spec.currency !== 'USD'))
+  throw new Error('figure snapshots store panels in USD only: their validity does not follow exchange rates');
 
 /** A role page's breakdowns over a salary spec, as ROLE_PAGE_QUERY asks for them. */
 export const pageBreakdowns = (salary: SalarySpec): BreakdownSpec[] => [

@@ -15,8 +15,11 @@ CREATE TABLE "role_version" (
     CONSTRAINT "role_version_pkey" PRIMARY KEY ("role_id","slot")
 );
 
--- What every role's figures depend on beyond its own rows: exchange rates, and a TRUNCATE (no
--- transition table names its roles). Bumped together with data_version.version.
+-- What ends every role's rows at once: a TRUNCATE of posting or salary_observation (no
+-- transition table names its roles). Bumped together with data_version.version. Exchange rates
+-- do not bump it: the stored panels are in US dollars, whose rate is 1 whatever the table holds
+-- (amount_usd is converted when a row is written, and a reprocess that converts again rewrites
+-- the rows, which bumps their roles).
 ALTER TABLE "data_version" ADD COLUMN "shared" BIGINT NOT NULL DEFAULT 0;
 
 -- A snapshot row now holds the shared version (version) and its role's version (role_version)
@@ -30,9 +33,6 @@ ALTER TABLE "figure_snapshot" ADD COLUMN "role_version" TEXT NOT NULL;
 CREATE FUNCTION "bump_shared_version"() RETURNS trigger LANGUAGE plpgsql
   AS E'BEGIN UPDATE data_version SET version = version + 1, shared = shared + 1 WHERE slot = pg_backend_pid() % 16\073 RETURN NULL\073 END';
 
-DROP TRIGGER "exchange_rate_data_version" ON "exchange_rate";
-CREATE TRIGGER "exchange_rate_data_version" BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON "exchange_rate"
-  FOR EACH STATEMENT EXECUTE FUNCTION "bump_shared_version"();
 CREATE TRIGGER "posting_shared_version" BEFORE TRUNCATE ON "posting"
   FOR EACH STATEMENT EXECUTE FUNCTION "bump_shared_version"();
 CREATE TRIGGER "salary_observation_shared_version" BEFORE TRUNCATE ON "salary_observation"

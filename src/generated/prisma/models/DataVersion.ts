@@ -361,7 +361,7 @@ export type $DataVersionPayload<ExtArgs extends runtime.Types.Extensions.Interna
     slot: number
     version: bigint
     /**
-     * Bumped with version by the writes every role's figures depend on (exchange rates, TRUNCATE).
+     * Bumped with version by the writes that end every role's figure snapshots (a TRUNCATE of posting or salary_observation).
      */
     shared: bigint
   }, ExtArgs["result"]["dataVersion"]>
