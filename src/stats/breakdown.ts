@@ -170,10 +170,7 @@ export function breakdownStatement(roleIds: readonly number[], spec: BreakdownSp
     ids,
     spec.salary,
     at,
-    {
-      posting: (p) => groupSql(spec.by, 'posting', p),
-      report: reportsGroupable ? (o) => groupSql(spec.by, 'report', o) : null,
-    },
+    { report: reportsGroupable ? (o) => groupSql(spec.by, 'report', o) : null },
     'matching',
   );
   const first = params.add(spec.first, '::int');

@@ -58,11 +58,11 @@ export function confidenceOf(count: number): Confidence {
 }
 
 /**
- * How observations are grouped within a role (breakdowns): a text expression over posting `p`
- * and one over standalone report `o`, or null when reports cannot belong to any group.
+ * How observations are grouped within a role (breakdowns): a posting's group is the `g` column of
+ * the counted postings (observationCtes' `counted`, which grouping needs); a report's is a text
+ * expression over standalone report `o`, or null when reports cannot belong to any group.
  */
 export interface ObservationGroups {
-  posting: (p: string) => string;
   report: ((o: string) => string) | null;
 }
 
@@ -71,7 +71,7 @@ export interface ObservationGroups {
  * group `g`: '' without groups) and `kept(role_id, g, v)` (obs less outliers when asked, detected
  * within each group), plus `target(rate)`. `counted`, when given, names a CTE of the rows the
  * spec's filter counts with the posting whose observation each contributes (role_id, salary_id,
- * and with `groups` the posting's group g by `groups.posting`: postingFigureCtes' or a breakdown's
+ * and with `groups` the posting's group g: postingFigureCtes' or a breakdown's
  * `matching`): the observations are then joined to it instead of to another scan of the postings.
  */
 export function observationCtes(
@@ -82,6 +82,7 @@ export function observationCtes(
   groups?: ObservationGroups,
   counted?: string,
 ): string {
+  if (groups && !counted) throw new Error('grouped observations take their groups from the counted postings');
   const currency = params.add(spec.currency);
   const parts: string[] = [];
   // A posting's observation carries the posting's role (the importer writes both together), so
@@ -92,7 +93,7 @@ export function observationCtes(
       WHERE o.role_id = ANY(${ids})`);
   } else if (spec.source !== 'REPORTS') {
     // With dedupe, a group contributes the salary of its earliest member that has one.
-    parts.push(`SELECT p.role_id, ${groups ? groups.posting('p') : `''`} AS g, o.amount_usd / t.rate AS v
+    parts.push(`SELECT p.role_id, '' AS g, o.amount_usd / t.rate AS v
       FROM posting p JOIN salary_observation o ON o.posting_id = ${salaryPostingSql('p', spec.filter)} CROSS JOIN target t
       WHERE o.role_id = ANY(${ids}) AND p.role_id = ANY(${ids}) AND ${countedCondition('p', spec.filter, at, params)}`);
   }
