@@ -107,6 +107,10 @@ const envSchema = z.object({
   FIGURE_CACHE_ENTRIES: wholeNumber(0, 1_000_000).default(10_000),
   // Bytes of whole query answers kept per process while exact (src/http/operation-cache.ts); 0 turns it off.
   RESPONSE_CACHE_BYTES: wholeNumber(0, 1024 * 1024 * 1024).default(16 * 1024 * 1024),
+  // Stored page panels refreshed in the background after mutations (src/stats/figure-refresher.ts).
+  FIGURE_REFRESH: z.enum(['on', 'off'], { error: 'must be on or off' }).default('on'),
+  FIGURE_REFRESH_DELAY_MS: wholeNumber(0, 3_600_000).default(2000),
+  FIGURE_REFRESH_TIMEOUT_MS: wholeNumber(0, 3_600_000).default(600_000),
   // Slow and idle clients (issue 10; docs/security.md): Node's own 300 s would let a few hundred trickling clients hold every descriptor.
   HTTP_HEADERS_TIMEOUT_MS: wholeNumber(1000, 120_000).default(10_000),
   HTTP_REQUEST_TIMEOUT_MS: wholeNumber(1000, 600_000).default(30_000),

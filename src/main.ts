@@ -92,6 +92,10 @@ async function main(): Promise<void> {
       persistedQueries: { mode: config.PERSISTED_QUERIES, manifest },
       shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
       responseCacheBytes: config.RESPONSE_CACHE_BYTES,
+      figureRefresh:
+        config.FIGURE_REFRESH === 'on'
+          ? { delayMs: config.FIGURE_REFRESH_DELAY_MS, statementTimeoutMs: config.FIGURE_REFRESH_TIMEOUT_MS }
+          : undefined,
     },
     config.PORT,
     config.HOST,

@@ -58,14 +58,20 @@ export interface GraphQLContext {
   request: RequestInfo;
   /** The same operation's context again, reading on the primary only (after a replica failed under it). */
   onPrimary(): GraphQLContext;
-  /** After a mutation: the writer's next reads must see what it wrote. */
+  /** After a mutation: the writer's next reads must see what it wrote (and WriteHooks.afterWrite runs). */
   rememberWrite(): Promise<void>;
   /** The data version on this operation's snapshot (an HTTP ETag of what it renders). */
   dataVersion(): Promise<string>;
 }
 
+/** What the service does after each mutation, besides read-your-writes. */
+export interface WriteHooks {
+  /** Called once a mutation's writes have committed (the stored page panels it outdated are refreshed). */
+  afterWrite?(): void;
+}
+
 /** Builds a fresh context (fresh DataLoaders and a fresh read session) for each operation. */
-export function contextFactory(db: ContextDatabase): (request?: RequestInfo) => GraphQLContext {
+export function contextFactory(db: ContextDatabase, hooks: WriteHooks = {}): (request?: RequestInfo) => GraphQLContext {
   // The operations of one batched request share one RequestInfo and so one API key check.
   const guards = new WeakMap<RequestInfo, ApiKeyGuard>();
   const create = (request: RequestInfo = {}): GraphQLContext => {
@@ -92,6 +98,7 @@ export function contextFactory(db: ContextDatabase): (request?: RequestInfo) => 
       request,
       onPrimary: () => create({ ...request, primaryOnly: true, replicaLost: false }),
       rememberWrite: async () => {
+        hooks.afterWrite?.();
         if (client && db.rememberWrite) await db.rememberWrite(client);
       },
       dataVersion: () => snapshotVersion(reads, asOf),

@@ -32,6 +32,7 @@ import { answerClientErrorsGracefully } from './client-errors.ts';
 import { BodyTooLargeError, InvalidUtf8Error, readBody } from './read-body.ts';
 import { drainFlag } from './shutdown.ts';
 import { internalErrorLogPlugin } from './internal-errors.ts';
+import { FigureRefresher } from '../stats/figure-refresher.ts';
 
 export interface ServerOptions {
   db: Database;
@@ -60,6 +61,11 @@ export interface ServerOptions {
   shutdownTimeoutMs?: number;
   /** Bytes of whole query answers kept while exact (RESPONSE_CACHE_BYTES, src/http/operation-cache.ts); 16 MiB when left out, 0 for none. */
   responseCacheBytes?: number;
+  /**
+   * Refresh the stored page panels that mutations outdated, in the background (FIGURE_REFRESH,
+   * src/stats/figure-refresher.ts); off when left out.
+   */
+  figureRefresh?: { delayMs: number; statementTimeoutMs: number };
 }
 
 export interface HttpTimeouts {
@@ -92,6 +98,8 @@ export interface RunningServer {
    * `shutdownTimeoutMs`, then they are cut and counted in `forced`), then Apollo stops. The pool stays open.
    */
   shutdown(): Promise<{ forced: number }>;
+  /** The background refresh of stored panels, when `figureRefresh` is on. */
+  figureRefresher?: FigureRefresher;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,100}$/;
@@ -178,7 +186,21 @@ export async function startServer(options: ServerOptions, port: number, host?: s
     apqCache: options.shared?.redis ? new SharedApqCache(options.shared) : undefined,
   });
   await apollo.start();
-  const createContext = contextFactory(options.db);
+  const refresher =
+    options.figureRefresh &&
+    new FigureRefresher(options.db.pool, {
+      ...options.figureRefresh,
+      embedded: options.db.embedded,
+      workMem: options.db.sessionSettings.workMem,
+      jitOff: options.db.sessionSettings.jitOff,
+      log: {
+        refreshed: (roles, seconds) =>
+          options.logger.info({ roles, seconds }, 'stored page panels refreshed after writes'),
+        failed: (error) =>
+          options.logger.warn({ err: error }, 'stored page panels not refreshed after writes: readers compute them'),
+      },
+    });
+  const createContext = contextFactory(options.db, { afterWrite: () => refresher?.wrote() });
   // ETags change with the code that renders answers too, not only with the data.
   const build = crypto
     .createHash('sha256')
@@ -440,12 +462,15 @@ export async function startServer(options: ServerOptions, port: number, host?: s
       server.closeIdleConnections();
       await closed;
       await apollo.stop();
+      await refresher?.stop();
     },
     async shutdown() {
       await connections.beginDrain();
       // Runs the drain plugin: ends idle connections, waits for requests in flight, cuts them at its deadline.
       await apollo.stop();
+      await refresher?.stop();
       return { forced: connections.cut };
     },
+    figureRefresher: refresher || undefined,
   };
 }

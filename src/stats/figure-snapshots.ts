@@ -183,6 +183,17 @@ export interface SnapshotSettings {
    * pg_export_snapshot; PGlite has one connection). Default 1.
    */
   connections?: number;
+  /**
+   * SET LOCAL statement_timeout of the computing transactions, in ms (0: none). Unset, the
+   * connection's own applies: none for the command-line tools, DB_STATEMENT_TIMEOUT_MS for the service's pool.
+   */
+  statementTimeoutMs?: number;
+  /**
+   * Cancels the computation (pg_cancel_backend of its connections), e.g. when the service shuts
+   * down; the refresh then fails and stores nothing. Only on a PostgreSQL server (PGlite's
+   * connections share one backend, which cancelling would stop for everyone).
+   */
+  signal?: AbortSignal;
 }
 
 /**
@@ -202,19 +213,90 @@ export async function refreshFigureSnapshots(
 ): Promise<number> {
   const ids = [...new Set(roleIds)];
   if (ids.length === 0) return 0;
+  const done = await refresh(pool, async () => ids, settings, asOf);
+  return done === 'busy' ? 0 : done.length;
+}
+
+/** One refresher at a time across processes: pg_try_advisory_xact_lock's key (any fixed number of our own). */
+const REFRESH_LOCK = 7_305_163_411;
+
+// Roles whose stored panels a committed write outdated: another shared version or role version
+// than the snapshot's. Rows only past their valid_until are left to the readers (see refreshOutdatedSnapshots).
+const OUTDATED_SQL = `SELECT f.role_id AS id FROM figure_snapshot f
+WHERE f.kind = $1 AND (f.version IS DISTINCT FROM $2 OR f.role_version IS DISTINCT FROM ${roleVersionSql('f.role_id')})
+ORDER BY f.role_id`;
+
+/**
+ * Refreshes the stored panels of every role whose rows a committed write has outdated (a
+ * mutation, a reprocess, a write by hand; an import refreshes its own roles as it ends), on one
+ * snapshot. Rows that only reached their valid_until (a posting opened or closed as time went
+ * on) are not refreshed here: that instant is shared by every role, and refreshing all of them
+ * at each such instant would keep a core busy at 10M postings. Only one refresh runs at a time
+ * across every process on the database (an advisory lock): 'busy' when another holds it, so
+ * that the caller tries again once it is done. Returns the roles refreshed.
+ */
+export async function refreshOutdatedSnapshots(
+  pool: pg.Pool,
+  settings: SnapshotSettings = {},
+  asOf: Date = new Date(),
+): Promise<number[] | 'busy'> {
+  return refresh(
+    pool,
+    async (first, window) => {
+      const locked = await first.query<{ locked: boolean }>('SELECT pg_try_advisory_xact_lock($1) AS locked', [
+        REFRESH_LOCK,
+      ]);
+      if (!locked.rows[0]?.locked) return 'busy';
+      const { rows } = await first.query<{ id: number }>(OUTDATED_SQL, [STORED_KINDS[0], window.shared ?? '0']);
+      return rows.map((r) => r.id);
+    },
+    settings,
+    asOf,
+    true,
+  );
+}
+
+async function refresh(
+  pool: pg.Pool,
+  pick: (first: pg.PoolClient, window: FigureWindow) => Promise<number[] | 'busy'>,
+  settings: SnapshotSettings,
+  asOf: Date,
+  locking = false,
+): Promise<number[] | 'busy'> {
   const begin = [
     'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY',
     ...(settings.workMem ? [`SET LOCAL work_mem = '${settings.workMem}'`] : []),
     ...(settings.jitOff ? ['SET LOCAL jit = off'] : []),
+    ...(settings.statementTimeoutMs !== undefined
+      ? [`SET LOCAL statement_timeout = ${Math.max(0, Math.floor(settings.statementTimeoutMs))}`]
+      : []),
   ].join(';\n');
+  // Holding the advisory lock, the first transaction also stores the rows, so that the lock ends
+  // with their commit (PGlite's connections share one session: no other connection could store them meanwhile).
+  const beginFirst = locking ? begin.replace(' READ ONLY', '') : begin;
   const clients: pg.PoolClient[] = [await pool.connect()];
   const broken = new Set<pg.PoolClient>();
   const begun: pg.PoolClient[] = [];
+  const cancel = () => {
+    for (const client of clients) {
+      // pg keeps the backend's pid (BackendKeyData) on the client without declaring it.
+      const pid = (client as unknown as { processID?: number }).processID;
+      if (pid) pool.query('SELECT pg_cancel_backend($1)', [pid]).catch(() => undefined);
+    }
+  };
+  settings.signal?.addEventListener('abort', cancel, { once: true });
   try {
+    if (settings.signal?.aborted) throw new Error('the figure refresh was cancelled');
     const first = clients[0] as pg.PoolClient;
-    await first.query(begin);
+    await first.query(beginFirst);
     begun.push(first);
     const window = figureWindowOf((await first.query(figureWindowSql(asOf))).rows, asOf);
+    const picked = await pick(first, window);
+    if (picked === 'busy' || picked.length === 0) {
+      for (const client of begun.splice(0)) await client.query('COMMIT');
+      return picked;
+    }
+    const ids = [...new Set(picked)];
     const roleVersions = new Map(
       (await first.query<{ id: number; version: string }>(ROLE_VERSIONS_SQL, [ids])).rows.map((r) => [r.id, r.version]),
     );
@@ -251,7 +333,6 @@ export async function refreshFigureSnapshots(
     );
     const rejected = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
     if (rejected) throw rejected.reason;
-    for (const client of begun.splice(0)) await client.query('COMMIT');
     const kinds: string[] = [];
     const roles: number[] = [];
     const values: string[] = [];
@@ -269,12 +350,19 @@ export async function refreshFigureSnapshots(
         versions.push(roleVersions.get(id) ?? '0');
       }
     });
-    await first.query(STORE_SQL, [kinds, roles, values, window.shared, asOf, STORED_KINDS, untils, versions]);
-    return ids.length;
+    const store = [kinds, roles, values, window.shared, asOf, STORED_KINDS, untils, versions];
+    if (locking) {
+      for (const client of begun.splice(1)) await client.query('COMMIT');
+      await first.query(STORE_SQL, store);
+    }
+    for (const client of begun.splice(0)) await client.query('COMMIT');
+    if (!locking) await first.query(STORE_SQL, store);
+    return ids;
   } catch (error) {
     for (const client of begun) await client.query('ROLLBACK').catch(() => broken.add(client));
     throw error;
   } finally {
+    settings.signal?.removeEventListener('abort', cancel);
     for (const client of clients) client.release(broken.has(client) ? true : undefined);
   }
 }
