@@ -35,6 +35,7 @@ import os from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
 import { Command } from 'commander';
+import { createApiKey } from '../src/auth/api-keys.ts';
 import { openDatabase } from '../src/db/database.ts';
 import { freePort } from '../src/db/free-port.ts';
 import { createScratchDatabase, type ScratchDatabase } from '../src/db/scratch-database.ts';
@@ -519,6 +520,66 @@ async function main(): Promise<number> {
       for (const [target, times] of pairs) times.push((await timeOnce(target.base, ourProbes.stats)).ms);
     }
 
+    // The first answers after a mutation to the role (createPosting over HTTP): before the
+    // service's background refresh of its panels (FIGURE_REFRESH) has stored them, readers
+    // compute; after it, they read them. Also times the refresh, from the mutation's answer until
+    // the role's rows are current again.
+    const mutations: number[] = [];
+    const beforeRefresh: number[] = [];
+    const refreshes: number[] = [];
+    const afterRefresh: number[] = [];
+    const keyDb = await openDatabase({ url: databaseUrl });
+    try {
+      const { key } = await createApiKey(keyDb.pool, 'bench-scale');
+      const current = async (): Promise<boolean> =>
+        (
+          await keyDb.pool.query<{ current: boolean }>(
+            `SELECT coalesce(bool_and(f.version = (SELECT sum(shared)::text FROM data_version)
+                 AND f.role_version = (SELECT coalesce(sum(v.version), 0)::text FROM role_version v WHERE v.role_id = f.role_id)), false) AS current
+             FROM figure_snapshot f JOIN role r ON r.id = f.role_id WHERE r.slug = $1`,
+            [largest],
+          )
+        ).rows[0]?.current === true;
+      for (let i = 0; i < 5; i++) {
+        const day = new Date(Date.now() - 86_400_000).toISOString();
+        const started = performance.now();
+        const response = await fetch(`${ours.base}/graphql`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+          body: JSON.stringify({
+            query: `mutation($input: CreatePostingInput!) { createPosting(input: $input) { userErrors { message } } }`,
+            variables: {
+              input: {
+                // Its own key on every run, so that a kept database can be measured again.
+                externalId: `bench-mutation-${Date.now()}-${i}`,
+                source: 'bench',
+                role: largest,
+                company: `Bench Mutator ${i}`,
+                salaryMin: 80_000 + i * 1000,
+                salaryCurrency: 'USD',
+                salaryPeriod: 'YEAR',
+                postedAt: day,
+              },
+            },
+          }),
+        });
+        const answer = (await response.json()) as {
+          errors?: unknown;
+          data?: { createPosting: { userErrors: unknown[] } };
+        };
+        const answered = performance.now();
+        mutations.push(answered - started);
+        if (answer.errors || answer.data?.createPosting.userErrors.length)
+          throw new Error(`createPosting failed: ${JSON.stringify(answer)}`);
+        beforeRefresh.push((await timeOnce(uncached.base, ourProbes.stats)).ms);
+        while (!(await current())) await new Promise((resolve) => setTimeout(resolve, 50));
+        refreshes.push(performance.now() - answered);
+        afterRefresh.push((await timeOnce(uncached.base, ourProbes.stats)).ms);
+      }
+    } finally {
+      await keyDb.close();
+    }
+
     const load: {
       label: string;
       target: Service;
@@ -601,6 +662,19 @@ async function main(): Promise<number> {
     out.push(
       `${pad('the write (import CLI, 1 posting)', 34)}${pad('import CLI', 14)}${pad(ms(percentile(writes, 0.5)), 10)}${pad(ms(percentile(writes, 0.95)), 10)}(process start to exit, with the role's figure snapshots)`,
     );
+    for (const [label, values, note] of [
+      ['the mutation (createPosting)', mutations, '(HTTP answer; 5 repetitions, into the largest role)'],
+      ['role statistics after a mutation', beforeRefresh, '(no op cache, before the refresh: computed)'],
+      [
+        'refresh after a mutation',
+        refreshes,
+        "(from the answer until the role's panels are stored: FIGURE_REFRESH_DELAY_MS + the refresh)",
+      ],
+      ['role statistics after the refresh', afterRefresh, '(no op cache: read from the stored panels)'],
+    ] as [string, number[], string][])
+      out.push(
+        `${pad(label, 34)}${pad(ours.name, 14)}${pad(ms(percentile(values, 0.5)), 10)}${pad(ms(percentile(values, 0.95)), 10)}${note}`,
+      );
     if (baseline)
       out.push(
         `${pad('role statistics after a write', 34)}${pad(baseline.name, 14)}${pad(ms(percentile(baselineAfterWrite, 0.5)), 10)}${pad(ms(percentile(baselineAfterWrite, 0.95)), 10)}${(percentile(baselineAfterWrite, 0.5) / percentile(afterWrite, 0.5)).toFixed(2)}x`,
