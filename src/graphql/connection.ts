@@ -1,5 +1,22 @@
-import type { Page, PageRequest } from '../catalog/postings.ts';
+import type { KeysetValue, Page, PageRequest } from '../catalog/postings.ts';
 import { encodeCursor } from './pagination.ts';
+
+/**
+ * An edge whose cursor is encoded only when read: a list of 20 x 20 titles selects none, and
+ * encoding them all was some 2% of the CPU that list takes.
+ */
+class Edge {
+  #cursor: string | undefined;
+  constructor(
+    private readonly list: string,
+    private readonly order: string,
+    private readonly key: readonly KeysetValue[],
+  ) {}
+  get cursor(): string {
+    this.#cursor ??= encodeCursor(this.list, this.order, this.key);
+    return this.#cursor;
+  }
+}
 
 /**
  * A Relay connection from one page of items; each cursor is its item's sort key in `order`.
@@ -13,7 +30,9 @@ export function toConnection<T, E>(
   request: PageRequest,
   edge: (item: T) => E,
 ) {
-  const edges = page.items.map((item, i) => ({ ...edge(item), cursor: encodeCursor(list, order, page.keys[i] ?? []) }));
+  const edges = page.items.map(
+    (item, i) => Object.assign(new Edge(list, order, page.keys[i] ?? []), edge(item)) as Edge & E,
+  );
   const total = page.totalCount;
   return {
     edges,
