@@ -54,6 +54,20 @@ describe('cacheable answers', () => {
     expect(broken.headers.get('cache-control')).toBe('private, no-store');
   });
 
+  it('marks answers as Apollo Server does for this schema: introspection alone and skipped fields are `private, no-store`, fields through fragments public', async () => {
+    const policy = async (query: string) => (await post(query)).headers.get('cache-control');
+    expect(await policy('{ __typename }')).toBe('private, no-store');
+    expect(await policy('{ t: __typename }')).toBe('private, no-store');
+    expect(await policy('{ __schema { queryType { name } } }')).toBe('private, no-store');
+    expect(await policy('{ roles(first: 1) @skip(if: true) { totalCount } }')).toBe('private, no-store');
+    expect(await policy('{ __typename roles(first: 1) { totalCount } }')).toBe('public, max-age=60');
+    expect(await policy('{ ... on Query { roles(first: 1) { totalCount } } }')).toBe('public, max-age=60');
+    expect(await policy('query { ...R } fragment R on Query { r: role(slug: "backend-developer") { slug } }')).toBe(
+      'public, max-age=60',
+    );
+    expect(await policy('{ role(slug: "no-such-role") { slug } }')).toBe('public, max-age=60');
+  });
+
   it('answers a GET query with an ETag, a repeat with 304, and a repeat after any write with the new figures', async () => {
     const url = getUrl(server.url, { query: QUERY });
     const first = await fetch(url, { headers: PREFLIGHT });

@@ -1,7 +1,16 @@
 import type { KeyValueCache } from '@apollo/utils.keyvaluecache';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
-import { ApolloServerPluginCacheControl } from '@apollo/server/plugin/cacheControl';
-import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import {
+  ApolloServerPluginCacheControlDisabled,
+  ApolloServerPluginLandingPageDisabled,
+} from '@apollo/server/plugin/disabled';
+import {
+  Kind,
+  type DocumentNode,
+  type FragmentDefinitionNode,
+  type OperationDefinitionNode,
+  type SelectionSetNode,
+} from 'graphql';
 import type { GraphQLContext } from './context.ts';
 import { figureWindowOf } from '../stats/figure-cache.ts';
 import { DocumentCache } from './limits/document-cache.ts';
@@ -36,26 +45,57 @@ export interface ApolloOptions {
 }
 
 /**
- * Cache-Control of GraphQL answers: Apollo's cache control plugin computes the policy from the
- * schema's @cacheControl hints (every field public for `maxAge` by default); this one makes an
- * answer private and uncacheable when it ran a mutation or carried credentials, and writes the
- * public policy as `public, max-age=N`.
+ * Cache-Control of GraphQL answers: `public, max-age=N` for a query without credentials that
+ * resolved at least one field of the schema (introspection alone does not count) without errors;
+ * `private, no-store` for the rest (mutations, an Authorization header, errors, N = 0). This is
+ * the policy Apollo's cache control plugin computes for this schema, which has no hint that
+ * changes it; kept by hand because that plugin wraps every resolver to find out, some 12% of an
+ * uncached list's throughput (20 x 20 postings at 1M, 16 connections).
  */
-function privateWhenPersonal(): ApolloServerPlugin<GraphQLContext> {
+function cachePolicy(maxAge: number): ApolloServerPlugin<GraphQLContext> {
   return {
     async requestDidStart() {
       return {
-        async willSendResponse({ request, operation, response }) {
+        async willSendResponse({ request, operation, document, response }) {
           const personal = operation?.operation === 'mutation' || Boolean(request.http?.headers.get('authorization'));
-          const current = response.http.headers.get('cache-control') ?? 'no-store';
-          const publicPolicy = /^max-age=(\d+), public$/.exec(current);
-          if (personal || !publicPolicy || publicPolicy[1] === '0')
-            response.http.headers.set('cache-control', 'private, no-store');
-          else response.http.headers.set('cache-control', `public, max-age=${publicPolicy[1]}`);
+          const result = response.body.kind === 'single' ? response.body.singleResult : undefined;
+          const cacheable =
+            !personal &&
+            maxAge > 0 &&
+            operation?.operation === 'query' &&
+            document !== undefined &&
+            result !== undefined &&
+            !result.errors &&
+            resolvedSchemaField(operation, document, result.data);
+          response.http.headers.set('cache-control', cacheable ? `public, max-age=${maxAge}` : 'private, no-store');
         },
       };
     },
   };
+}
+
+/** Whether the answer holds a root field of the schema (not only __typename, __schema or __type): the keys of `data` are the fields resolved, skipped ones left out. */
+function resolvedSchemaField(
+  operation: OperationDefinitionNode,
+  document: DocumentNode,
+  data: Record<string, unknown> | null | undefined,
+): boolean {
+  if (!data) return false;
+  const fragments = new Map<string, FragmentDefinitionNode>();
+  for (const definition of document.definitions)
+    if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
+  const seen = new Set<string>();
+  const visit = (set: SelectionSetNode): boolean =>
+    set.selections.some((selection) => {
+      if (selection.kind === Kind.FIELD)
+        return !selection.name.value.startsWith('__') && (selection.alias ?? selection.name).value in data;
+      if (selection.kind === Kind.INLINE_FRAGMENT) return visit(selection.selectionSet);
+      const fragment = fragments.get(selection.name.value);
+      if (!fragment || seen.has(fragment.name.value)) return false;
+      seen.add(fragment.name.value);
+      return visit(fragment.selectionSet);
+    });
+  return visit(operation.selectionSet);
 }
 
 /**
@@ -114,8 +154,9 @@ export function createApolloServer(options: ApolloOptions): ApolloServer<GraphQL
     plugins: [
       options.landingPage ?? ApolloServerPluginLandingPageDisabled(),
       readSessionPlugin(),
-      ApolloServerPluginCacheControl({ defaultMaxAge: options.cacheMaxAge ?? 60 }),
-      privateWhenPersonal(),
+      // Apollo installs its cache control plugin unless told not to: cachePolicy replaces it.
+      ApolloServerPluginCacheControlDisabled(),
+      cachePolicy(options.cacheMaxAge ?? 60),
       queryLimitsPlugin<GraphQLContext>(options.limits ?? DEFAULT_QUERY_LIMITS),
       wellFormedTextPlugin<GraphQLContext>(),
       ...(options.plugins ?? []),

@@ -72,11 +72,6 @@ export type BreakdownOrderField =
   /** Salary observations in the group (after outlier exclusion). */
   | 'SAMPLE_SIZE';
 
-/** Apollo's cache hint scope: PRIVATE answers are never stored by shared caches. */
-export type CacheControlScope =
-  | 'PRIVATE'
-  | 'PUBLIC';
-
 export type CareerStep = Node & {
   __typename?: 'CareerStep';
   id: Scalars['ID']['output'];
@@ -1165,7 +1160,6 @@ export type ResolversTypes = {
   BreakdownKey: ResolverTypeWrapper<BreakdownKeyRecord>;
   BreakdownOrder: BreakdownOrder;
   BreakdownOrderField: BreakdownOrderField;
-  CacheControlScope: CacheControlScope;
   CareerStep: ResolverTypeWrapper<CareerStepRecord>;
   ClosePostingInput: ClosePostingInput;
   ComparedRole: ResolverTypeWrapper<ComparedRoleParent>;
@@ -1291,14 +1285,6 @@ export type ResolversParentTypes = {
   UpsertRoleInput: UpsertRoleInput;
   UserError: UserError;
 };
-
-export type CacheControlDirectiveArgs = {
-  inheritMaxAge?: Maybe<Scalars['Boolean']['input']>;
-  maxAge?: Maybe<Scalars['Int']['input']>;
-  scope?: Maybe<CacheControlScope>;
-};
-
-export type CacheControlDirectiveResolver<Result, Parent, ContextType = GraphQLContext, Args = CacheControlDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
 
 export type BreakdownResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Breakdown'] = ResolversParentTypes['Breakdown']> = {
   by?: Resolver<Array<ResolversTypes['Dimension']>, ParentType, ContextType>;
@@ -1671,6 +1657,3 @@ export type Resolvers<ContextType = GraphQLContext> = {
   UserError?: UserErrorResolvers<ContextType>;
 };
 
-export type DirectiveResolvers<ContextType = GraphQLContext> = {
-  cacheControl?: CacheControlDirectiveResolver<any, any, ContextType>;
-};
