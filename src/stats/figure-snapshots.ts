@@ -242,23 +242,22 @@ export async function refreshOutdatedSnapshots(
 ): Promise<number[] | 'busy'> {
   return refresh(
     pool,
-    async (first, window) => {
-      const locked = await first.query<{ locked: boolean }>('SELECT pg_try_advisory_xact_lock($1) AS locked', [
-        REFRESH_LOCK,
-      ]);
-      if (!locked.rows[0]?.locked) return 'busy';
-      const { rows } = await first.query<{ id: number }>(OUTDATED_SQL, [STORED_KINDS[0], window.shared ?? '0']);
-      return rows.map((r) => r.id);
-    },
+    async (first, window) =>
+      (await first.query<{ id: number }>(OUTDATED_SQL, [STORED_KINDS[0], window.shared ?? '0'])).rows.map((r) => r.id),
     settings,
     asOf,
     true,
   );
 }
 
+/**
+ * Computes and stores the panels of the roles `pick` names on the first connection's snapshot.
+ * With `locking`, the first transaction takes REFRESH_LOCK ('busy' when another holds it) and
+ * stores the rows itself, so that the lock ends with their commit.
+ */
 async function refresh(
   pool: pg.Pool,
-  pick: (first: pg.PoolClient, window: FigureWindow) => Promise<number[] | 'busy'>,
+  pick: (first: pg.PoolClient, window: FigureWindow) => Promise<number[]>,
   settings: SnapshotSettings,
   asOf: Date,
   locking = false,
@@ -290,11 +289,15 @@ async function refresh(
     const first = clients[0] as pg.PoolClient;
     await first.query(beginFirst);
     begun.push(first);
+    const locked =
+      !locking ||
+      (await first.query<{ locked: boolean }>('SELECT pg_try_advisory_xact_lock($1) AS locked', [REFRESH_LOCK])).rows[0]
+        ?.locked === true;
     const window = figureWindowOf((await first.query(figureWindowSql(asOf))).rows, asOf);
-    const picked = await pick(first, window);
-    if (picked === 'busy' || picked.length === 0) {
+    const picked = locked ? await pick(first, window) : [];
+    if (picked.length === 0) {
       for (const client of begun.splice(0)) await client.query('COMMIT');
-      return picked;
+      return locked ? picked : 'busy';
     }
     const ids = [...new Set(picked)];
     const roleVersions = new Map(
