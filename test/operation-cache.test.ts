@@ -1,5 +1,6 @@
+import pg from 'pg';
 import type { RunningServer } from '../src/http/server.ts';
-import { createTestDatabase, type TestDatabase } from './support/database.ts';
+import { createTestDatabase, serverUrl, type TestDatabase } from './support/database.ts';
 import { importRows } from './support/import-rows.ts';
 import { mean } from './support/independent-stats.ts';
 import { startTestServer } from './support/server.ts';
@@ -196,6 +197,44 @@ describe('the operation cache: whole answers of repeated queries', () => {
     }
     expect(await cachedAnswers()).toBe(hits);
   });
+
+  (serverUrl() ? it : it.skip)(
+    'executes identical queries that arrive together once: the others wait for its answer, the same bytes',
+    async () => {
+      const inFlight = async () =>
+        Number(
+          /^jobstats_http_requests_in_flight (\d+)/m.exec(await (await fetch(`${server.url}/metrics`)).text())?.[1],
+        );
+      const lockWaiters = async (client: pg.Client) =>
+        (
+          await client.query<{ n: number }>(
+            `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()`,
+          )
+        ).rows[0]?.n;
+      const blocker = new pg.Client({ connectionString: db.url });
+      await blocker.connect();
+      try {
+        const hits = await cachedAnswers();
+        // The first of them cannot begin reading (its window reads figure_snapshot) until this
+        // transaction ends, and the others arrive meanwhile; /metrics reads no such table.
+        await blocker.query('BEGIN; LOCK TABLE figure_snapshot IN ACCESS EXCLUSIVE MODE');
+        const requests = Array.from({ length: 8 }, () => ask({ slug: ROLE, first: 7 }));
+        while ((await inFlight()) < 9) await new Promise((r) => setTimeout(r, 20));
+        // Eight requests in flight, one statement waiting for the lock: one execution.
+        expect(await lockWaiters(blocker)).toBe(1);
+        await blocker.query('COMMIT');
+        const answers = await Promise.all(requests);
+        for (const answer of answers) {
+          expect(answer.status).toBe(200);
+          expect(answer.text).toBe(answers[0]?.text);
+        }
+        expectModel(answers[0]!.text, 7);
+        expect(await cachedAnswers()).toBe(hits + 7);
+      } finally {
+        await blocker.end();
+      }
+    },
+  );
 
   it('keeps nothing with RESPONSE_CACHE_BYTES 0', async () => {
     const off = await startTestServer(db, { responseCacheBytes: 0 });

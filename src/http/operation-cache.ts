@@ -19,10 +19,14 @@ const MAX_KEY_LENGTH = 64 * 1024;
  * Only public queries are kept: POST with one operation (no batch), no Authorization header, a
  * 200 answer without errors, read on exactly one snapshot (readSessionPlugin says so; mutations
  * never are). Bounded by the bytes of the answers kept (RESPONSE_CACHE_BYTES), least recently used out.
+ * A query that arrives while the same one is being executed waits for that execution's answer
+ * (then checked as a hit), instead of executing too.
  */
 export class OperationCache {
   private readonly entries = new Map<string, Entry>();
   private bytes = 0;
+  /** The requests executing a key no kept answer holds for: the same requests meanwhile wait for their answer (lead, join). */
+  private readonly executing = new Map<string, Promise<void>>();
 
   constructor(
     /** Where a lookup reads the current window: where a query would read (a healthy replica, else the primary). */
@@ -70,6 +74,32 @@ export class OperationCache {
     this.entries.delete(key);
     this.entries.set(key, entry);
     return entry.answer;
+  }
+
+  /**
+   * After a lookup found no answer: either the caller executes `key` (`lead`, to be called once
+   * it has stored its answer or failed), or another request already is, and `wait` resolves when
+   * it is done with its answer looked up as any hit is (the window of now must be the one it was
+   * read on). So identical queries that arrive together, at a start or after a write, execute
+   * once. `wait` gives undefined when that answer is not kept or no longer holds: the caller
+   * executes the query itself. Synchronous, so that two callers never both lead.
+   */
+  claim(key: string): { lead: () => void } | { wait: Promise<Answer | undefined> } {
+    const executing = this.executing.get(key);
+    if (executing) return { wait: executing.then(() => this.lookup(key)) };
+    let end = () => {};
+    this.executing.set(
+      key,
+      new Promise<void>((resolve) => {
+        end = resolve;
+      }),
+    );
+    return {
+      lead: () => {
+        this.executing.delete(key);
+        end();
+      },
+    };
   }
 
   /** Keeps the answer of `key`, read on a snapshot with `window`. */

@@ -298,9 +298,15 @@ export async function startServer(options: ServerOptions, port: number, host?: s
       req.method === 'POST' && !req.headers.authorization && !landingPage
         ? answers.keyOf(body, req.headers.accept)
         : undefined;
+    let leading: (() => void) | undefined;
     if (answerKey) {
       const started = process.hrtime.bigint();
-      const kept = await answers.lookup(answerKey);
+      let kept = await answers.lookup(answerKey);
+      if (!kept) {
+        const claim = answers.claim(answerKey);
+        if ('wait' in claim) kept = await claim.wait;
+        else leading = claim.lead;
+      }
       if (kept) {
         for (const [key, value] of kept.headers) res.setHeader(key, value);
         sendCompressed(req, res, 200, kept.body, {}, kept.encoded);
@@ -308,6 +314,21 @@ export async function startServer(options: ServerOptions, port: number, host?: s
         return;
       }
     }
+    try {
+      await executeGraphQL(req, res, url, body, answerKey, landingPage);
+    } finally {
+      leading?.();
+    }
+  }
+
+  async function executeGraphQL(
+    req: IncomingMessage,
+    res: ServerResponse,
+    url: URL,
+    body: unknown,
+    answerKey: string | undefined,
+    landingPage: boolean,
+  ): Promise<void> {
     // A public GET query can be answered 304 from the data version alone, before running it.
     const etag =
       req.method === 'GET' && !req.headers.authorization ? await cache.etag(`GET /graphql${url.search}`) : undefined;
