@@ -12,12 +12,12 @@ interface Answer {
   retryAfter: string | null;
 }
 
-async function ask(url: string, signal?: AbortSignal): Promise<Answer> {
+async function ask(url: string, signal?: AbortSignal, query = QUERY): Promise<Answer> {
   const started = Date.now();
   const res = await fetch(`${url}/graphql`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ query: QUERY }),
+    body: JSON.stringify({ query }),
     signal,
   });
   const body = (await res.json()) as Answer['body'];
@@ -149,10 +149,12 @@ describeWithServer('busy is not down: statement timeout, pool wait, cancelled st
     const locker = await lockPostings();
     let held: Promise<Answer>[] = [];
     try {
-      // Two requests take the pool's two connections and wait on the lock.
-      held = [ask(patient.url), ask(patient.url)];
+      // Two requests take the pool's two connections and wait on the lock. The three queries
+      // differ (their alias), because identical queries in flight together execute once.
+      const distinct = (alias: string) => QUERY.replace('role(', `${alias}: role(`);
+      held = [ask(patient.url, undefined, distinct('first')), ask(patient.url, undefined, distinct('second'))];
       expect(await until(async () => (await runningOnPosting()) === 2, 20_000)).toBe(true);
-      const answer = await ask(patient.url);
+      const answer = await ask(patient.url, undefined, distinct('third'));
       expect(answer.status).toBe(503);
       expect(answer.retryAfter).toBe('2');
       expect(codes(answer)).toEqual(['OVERLOADED']);
