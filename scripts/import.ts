@@ -241,6 +241,8 @@ async function main(argv: string[]): Promise<number> {
       embeddedRole: 'cli',
       // DB_POOL_MAX=1 makes the import stage and write each batch in turn (docs/import-format.md).
       poolMax: config.DB_POOL_MAX,
+      // The figures the import precomputes once it has written sort as the service's reads do.
+      workMem: config.DB_WORK_MEM,
       salaryBounds: { minUsdPerYear: config.SALARY_MIN_USD_PER_YEAR, maxUsdPerYear: config.SALARY_MAX_USD_PER_YEAR },
     });
     const summary = await importFile(db, kind, file, {

@@ -33,6 +33,7 @@ runCli(async () => {
     pgliteDir: config.pgliteDir,
     migrate: true,
     embeddedRole: 'cli',
+    workMem: config.DB_WORK_MEM,
   });
   try {
     const apollo = createApolloServer({ production: false });

@@ -118,7 +118,12 @@ async function main(argv: string[]): Promise<number> {
       );
     }
     const config = loadConfig();
-    db = await openDatabase({ url: config.DATABASE_URL, pgliteDir: config.pgliteDir, migrate: true });
+    db = await openDatabase({
+      url: config.DATABASE_URL,
+      pgliteDir: config.pgliteDir,
+      migrate: true,
+      workMem: config.DB_WORK_MEM,
+    });
     const summary = await reprocessPostings(db.pool, {
       batchSize: options.batchSize,
       titleRules,

@@ -11,6 +11,7 @@ runCli(async () => {
     pgliteDir: config.pgliteDir,
     migrate: true,
     embeddedRole: 'cli',
+    workMem: config.DB_WORK_MEM,
   });
   try {
     const result = await seedDatabase(db);

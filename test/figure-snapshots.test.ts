@@ -482,6 +482,65 @@ describe('figure snapshots: the first statistics after an import', () => {
     },
     120_000,
   );
+
+  (serverUrl() ? it : it.skip)(
+    "computes the figures the import CLI stores with DB_WORK_MEM, as the service's reads do (their sorts fit in it: no temporary files)",
+    async () => {
+      const fresh = await createTestDatabase();
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'figure-snapshots-'));
+      // Temporary files of the database so far; the CLI's backends report theirs as they end.
+      const tempFiles = async () =>
+        (
+          await fresh.pool.query<{ n: string }>(
+            'SELECT temp_files::text AS n FROM pg_stat_database WHERE datname = current_database()',
+          )
+        ).rows[0]?.n;
+      /** Imports 4,000 postings of one role with the CLI; the temporary files written meanwhile. */
+      const importWith = async (workMem: string, batch: string): Promise<number> => {
+        const rows = Array.from({ length: 4000 }, (_, i) =>
+          row({
+            externalId: `${batch}-${i}`,
+            role: 'work-mem',
+            salary: 40_000 + ((i * 7919) % 100_000),
+            employer: `Work Mem ${i % 500}`,
+            postedAt: new Date(now - (1 + (i % 30)) * DAY),
+            closedAt: null,
+          }),
+        );
+        const file = path.join(dir, `${batch}.csv`);
+        fs.writeFileSync(
+          file,
+          `${Object.keys(rows[0] as object).join(',')}\n${rows.map((r) => Object.values(r).join(',')).join('\n')}\n`,
+        );
+        const before = Number(await tempFiles());
+        const run = await runScript('scripts/import.ts', ['postings', file], {
+          DATABASE_URL: fresh.url,
+          DB_WORK_MEM: workMem,
+        });
+        expect(run.stderr).not.toMatch(/error|not precomputed/i);
+        expect(run.code).toBe(0);
+        // Statistics reach pg_stat_database shortly after a backend ends.
+        let after = Number(await tempFiles());
+        for (let i = 0; i < 50 && workMem === '64kB' && after === before; i++) {
+          await new Promise((r) => setTimeout(r, 100));
+          after = Number(await tempFiles());
+        }
+        return after - before;
+      };
+      try {
+        // 64kB, PostgreSQL's least work_mem: the percentiles' sorts of 4,000 salaries spill.
+        expect(await importWith('64kB', 'small')).toBeGreaterThan(0);
+        expect(await importWith('64MB', 'large')).toBe(0);
+        expect((await fresh.pool.query('SELECT count(*)::int AS n FROM figure_snapshot')).rows[0]?.n).toBeGreaterThan(
+          0,
+        );
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+        await fresh.close();
+      }
+    },
+    120_000,
+  );
 });
 
 describe('figure snapshots across roles: what a write to one role ends', () => {
