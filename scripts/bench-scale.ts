@@ -7,8 +7,8 @@
  * with interleaved rounds (one request of each kind per round, so that a noisy machine slows
  * every kind alike):
  *
- * - one role's statistics (the README's query), 50 roles' statistics, 20 roles x 20 postings and
- *   the role page (p50/p95 of single requests);
+ * - one role's statistics (the README's query), 50 roles' statistics, 20 roles x 20 postings (by
+ *   date, and by salary, highest first) and the role page (p50/p95 of single requests);
  * - the same list query and a statistics subset (openings, employers, mean salary) served by
  *   PostGraphile 5 with @graphile/pg-aggregates and the connection filter over the same database;
  * - throughput and p99 of the list and the statistics subset with 64 connections (autocannon),
@@ -422,6 +422,11 @@ async function main(): Promise<number> {
       list: graphql(
         '20 roles x 20 postings',
         `{ roles(first: 20) { edges { node { slug postings(first: 20) { edges { node { id title postedAt } } } } } } }`,
+      ),
+      // The highest salaries first: read in the order of the observations' (role, salary) index.
+      bySalary: graphql(
+        '20 x 20 postings by salary',
+        `{ roles(first: 20) { edges { node { slug postings(first: 20, orderBy: { field: SALARY, direction: DESC }) { edges { node { id title annualSalaryUsd } } } } } } }`,
       ),
       page: {
         label: 'role page (HTML)',

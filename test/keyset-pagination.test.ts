@@ -92,6 +92,51 @@ describe('keyset pagination', () => {
     },
   );
 
+  it.each([
+    ['DESC', undefined],
+    ['ASC', undefined],
+    ['DESC', 'Employer 2'],
+    ['ASC', 'Employer 2'],
+  ])(
+    'orders by SALARY %s (employer %s) as a sort of the imported salaries does: salaried first, then the rest, ties by import order',
+    async (direction, employer) => {
+      // Independent of the service: the rows as imported (ids follow the file), their annual USD salary.
+      const expected = rows
+        .map((r, k) => ({ id: r.externalId, k, salary: r.salaryMin ?? null, company: r.company }))
+        .filter((r) => employer === undefined || r.company === employer)
+        .sort((a, b) => {
+          if (a.salary === null || b.salary === null)
+            return (
+              (a.salary === null ? 1 : 0) - (b.salary === null ? 1 : 0) || (direction === 'ASC' ? a.k - b.k : b.k - a.k)
+            );
+          return direction === 'ASC' ? a.salary - b.salary || a.k - b.k : b.salary - a.salary || b.k - a.k;
+        })
+        .map((r) => r.id);
+      expect(rows.some((r) => r.salaryMin === undefined)).toBe(true);
+      const query = `query($first: Int, $after: String, $order: PostingOrder, $filter: PostingFilter) { role(slug: "keyset-role") {
+        postings(first: $first, after: $after, orderBy: $order, filter: $filter) { edges { node { externalId } } pageInfo { hasNextPage endCursor } } } }`;
+      for (const first of [1, 3, 8, 100]) {
+        const seen: string[] = [];
+        let after: string | null = null;
+        for (let i = 0; i < 50; i++) {
+          const res: { data?: { role: { postings: Conn } }; errors?: unknown } = await gql<{
+            role: { postings: Conn };
+          }>(server.url, query, {
+            first,
+            after,
+            order: { field: 'SALARY', direction },
+            filter: employer ? { employer } : undefined,
+          });
+          expect(res.errors).toBeUndefined();
+          seen.push(...res.data!.role.postings.edges.map((e) => e.node.externalId));
+          if (!res.data!.role.postings.pageInfo.hasNextPage) break;
+          after = res.data!.role.postings.pageInfo.endCursor;
+        }
+        expect(seen).toEqual(expected);
+      }
+    },
+  );
+
   it('does not repeat or skip a posting when postings are inserted before the current page between two requests', async () => {
     const order = { field: 'POSTED_AT', direction: 'DESC' };
     const before = await fullList(order);
