@@ -7,6 +7,7 @@ import { createTestDatabase, type TestDatabase } from './support/database.ts';
 // recreates those indexes without their INCLUDE columns.
 const exceptions = JSON.parse(fs.readFileSync(path.join(__dirname, '../prisma/index-exceptions.json'), 'utf8')) as {
   indexes: Record<string, string>;
+  expressionIndexes: Record<string, string>;
 };
 const expectedDrift = fs.readFileSync(path.join(__dirname, '../prisma/expected-drift.sql'), 'utf8');
 
@@ -36,5 +37,15 @@ describe('indexes beyond schema.prisma', () => {
       `SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema() AND indexdef LIKE '%INCLUDE%' ORDER BY indexname`,
     );
     expect(Object.fromEntries(rows.map((r) => [r.indexname, r.indexdef]))).toEqual(exceptions.indexes);
+  });
+
+  it('the migrated database has exactly the expression indexes of the exception list (which prisma migrate diff does not see)', async () => {
+    const { rows } = await db.pool.query<{ indexname: string; indexdef: string }>(
+      `SELECT c.relname AS indexname, pg_get_indexdef(i.indexrelid) AS indexdef
+       FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+       WHERE n.nspname = current_schema() AND (i.indexprs IS NOT NULL OR i.indpred IS NOT NULL) ORDER BY c.relname`,
+    );
+    expect(Object.keys(exceptions.expressionIndexes).length).toBeGreaterThan(0);
+    expect(Object.fromEntries(rows.map((r) => [r.indexname, r.indexdef]))).toEqual(exceptions.expressionIndexes);
   });
 });
